@@ -1,0 +1,13 @@
+//! The domain: offers, references, referentials and search criteria. Types and validation only,
+//! no I/O.
+
+pub mod offer;
+pub mod referentials;
+pub mod search;
+
+pub use offer::{DateRule, Offer, OfferFields, OfferInput, OfferState, Reference, YearMonth};
+pub use referentials::{
+    AdministrationCode, ContractType, CountryCode, DepartmentCode, DiplomaLevel, DomainCode,
+    Facet, RegionCode, referentials,
+};
+pub use search::{SearchParams, Since, Sort};

@@ -1,0 +1,758 @@
+//! The offer: its fields as the recruiter manual defines them, validation of a submitted body,
+//! its lifecycle state and its reference.
+
+use serde::{Deserialize, Serialize};
+use time::{Date, Month, OffsetDateTime};
+
+use super::referentials::{
+    AdministrationCode, ContractType, CountryCode, DepartmentCode, DiplomaLevel, DomainCode,
+    RegionCode,
+};
+use crate::error::{FieldError, ValidationErrors};
+
+/// Longest title accepted.
+pub const TITLE_MAX_CHARS: usize = 200;
+/// Longest free text accepted in any other field.
+pub const TEXT_MAX_CHARS: usize = 20_000;
+
+/// Lifecycle state of an offer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OfferState {
+    /// Being written; never public.
+    Draft,
+    /// Public while its diffusion has not ended.
+    Published,
+    /// Withdrawn from diffusion (by hand or at the end-of-diffusion date).
+    Archived,
+    /// Position filled; diffusion stopped.
+    Filled,
+}
+
+impl OfferState {
+    /// Parses a state name, naming `field` on error.
+    pub fn parse(field: &str, s: &str) -> Result<OfferState, FieldError> {
+        match s {
+            "draft" => Ok(OfferState::Draft),
+            "published" => Ok(OfferState::Published),
+            "archived" => Ok(OfferState::Archived),
+            "filled" => Ok(OfferState::Filled),
+            _ => Err(FieldError::with_allowed(
+                field,
+                format!("unknown state '{s}'"),
+                ["draft", "published", "archived", "filled"]
+                    .map(String::from)
+                    .to_vec(),
+            )),
+        }
+    }
+}
+
+/// A start month, `YYYY-MM`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct YearMonth {
+    /// Year.
+    pub year: i32,
+    /// Month, 1..=12.
+    pub month: u8,
+}
+
+impl YearMonth {
+    /// Parses `YYYY-MM`.
+    pub fn parse(s: &str) -> Option<YearMonth> {
+        let (y, m) = s.split_once('-')?;
+        if y.len() != 4 || m.len() != 2 {
+            return None;
+        }
+        let year: i32 = y.parse().ok()?;
+        let month: u8 = m.parse().ok()?;
+        (1..=12).contains(&month).then_some(YearMonth { year, month })
+    }
+}
+
+impl std::fmt::Display for YearMonth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year, self.month)
+    }
+}
+
+impl Serialize for YearMonth {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for YearMonth {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        YearMonth::parse(&s).ok_or_else(|| serde::de::Error::custom("expected YYYY-MM"))
+    }
+}
+
+/// `YYYY-MM-DD` dates in JSON.
+pub mod iso_date {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+    use time::macros::format_description;
+
+    /// Parses `YYYY-MM-DD`.
+    pub fn parse(s: &str) -> Option<Date> {
+        Date::parse(s, format_description!("[year]-[month]-[day]")).ok()
+    }
+
+    /// Formats as `YYYY-MM-DD`.
+    pub fn format(d: Date) -> String {
+        format!("{:04}-{:02}-{:02}", d.year(), d.month() as u8, d.day())
+    }
+
+    /// Serde serializer.
+    pub fn serialize<S: Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(*d))
+    }
+
+    /// Serde deserializer.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Date, D::Error> {
+        let s = String::deserialize(d)?;
+        parse(&s).ok_or_else(|| serde::de::Error::custom("expected YYYY-MM-DD"))
+    }
+}
+
+/// An offer reference, `A-2026-0001` (apprenticeship) or `S-2026-0001` (internship).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Reference {
+    /// `A` or `S`.
+    pub prefix: char,
+    /// Year of creation.
+    pub year: u16,
+    /// Number within that prefix and year, from 1.
+    pub number: u32,
+}
+
+impl Reference {
+    /// Parses `A-2026-0001`.
+    pub fn parse(s: &str) -> Option<Reference> {
+        let mut parts = s.split('-');
+        let prefix = parts.next()?;
+        let year = parts.next()?;
+        let number = parts.next()?;
+        if parts.next().is_some() || !(prefix == "A" || prefix == "S") {
+            return None;
+        }
+        if year.len() != 4 || number.len() < 4 || !number.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        Some(Reference {
+            prefix: prefix.chars().next()?,
+            year: year.parse().ok()?,
+            number: number.parse().ok()?,
+        })
+    }
+
+    /// The `YYYY-NNNN` part, which also finds the offer in a search.
+    pub fn short(&self) -> String {
+        format!("{:04}-{:04}", self.year, self.number)
+    }
+
+    /// The counter key of this reference's sequence (`A-2026`).
+    pub fn counter_key(prefix: char, year: u16) -> String {
+        format!("{prefix}-{year:04}")
+    }
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{:04}-{:04}", self.prefix, self.year, self.number)
+    }
+}
+
+impl Serialize for Reference {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Reference {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Reference::parse(&s).ok_or_else(|| serde::de::Error::custom("expected A-YYYY-NNNN"))
+    }
+}
+
+/// Metadata of an attached document (the bytes live in the data dir).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    /// File name shown to candidates.
+    pub name: String,
+    /// MIME type, checked from the content.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the content, hex: the file's name under the data dir.
+    pub sha256: String,
+}
+
+/// The offer body as submitted (recruiter API, fixture lines): raw values, not yet validated.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfferInput {
+    pub title: Option<String>,
+    pub contract: Option<String>,
+    pub diploma: Option<String>,
+    pub domain: Option<String>,
+    pub administration: Option<String>,
+    pub service: Option<serde_json::Value>,
+    pub country: Option<String>,
+    pub region: Option<String>,
+    pub department: Option<String>,
+    pub location: Option<String>,
+    pub description: Option<String>,
+    pub employer_description: Option<String>,
+    pub profile: Option<String>,
+    pub conditions: Option<String>,
+    pub languages: Option<String>,
+    pub extra_info: Option<String>,
+    pub comments: Option<String>,
+    pub start: Option<String>,
+    pub duration_months: Option<serde_json::Value>,
+    pub duration_min_months: Option<serde_json::Value>,
+    pub duration_max_months: Option<serde_json::Value>,
+    pub contact_email: Option<String>,
+    pub contact_url: Option<String>,
+    pub contact_phone: Option<String>,
+    pub unpublish_on: Option<String>,
+    pub state: Option<String>,
+    pub published_at: Option<String>,
+}
+
+/// The validated, editable fields of an offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfferFields {
+    pub title: String,
+    pub contract: ContractType,
+    pub diploma: DiplomaLevel,
+    pub domain: DomainCode,
+    pub administration: AdministrationCode,
+    /// Name of the recruiting service, as shown to candidates.
+    pub service: String,
+    pub country: CountryCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<RegionCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<DepartmentCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    pub description: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub employer_description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditions: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extra_info: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<String>,
+    pub start: YearMonth,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_months: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_min_months: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_max_months: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_phone: Option<String>,
+    #[serde(with = "iso_date")]
+    pub unpublish_on: Date,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// How strictly dates are checked.
+#[derive(Debug, Clone, Copy)]
+pub enum DateRule {
+    /// A recruiter's submission: `unpublish_on` after `today`, at most one year ahead.
+    Submission {
+        /// Today's date.
+        today: Date,
+    },
+    /// A bulk import of existing offers: any valid date.
+    Import,
+}
+
+fn text(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &Option<String>,
+    max: usize,
+) -> Option<String> {
+    let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
+    if v.chars().count() > max {
+        errors.push(FieldError::new(
+            field,
+            format!("at most {max} characters are allowed"),
+        ));
+        return None;
+    }
+    Some(v.to_string())
+}
+
+fn required(errors: &mut ValidationErrors, field: &str, value: &Option<String>) -> Option<String> {
+    let max = if field == "title" {
+        TITLE_MAX_CHARS
+    } else {
+        TEXT_MAX_CHARS
+    };
+    let v = text(errors, field, value, max);
+    if v.is_none() && value.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        errors.push(FieldError::new(field, "is required"));
+    }
+    v
+}
+
+fn code<T>(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &Option<String>,
+    parse: fn(&str, &str) -> Result<T, FieldError>,
+    is_required: bool,
+) -> Option<T> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => {
+            if is_required {
+                errors.push(FieldError::new(field, "is required"));
+            }
+            None
+        }
+        Some(v) => parse(field, v).map_err(|e| errors.push(e)).ok(),
+    }
+}
+
+fn months(errors: &mut ValidationErrors, field: &str, value: &Option<serde_json::Value>) -> Option<u8> {
+    let v = value.as_ref().filter(|v| !v.is_null())?;
+    let n = v
+        .as_u64()
+        .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+    match n {
+        Some(n @ 1..=36) => Some(n as u8),
+        _ => {
+            errors.push(FieldError::new(field, "must be a whole number of months from 1 to 36"));
+            None
+        }
+    }
+}
+
+fn is_email(s: &str) -> bool {
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !s.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
+        && !domain.contains('@')
+}
+
+fn is_http_url(s: &str) -> bool {
+    let rest = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace))
+}
+
+fn is_phone(s: &str) -> bool {
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    (6..=15).contains(&digits)
+        && s
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +().-".contains(c))
+}
+
+impl OfferInput {
+    /// Validates every field, collecting all errors. `service_name` is the service already
+    /// resolved by the caller (the recruiter API resolves an id); when `None`, `service` must be
+    /// given as a name.
+    pub fn validate(&self, rule: DateRule) -> Result<OfferFields, ValidationErrors> {
+        let mut e = ValidationErrors::default();
+        let title = required(&mut e, "title", &self.title);
+        let contract = code(&mut e, "contract", &self.contract, ContractType::parse, true);
+        let diploma = code(&mut e, "diploma", &self.diploma, DiplomaLevel::parse, true);
+        let domain = code(&mut e, "domain", &self.domain, DomainCode::parse, true);
+        let administration = code(
+            &mut e,
+            "administration",
+            &self.administration,
+            AdministrationCode::parse,
+            true,
+        );
+        let service = match &self.service {
+            Some(serde_json::Value::String(s)) if !s.trim().is_empty() => {
+                text(&mut e, "service", &Some(s.clone()), TITLE_MAX_CHARS)
+            }
+            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            _ => {
+                e.push(FieldError::new("service", "is required"));
+                None
+            }
+        };
+        let country = code(&mut e, "country", &self.country, CountryCode::parse, true);
+        let in_france = country.is_some_and(CountryCode::is_france);
+        let region = code(&mut e, "region", &self.region, RegionCode::parse, in_france);
+        let department = code(
+            &mut e,
+            "department",
+            &self.department,
+            DepartmentCode::parse,
+            in_france,
+        );
+        if let (Some(r), Some(d)) = (region, department) {
+            if d.region() != Some(r) {
+                let allowed = super::referentials::referentials()
+                    .regions
+                    .iter()
+                    .find(|x| x.code == r.code())
+                    .map(|x| x.departments.clone())
+                    .unwrap_or_default();
+                e.push(FieldError::with_allowed(
+                    "department",
+                    format!(
+                        "department '{}' is not in region '{}' ({})",
+                        d.code(),
+                        r.code(),
+                        r.label()
+                    ),
+                    allowed,
+                ));
+            }
+        }
+        if let Some(c) = country.filter(|c| !c.is_france()) {
+            if contract.is_some_and(|k| !k.is_internship()) {
+                e.push(FieldError::with_allowed(
+                    "contract",
+                    format!(
+                        "an offer abroad ({}) must be an internship",
+                        c.label()
+                    ),
+                    vec!["stage".into()],
+                ));
+            }
+            if region.is_some() || department.is_some() {
+                e.push(FieldError::new(
+                    "region",
+                    "region and department are only for offers in France (country FR)",
+                ));
+            }
+        }
+        let description = required(&mut e, "description", &self.description);
+        let start = match self.start.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                e.push(FieldError::new("start", "is required (YYYY-MM)"));
+                None
+            }
+            Some(s) => YearMonth::parse(s).or_else(|| {
+                e.push(FieldError::new("start", format!("'{s}' is not a month YYYY-MM")));
+                None
+            }),
+        };
+        let duration_months = months(&mut e, "duration_months", &self.duration_months);
+        let duration_min_months = months(&mut e, "duration_min_months", &self.duration_min_months);
+        let duration_max_months = months(&mut e, "duration_max_months", &self.duration_max_months);
+        if duration_months.is_some() && (duration_min_months.is_some() || duration_max_months.is_some()) {
+            e.push(FieldError::new(
+                "duration_months",
+                "give either duration_months or duration_min_months and duration_max_months, not both",
+            ));
+        }
+        match (duration_min_months, duration_max_months) {
+            (Some(min), Some(max)) if min > max => e.push(FieldError::new(
+                "duration_max_months",
+                "must not be less than duration_min_months",
+            )),
+            (Some(_), None) => e.push(FieldError::new(
+                "duration_max_months",
+                "is required with duration_min_months",
+            )),
+            (None, Some(_)) => e.push(FieldError::new(
+                "duration_min_months",
+                "is required with duration_max_months",
+            )),
+            _ => {}
+        }
+        let contact_email = text(&mut e, "contact_email", &self.contact_email, 254);
+        if let Some(m) = &contact_email {
+            if !is_email(m) {
+                e.push(FieldError::new("contact_email", format!("'{m}' is not an e-mail address")));
+            }
+        }
+        let contact_url = text(&mut e, "contact_url", &self.contact_url, 2000);
+        if let Some(u) = &contact_url {
+            if !is_http_url(u) {
+                e.push(FieldError::new("contact_url", "must be an http:// or https:// URL"));
+            }
+        }
+        if contact_email.is_none() && contact_url.is_none() {
+            e.push(FieldError::new(
+                "contact_email",
+                "one of contact_email or contact_url is required",
+            ));
+        }
+        let contact_phone = text(&mut e, "contact_phone", &self.contact_phone, 30);
+        if let Some(p) = &contact_phone {
+            if !is_phone(p) {
+                e.push(FieldError::new("contact_phone", format!("'{p}' is not a phone number")));
+            }
+        }
+        let unpublish_on = match self.unpublish_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => {
+                e.push(FieldError::new("unpublish_on", "is required (YYYY-MM-DD)"));
+                None
+            }
+            Some(s) => match iso_date::parse(s) {
+                None => {
+                    e.push(FieldError::new("unpublish_on", format!("'{s}' is not a date YYYY-MM-DD")));
+                    None
+                }
+                Some(d) => {
+                    if let DateRule::Submission { today } = rule {
+                        let limit = today.replace_year(today.year() + 1).unwrap_or_else(|_| {
+                            // 29 February: one year ahead is 28 February.
+                            Date::from_calendar_date(today.year() + 1, Month::February, 28)
+                                .unwrap_or(today)
+                        });
+                        if d <= today {
+                            e.push(FieldError::new("unpublish_on", "must be after today"));
+                        } else if d > limit {
+                            e.push(FieldError::new(
+                                "unpublish_on",
+                                format!("must be at most one year ahead (on or before {})", iso_date::format(limit)),
+                            ));
+                        }
+                    }
+                    Some(d)
+                }
+            },
+        };
+        let location = text(&mut e, "location", &self.location, TITLE_MAX_CHARS);
+        let employer_description = text(&mut e, "employer_description", &self.employer_description, TEXT_MAX_CHARS);
+        let profile = text(&mut e, "profile", &self.profile, TEXT_MAX_CHARS);
+        let conditions = text(&mut e, "conditions", &self.conditions, TEXT_MAX_CHARS);
+        let languages = text(&mut e, "languages", &self.languages, TEXT_MAX_CHARS);
+        let extra_info = text(&mut e, "extra_info", &self.extra_info, TEXT_MAX_CHARS);
+        let comments = text(&mut e, "comments", &self.comments, TEXT_MAX_CHARS);
+
+        let (
+            Some(title),
+            Some(contract),
+            Some(diploma),
+            Some(domain),
+            Some(administration),
+            Some(service),
+            Some(country),
+            Some(description),
+            Some(start),
+            Some(unpublish_on),
+        ) = (
+            title,
+            contract,
+            diploma,
+            domain,
+            administration,
+            service,
+            country,
+            description,
+            start,
+            unpublish_on,
+        )
+        else {
+            return Err(e);
+        };
+        e.into_result(OfferFields {
+            title,
+            contract,
+            diploma,
+            domain,
+            administration,
+            service,
+            country,
+            region,
+            department,
+            location,
+            description,
+            employer_description,
+            profile,
+            conditions,
+            languages,
+            extra_info,
+            comments,
+            start,
+            duration_months,
+            duration_min_months,
+            duration_max_months,
+            contact_email,
+            contact_url,
+            contact_phone,
+            unpublish_on,
+            attachments: Vec::new(),
+        })
+    }
+}
+
+/// An offer as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    /// Store id (internal, dense).
+    pub id: u64,
+    /// Public reference.
+    pub reference: Reference,
+    /// Lifecycle state.
+    pub state: OfferState,
+    /// The editable fields.
+    #[serde(flatten)]
+    pub fields: OfferFields,
+    /// Creation time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    /// Last change.
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// Time of the latest publication (sort key of the search).
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<OffsetDateTime>,
+    /// Time of the first publication (alerts fire once, then).
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub first_published_at: Option<OffsetDateTime>,
+}
+
+impl Offer {
+    /// The instant diffusion ends: the start of the `unpublish_on` day, UTC.
+    pub fn visible_until(&self) -> OffsetDateTime {
+        self.fields.unpublish_on.midnight().assume_utc()
+    }
+
+    /// True when the public may see the offer at `now`.
+    pub fn is_visible(&self, now: OffsetDateTime) -> bool {
+        self.state == OfferState::Published && now < self.visible_until()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn valid() -> OfferInput {
+        OfferInput {
+            title: Some("Apprenti(e) développeur (F/H)".into()),
+            contract: Some("apprentissage".into()),
+            diploma: Some("niveau-6".into()),
+            domain: Some("numerique".into()),
+            administration: Some("min-interieur".into()),
+            service: Some("Ministère de l'Intérieur - ANTAI".into()),
+            country: Some("FR".into()),
+            region: Some("11".into()),
+            department: Some("75".into()),
+            description: Some("Développer des services en ligne".into()),
+            start: Some("2027-01".into()),
+            contact_email: Some("rh@interieur.gouv.fr".into()),
+            unpublish_on: Some("2027-03-01".into()),
+            ..OfferInput::default()
+        }
+    }
+
+    const TODAY: DateRule = DateRule::Submission {
+        today: date!(2026 - 11 - 25),
+    };
+
+    fn fields_of(r: Result<OfferFields, ValidationErrors>) -> Vec<String> {
+        r.unwrap_err().0.into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn a_complete_offer_is_valid() {
+        let f = valid().validate(TODAY).unwrap();
+        assert_eq!(f.contract.reference_prefix(), 'A');
+        assert_eq!(f.department.unwrap().code(), "75");
+    }
+
+    #[test]
+    fn every_missing_field_is_named() {
+        let errs = fields_of(OfferInput::default().validate(TODAY));
+        for f in [
+            "title", "contract", "diploma", "domain", "administration", "service", "country",
+            "description", "start", "contact_email", "unpublish_on",
+        ] {
+            assert!(errs.contains(&f.to_string()), "{f} not reported in {errs:?}");
+        }
+    }
+
+    #[test]
+    fn department_must_belong_to_region() {
+        let mut i = valid();
+        i.department = Some("69".into());
+        let e = i.validate(TODAY).unwrap_err();
+        assert_eq!(e.0[0].field, "department");
+        assert!(e.0[0].allowed.contains(&"75".to_string()));
+    }
+
+    #[test]
+    fn abroad_is_an_internship_without_region() {
+        let mut i = valid();
+        i.country = Some("DE".into());
+        i.region = None;
+        i.department = None;
+        assert_eq!(fields_of(i.clone().validate(TODAY)), vec!["contract"]);
+        i.contract = Some("stage".into());
+        assert!(i.validate(TODAY).is_ok());
+    }
+
+    #[test]
+    fn in_france_region_and_department_are_required() {
+        let mut i = valid();
+        i.region = None;
+        i.department = None;
+        assert_eq!(fields_of(i.validate(TODAY)), vec!["region", "department"]);
+    }
+
+    #[test]
+    fn unpublish_date_must_be_ahead_but_within_a_year() {
+        let mut i = valid();
+        i.unpublish_on = Some("2026-11-25".into());
+        assert_eq!(fields_of(i.clone().validate(TODAY)), vec!["unpublish_on"]);
+        i.unpublish_on = Some("2027-11-26".into());
+        assert_eq!(fields_of(i.clone().validate(TODAY)), vec!["unpublish_on"]);
+        i.unpublish_on = Some("2027-11-25".into());
+        assert!(i.clone().validate(TODAY).is_ok());
+        i.unpublish_on = Some("2020-01-01".into());
+        assert!(i.validate(DateRule::Import).is_ok());
+    }
+
+    #[test]
+    fn bad_formats_are_named() {
+        let mut i = valid();
+        i.start = Some("janvier".into());
+        i.contact_email = Some("not-an-email".into());
+        i.duration_months = Some(serde_json::json!(48));
+        i.diploma = Some("bac+5".into());
+        let errs = fields_of(i.validate(TODAY));
+        assert_eq!(errs, vec!["diploma", "start", "duration_months", "contact_email"]);
+    }
+
+    #[test]
+    fn references_round_trip() {
+        let r = Reference::parse("A-2021-0192").unwrap();
+        assert_eq!(r.to_string(), "A-2021-0192");
+        assert_eq!(r.short(), "2021-0192");
+        assert!(Reference::parse("B-2021-0192").is_none());
+        assert!(Reference::parse("A-2021-19").is_none());
+        assert_eq!(
+            Reference { prefix: 'S', year: 2026, number: 12345 }.to_string(),
+            "S-2026-12345"
+        );
+    }
+}

@@ -1,0 +1,480 @@
+//! The reference data compiled into the binary (`index-schema/referentials/`): the closed lists
+//! of codes and French labels of the seven facets, and the region → department tree.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+
+/// The seven facets of the search, in the order the API lists them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Facet {
+    /// Contract type: apprenticeship or internship.
+    Contract,
+    /// Diploma level prepared.
+    Diploma,
+    /// Domain of activity.
+    Domain,
+    /// Administration the service belongs to.
+    Administration,
+    /// INSEE region.
+    Region,
+    /// INSEE department.
+    Department,
+    /// ISO country.
+    Country,
+}
+
+impl Facet {
+    /// All facets, in API order.
+    pub const ALL: [Facet; 7] = [
+        Facet::Contract,
+        Facet::Diploma,
+        Facet::Domain,
+        Facet::Administration,
+        Facet::Region,
+        Facet::Department,
+        Facet::Country,
+    ];
+
+    /// The parameter / field name of the facet.
+    pub fn name(self) -> &'static str {
+        match self {
+            Facet::Contract => "contract",
+            Facet::Diploma => "diploma",
+            Facet::Domain => "domain",
+            Facet::Administration => "administration",
+            Facet::Region => "region",
+            Facet::Department => "department",
+            Facet::Country => "country",
+        }
+    }
+
+    /// Position of the facet in [`Facet::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The facet's closed list of values.
+    pub fn values(self) -> &'static Values {
+        &referentials().facets[self.index()]
+    }
+}
+
+/// The closed list of values of one facet. A value is known by its ordinal (its position in the
+/// referential file), which is what the index stores.
+#[derive(Debug)]
+pub struct Values {
+    facet: Facet,
+    codes: Vec<String>,
+    labels: Vec<String>,
+    by_code: HashMap<String, u16>,
+    /// Rank of each ordinal when sorted by folded label: the tie-break of facet counts.
+    label_rank: Vec<u16>,
+}
+
+impl Values {
+    fn new(facet: Facet, entries: Vec<(String, String)>) -> Values {
+        let by_code = entries
+            .iter()
+            .enumerate()
+            .map(|(i, (c, _))| (c.clone(), i as u16))
+            .collect();
+        let mut order: Vec<usize> = (0..entries.len()).collect();
+        order.sort_by_key(|&i| fold_label(&entries[i].1));
+        let mut label_rank = vec![0u16; entries.len()];
+        for (rank, &i) in order.iter().enumerate() {
+            label_rank[i] = rank as u16;
+        }
+        let (codes, labels) = entries.into_iter().unzip();
+        Values {
+            facet,
+            codes,
+            labels,
+            by_code,
+            label_rank,
+        }
+    }
+
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    /// True when the list is empty (never, for the compiled-in referentials).
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    /// The ordinal of a code, if it is known.
+    pub fn ordinal(&self, code: &str) -> Option<u16> {
+        self.by_code.get(code).copied()
+    }
+
+    /// The ordinal of a code, or an error naming the field and the allowed codes.
+    pub fn parse(&self, field: &str, code: &str) -> Result<u16, crate::FieldError> {
+        self.ordinal(code).ok_or_else(|| {
+            crate::FieldError::with_allowed(
+                field,
+                format!("unknown code '{code}'"),
+                self.codes.clone(),
+            )
+        })
+    }
+
+    /// Code of an ordinal.
+    pub fn code(&self, ord: u16) -> &str {
+        &self.codes[ord as usize]
+    }
+
+    /// French label of an ordinal.
+    pub fn label(&self, ord: u16) -> &str {
+        &self.labels[ord as usize]
+    }
+
+    /// Rank of an ordinal in label order.
+    pub fn label_rank(&self, ord: u16) -> u16 {
+        self.label_rank[ord as usize]
+    }
+
+    /// All codes in referential order.
+    pub fn codes(&self) -> &[String] {
+        &self.codes
+    }
+
+    /// The facet these values belong to.
+    pub fn facet(&self) -> Facet {
+        self.facet
+    }
+}
+
+/// Lower-cased, accent-free form of a label, for ordering and matching.
+pub fn fold_label(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().flat_map(char::to_lowercase) {
+        match c {
+            'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' => out.push('a'),
+            'é' | 'è' | 'ê' | 'ë' => out.push('e'),
+            'î' | 'ï' | 'í' | 'ì' => out.push('i'),
+            'ô' | 'ö' | 'ó' | 'ò' | 'õ' => out.push('o'),
+            'ù' | 'û' | 'ü' | 'ú' => out.push('u'),
+            'ç' => out.push('c'),
+            'ñ' => out.push('n'),
+            'ÿ' => out.push('y'),
+            'œ' => out.push_str("oe"),
+            'æ' => out.push_str("ae"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A region with its departments.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Region {
+    /// INSEE code.
+    pub code: String,
+    /// French name.
+    pub label: String,
+    /// `metropole` or `outre-mer`.
+    pub kind: String,
+    /// Codes of its departments.
+    pub departments: Vec<String>,
+}
+
+/// An administration (administration de rattachement).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Administration {
+    /// Stable code.
+    pub code: String,
+    /// French name.
+    pub label: String,
+    /// `etat`, `territoriale` or `hospitaliere`.
+    pub versant: String,
+    /// Kind of employer.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Short name.
+    pub short_label: String,
+    /// Other names.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+}
+
+/// A country or territory.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Country {
+    /// ISO 3166-1 alpha-2.
+    pub code: String,
+    /// French name.
+    pub label: String,
+    /// Continent, in French.
+    pub continent: String,
+    /// True for France and French territories with their own code.
+    pub france: bool,
+}
+
+#[derive(Deserialize)]
+struct CodeLabel {
+    code: String,
+    label: String,
+}
+
+#[derive(Deserialize)]
+struct Department {
+    code: String,
+    label: String,
+    region: String,
+}
+
+/// All reference data.
+#[derive(Debug)]
+pub struct Referentials {
+    facets: Vec<Values>,
+    /// Regions with their departments, in file order.
+    pub regions: Vec<Region>,
+    /// Administrations, in file order.
+    pub administrations: Vec<Administration>,
+    /// Countries, in file order.
+    pub countries: Vec<Country>,
+    /// Department code → region code.
+    pub department_region: HashMap<String, String>,
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(name: &str, text: &str) -> T {
+    serde_json::from_str(text)
+        .unwrap_or_else(|e| panic!("compiled-in referential {name} is invalid: {e}"))
+}
+
+fn pairs(items: Vec<CodeLabel>) -> Vec<(String, String)> {
+    items.into_iter().map(|c| (c.code, c.label)).collect()
+}
+
+fn load() -> Referentials {
+    macro_rules! file {
+        ($name:literal) => {
+            include_str!(concat!("../../index-schema/referentials/", $name))
+        };
+    }
+    let contracts: Vec<CodeLabel> = parse("contracts", file!("contracts.json"));
+    let diplomas: Vec<CodeLabel> = parse("diplomas", file!("diplomas.json"));
+    let domains: Vec<CodeLabel> = parse("domains", file!("domains.json"));
+    let administrations: Vec<Administration> =
+        parse("administrations", file!("administrations.json"));
+    let regions: Vec<Region> = parse("regions", file!("regions.json"));
+    let departments: Vec<Department> = parse("departments", file!("departments.json"));
+    let countries: Vec<Country> = parse("countries", file!("countries.json"));
+
+    let department_region = departments
+        .iter()
+        .map(|d| (d.code.clone(), d.region.clone()))
+        .collect();
+    let facets = vec![
+        Values::new(Facet::Contract, pairs(contracts)),
+        Values::new(Facet::Diploma, pairs(diplomas)),
+        Values::new(Facet::Domain, pairs(domains)),
+        Values::new(
+            Facet::Administration,
+            administrations
+                .iter()
+                .map(|a| (a.code.clone(), a.label.clone()))
+                .collect(),
+        ),
+        Values::new(
+            Facet::Region,
+            regions
+                .iter()
+                .map(|r| (r.code.clone(), r.label.clone()))
+                .collect(),
+        ),
+        Values::new(
+            Facet::Department,
+            departments.into_iter().map(|d| (d.code, d.label)).collect(),
+        ),
+        Values::new(
+            Facet::Country,
+            countries
+                .iter()
+                .map(|c| (c.code.clone(), c.label.clone()))
+                .collect(),
+        ),
+    ];
+    Referentials {
+        facets,
+        regions,
+        administrations,
+        countries,
+        department_region,
+    }
+}
+
+static REFERENTIALS: LazyLock<Referentials> = LazyLock::new(load);
+
+/// The compiled-in referentials.
+pub fn referentials() -> &'static Referentials {
+    &REFERENTIALS
+}
+
+impl Referentials {
+    /// The region a department belongs to.
+    pub fn region_of(&self, department: &str) -> Option<&str> {
+        self.department_region.get(department).map(String::as_str)
+    }
+
+    /// The administration with this code.
+    pub fn administration(&self, code: &str) -> Option<&Administration> {
+        self.administrations.iter().find(|a| a.code == code)
+    }
+}
+
+/// A typed code of one facet: an ordinal in its referential, shown and stored as its code.
+macro_rules! code_type {
+    ($(#[$doc:meta])* $name:ident, $facet:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(u16);
+
+        impl $name {
+            /// The facet this code belongs to.
+            pub const FACET: Facet = $facet;
+
+            /// Parses a code, naming `field` and the allowed codes on error.
+            pub fn parse(field: &str, code: &str) -> Result<Self, crate::FieldError> {
+                Self::FACET.values().parse(field, code).map($name)
+            }
+
+            /// The value with this ordinal.
+            pub fn from_ordinal(ord: u16) -> Option<Self> {
+                ((ord as usize) < Self::FACET.values().len()).then_some($name(ord))
+            }
+
+            /// Position in the referential.
+            pub fn ordinal(self) -> u16 {
+                self.0
+            }
+
+            /// The stable code.
+            pub fn code(self) -> &'static str {
+                Self::FACET.values().code(self.0)
+            }
+
+            /// The French label.
+            pub fn label(self) -> &'static str {
+                Self::FACET.values().label(self.0)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                Self::parse(Self::FACET.name(), &s).map_err(|e| serde::de::Error::custom(e.message))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+code_type!(
+    /// `apprentissage` or `stage`.
+    ContractType,
+    Facet::Contract
+);
+code_type!(
+    /// A diploma level, `niveau-3` … `niveau-8`.
+    DiplomaLevel,
+    Facet::Diploma
+);
+code_type!(
+    /// A domain of activity.
+    DomainCode,
+    Facet::Domain
+);
+code_type!(
+    /// An administration de rattachement.
+    AdministrationCode,
+    Facet::Administration
+);
+code_type!(
+    /// An INSEE region code.
+    RegionCode,
+    Facet::Region
+);
+code_type!(
+    /// An INSEE department code.
+    DepartmentCode,
+    Facet::Department
+);
+code_type!(
+    /// An ISO 3166-1 alpha-2 country code.
+    CountryCode,
+    Facet::Country
+);
+
+impl ContractType {
+    /// True for an internship (`stage`).
+    pub fn is_internship(self) -> bool {
+        self.code() == "stage"
+    }
+
+    /// The letter that starts references of this contract type.
+    pub fn reference_prefix(self) -> char {
+        if self.is_internship() { 'S' } else { 'A' }
+    }
+}
+
+impl CountryCode {
+    /// True for France.
+    pub fn is_france(self) -> bool {
+        self.code() == "FR"
+    }
+}
+
+impl DepartmentCode {
+    /// The region this department belongs to.
+    pub fn region(self) -> Option<RegionCode> {
+        let region = referentials().region_of(self.code())?;
+        RegionCode::parse("region", region).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn referentials_load_with_expected_sizes() {
+        assert_eq!(Facet::Contract.values().len(), 2);
+        assert_eq!(Facet::Diploma.values().len(), 6);
+        assert_eq!(Facet::Domain.values().len(), 29);
+        assert_eq!(Facet::Administration.values().len(), 52);
+        assert_eq!(Facet::Region.values().len(), 18);
+        assert_eq!(Facet::Department.values().len(), 101);
+        assert_eq!(Facet::Country.values().len(), 249);
+    }
+
+    #[test]
+    fn unknown_code_lists_allowed_values() {
+        let e = DomainCode::parse("domain", "numerik").unwrap_err();
+        assert_eq!(e.field, "domain");
+        assert!(e.message.contains("numerik"));
+        assert!(e.allowed.iter().any(|c| c == "numerique"));
+    }
+
+    #[test]
+    fn department_knows_its_region() {
+        let paris = DepartmentCode::parse("department", "75").unwrap();
+        assert_eq!(paris.region().unwrap().code(), "11");
+        assert_eq!(fold_label("Île-de-France"), "ile-de-france");
+    }
+}

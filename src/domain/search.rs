@@ -1,0 +1,331 @@
+//! The search criteria: the parameters of `GET /api/v1/offers`, parsed and validated once. The
+//! same type is the criteria of a saved search and the arguments of `offerwatch search`.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::referentials::Facet;
+use crate::error::{FieldError, ValidationErrors};
+
+/// Most results on one page.
+pub const MAX_PER_PAGE: u32 = 100;
+/// Results on a page when `per_page` is not given.
+pub const DEFAULT_PER_PAGE: u32 = 20;
+/// Longest `q` accepted.
+pub const MAX_QUERY_CHARS: usize = 500;
+/// Deepest result reachable by paging (page × per_page).
+pub const MAX_DEPTH: u32 = 10_000;
+
+/// Result order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sort {
+    /// Newest publication first.
+    #[default]
+    Date,
+    /// Best BM25 score first.
+    Relevance,
+}
+
+/// The lower bound of `published_since`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Since {
+    /// A fixed instant.
+    Time(OffsetDateTime),
+    /// The last N days before the search runs.
+    Days(u32),
+}
+
+impl Since {
+    /// The instant this bound means at `now`.
+    pub fn resolve(self, now: OffsetDateTime) -> OffsetDateTime {
+        match self {
+            Since::Time(t) => t,
+            Since::Days(d) => now - time::Duration::days(d.into()),
+        }
+    }
+}
+
+impl std::fmt::Display for Since {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Since::Time(t) => f.write_str(&t.format(&Rfc3339).map_err(|_| std::fmt::Error)?),
+            Since::Days(d) => write!(f, "{d}"),
+        }
+    }
+}
+
+/// Validated search criteria. Facet filters hold referential ordinals.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchParams {
+    /// Keywords, phrases in double quotes, or a reference.
+    pub q: Option<String>,
+    /// For each facet (in [`Facet::ALL`] order), the accepted ordinals; empty = any.
+    pub filters: [Vec<u16>; 7],
+    /// Only offers published at or after this bound.
+    pub published_since: Option<Since>,
+    /// Result order.
+    pub sort: Sort,
+    /// 1-based page.
+    pub page: u32,
+    /// Results per page, 0..=100.
+    pub per_page: u32,
+    /// Whether to compute facet counts.
+    pub facets: bool,
+}
+
+impl Default for SearchParams {
+    fn default() -> Self {
+        SearchParams {
+            q: None,
+            filters: Default::default(),
+            published_since: None,
+            sort: Sort::Date,
+            page: 1,
+            per_page: DEFAULT_PER_PAGE,
+            facets: true,
+        }
+    }
+}
+
+/// The parameter names a search accepts.
+pub const PARAMETERS: [&str; 13] = [
+    "q",
+    "contract",
+    "diploma",
+    "domain",
+    "administration",
+    "region",
+    "department",
+    "country",
+    "published_since",
+    "sort",
+    "page",
+    "per_page",
+    "facets",
+];
+
+fn single<'a>(
+    errors: &mut ValidationErrors,
+    pairs: &'a [(String, String)],
+    name: &str,
+) -> Option<&'a str> {
+    let mut values = pairs
+        .iter()
+        .filter(|(k, v)| k == name && !v.trim().is_empty())
+        .map(|(_, v)| v.trim());
+    let first = values.next()?;
+    if values.next().is_some() {
+        errors.push(FieldError::new(name, "may be given only once"));
+        return None;
+    }
+    Some(first)
+}
+
+fn number(errors: &mut ValidationErrors, name: &str, v: &str, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
+    match v.parse::<u32>() {
+        Ok(n) if range.contains(&n) => Some(n),
+        _ => {
+            errors.push(FieldError::new(
+                name,
+                format!("'{v}' is not a whole number from {} to {}", range.start(), range.end()),
+            ));
+            None
+        }
+    }
+}
+
+impl SearchParams {
+    /// Parses query-string pairs. Empty values are ignored (as an HTML form sends them); an
+    /// unknown parameter, an unknown code, a malformed value or a repeated single-value
+    /// parameter is an error that names the parameter.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<SearchParams, ValidationErrors> {
+        let mut errors = ValidationErrors::default();
+        let mut p = SearchParams::default();
+        for (k, _) in pairs {
+            if !PARAMETERS.contains(&k.as_str()) {
+                errors.push(FieldError::with_allowed(
+                    k.clone(),
+                    format!("unknown parameter '{k}'"),
+                    PARAMETERS.map(String::from).to_vec(),
+                ));
+            }
+        }
+        if let Some(q) = single(&mut errors, pairs, "q") {
+            if q.chars().count() > MAX_QUERY_CHARS {
+                errors.push(FieldError::new("q", format!("at most {MAX_QUERY_CHARS} characters")));
+            } else {
+                p.q = Some(q.to_string());
+            }
+        }
+        for facet in Facet::ALL {
+            let name = facet.name();
+            if facet == Facet::Diploma {
+                if let Some(v) = single(&mut errors, pairs, name) {
+                    match facet.values().parse(name, v) {
+                        Ok(o) => p.filters[facet.index()].push(o),
+                        Err(e) => errors.push(e),
+                    }
+                }
+                continue;
+            }
+            for (_, v) in pairs.iter().filter(|(k, _)| k == name) {
+                // `region=11,84` is accepted as well as `region=11&region=84`.
+                for code in v.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+                    match facet.values().parse(name, code) {
+                        Ok(o) if !p.filters[facet.index()].contains(&o) => {
+                            p.filters[facet.index()].push(o)
+                        }
+                        Ok(_) => {}
+                        Err(e) => errors.push(e),
+                    }
+                }
+            }
+        }
+        if let Some(v) = single(&mut errors, pairs, "published_since") {
+            if let Ok(days) = v.parse::<u32>() {
+                if days <= 3660 {
+                    p.published_since = Some(Since::Days(days));
+                } else {
+                    errors.push(FieldError::new("published_since", "at most 3660 days"));
+                }
+            } else if let Ok(t) = OffsetDateTime::parse(v, &Rfc3339) {
+                p.published_since = Some(Since::Time(t));
+            } else {
+                errors.push(FieldError::new(
+                    "published_since",
+                    format!("'{v}' is neither an RFC 3339 time (2026-01-31T00:00:00Z) nor a number of days"),
+                ));
+            }
+        }
+        if let Some(v) = single(&mut errors, pairs, "sort") {
+            match v {
+                "date" => p.sort = Sort::Date,
+                "relevance" => p.sort = Sort::Relevance,
+                _ => errors.push(FieldError::with_allowed(
+                    "sort",
+                    format!("unknown sort '{v}'"),
+                    vec!["date".into(), "relevance".into()],
+                )),
+            }
+        }
+        if let Some(v) = single(&mut errors, pairs, "per_page") {
+            if let Some(n) = number(&mut errors, "per_page", v, 0..=MAX_PER_PAGE) {
+                p.per_page = n;
+            }
+        }
+        if let Some(v) = single(&mut errors, pairs, "page") {
+            if let Some(n) = number(&mut errors, "page", v, 1..=MAX_DEPTH) {
+                p.page = n;
+            }
+        }
+        if p.page.saturating_mul(p.per_page) > MAX_DEPTH {
+            errors.push(FieldError::new(
+                "page",
+                format!("page × per_page may not exceed {MAX_DEPTH}; narrow the search instead"),
+            ));
+        }
+        if let Some(v) = single(&mut errors, pairs, "facets") {
+            match v {
+                "true" => p.facets = true,
+                "false" => p.facets = false,
+                _ => errors.push(FieldError::with_allowed(
+                    "facets",
+                    format!("'{v}' is not a boolean"),
+                    vec!["true".into(), "false".into()],
+                )),
+            }
+        }
+        errors.into_result(p)
+    }
+
+    /// The criteria as query-string pairs (no paging), e.g. to link back to the same search.
+    pub fn criteria_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if let Some(q) = &self.q {
+            out.push(("q", q.clone()));
+        }
+        for facet in Facet::ALL {
+            for &o in &self.filters[facet.index()] {
+                out.push((facet.name(), facet.values().code(o).to_string()));
+            }
+        }
+        if let Some(s) = self.published_since {
+            out.push(("published_since", s.to_string()));
+        }
+        if self.sort == Sort::Relevance {
+            out.push(("sort", "relevance".into()));
+        }
+        out
+    }
+
+    /// The filter of one facet.
+    pub fn filter(&self, facet: Facet) -> &[u16] {
+        &self.filters[facet.index()]
+    }
+
+    /// True when no criterion narrows the search (the home page).
+    pub fn is_unconstrained(&self) -> bool {
+        self.q.is_none() && self.published_since.is_none() && self.filters.iter().all(Vec::is_empty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(s: &[(&str, &str)]) -> Vec<(String, String)> {
+        s.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn parses_every_parameter() {
+        let p = SearchParams::from_pairs(&pairs(&[
+            ("q", "ingénieur"),
+            ("contract", "stage"),
+            ("contract", "apprentissage"),
+            ("diploma", "niveau-6"),
+            ("region", "11,84"),
+            ("published_since", "7"),
+            ("sort", "relevance"),
+            ("page", "2"),
+            ("per_page", "0"),
+            ("facets", "false"),
+            ("domain", ""),
+        ]))
+        .unwrap();
+        assert_eq!(p.filter(Facet::Contract).len(), 2);
+        assert_eq!(p.filter(Facet::Region).len(), 2);
+        assert!(p.filter(Facet::Domain).is_empty());
+        assert_eq!(p.published_since, Some(Since::Days(7)));
+        assert_eq!((p.page, p.per_page, p.facets, p.sort), (2, 0, false, Sort::Relevance));
+    }
+
+    #[test]
+    fn errors_name_the_parameter() {
+        let e = SearchParams::from_pairs(&pairs(&[
+            ("domain", "numerik"),
+            ("per_page", "101"),
+            ("diploma", "niveau-6"),
+            ("diploma", "niveau-7"),
+            ("published_since", "yesterday"),
+            ("colour", "blue"),
+        ]))
+        .unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["colour", "diploma", "domain", "published_since", "per_page"]);
+        assert!(e.0[2].allowed.contains(&"numerique".to_string()));
+    }
+
+    #[test]
+    fn criteria_round_trip() {
+        let p = SearchParams::from_pairs(&pairs(&[("q", "a b"), ("department", "75")])).unwrap();
+        let back: Vec<(String, String)> = p
+            .criteria_pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        assert_eq!(SearchParams::from_pairs(&back).unwrap(), p);
+    }
+}

@@ -1,0 +1,197 @@
+//! The engine: the store, the index derived from it and the writer that keeps them in step.
+//! Everything a server, the command line, a test or a benchmark does goes through here.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::domain::{Offer, OfferFields, OfferState, SearchParams};
+use crate::error::{Error, Result};
+use crate::index::{IndexerHandle, SearchHits, SearchIndex};
+use crate::store::{NewOffer, Store};
+
+/// Where the current time comes from (injectable for tests).
+pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(OffsetDateTime::now_utc)
+}
+
+/// One page of search results with the offers loaded from the store.
+#[derive(Debug, Clone)]
+pub struct SearchPage {
+    /// Offers matching every criterion.
+    pub total: u64,
+    /// The offers of the page, in order.
+    pub offers: Vec<Offer>,
+    /// Facet counts, when asked.
+    pub facets: Option<Vec<crate::index::FacetCounts>>,
+}
+
+/// The engine.
+pub struct Engine {
+    store: Arc<Store>,
+    index: SearchIndex,
+    indexer: IndexerHandle,
+    clock: Clock,
+    data_dir: PathBuf,
+}
+
+impl Engine {
+    /// Opens the data dir: the store, then the index (rebuilt or caught up from the store).
+    pub fn open(data_dir: &Path) -> Result<Engine> {
+        Self::open_with_clock(data_dir, system_clock())
+    }
+
+    /// [`Engine::open`] with a given clock.
+    pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Engine> {
+        std::fs::create_dir_all(data_dir)?;
+        let store = Arc::new(Store::open(&data_dir.join("store.redb"))?);
+        let (index, state) = SearchIndex::open(&data_dir.join("index"))?;
+        let indexer = IndexerHandle::start(index.clone(), store.clone(), state)?;
+        Ok(Engine {
+            store,
+            index,
+            indexer,
+            clock,
+            data_dir: data_dir.to_path_buf(),
+        })
+    }
+
+    /// The current time.
+    pub fn now(&self) -> OffsetDateTime {
+        (self.clock)()
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The index.
+    pub fn index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    /// The index writer.
+    pub fn indexer(&self) -> &IndexerHandle {
+        &self.indexer
+    }
+
+    /// The data dir.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// True when the index contains every logged change.
+    pub fn caught_up(&self) -> Result<bool> {
+        Ok(self.indexer.applied() >= self.store.last_seq()?)
+    }
+
+    /// Waits until the change `seq` is searchable.
+    pub fn wait_indexed(&self, seq: u64, timeout: Duration) -> Result<()> {
+        if self.indexer.wait_for(seq, timeout) {
+            Ok(())
+        } else {
+            Err(Error::Internal(format!(
+                "index did not reach change {seq} within {timeout:?}"
+            )))
+        }
+    }
+
+    /// Searches the visible offers.
+    pub fn search_ids(&self, params: &SearchParams) -> Result<SearchHits> {
+        self.index.search(params, self.now())
+    }
+
+    /// Searches the visible offers and loads the page's offers.
+    pub fn search(&self, params: &SearchParams) -> Result<SearchPage> {
+        let hits = self.search_ids(params)?;
+        let offers = self.store.offers(&hits.ids)?;
+        Ok(SearchPage {
+            total: hits.total,
+            offers,
+            facets: hits.facets,
+        })
+    }
+
+    /// A visible offer by its reference (`None` when unknown, not published or expired).
+    pub fn public_offer(&self, reference: &str) -> Result<Option<Offer>> {
+        let now = self.now();
+        Ok(self
+            .store
+            .offer_by_reference(reference)?
+            .filter(|o| o.is_visible(now)))
+    }
+
+    /// Creates offers in one durable transaction and hands them to the index.
+    pub fn create_offers(&self, new: Vec<NewOffer>) -> Result<(Vec<Offer>, u64)> {
+        let (offers, seq) = self.store.create_offers(new)?;
+        self.indexer.notify();
+        Ok((offers, seq))
+    }
+
+    /// Creates one offer, draft or published now.
+    pub fn create_offer(&self, fields: OfferFields, state: OfferState) -> Result<(Offer, u64)> {
+        let now = self.now();
+        let (offer, seq) = self.store.create_offer(NewOffer {
+            fields,
+            state,
+            created_at: now,
+            published_at: (state == OfferState::Published).then_some(now),
+        })?;
+        self.indexer.notify();
+        Ok((offer, seq))
+    }
+
+    /// Changes the state of an offer (publish, archive, unarchive, filled).
+    pub fn set_state(&self, id: u64, state: OfferState) -> Result<(Offer, u64)> {
+        let now = self.now();
+        let (offer, seq) = self.store.update_offer(id, |o| {
+            if o.state == state {
+                return Err(Error::Conflict(format!(
+                    "offer {} is already {state:?}",
+                    o.reference
+                )));
+            }
+            if state == OfferState::Published {
+                o.published_at = Some(now);
+                o.first_published_at.get_or_insert(now);
+            }
+            o.state = state;
+            o.updated_at = now;
+            Ok(())
+        })?;
+        self.indexer.notify();
+        Ok((offer, seq))
+    }
+
+    /// Deletes a draft (a conflict for any other state).
+    pub fn delete_draft(&self, id: u64) -> Result<u64> {
+        let seq = self.store.delete_offer(id, |o| {
+            if o.state == OfferState::Draft {
+                Ok(())
+            } else {
+                Err(Error::Conflict(format!(
+                    "offer {} is {:?}: only a draft can be deleted",
+                    o.reference, o.state
+                )))
+            }
+        })?;
+        self.indexer.notify();
+        Ok(seq)
+    }
+
+    /// Drops the index and rebuilds it from the store.
+    pub fn rebuild_index(&self) -> Result<u64> {
+        self.indexer.rebuild()
+    }
+
+    /// Commits what is pending and stops the writer; the store closes when dropped.
+    pub fn shutdown(&self) {
+        self.indexer.shutdown();
+    }
+}

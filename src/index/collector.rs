@@ -1,0 +1,310 @@
+//! The one-pass search collector: over the documents that match the keyword query it applies
+//! visibility and the facet filters, keeps the top hits of the documents that pass every filter,
+//! and counts disjunctive facets — a document failing exactly one facet filter counts only in
+//! that facet, one failing two or more counts nowhere (DrillSideways in a single pass).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+
+use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::columnar::{ColumnIndex, ColumnValues};
+use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
+
+use super::schema::OfferSchema;
+use crate::domain::{Facet, Sort};
+
+/// What the collector must do.
+#[derive(Debug, Clone)]
+pub struct FacetQuery {
+    /// Per facet, the accepted ordinals as a bitset over the referential (`None` = any value).
+    pub filters: [Option<Vec<bool>>; 7],
+    /// Only documents published at or after this (unix seconds).
+    pub published_min: i64,
+    /// Documents whose diffusion ends at or before this are invisible (unix seconds).
+    pub now: i64,
+    /// How many top hits to keep (page × per_page).
+    pub top: usize,
+    /// Result order.
+    pub sort: Sort,
+    /// Whether to count facets.
+    pub count_facets: bool,
+}
+
+impl FacetQuery {
+    /// Builds the filter bitsets from per-facet ordinal lists.
+    pub fn filters_from(lists: &[Vec<u16>; 7]) -> [Option<Vec<bool>>; 7] {
+        std::array::from_fn(|i| {
+            let list = &lists[i];
+            (!list.is_empty()).then(|| {
+                let mut set = vec![false; Facet::ALL[i].values().len() + 1];
+                for &o in list {
+                    set[o as usize] = true;
+                }
+                set
+            })
+        })
+    }
+}
+
+/// A kept hit; ordered so that the greatest is the best.
+#[derive(Debug, Clone, Copy)]
+pub struct Hit {
+    /// BM25 score (0 when sorting by date).
+    pub score: Score,
+    /// Publication time, unix seconds.
+    pub published_at: i64,
+    /// Store id.
+    pub id: u64,
+}
+
+impl PartialEq for Hit {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Hit {}
+impl PartialOrd for Hit {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Hit {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.score
+            .total_cmp(&other.score)
+            .then(self.published_at.cmp(&other.published_at))
+            .then(self.id.cmp(&other.id))
+    }
+}
+
+/// The collector's answer.
+#[derive(Debug, Clone, Default)]
+pub struct FacetResult {
+    /// Documents passing every filter.
+    pub total: u64,
+    /// Best hits first, at most `top`.
+    pub hits: Vec<Hit>,
+    /// Per facet, count per ordinal (the last slot counts documents without a value).
+    pub counts: [Vec<u32>; 7],
+}
+
+/// The collector.
+pub struct FacetCollector {
+    query: FacetQuery,
+    schema: OfferSchema,
+}
+
+impl FacetCollector {
+    /// A collector for `query`.
+    pub fn new(query: FacetQuery, schema: &OfferSchema) -> Self {
+        FacetCollector {
+            query,
+            schema: schema.clone(),
+        }
+    }
+}
+
+fn empty_counts() -> [Vec<u32>; 7] {
+    std::array::from_fn(|i| vec![0; Facet::ALL[i].values().len() + 1])
+}
+
+/// Segment part of [`FacetCollector`].
+pub struct FacetSegmentCollector {
+    query: FacetQuery,
+    facets: [Arc<dyn ColumnValues<u64>>; 7],
+    id: Arc<dyn ColumnValues<u64>>,
+    published_at: Arc<dyn ColumnValues<i64>>,
+    visible_until: Arc<dyn ColumnValues<i64>>,
+    /// Indices of the facets that carry a filter.
+    filtered: Vec<usize>,
+    total: u64,
+    counts: [Vec<u32>; 7],
+    heap: BinaryHeap<std::cmp::Reverse<Hit>>,
+    // Scratch buffers for block collection.
+    buf_vals: [Vec<u64>; 7],
+    buf_pub: Vec<i64>,
+    buf_vis: Vec<i64>,
+}
+
+fn column<T>(
+    col: tantivy::columnar::Column<T>,
+    default: T,
+) -> Arc<dyn ColumnValues<T>>
+where
+    T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static,
+{
+    match col.index {
+        ColumnIndex::Full => col.values,
+        _ => col.first_or_default_col(default),
+    }
+}
+
+impl Collector for FacetCollector {
+    type Fruit = FacetResult;
+    type Child = FacetSegmentCollector;
+
+    fn for_segment(
+        &self,
+        _ord: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<FacetSegmentCollector> {
+        let ff = reader.fast_fields();
+        let name = |f| self.schema.schema.get_field_name(f);
+        let mut facets = Vec::with_capacity(7);
+        for (i, f) in self.schema.facets.iter().enumerate() {
+            let none = Facet::ALL[i].values().len() as u64;
+            facets.push(column(ff.u64(name(*f))?, none));
+        }
+        let facets: [Arc<dyn ColumnValues<u64>>; 7] = facets
+            .try_into()
+            .map_err(|_| tantivy::TantivyError::InternalError("facet columns".into()))?;
+        let filtered = (0..7).filter(|&i| self.query.filters[i].is_some()).collect();
+        Ok(FacetSegmentCollector {
+            query: self.query.clone(),
+            facets,
+            id: column(ff.u64(name(self.schema.id))?, 0),
+            published_at: column(ff.i64(name(self.schema.published_at))?, 0),
+            visible_until: column(ff.i64(name(self.schema.visible_until))?, 0),
+            filtered,
+            total: 0,
+            counts: empty_counts(),
+            heap: BinaryHeap::with_capacity(self.query.top + 1),
+            buf_vals: Default::default(),
+            buf_pub: Vec::new(),
+            buf_vis: Vec::new(),
+        })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        self.query.sort == Sort::Relevance
+    }
+
+    fn merge_fruits(&self, fruits: Vec<FacetResult>) -> tantivy::Result<FacetResult> {
+        let mut out = FacetResult {
+            counts: empty_counts(),
+            ..FacetResult::default()
+        };
+        for f in fruits {
+            out.total += f.total;
+            out.hits.extend(f.hits);
+            for (acc, c) in out.counts.iter_mut().zip(f.counts) {
+                for (a, b) in acc.iter_mut().zip(c) {
+                    *a += b;
+                }
+            }
+        }
+        out.hits.sort_unstable_by(|a, b| b.cmp(a));
+        out.hits.truncate(self.query.top);
+        Ok(out)
+    }
+}
+
+impl FacetSegmentCollector {
+    #[inline]
+    fn offer(&mut self, score: Score, vals: &[u64; 7], published_at: i64, doc: DocId) {
+        let mut failed = usize::MAX;
+        for &f in &self.filtered {
+            let set = self.query.filters[f].as_deref().unwrap_or(&[]);
+            if !set.get(vals[f] as usize).copied().unwrap_or(false) {
+                if failed != usize::MAX {
+                    return; // fails two filters: counts nowhere
+                }
+                failed = f;
+            }
+        }
+        if failed != usize::MAX {
+            if self.query.count_facets {
+                self.counts[failed][vals[failed] as usize] += 1;
+            }
+            return;
+        }
+        self.total += 1;
+        if self.query.count_facets {
+            for (c, &v) in self.counts.iter_mut().zip(vals) {
+                c[v as usize] += 1;
+            }
+        }
+        if self.query.top == 0 {
+            return;
+        }
+        let score = if self.query.sort == Sort::Relevance {
+            score
+        } else {
+            0.0
+        };
+        if self.heap.len() < self.query.top {
+            let id = self.id.get_val(doc);
+            self.heap.push(std::cmp::Reverse(Hit {
+                score,
+                published_at,
+                id,
+            }));
+        } else if let Some(mut min) = self.heap.peek_mut() {
+            let worst = min.0;
+            let order = score
+                .total_cmp(&worst.score)
+                .then(published_at.cmp(&worst.published_at));
+            // The store id (the final tie-break) is read only when it can matter.
+            let id = match order {
+                Ordering::Less => return,
+                Ordering::Greater => self.id.get_val(doc),
+                Ordering::Equal => {
+                    let id = self.id.get_val(doc);
+                    if id <= worst.id {
+                        return;
+                    }
+                    id
+                }
+            };
+            *min = std::cmp::Reverse(Hit {
+                score,
+                published_at,
+                id,
+            });
+        }
+    }
+}
+
+impl SegmentCollector for FacetSegmentCollector {
+    type Fruit = FacetResult;
+
+    fn collect(&mut self, doc: DocId, score: Score) {
+        if self.visible_until.get_val(doc) <= self.query.now {
+            return;
+        }
+        let published_at = self.published_at.get_val(doc);
+        if published_at < self.query.published_min {
+            return;
+        }
+        let vals: [u64; 7] = std::array::from_fn(|i| self.facets[i].get_val(doc));
+        self.offer(score, &vals, published_at, doc);
+    }
+
+    fn collect_block(&mut self, docs: &[DocId]) {
+        let n = docs.len();
+        self.buf_pub.resize(n, 0);
+        self.buf_vis.resize(n, 0);
+        self.published_at.get_vals(docs, &mut self.buf_pub);
+        self.visible_until.get_vals(docs, &mut self.buf_vis);
+        for (i, col) in self.facets.iter().enumerate() {
+            self.buf_vals[i].resize(n, 0);
+            col.get_vals(docs, &mut self.buf_vals[i]);
+        }
+        for (j, &doc) in docs.iter().enumerate() {
+            if self.buf_vis[j] <= self.query.now || self.buf_pub[j] < self.query.published_min {
+                continue;
+            }
+            let vals: [u64; 7] = std::array::from_fn(|i| self.buf_vals[i][j]);
+            self.offer(0.0, &vals, self.buf_pub[j], doc);
+        }
+    }
+
+    fn harvest(self) -> FacetResult {
+        FacetResult {
+            total: self.total,
+            hits: self.heap.into_iter().map(|r| r.0).collect(),
+            counts: self.counts,
+        }
+    }
+}

@@ -1,0 +1,128 @@
+//! The search index (tantivy), derived from the store. One writer thread applies the store's
+//! change log, commits with the last applied sequence in the commit payload, and reloads the
+//! reader; searches read the latest reloaded snapshot. A missing index, or one of another schema
+//! version, is rebuilt from the store.
+
+pub mod collector;
+pub mod document;
+pub mod query;
+pub mod schema;
+pub mod search;
+mod writer;
+
+pub use search::{FacetCount, FacetCounts, SearchHits};
+pub use writer::IndexerHandle;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use tantivy::directory::MmapDirectory;
+use tantivy::{Index, IndexReader, ReloadPolicy};
+
+use crate::error::{Error, Result};
+use schema::{OfferSchema, offer_schema, register_analyzers};
+
+/// What every commit records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitPayload {
+    /// Version of `index-schema/offers.json` the index was built with.
+    pub schema_version: u32,
+    /// Last change-log sequence the index contains.
+    pub seq: u64,
+}
+
+/// How the index was found at open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IndexState {
+    /// Usable; replay the change log after `seq`.
+    Current {
+        /// Last applied sequence.
+        seq: u64,
+    },
+    /// Missing, unreadable or of another schema version: must be rebuilt.
+    NeedsRebuild,
+}
+
+/// The index and its reader.
+#[derive(Clone)]
+pub struct SearchIndex {
+    /// The tantivy index.
+    pub index: Index,
+    /// Reader reloaded by the writer after each commit.
+    pub reader: IndexReader,
+    /// Field handles.
+    pub schema: &'static OfferSchema,
+    dir: PathBuf,
+}
+
+fn read_payload(index: &Index) -> Option<CommitPayload> {
+    let metas = index.load_metas().ok()?;
+    serde_json::from_str(metas.payload.as_deref()?).ok()
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating an empty one when it is missing or unusable (and saying
+    /// so, so that the caller rebuilds it from the store).
+    pub fn open(dir: &Path) -> Result<(SearchIndex, IndexState)> {
+        let s = offer_schema();
+        let existing = if dir.join("meta.json").exists() {
+            MmapDirectory::open(dir)
+                .ok()
+                .and_then(|d| Index::open(d).ok())
+                .filter(|i| i.schema() == s.schema)
+                .and_then(|i| {
+                    let p = read_payload(&i)?;
+                    (p.schema_version == s.version).then_some((i, p.seq))
+                })
+        } else {
+            None
+        };
+        let (index, state) = match existing {
+            Some((index, seq)) => (index, IndexState::Current { seq }),
+            None => {
+                if dir.exists() {
+                    tracing::warn!(dir = %dir.display(), "index missing, unreadable or of another schema version: rebuilding from the store");
+                    std::fs::remove_dir_all(dir)?;
+                }
+                std::fs::create_dir_all(dir)?;
+                let index = Index::create_in_dir(dir, s.schema.clone())?;
+                (index, IndexState::NeedsRebuild)
+            }
+        };
+        register_analyzers(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok((
+            SearchIndex {
+                index,
+                reader,
+                schema: s,
+                dir: dir.to_path_buf(),
+            },
+            state,
+        ))
+    }
+
+    /// Number of documents in the current snapshot.
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// The directory of the index.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The payload of the last commit.
+    pub fn committed(&self) -> CommitPayload {
+        read_payload(&self.index).unwrap_or_default()
+    }
+}
+
+impl From<Error> for tantivy::TantivyError {
+    fn from(e: Error) -> Self {
+        tantivy::TantivyError::InternalError(e.to_string())
+    }
+}

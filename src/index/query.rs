@@ -1,0 +1,157 @@
+//! Turns the `q` parameter into a tantivy query: every word must match (stemmed French), a
+//! "quoted phrase" matches as a phrase (folded, unstemmed), and a reference number
+//! (`A-2021-0192` or `2021-0192`) is looked up exactly, never analyzed.
+
+use tantivy::Term;
+use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
+use tantivy::schema::IndexRecordOption;
+use tantivy::tokenizer::TextAnalyzer;
+
+use super::schema::{OfferSchema, analyze, fr_exact, fr_stem};
+
+/// Weight of a title match in relevance ranking.
+const TITLE_BOOST: f32 = 2.0;
+
+/// The parts of a keyword query.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ParsedQuery {
+    /// Stemmed terms that must all match.
+    pub terms: Vec<String>,
+    /// Folded terms that must all match (when the words were all stop words).
+    pub exact_terms: Vec<String>,
+    /// Phrases, as folded tokens.
+    pub phrases: Vec<Vec<String>>,
+    /// Reference forms (`A-2021-0192` or `2021-0192`).
+    pub references: Vec<String>,
+}
+
+impl ParsedQuery {
+    /// True when the query constrains nothing.
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty()
+            && self.exact_terms.is_empty()
+            && self.phrases.is_empty()
+            && self.references.is_empty()
+    }
+}
+
+/// Normalizes a word to a reference form when it is one.
+pub fn as_reference(word: &str) -> Option<String> {
+    let w = word.trim_matches(|c: char| !c.is_ascii_alphanumeric());
+    let digits = |s: &str, min: usize| s.len() >= min && s.bytes().all(|b| b.is_ascii_digit());
+    let parts: Vec<&str> = w.split('-').collect();
+    match parts.as_slice() {
+        [p, y, n] if (p.eq_ignore_ascii_case("a") || p.eq_ignore_ascii_case("s"))
+            && digits(y, 4)
+            && y.len() == 4
+            && digits(n, 4) =>
+        {
+            Some(format!("{}-{y}-{n}", p.to_ascii_uppercase()))
+        }
+        [y, n] if y.len() == 4 && digits(y, 4) && digits(n, 4) => Some(format!("{y}-{n}")),
+        _ => None,
+    }
+}
+
+/// Splits `q` into words, phrases and references, and analyzes them.
+pub fn parse(q: &str) -> ParsedQuery {
+    parse_with(q, &mut fr_stem(), &mut fr_exact())
+}
+
+/// [`parse`] with analyzers the caller keeps.
+pub fn parse_with(q: &str, stem: &mut TextAnalyzer, exact: &mut TextAnalyzer) -> ParsedQuery {
+    let mut out = ParsedQuery::default();
+    let mut plain = String::new();
+    for (i, chunk) in q.split('"').enumerate() {
+        if i % 2 == 1 {
+            // Inside quotes (an unclosed quote runs to the end).
+            let tokens = analyze(exact, chunk);
+            match tokens.len() {
+                0 => {}
+                1 => out.exact_terms.extend(tokens),
+                _ => out.phrases.push(tokens),
+            }
+            continue;
+        }
+        for word in chunk.split_whitespace() {
+            match as_reference(word) {
+                Some(r) => out.references.push(r),
+                None => {
+                    plain.push_str(word);
+                    plain.push(' ');
+                }
+            }
+        }
+    }
+    let terms = analyze(stem, &plain);
+    if terms.is_empty() {
+        // Only stop words ("de la"): match them exactly rather than everything.
+        out.exact_terms.extend(analyze(exact, &plain));
+    } else {
+        out.terms = terms;
+    }
+    out.terms.dedup();
+    out
+}
+
+/// The tantivy query of a parsed keyword query; `None` when it constrains nothing.
+pub fn to_query(parsed: &ParsedQuery, s: &OfferSchema) -> Option<Box<dyn Query>> {
+    if parsed.is_empty() {
+        return None;
+    }
+    let term_query = |field, text: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, text),
+            IndexRecordOption::WithFreqs,
+        ))
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for t in &parsed.terms {
+        clauses.push((Occur::Must, term_query(s.text, t)));
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(term_query(s.title, t), TITLE_BOOST)),
+        ));
+    }
+    for t in &parsed.exact_terms {
+        clauses.push((Occur::Must, term_query(s.text_exact, t)));
+    }
+    for p in &parsed.phrases {
+        let terms = p
+            .iter()
+            .map(|t| Term::from_field_text(s.text_exact, t))
+            .collect();
+        clauses.push((Occur::Must, Box::new(PhraseQuery::new(terms))));
+    }
+    for r in &parsed.references {
+        clauses.push((
+            Occur::Must,
+            Box::new(TermQuery::new(
+                Term::from_field_text(s.reference, r),
+                IndexRecordOption::Basic,
+            )),
+        ));
+    }
+    Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_phrases_and_references_are_told_apart() {
+        let p = parse("Ingénieurs \"chargé d'accueil\" a-2021-0192 2021-0193 de");
+        assert_eq!(p.terms, vec!["ingenieur"]);
+        assert_eq!(p.phrases, vec![vec!["charge", "d", "accueil"]]);
+        assert_eq!(p.references, vec!["A-2021-0192", "2021-0193"]);
+    }
+
+    #[test]
+    fn stop_words_alone_are_matched_exactly() {
+        let p = parse("de la");
+        assert!(p.terms.is_empty());
+        assert_eq!(p.exact_terms, vec!["de", "la"]);
+        assert!(parse("   ").is_empty());
+    }
+}

@@ -1,0 +1,197 @@
+//! The tantivy schema, built from `index-schema/offers.json`, and the French analyzers it names.
+
+use std::sync::LazyLock;
+
+use serde::Deserialize;
+use tantivy::schema::{
+    Field, INDEXED, IndexRecordOption, NumericOptions, STRING, Schema, TextFieldIndexing,
+    TextOptions,
+};
+use tantivy::tokenizer::{
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
+    StopWordFilter, TextAnalyzer, TokenStream,
+};
+
+use crate::domain::Facet;
+
+/// The description of the indexed offer, compiled in.
+pub const OFFERS_JSON: &str = include_str!("../../index-schema/offers.json");
+
+/// Analyzer for stemmed French text.
+pub const FR_STEM: &str = "fr_stem";
+/// Analyzer for folded, unstemmed words and phrases.
+pub const FR_EXACT: &str = "fr_exact";
+
+#[derive(Debug, Deserialize)]
+struct FieldSpec {
+    name: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    analyzer: Option<String>,
+    #[serde(default)]
+    fast: bool,
+    #[serde(default)]
+    indexed: bool,
+}
+
+#[derive(Debug, Deserialize)]
+struct SchemaSpec {
+    version: u32,
+    fields: Vec<FieldSpec>,
+}
+
+/// The schema and handles on its fields.
+#[derive(Debug, Clone)]
+pub struct OfferSchema {
+    /// Version from `offers.json`, kept in every index commit.
+    pub version: u32,
+    /// The tantivy schema.
+    pub schema: Schema,
+    /// Store id.
+    pub id: Field,
+    /// `A-YYYY-NNNN` and `YYYY-NNNN`.
+    pub reference: Field,
+    /// Title, stemmed.
+    pub title: Field,
+    /// All searchable text, stemmed.
+    pub text: Field,
+    /// All searchable text, folded, unstemmed.
+    pub text_exact: Field,
+    /// The facet columns, in [`Facet::ALL`] order.
+    pub facets: [Field; 7],
+    /// Publication time (unix seconds).
+    pub published_at: Field,
+    /// End of diffusion (unix seconds).
+    pub visible_until: Field,
+}
+
+fn build() -> Result<OfferSchema, String> {
+    let spec: SchemaSpec =
+        serde_json::from_str(OFFERS_JSON).map_err(|e| format!("offers.json: {e}"))?;
+    let mut b = Schema::builder();
+    for f in &spec.fields {
+        match f.kind.as_str() {
+            "u64" | "i64" => {
+                let mut o = NumericOptions::default();
+                if f.fast {
+                    o = o.set_fast();
+                }
+                if f.indexed {
+                    o = o | INDEXED;
+                }
+                if f.kind == "u64" {
+                    b.add_u64_field(&f.name, o);
+                } else {
+                    b.add_i64_field(&f.name, o);
+                }
+            }
+            "keyword" => {
+                b.add_text_field(&f.name, STRING);
+            }
+            "text" => {
+                let analyzer = f
+                    .analyzer
+                    .as_deref()
+                    .ok_or_else(|| format!("text field {} has no analyzer", f.name))?;
+                let indexing = TextFieldIndexing::default()
+                    .set_tokenizer(analyzer)
+                    .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+                b.add_text_field(&f.name, TextOptions::default().set_indexing_options(indexing));
+            }
+            other => return Err(format!("field {}: unknown type {other}", f.name)),
+        }
+    }
+    let schema = b.build();
+    let field = |name: &str| {
+        schema
+            .get_field(name)
+            .map_err(|_| format!("offers.json lacks field {name}"))
+    };
+    let mut facets = [field("id")?; 7];
+    for facet in Facet::ALL {
+        facets[facet.index()] = field(facet.name())?;
+    }
+    Ok(OfferSchema {
+        version: spec.version,
+        id: field("id")?,
+        reference: field("reference")?,
+        title: field("title")?,
+        text: field("text")?,
+        text_exact: field("text_exact")?,
+        facets,
+        published_at: field("published_at")?,
+        visible_until: field("visible_until")?,
+        schema,
+    })
+}
+
+static SCHEMA: LazyLock<OfferSchema> =
+    LazyLock::new(|| build().unwrap_or_else(|e| panic!("compiled-in index schema: {e}")));
+
+/// The offer schema.
+pub fn offer_schema() -> &'static OfferSchema {
+    &SCHEMA
+}
+
+/// The stemmed French analyzer: lower-case → ASCII folding → stop words → stemmer.
+pub fn fr_stem() -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter);
+    match StopWordFilter::new(Language::French) {
+        Some(stop) => builder
+            .filter(stop)
+            .filter(Stemmer::new(Language::French))
+            .build(),
+        None => builder.filter(Stemmer::new(Language::French)).build(),
+    }
+}
+
+/// The exact analyzer: lower-case → ASCII folding.
+pub fn fr_exact() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(40))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// Registers the analyzers on an index.
+pub fn register_analyzers(index: &tantivy::Index) {
+    index.tokenizers().register(FR_STEM, fr_stem());
+    index.tokenizers().register(FR_EXACT, fr_exact());
+}
+
+/// The tokens an analyzer makes of a text.
+pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while stream.advance() {
+        out.push(stream.token().text.clone());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_has_every_field_of_offers_json() {
+        let s = offer_schema();
+        assert_eq!(s.schema.fields().count(), 14);
+        assert_eq!(s.schema.get_field_name(s.facets[Facet::Country.index()]), "country");
+    }
+
+    #[test]
+    fn french_analysis_folds_then_stems() {
+        let mut a = fr_stem();
+        assert_eq!(analyze(&mut a, "Ingénieur"), analyze(&mut a, "ingenieur"));
+        assert_eq!(analyze(&mut a, "stagiaires"), analyze(&mut a, "stagiaire"));
+        assert_eq!(analyze(&mut a, "le stage de la"), analyze(&mut a, "stage"));
+        let mut e = fr_exact();
+        assert_eq!(analyze(&mut e, "Œuvre d'Art"), vec!["oeuvre", "d", "art"]);
+    }
+}

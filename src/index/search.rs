@@ -1,0 +1,111 @@
+//! Runs a search: keyword query, visibility, facet filters, sort and paging in one collector
+//! pass, then facet counts labelled from the referentials.
+
+use serde::Serialize;
+use tantivy::query::{AllQuery, Query};
+use time::OffsetDateTime;
+
+use super::SearchIndex;
+use super::collector::{FacetCollector, FacetQuery, FacetResult};
+use super::query;
+use crate::domain::{Facet, SearchParams};
+use crate::error::Result;
+
+/// One facet value with its count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCount {
+    /// The code.
+    pub value: String,
+    /// The French label.
+    pub label: String,
+    /// Disjunctive count.
+    pub count: u64,
+}
+
+/// Counts of one facet, by count descending then label; zero counts omitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FacetCounts {
+    /// The facet.
+    #[serde(skip)]
+    pub facet: Facet,
+    /// Its values.
+    pub values: Vec<FacetCount>,
+}
+
+/// The ids of one page of results, with the total and the facet counts.
+#[derive(Debug, Clone)]
+pub struct SearchHits {
+    /// Offers matching every criterion.
+    pub total: u64,
+    /// Store ids of the requested page, in order.
+    pub ids: Vec<u64>,
+    /// Facet counts, in [`Facet::ALL`] order, when asked.
+    pub facets: Option<Vec<FacetCounts>>,
+}
+
+/// Labels and orders raw counts.
+pub fn label_counts(counts: &[Vec<u32>; 7]) -> Vec<FacetCounts> {
+    Facet::ALL
+        .into_iter()
+        .map(|facet| {
+            let values = facet.values();
+            let mut ords: Vec<u16> = (0..values.len() as u16)
+                .filter(|&o| counts[facet.index()][o as usize] > 0)
+                .collect();
+            ords.sort_by_key(|&o| {
+                (
+                    std::cmp::Reverse(counts[facet.index()][o as usize]),
+                    values.label_rank(o),
+                )
+            });
+            FacetCounts {
+                facet,
+                values: ords
+                    .into_iter()
+                    .map(|o| FacetCount {
+                        value: values.code(o).to_string(),
+                        label: values.label(o).to_string(),
+                        count: u64::from(counts[facet.index()][o as usize]),
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+impl SearchIndex {
+    /// Runs `params` against the current snapshot, as seen at `now`.
+    pub fn search(&self, params: &SearchParams, now: OffsetDateTime) -> Result<SearchHits> {
+        let text: Box<dyn Query> = params
+            .q
+            .as_deref()
+            .and_then(|q| query::to_query(&query::parse(q), self.schema))
+            .unwrap_or_else(|| Box::new(AllQuery));
+        let top = (params.page * params.per_page) as usize;
+        let fq = FacetQuery {
+            filters: FacetQuery::filters_from(&params.filters),
+            published_min: params
+                .published_since
+                .map_or(i64::MIN, |s| s.resolve(now).unix_timestamp()),
+            now: now.unix_timestamp(),
+            top,
+            sort: params.sort,
+            count_facets: params.facets,
+        };
+        let searcher = self.reader.searcher();
+        let result: FacetResult = searcher.search(&*text, &FacetCollector::new(fq, self.schema))?;
+        let start = ((params.page - 1) * params.per_page) as usize;
+        let ids = result
+            .hits
+            .iter()
+            .skip(start)
+            .take(params.per_page as usize)
+            .map(|h| h.id)
+            .collect();
+        Ok(SearchHits {
+            total: result.total,
+            ids,
+            facets: params.facets.then(|| label_counts(&result.counts)),
+        })
+    }
+}

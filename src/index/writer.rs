@@ -1,0 +1,277 @@
+//! The single index writer: a thread that owns the tantivy `IndexWriter`, applies the store's
+//! change log in batches, commits with the last applied sequence as payload, and reloads the
+//! reader. Callers notify it after a store commit and may wait until a sequence is searchable.
+
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tantivy::{IndexWriter, TantivyDocument, Term};
+use time::OffsetDateTime;
+
+use super::document::offer_document;
+use super::{CommitPayload, IndexState, SearchIndex};
+use crate::domain::OfferState;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// Longest a notified change waits before the writer looks at the log (batches bursts).
+const BATCH_WINDOW: Duration = Duration::from_millis(25);
+/// The writer looks at the log at least this often even without notification.
+const POLL: Duration = Duration::from_millis(500);
+/// Changes read from the log per step.
+const STEP: usize = 20_000;
+/// Indexing memory budget.
+const WRITER_MEMORY: usize = 200_000_000;
+
+enum Msg {
+    Changed,
+    Rebuild(mpsc::Sender<Result<u64>>),
+    Shutdown,
+}
+
+#[derive(Default)]
+struct Progress {
+    applied: u64,
+    last_commit: Option<OffsetDateTime>,
+}
+
+struct Shared {
+    progress: Mutex<Progress>,
+    cond: Condvar,
+}
+
+/// Handle on the writer thread.
+pub struct IndexerHandle {
+    tx: Mutex<mpsc::Sender<Msg>>,
+    shared: Arc<Shared>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+}
+
+struct Indexer {
+    index: SearchIndex,
+    writer: IndexWriter<TantivyDocument>,
+    store: Arc<Store>,
+    shared: Arc<Shared>,
+    applied: u64,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic elsewhere while holding the lock leaves plain counters behind: keep going.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Indexer {
+    fn add(&mut self, offer: &crate::domain::Offer) -> Result<()> {
+        if offer.state == OfferState::Published {
+            self.writer
+                .add_document(offer_document(offer, self.index.schema))?;
+        }
+        Ok(())
+    }
+
+    fn commit(&mut self, seq: u64) -> Result<()> {
+        let payload = CommitPayload {
+            schema_version: self.index.schema.version,
+            seq,
+        };
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&serde_json::to_string(&payload)?);
+        prepared.commit()?;
+        self.index.reader.reload()?;
+        self.applied = seq;
+        let mut p = lock(&self.shared.progress);
+        p.applied = seq;
+        p.last_commit = Some(OffsetDateTime::now_utc());
+        self.shared.cond.notify_all();
+        Ok(())
+    }
+
+    fn rebuild(&mut self) -> Result<u64> {
+        let started = Instant::now();
+        self.writer.delete_all_documents()?;
+        let mut count = 0u64;
+        let store = self.store.clone();
+        let seq = store.for_each_offer(|offer| {
+            if offer.state == OfferState::Published {
+                count += 1;
+            }
+            self.add(&offer)
+        })?;
+        self.commit(seq)?;
+        tracing::info!(documents = count, seq, elapsed_ms = started.elapsed().as_millis() as u64, "index rebuilt from the store");
+        Ok(seq)
+    }
+
+    /// Applies every logged change after the last applied one; commits once if any.
+    fn catch_up(&mut self) -> Result<()> {
+        let mut seq = self.applied;
+        loop {
+            let changes = self.store.changes_after(seq, STEP)?;
+            let Some(&(last, _)) = changes.last() else {
+                break;
+            };
+            let ids: Vec<u64> = changes.iter().map(|&(_, id)| id).collect();
+            let offers = self.store.offers(&ids)?;
+            for &id in &ids {
+                self.writer
+                    .delete_term(Term::from_field_u64(self.index.schema.id, id));
+            }
+            // An id changed twice in this step is added once, in its latest state.
+            let mut seen = std::collections::HashSet::new();
+            for offer in offers.iter() {
+                if seen.insert(offer.id) {
+                    self.add(offer)?;
+                }
+            }
+            seq = last;
+        }
+        if seq > self.applied {
+            self.commit(seq)?;
+        }
+        Ok(())
+    }
+
+    fn run(mut self, rx: mpsc::Receiver<Msg>) {
+        loop {
+            let msg = rx.recv_timeout(POLL);
+            let mut shutdown = false;
+            match msg {
+                Ok(Msg::Changed) => {
+                    std::thread::sleep(BATCH_WINDOW);
+                    for m in rx.try_iter() {
+                        match m {
+                            Msg::Changed => {}
+                            Msg::Rebuild(reply) => {
+                                let _ = reply.send(self.rebuild());
+                            }
+                            Msg::Shutdown => shutdown = true,
+                        }
+                    }
+                }
+                Ok(Msg::Rebuild(reply)) => {
+                    let _ = reply.send(self.rebuild());
+                    continue;
+                }
+                Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => shutdown = true,
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if let Err(e) = self.catch_up() {
+                tracing::error!(error = %e, applied = self.applied, "index catch-up failed; will retry");
+            }
+            if shutdown {
+                break;
+            }
+        }
+        if let Err(e) = self.writer.wait_merging_threads() {
+            tracing::warn!(error = %e, "index merges did not finish cleanly");
+        }
+    }
+}
+
+impl IndexerHandle {
+    /// Starts the writer: rebuilds the index from the store when `state` says so, otherwise
+    /// replays the change log after the index's last sequence, then runs in its own thread.
+    pub fn start(index: SearchIndex, store: Arc<Store>, state: IndexState) -> Result<IndexerHandle> {
+        let threads = std::thread::available_parallelism()
+            .map(|n| n.get().min(4))
+            .unwrap_or(1);
+        let writer = index
+            .index
+            .writer_with_num_threads(threads, WRITER_MEMORY.max(threads * 20_000_000))?;
+        let shared = Arc::new(Shared {
+            progress: Mutex::new(Progress::default()),
+            cond: Condvar::new(),
+        });
+        let mut indexer = Indexer {
+            index,
+            writer,
+            store,
+            shared: shared.clone(),
+            applied: 0,
+        };
+        match state {
+            IndexState::NeedsRebuild => {
+                indexer.rebuild()?;
+            }
+            IndexState::Current { seq } => {
+                indexer.applied = seq;
+                lock(&shared.progress).applied = seq;
+                indexer.catch_up()?;
+            }
+        }
+        let (tx, rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("index-writer".into())
+            .spawn(move || indexer.run(rx))?;
+        Ok(IndexerHandle {
+            tx: Mutex::new(tx),
+            shared,
+            thread: Mutex::new(Some(thread)),
+        })
+    }
+
+    fn send(&self, m: Msg) -> bool {
+        lock(&self.tx).send(m).is_ok()
+    }
+
+    /// Tells the writer the change log has grown.
+    pub fn notify(&self) {
+        self.send(Msg::Changed);
+    }
+
+    /// Last change-log sequence that is searchable.
+    pub fn applied(&self) -> u64 {
+        lock(&self.shared.progress).applied
+    }
+
+    /// Time of the last commit.
+    pub fn last_commit(&self) -> Option<OffsetDateTime> {
+        lock(&self.shared.progress).last_commit
+    }
+
+    /// Waits until `seq` is searchable; false on timeout.
+    pub fn wait_for(&self, seq: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut p = lock(&self.shared.progress);
+        while p.applied < seq {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            p = match self.shared.cond.wait_timeout(p, deadline - now) {
+                Ok((g, _)) => g,
+                Err(poison) => poison.into_inner().0,
+            };
+        }
+        true
+    }
+
+    /// Drops every document and reindexes the store; returns the sequence it contains.
+    pub fn rebuild(&self) -> Result<u64> {
+        let (reply, answer) = mpsc::channel();
+        if !self.send(Msg::Rebuild(reply)) {
+            return Err(Error::Internal("index writer stopped".into()));
+        }
+        answer
+            .recv()
+            .map_err(|_| Error::Internal("index writer stopped".into()))?
+    }
+
+    /// Applies what is pending, commits and stops the writer thread.
+    pub fn shutdown(&self) {
+        self.send(Msg::Shutdown);
+        if let Some(t) = lock(&self.thread).take() {
+            if t.join().is_err() {
+                tracing::error!("index writer thread panicked");
+            }
+        }
+    }
+}
+
+impl Drop for IndexerHandle {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,20 @@
+//! offerwatch: the search and alert engine of a portal of apprenticeship and internship offers
+//! in the French civil service.
+//!
+//! The store ([`store`], redb) is the system of record; the index ([`index`], tantivy) is derived
+//! from it through the change log and rebuilt when missing. [`engine::Engine`] ties them
+//! together; the HTTP layer and the command line sit on top of it.
+
+pub mod domain;
+pub mod engine;
+pub mod error;
+pub mod import;
+pub mod index;
+pub mod store;
+
+/// The fixture generator (source in `fixtures/`).
+#[path = "../fixtures/generator.rs"]
+pub mod fixtures;
+
+pub use engine::Engine;
+pub use error::{Error, FieldError, Result, ValidationErrors};
