@@ -1,0 +1,68 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use offerwatch::Engine;
+use offerwatch::domain::{DateRule, OfferInput, OfferState, SearchParams};
+use offerwatch::store::NewOffer;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+/// The instant the tests run at.
+pub const NOW: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
+
+pub fn open(dir: &std::path::Path) -> Engine {
+    Engine::open_with_clock(dir, Arc::new(|| NOW)).unwrap()
+}
+
+pub fn input(title: &str, description: &str) -> OfferInput {
+    OfferInput {
+        title: Some(title.into()),
+        contract: Some("stage".into()),
+        diploma: Some("niveau-7".into()),
+        domain: Some("numerique".into()),
+        administration: Some("min-interieur".into()),
+        service: Some(serde_json::json!("Direction du numérique")),
+        country: Some("FR".into()),
+        region: Some("11".into()),
+        department: Some("75".into()),
+        description: Some(description.into()),
+        start: Some("2027-01".into()),
+        contact_email: Some("rh@interieur.gouv.fr".into()),
+        unpublish_on: Some("2027-06-01".into()),
+        ..OfferInput::default()
+    }
+}
+
+pub fn new_offer(i: OfferInput, state: OfferState, published_at: OffsetDateTime) -> NewOffer {
+    NewOffer {
+        fields: i.validate(DateRule::Import).unwrap(),
+        state,
+        created_at: published_at,
+        published_at: (state != OfferState::Draft).then_some(published_at),
+    }
+}
+
+/// Creates offers and waits until they are searchable.
+pub fn publish(engine: &Engine, offers: Vec<NewOffer>) -> Vec<offerwatch::domain::Offer> {
+    let (created, seq) = engine.create_offers(offers).unwrap();
+    engine.wait_indexed(seq, Duration::from_secs(10)).unwrap();
+    created
+}
+
+pub fn params(pairs: &[(&str, &str)]) -> SearchParams {
+    let pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    SearchParams::from_pairs(&pairs).unwrap()
+}
+
+pub fn refs(engine: &Engine, pairs: &[(&str, &str)]) -> Vec<String> {
+    engine
+        .search(&params(pairs))
+        .unwrap()
+        .offers
+        .iter()
+        .map(|o| o.reference.to_string())
+        .collect()
+}

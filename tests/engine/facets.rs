@@ -1,0 +1,200 @@
+//! The one-pass disjunctive facet collector against a naive oracle: the text query alone
+//! through tantivy's own collector, then every filter and count evaluated in plain Rust over the
+//! offers of the store.
+
+use std::collections::{HashMap, HashSet};
+
+use offerwatch::Engine;
+use offerwatch::domain::{Facet, Offer, OfferState, SearchParams};
+use offerwatch::fixtures::Generator;
+use offerwatch::import::parse_line;
+use offerwatch::index::query;
+use proptest::prelude::*;
+use tantivy::collector::DocSetCollector;
+use tantivy::query::AllQuery;
+use time::macros::date;
+
+use crate::common::*;
+
+fn facet_value(o: &Offer, f: Facet) -> Option<String> {
+    let x = &o.fields;
+    match f {
+        Facet::Contract => Some(x.contract.code().into()),
+        Facet::Diploma => Some(x.diploma.code().into()),
+        Facet::Domain => Some(x.domain.code().into()),
+        Facet::Administration => Some(x.administration.code().into()),
+        Facet::Region => x.region.map(|r| r.code().into()),
+        Facet::Department => x.department.map(|d| d.code().into()),
+        Facet::Country => Some(x.country.code().into()),
+    }
+}
+
+/// Ids of the offers matching the keyword part alone, by tantivy's own DocSetCollector.
+fn text_matches(engine: &Engine, q: Option<&str>) -> HashSet<u64> {
+    let idx = engine.index();
+    let searcher = idx.reader.searcher();
+    let query: Box<dyn tantivy::query::Query> = q
+        .and_then(|q| query::to_query(&query::parse(q), idx.schema))
+        .unwrap_or_else(|| Box::new(AllQuery));
+    let docs = searcher.search(&*query, &DocSetCollector).unwrap();
+    docs.into_iter()
+        .map(|addr| {
+            let reader = searcher.segment_reader(addr.segment_ord);
+            let col = reader.fast_fields().u64("id").unwrap();
+            col.first(addr.doc_id).unwrap()
+        })
+        .collect()
+}
+
+struct Naive {
+    total: u64,
+    counts: Vec<HashMap<String, u64>>,
+    order: Vec<u64>,
+}
+
+fn naive(engine: &Engine, offers: &[Offer], p: &SearchParams) -> Naive {
+    let matched = text_matches(engine, p.q.as_deref());
+    let since = p.published_since.map(|s| s.resolve(NOW));
+    let passes = |o: &Offer, f: Facet| {
+        let allowed: Vec<&str> = p.filter(f).iter().map(|&x| f.values().code(x)).collect();
+        allowed.is_empty() || facet_value(o, f).is_some_and(|v| allowed.contains(&v.as_str()))
+    };
+    let candidates: Vec<&Offer> = offers
+        .iter()
+        .filter(|o| o.is_visible(NOW) && matched.contains(&o.id))
+        .filter(|o| since.is_none_or(|s| o.published_at.unwrap() >= s))
+        .collect();
+    let mut counts = vec![HashMap::new(); 7];
+    // One "query" per facet: every filter but that facet's own.
+    for f in Facet::ALL {
+        for o in &candidates {
+            if Facet::ALL.iter().filter(|&&g| g != f).all(|&g| passes(o, g)) {
+                if let Some(v) = facet_value(o, f) {
+                    *counts[f.index()].entry(v).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    let mut all: Vec<&&Offer> = candidates
+        .iter()
+        .filter(|o| Facet::ALL.iter().all(|&g| passes(o, g)))
+        .collect();
+    all.sort_by_key(|o| std::cmp::Reverse((o.published_at.unwrap(), o.id)));
+    Naive {
+        total: all.len() as u64,
+        counts,
+        order: all.iter().map(|o| o.id).collect(),
+    }
+}
+
+fn corpus(seed: u64, n: usize) -> Vec<offerwatch::store::NewOffer> {
+    Generator::new(seed, date!(2026 - 11 - 20))
+        .take(n)
+        .map(|i| parse_line(&offerwatch::fixtures::to_json_line(&i), NOW).unwrap())
+        .collect()
+}
+
+const WORDS: [&str; 12] = [
+    "stagiaire", "apprentis", "chargé", "données", "communication", "juridique", "\"chargé de\"",
+    "paris", "ressources humaines", "gestion", "numérique", "assistant",
+];
+
+fn arb_params(offers: Vec<Offer>) -> impl Strategy<Value = (Vec<(String, String)>, Vec<Offer>)> {
+    let n = offers.len();
+    (
+        proptest::option::of(0..WORDS.len()),
+        proptest::collection::vec((0..7usize, 0..n), 0..5),
+        proptest::option::of(prop_oneof![Just("30"), Just("200"), Just("400")]),
+    )
+        .prop_map(move |(word, picks, since)| {
+            let mut pairs = Vec::new();
+            if let Some(w) = word {
+                pairs.push(("q".to_string(), WORDS[w].to_string()));
+            }
+            let mut diploma_set = false;
+            for (f, o) in picks {
+                let facet = Facet::ALL[f];
+                if facet == Facet::Diploma {
+                    if diploma_set {
+                        continue;
+                    }
+                    diploma_set = true;
+                }
+                // Filter values are taken from the corpus so that filters bite.
+                if let Some(v) = facet_value(&offers[o], facet) {
+                    pairs.push((facet.name().to_string(), v));
+                }
+            }
+            if let Some(s) = since {
+                pairs.push(("published_since".to_string(), s.to_string()));
+            }
+            pairs.push(("per_page".to_string(), "100".to_string()));
+            (pairs, offers.clone())
+        })
+}
+
+#[test]
+fn one_pass_counts_equal_naive_counts_on_random_corpora() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 6,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&(0u64..10_000, 60usize..250), |(seed, n)| {
+            let dir = tempfile::tempdir().unwrap();
+            let engine = open(dir.path());
+            let created = publish(&engine, corpus(seed, n));
+            let offers: Vec<Offer> = created;
+            let mut inner = proptest::test_runner::TestRunner::new(ProptestConfig {
+                cases: 40,
+                ..ProptestConfig::default()
+            });
+            inner
+                .run(&arb_params(offers), |(pairs, offers)| {
+                    let p = SearchParams::from_pairs(&pairs).unwrap();
+                    let got = engine.search_ids(&p).unwrap();
+                    let want = naive(&engine, &offers, &p);
+                    prop_assert_eq!(got.total, want.total, "total for {:?}", pairs);
+                    prop_assert_eq!(&got.ids, &want.order[..want.order.len().min(100)]);
+                    for fc in got.facets.unwrap() {
+                        let got_counts: HashMap<String, u64> =
+                            fc.values.iter().map(|v| (v.value.clone(), v.count)).collect();
+                        prop_assert_eq!(
+                            &got_counts,
+                            &want.counts[fc.facet.index()],
+                            "facet {} for {:?}",
+                            fc.facet.name(),
+                            pairs
+                        );
+                        // Ordered by count, descending.
+                        prop_assert!(fc.values.windows(2).all(|w| w[0].count >= w[1].count));
+                    }
+                    Ok(())
+                })
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            Ok(())
+        })
+        .unwrap();
+}
+
+#[test]
+fn choosing_a_value_keeps_the_other_values_of_its_facet() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    publish(&engine, corpus(3, 150));
+    let all = engine.search(&params(&[])).unwrap();
+    let stage = engine.search(&params(&[("contract", "stage")])).unwrap();
+    // The contract facet is unchanged by its own filter...
+    assert_eq!(all.facets.as_ref().unwrap()[0], stage.facets.as_ref().unwrap()[0]);
+    // ...and its "stage" count is the total of the filtered search.
+    let stage_count = stage.facets.as_ref().unwrap()[0]
+        .values
+        .iter()
+        .find(|v| v.value == "stage")
+        .unwrap()
+        .count;
+    assert_eq!(stage_count, stage.total);
+    assert_eq!(stage.facets.as_ref().unwrap()[0].values[0].label, "Stage");
+    assert!(stage.offers.iter().all(|o| o.fields.contract.is_internship()));
+    let _ = OfferState::Published;
+}
