@@ -5,9 +5,12 @@
 //! from it through the change log and rebuilt when missing. [`engine::Engine`] ties them
 //! together; the HTTP layer and the command line sit on top of it.
 
+pub mod config;
 pub mod domain;
 pub mod engine;
 pub mod error;
+pub mod feed;
+pub mod http;
 pub mod import;
 pub mod index;
 pub mod store;

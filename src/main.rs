@@ -7,21 +7,34 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use offerwatch::Engine;
+use offerwatch::config::Config;
 use offerwatch::domain::SearchParams;
 use offerwatch::fixtures::{Generator, to_json_line};
 
 #[derive(Parser)]
 #[command(name = "offerwatch", version, about = "Search and alert engine for civil-service apprenticeship and internship offers")]
 struct Cli {
-    /// Data directory (store, index, outbox).
-    #[arg(long, global = true, env = "OFFERWATCH_DATA_DIR", default_value = "./data")]
-    data_dir: PathBuf,
+    /// Data directory (store, index, outbox) [env: OFFERWATCH_DATA_DIR, default ./data].
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// Configuration file (default: offerwatch.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Serve the HTTP API and feeds.
+    Serve {
+        /// Address to listen on [env: OFFERWATCH_ADDR, default 127.0.0.1:8080].
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+        /// Load demo offers (generated, dated around today) into an empty data dir.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Generate realistic synthetic offers as JSON lines.
     GenFixtures {
         /// Number of offers.
@@ -115,16 +128,27 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    let mut config = Config::load(cli.config.as_deref())?;
+    if let Some(d) = cli.data_dir {
+        config.data_dir = d;
+    }
+    let data_dir = config.data_dir.clone();
     match cli.command {
+        Command::Serve { addr, demo } => {
+            if let Some(a) = addr {
+                config.addr = a;
+            }
+            serve(config, demo)
+        }
         Command::GenFixtures {
             count,
             seed,
             anchor,
             out,
         } => gen_fixtures(count, seed, anchor, &out),
-        Command::Import { file } => import(&cli.data_dir, &file),
+        Command::Import { file } => import(&data_dir, &file),
         Command::RebuildIndex => {
-            let engine = Engine::open(&cli.data_dir)?;
+            let engine = Engine::open(&data_dir)?;
             let started = Instant::now();
             let seq = engine.rebuild_index()?;
             println!(
@@ -135,7 +159,7 @@ fn main() -> anyhow::Result<()> {
             engine.shutdown();
             Ok(())
         }
-        Command::Search(args) => search(&cli.data_dir, &args),
+        Command::Search(args) => search(&data_dir, &args),
     }
 }
 
@@ -262,5 +286,29 @@ fn search(data_dir: &PathBuf, args: &SearchArgs) -> anyhow::Result<()> {
         }
     }
     engine.shutdown();
+    Ok(())
+}
+
+/// Offers generated for `serve --demo`.
+const DEMO_OFFERS: usize = 3000;
+
+fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+    let engine = std::sync::Arc::new(
+        Engine::open(&config.data_dir)
+            .with_context(|| format!("cannot open data dir {}", config.data_dir.display()))?,
+    );
+    if demo && engine.store().offer_count()? == 0 {
+        let today = engine.now().date();
+        let lines: String = Generator::new(42, today)
+            .take(DEMO_OFFERS)
+            .map(|o| to_json_line(&o) + "\n")
+            .collect();
+        let report = offerwatch::import::import_jsonl(&engine, lines.as_bytes(), |_| {})?;
+        tracing::info!(offers = report.imported, "demo offers loaded");
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(offerwatch::http::serve(engine, config))?;
     Ok(())
 }

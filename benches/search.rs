@@ -1,0 +1,192 @@
+//! Search, import and publish benchmarks on generated fixtures (see DESIGN.md targets).
+//!
+//! `cargo bench --bench search` runs at 100k offers; `OFFERWATCH_BENCH_1M=1` adds 1M offers
+//! (slow: not for CI). Each size's data dir is built once under `target/bench-data/` and reused.
+//! Besides criterion's means, p50/p99 over a fixed query mix are printed, as the targets are
+//! percentiles.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use offerwatch::Engine;
+use offerwatch::domain::{OfferState, SearchParams};
+use offerwatch::fixtures::{Generator, to_json_line};
+use offerwatch::import::{import_jsonl, parse_line};
+use time::macros::date;
+
+const SEED: u64 = 42;
+
+fn params(q: &str) -> SearchParams {
+    let pairs: Vec<(String, String)> = q
+        .split('&')
+        .filter(|s| !s.is_empty())
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.replace('+', " ")))
+        .collect();
+    SearchParams::from_pairs(&pairs).expect("bench query")
+}
+
+/// A realistic mix: keywords alone, keywords + facets, facets alone, relevance.
+const QUERIES: [&str; 12] = [
+    "q=stagiaire",
+    "q=juriste&contract=stage",
+    "q=numérique&region=11",
+    "q=communication&contract=apprentissage&diploma=niveau-6",
+    "q=ressources+humaines&region=84&region=76",
+    "q=chargé&department=75&contract=stage",
+    "contract=apprentissage&domain=numerique",
+    "region=11&administration=min-interieur",
+    "q=données&sort=relevance",
+    "q=\"chargé de mission\"",
+    "q=assistant&domain=ressources-humaines&contract=stage&region=11",
+    "q=gestion&published_since=90",
+];
+
+fn data_dir(count: usize) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-data")
+        .join(format!("{count}-{SEED}"));
+    if !dir.join("ready").exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("bench dir");
+        let lines: String = Generator::new(SEED, date!(2026 - 11 - 20))
+            .take(count)
+            .map(|o| to_json_line(&o) + "\n")
+            .collect();
+        let engine = Engine::open(&dir).expect("open");
+        let started = Instant::now();
+        let report = import_jsonl(&engine, lines.as_bytes(), |_| {}).expect("import");
+        eprintln!(
+            "built {count} offers in {:.1} s ({:.0} offers/s)",
+            started.elapsed().as_secs_f64(),
+            report.imported as f64 / started.elapsed().as_secs_f64()
+        );
+        engine.shutdown();
+        std::fs::write(dir.join("ready"), "").expect("marker");
+    }
+    dir
+}
+
+fn percentiles(label: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let at = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
+    eprintln!(
+        "{label}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms over {} runs",
+        at(0.50).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        samples[samples.len() - 1].as_secs_f64() * 1e3,
+        samples.len()
+    );
+}
+
+fn search_at(c: &mut Criterion, count: usize) {
+    let dir = data_dir(count);
+    let engine = Engine::open(&dir).expect("open");
+    let label = if count >= 1_000_000 { format!("{}M", count / 1_000_000) } else { format!("{}k", count / 1000) };
+    let mix: Vec<SearchParams> = QUERIES.iter().map(|q| params(q)).collect();
+    let home = params("");
+    let reference = engine
+        .search(&params("per_page=1"))
+        .expect("search")
+        .offers[0]
+        .reference
+        .to_string();
+
+    // Warm up, then percentiles over the mix.
+    for p in &mix {
+        engine.search(p).expect("search");
+    }
+    let mut samples = Vec::new();
+    for _ in 0..100 {
+        for p in &mix {
+            let t = Instant::now();
+            engine.search(p).expect("search");
+            samples.push(t.elapsed());
+        }
+    }
+    percentiles(&format!("keyword+facets {label}"), samples);
+    let samples = (0..300)
+        .map(|_| {
+            let t = Instant::now();
+            engine.search(&home).expect("search");
+            t.elapsed()
+        })
+        .collect();
+    percentiles(&format!("home page {label}"), samples);
+    let samples = (0..2000)
+        .map(|_| {
+            let t = Instant::now();
+            engine.public_offer(&reference).expect("lookup");
+            t.elapsed()
+        })
+        .collect();
+    percentiles(&format!("reference lookup {label}"), samples);
+
+    let mut g = c.benchmark_group(format!("search_{label}"));
+    let mut i = 0;
+    g.bench_function("keyword_facets_mix", |b| {
+        b.iter(|| {
+            i = (i + 1) % mix.len();
+            engine.search(&mix[i]).expect("search")
+        })
+    });
+    g.bench_function("home_page", |b| b.iter(|| engine.search(&home).expect("search")));
+    g.bench_function("reference_lookup", |b| {
+        b.iter(|| engine.public_offer(&reference).expect("lookup"))
+    });
+    g.finish();
+    engine.shutdown();
+}
+
+fn search(c: &mut Criterion) {
+    search_at(c, 100_000);
+    if std::env::var_os("OFFERWATCH_BENCH_1M").is_some() {
+        search_at(c, 1_000_000);
+    }
+}
+
+fn import(c: &mut Criterion) {
+    const N: usize = 20_000;
+    let lines: String = Generator::new(SEED, date!(2026 - 11 - 20))
+        .take(N)
+        .map(|o| to_json_line(&o) + "\n")
+        .collect();
+    let mut g = c.benchmark_group("import");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(N as u64));
+    g.bench_function("jsonl_20k_store_and_index", |b| {
+        b.iter_with_setup(
+            || tempfile::tempdir().expect("tmp"),
+            |dir| {
+                let engine = Engine::open(dir.path()).expect("open");
+                import_jsonl(&engine, lines.as_bytes(), |_| {}).expect("import");
+                engine.shutdown();
+            },
+        )
+    });
+    g.finish();
+}
+
+fn publish(c: &mut Criterion) {
+    let dir = data_dir(100_000);
+    let engine = Engine::open(&dir).expect("open");
+    let now = engine.now();
+    let mut generator = Generator::new(7, now.date());
+    let mut g = c.benchmark_group("publish");
+    g.sample_size(20);
+    g.bench_function("publish_to_searchable_100k", |b| {
+        b.iter(|| {
+            let mut o = parse_line(&to_json_line(&generator.next_offer()), now).expect("offer");
+            o.state = OfferState::Published;
+            o.published_at = Some(now);
+            let (_, seq) = engine.create_offers(vec![o]).expect("create");
+            engine.wait_indexed(seq, Duration::from_secs(5)).expect("visible");
+        })
+    });
+    g.finish();
+    engine.shutdown();
+}
+
+criterion_group!(benches, search, import, publish);
+criterion_main!(benches);

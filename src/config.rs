@@ -1,0 +1,100 @@
+//! One typed configuration: embedded defaults < `offerwatch.toml` < `OFFERWATCH_*` environment
+//! < command-line flags.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The service configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub addr: SocketAddr,
+    /// Data directory (store, index, outbox).
+    pub data_dir: PathBuf,
+    /// Base URL of the portal, for links in feeds and mails (default: the listening address).
+    pub public_url: Option<String>,
+    /// SMTP server URL; unset = `.eml` files under the data dir.
+    pub smtp_url: Option<String>,
+    /// Origins allowed by CORS (`*` for any).
+    pub cors_origins: Vec<String>,
+    /// Public requests allowed per second and client address (0 = unlimited).
+    pub rate_limit_per_second: f64,
+    /// Burst of public requests allowed above the rate.
+    pub rate_limit_burst: f64,
+    /// Longest query string accepted, in bytes.
+    pub max_query_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            public_url: None,
+            smtp_url: None,
+            cors_origins: vec!["*".into()],
+            rate_limit_per_second: 50.0,
+            rate_limit_burst: 200.0,
+            max_query_bytes: 4096,
+        }
+    }
+}
+
+/// A configuration problem, naming the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl Config {
+    /// Loads defaults, then `file` (or `offerwatch.toml` when present), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let default_file = Path::new("offerwatch.toml");
+        let file = file.or(default_file.exists().then_some(default_file));
+        let mut c = match file {
+            Some(f) => {
+                let text = std::fs::read_to_string(f)
+                    .map_err(|e| ConfigError(format!("cannot read {}: {e}", f.display())))?;
+                toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", f.display())))?
+            }
+            None => Config::default(),
+        };
+        if let Some(v) = env_var("OFFERWATCH_ADDR") {
+            c.addr = v
+                .parse()
+                .map_err(|_| ConfigError(format!("OFFERWATCH_ADDR: '{v}' is not HOST:PORT")))?;
+        }
+        if let Some(v) = env_var("OFFERWATCH_DATA_DIR") {
+            c.data_dir = v.into();
+        }
+        if let Some(v) = env_var("OFFERWATCH_PUBLIC_URL") {
+            c.public_url = Some(v);
+        }
+        if let Some(v) = env_var("OFFERWATCH_SMTP_URL") {
+            c.smtp_url = Some(v);
+        }
+        if let Some(v) = env_var("OFFERWATCH_CORS_ORIGINS") {
+            c.cors_origins = v.split(',').map(|s| s.trim().to_string()).collect();
+        }
+        if let Some(v) = env_var("OFFERWATCH_RATE_LIMIT_PER_SECOND") {
+            c.rate_limit_per_second = v.parse().map_err(|_| {
+                ConfigError(format!("OFFERWATCH_RATE_LIMIT_PER_SECOND: '{v}' is not a number"))
+            })?;
+        }
+        Ok(c)
+    }
+
+    /// The public URL without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        self.public_url
+            .as_deref()
+            .unwrap_or("http://127.0.0.1:8080")
+            .trim_end_matches('/')
+    }
+}

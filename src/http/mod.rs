@@ -1,0 +1,224 @@
+//! The HTTP layer: the only module that knows axum. One router per resource, one error type,
+//! shared state; routes are registered through utoipa-axum so that the served OpenAPI document
+//! lists exactly the routes the router serves.
+
+mod error;
+mod feeds;
+mod offers;
+mod ops;
+mod ratelimit;
+
+pub use error::AppError;
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::config::Config;
+use crate::engine::Engine;
+use crate::error::{FieldError, ValidationErrors};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// The configuration.
+    pub config: Arc<Config>,
+    metrics: PrometheusHandle,
+    limiter: Arc<ratelimit::RateLimiter>,
+    openapi: Arc<OnceLock<String>>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "offerwatch",
+        description = "Search and alerts for apprenticeship and internship offers in the French civil service."
+    ),
+    tags(
+        (name = "search", description = "Public search, offers and referentials"),
+        (name = "feeds", description = "RSS and Atom feeds of any search"),
+        (name = "operations", description = "Health, readiness, metrics and this document")
+    )
+)]
+struct ApiDoc;
+
+fn prometheus() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let builder = PrometheusBuilder::new()
+                .set_buckets(&[
+                    0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ])
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("a metrics recorder was already installed");
+            }
+            handle
+        })
+        .clone()
+}
+
+/// Builds the application: routes, middleware and state.
+pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openapi::OpenApi) {
+    let state = AppState {
+        engine,
+        limiter: Arc::new(ratelimit::RateLimiter::new(
+            config.rate_limit_per_second,
+            config.rate_limit_burst,
+        )),
+        config: Arc::new(config),
+        metrics: prometheus(),
+        openapi: Arc::new(OnceLock::new()),
+    };
+    let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(offers::router())
+        .merge(feeds::router())
+        .layer(middleware::from_fn_with_state(state.clone(), ratelimit::limit));
+    let (router, api) = public
+        .merge(ops::router())
+        .split_for_parts();
+    let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());
+    let cors = if state.config.cors_origins.iter().any(|o| o == "*") {
+        CorsLayer::new().allow_origin(tower_http::cors::Any)
+    } else {
+        CorsLayer::new().allow_origin(AllowOrigin::list(
+            state
+                .config
+                .cors_origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok()),
+        ))
+    };
+    let router = router
+        .fallback(|| async { AppError::not_found("no such resource") })
+        .method_not_allowed_fallback(|| async {
+            AppError::status(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed", "this resource does not accept that method")
+        })
+        .layer(middleware::from_fn(observe))
+        .layer(CompressionLayer::new())
+        .layer(cors)
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            AppError::internal("a handler panicked").into_response()
+        }))
+        .with_state(state);
+    (router, api)
+}
+
+/// Request id, metrics and one log line per request.
+async fn observe(req: Request, next: Next) -> Response {
+    static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = req.method().clone();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.len() <= 64)
+        .map_or_else(|| format!("{:x}", NEXT_ID.fetch_add(1, Ordering::Relaxed)), str::to_string);
+    let mut response = next.run(req).await;
+    let elapsed = started.elapsed();
+    let status = response.status().as_u16();
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.to_string(), "status" => status.to_string()).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "route" => route.clone()).record(elapsed.as_secs_f64());
+    tracing::info!(request_id, %method, route, status, latency_ms = elapsed.as_secs_f64() * 1e3, "request");
+    response
+}
+
+/// Parses a raw query string into pairs, refusing oversized or malformed ones.
+pub(crate) fn query_pairs(raw: Option<&str>, max: usize) -> Result<Vec<(String, String)>, AppError> {
+    let raw = raw.unwrap_or("");
+    if raw.len() > max {
+        return Err(AppError::bad_request(ValidationErrors(vec![FieldError::new(
+            "query",
+            format!("the query string is {} bytes; at most {max} are accepted", raw.len()),
+        )])));
+    }
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw).map_err(|e| {
+        AppError::bad_request(ValidationErrors(vec![FieldError::new(
+            "query",
+            format!("malformed query string: {e}"),
+        )]))
+    })
+}
+
+/// Runs blocking engine work off the async workers.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T, AppError>
+where
+    F: FnOnce() -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await?
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Serves until SIGINT/SIGTERM, then lets in-flight requests finish and commits the index.
+pub async fn serve(engine: Arc<Engine>, mut config: Config) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let addr = listener.local_addr()?;
+    if config.public_url.is_none() {
+        config.public_url = Some(format!("http://{addr}"));
+    }
+    let (app, _) = app(engine.clone(), config);
+    println!("listening on http://{addr}");
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tokio::task::spawn_blocking(move || engine.shutdown())
+        .await
+        .map_err(std::io::Error::other)?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}

@@ -1,0 +1,313 @@
+//! Public search: `GET /api/v1/offers`, `GET /api/v1/offers/{reference}`,
+//! `GET /api/v1/referentials`.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use serde::Serialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{AppError, AppState, blocking, query_pairs};
+use crate::domain::{Facet, Offer, SearchParams, referentials};
+use crate::engine::SearchPage;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(search))
+        .routes(routes!(offer))
+        .routes(routes!(referentials_answer))
+}
+
+/// One offer in a result list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferSummary {
+    reference: String,
+    title: String,
+    contract: String,
+    diploma: String,
+    domain: String,
+    administration: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    region: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    department: Option<String>,
+    country: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<String>,
+    service: String,
+    /// RFC 3339.
+    published_at: String,
+    /// `YYYY-MM`.
+    start: String,
+    /// The offer on the portal.
+    url: String,
+}
+
+/// A facet value and its disjunctive count.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FacetValue {
+    value: String,
+    label: String,
+    count: u64,
+}
+
+/// Counts per facet.
+#[derive(Debug, Default, Serialize, ToSchema)]
+pub struct Facets {
+    contract: Vec<FacetValue>,
+    diploma: Vec<FacetValue>,
+    domain: Vec<FacetValue>,
+    administration: Vec<FacetValue>,
+    region: Vec<FacetValue>,
+    department: Vec<FacetValue>,
+    country: Vec<FacetValue>,
+}
+
+/// A page of results.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SearchAnswer {
+    total: u64,
+    page: u32,
+    per_page: u32,
+    offers: Vec<OfferSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    facets: Option<Facets>,
+}
+
+/// The search parameters (documentation of the query string).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SearchQuery {
+    /// Keywords (all must match; accents, case and plurals ignored), a "quoted phrase", or a
+    /// reference (`A-2021-0192`, `2021-0192`).
+    q: Option<String>,
+    /// `apprentissage`, `stage` (repeatable).
+    contract: Option<Vec<String>>,
+    /// One diploma level code, e.g. `niveau-6`.
+    diploma: Option<String>,
+    /// Domain codes (repeatable).
+    domain: Option<Vec<String>>,
+    /// Administration codes (repeatable).
+    administration: Option<Vec<String>>,
+    /// INSEE region codes (repeatable).
+    region: Option<Vec<String>>,
+    /// INSEE department codes (repeatable).
+    department: Option<Vec<String>>,
+    /// ISO 3166-1 alpha-2 codes (repeatable).
+    country: Option<Vec<String>>,
+    /// RFC 3339 time or a number of days.
+    published_since: Option<String>,
+    /// `date` (default) or `relevance`.
+    sort: Option<String>,
+    /// 1-based page.
+    page: Option<u32>,
+    /// 0..=100, default 20.
+    per_page: Option<u32>,
+    /// `true` (default) or `false`.
+    facets: Option<bool>,
+}
+
+/// The problem+json error body.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    detail: String,
+    errors: Vec<FieldErrorDoc>,
+}
+
+/// One faulty field.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+pub struct FieldErrorDoc {
+    field: String,
+    message: String,
+    allowed: Vec<String>,
+}
+
+fn rfc3339(t: time::OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+/// The portal URL of an offer.
+pub(crate) fn offer_url(base: &str, o: &Offer) -> String {
+    format!("{base}/offres/{}", o.reference)
+}
+
+pub(crate) fn summary(base: &str, o: &Offer) -> OfferSummary {
+    let f = &o.fields;
+    OfferSummary {
+        reference: o.reference.to_string(),
+        title: f.title.clone(),
+        contract: f.contract.code().into(),
+        diploma: f.diploma.code().into(),
+        domain: f.domain.code().into(),
+        administration: f.administration.code().into(),
+        region: f.region.map(|r| r.code().into()),
+        department: f.department.map(|d| d.code().into()),
+        country: f.country.code().into(),
+        location: f.location.clone(),
+        service: f.service.clone(),
+        published_at: rfc3339(o.published_at.unwrap_or(o.created_at)),
+        start: f.start.to_string(),
+        url: offer_url(base, o),
+    }
+}
+
+fn facets_answer(page: &SearchPage) -> Option<Facets> {
+    let counts = page.facets.as_ref()?;
+    let mut out = Facets::default();
+    for fc in counts {
+        let values = fc
+            .values
+            .iter()
+            .map(|v| FacetValue {
+                value: v.value.clone(),
+                label: v.label.clone(),
+                count: v.count,
+            })
+            .collect();
+        match fc.facet {
+            Facet::Contract => out.contract = values,
+            Facet::Diploma => out.diploma = values,
+            Facet::Domain => out.domain = values,
+            Facet::Administration => out.administration = values,
+            Facet::Region => out.region = values,
+            Facet::Department => out.department = values,
+            Facet::Country => out.country = values,
+        }
+    }
+    Some(out)
+}
+
+/// Parses and runs a search off the async workers.
+pub(crate) async fn run_search(
+    state: &AppState,
+    params: SearchParams,
+) -> Result<(SearchParams, SearchPage), AppError> {
+    let engine = state.engine.clone();
+    blocking(move || {
+        let started = Instant::now();
+        let page = engine.search(&params)?;
+        metrics::histogram!("search_duration_seconds").record(started.elapsed().as_secs_f64());
+        Ok((params, page))
+    })
+    .await
+}
+
+/// Search the visible offers, with disjunctive facet counts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/offers",
+    tag = "search",
+    params(SearchQuery),
+    responses(
+        (status = 200, description = "A page of offers with facet counts", body = SearchAnswer),
+        (status = 400, description = "A parameter is unknown or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit exceeded", body = Problem, content_type = "application/problem+json")
+    )
+)]
+async fn search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SearchAnswer>, AppError> {
+    let pairs = query_pairs(raw.as_deref(), state.config.max_query_bytes)?;
+    let params = SearchParams::from_pairs(&pairs).map_err(AppError::bad_request)?;
+    let (params, page) = run_search(&state, params).await?;
+    let base = state.config.base_url();
+    Ok(Json(SearchAnswer {
+        total: page.total,
+        page: params.page,
+        per_page: params.per_page,
+        offers: page.offers.iter().map(|o| summary(base, o)).collect(),
+        facets: facets_answer(&page),
+    }))
+}
+
+/// The public fields of an offer.
+pub(crate) fn public_offer_json(base: &str, o: &Offer) -> serde_json::Value {
+    let mut v = serde_json::to_value(o).unwrap_or_default();
+    if let Some(map) = v.as_object_mut() {
+        map.remove("id");
+        map.remove("comments");
+        map.insert("url".into(), offer_url(base, o).into());
+        let labels = serde_json::json!({
+            "contract": o.fields.contract.label(),
+            "diploma": o.fields.diploma.label(),
+            "domain": o.fields.domain.label(),
+            "administration": o.fields.administration.label(),
+            "region": o.fields.region.map(|r| r.label()),
+            "department": o.fields.department.map(|d| d.label()),
+            "country": o.fields.country.label(),
+        });
+        map.insert("labels".into(), labels);
+    }
+    v
+}
+
+/// One visible offer with every public field.
+#[utoipa::path(
+    get,
+    path = "/api/v1/offers/{reference}",
+    tag = "search",
+    params(("reference" = String, Path, description = "`A-YYYY-NNNN` or `S-YYYY-NNNN`")),
+    responses(
+        (status = 200, description = "The offer", body = Object),
+        (status = 404, description = "Unknown, draft or no longer diffused", body = Problem, content_type = "application/problem+json")
+    )
+)]
+async fn offer(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let engine = state.engine.clone();
+    let key = reference.clone();
+    let offer = blocking(move || Ok(engine.public_offer(&key)?)).await?;
+    match offer {
+        Some(o) => Ok(Json(public_offer_json(state.config.base_url(), &o))),
+        None => Err(AppError::not_found(format!("no visible offer {reference}"))),
+    }
+}
+
+/// Every facet's codes and labels.
+#[utoipa::path(
+    get,
+    path = "/api/v1/referentials",
+    tag = "search",
+    responses((status = 200, description = "Codes and labels", body = Object))
+)]
+async fn referentials_answer() -> Json<serde_json::Value> {
+    let r = referentials();
+    let list = |f: Facet| -> Vec<serde_json::Value> {
+        let v = f.values();
+        (0..v.len() as u16)
+            .map(|o| serde_json::json!({"code": v.code(o), "label": v.label(o)}))
+            .collect()
+    };
+    let dep = Facet::Department.values();
+    Json(serde_json::json!({
+        "contracts": list(Facet::Contract),
+        "diplomas": list(Facet::Diploma),
+        "domains": list(Facet::Domain),
+        "administrations": r.administrations.iter().map(|a| serde_json::json!({
+            "code": a.code, "label": a.label, "versant": a.versant, "type": a.kind, "short_label": a.short_label
+        })).collect::<Vec<_>>(),
+        "regions": r.regions.iter().map(|reg| serde_json::json!({
+            "code": reg.code, "label": reg.label, "kind": reg.kind,
+            "departments": reg.departments.iter().map(|d| serde_json::json!({
+                "code": d, "label": dep.ordinal(d).map(|o| dep.label(o)).unwrap_or(d)
+            })).collect::<Vec<_>>()
+        })).collect::<Vec<_>>(),
+        "countries": r.countries.iter().map(|c| serde_json::json!({
+            "code": c.code, "label": c.label, "continent": c.continent
+        })).collect::<Vec<_>>(),
+    }))
+}

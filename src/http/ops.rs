@@ -1,0 +1,153 @@
+//! Operations: `/healthz`, `/readyz`, `/metrics`, `/api/openapi.json` and a browsable API
+//! reference at `/api/docs` (server-rendered from the OpenAPI document: works offline).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{AppError, AppState, blocking};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
+        .routes(routes!(metrics_text))
+        .routes(routes!(openapi_json))
+        .routes(routes!(docs))
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, description = "Alive", body = Object)))]
+async fn healthz() -> Json<serde_json::Value> {
+    Json(serde_json::json!({"status": "ok"}))
+}
+
+/// Readiness: the store is open and the index has applied every logged change.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "Ready", body = Object),
+        (status = 503, description = "Index still catching up", body = super::offers::Problem, content_type = "application/problem+json")
+    )
+)]
+async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+    let engine = state.engine.clone();
+    let (applied, last) = blocking(move || {
+        Ok((engine.indexer().applied(), engine.store().last_seq()?))
+    })
+    .await?;
+    if applied >= last {
+        Ok(Json(serde_json::json!({"status": "ready", "index_seq": applied, "store_seq": last})))
+    } else {
+        Err(AppError::status(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Not ready",
+            format!("index at change {applied} of {last}"),
+        ))
+    }
+}
+
+/// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
+async fn metrics_text(State(state): State<AppState>) -> Result<Response, AppError> {
+    let engine = state.engine.clone();
+    let (docs, applied, last, commit) = blocking(move || {
+        Ok((
+            engine.index().num_docs(),
+            engine.indexer().applied(),
+            engine.store().last_seq()?,
+            engine.indexer().last_commit(),
+        ))
+    })
+    .await?;
+    metrics::gauge!("index_documents").set(docs as f64);
+    metrics::gauge!("index_applied_seq").set(applied as f64);
+    metrics::gauge!("store_change_seq").set(last as f64);
+    if let Some(t) = commit {
+        let age = (time::OffsetDateTime::now_utc() - t).as_seconds_f64();
+        metrics::gauge!("index_last_commit_age_seconds").set(age);
+    }
+    let mut r = state.metrics.render().into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    Ok(r)
+}
+
+/// This OpenAPI document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
+async fn openapi_json(State(state): State<AppState>) -> Response {
+    let mut r = state.openapi.get().cloned().unwrap_or_default().into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    r
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A browsable API reference.
+#[utoipa::path(get, path = "/api/docs", tag = "operations", responses((status = 200, description = "HTML", body = String, content_type = "text/html")))]
+async fn docs(State(state): State<AppState>) -> Html<String> {
+    let doc: serde_json::Value = state
+        .openapi
+        .get()
+        .and_then(|s| serde_json::from_str(s).ok())
+        .unwrap_or_default();
+    let mut html = String::from(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
+         <title>offerwatch — référence de l'API</title><style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#161616}\
+         code{background:#eee;padding:0 .2rem}section{border-top:1px solid #ccc;padding:.5rem 0}.m{font-weight:bold;color:#000091;text-transform:uppercase}\
+         table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}</style></head><body>\
+         <h1>offerwatch — référence de l'API</h1><p>Document OpenAPI : <a href=\"/api/openapi.json\">/api/openapi.json</a></p>",
+    );
+    if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
+        for (path, item) in paths {
+            let Some(ops) = item.as_object() else { continue };
+            for (method, op) in ops {
+                html.push_str(&format!(
+                    "<section><h2><span class=\"m\">{}</span> <code>{}</code></h2>",
+                    escape(method),
+                    escape(path)
+                ));
+                if let Some(d) = op.get("description").or(op.get("summary")).and_then(|d| d.as_str()) {
+                    html.push_str(&format!("<p>{}</p>", escape(d)));
+                }
+                if let Some(params) = op.get("parameters").and_then(|p| p.as_array()) {
+                    html.push_str("<table><tr><th>paramètre</th><th>où</th><th>description</th></tr>");
+                    for p in params {
+                        let s = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
+                        html.push_str(&format!(
+                            "<tr><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+                            escape(s("name")),
+                            escape(s("in")),
+                            escape(s("description"))
+                        ));
+                    }
+                    html.push_str("</table>");
+                }
+                if let Some(resp) = op.get("responses").and_then(|r| r.as_object()) {
+                    html.push_str("<ul>");
+                    for (code, r) in resp {
+                        let d = r.get("description").and_then(|d| d.as_str()).unwrap_or("");
+                        html.push_str(&format!("<li><b>{}</b> {}</li>", escape(code), escape(d)));
+                    }
+                    html.push_str("</ul>");
+                }
+                html.push_str("</section>");
+            }
+        }
+    }
+    html.push_str("</body></html>");
+    Html(html)
+}

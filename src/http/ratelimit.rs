@@ -1,0 +1,91 @@
+//! Per-client rate limiting of the public endpoints: a token bucket per client address.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{AppError, AppState};
+
+/// Buckets kept before idle ones are dropped.
+const MAX_CLIENTS: usize = 100_000;
+
+/// Token buckets per client address.
+pub struct RateLimiter {
+    per_second: f64,
+    burst: f64,
+    buckets: Mutex<HashMap<IpAddr, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    /// `per_second` ≤ 0 disables limiting.
+    pub fn new(per_second: f64, burst: f64) -> Self {
+        RateLimiter {
+            per_second,
+            burst: burst.max(1.0),
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `Ok` when `client` may go on, else the seconds to wait.
+    pub fn check(&self, client: IpAddr) -> Result<(), u64> {
+        if self.per_second <= 0.0 {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        if buckets.len() >= MAX_CLIENTS {
+            let (rate, burst) = (self.per_second, self.burst);
+            buckets.retain(|_, (tokens, at)| {
+                *tokens + now.duration_since(*at).as_secs_f64() * rate < burst
+            });
+        }
+        let (tokens, at) = buckets.entry(client).or_insert((self.burst, now));
+        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
+        *at = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(((1.0 - *tokens) / self.per_second).ceil().max(1.0) as u64)
+        }
+    }
+}
+
+/// Middleware: 429 problem+json with `Retry-After` past the limit.
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    if let Some(ip) = client {
+        if let Err(wait) = state.limiter.check(ip) {
+            metrics::counter!("http_rate_limited_total").increment(1);
+            return AppError::too_many(wait).into_response();
+        }
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_then_refusal_then_recovery() {
+        let l = RateLimiter::new(1000.0, 3.0);
+        let ip: IpAddr = [127, 0, 0, 1].into();
+        assert!(l.check(ip).is_ok());
+        assert!(l.check(ip).is_ok());
+        assert!(l.check(ip).is_ok());
+        assert!(l.check(ip).is_err());
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(l.check(ip).is_ok());
+        let other: IpAddr = [127, 0, 0, 2].into();
+        assert!(l.check(other).is_ok());
+    }
+}
