@@ -83,13 +83,14 @@ fn percentiles(label: &str, mut samples: Vec<Duration>) {
 fn search_at(c: &mut Criterion, count: usize) {
     let dir = data_dir(count);
     let engine = Engine::open(&dir).expect("open");
-    let label = if count >= 1_000_000 { format!("{}M", count / 1_000_000) } else { format!("{}k", count / 1000) };
+    let label = if count >= 1_000_000 {
+        format!("{}M", count / 1_000_000)
+    } else {
+        format!("{}k", count / 1000)
+    };
     let mix: Vec<SearchParams> = QUERIES.iter().map(|q| params(q)).collect();
     let home = params("");
-    let reference = engine
-        .search(&params("per_page=1"))
-        .expect("search")
-        .offers[0]
+    let reference = engine.search(&params("per_page=1")).expect("search").offers[0]
         .reference
         .to_string();
 
@@ -131,7 +132,9 @@ fn search_at(c: &mut Criterion, count: usize) {
             engine.search(&mix[i]).expect("search")
         })
     });
-    g.bench_function("home_page", |b| b.iter(|| engine.search(&home).expect("search")));
+    g.bench_function("home_page", |b| {
+        b.iter(|| engine.search(&home).expect("search"))
+    });
     g.bench_function("reference_lookup", |b| {
         b.iter(|| engine.public_offer(&reference).expect("lookup"))
     });
@@ -181,7 +184,9 @@ fn publish(c: &mut Criterion) {
             o.state = OfferState::Published;
             o.published_at = Some(now);
             let (_, seq) = engine.create_offers(vec![o]).expect("create");
-            engine.wait_indexed(seq, Duration::from_secs(5)).expect("visible");
+            engine
+                .wait_indexed(seq, Duration::from_secs(5))
+                .expect("visible");
         })
     });
     g.finish();

@@ -84,7 +84,9 @@ impl Config {
         }
         if let Some(v) = env_var("OFFERWATCH_RATE_LIMIT_PER_SECOND") {
             c.rate_limit_per_second = v.parse().map_err(|_| {
-                ConfigError(format!("OFFERWATCH_RATE_LIMIT_PER_SECOND: '{v}' is not a number"))
+                ConfigError(format!(
+                    "OFFERWATCH_RATE_LIMIT_PER_SECOND: '{v}' is not a number"
+                ))
             })?;
         }
         Ok(c)

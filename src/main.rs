@@ -1,7 +1,7 @@
 //! The `offerwatch` command line.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context;
@@ -12,7 +12,11 @@ use offerwatch::domain::SearchParams;
 use offerwatch::fixtures::{Generator, to_json_line};
 
 #[derive(Parser)]
-#[command(name = "offerwatch", version, about = "Search and alert engine for civil-service apprenticeship and internship offers")]
+#[command(
+    name = "offerwatch",
+    version,
+    about = "Search and alert engine for civil-service apprenticeship and internship offers"
+)]
 struct Cli {
     /// Data directory (store, index, outbox) [env: OFFERWATCH_DATA_DIR, default ./data].
     #[arg(long, global = true)]
@@ -163,7 +167,12 @@ fn main() -> anyhow::Result<()> {
     }
 }
 
-fn gen_fixtures(count: u64, seed: u64, anchor: Option<String>, out: &PathBuf) -> anyhow::Result<()> {
+fn gen_fixtures(
+    count: u64,
+    seed: u64,
+    anchor: Option<String>,
+    out: &PathBuf,
+) -> anyhow::Result<()> {
     let anchor = match anchor {
         Some(a) => offerwatch::domain::offer::iso_date::parse(&a)
             .with_context(|| format!("--anchor: '{a}' is not a date YYYY-MM-DD"))?,
@@ -188,12 +197,12 @@ fn gen_fixtures(count: u64, seed: u64, anchor: Option<String>, out: &PathBuf) ->
     Ok(())
 }
 
-fn import(data_dir: &PathBuf, file: &PathBuf) -> anyhow::Result<()> {
+fn import(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
     let (reader, size): (Box<dyn BufRead>, u64) = if file.as_os_str() == "-" {
         (Box::new(BufReader::new(std::io::stdin().lock())), 0)
     } else {
-        let f = std::fs::File::open(file)
-            .with_context(|| format!("cannot open {}", file.display()))?;
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
         let size = f.metadata()?.len();
         (Box::new(BufReader::with_capacity(1 << 20, f)), size)
     };
@@ -237,7 +246,7 @@ fn import(data_dir: &PathBuf, file: &PathBuf) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn search(data_dir: &PathBuf, args: &SearchArgs) -> anyhow::Result<()> {
+fn search(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<()> {
     let params = SearchParams::from_pairs(&args.pairs()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let engine = Engine::open(data_dir)?;
     let started = Instant::now();
@@ -262,7 +271,13 @@ fn search(data_dir: &PathBuf, args: &SearchArgs) -> anyhow::Result<()> {
             .map(|t| offerwatch::domain::offer::iso_date::format(t.date()))
             .unwrap_or_default();
         writeln!(out, "  {}  {}  {}", o.reference, date, f.title)?;
-        writeln!(out, "               {} · {} · {}", f.contract.label(), f.diploma.label(), place)?;
+        writeln!(
+            out,
+            "               {} · {} · {}",
+            f.contract.label(),
+            f.diploma.label(),
+            place
+        )?;
     }
     if let Some(facets) = &page.facets {
         for fc in facets {
@@ -281,7 +296,11 @@ fn search(data_dir: &PathBuf, args: &SearchArgs) -> anyhow::Result<()> {
                 "{:>15}: {}{}",
                 fc.facet.name(),
                 shown.join(" · "),
-                if more > 0 { format!(" · … {more} de plus") } else { String::new() }
+                if more > 0 {
+                    format!(" · … {more} de plus")
+                } else {
+                    String::new()
+                }
             )?;
         }
     }

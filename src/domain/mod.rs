@@ -7,7 +7,7 @@ pub mod search;
 
 pub use offer::{DateRule, Offer, OfferFields, OfferInput, OfferState, Reference, YearMonth};
 pub use referentials::{
-    AdministrationCode, ContractType, CountryCode, DepartmentCode, DiplomaLevel, DomainCode,
-    Facet, RegionCode, referentials,
+    AdministrationCode, ContractType, CountryCode, DepartmentCode, DiplomaLevel, DomainCode, Facet,
+    RegionCode, referentials,
 };
 pub use search::{SearchParams, Since, Sort};

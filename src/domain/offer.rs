@@ -66,7 +66,9 @@ impl YearMonth {
         }
         let year: i32 = y.parse().ok()?;
         let month: u8 = m.parse().ok()?;
-        (1..=12).contains(&month).then_some(YearMonth { year, month })
+        (1..=12)
+            .contains(&month)
+            .then_some(YearMonth { year, month })
     }
 }
 
@@ -333,7 +335,11 @@ fn code<T>(
     }
 }
 
-fn months(errors: &mut ValidationErrors, field: &str, value: &Option<serde_json::Value>) -> Option<u8> {
+fn months(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &Option<serde_json::Value>,
+) -> Option<u8> {
     let v = value.as_ref().filter(|v| !v.is_null())?;
     let n = v
         .as_u64()
@@ -341,7 +347,10 @@ fn months(errors: &mut ValidationErrors, field: &str, value: &Option<serde_json:
     match n {
         Some(n @ 1..=36) => Some(n as u8),
         _ => {
-            errors.push(FieldError::new(field, "must be a whole number of months from 1 to 36"));
+            errors.push(FieldError::new(
+                field,
+                "must be a whole number of months from 1 to 36",
+            ));
             None
         }
     }
@@ -355,7 +364,9 @@ fn is_email(s: &str) -> bool {
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !s.chars().any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
         && !domain.contains('@')
 }
 
@@ -363,14 +374,15 @@ fn is_http_url(s: &str) -> bool {
     let rest = s
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"));
-    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace))
+    rest.is_some_and(|r| {
+        !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace)
+    })
 }
 
 fn is_phone(s: &str) -> bool {
     let digits = s.chars().filter(char::is_ascii_digit).count();
     (6..=15).contains(&digits)
-        && s
-            .chars()
+        && s.chars()
             .all(|c| c.is_ascii_digit() || " +().-".contains(c))
 }
 
@@ -381,7 +393,13 @@ impl OfferInput {
     pub fn validate(&self, rule: DateRule) -> Result<OfferFields, ValidationErrors> {
         let mut e = ValidationErrors::default();
         let title = required(&mut e, "title", &self.title);
-        let contract = code(&mut e, "contract", &self.contract, ContractType::parse, true);
+        let contract = code(
+            &mut e,
+            "contract",
+            &self.contract,
+            ContractType::parse,
+            true,
+        );
         let diploma = code(&mut e, "diploma", &self.diploma, DiplomaLevel::parse, true);
         let domain = code(&mut e, "domain", &self.domain, DomainCode::parse, true);
         let administration = code(
@@ -411,34 +429,31 @@ impl OfferInput {
             DepartmentCode::parse,
             in_france,
         );
-        if let (Some(r), Some(d)) = (region, department) {
-            if d.region() != Some(r) {
-                let allowed = super::referentials::referentials()
-                    .regions
-                    .iter()
-                    .find(|x| x.code == r.code())
-                    .map(|x| x.departments.clone())
-                    .unwrap_or_default();
-                e.push(FieldError::with_allowed(
-                    "department",
-                    format!(
-                        "department '{}' is not in region '{}' ({})",
-                        d.code(),
-                        r.code(),
-                        r.label()
-                    ),
-                    allowed,
-                ));
-            }
+        if let (Some(r), Some(d)) = (region, department)
+            && d.region() != Some(r)
+        {
+            let allowed = super::referentials::referentials()
+                .regions
+                .iter()
+                .find(|x| x.code == r.code())
+                .map(|x| x.departments.clone())
+                .unwrap_or_default();
+            e.push(FieldError::with_allowed(
+                "department",
+                format!(
+                    "department '{}' is not in region '{}' ({})",
+                    d.code(),
+                    r.code(),
+                    r.label()
+                ),
+                allowed,
+            ));
         }
         if let Some(c) = country.filter(|c| !c.is_france()) {
             if contract.is_some_and(|k| !k.is_internship()) {
                 e.push(FieldError::with_allowed(
                     "contract",
-                    format!(
-                        "an offer abroad ({}) must be an internship",
-                        c.label()
-                    ),
+                    format!("an offer abroad ({}) must be an internship", c.label()),
                     vec!["stage".into()],
                 ));
             }
@@ -450,20 +465,30 @@ impl OfferInput {
             }
         }
         let description = required(&mut e, "description", &self.description);
-        let start = match self.start.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let start = match self
+            .start
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => {
                 e.push(FieldError::new("start", "is required (YYYY-MM)"));
                 None
             }
             Some(s) => YearMonth::parse(s).or_else(|| {
-                e.push(FieldError::new("start", format!("'{s}' is not a month YYYY-MM")));
+                e.push(FieldError::new(
+                    "start",
+                    format!("'{s}' is not a month YYYY-MM"),
+                ));
                 None
             }),
         };
         let duration_months = months(&mut e, "duration_months", &self.duration_months);
         let duration_min_months = months(&mut e, "duration_min_months", &self.duration_min_months);
         let duration_max_months = months(&mut e, "duration_max_months", &self.duration_max_months);
-        if duration_months.is_some() && (duration_min_months.is_some() || duration_max_months.is_some()) {
+        if duration_months.is_some()
+            && (duration_min_months.is_some() || duration_max_months.is_some())
+        {
             e.push(FieldError::new(
                 "duration_months",
                 "give either duration_months or duration_min_months and duration_max_months, not both",
@@ -485,16 +510,22 @@ impl OfferInput {
             _ => {}
         }
         let contact_email = text(&mut e, "contact_email", &self.contact_email, 254);
-        if let Some(m) = &contact_email {
-            if !is_email(m) {
-                e.push(FieldError::new("contact_email", format!("'{m}' is not an e-mail address")));
-            }
+        if let Some(m) = &contact_email
+            && !is_email(m)
+        {
+            e.push(FieldError::new(
+                "contact_email",
+                format!("'{m}' is not an e-mail address"),
+            ));
         }
         let contact_url = text(&mut e, "contact_url", &self.contact_url, 2000);
-        if let Some(u) = &contact_url {
-            if !is_http_url(u) {
-                e.push(FieldError::new("contact_url", "must be an http:// or https:// URL"));
-            }
+        if let Some(u) = &contact_url
+            && !is_http_url(u)
+        {
+            e.push(FieldError::new(
+                "contact_url",
+                "must be an http:// or https:// URL",
+            ));
         }
         if contact_email.is_none() && contact_url.is_none() {
             e.push(FieldError::new(
@@ -503,19 +534,30 @@ impl OfferInput {
             ));
         }
         let contact_phone = text(&mut e, "contact_phone", &self.contact_phone, 30);
-        if let Some(p) = &contact_phone {
-            if !is_phone(p) {
-                e.push(FieldError::new("contact_phone", format!("'{p}' is not a phone number")));
-            }
+        if let Some(p) = &contact_phone
+            && !is_phone(p)
+        {
+            e.push(FieldError::new(
+                "contact_phone",
+                format!("'{p}' is not a phone number"),
+            ));
         }
-        let unpublish_on = match self.unpublish_on.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let unpublish_on = match self
+            .unpublish_on
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             None => {
                 e.push(FieldError::new("unpublish_on", "is required (YYYY-MM-DD)"));
                 None
             }
             Some(s) => match iso_date::parse(s) {
                 None => {
-                    e.push(FieldError::new("unpublish_on", format!("'{s}' is not a date YYYY-MM-DD")));
+                    e.push(FieldError::new(
+                        "unpublish_on",
+                        format!("'{s}' is not a date YYYY-MM-DD"),
+                    ));
                     None
                 }
                 Some(d) => {
@@ -530,7 +572,10 @@ impl OfferInput {
                         } else if d > limit {
                             e.push(FieldError::new(
                                 "unpublish_on",
-                                format!("must be at most one year ahead (on or before {})", iso_date::format(limit)),
+                                format!(
+                                    "must be at most one year ahead (on or before {})",
+                                    iso_date::format(limit)
+                                ),
                             ));
                         }
                     }
@@ -539,7 +584,12 @@ impl OfferInput {
             },
         };
         let location = text(&mut e, "location", &self.location, TITLE_MAX_CHARS);
-        let employer_description = text(&mut e, "employer_description", &self.employer_description, TEXT_MAX_CHARS);
+        let employer_description = text(
+            &mut e,
+            "employer_description",
+            &self.employer_description,
+            TEXT_MAX_CHARS,
+        );
         let profile = text(&mut e, "profile", &self.profile, TEXT_MAX_CHARS);
         let conditions = text(&mut e, "conditions", &self.conditions, TEXT_MAX_CHARS);
         let languages = text(&mut e, "languages", &self.languages, TEXT_MAX_CHARS);
@@ -622,10 +672,18 @@ pub struct Offer {
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: OffsetDateTime,
     /// Time of the latest publication (sort key of the search).
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub published_at: Option<OffsetDateTime>,
     /// Time of the first publication (alerts fire once, then).
-    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub first_published_at: Option<OffsetDateTime>,
 }
 
@@ -684,10 +742,22 @@ mod tests {
     fn every_missing_field_is_named() {
         let errs = fields_of(OfferInput::default().validate(TODAY));
         for f in [
-            "title", "contract", "diploma", "domain", "administration", "service", "country",
-            "description", "start", "contact_email", "unpublish_on",
+            "title",
+            "contract",
+            "diploma",
+            "domain",
+            "administration",
+            "service",
+            "country",
+            "description",
+            "start",
+            "contact_email",
+            "unpublish_on",
         ] {
-            assert!(errs.contains(&f.to_string()), "{f} not reported in {errs:?}");
+            assert!(
+                errs.contains(&f.to_string()),
+                "{f} not reported in {errs:?}"
+            );
         }
     }
 
@@ -740,7 +810,10 @@ mod tests {
         i.duration_months = Some(serde_json::json!(48));
         i.diploma = Some("bac+5".into());
         let errs = fields_of(i.validate(TODAY));
-        assert_eq!(errs, vec!["diploma", "start", "duration_months", "contact_email"]);
+        assert_eq!(
+            errs,
+            vec!["diploma", "start", "duration_months", "contact_email"]
+        );
     }
 
     #[test]
@@ -751,7 +824,12 @@ mod tests {
         assert!(Reference::parse("B-2021-0192").is_none());
         assert!(Reference::parse("A-2021-19").is_none());
         assert_eq!(
-            Reference { prefix: 'S', year: 2026, number: 12345 }.to_string(),
+            Reference {
+                prefix: 'S',
+                year: 2026,
+                number: 12345
+            }
+            .to_string(),
             "S-2026-12345"
         );
     }

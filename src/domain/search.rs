@@ -123,13 +123,22 @@ fn single<'a>(
     Some(first)
 }
 
-fn number(errors: &mut ValidationErrors, name: &str, v: &str, range: std::ops::RangeInclusive<u32>) -> Option<u32> {
+fn number(
+    errors: &mut ValidationErrors,
+    name: &str,
+    v: &str,
+    range: std::ops::RangeInclusive<u32>,
+) -> Option<u32> {
     match v.parse::<u32>() {
         Ok(n) if range.contains(&n) => Some(n),
         _ => {
             errors.push(FieldError::new(
                 name,
-                format!("'{v}' is not a whole number from {} to {}", range.start(), range.end()),
+                format!(
+                    "'{v}' is not a whole number from {} to {}",
+                    range.start(),
+                    range.end()
+                ),
             ));
             None
         }
@@ -154,7 +163,10 @@ impl SearchParams {
         }
         if let Some(q) = single(&mut errors, pairs, "q") {
             if q.chars().count() > MAX_QUERY_CHARS {
-                errors.push(FieldError::new("q", format!("at most {MAX_QUERY_CHARS} characters")));
+                errors.push(FieldError::new(
+                    "q",
+                    format!("at most {MAX_QUERY_CHARS} characters"),
+                ));
             } else {
                 p.q = Some(q.to_string());
             }
@@ -210,15 +222,15 @@ impl SearchParams {
                 )),
             }
         }
-        if let Some(v) = single(&mut errors, pairs, "per_page") {
-            if let Some(n) = number(&mut errors, "per_page", v, 0..=MAX_PER_PAGE) {
-                p.per_page = n;
-            }
+        if let Some(v) = single(&mut errors, pairs, "per_page")
+            && let Some(n) = number(&mut errors, "per_page", v, 0..=MAX_PER_PAGE)
+        {
+            p.per_page = n;
         }
-        if let Some(v) = single(&mut errors, pairs, "page") {
-            if let Some(n) = number(&mut errors, "page", v, 1..=MAX_DEPTH) {
-                p.page = n;
-            }
+        if let Some(v) = single(&mut errors, pairs, "page")
+            && let Some(n) = number(&mut errors, "page", v, 1..=MAX_DEPTH)
+        {
+            p.page = n;
         }
         if p.page.saturating_mul(p.per_page) > MAX_DEPTH {
             errors.push(FieldError::new(
@@ -276,7 +288,9 @@ mod tests {
     use super::*;
 
     fn pairs(s: &[(&str, &str)]) -> Vec<(String, String)> {
-        s.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        s.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -299,7 +313,10 @@ mod tests {
         assert_eq!(p.filter(Facet::Region).len(), 2);
         assert!(p.filter(Facet::Domain).is_empty());
         assert_eq!(p.published_since, Some(Since::Days(7)));
-        assert_eq!((p.page, p.per_page, p.facets, p.sort), (2, 0, false, Sort::Relevance));
+        assert_eq!(
+            (p.page, p.per_page, p.facets, p.sort),
+            (2, 0, false, Sort::Relevance)
+        );
     }
 
     #[test]
@@ -314,7 +331,10 @@ mod tests {
         ]))
         .unwrap_err();
         let fields: Vec<&str> = e.0.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, vec!["colour", "diploma", "domain", "published_since", "per_page"]);
+        assert_eq!(
+            fields,
+            vec!["colour", "diploma", "domain", "published_since", "per_page"]
+        );
         assert!(e.0[2].allowed.contains(&"numerique".to_string()));
     }
 

@@ -139,9 +139,8 @@ pub fn atom(info: &FeedInfo, items: &[FeedItem]) -> String {
                     .with_attribute(("type", "text/html"))
                     .with_attribute(("href", clean(&info.link).as_str()))
                     .write_empty()?;
-                w.create_element("author").write_inner_content(|w| {
-                    text_element(w, "name", "offerwatch")
-                })?;
+                w.create_element("author")
+                    .write_inner_content(|w| text_element(w, "name", "offerwatch"))?;
                 for item in items {
                     w.create_element("entry").write_inner_content(|w| {
                         text_element(w, "title", &item.title)?;
@@ -196,7 +195,10 @@ mod tests {
             categories: vec![("contract".into(), "Stage".into())],
         };
         let x = rss(&info, std::slice::from_ref(&item));
-        assert!(x.contains("Stage \"R&amp;D\" &lt;script&gt;</title>"), "{x}");
+        assert!(
+            x.contains("Stage \"R&amp;D\" &lt;script&gt;</title>"),
+            "{x}"
+        );
         assert!(x.contains("?q=a&amp;contract=stage"));
         assert!(!x.contains('\u{1}'));
         let a = atom(&info, &[item]);

@@ -104,10 +104,7 @@ impl From<tokio::task::JoinError> for AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let slug = self
-            .title
-            .to_lowercase()
-            .replace(' ', "-");
+        let slug = self.title.to_lowercase().replace(' ', "-");
         let body = serde_json::to_vec(&Problem {
             kind: format!("https://offerwatch.example/problems/{slug}"),
             title: self.title,
@@ -122,7 +119,8 @@ impl IntoResponse for AppError {
             HeaderValue::from_static("application/problem+json"),
         );
         if let Some(s) = self.retry_after {
-            r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(s));
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(s));
         }
         r
     }

@@ -60,7 +60,10 @@ fn item(base: &str, o: &Offer) -> FeedItem {
         ("contract".to_string(), f.contract.label().to_string()),
         ("diploma".to_string(), f.diploma.label().to_string()),
         ("domain".to_string(), f.domain.label().to_string()),
-        ("administration".to_string(), f.administration.label().to_string()),
+        (
+            "administration".to_string(),
+            f.administration.label().to_string(),
+        ),
     ];
     if let Some(r) = f.region {
         categories.push(("region".into(), r.label().into()));
@@ -94,7 +97,10 @@ fn query_string(params: &SearchParams) -> String {
     if pairs.is_empty() {
         String::new()
     } else {
-        format!("?{}", serde_urlencoded::to_string(&pairs).unwrap_or_default())
+        format!(
+            "?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
     }
 }
 
@@ -131,7 +137,10 @@ async fn feed(
         .max()
         .map(|t| t.replace_nanosecond(0).unwrap_or(t));
 
-    let not_modified = match headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+    let not_modified = match headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
         Some(inm) => inm.split(',').any(|t| t.trim() == etag || t.trim() == "*"),
         None => match (
             headers
@@ -159,7 +168,11 @@ async fn feed(
             },
             link: format!("{base}/{qs}"),
             self_link: format!("{base}/feeds/{path}{qs}"),
-            description: format!("Les {} offres les plus récentes de cette recherche ({} en tout).", items.len(), page.total),
+            description: format!(
+                "Les {} offres les plus récentes de cette recherche ({} en tout).",
+                items.len(),
+                page.total
+            ),
             updated: last_modified.unwrap_or(OffsetDateTime::UNIX_EPOCH),
         };
         let xml = match format {
@@ -175,12 +188,15 @@ async fn feed(
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    if let Some(lm) = last_modified {
-        if let Ok(v) = HeaderValue::from_str(&http_date(lm)) {
-            h.insert(header::LAST_MODIFIED, v);
-        }
+    if let Some(lm) = last_modified
+        && let Ok(v) = HeaderValue::from_str(&http_date(lm))
+    {
+        h.insert(header::LAST_MODIFIED, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
     Ok(response)
 }
 

@@ -90,10 +90,11 @@ pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openap
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(offers::router())
         .merge(feeds::router())
-        .layer(middleware::from_fn_with_state(state.clone(), ratelimit::limit));
-    let (router, api) = public
-        .merge(ops::router())
-        .split_for_parts();
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        ));
+    let (router, api) = public.merge(ops::router()).split_for_parts();
     let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());
     let cors = if state.config.cors_origins.iter().any(|o| o == "*") {
         CorsLayer::new().allow_origin(tower_http::cors::Any)
@@ -109,14 +110,20 @@ pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openap
     let router = router
         .fallback(|| async { AppError::not_found("no such resource") })
         .method_not_allowed_fallback(|| async {
-            AppError::status(StatusCode::METHOD_NOT_ALLOWED, "Method not allowed", "this resource does not accept that method")
+            AppError::status(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Method not allowed",
+                "this resource does not accept that method",
+            )
         })
         .layer(middleware::from_fn(observe))
         .layer(CompressionLayer::new())
         .layer(cors)
-        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
-            AppError::internal("a handler panicked").into_response()
-        }))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                AppError::internal("a handler panicked").into_response()
+            },
+        ))
         .with_state(state);
     (router, api)
 }
@@ -135,7 +142,10 @@ async fn observe(req: Request, next: Next) -> Response {
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| v.len() <= 64)
-        .map_or_else(|| format!("{:x}", NEXT_ID.fetch_add(1, Ordering::Relaxed)), str::to_string);
+        .map_or_else(
+            || format!("{:x}", NEXT_ID.fetch_add(1, Ordering::Relaxed)),
+            str::to_string,
+        );
     let mut response = next.run(req).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
@@ -143,26 +153,45 @@ async fn observe(req: Request, next: Next) -> Response {
         response.headers_mut().insert("x-request-id", v);
     }
     metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.to_string(), "status" => status.to_string()).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "route" => route.clone()).record(elapsed.as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", "route" => route.clone())
+        .record(elapsed.as_secs_f64());
     tracing::info!(request_id, %method, route, status, latency_ms = elapsed.as_secs_f64() * 1e3, "request");
     response
 }
 
 /// Parses a raw query string into pairs, refusing oversized or malformed ones.
-pub(crate) fn query_pairs(raw: Option<&str>, max: usize) -> Result<Vec<(String, String)>, AppError> {
+pub(crate) fn query_pairs(
+    raw: Option<&str>,
+    max: usize,
+) -> Result<Vec<(String, String)>, AppError> {
     let raw = raw.unwrap_or("");
     if raw.len() > max {
-        return Err(AppError::bad_request(ValidationErrors(vec![FieldError::new(
-            "query",
-            format!("the query string is {} bytes; at most {max} are accepted", raw.len()),
-        )])));
+        return Err(AppError::bad_request(ValidationErrors(vec![
+            FieldError::new(
+                "query",
+                format!(
+                    "the query string is {} bytes; at most {max} are accepted",
+                    raw.len()
+                ),
+            ),
+        ])));
     }
-    serde_urlencoded::from_str::<Vec<(String, String)>>(raw).map_err(|e| {
+    let malformed = |why: String| {
         AppError::bad_request(ValidationErrors(vec![FieldError::new(
             "query",
-            format!("malformed query string: {e}"),
+            format!("malformed query string: {why}"),
         )]))
-    })
+    };
+    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(raw)
+        .map_err(|e| malformed(e.to_string()))?;
+    // The decoder replaces invalid UTF-8 with U+FFFD; refuse rather than search for garbage.
+    let replaced = pairs
+        .iter()
+        .any(|(k, v)| k.contains('\u{FFFD}') || v.contains('\u{FFFD}'));
+    if replaced && !raw.to_ascii_uppercase().contains("%EF%BF%BD") {
+        return Err(malformed("it is not valid UTF-8".into()));
+    }
+    Ok(pairs)
 }
 
 /// Runs blocking engine work off the async workers.
@@ -213,9 +242,12 @@ pub async fn serve(engine: Arc<Engine>, mut config: Config) -> std::io::Result<(
     println!("listening on http://{addr}");
     use std::io::Write;
     std::io::stdout().flush()?;
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await?;
     tokio::task::spawn_blocking(move || engine.shutdown())
         .await
         .map_err(std::io::Error::other)?;

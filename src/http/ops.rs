@@ -37,12 +37,12 @@ async fn healthz() -> Json<serde_json::Value> {
 )]
 async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
     let engine = state.engine.clone();
-    let (applied, last) = blocking(move || {
-        Ok((engine.indexer().applied(), engine.store().last_seq()?))
-    })
-    .await?;
+    let (applied, last) =
+        blocking(move || Ok((engine.indexer().applied(), engine.store().last_seq()?))).await?;
     if applied >= last {
-        Ok(Json(serde_json::json!({"status": "ready", "index_seq": applied, "store_seq": last})))
+        Ok(Json(
+            serde_json::json!({"status": "ready", "index_seq": applied, "store_seq": last}),
+        ))
     } else {
         Err(AppError::status(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -83,9 +83,16 @@ async fn metrics_text(State(state): State<AppState>) -> Result<Response, AppErro
 /// This OpenAPI document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
 async fn openapi_json(State(state): State<AppState>) -> Response {
-    let mut r = state.openapi.get().cloned().unwrap_or_default().into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    let mut r = state
+        .openapi
+        .get()
+        .cloned()
+        .unwrap_or_default()
+        .into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     r
 }
 
@@ -113,18 +120,26 @@ async fn docs(State(state): State<AppState>) -> Html<String> {
     );
     if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
         for (path, item) in paths {
-            let Some(ops) = item.as_object() else { continue };
+            let Some(ops) = item.as_object() else {
+                continue;
+            };
             for (method, op) in ops {
                 html.push_str(&format!(
                     "<section><h2><span class=\"m\">{}</span> <code>{}</code></h2>",
                     escape(method),
                     escape(path)
                 ));
-                if let Some(d) = op.get("description").or(op.get("summary")).and_then(|d| d.as_str()) {
+                if let Some(d) = op
+                    .get("description")
+                    .or(op.get("summary"))
+                    .and_then(|d| d.as_str())
+                {
                     html.push_str(&format!("<p>{}</p>", escape(d)));
                 }
                 if let Some(params) = op.get("parameters").and_then(|p| p.as_array()) {
-                    html.push_str("<table><tr><th>paramètre</th><th>où</th><th>description</th></tr>");
+                    html.push_str(
+                        "<table><tr><th>paramètre</th><th>où</th><th>description</th></tr>",
+                    );
                     for p in params {
                         let s = |k: &str| p.get(k).and_then(|v| v.as_str()).unwrap_or("");
                         html.push_str(&format!(

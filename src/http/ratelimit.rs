@@ -45,7 +45,8 @@ impl RateLimiter {
             });
         }
         let (tokens, at) = buckets.entry(client).or_insert((self.burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
+        *tokens =
+            (*tokens + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
         *at = now;
         if *tokens >= 1.0 {
             *tokens -= 1.0;
@@ -62,11 +63,11 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    if let Some(ip) = client {
-        if let Err(wait) = state.limiter.check(ip) {
-            metrics::counter!("http_rate_limited_total").increment(1);
-            return AppError::too_many(wait).into_response();
-        }
+    if let Some(ip) = client
+        && let Err(wait) = state.limiter.check(ip)
+    {
+        metrics::counter!("http_rate_limited_total").increment(1);
+        return AppError::too_many(wait).into_response();
     }
     next.run(req).await
 }

@@ -127,10 +127,7 @@ pub struct FacetSegmentCollector {
     buf_vis: Vec<i64>,
 }
 
-fn column<T>(
-    col: tantivy::columnar::Column<T>,
-    default: T,
-) -> Arc<dyn ColumnValues<T>>
+fn column<T>(col: tantivy::columnar::Column<T>, default: T) -> Arc<dyn ColumnValues<T>>
 where
     T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static,
 {
@@ -159,7 +156,9 @@ impl Collector for FacetCollector {
         let facets: [Arc<dyn ColumnValues<u64>>; 7] = facets
             .try_into()
             .map_err(|_| tantivy::TantivyError::InternalError("facet columns".into()))?;
-        let filtered = (0..7).filter(|&i| self.query.filters[i].is_some()).collect();
+        let filtered = (0..7)
+            .filter(|&i| self.query.filters[i].is_some())
+            .collect();
         Ok(FacetSegmentCollector {
             query: self.query.clone(),
             facets,

@@ -36,10 +36,7 @@ pub fn offer_document(offer: &Offer, s: &OfferSchema) -> TantivyDocument {
         Some(f.country.ordinal()),
     ];
     for (facet, ord) in Facet::ALL.into_iter().zip(ords) {
-        doc.add_u64(
-            s.facets[facet.index()],
-            ord.map_or(none(facet), u64::from),
-        );
+        doc.add_u64(s.facets[facet.index()], ord.map_or(none(facet), u64::from));
     }
     let published = offer.published_at.unwrap_or(offer.created_at);
     doc.add_i64(s.published_at, published.unix_timestamp());

@@ -41,10 +41,11 @@ pub fn as_reference(word: &str) -> Option<String> {
     let digits = |s: &str, min: usize| s.len() >= min && s.bytes().all(|b| b.is_ascii_digit());
     let parts: Vec<&str> = w.split('-').collect();
     match parts.as_slice() {
-        [p, y, n] if (p.eq_ignore_ascii_case("a") || p.eq_ignore_ascii_case("s"))
-            && digits(y, 4)
-            && y.len() == 4
-            && digits(n, 4) =>
+        [p, y, n]
+            if (p.eq_ignore_ascii_case("a") || p.eq_ignore_ascii_case("s"))
+                && digits(y, 4)
+                && y.len() == 4
+                && digits(n, 4) =>
         {
             Some(format!("{}-{y}-{n}", p.to_ascii_uppercase()))
         }

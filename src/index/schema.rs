@@ -97,7 +97,10 @@ fn build() -> Result<OfferSchema, String> {
                 let indexing = TextFieldIndexing::default()
                     .set_tokenizer(analyzer)
                     .set_index_option(IndexRecordOption::WithFreqsAndPositions);
-                b.add_text_field(&f.name, TextOptions::default().set_indexing_options(indexing));
+                b.add_text_field(
+                    &f.name,
+                    TextOptions::default().set_indexing_options(indexing),
+                );
             }
             other => return Err(format!("field {}: unknown type {other}", f.name)),
         }
@@ -182,7 +185,10 @@ mod tests {
     fn schema_has_every_field_of_offers_json() {
         let s = offer_schema();
         assert_eq!(s.schema.fields().count(), 14);
-        assert_eq!(s.schema.get_field_name(s.facets[Facet::Country.index()]), "country");
+        assert_eq!(
+            s.schema.get_field_name(s.facets[Facet::Country.index()]),
+            "country"
+        );
     }
 
     #[test]

@@ -100,7 +100,12 @@ impl Indexer {
             self.add(&offer)
         })?;
         self.commit(seq)?;
-        tracing::info!(documents = count, seq, elapsed_ms = started.elapsed().as_millis() as u64, "index rebuilt from the store");
+        tracing::info!(
+            documents = count,
+            seq,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "index rebuilt from the store"
+        );
         Ok(seq)
     }
 
@@ -173,7 +178,11 @@ impl Indexer {
 impl IndexerHandle {
     /// Starts the writer: rebuilds the index from the store when `state` says so, otherwise
     /// replays the change log after the index's last sequence, then runs in its own thread.
-    pub fn start(index: SearchIndex, store: Arc<Store>, state: IndexState) -> Result<IndexerHandle> {
+    pub fn start(
+        index: SearchIndex,
+        store: Arc<Store>,
+        state: IndexState,
+    ) -> Result<IndexerHandle> {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get().min(4))
             .unwrap_or(1);
@@ -262,10 +271,10 @@ impl IndexerHandle {
     /// Applies what is pending, commits and stops the writer thread.
     pub fn shutdown(&self) {
         self.send(Msg::Shutdown);
-        if let Some(t) = lock(&self.thread).take() {
-            if t.join().is_err() {
-                tracing::error!("index writer thread panicked");
-            }
+        if let Some(t) = lock(&self.thread).take()
+            && t.join().is_err()
+        {
+            tracing::error!("index writer thread panicked");
         }
     }
 }

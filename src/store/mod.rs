@@ -46,10 +46,7 @@ fn decode(bytes: &[u8]) -> Result<Offer> {
     serde_json::from_slice(bytes).map_err(|e| Error::Store(format!("corrupt offer record: {e}")))
 }
 
-fn next_counter(
-    counters: &mut redb::Table<&str, u64>,
-    key: &str,
-) -> Result<u64> {
+fn next_counter(counters: &mut redb::Table<&str, u64>, key: &str) -> Result<u64> {
     let n = counters.get(key)?.map(|v| v.value()).unwrap_or(0) + 1;
     counters.insert(key, n)?;
     Ok(n)
@@ -314,7 +311,10 @@ mod tests {
         assert_eq!(s27.reference.to_string(), "S-2027-0001");
         assert_eq!(seq, 5);
         assert!(store.offer_by_reference("S-2026-0002").unwrap().is_none());
-        assert_eq!(store.offer_by_reference("S-2026-0003").unwrap().unwrap().id, s3.id);
+        assert_eq!(
+            store.offer_by_reference("S-2026-0003").unwrap().unwrap().id,
+            s3.id
+        );
         let log = store.changes_after(3, 10).unwrap();
         assert_eq!(log, vec![(4, s2.id), (5, s3.id), (6, s27.id)]);
     }
@@ -340,7 +340,10 @@ mod tests {
             Err(Error::Conflict("no".into()))
         });
         assert!(r.is_err());
-        assert_eq!(store.offer(o.id).unwrap().unwrap().state, OfferState::Published);
+        assert_eq!(
+            store.offer(o.id).unwrap().unwrap().state,
+            OfferState::Published
+        );
         assert_eq!(store.last_seq().unwrap(), seq);
     }
 }

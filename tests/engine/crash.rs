@@ -25,10 +25,18 @@ fn crash_child_process() {
     let engine = open(std::path::Path::new(&dir));
     let t = datetime!(2026-10-01 09:00 UTC);
     for i in 0..30 {
-        let o = new_offer(input(&format!("Offre écrite {i}"), "Avant le crash"), OfferState::Published, t);
+        let o = new_offer(
+            input(&format!("Offre écrite {i}"), "Avant le crash"),
+            OfferState::Published,
+            t,
+        );
         engine.create_offers(vec![o]).unwrap();
     }
-    let last = new_offer(input("Dernière offre zèbre", "Juste avant le SIGKILL"), OfferState::Published, t);
+    let last = new_offer(
+        input("Dernière offre zèbre", "Juste avant le SIGKILL"),
+        OfferState::Published,
+        t,
+    );
     let (_, seq) = engine.store().create_offer(last).unwrap();
     println!("STORE-COMMITTED {seq}");
     std::thread::sleep(Duration::from_secs(60));
@@ -38,7 +46,12 @@ fn crash_child_process() {
 fn killed_between_store_and_index_commit() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "crash::crash_child_process", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "crash::crash_child_process",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, dir.path())
         .stdout(Stdio::piped())
         .spawn()
@@ -66,7 +79,9 @@ fn killed_between_store_and_index_commit() {
     }
     let (_, state) = SearchIndex::open(&dir.path().join("index")).unwrap();
     match state {
-        IndexState::Current { seq: indexed } => assert!(indexed < seq, "index at {indexed}, store at {seq}"),
+        IndexState::Current { seq: indexed } => {
+            assert!(indexed < seq, "index at {indexed}, store at {seq}")
+        }
         IndexState::NeedsRebuild => {}
     }
     // On start the engine replays the change log: everything acknowledged is searchable.

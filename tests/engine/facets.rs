@@ -68,10 +68,13 @@ fn naive(engine: &Engine, offers: &[Offer], p: &SearchParams) -> Naive {
     // One "query" per facet: every filter but that facet's own.
     for f in Facet::ALL {
         for o in &candidates {
-            if Facet::ALL.iter().filter(|&&g| g != f).all(|&g| passes(o, g)) {
-                if let Some(v) = facet_value(o, f) {
-                    *counts[f.index()].entry(v).or_insert(0) += 1;
-                }
+            if Facet::ALL
+                .iter()
+                .filter(|&&g| g != f)
+                .all(|&g| passes(o, g))
+                && let Some(v) = facet_value(o, f)
+            {
+                *counts[f.index()].entry(v).or_insert(0) += 1;
             }
         }
     }
@@ -95,8 +98,18 @@ fn corpus(seed: u64, n: usize) -> Vec<offerwatch::store::NewOffer> {
 }
 
 const WORDS: [&str; 12] = [
-    "stagiaire", "apprentis", "chargé", "données", "communication", "juridique", "\"chargé de\"",
-    "paris", "ressources humaines", "gestion", "numérique", "assistant",
+    "stagiaire",
+    "apprentis",
+    "chargé",
+    "données",
+    "communication",
+    "juridique",
+    "\"chargé de\"",
+    "paris",
+    "ressources humaines",
+    "gestion",
+    "numérique",
+    "assistant",
 ];
 
 fn arb_params(offers: Vec<Offer>) -> impl Strategy<Value = (Vec<(String, String)>, Vec<Offer>)> {
@@ -157,8 +170,11 @@ fn one_pass_counts_equal_naive_counts_on_random_corpora() {
                     prop_assert_eq!(got.total, want.total, "total for {:?}", pairs);
                     prop_assert_eq!(&got.ids, &want.order[..want.order.len().min(100)]);
                     for fc in got.facets.unwrap() {
-                        let got_counts: HashMap<String, u64> =
-                            fc.values.iter().map(|v| (v.value.clone(), v.count)).collect();
+                        let got_counts: HashMap<String, u64> = fc
+                            .values
+                            .iter()
+                            .map(|v| (v.value.clone(), v.count))
+                            .collect();
                         prop_assert_eq!(
                             &got_counts,
                             &want.counts[fc.facet.index()],
@@ -185,7 +201,10 @@ fn choosing_a_value_keeps_the_other_values_of_its_facet() {
     let all = engine.search(&params(&[])).unwrap();
     let stage = engine.search(&params(&[("contract", "stage")])).unwrap();
     // The contract facet is unchanged by its own filter...
-    assert_eq!(all.facets.as_ref().unwrap()[0], stage.facets.as_ref().unwrap()[0]);
+    assert_eq!(
+        all.facets.as_ref().unwrap()[0],
+        stage.facets.as_ref().unwrap()[0]
+    );
     // ...and its "stage" count is the total of the filtered search.
     let stage_count = stage.facets.as_ref().unwrap()[0]
         .values
@@ -195,6 +214,11 @@ fn choosing_a_value_keeps_the_other_values_of_its_facet() {
         .count;
     assert_eq!(stage_count, stage.total);
     assert_eq!(stage.facets.as_ref().unwrap()[0].values[0].label, "Stage");
-    assert!(stage.offers.iter().all(|o| o.fields.contract.is_internship()));
+    assert!(
+        stage
+            .offers
+            .iter()
+            .all(|o| o.fields.contract.is_internship())
+    );
     let _ = OfferState::Published;
 }

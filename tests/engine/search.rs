@@ -10,11 +10,37 @@ use crate::common::*;
 fn corpus(engine: &offerwatch::Engine) -> Vec<String> {
     let t = datetime!(2026-10-01 09:00 UTC);
     let offers = vec![
-        new_offer(input("Ingénieur réseaux (F/H)", "Administrer le réseau"), OfferState::Published, t),
-        new_offer(input("Stagiaires au service des archives", "Classer des fonds anciens"), OfferState::Published, t + Duration::from_secs(60)),
-        new_offer(input("Chargé de mission œuvres d'art", "Inventorier les œuvres du musée"), OfferState::Published, t + Duration::from_secs(120)),
-        new_offer(input("Chargé d'accueil", "Accueillir le public en mairie"), OfferState::Published, t + Duration::from_secs(180)),
-        new_offer(input("Accueil chargé du courrier", "Trier le courrier"), OfferState::Published, t + Duration::from_secs(240)),
+        new_offer(
+            input("Ingénieur réseaux (F/H)", "Administrer le réseau"),
+            OfferState::Published,
+            t,
+        ),
+        new_offer(
+            input(
+                "Stagiaires au service des archives",
+                "Classer des fonds anciens",
+            ),
+            OfferState::Published,
+            t + Duration::from_secs(60),
+        ),
+        new_offer(
+            input(
+                "Chargé de mission œuvres d'art",
+                "Inventorier les œuvres du musée",
+            ),
+            OfferState::Published,
+            t + Duration::from_secs(120),
+        ),
+        new_offer(
+            input("Chargé d'accueil", "Accueillir le public en mairie"),
+            OfferState::Published,
+            t + Duration::from_secs(180),
+        ),
+        new_offer(
+            input("Accueil chargé du courrier", "Trier le courrier"),
+            OfferState::Published,
+            t + Duration::from_secs(240),
+        ),
     ];
     publish(engine, offers)
         .into_iter()
@@ -33,7 +59,10 @@ fn accents_case_plurals_and_ligatures_are_ignored() {
     assert_eq!(refs(&engine, &[("q", "oeuvre")]), vec![r[2].clone()]);
     assert_eq!(refs(&engine, &[("q", "œuvres")]), vec![r[2].clone()]);
     // Every word must match.
-    assert_eq!(refs(&engine, &[("q", "ingénieur archives")]), Vec::<String>::new());
+    assert_eq!(
+        refs(&engine, &[("q", "ingénieur archives")]),
+        Vec::<String>::new()
+    );
 }
 
 #[test]
@@ -45,8 +74,14 @@ fn quoted_phrases_match_in_order() {
     let mut both = refs(&engine, &[("q", "chargé accueil")]);
     both.sort();
     assert_eq!(both, vec![r[3].clone(), r[4].clone()]);
-    assert_eq!(refs(&engine, &[("q", "\"chargé d'accueil\"")]), vec![r[3].clone()]);
-    assert_eq!(refs(&engine, &[("q", "\"CHARGE D'ACCUEIL\"")]), vec![r[3].clone()]);
+    assert_eq!(
+        refs(&engine, &[("q", "\"chargé d'accueil\"")]),
+        vec![r[3].clone()]
+    );
+    assert_eq!(
+        refs(&engine, &[("q", "\"CHARGE D'ACCUEIL\"")]),
+        vec![r[3].clone()]
+    );
 }
 
 #[test]
@@ -57,9 +92,20 @@ fn references_are_found_in_full_and_short_form() {
     assert_eq!(refs(&engine, &[("q", &r[2])]), vec![r[2].clone()]);
     let short = r[2].trim_start_matches("S-");
     assert_eq!(refs(&engine, &[("q", short)]), vec![r[2].clone()]);
-    assert_eq!(refs(&engine, &[("q", &r[2].to_lowercase())]), vec![r[2].clone()]);
+    assert_eq!(
+        refs(&engine, &[("q", &r[2].to_lowercase())]),
+        vec![r[2].clone()]
+    );
     assert!(refs(&engine, &[("q", "S-1999-0001")]).is_empty());
-    assert_eq!(engine.public_offer(&r[2]).unwrap().unwrap().reference.to_string(), r[2]);
+    assert_eq!(
+        engine
+            .public_offer(&r[2])
+            .unwrap()
+            .unwrap()
+            .reference
+            .to_string(),
+        r[2]
+    );
 }
 
 #[test]
@@ -81,12 +127,21 @@ fn only_published_offers_in_diffusion_are_visible() {
     );
     assert_eq!(refs(&engine, &[]), vec![created[0].reference.to_string()]);
     for o in &created[1..] {
-        assert!(engine.public_offer(&o.reference.to_string()).unwrap().is_none());
+        assert!(
+            engine
+                .public_offer(&o.reference.to_string())
+                .unwrap()
+                .is_none()
+        );
     }
     // Publishing the draft makes it visible; archiving the first removes it.
-    let (_, seq) = engine.set_state(created[1].id, OfferState::Published).unwrap();
+    let (_, seq) = engine
+        .set_state(created[1].id, OfferState::Published)
+        .unwrap();
     engine.wait_indexed(seq, Duration::from_secs(5)).unwrap();
-    let (_, seq) = engine.set_state(created[0].id, OfferState::Archived).unwrap();
+    let (_, seq) = engine
+        .set_state(created[0].id, OfferState::Archived)
+        .unwrap();
     engine.wait_indexed(seq, Duration::from_secs(5)).unwrap();
     assert_eq!(refs(&engine, &[]), vec![created[1].reference.to_string()]);
     // A published offer cannot be deleted; a draft can.
@@ -108,13 +163,22 @@ fn newest_first_with_paging_and_published_since() {
         })
         .collect();
     let created = publish(&engine, offers);
-    let all: Vec<String> = created.iter().rev().map(|o| o.reference.to_string()).collect();
+    let all: Vec<String> = created
+        .iter()
+        .rev()
+        .map(|o| o.reference.to_string())
+        .collect();
     assert_eq!(refs(&engine, &[("per_page", "10")]), all[..10]);
-    assert_eq!(refs(&engine, &[("per_page", "10"), ("page", "3")]), all[20..]);
+    assert_eq!(
+        refs(&engine, &[("per_page", "10"), ("page", "3")]),
+        all[20..]
+    );
     // NOW is 2026-11-25 12:00: the last 7 days hold the offers of 19..=25 Nov, 09:00.
     let page = engine.search(&params(&[("published_since", "7")])).unwrap();
     assert_eq!(page.total, 7);
-    let page = engine.search(&params(&[("published_since", "2026-11-20T00:00:00Z")])).unwrap();
+    let page = engine
+        .search(&params(&[("published_since", "2026-11-20T00:00:00Z")]))
+        .unwrap();
     assert_eq!(page.total, 6);
 }
 
@@ -126,8 +190,19 @@ fn relevance_prefers_title_matches() {
     let created = publish(
         &engine,
         vec![
-            new_offer(input("Assistant juridique", "Rédiger des actes; le droit des contrats publics"), OfferState::Published, t),
-            new_offer(input("Juriste contrats publics", "Conseil"), OfferState::Published, t - Duration::from_secs(3600)),
+            new_offer(
+                input(
+                    "Assistant juridique",
+                    "Rédiger des actes; le droit des contrats publics",
+                ),
+                OfferState::Published,
+                t,
+            ),
+            new_offer(
+                input("Juriste contrats publics", "Conseil"),
+                OfferState::Published,
+                t - Duration::from_secs(3600),
+            ),
         ],
     );
     let by_date = refs(&engine, &[("q", "contrats")]);
@@ -147,7 +222,10 @@ fn schema_version_mismatch_rebuilds_from_the_store() {
     };
     // Rewrite the index's commit payload as if an older schema had built it.
     let (index, _) = offerwatch::index::SearchIndex::open(&dir.path().join("index")).unwrap();
-    assert_eq!(index.committed().schema_version, offerwatch::index::schema::offer_schema().version);
+    assert_eq!(
+        index.committed().schema_version,
+        offerwatch::index::schema::offer_schema().version
+    );
     let mut writer: tantivy::IndexWriter = index.index.writer(15_000_000).unwrap();
     writer.delete_all_documents().unwrap();
     let mut prepared = writer.prepare_commit().unwrap();
@@ -182,8 +260,13 @@ fn a_missing_index_is_rebuilt_and_rebuild_index_is_idempotent() {
 fn the_checked_in_sample_imports_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path());
-    let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sample.jsonl")).unwrap();
-    let report = offerwatch::import::import_jsonl(&engine, std::io::BufReader::new(file), |_| {}).unwrap();
+    let file = std::fs::File::open(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/sample.jsonl"
+    ))
+    .unwrap();
+    let report =
+        offerwatch::import::import_jsonl(&engine, std::io::BufReader::new(file), |_| {}).unwrap();
     assert_eq!((report.imported, report.rejected), (200, 0));
     let page = engine.search(&params(&[])).unwrap();
     assert!(page.total > 100, "{} visible", page.total);
@@ -195,5 +278,9 @@ fn the_checked_in_sample_imports_cleanly() {
     let report = offerwatch::import::import_jsonl(&engine, bad.as_bytes(), |_| {}).unwrap();
     assert_eq!(report.rejected, 2);
     assert_eq!(report.errors[0].0, 1);
-    assert!(report.errors[0].1.contains("contract: is required"), "{}", report.errors[0].1);
+    assert!(
+        report.errors[0].1.contains("contract: is required"),
+        "{}",
+        report.errors[0].1
+    );
 }

@@ -1,0 +1,97 @@
+use crate::helpers::*;
+
+#[tokio::test]
+async fn unknown_codes_name_the_parameter_and_list_allowed_values() {
+    let app = spawn_app(0).await;
+    let b = problem(app.get("/api/v1/offers?domain=numerik").await, 400).await;
+    assert_eq!(b["errors"][0]["field"], "domain");
+    assert!(
+        b["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("numerik")
+    );
+    assert!(
+        b["errors"][0]["allowed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "numerique")
+    );
+    let b = problem(app.get("/api/v1/offers?contract=cdi").await, 400).await;
+    assert_eq!(
+        b["errors"][0]["allowed"],
+        serde_json::json!(["apprentissage", "stage"])
+    );
+}
+
+#[tokio::test]
+async fn every_malformed_parameter_is_a_400() {
+    let app = spawn_app(0).await;
+    for (query, field) in [
+        ("per_page=101", "per_page"),
+        ("per_page=-1", "per_page"),
+        ("page=0", "page"),
+        ("page=abc", "page"),
+        ("published_since=hier", "published_since"),
+        ("published_since=2026-13-01T00:00:00Z", "published_since"),
+        ("diploma=niveau-6&diploma=niveau-7", "diploma"),
+        ("q=a&q=b", "q"),
+        ("sort=price", "sort"),
+        ("facets=maybe", "facets"),
+        ("colour=blue", "colour"),
+        ("region=99", "region"),
+        ("country=XX", "country"),
+    ] {
+        let b = problem(app.get(&format!("/api/v1/offers?{query}")).await, 400).await;
+        assert_eq!(b["errors"][0]["field"], field, "{query}");
+        // Feeds validate the same way, but ignore paging.
+        let feed = app.get(&format!("/feeds/offers.rss?{query}")).await;
+        if field == "page" || field == "per_page" {
+            assert_eq!(feed.status(), 200, "{query}");
+        } else {
+            let b = problem(feed, 400).await;
+            assert_eq!(b["errors"][0]["field"], field, "feed {query}");
+        }
+    }
+    let long = format!("/api/v1/offers?q={}", "a".repeat(5000));
+    let b = problem(app.get(&long).await, 400).await;
+    assert_eq!(b["errors"][0]["field"], "query");
+    let b = problem(app.get("/api/v1/offers?q=%FF%FE").await, 400).await;
+    assert_eq!(b["errors"][0]["field"], "query");
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problems_too() {
+    let app = spawn_app(0).await;
+    problem(app.get("/api/v1/nothing").await, 404).await;
+    let r = app
+        .client
+        .delete(app.url("/api/v1/offers"))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 405).await;
+}
+
+#[tokio::test]
+async fn clients_over_the_rate_limit_get_429_with_retry_after() {
+    let app = spawn_app_with(0, |c| {
+        c.rate_limit_per_second = 0.5;
+        c.rate_limit_burst = 3.0;
+    })
+    .await;
+    for _ in 0..3 {
+        assert_eq!(app.get("/api/v1/offers").await.status(), 200);
+    }
+    let r = app.get("/api/v1/offers").await;
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry));
+    problem(r, 429).await;
+    // Operations endpoints are not limited.
+    assert_eq!(app.get("/healthz").await.status(), 200);
+}

@@ -1,0 +1,8 @@
+//! HTTP tests: the real server on `127.0.0.1:0` with a fresh temp data dir, a real HTTP client.
+
+mod errors;
+mod feeds;
+mod helpers;
+mod ops;
+mod search;
+mod serve;
