@@ -5,7 +5,6 @@
 //! Besides criterion's means, p50/p99 over a fixed query mix are printed, as the targets are
 //! percentiles.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -15,7 +14,8 @@ use offerwatch::fixtures::{Generator, to_json_line};
 use offerwatch::import::{import_jsonl, parse_line};
 use time::macros::date;
 
-const SEED: u64 = 42;
+mod common;
+use common::{SEED, data_dir};
 
 fn params(q: &str) -> SearchParams {
     let pairs: Vec<(String, String)> = q
@@ -42,31 +42,6 @@ const QUERIES: [&str; 12] = [
     "q=assistant&domain=ressources-humaines&contract=stage&region=11",
     "q=gestion&published_since=90",
 ];
-
-fn data_dir(count: usize) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/bench-data")
-        .join(format!("{count}-{SEED}"));
-    if !dir.join("ready").exists() {
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("bench dir");
-        let lines: String = Generator::new(SEED, date!(2026 - 11 - 20))
-            .take(count)
-            .map(|o| to_json_line(&o) + "\n")
-            .collect();
-        let engine = Engine::open(&dir).expect("open");
-        let started = Instant::now();
-        let report = import_jsonl(&engine, lines.as_bytes(), |_| {}).expect("import");
-        eprintln!(
-            "built {count} offers in {:.1} s ({:.0} offers/s)",
-            started.elapsed().as_secs_f64(),
-            report.imported as f64 / started.elapsed().as_secs_f64()
-        );
-        engine.shutdown();
-        std::fs::write(dir.join("ready"), "").expect("marker");
-    }
-    dir
-}
 
 fn percentiles(label: &str, mut samples: Vec<Duration>) {
     samples.sort();

@@ -1,0 +1,39 @@
+//! Shared by the benchmarks: a generated data dir per size, built once and reused.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use offerwatch::Engine;
+use offerwatch::fixtures::{Generator, to_json_line};
+use offerwatch::import::import_jsonl;
+use time::macros::date;
+
+/// Seed of the generated offers.
+pub const SEED: u64 = 42;
+
+/// A data dir holding `count` generated offers, under `target/bench-data/`.
+pub fn data_dir(count: usize) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-data")
+        .join(format!("{count}-{SEED}"));
+    if !dir.join("ready").exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("bench dir");
+        let lines: String = Generator::new(SEED, date!(2026 - 11 - 20))
+            .take(count)
+            .map(|o| to_json_line(&o) + "\n")
+            .collect();
+        let engine = Engine::open(&dir).expect("open");
+        let started = Instant::now();
+        let report = import_jsonl(&engine, lines.as_bytes(), |_| {}).expect("import");
+        eprintln!(
+            "built {count} offers in {:.1} s ({:.0} offers/s)",
+            started.elapsed().as_secs_f64(),
+            report.imported as f64 / started.elapsed().as_secs_f64()
+        );
+        engine.shutdown();
+        std::fs::write(dir.join("ready"), "").expect("marker");
+    }
+    dir
+}
+
