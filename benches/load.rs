@@ -26,7 +26,10 @@ const MIX: [&str; 12] = [
 ];
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
@@ -63,7 +66,11 @@ fn main() {
             .expect("client");
         // Warm-up.
         for path in MIX {
-            client.get(format!("{base}{path}")).send().await.expect("warm-up");
+            client
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .expect("warm-up");
         }
         let next = Arc::new(AtomicUsize::new(0));
         let started = Instant::now();
@@ -79,7 +86,11 @@ fn main() {
                         break;
                     }
                     let t = Instant::now();
-                    match client.get(format!("{base}{}", MIX[i % MIX.len()])).send().await {
+                    match client
+                        .get(format!("{base}{}", MIX[i % MIX.len()]))
+                        .send()
+                        .await
+                    {
                         Ok(r) if r.status().is_success() => {
                             let _ = r.bytes().await;
                         }
@@ -99,7 +110,9 @@ fn main() {
         }
         (started.elapsed(), all, errors)
     });
-    let _ = Command::new("kill").args(["-TERM", &server.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
     let _ = server.wait();
 
     latencies.sort();

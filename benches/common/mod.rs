@@ -36,4 +36,3 @@ pub fn data_dir(count: usize) -> PathBuf {
     }
     dir
 }
-

@@ -6,6 +6,7 @@ mod error;
 mod feeds;
 mod offers;
 mod ops;
+mod portal;
 mod ratelimit;
 
 pub use error::AppError;
@@ -90,6 +91,7 @@ pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openap
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(offers::router())
         .merge(feeds::router())
+        .merge(portal::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             ratelimit::limit,
@@ -108,7 +110,14 @@ pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openap
         ))
     };
     let router = router
-        .fallback(|| async { AppError::not_found("no such resource") })
+        .fallback(|uri: axum::http::Uri| async move {
+            let path = uri.path();
+            if path.starts_with("/api/") || path.starts_with("/feeds/") {
+                AppError::not_found("no such resource").into_response()
+            } else {
+                portal::not_found_page()
+            }
+        })
         .method_not_allowed_fallback(|| async {
             AppError::status(
                 StatusCode::METHOD_NOT_ALLOWED,

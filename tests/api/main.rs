@@ -4,5 +4,6 @@ mod errors;
 mod feeds;
 mod helpers;
 mod ops;
+mod portal;
 mod search;
 mod serve;

@@ -1,0 +1,333 @@
+//! The portal in a real browser: headless Chromium driven through chromedriver's WebDriver
+//! protocol. Clicks a facet, checks results and counts against the API for the same URL, opens
+//! an offer, follows next/previous, and saves desktop and phone screenshots under
+//! `target/test-artifacts/`.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    http: reqwest::Client,
+    base: String,
+    child: Child,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Driver {
+    async fn start() -> (Driver, String) {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (Debian package chromium-driver) must be installed");
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if let Ok(r) = http.get(format!("{base}/status")).send().await
+                && r.status().is_success()
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let driver = Driver {
+            http,
+            base,
+            child,
+            _profile: profile,
+        };
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update",
+                         "--disable-sync", "--disable-quic", "--window-size=1280,1000",
+                         format!("--user-data-dir={}", driver._profile.path().display())]
+            }
+        }}});
+        let session = driver.call("POST", "/session", Some(caps)).await;
+        let id = session["sessionId"].as_str().expect("session").to_string();
+        (driver, id)
+    }
+
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{}", self.base, path);
+        let req = match method {
+            "POST" => self.http.post(url).json(&body.unwrap_or(json!({}))),
+            "DELETE" => self.http.delete(url),
+            _ => self.http.get(url),
+        };
+        let v: Value = req.send().await.unwrap().json().await.unwrap();
+        assert!(v["value"].get("error").is_none(), "webdriver {path}: {v}");
+        v.get("value").cloned().unwrap_or(v)
+    }
+}
+
+struct Page<'a> {
+    d: &'a Driver,
+    s: String,
+}
+
+impl Page<'_> {
+    async fn go(&self, url: &str) {
+        self.d
+            .call(
+                "POST",
+                &format!("/session/{}/url", self.s),
+                Some(json!({"url": url})),
+            )
+            .await;
+    }
+    async fn url(&self) -> String {
+        self.d
+            .call("GET", &format!("/session/{}/url", self.s), None)
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+    async fn find_all(&self, css: &str) -> Vec<String> {
+        let v = self
+            .d
+            .call(
+                "POST",
+                &format!("/session/{}/elements", self.s),
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e[ELEMENT].as_str().unwrap().to_string())
+            .collect()
+    }
+    async fn find(&self, css: &str) -> String {
+        self.find_all(css)
+            .await
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no element {css}"))
+    }
+    async fn text(&self, el: &str) -> String {
+        self.d
+            .call(
+                "GET",
+                &format!("/session/{}/element/{el}/text", self.s),
+                None,
+            )
+            .await
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+    async fn text_of(&self, css: &str) -> String {
+        let el = self.find(css).await;
+        self.text(&el).await
+    }
+    async fn click(&self, css: &str) {
+        let el = self.find(css).await;
+        self.d
+            .call(
+                "POST",
+                &format!("/session/{}/element/{el}/click", self.s),
+                Some(json!({})),
+            )
+            .await;
+    }
+    async fn screenshot(&self, name: &str) {
+        let b64 = self
+            .d
+            .call("GET", &format!("/session/{}/screenshot", self.s), None)
+            .await;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(b64.as_str().unwrap())
+            .unwrap();
+        assert!(png.starts_with(b"\x89PNG"));
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), png).unwrap();
+    }
+    async fn resize(&self, width: u32, height: u32) {
+        self.d
+            .call(
+                "POST",
+                &format!("/session/{}/window/rect", self.s),
+                Some(json!({"width": width, "height": height})),
+            )
+            .await;
+    }
+}
+
+fn count_in(label: &str) -> u64 {
+    label
+        .rsplit('(')
+        .next()
+        .unwrap()
+        .trim_end_matches(')')
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_person_searches_clicks_a_facet_and_browses_offers_in_chromium() {
+    let app = spawn_app(400).await;
+    let (driver, session) = Driver::start().await;
+    let page = Page {
+        d: &driver,
+        s: session.clone(),
+    };
+
+    page.go(&app.url("/")).await;
+    let api = app.json("/api/v1/offers").await;
+    let heading = page.text_of("#resultats").await;
+    assert_eq!(heading, format!("{} offres", api["total"]));
+    page.screenshot("portal-desktop.png").await;
+
+    // Click "Stage": results and counts become what the API says for the same URL.
+    page.click("a[data-facet=\"contract\"][data-value=\"stage\"]")
+        .await;
+    let url = page.url().await;
+    let query = url
+        .split_once('?')
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default();
+    assert_eq!(query, "contract=stage");
+    let api = app.json(&format!("/api/v1/offers?{query}")).await;
+    assert_eq!(
+        page.text_of("#resultats").await,
+        format!("{} offres", api["total"])
+    );
+    let titles: Vec<String> = {
+        let mut t = Vec::new();
+        for el in page.find_all(".results h3 a").await {
+            t.push(page.text(&el).await);
+        }
+        t
+    };
+    let api_titles: Vec<String> = api["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["title"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(titles, api_titles);
+    for facet in ["contract", "domain", "region"] {
+        for v in api["facets"][facet].as_array().unwrap().iter().take(5) {
+            let css = format!(
+                "a[data-facet=\"{facet}\"][data-value=\"{}\"]",
+                v["value"].as_str().unwrap()
+            );
+            let el = page.find(&css).await;
+            // The count is in the label's sibling span: read the whole label text.
+            let label_text = page
+                .d
+                .call(
+                    "POST",
+                    &format!("/session/{session}/element/{el}/element"),
+                    Some(json!({"using": "xpath", "value": ".."})),
+                )
+                .await;
+            // textContent: the value lists of closed <details> are not rendered, so not "text".
+            let label = page
+                .d
+                .call(
+                    "GET",
+                    &format!(
+                        "/session/{session}/element/{}/property/textContent",
+                        label_text[ELEMENT].as_str().unwrap()
+                    ),
+                    None,
+                )
+                .await;
+            let label = label.as_str().unwrap().trim().to_string();
+            assert_eq!(
+                count_in(&label),
+                v["count"].as_u64().unwrap(),
+                "{facet} {label}"
+            );
+        }
+    }
+
+    // Open the first offer, then next and previous inside the search.
+    page.click(".results h3 a").await;
+    assert_eq!(page.text_of("h1").await, api_titles[0]);
+    let nav = page.text_of("nav.offer-nav").await;
+    assert!(nav.contains(&format!("Offre 1/{}", api["total"])), "{nav}");
+    page.click("nav.offer-nav a[rel=next]").await;
+    assert_eq!(page.text_of("h1").await, api_titles[1]);
+    assert!(
+        page.text_of("nav.offer-nav")
+            .await
+            .contains(&format!("Offre 2/{}", api["total"]))
+    );
+    page.click("nav.offer-nav a[rel=prev]").await;
+    assert_eq!(page.text_of("h1").await, api_titles[0]);
+
+    // Phone width: the page still renders; keep the picture.
+    page.go(&app.url("/?contract=stage")).await;
+    page.resize(390, 844).await;
+    page.screenshot("portal-phone.png").await;
+    driver
+        .call("DELETE", &format!("/session/{session}"), None)
+        .await;
+}
+
+#[tokio::test]
+async fn pages_are_french_accessible_and_escape_user_text() {
+    let app = spawn_app(0).await;
+    let o = app.add(
+        offer_input("Stage <script>alert(1)</script> & \"R&D\""),
+        offerwatch::domain::OfferState::Published,
+    );
+    let html = normalize(app.get("/").await.text().await.unwrap());
+    assert!(html.contains("<html lang=\"fr\">"));
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.contains("&lt;script&gt;"));
+    assert!(html.contains("<label for=\"q\">"));
+    let r = app.get(&format!("/offres/{}", o.reference)).await;
+    assert_eq!(r.status(), 200);
+    let html = normalize(r.text().await.unwrap());
+    assert!(html.contains("Musée &lt;national&gt; &amp; archives"));
+    assert!(html.contains("@media print"));
+    let r = app.get("/offres/S-1999-0001").await;
+    assert_eq!(r.status(), 404);
+    assert!(r.text().await.unwrap().contains("Page introuvable"));
+    let r = app.get("/?domain=numerik").await;
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Critère « domain » ignoré")
+    );
+}
+
+/// Named and numeric character references are equivalent; compare on one form.
+fn normalize(html: String) -> String {
+    html.replace("&#60;", "&lt;")
+        .replace("&#62;", "&gt;")
+        .replace("&#38;", "&amp;")
+        .replace("&#34;", "&quot;")
+}
