@@ -196,7 +196,7 @@ mod tests {
         };
         let x = rss(&info, std::slice::from_ref(&item));
         assert!(
-            x.contains("Stage \"R&amp;D\" &lt;script&gt;</title>"),
+            x.contains("Stage &quot;R&amp;D&quot; &lt;script&gt;</title>"),
             "{x}"
         );
         assert!(x.contains("?q=a&amp;contract=stage"));
