@@ -26,6 +26,12 @@ pub struct Config {
     pub rate_limit_burst: f64,
     /// Longest query string accepted, in bytes.
     pub max_query_bytes: usize,
+    /// Sender of the mails.
+    pub mail_from: String,
+    /// Largest attachment accepted, in bytes.
+    pub max_attachment_bytes: usize,
+    /// How often offers past their end of diffusion are archived, in seconds.
+    pub archive_interval_seconds: u64,
 }
 
 impl Default for Config {
@@ -39,6 +45,9 @@ impl Default for Config {
             rate_limit_per_second: 50.0,
             rate_limit_burst: 200.0,
             max_query_bytes: 4096,
+            mail_from: "offerwatch <no-reply@offerwatch.localhost>".into(),
+            max_attachment_bytes: 5 * 1024 * 1024,
+            archive_interval_seconds: 60,
         }
     }
 }

@@ -142,6 +142,8 @@ impl Engine {
             state,
             created_at: now,
             published_at: (state == OfferState::Published).then_some(now),
+            service_id: None,
+            audit: Vec::new(),
         })?;
         self.indexer.notify();
         Ok((offer, seq))

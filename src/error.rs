@@ -89,6 +89,12 @@ pub enum Error {
     /// The thing asked for does not exist.
     #[error("not found: {0}")]
     NotFound(String),
+    /// Credentials are missing, wrong or expired.
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// Credentials are valid but do not allow this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     /// The request conflicts with the current state.
     #[error("conflict: {0}")]
     Conflict(String),

@@ -65,6 +65,8 @@ pub fn parse_line(line: &str, now: OffsetDateTime) -> Result<NewOffer, String> {
             state,
             created_at: published_at.unwrap_or(now),
             published_at,
+            service_id: None,
+            audit: Vec::new(),
         })
         .map_err(|e| e.to_string())
 }

@@ -5,6 +5,7 @@
 //! from it through the change log and rebuilt when missing. [`engine::Engine`] ties them
 //! together; the HTTP layer and the command line sit on top of it.
 
+pub mod backoffice;
 pub mod config;
 pub mod domain;
 pub mod engine;
@@ -13,6 +14,7 @@ pub mod feed;
 pub mod http;
 pub mod import;
 pub mod index;
+pub mod mail;
 pub mod store;
 
 /// The fixture generator (source in `fixtures/`).

@@ -63,6 +63,24 @@ enum Command {
     RebuildIndex,
     /// Search the visible offers and print results and facet counts.
     Search(SearchArgs),
+    /// Administrators and the review of recruiter requests.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create an administrator and print a one-time link to choose a password.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "Administrateur")]
+        first_name: String,
+        #[arg(long, default_value = "offerwatch")]
+        last_name: String,
+    },
+    /// List the recruiter requests awaiting review.
+    Pending,
 }
 
 #[derive(clap::Args)]
@@ -164,6 +182,7 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Search(args) => search(&data_dir, &args),
+        Command::Admin(cmd) => admin(&config, cmd),
     }
 }
 
@@ -329,5 +348,52 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(offerwatch::http::serve(engine, config))?;
+    Ok(())
+}
+
+fn admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
+    let engine = Engine::open(&config.data_dir)?;
+    let bo = offerwatch::backoffice::Backoffice::new(&engine, config.base_url());
+    match cmd {
+        AdminCommand::Create {
+            email,
+            first_name,
+            last_name,
+        } => {
+            let (account, link) = bo.create_admin(&email, &first_name, &last_name)?;
+            println!(
+                "administrator {} created (id {})",
+                account.email, account.id
+            );
+            println!("one-time link to choose the password (valid 48 h):\n{link}");
+            println!("(the token is used with POST /api/v1/auth/password)");
+        }
+        AdminCommand::Pending => {
+            let pending =
+                bo.recruiters(Some(offerwatch::domain::account::AccountState::Pending))?;
+            if pending.is_empty() {
+                println!("no pending recruiter request");
+            }
+            for a in pending {
+                let service = match (&a.requested_service, a.services.first()) {
+                    (Some(r), _) => {
+                        format!("new service '{}' ({})", r.name, r.administration.code())
+                    }
+                    (None, Some(id)) => engine
+                        .store()
+                        .service(*id)?
+                        .map_or(format!("service {id}"), |s| {
+                            format!("service {} '{}'", s.id, s.name)
+                        }),
+                    (None, None) => "no service".into(),
+                };
+                println!(
+                    "{:>6}  {} {} <{}>  {}",
+                    a.id, a.first_name, a.last_name, a.email, service
+                );
+            }
+        }
+    }
+    engine.shutdown();
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The domain: offers, references, referentials and search criteria. Types and validation only,
 //! no I/O.
 
+pub mod account;
 pub mod offer;
 pub mod referentials;
 pub mod search;

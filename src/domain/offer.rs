@@ -653,6 +653,19 @@ impl OfferInput {
     }
 }
 
+/// One entry of an offer's audit trail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// Who: an account id, or none for the system (import, automatic archiving).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<u64>,
+    /// What: created, updated, published, archived, unarchived, filled, cloned-from …
+    pub action: String,
+}
+
 /// An offer as the store keeps it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Offer {
@@ -685,6 +698,12 @@ pub struct Offer {
         skip_serializing_if = "Option::is_none"
     )]
     pub first_published_at: Option<OffsetDateTime>,
+    /// The service that owns the offer (none for imported offers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_id: Option<u64>,
+    /// Who created, changed, published, archived it, and when.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit: Vec<AuditEvent>,
 }
 
 impl Offer {

@@ -40,6 +40,17 @@ impl AppError {
         }
     }
 
+    /// A 422 for one faulty field.
+    pub fn unprocessable(e: FieldError) -> Self {
+        AppError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            title: "Invalid body",
+            detail: format!("{}: {}", e.field, e.message),
+            errors: vec![e],
+            retry_after: None,
+        }
+    }
+
     /// An answer with this status and detail.
     pub fn status(status: StatusCode, title: &'static str, detail: impl Into<String>) -> Self {
         AppError {
@@ -49,6 +60,14 @@ impl AppError {
             errors: Vec::new(),
             retry_after: None,
         }
+    }
+
+    /// The same error with another status, for input errors that are query parameters (400).
+    pub fn with_status(mut self, status: StatusCode) -> Self {
+        if self.status == StatusCode::UNPROCESSABLE_ENTITY {
+            self.status = status;
+        }
+        self
     }
 
     /// A 404.
@@ -91,6 +110,10 @@ impl From<Error> for AppError {
             },
             Error::NotFound(what) => AppError::not_found(what),
             Error::Conflict(what) => AppError::status(StatusCode::CONFLICT, "Conflict", what),
+            Error::Unauthorized(what) => {
+                AppError::status(StatusCode::UNAUTHORIZED, "Unauthorized", what)
+            }
+            Error::Forbidden(what) => AppError::status(StatusCode::FORBIDDEN, "Forbidden", what),
             other => AppError::internal(other),
         }
     }

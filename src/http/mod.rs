@@ -2,12 +2,15 @@
 //! shared state; routes are registered through utoipa-axum so that the served OpenAPI document
 //! lists exactly the routes the router serves.
 
+mod auth;
 mod error;
 mod feeds;
 mod offers;
 mod ops;
 mod portal;
 mod ratelimit;
+mod recruiter_offers;
+mod recruiters;
 
 pub use error::AppError;
 
@@ -41,6 +44,8 @@ pub struct AppState {
     metrics: PrometheusHandle,
     limiter: Arc<ratelimit::RateLimiter>,
     openapi: Arc<OnceLock<String>>,
+    throttle: Arc<auth::LoginThrottle>,
+    mail_wake: Arc<tokio::sync::Notify>,
 }
 
 #[derive(OpenApi)]
@@ -52,7 +57,11 @@ pub struct AppState {
     tags(
         (name = "search", description = "Public search, offers and referentials"),
         (name = "feeds", description = "RSS and Atom feeds of any search"),
-        (name = "operations", description = "Health, readiness, metrics and this document")
+        (name = "operations", description = "Health, readiness, metrics and this document"),
+        (name = "accounts", description = "Login, logout, passwords, the caller's account"),
+        (name = "recruiters", description = "Recruiter accounts, review, services"),
+        (name = "recruiter offers", description = "The recruiter back office: offers and attachments"),
+        (name = "portal", description = "Server-rendered pages")
     )
 )]
 struct ApiDoc;
@@ -87,7 +96,10 @@ pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openap
         config: Arc::new(config),
         metrics: prometheus(),
         openapi: Arc::new(OnceLock::new()),
+        throttle: Arc::new(auth::LoginThrottle::default()),
+        mail_wake: Arc::new(tokio::sync::Notify::new()),
     };
+    spawn_workers(&state);
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(offers::router())
         .merge(feeds::router())
@@ -96,7 +108,12 @@ pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openap
             state.clone(),
             ratelimit::limit,
         ));
-    let (router, api) = public.merge(ops::router()).split_for_parts();
+    let (router, api) = public
+        .merge(ops::router())
+        .merge(auth::router())
+        .merge(recruiters::router())
+        .merge(recruiter_offers::router(state.config.max_attachment_bytes))
+        .split_for_parts();
     let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());
     let cors = if state.config.cors_origins.iter().any(|o| o == "*") {
         CorsLayer::new().allow_origin(tower_http::cors::Any)
@@ -135,6 +152,40 @@ pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openap
         ))
         .with_state(state);
     (router, api)
+}
+
+/// The background work of a server: the mail sender and the end-of-diffusion archiver.
+fn spawn_workers(state: &AppState) {
+    match crate::mail::Transport::from_config(
+        state.config.smtp_url.as_deref(),
+        &state.config.data_dir,
+    ) {
+        Ok(transport) => {
+            tokio::spawn(crate::mail::run(
+                state.engine.clone(),
+                transport,
+                state.config.mail_from.clone(),
+                state.mail_wake.clone(),
+            ));
+        }
+        Err(e) => tracing::error!(error = %e, "mail transport unusable: mails stay queued"),
+    }
+    let engine = state.engine.clone();
+    let base = state.config.base_url().to_string();
+    let every = std::time::Duration::from_secs(state.config.archive_interval_seconds.max(1));
+    tokio::spawn(async move {
+        loop {
+            let (e, b) = (engine.clone(), base.clone());
+            let r = tokio::task::spawn_blocking(move || {
+                crate::backoffice::Backoffice::new(&e, &b).archive_expired()
+            })
+            .await;
+            if let Ok(Err(e)) = r {
+                tracing::error!(error = %e, "archiving expired offers failed");
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
 }
 
 /// Request id, metrics and one log line per request.

@@ -19,6 +19,7 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search))
         .routes(routes!(offer))
         .routes(routes!(referentials_answer))
+        .routes(routes!(attachment))
 }
 
 /// One offer in a result list.
@@ -238,6 +239,8 @@ pub(crate) fn public_offer_json(base: &str, o: &Offer) -> serde_json::Value {
     if let Some(map) = v.as_object_mut() {
         map.remove("id");
         map.remove("comments");
+        map.remove("audit");
+        map.remove("service_id");
         map.insert("url".into(), offer_url(base, o).into());
         let labels = serde_json::json!({
             "contract": o.fields.contract.label(),
@@ -310,4 +313,78 @@ async fn referentials_answer() -> Json<serde_json::Value> {
             "code": c.code, "label": c.label, "continent": c.continent
         })).collect::<Vec<_>>(),
     }))
+}
+
+/// `attachment; filename="…"; filename*=UTF-8''…` that no browser can misread.
+fn content_disposition(name: &str) -> String {
+    let ascii: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._- ()".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
+}
+
+/// An attachment of a visible offer (1-based).
+#[utoipa::path(
+    get,
+    path = "/api/v1/offers/{reference}/attachments/{n}",
+    tag = "search",
+    params(("reference" = String, Path, description = "Reference"), ("n" = usize, Path, description = "1-based")),
+    responses(
+        (status = 200, description = "The document", content_type = "application/octet-stream", body = String),
+        (status = 404, description = "No such offer or attachment", body = Problem, content_type = "application/problem+json")
+    )
+)]
+async fn attachment(
+    State(state): State<AppState>,
+    Path((reference, n)): Path<(String, usize)>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let engine = state.engine.clone();
+    let dir = state.config.data_dir.join("attachments");
+    let found = blocking(move || {
+        let Some(o) = engine.public_offer(&reference)? else {
+            return Ok(None);
+        };
+        let Some(a) = n
+            .checked_sub(1)
+            .and_then(|i| o.fields.attachments.get(i))
+            .cloned()
+        else {
+            return Ok(None);
+        };
+        let bytes = std::fs::read(dir.join(&a.sha256)).map_err(crate::Error::from)?;
+        Ok(Some((a, bytes)))
+    })
+    .await?;
+    let (a, bytes) = found.ok_or_else(|| AppError::not_found("no such attachment"))?;
+    let mut r = bytes.into_response();
+    let h = r.headers_mut();
+    if let Ok(v) = axum::http::HeaderValue::from_str(&a.content_type) {
+        h.insert(axum::http::header::CONTENT_TYPE, v);
+    }
+    if let Ok(v) = axum::http::HeaderValue::from_str(&content_disposition(&a.name)) {
+        h.insert(axum::http::header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        "x-content-type-options",
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    Ok(r)
 }

@@ -2,13 +2,17 @@
 //! replays, and metadata. Every write is one durable transaction: when a method returns `Ok`,
 //! the change survives a crash.
 
+pub mod accounts;
+
 use std::path::Path;
 
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use time::OffsetDateTime;
 
+use crate::domain::offer::AuditEvent;
 use crate::domain::{Offer, OfferFields, OfferState, Reference};
 use crate::error::{Error, Result};
+pub use accounts::Tx;
 
 const OFFERS: TableDefinition<u64, &[u8]> = TableDefinition::new("offers");
 const REFERENCES: TableDefinition<&str, u64> = TableDefinition::new("references");
@@ -31,11 +35,15 @@ pub struct NewOffer {
     pub created_at: OffsetDateTime,
     /// Publication time when created published.
     pub published_at: Option<OffsetDateTime>,
+    /// The service that owns it (recruiter back office).
+    pub service_id: Option<u64>,
+    /// Initial audit trail.
+    pub audit: Vec<AuditEvent>,
 }
 
 /// The store.
 pub struct Store {
-    db: Database,
+    pub(crate) db: Database,
 }
 
 fn encode(offer: &Offer) -> Result<Vec<u8>> {
@@ -58,6 +66,66 @@ fn log_change(changes: &mut redb::Table<u64, u64>, id: u64) -> Result<u64> {
     Ok(seq)
 }
 
+impl Tx<'_> {
+    /// Creates an offer, allocating its id and its reference, and logs the change.
+    pub fn create_offer(&self, n: NewOffer) -> Result<(Offer, u64)> {
+        let mut counters = self.tx.open_table(COUNTERS)?;
+        let id = next_counter(&mut counters, NEXT_OFFER_ID)?;
+        let prefix = n.fields.contract.reference_prefix();
+        let year = n.created_at.year() as u16;
+        let number = next_counter(&mut counters, &Reference::counter_key(prefix, year))?;
+        drop(counters);
+        let reference = Reference {
+            prefix,
+            year,
+            number: number as u32,
+        };
+        let offer = Offer {
+            id,
+            reference,
+            state: n.state,
+            fields: n.fields,
+            created_at: n.created_at,
+            updated_at: n.created_at,
+            published_at: n.published_at,
+            first_published_at: n.published_at,
+            service_id: n.service_id,
+            audit: n.audit,
+        };
+        self.tx
+            .open_table(REFERENCES)?
+            .insert(reference.to_string().as_str(), id)?;
+        let seq = self.put_offer(&offer)?;
+        Ok((offer, seq))
+    }
+
+    /// The offer with this id.
+    pub fn offer(&self, id: u64) -> Result<Option<Offer>> {
+        let t = self.tx.open_table(OFFERS)?;
+        let v = t.get(id)?;
+        v.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Writes an offer and logs the change; returns its sequence.
+    pub fn put_offer(&self, offer: &Offer) -> Result<u64> {
+        self.tx
+            .open_table(OFFERS)?
+            .insert(offer.id, encode(offer)?.as_slice())?;
+        let mut changes = self.tx.open_table(CHANGES)?;
+        log_change(&mut changes, offer.id)
+    }
+
+    /// Removes an offer (its reference stays allocated) and logs the change.
+    pub fn remove_offer(&self, offer: &Offer) -> Result<u64> {
+        self.tx.open_table(OFFERS)?.remove(offer.id)?;
+        self.tx
+            .open_table(REFERENCES)?
+            .remove(offer.reference.to_string().as_str())?;
+        let mut changes = self.tx.open_table(CHANGES)?;
+        log_change(&mut changes, offer.id)
+    }
+}
+
 impl Store {
     /// Opens (or creates) the store file.
     pub fn open(path: &Path) -> Result<Store> {
@@ -71,6 +139,7 @@ impl Store {
         tx.open_table(CHANGES)?;
         tx.open_table(COUNTERS)?;
         tx.open_table(META)?;
+        accounts::create_tables(&tx)?;
         tx.commit()?;
         Ok(Store { db })
     }
@@ -78,42 +147,20 @@ impl Store {
     /// Creates offers in one transaction, allocating their ids and references. Returns the
     /// offers and the change-log sequence of the last one.
     pub fn create_offers(&self, new: Vec<NewOffer>) -> Result<(Vec<Offer>, u64)> {
-        let tx = self.db.begin_write()?;
-        let mut created = Vec::with_capacity(new.len());
-        let mut seq = 0;
-        {
-            let mut offers = tx.open_table(OFFERS)?;
-            let mut refs = tx.open_table(REFERENCES)?;
-            let mut changes = tx.open_table(CHANGES)?;
-            let mut counters = tx.open_table(COUNTERS)?;
+        self.write(|tx| {
+            let mut created = Vec::with_capacity(new.len());
+            let mut seq = 0;
             for n in new {
-                let id = next_counter(&mut counters, NEXT_OFFER_ID)?;
-                let prefix = n.fields.contract.reference_prefix();
-                let year = n.created_at.year() as u16;
-                let number = next_counter(&mut counters, &Reference::counter_key(prefix, year))?;
-                let reference = Reference {
-                    prefix,
-                    year,
-                    number: number as u32,
-                };
-                let offer = Offer {
-                    id,
-                    reference,
-                    state: n.state,
-                    fields: n.fields,
-                    created_at: n.created_at,
-                    updated_at: n.created_at,
-                    published_at: n.published_at,
-                    first_published_at: n.published_at,
-                };
-                offers.insert(id, encode(&offer)?.as_slice())?;
-                refs.insert(reference.to_string().as_str(), id)?;
-                seq = log_change(&mut changes, id)?;
+                let service = n.service_id;
+                let (offer, s) = tx.create_offer(n)?;
+                if let Some(service) = service {
+                    tx.link_offer(service, offer.id)?;
+                }
+                seq = s;
                 created.push(offer);
             }
-        }
-        tx.commit()?;
-        Ok((created, seq))
+            Ok((created, seq))
+        })
     }
 
     /// Creates one offer.
@@ -132,40 +179,28 @@ impl Store {
         id: u64,
         change: impl FnOnce(&mut Offer) -> Result<()>,
     ) -> Result<(Offer, u64)> {
-        let tx = self.db.begin_write()?;
-        let (offer, seq) = {
-            let mut offers = tx.open_table(OFFERS)?;
-            let mut offer = match offers.get(id)? {
-                Some(v) => decode(v.value())?,
-                None => return Err(Error::NotFound(format!("offer {id}"))),
-            };
+        self.write(|tx| {
+            let mut offer = tx
+                .offer(id)?
+                .ok_or_else(|| Error::NotFound(format!("offer {id}")))?;
             change(&mut offer)?;
-            offers.insert(id, encode(&offer)?.as_slice())?;
-            let mut changes = tx.open_table(CHANGES)?;
-            (offer, log_change(&mut changes, id)?)
-        };
-        tx.commit()?;
-        Ok((offer, seq))
+            let seq = tx.put_offer(&offer)?;
+            Ok((offer, seq))
+        })
     }
 
     /// Deletes an offer when `allow` accepts it. Its reference stays allocated (never reused).
     pub fn delete_offer(&self, id: u64, allow: impl FnOnce(&Offer) -> Result<()>) -> Result<u64> {
-        let tx = self.db.begin_write()?;
-        let seq = {
-            let mut offers = tx.open_table(OFFERS)?;
-            let offer = match offers.get(id)? {
-                Some(v) => decode(v.value())?,
-                None => return Err(Error::NotFound(format!("offer {id}"))),
-            };
+        self.write(|tx| {
+            let offer = tx
+                .offer(id)?
+                .ok_or_else(|| Error::NotFound(format!("offer {id}")))?;
             allow(&offer)?;
-            offers.remove(id)?;
-            tx.open_table(REFERENCES)?
-                .remove(offer.reference.to_string().as_str())?;
-            let mut changes = tx.open_table(CHANGES)?;
-            log_change(&mut changes, id)?
-        };
-        tx.commit()?;
-        Ok(seq)
+            if let Some(service) = offer.service_id {
+                tx.unlink_offer(service, offer.id)?;
+            }
+            tx.remove_offer(&offer)
+        })
     }
 
     /// The offer with this id.
@@ -291,6 +326,8 @@ mod tests {
             state: OfferState::Draft,
             created_at: t,
             published_at: None,
+            service_id: None,
+            audit: Vec::new(),
         };
         let t26 = datetime!(2026-03-01 10:00 UTC);
         let (a1, _) = store.create_offer(new("apprentissage", t26)).unwrap();
@@ -329,6 +366,8 @@ mod tests {
                 state: OfferState::Published,
                 created_at: datetime!(2026-03-01 10:00 UTC),
                 published_at: Some(datetime!(2026-03-01 10:00 UTC)),
+                service_id: None,
+                audit: Vec::new(),
             })
             .unwrap();
         let err = store

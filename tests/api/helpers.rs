@@ -44,6 +44,8 @@ impl TestApp {
                 state,
                 created_at: NOW,
                 published_at: (state != OfferState::Draft).then_some(NOW),
+                service_id: None,
+                audit: Vec::new(),
             }])
             .unwrap();
         self.engine

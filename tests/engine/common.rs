@@ -39,6 +39,8 @@ pub fn new_offer(i: OfferInput, state: OfferState, published_at: OffsetDateTime)
         state,
         created_at: published_at,
         published_at: (state != OfferState::Draft).then_some(published_at),
+        service_id: None,
+        audit: Vec::new(),
     }
 }
 

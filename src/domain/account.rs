@@ -1,0 +1,195 @@
+//! Accounts (administrators, recruiters, candidates), the organisation tree's services, and
+//! the rules for passwords and e-mail addresses.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::referentials::AdministrationCode;
+use crate::error::{FieldError, ValidationErrors};
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Reviews recruiter requests, manages services.
+    Admin,
+    /// Manages the offers of their services.
+    Recruiter,
+    /// Searches and keeps saved searches.
+    Candidate,
+}
+
+/// Review state of an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountState {
+    /// Requested, awaiting review.
+    Pending,
+    /// Usable.
+    Active,
+    /// Refused by an administrator.
+    Refused,
+}
+
+/// An account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: u64,
+    pub role: Role,
+    pub state: AccountState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub civility: Option<String>,
+    pub first_name: String,
+    pub last_name: String,
+    /// Lower-cased.
+    pub email: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    /// argon2id PHC string; never serialized out of the store layer's records.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub password_hash: Option<String>,
+    /// Services the recruiter belongs to.
+    #[serde(default)]
+    pub services: Vec<u64>,
+    /// A service asked for in the request ("my service is not listed").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requested_service: Option<RequestedService>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refusal_reason: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+/// A service a recruiter asked to be created.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequestedService {
+    pub administration: AdministrationCode,
+    pub name: String,
+}
+
+/// A service of the organisation tree: versant → administration → entité → service.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Service {
+    pub id: u64,
+    pub name: String,
+    pub administration: AdministrationCode,
+    /// The entité (direction, établissement) between the administration and the service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+}
+
+impl Service {
+    /// `etat`, `territoriale` or `hospitaliere`.
+    pub fn versant(&self) -> &'static str {
+        super::referentials::referentials()
+            .administration(self.administration.code())
+            .map_or("etat", |a| match a.versant.as_str() {
+                "territoriale" => "territoriale",
+                "hospitaliere" => "hospitaliere",
+                _ => "etat",
+            })
+    }
+}
+
+/// Shortest password accepted.
+pub const PASSWORD_MIN_CHARS: usize = 12;
+
+/// Checks the strength rules; the message says what is missing.
+pub fn check_password(password: &str, email: &str) -> Result<(), FieldError> {
+    let classes = [
+        password.chars().any(|c| c.is_lowercase()),
+        password.chars().any(|c| c.is_uppercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_alphanumeric()),
+    ]
+    .iter()
+    .filter(|&&b| b)
+    .count();
+    let local = email.split('@').next().unwrap_or("").to_lowercase();
+    if password.chars().count() < PASSWORD_MIN_CHARS {
+        Err(FieldError::new(
+            "password",
+            format!("at least {PASSWORD_MIN_CHARS} characters are required"),
+        ))
+    } else if password.chars().count() > 200 {
+        Err(FieldError::new("password", "at most 200 characters"))
+    } else if classes < 3 {
+        Err(FieldError::new(
+            "password",
+            "use at least three of: lower-case letters, capitals, digits, symbols",
+        ))
+    } else if local.len() >= 4 && password.to_lowercase().contains(&local) {
+        Err(FieldError::new(
+            "password",
+            "must not contain the e-mail address",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks and normalizes (lower-cases) an e-mail address.
+pub fn normalize_email(field: &str, email: &str) -> Result<String, FieldError> {
+    let e = email.trim().to_lowercase();
+    let ok = e.len() <= 254
+        && e.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty()
+                && d.contains('.')
+                && !d.starts_with('.')
+                && !d.ends_with('.')
+                && !d.contains('@')
+        })
+        && !e.chars().any(|c| c.is_whitespace() || "<>,;\"".contains(c));
+    if ok {
+        Ok(e)
+    } else {
+        Err(FieldError::new(
+            field,
+            format!("'{email}' is not an e-mail address"),
+        ))
+    }
+}
+
+/// Requires a trimmed, non-empty text of at most `max` characters.
+pub fn required_text(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<&str>,
+    max: usize,
+) -> Option<String> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        None => {
+            errors.push(FieldError::new(field, "is required"));
+            None
+        }
+        Some(v) if v.chars().count() > max => {
+            errors.push(FieldError::new(field, format!("at most {max} characters")));
+            None
+        }
+        Some(v) => Some(v.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn password_rules() {
+        let email = "marie.curie@culture.gouv.fr";
+        assert!(check_password("short1A!", email).is_err());
+        assert!(check_password("alllowercaseletters", email).is_err());
+        assert!(check_password("Marie.Curie-2026!", email).is_err());
+        assert!(check_password("Correct-Horse-42", email).is_ok());
+    }
+
+    #[test]
+    fn emails_are_normalized() {
+        assert_eq!(
+            normalize_email("email", " A.B@Gouv.FR ").unwrap(),
+            "a.b@gouv.fr"
+        );
+        assert!(normalize_email("email", "nope").is_err());
+        assert!(normalize_email("email", "a@b").is_err());
+    }
+}

@@ -1,0 +1,256 @@
+//! Sessions: login, logout, choosing a password from a one-time link, `GET /api/v1/me`; the
+//! bearer-token extractor; throttling of failed logins.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{AppError, AppState, blocking};
+use crate::backoffice::Backoffice;
+use crate::domain::account::Account;
+use crate::error::{FieldError, ValidationErrors};
+
+/// Failed logins allowed per account or address within [`THROTTLE_WINDOW`].
+pub const MAX_FAILED_LOGINS: u32 = 5;
+/// The throttling window.
+pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(set_password))
+        .routes(routes!(me))
+}
+
+/// Failed-login counters per login and per client address.
+#[derive(Default)]
+pub struct LoginThrottle {
+    fails: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl LoginThrottle {
+    /// Seconds to wait when one of `keys` is over the limit.
+    fn blocked(&self, keys: &[String]) -> Option<u64> {
+        let map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
+        keys.iter()
+            .filter_map(|k| map.get(k))
+            .filter(|(n, since)| *n >= MAX_FAILED_LOGINS && since.elapsed() < THROTTLE_WINDOW)
+            .map(|(_, since)| (THROTTLE_WINDOW - since.elapsed()).as_secs().max(1))
+            .max()
+    }
+
+    fn failed(&self, keys: &[String]) {
+        let mut map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (_, since)| since.elapsed() < THROTTLE_WINDOW);
+        }
+        for k in keys {
+            let e = map.entry(k.clone()).or_insert((0, Instant::now()));
+            if e.1.elapsed() >= THROTTLE_WINDOW {
+                *e = (0, Instant::now());
+            }
+            e.0 += 1;
+        }
+    }
+
+    fn succeeded(&self, login_key: &str) {
+        self.fails
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(login_key);
+    }
+}
+
+/// A JSON body whose rejections are problem+json: 400 malformed, 413 too large, 415 not JSON,
+/// 422 when it parses but does not fit (unknown field, wrong type).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        use axum::extract::rejection::JsonRejection as R;
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(R::JsonDataError(e)) => Err(AppError::unprocessable(FieldError::new(
+                "body",
+                e.body_text(),
+            ))),
+            Err(R::JsonSyntaxError(e)) => Err(AppError::bad_request(ValidationErrors(vec![
+                FieldError::new("body", e.body_text()),
+            ]))),
+            Err(R::MissingJsonContentType(_)) => Err(AppError::status(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "Unsupported media type",
+                "send application/json",
+            )),
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(AppError::status(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Payload too large",
+                "the body is too large",
+            )),
+            Err(e) => Err(AppError::status(e.status(), "Bad request", e.body_text())),
+        }
+    }
+}
+
+/// The authenticated caller (`Authorization: Bearer <token>`).
+pub struct Caller(pub Account);
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer(parts)
+            .ok_or_else(|| {
+                AppError::status(
+                    StatusCode::UNAUTHORIZED,
+                    "Unauthorized",
+                    "send Authorization: Bearer <token> (POST /api/v1/auth/login)",
+                )
+            })?
+            .to_string();
+        let engine = state.engine.clone();
+        let base = state.config.base_url().to_string();
+        let account =
+            blocking(move || Ok(Backoffice::new(&engine, &base).authenticate(&token)?)).await?;
+        Ok(Caller(account))
+    }
+}
+
+/// Login body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    /// E-mail address (or username for candidates).
+    login: String,
+    password: String,
+}
+
+/// Set-password body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    /// The token of the one-time link.
+    token: String,
+    password: String,
+}
+
+/// Logs in; answers a bearer token. Wrong login and wrong password get the same 401; too many
+/// failures for an account or an address get 429.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginBody,
+    responses((status = 200, description = "`{\"token\": \"…\"}`", body = Object),
+              (status = 401, description = "Invalid login or password", body = super::offers::Problem, content_type = "application/problem+json"),
+              (status = 429, description = "Too many failed logins", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let login_key = format!("login:{}", body.login.trim().to_lowercase());
+    let keys = [login_key.clone(), format!("ip:{}", peer.ip())];
+    if let Some(wait) = state.throttle.blocked(&keys) {
+        return Err(AppError::too_many(wait));
+    }
+    let engine = state.engine.clone();
+    let base = state.config.base_url().to_string();
+    let result =
+        blocking(move || Ok(Backoffice::new(&engine, &base).login(&body.login, &body.password)?))
+            .await;
+    match result {
+        Ok(token) => {
+            state.throttle.succeeded(&login_key);
+            Ok(Json(
+                serde_json::json!({"token": token, "expires_in": crate::backoffice::SESSION_HOURS * 3600}),
+            ))
+        }
+        Err(e) => {
+            state.throttle.failed(&keys);
+            Err(e)
+        }
+    }
+}
+
+/// Ends the session of the bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
+    responses((status = 204, description = "Logged out"), (status = 401, description = "No session", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn logout(
+    State(state): State<AppState>,
+    Caller(_caller): Caller,
+    parts: axum::http::HeaderMap,
+) -> Result<StatusCode, AppError> {
+    let token = parts
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let engine = state.engine.clone();
+    let base = state.config.base_url().to_string();
+    blocking(move || Ok(Backoffice::new(&engine, &base).logout(&token)?)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Chooses a password with the token of a one-time link.
+#[utoipa::path(post, path = "/api/v1/auth/password", tag = "accounts", request_body = PasswordBody,
+    responses((status = 204, description = "Password set"), (status = 422, description = "Bad token or weak password", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn set_password(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<PasswordBody>,
+) -> Result<StatusCode, AppError> {
+    let engine = state.engine.clone();
+    let base = state.config.base_url().to_string();
+    blocking(
+        move || Ok(Backoffice::new(&engine, &base).set_password(&body.token, &body.password)?),
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The public view of an account.
+pub fn account_json(state: &AppState, a: &Account) -> serde_json::Value {
+    let services: Vec<serde_json::Value> = a
+        .services
+        .iter()
+        .filter_map(|id| state.engine.store().service(*id).ok().flatten())
+        .map(|s| serde_json::json!({"id": s.id, "name": s.name, "administration": s.administration.code(), "versant": s.versant()}))
+        .collect();
+    serde_json::json!({
+        "id": a.id, "role": a.role, "state": a.state, "civility": a.civility,
+        "first_name": a.first_name, "last_name": a.last_name, "email": a.email, "phone": a.phone,
+        "services": services,
+        "requested_service": a.requested_service.as_ref().map(|r| serde_json::json!({"administration": r.administration.code(), "name": r.name})),
+        "refusal_reason": a.refusal_reason,
+        "created_at": a.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+    })
+}
+
+/// The caller's account (recruiters: with their services).
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
+    responses((status = 200, description = "The account", body = Object), (status = 401, description = "No session", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn me(State(state): State<AppState>, Caller(a): Caller) -> Json<serde_json::Value> {
+    Json(account_json(&state, &a))
+}

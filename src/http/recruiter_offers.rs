@@ -1,0 +1,320 @@
+//! The recruiter's offers: create, read, replace, publish / archive / unarchive / clone /
+//! filled, delete, and attachments.
+
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use super::auth::{Caller, JsonBody};
+use super::recruiters::backoffice;
+use super::{AppError, AppState};
+use crate::backoffice::Backoffice;
+use crate::domain::offer::Attachment;
+use crate::domain::{Offer, OfferInput, OfferState};
+use crate::error::{Error, FieldError, ValidationErrors};
+
+/// Attachments per offer.
+pub const MAX_ATTACHMENTS: usize = 3;
+
+pub(super) fn router(max_attachment_bytes: usize) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, replace, delete))
+        .routes(routes!(action))
+        .routes(
+            routes!(add_attachment).layer(DefaultBodyLimit::max(max_attachment_bytes + 64 * 1024)),
+        )
+        .routes(routes!(remove_attachment))
+        .layer(DefaultBodyLimit::max(256 * 1024))
+}
+
+/// The recruiter's view of an offer: every field, state, audit trail.
+pub(super) fn offer_json(state: &AppState, o: &Offer) -> serde_json::Value {
+    let mut v = super::offers::public_offer_json(state.config.base_url(), o);
+    if let Some(map) = v.as_object_mut() {
+        map.insert("state".into(), serde_json::json!(o.state));
+        map.insert("service_id".into(), serde_json::json!(o.service_id));
+        map.insert("audit".into(), serde_json::json!(o.audit));
+        map.insert("comments".into(), serde_json::json!(o.fields.comments));
+        map.remove("url");
+        if o.state == OfferState::Published {
+            map.insert(
+                "url".into(),
+                super::offers::offer_url(state.config.base_url(), o).into(),
+            );
+        }
+    }
+    v
+}
+
+/// Filter by state.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StateQuery {
+    /// `draft`, `published`, `archived` or `filled`.
+    state: Option<String>,
+}
+
+/// The offers of the caller's services.
+#[utoipa::path(get, path = "/api/v1/recruiter/offers", tag = "recruiter offers", params(StateQuery),
+    responses((status = 200, description = "Offers", body = Object), (status = 401, description = "No session", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn list(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Query(q): Query<StateQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let filter = match q.state.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            OfferState::parse("state", s)
+                .map_err(|e| AppError::bad_request(ValidationErrors(vec![e])))?,
+        ),
+    };
+    let offers = backoffice(&state, move |b| b.offers(&who, filter)).await?;
+    Ok(Json(serde_json::json!(
+        offers
+            .iter()
+            .map(|o| offer_json(&state, o))
+            .collect::<Vec<_>>()
+    )))
+}
+
+/// Creates an offer (`"state": "draft"` by default, or `"published"`).
+#[utoipa::path(post, path = "/api/v1/recruiter/offers", tag = "recruiter offers", request_body = Object,
+    responses((status = 201, description = "The offer with its reference", body = Object),
+              (status = 422, description = "Every faulty field, named", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn create(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    JsonBody(body): JsonBody<OfferInput>,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let (offer, _) = backoffice(&state, move |b| b.create_offer(&who, &body)).await?;
+    Ok((StatusCode::CREATED, Json(offer_json(&state, &offer))))
+}
+
+/// One offer of the caller's services.
+#[utoipa::path(get, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers",
+    params(("reference" = String, Path, description = "Reference")),
+    responses((status = 200, description = "The offer", body = Object), (status = 404, description = "Not in your services", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn read(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(reference): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let offer = backoffice(&state, move |b| b.offer(&who, &reference)).await?;
+    Ok(Json(offer_json(&state, &offer)))
+}
+
+/// Replaces the editable fields.
+#[utoipa::path(put, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers", request_body = Object,
+    params(("reference" = String, Path, description = "Reference")),
+    responses((status = 200, description = "The offer", body = Object), (status = 422, description = "Faulty fields", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn replace(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(reference): Path<String>,
+    JsonBody(body): JsonBody<OfferInput>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let (offer, _) = backoffice(&state, move |b| b.replace_offer(&who, &reference, &body)).await?;
+    Ok(Json(offer_json(&state, &offer)))
+}
+
+/// Deletes a draft (409 for any other state).
+#[utoipa::path(delete, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers",
+    params(("reference" = String, Path, description = "Reference")),
+    responses((status = 204, description = "Deleted"), (status = 409, description = "Not a draft", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn delete(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(reference): Path<String>,
+) -> Result<StatusCode, AppError> {
+    backoffice(&state, move |b| b.delete_offer(&who, &reference)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `publish`, `archive`, `unarchive`, `filled` (same offer) or `clone` (201, a new draft).
+#[utoipa::path(post, path = "/api/v1/recruiter/offers/{reference}/{action}", tag = "recruiter offers",
+    params(("reference" = String, Path, description = "Reference"),
+           ("action" = String, Path, description = "publish | archive | unarchive | clone | filled")),
+    responses((status = 200, description = "The offer in its new state", body = Object),
+              (status = 201, description = "clone: the new draft", body = Object),
+              (status = 409, description = "Not allowed from the current state", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn action(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path((reference, action)): Path<(String, String)>,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    if action == "clone" {
+        let (offer, _) = backoffice(&state, move |b| b.clone_offer(&who, &reference)).await?;
+        return Ok((StatusCode::CREATED, Json(offer_json(&state, &offer))));
+    }
+    if !["publish", "archive", "unarchive", "filled"].contains(&action.as_str()) {
+        return Err(AppError::not_found(format!(
+            "no action '{action}' (publish, archive, unarchive, clone, filled)"
+        )));
+    }
+    let (offer, _) = backoffice(&state, move |b| b.transition(&who, &reference, &action)).await?;
+    Ok((StatusCode::OK, Json(offer_json(&state, &offer))))
+}
+
+/// The document type, told by content: PDF, DOC, DOCX or ODT.
+pub fn sniff_document(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    if bytes.starts_with(b"%PDF-") {
+        return Some(("application/pdf", "pdf"));
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Some(("application/msword", "doc"));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        // ODT: the first entry is an uncompressed "mimetype" file.
+        if bytes.len() > 38 + 39
+            && &bytes[30..38] == b"mimetype"
+            && bytes[38..].starts_with(b"application/vnd.oasis.opendocument.text")
+        {
+            return Some(("application/vnd.oasis.opendocument.text", "odt"));
+        }
+        // DOCX: an OOXML package with a word/ part.
+        let head = &bytes[..bytes.len().min(64 * 1024)];
+        let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+        if has(b"[Content_Types].xml") && has(b"word/") {
+            return Some((
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "docx",
+            ));
+        }
+    }
+    None
+}
+
+/// A safe file name: no path, no control characters, at most 120 characters.
+fn clean_name(name: &str, ext: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(120)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    if cleaned.is_empty() {
+        format!("piece-jointe.{ext}")
+    } else {
+        cleaned
+    }
+}
+
+/// Adds an attachment (multipart field `file`): PDF, DOC, DOCX or ODT, checked by content.
+#[utoipa::path(post, path = "/api/v1/recruiter/offers/{reference}/attachments", tag = "recruiter offers",
+    params(("reference" = String, Path, description = "Reference")),
+    request_body(content_type = "multipart/form-data", content = String, description = "field `file`"),
+    responses((status = 201, description = "The offer with its attachments", body = Object),
+              (status = 409, description = "Already 3 attachments", body = super::offers::Problem, content_type = "application/problem+json"),
+              (status = 413, description = "Too large", body = super::offers::Problem, content_type = "application/problem+json"),
+              (status = 415, description = "Not a PDF, DOC, DOCX or ODT document", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn add_attachment(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(reference): Path<String>,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let max = state.config.max_attachment_bytes;
+    let too_large = || {
+        AppError::status(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Payload too large",
+            format!("an attachment may be at most {max} bytes"),
+        )
+    };
+    let mut file = None;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
+            Err(e) => {
+                return Err(AppError::bad_request(ValidationErrors(vec![
+                    FieldError::new("file", e.body_text()),
+                ])));
+            }
+        };
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("").to_string();
+        let bytes = field.bytes().await.map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                too_large()
+            } else {
+                AppError::bad_request(ValidationErrors(vec![FieldError::new(
+                    "file",
+                    e.body_text(),
+                )]))
+            }
+        })?;
+        file = Some((name, bytes));
+    }
+    let (name, bytes) = file.ok_or_else(|| {
+        AppError::unprocessable(FieldError::new(
+            "file",
+            "a multipart field named 'file' is required",
+        ))
+    })?;
+    if bytes.len() > max {
+        return Err(too_large());
+    }
+    let (content_type, ext) = sniff_document(&bytes).ok_or_else(|| {
+        AppError::status(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Unsupported media type",
+            "the file is not a PDF, DOC, DOCX or ODT document (checked by content)",
+        )
+    })?;
+    let sha256 = crate::backoffice::token_hash_bytes(&bytes);
+    let dir = state.config.data_dir.join("attachments");
+    let meta = Attachment {
+        name: clean_name(&name, ext),
+        content_type: content_type.into(),
+        size: bytes.len() as u64,
+        sha256: sha256.clone(),
+    };
+    let offer = backoffice(&state, move |b: &Backoffice<'_>| {
+        let current = b.offer(&who, &reference)?;
+        if current.fields.attachments.len() >= MAX_ATTACHMENTS {
+            return Err(Error::Conflict(format!(
+                "an offer has at most {MAX_ATTACHMENTS} attachments"
+            )));
+        }
+        // Content-addressed: written (durably) before the store refers to it.
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join(&sha256);
+        if !path.exists() {
+            let tmp = dir.join(format!("{sha256}.tmp"));
+            std::fs::write(&tmp, &bytes)?;
+            std::fs::File::open(&tmp)?.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+        }
+        b.add_attachment(&who, current.id, meta)
+    })
+    .await?;
+    Ok((StatusCode::CREATED, Json(offer_json(&state, &offer))))
+}
+
+/// Removes the n-th attachment (1-based).
+#[utoipa::path(delete, path = "/api/v1/recruiter/offers/{reference}/attachments/{n}", tag = "recruiter offers",
+    params(("reference" = String, Path, description = "Reference"), ("n" = usize, Path, description = "1-based")),
+    responses((status = 200, description = "The offer", body = Object), (status = 404, description = "No such attachment", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn remove_attachment(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path((reference, n)): Path<(String, usize)>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let offer = backoffice(&state, move |b| {
+        let current = b.offer(&who, &reference)?;
+        b.remove_attachment(&who, current.id, n)
+    })
+    .await?;
+    Ok(Json(offer_json(&state, &offer)))
+}

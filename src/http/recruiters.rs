@@ -1,0 +1,222 @@
+//! Recruiter accounts and the organisation tree: requests, review by administrators, services.
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::{Caller, JsonBody, account_json};
+use super::{AppError, AppState, blocking};
+use crate::backoffice::{Backoffice, RecruiterRequest, require};
+use crate::domain::account::{AccountState, Role};
+use crate::error::{FieldError, ValidationErrors};
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(request_account))
+        .routes(routes!(list_services))
+        .routes(routes!(create_service))
+        .routes(routes!(list_requests))
+        .routes(routes!(approve))
+        .routes(routes!(refuse))
+        .routes(routes!(add_member))
+}
+
+pub(super) fn backoffice<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Backoffice<'_>) -> crate::Result<T> + Send + 'static,
+) -> impl std::future::Future<Output = Result<T, AppError>> {
+    let engine = state.engine.clone();
+    let base = state.config.base_url().to_string();
+    let wake = state.mail_wake.clone();
+    async move {
+        let r = blocking(move || Ok(f(&Backoffice::new(&engine, &base))?)).await;
+        wake.notify_one();
+        r
+    }
+}
+
+/// An account request.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct RecruiterRequestDoc {
+    civility: Option<String>,
+    first_name: String,
+    last_name: String,
+    email: String,
+    phone: Option<String>,
+    /// Id of an existing service…
+    service: Option<u64>,
+    /// …or the administration and name of a service that is not listed.
+    administration: Option<String>,
+    service_name: Option<String>,
+}
+
+/// Requests a recruiter account; it starts `pending` until an administrator reviews it.
+#[utoipa::path(post, path = "/api/v1/recruiters", tag = "recruiters", request_body = RecruiterRequestDoc,
+    responses((status = 201, description = "`{\"id\", \"state\": \"pending\"}`", body = Object),
+              (status = 409, description = "E-mail address already used", body = super::offers::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid fields", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn request_account(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<RecruiterRequest>,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let a = backoffice(&state, move |b| b.request_recruiter(body)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({"id": a.id, "state": a.state})),
+    ))
+}
+
+/// Filter of the services.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ServicesQuery {
+    /// Administration code.
+    administration: Option<String>,
+}
+
+/// The services, to choose from.
+#[utoipa::path(get, path = "/api/v1/services", tag = "recruiters", params(ServicesQuery),
+    responses((status = 200, description = "Services", body = Object), (status = 400, description = "Unknown administration", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn list_services(
+    State(state): State<AppState>,
+    Query(q): Query<ServicesQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let services = backoffice(&state, move |b| b.services(q.administration.as_deref()))
+        .await
+        .map_err(|e| e.with_status(StatusCode::BAD_REQUEST))?;
+    Ok(Json(
+        serde_json::json!(services.iter().map(|s| serde_json::json!({
+        "id": s.id, "name": s.name, "administration": s.administration.code(),
+        "administration_label": s.administration.label(), "versant": s.versant(), "entity": s.entity
+    })).collect::<Vec<_>>()),
+    ))
+}
+
+/// A new service.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceBody {
+    name: String,
+    administration: String,
+    entity: Option<String>,
+}
+
+/// Creates a service (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/services", tag = "recruiters", request_body = ServiceBody,
+    responses((status = 201, description = "The service", body = Object), (status = 403, description = "Not an administrator", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn create_service(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    JsonBody(body): JsonBody<ServiceBody>,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let s = backoffice(&state, move |b| {
+        b.create_service(&admin, &body.name, &body.administration, body.entity)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            serde_json::json!({"id": s.id, "name": s.name, "administration": s.administration.code(), "versant": s.versant()}),
+        ),
+    ))
+}
+
+/// Filter of the requests.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RequestsQuery {
+    /// `pending`, `active` or `refused`.
+    state: Option<String>,
+}
+
+/// Recruiter accounts to review (administrators).
+#[utoipa::path(get, path = "/api/v1/admin/recruiters", tag = "recruiters", params(RequestsQuery),
+    responses((status = 200, description = "Accounts", body = Object), (status = 403, description = "Not an administrator", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn list_requests(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Query(q): Query<RequestsQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    require(&admin, Role::Admin)?;
+    let filter = match q.state.as_deref() {
+        None | Some("") => None,
+        Some("pending") => Some(AccountState::Pending),
+        Some("active") => Some(AccountState::Active),
+        Some("refused") => Some(AccountState::Refused),
+        Some(s) => {
+            return Err(AppError::bad_request(ValidationErrors(vec![
+                FieldError::with_allowed(
+                    "state",
+                    format!("unknown state '{s}'"),
+                    vec!["pending".into(), "active".into(), "refused".into()],
+                ),
+            ])));
+        }
+    };
+    let list = backoffice(&state, move |b| b.recruiters(filter)).await?;
+    Ok(Json(serde_json::json!(
+        list.iter()
+            .map(|a| account_json(&state, a))
+            .collect::<Vec<_>>()
+    )))
+}
+
+/// Approves a request and mails a one-time link to choose a password.
+#[utoipa::path(post, path = "/api/v1/admin/recruiters/{id}/approve", tag = "recruiters",
+    params(("id" = u64, Path, description = "Account id")),
+    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not pending", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn approve(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Path(id): Path<u64>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let a = backoffice(&state, move |b| b.approve(&admin, id)).await?;
+    Ok(Json(account_json(&state, &a)))
+}
+
+/// A refusal.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefuseBody {
+    reason: String,
+}
+
+/// Refuses a request; the reason is mailed.
+#[utoipa::path(post, path = "/api/v1/admin/recruiters/{id}/refuse", tag = "recruiters", request_body = RefuseBody,
+    params(("id" = u64, Path, description = "Account id")),
+    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not pending", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn refuse(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Path(id): Path<u64>,
+    JsonBody(body): JsonBody<RefuseBody>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let a = backoffice(&state, move |b| b.refuse(&admin, id, &body.reason)).await?;
+    Ok(Json(account_json(&state, &a)))
+}
+
+/// A membership.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemberBody {
+    service: u64,
+}
+
+/// Adds a recruiter to one more service (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/recruiters/{id}/services", tag = "recruiters", request_body = MemberBody,
+    params(("id" = u64, Path, description = "Account id")),
+    responses((status = 200, description = "The account", body = Object)))]
+async fn add_member(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Path(id): Path<u64>,
+    JsonBody(body): JsonBody<MemberBody>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let a = backoffice(&state, move |b| b.add_member(&admin, id, body.service)).await?;
+    Ok(Json(account_json(&state, &a)))
+}
