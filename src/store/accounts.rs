@@ -134,12 +134,12 @@ impl Tx<'_> {
     /// Claims a login for an account; a conflict when taken by another.
     pub fn claim_login(&self, login: &str, account: u64) -> Result<()> {
         let mut t = self.tx.open_table(LOGINS)?;
-        if let Some(owner) = t.get(login)?.map(|v| v.value()) {
-            if owner != account {
-                return Err(Error::Conflict(format!(
-                    "'{login}' is already used by another account"
-                )));
-            }
+        if let Some(owner) = t.get(login)?.map(|v| v.value())
+            && owner != account
+        {
+            return Err(Error::Conflict(format!(
+                "'{login}' is already used by another account"
+            )));
         }
         t.insert(login, account)?;
         Ok(())

@@ -15,6 +15,9 @@ pub const NOW: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
 pub struct TestApp {
     pub base: String,
     pub engine: Arc<Engine>,
+    /// Seconds added to NOW by the engine's clock.
+    pub clock: Arc<std::sync::atomic::AtomicI64>,
+    pub data_dir: std::path::PathBuf,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -77,7 +80,17 @@ pub fn offer_input(title: &str) -> OfferInput {
 /// The server with `offers` generated offers, at a fixed clock, with a configuration tweak.
 pub async fn spawn_app_with(offers: usize, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let engine = Arc::new(Engine::open_with_clock(dir.path(), Arc::new(|| NOW)).unwrap());
+    let clock = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let offset = clock.clone();
+    let engine = Arc::new(
+        Engine::open_with_clock(
+            dir.path(),
+            Arc::new(move || {
+                NOW + time::Duration::seconds(offset.load(std::sync::atomic::Ordering::SeqCst))
+            }),
+        )
+        .unwrap(),
+    );
     if offers > 0 {
         let lines: String = Generator::new(11, date!(2026 - 11 - 20))
             .take(offers)
@@ -107,6 +120,8 @@ pub async fn spawn_app_with(offers: usize, tweak: impl FnOnce(&mut Config)) -> T
     TestApp {
         base: format!("http://{addr}"),
         engine,
+        clock,
+        data_dir: dir.path().to_path_buf(),
         client: reqwest::Client::new(),
         _dir: dir,
     }

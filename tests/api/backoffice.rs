@@ -1,0 +1,755 @@
+//! The recruiter manual, end to end on the real server: request → approval → mail with a link
+//! (read from the real .eml output) → password → login → offers through their whole lifecycle,
+//! and a second recruiter who can neither see nor change them.
+
+use std::time::{Duration, Instant};
+
+use offerwatch::backoffice::Backoffice;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+/// Decodes quoted-printable soft breaks and escapes, enough to read links in .eml files.
+fn qp_decode(s: &str) -> String {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'='
+            && i + 2 < b.len()
+            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Waits for a mail to `to` in the outbox folder and returns its decoded text.
+async fn mail_to(app: &TestApp, to: &str, containing: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Ok(entries) = std::fs::read_dir(app.data_dir.join("outbox")) {
+            for e in entries.flatten() {
+                let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
+                let mut text = qp_decode(&raw);
+                // Base64 parts: decode every line block that decodes.
+                for block in raw.split("\r\n\r\n") {
+                    let joined: String = block.lines().collect();
+                    if let Ok(bytes) = base64::Engine::decode(
+                        &base64::engine::general_purpose::STANDARD,
+                        joined.trim(),
+                    ) {
+                        text.push_str(&String::from_utf8_lossy(&bytes));
+                    }
+                }
+                if raw.contains(&format!("To: {to}")) && text.contains(containing) {
+                    return text;
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no mail to {to} containing {containing:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn token_in(text: &str) -> String {
+    let i = text.find("token=").expect("a link with a token") + 6;
+    text[i..i + 64].to_string()
+}
+
+struct Client<'a> {
+    app: &'a TestApp,
+    token: Option<String>,
+}
+
+impl Client<'_> {
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.app.client.request(method, self.app.url(path));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+}
+
+async fn login(app: &TestApp, email: &str, password: &str) -> String {
+    let (s, b) = Client { app, token: None }
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": email, "password": password}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    b["token"].as_str().unwrap().to_string()
+}
+
+const PASSWORD: &str = "Tres-Bon-Mot-2026";
+
+async fn admin(app: &TestApp) -> String {
+    let (_, link) = Backoffice::new(&app.engine, "https://portail.example")
+        .create_admin("admin@gouv.fr", "Ada", "Admin")
+        .unwrap();
+    let (s, _) = Client { app, token: None }
+        .post(
+            "/api/v1/auth/password",
+            json!({"token": token_in(&link), "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    login(app, "admin@gouv.fr", PASSWORD).await
+}
+
+/// Requests, approves and activates a recruiter; returns their session token.
+async fn recruiter(app: &TestApp, admin: &Client<'_>, email: &str, service: Value) -> String {
+    let anon = Client { app, token: None };
+    let mut body = json!({"civility": "Mme", "first_name": "Rose", "last_name": "Valland", "email": email, "phone": "01 40 00 00 00"});
+    for (k, v) in service.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let (s, b) = anon.post("/api/v1/recruiters", body).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["state"], "pending");
+    let id = b["id"].as_u64().unwrap();
+    let (_, pending) = admin.get("/api/v1/admin/recruiters?state=pending").await;
+    assert!(pending.as_array().unwrap().iter().any(|a| a["id"] == id));
+    let (s, b) = admin
+        .post(&format!("/api/v1/admin/recruiters/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let text = mail_to(app, email, "token=").await;
+    let token = token_in(&text);
+    // Weak password refused, naming the field.
+    let (s, b) = anon
+        .post(
+            "/api/v1/auth/password",
+            json!({"token": token, "password": "faible"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(b["errors"][0]["field"], "password");
+    let (s, _) = anon
+        .post(
+            "/api/v1/auth/password",
+            json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    // Single use.
+    let (s, _) = anon
+        .post(
+            "/api/v1/auth/password",
+            json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    login(app, email, PASSWORD).await
+}
+
+fn offer_body(service: u64) -> Value {
+    json!({
+        "title": "Stagiaire restauration d'œuvres (F/H)", "contract": "stage", "diploma": "niveau-7",
+        "domain": "culture-metiers-art", "service": service, "country": "FR", "region": "11",
+        "department": "75", "location": "Paris 1er", "description": "Restaurer des peintures",
+        "profile": "Master conservation", "start": "2027-02", "duration_months": 6,
+        "contact_email": "stages@culture.gouv.fr", "unpublish_on": "2027-03-31"
+    })
+}
+
+async fn public_total(app: &TestApp, q: &str) -> u64 {
+    app.json(&format!("/api/v1/offers?q={q}&per_page=0")).await["total"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Polls the public search until it shows `want` (within 1 s, the product's promise).
+async fn visible_within_a_second(app: &TestApp, q: &str, want: u64) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while public_total(app, q).await != want {
+        assert!(
+            Instant::now() < deadline,
+            "search for {q} did not reach {want} within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn the_recruiter_manual_end_to_end() {
+    let app = spawn_app_with(0, |c| c.max_attachment_bytes = 4096).await;
+    let admin = Client {
+        app: &app,
+        token: Some(admin(&app).await),
+    };
+    let (s, service) = admin.post("/api/v1/admin/services", json!({"name": "Musée du Louvre – Service des stages", "administration": "min-culture"})).await;
+    assert_eq!(s, 201);
+    let service_id = service["id"].as_u64().unwrap();
+    let (_, list) = Client {
+        app: &app,
+        token: None,
+    }
+    .get("/api/v1/services?administration=min-culture")
+    .await;
+    assert_eq!(list[0]["versant"], "etat");
+
+    let rec = Client {
+        app: &app,
+        token: Some(
+            recruiter(
+                &app,
+                &admin,
+                "rose@culture.gouv.fr",
+                json!({"service": service_id}),
+            )
+            .await,
+        ),
+    };
+    let (_, me) = rec.get("/api/v1/me").await;
+    assert_eq!(me["services"][0]["id"], service_id);
+    assert_eq!(me["role"], "recruiter");
+
+    // Wrong password and unknown login get the same answer.
+    let anon = Client {
+        app: &app,
+        token: None,
+    };
+    let (s1, b1) = anon
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": "rose@culture.gouv.fr", "password": "wrong-Password-1"}),
+        )
+        .await;
+    let (s2, b2) = anon
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": "nobody@culture.gouv.fr", "password": "wrong-Password-1"}),
+        )
+        .await;
+    assert_eq!(
+        (s1, s2),
+        (StatusCode::UNAUTHORIZED, StatusCode::UNAUTHORIZED)
+    );
+    assert_eq!(b1["detail"], b2["detail"]);
+
+    // Validation errors name every faulty field and change nothing.
+    let before = app.engine.store().offer_count().unwrap();
+    let mut bad = offer_body(service_id);
+    bad["domain"] = json!("numerik");
+    bad["department"] = json!("69");
+    bad["unpublish_on"] = json!("2026-01-01");
+    bad.as_object_mut().unwrap().remove("title");
+    let (s, b) = rec.post("/api/v1/recruiter/offers", bad).await;
+    assert_eq!(s, 422, "{b}");
+    let fields: Vec<&str> = b["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    for f in ["title", "domain", "department", "unpublish_on"] {
+        assert!(fields.contains(&f), "{f} not in {fields:?}");
+    }
+    let mut foreign = offer_body(service_id);
+    foreign["service"] = json!(999);
+    let (s, b) = rec.post("/api/v1/recruiter/offers", foreign).await;
+    assert_eq!(s, 422);
+    assert_eq!(b["errors"][0]["field"], "service");
+    let (s, _) = rec
+        .post(
+            "/api/v1/recruiter/offers",
+            json!({"title": "x", "colour": "red"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(app.engine.store().offer_count().unwrap(), before);
+
+    // Draft → publish → visible in search and feeds.
+    let (s, draft) = rec
+        .post("/api/v1/recruiter/offers", offer_body(service_id))
+        .await;
+    assert_eq!(s, 201, "{draft}");
+    let reference = draft["reference"].as_str().unwrap().to_string();
+    assert_eq!(reference, "S-2026-0001");
+    assert_eq!(draft["state"], "draft");
+    assert_eq!(draft["administration"], "min-culture");
+    assert_eq!(public_total(&app, "restauration").await, 0);
+    let (s, b) = rec
+        .post(
+            &format!("/api/v1/recruiter/offers/{reference}/publish"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    visible_within_a_second(&app, "restauration", 1).await;
+    let rss = app
+        .get("/feeds/offers.rss?q=restauration")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(rss.contains(&reference));
+    let (s, _) = rec
+        .post(
+            &format!("/api/v1/recruiter/offers/{reference}/publish"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 409, "publishing twice is a conflict");
+
+    // Clone: a new draft with a new reference.
+    let (s, clone) = rec
+        .post(
+            &format!("/api/v1/recruiter/offers/{reference}/clone"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let clone_ref = clone["reference"].as_str().unwrap().to_string();
+    assert_eq!(clone_ref, "S-2026-0002");
+    assert_eq!(clone["state"], "draft");
+
+    // Archive → gone; unarchive → back; filled → gone.
+    let (s, _) = rec
+        .post(
+            &format!("/api/v1/recruiter/offers/{reference}/archive"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    visible_within_a_second(&app, "restauration", 0).await;
+    let (s, _) = rec
+        .post(
+            &format!("/api/v1/recruiter/offers/{reference}/unarchive"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    visible_within_a_second(&app, "restauration", 1).await;
+    let (s, filled) = rec
+        .post(
+            &format!("/api/v1/recruiter/offers/{reference}/filled"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(filled["state"], "filled");
+    visible_within_a_second(&app, "restauration", 0).await;
+    let actions: Vec<&str> = filled["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "created",
+            "published",
+            "archived",
+            "unarchived",
+            "marked filled"
+        ]
+    );
+    assert!(filled["audit"][0]["actor"].is_u64());
+
+    // Delete: refused for a non-draft, allowed for the draft; its number is never reused.
+    let (s, b) = rec
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/recruiter/offers/{reference}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 409, "{b}");
+    let (s, _) = rec
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/recruiter/offers/{clone_ref}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (_, again) = rec
+        .post("/api/v1/recruiter/offers", offer_body(service_id))
+        .await;
+    assert_eq!(again["reference"], "S-2026-0003");
+    let (_, mine) = rec.get("/api/v1/recruiter/offers").await;
+    assert_eq!(mine.as_array().unwrap().len(), 2);
+    let (_, drafts) = rec.get("/api/v1/recruiter/offers?state=draft").await;
+    assert_eq!(drafts.as_array().unwrap().len(), 1);
+
+    // A recruiter of another (newly requested) service sees and changes nothing of these.
+    let other = Client {
+        app: &app,
+        token: Some(
+            recruiter(
+                &app,
+                &admin,
+                "paul@mairie.fr",
+                json!({"administration": "communes", "service_name": "Mairie de Lyon – RH"}),
+            )
+            .await,
+        ),
+    };
+    let (_, me2) = other.get("/api/v1/me").await;
+    assert_eq!(me2["services"][0]["name"], "Mairie de Lyon – RH");
+    let (s, _) = other
+        .get(&format!("/api/v1/recruiter/offers/{reference}"))
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = other
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/recruiter/offers/{reference}"),
+            Some(offer_body(service_id)),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (s, _) = other
+        .post(
+            &format!("/api/v1/recruiter/offers/{reference}/archive"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 404);
+    let (_, theirs) = other.get("/api/v1/recruiter/offers").await;
+    assert!(theirs.as_array().unwrap().is_empty());
+    let (s, _) = other.get("/api/v1/admin/recruiters").await;
+    assert_eq!(s, 403);
+    let (s, b) = anon.get("/api/v1/recruiter/offers").await;
+    assert_eq!(s, 401);
+    assert_eq!(b["status"], 401);
+
+    // Replace: edits stay validated; the state is unchanged.
+    let mut edit = offer_body(service_id);
+    edit["title"] = json!("Stagiaire restauration de sculptures");
+    let again_ref = again["reference"].as_str().unwrap();
+    let (s, b) = rec
+        .send(
+            reqwest::Method::PUT,
+            &format!("/api/v1/recruiter/offers/{again_ref}"),
+            Some(edit),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["title"], "Stagiaire restauration de sculptures");
+    assert_eq!(b["state"], "draft");
+
+    // Logout ends the session.
+    let (s, _) = rec.post("/api/v1/auth/logout", json!({})).await;
+    assert_eq!(s, 204);
+    let (s, _) = rec.get("/api/v1/me").await;
+    assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn refusal_is_mailed_with_its_reason() {
+    let app = spawn_app(0).await;
+    let admin = Client {
+        app: &app,
+        token: Some(admin(&app).await),
+    };
+    let (_, b) = Client { app: &app, token: None }
+        .post("/api/v1/recruiters", json!({"first_name": "Jean", "last_name": "Dupont", "email": "jean@x.fr", "administration": "communes", "service_name": "Mairie"}))
+        .await;
+    let id = b["id"].as_u64().unwrap();
+    let (s, b) = admin
+        .post(
+            &format!("/api/v1/admin/recruiters/{id}/refuse"),
+            json!({"reason": "Adresse non professionnelle"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(b["state"], "refused");
+    mail_to(&app, "jean@x.fr", "Adresse non professionnelle").await;
+    let (s, _) = admin
+        .post(&format!("/api/v1/admin/recruiters/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 409);
+    // Same address again: conflict. Bad requests name their fields.
+    let anon = Client {
+        app: &app,
+        token: None,
+    };
+    let (s, _) = anon.post("/api/v1/recruiters", json!({"first_name": "J", "last_name": "D", "email": "JEAN@x.fr", "administration": "communes", "service_name": "M"})).await;
+    assert_eq!(s, 409);
+    let (s, b) = anon.post("/api/v1/recruiters", json!({"first_name": "J", "email": "pas-une-adresse", "administration": "xx", "service_name": "M"})).await;
+    assert_eq!(s, 422);
+    let fields: Vec<&str> = b["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["last_name", "email", "administration"]);
+}
+
+#[tokio::test]
+async fn failed_logins_are_throttled() {
+    let app = spawn_app(0).await;
+    admin(&app).await;
+    let anon = Client {
+        app: &app,
+        token: None,
+    };
+    for _ in 0..5 {
+        let (s, _) = anon
+            .post(
+                "/api/v1/auth/login",
+                json!({"login": "admin@gouv.fr", "password": "Nope-nope-1234"}),
+            )
+            .await;
+        assert_eq!(s, 401);
+    }
+    let r = app
+        .client
+        .post(app.url("/api/v1/auth/login"))
+        .json(&json!({"login": "admin@gouv.fr", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+}
+
+#[tokio::test]
+async fn eight_concurrent_creators_get_distinct_gap_free_references() {
+    let app = spawn_app(0).await;
+    let admin = Client {
+        app: &app,
+        token: Some(admin(&app).await),
+    };
+    let (_, service) = admin
+        .post(
+            "/api/v1/admin/services",
+            json!({"name": "CHU – DRH", "administration": "chu"}),
+        )
+        .await;
+    let sid = service["id"].as_u64().unwrap();
+    let token = recruiter(&app, &admin, "drh@chu.fr", json!({"service": sid})).await;
+    let mut tasks = Vec::new();
+    for i in 0..8 {
+        let (client, url, token) = (
+            app.client.clone(),
+            app.url("/api/v1/recruiter/offers"),
+            token.clone(),
+        );
+        let mut body = offer_body(sid);
+        body["title"] = json!(format!("Offre concurrente {i}"));
+        body["administration"] = json!("chu");
+        tasks.push(tokio::spawn(async move {
+            let mut refs = Vec::new();
+            for _ in 0..3 {
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), 201);
+                let v: Value = r.json().await.unwrap();
+                refs.push(v["reference"].as_str().unwrap().to_string());
+            }
+            refs
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.unwrap());
+    }
+    all.sort();
+    let expected: Vec<String> = (1..=24).map(|n| format!("S-2026-{n:04}")).collect();
+    assert_eq!(all, expected);
+}
+
+#[tokio::test]
+async fn attachments_are_checked_by_content_and_served_safely() {
+    let app = spawn_app_with(0, |c| c.max_attachment_bytes = 4096).await;
+    let admin = Client {
+        app: &app,
+        token: Some(admin(&app).await),
+    };
+    let (_, service) = admin
+        .post(
+            "/api/v1/admin/services",
+            json!({"name": "Musée", "administration": "min-culture"}),
+        )
+        .await;
+    let sid = service["id"].as_u64().unwrap();
+    let token = recruiter(&app, &admin, "doc@culture.gouv.fr", json!({"service": sid})).await;
+    let mut body = offer_body(sid);
+    body["state"] = json!("published");
+    let r = app
+        .client
+        .post(app.url("/api/v1/recruiter/offers"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let offer: Value = r.json().await.unwrap();
+    let reference = offer["reference"].as_str().unwrap().to_string();
+    let upload = |name: &str, bytes: Vec<u8>| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name(name.to_string());
+        app.client
+            .post(app.url(&format!("/api/v1/recruiter/offers/{reference}/attachments")))
+            .bearer_auth(&token)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    let pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n".to_vec();
+    let r = upload("../../fiche de poste \"été\".pdf", pdf.clone())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // A text file named .pdf is refused: the type is read from the content.
+    let r = upload("faux.pdf", b"just text, not a PDF".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    assert_eq!(r.headers()["content-type"], "application/problem+json");
+    let r = upload(
+        "gros.pdf",
+        [b"%PDF-1.4\n".as_slice(), &vec![b'x'; 5000]].concat(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r.status(), 413);
+    for _ in 0..2 {
+        assert_eq!(
+            upload("annexe.pdf", pdf.clone()).await.unwrap().status(),
+            201
+        );
+    }
+    assert_eq!(
+        upload("quatre.pdf", pdf.clone()).await.unwrap().status(),
+        409
+    );
+    // Public download with a safe Content-Disposition.
+    let r = app
+        .get(&format!("/api/v1/offers/{reference}/attachments/1"))
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["content-type"], "application/pdf");
+    let cd = r.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        cd.starts_with("attachment; filename=\"fiche de poste _t_.pdf\""),
+        "{cd}"
+    );
+    assert!(
+        cd.contains("filename*=UTF-8''fiche%20de%20poste%20%22%C3%A9t%C3%A9%22.pdf")
+            || cd.contains("filename*=UTF-8''fiche%20de%20poste%20"),
+        "{cd}"
+    );
+    assert_eq!(r.bytes().await.unwrap().as_ref(), pdf.as_slice());
+    assert_eq!(
+        app.get(&format!("/api/v1/offers/{reference}/attachments/9"))
+            .await
+            .status(),
+        404
+    );
+    // Huge JSON bodies are refused with 413 problem+json.
+    let huge = json!({"title": "x".repeat(400_000)});
+    let r = app
+        .client
+        .post(app.url("/api/v1/recruiter/offers"))
+        .bearer_auth(&token)
+        .json(&huge)
+        .send()
+        .await
+        .unwrap();
+    problem(r, 413).await;
+}
+
+#[tokio::test]
+async fn offers_are_archived_when_their_diffusion_ends() {
+    let app = spawn_app_with(0, |c| c.archive_interval_seconds = 1).await;
+    let admin = Client {
+        app: &app,
+        token: Some(admin(&app).await),
+    };
+    let (_, service) = admin
+        .post(
+            "/api/v1/admin/services",
+            json!({"name": "SDIS 69", "administration": "sdis"}),
+        )
+        .await;
+    let sid = service["id"].as_u64().unwrap();
+    let token = recruiter(&app, &admin, "rh@sdis69.fr", json!({"service": sid})).await;
+    let mut rec = Client {
+        app: &app,
+        token: Some(token),
+    };
+    let mut body = offer_body(sid);
+    body["state"] = json!("published");
+    body["administration"] = json!("sdis");
+    body["unpublish_on"] = json!("2026-12-01");
+    let (s, offer) = rec.post("/api/v1/recruiter/offers", body).await;
+    assert_eq!(s, 201, "{offer}");
+    let reference = offer["reference"].as_str().unwrap().to_string();
+    visible_within_a_second(&app, "restauration", 1).await;
+    // Move the clock past the end of diffusion: the background task archives it.
+    app.clock
+        .store(7 * 86_400, std::sync::atomic::Ordering::SeqCst);
+    // A week later the session has expired too.
+    let (s, _) = rec.get("/api/v1/me").await;
+    assert_eq!(s, 401);
+    rec.token = Some(login(&app, "rh@sdis69.fr", PASSWORD).await);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, o) = rec
+            .get(&format!("/api/v1/recruiter/offers/{reference}"))
+            .await;
+        if o["state"] == "archived" {
+            assert!(
+                o["audit"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|e| e["action"].as_str().unwrap().contains("automatically"))
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "not archived: {}", o["state"]);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    visible_within_a_second(&app, "restauration", 0).await;
+    // Unarchiving needs a new end-of-diffusion date first.
+    let (s, _) = rec
+        .post(
+            &format!("/api/v1/recruiter/offers/{reference}/unarchive"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 409);
+}
