@@ -63,7 +63,8 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| Error::Internal(format!("password hashing: {e}")))
 }
 
-fn verify_password(password: &str, hash: &str) -> bool {
+/// Checks a password against its argon2 hash.
+pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| {
         Argon2::default()
             .verify_password(password.as_bytes(), &h)
@@ -169,6 +170,8 @@ impl<'a> Backoffice<'a> {
                 first_name: first_name.into(),
                 last_name: last_name.into(),
                 email: email.clone(),
+                username: None,
+                email_confirmed: true,
                 phone: None,
                 password_hash: None,
                 services: Vec::new(),
@@ -263,6 +266,9 @@ impl<'a> Backoffice<'a> {
                 first_name,
                 last_name,
                 email,
+                username: None,
+                // Confirmed by the single-use link of the approval mail.
+                email_confirmed: true,
                 phone: r
                     .phone
                     .map(|p| p.trim().to_string())

@@ -2,12 +2,14 @@
 //! Everything a server, the command line, a test or a benchmark does goes through here.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use time::OffsetDateTime;
 
+use crate::domain::account::SavedSearch;
 use crate::domain::{Offer, OfferFields, OfferState, SearchParams};
+use crate::percolator::Percolator;
 use crate::error::{Error, Result};
 use crate::index::{IndexerHandle, SearchHits, SearchIndex};
 use crate::store::{NewOffer, Store};
@@ -38,6 +40,7 @@ pub struct Engine {
     indexer: IndexerHandle,
     clock: Clock,
     data_dir: PathBuf,
+    percolator: RwLock<Percolator>,
 }
 
 impl Engine {
@@ -52,12 +55,106 @@ impl Engine {
         let store = Arc::new(Store::open(&data_dir.join("store.redb"))?);
         let (index, state) = SearchIndex::open(&data_dir.join("index"))?;
         let indexer = IndexerHandle::start(index.clone(), store.clone(), state)?;
-        Ok(Engine {
+        let engine = Engine {
             store,
             index,
             indexer,
             clock,
             data_dir: data_dir.to_path_buf(),
+            percolator: RwLock::new(Percolator::new()),
+        };
+        engine.rebuild_percolator()?;
+        Ok(engine)
+    }
+
+    /// How common an anchor key (`s:term`, `e:term`, `r:reference`) is among indexed offers.
+    fn anchor_doc_freq(&self) -> impl Fn(&str) -> u64 + '_ {
+        let searcher = self.index.reader.searcher();
+        let s = self.index.schema;
+        move |key: &str| {
+            let (field, text) = match key.split_once(':') {
+                Some(("s", t)) => (s.text, t),
+                Some(("e", t)) => (s.text_exact, t),
+                Some((_, t)) => (s.reference, t),
+                None => return 0,
+            };
+            searcher
+                .doc_freq(&tantivy::Term::from_field_text(field, text))
+                .unwrap_or(0)
+        }
+    }
+
+    /// Rebuilds the percolator from the stored saved searches: the alerts that are on, of
+    /// confirmed addresses.
+    pub fn rebuild_percolator(&self) -> Result<usize> {
+        let confirmed: std::collections::HashSet<u64> = self
+            .store
+            .accounts()?
+            .into_iter()
+            .filter(|a| a.email_confirmed)
+            .map(|a| a.id)
+            .collect();
+        let mut p = Percolator::new();
+        let df = self.anchor_doc_freq();
+        for s in self.store.saved_searches()? {
+            if s.alert && confirmed.contains(&s.account) {
+                if let Ok(params) = s.params() {
+                    p.insert(s.id, &params, &df);
+                }
+            }
+        }
+        let n = p.len();
+        *self.percolator.write().unwrap_or_else(|e| e.into_inner()) = p;
+        Ok(n)
+    }
+
+    /// Puts a saved search's alert in the percolator, or takes it out.
+    pub fn refresh_alert(&self, s: &SavedSearch, confirmed: bool) -> Result<()> {
+        let df = self.anchor_doc_freq();
+        let mut p = self.percolator_mut();
+        match s.params() {
+            Ok(params) if s.alert && confirmed => p.insert(s.id, &params, &df),
+            _ => p.remove(s.id),
+        }
+        Ok(())
+    }
+
+    /// Refreshes every alert of an account (after a confirmation or an address change).
+    pub fn refresh_alerts_of(&self, account: u64) -> Result<()> {
+        let confirmed = self
+            .store
+            .account(account)?
+            .is_some_and(|a| a.email_confirmed);
+        for s in self.store.saved_searches_of(account)? {
+            self.refresh_alert(&s, confirmed)?;
+        }
+        Ok(())
+    }
+
+    /// The percolator, for reading.
+    pub fn percolator(&self) -> std::sync::RwLockReadGuard<'_, Percolator> {
+        self.percolator.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The percolator, for changing.
+    pub fn percolator_mut(&self) -> std::sync::RwLockWriteGuard<'_, Percolator> {
+        self.percolator.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The secret that signs unsubscribe links (made once, kept in the store).
+    pub fn secret(&self) -> Result<String> {
+        if let Some(s) = self.store.meta("secret")? {
+            return Ok(s);
+        }
+        let (token, _) = crate::backoffice::new_token();
+        self.store.write(|tx| {
+            match Store::meta_in(tx, "secret")? {
+                Some(s) => Ok(s),
+                None => {
+                    Store::set_meta_in(tx, "secret", &token)?;
+                    Ok(token.clone())
+                }
+            }
         })
     }
 

@@ -5,6 +5,7 @@
 //! from it through the change log and rebuilt when missing. [`engine::Engine`] ties them
 //! together; the HTTP layer and the command line sit on top of it.
 
+pub mod alerts;
 pub mod backoffice;
 pub mod config;
 pub mod domain;
@@ -15,6 +16,7 @@ pub mod http;
 pub mod import;
 pub mod index;
 pub mod mail;
+pub mod percolator;
 pub mod store;
 
 /// The fixture generator (source in `fixtures/`).

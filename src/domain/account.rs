@@ -45,6 +45,12 @@ pub struct Account {
     pub email: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
+    /// Candidates log in with it as well as with their e-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// Whether the e-mail address was confirmed by its link (alerts need it).
+    #[serde(default)]
+    pub email_confirmed: bool,
     /// argon2id PHC string; never serialized out of the store layer's records.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_hash: Option<String>,
@@ -191,5 +197,36 @@ mod tests {
         );
         assert!(normalize_email("email", "nope").is_err());
         assert!(normalize_email("email", "a@b").is_err());
+    }
+}
+
+/// How often a saved search's alert mails.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Frequency {
+    /// One mail per matching offer, as soon as it is published.
+    Immediate,
+    /// One digest a day of the day's matches.
+    Daily,
+}
+
+/// A candidate's saved search. The criteria are search parameters, kept as query pairs and
+/// validated by [`crate::domain::SearchParams::from_pairs`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SavedSearch {
+    pub id: u64,
+    pub account: u64,
+    pub name: String,
+    pub criteria: Vec<(String, String)>,
+    pub alert: bool,
+    pub frequency: Frequency,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl SavedSearch {
+    /// The criteria as search parameters.
+    pub fn params(&self) -> Result<super::SearchParams, ValidationErrors> {
+        super::SearchParams::from_pairs(&self.criteria)
     }
 }

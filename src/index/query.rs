@@ -13,7 +13,7 @@ use super::schema::{OfferSchema, analyze, fr_exact, fr_stem};
 const TITLE_BOOST: f32 = 2.0;
 
 /// The parts of a keyword query.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ParsedQuery {
     /// Stemmed terms that must all match.
     pub terms: Vec<String>,

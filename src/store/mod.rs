@@ -3,6 +3,7 @@
 //! the change survives a crash.
 
 pub mod accounts;
+pub mod alerts;
 
 use std::path::Path;
 
@@ -140,6 +141,7 @@ impl Store {
         tx.open_table(COUNTERS)?;
         tx.open_table(META)?;
         accounts::create_tables(&tx)?;
+        alerts::create_tables(&tx)?;
         tx.commit()?;
         Ok(Store { db })
     }
@@ -271,6 +273,19 @@ impl Store {
             f(decode(v.value())?)?;
         }
         Ok(seq)
+    }
+
+    /// A metadata value, written in a transaction.
+    pub fn meta_in(tx: &Tx<'_>, key: &str) -> Result<Option<String>> {
+        let t = tx.tx.open_table(META)?;
+        let v = t.get(key)?.map(|v| v.value().to_string());
+        Ok(v)
+    }
+
+    /// Sets a metadata value in a transaction.
+    pub fn set_meta_in(tx: &Tx<'_>, key: &str, value: &str) -> Result<()> {
+        tx.tx.open_table(META)?.insert(key, value)?;
+        Ok(())
     }
 
     /// A metadata value.

@@ -1,0 +1,243 @@
+//! The percolator: every active alert (saved search) in memory, to find at once the alerts an
+//! offer matches on its first publication.
+//!
+//! Facet part: per facet, a roaring bitmap of alerts per value plus one of alerts that do not
+//! constrain that facet; candidates = AND over facets of (bitmap[offer's value] OR
+//! unconstrained). Keyword part: each keyword alert is filed under its rarest required term;
+//! the offer's terms pick the few candidates, which are verified with the search's own analyzers
+//! and query semantics ([`verify`]). An alert matches iff its search would return the offer.
+
+pub mod verify;
+
+use std::collections::HashMap;
+
+use roaring::RoaringBitmap;
+use time::OffsetDateTime;
+
+use crate::domain::{Facet, Offer, SearchParams, Since};
+use crate::index::query::{ParsedQuery, parse};
+pub use verify::OfferText;
+
+/// One active alert.
+#[derive(Debug, Clone)]
+struct Alert {
+    search: u64,
+    query: Option<Box<ParsedQuery>>,
+    since: Option<OffsetDateTime>,
+    anchor: Option<Box<str>>,
+    facets: [Box<[u16]>; 7],
+}
+
+/// The in-memory alert index.
+#[derive(Default)]
+pub struct Percolator {
+    alerts: Vec<Option<Alert>>,
+    by_search: HashMap<u64, u32>,
+    free: Vec<u32>,
+    values: Vec<Vec<RoaringBitmap>>,
+    unconstrained: Vec<RoaringBitmap>,
+    anchors: HashMap<Box<str>, RoaringBitmap>,
+    no_keywords: RoaringBitmap,
+}
+
+/// The anchor key of a stemmed term, a folded term or a reference.
+fn key(kind: char, t: &str) -> String {
+    format!("{kind}:{t}")
+}
+
+impl Percolator {
+    /// An empty percolator.
+    pub fn new() -> Self {
+        Percolator {
+            values: Facet::ALL.iter().map(|f| vec![RoaringBitmap::new(); f.values().len()]).collect(),
+            unconstrained: vec![RoaringBitmap::new(); 7],
+            ..Percolator::default()
+        }
+    }
+
+    /// Number of active alerts.
+    pub fn len(&self) -> usize {
+        self.by_search.len()
+    }
+
+    /// True when no alert is active.
+    pub fn is_empty(&self) -> bool {
+        self.by_search.is_empty()
+    }
+
+    /// Adds (or replaces) the alert of a saved search. `doc_freq` tells how common an anchor
+    /// key is among offers, to file the alert under its rarest required term.
+    pub fn insert(&mut self, search: u64, params: &SearchParams, doc_freq: &dyn Fn(&str) -> u64) {
+        self.remove(search);
+        let query = params.q.as_deref().map(parse).filter(|p| !p.is_empty());
+        let anchor = query.as_ref().and_then(|q| {
+            let keys = q
+                .terms
+                .iter()
+                .map(|t| key('s', t))
+                .chain(q.exact_terms.iter().map(|t| key('e', t)))
+                .chain(q.phrases.iter().flatten().map(|t| key('e', t)))
+                .chain(q.references.iter().map(|r| key('r', r)));
+            keys.min_by_key(|k| (doc_freq(k), k.clone()))
+        });
+        let since = match params.published_since {
+            Some(Since::Time(t)) => Some(t),
+            _ => None,
+        };
+        let alert = Alert {
+            search,
+            query: query.map(Box::new),
+            since,
+            anchor: anchor.map(String::into_boxed_str),
+            facets: std::array::from_fn(|i| params.filters[i].clone().into_boxed_slice()),
+        };
+        let id = self.free.pop().unwrap_or(self.alerts.len() as u32);
+        for (i, f) in alert.facets.iter().enumerate() {
+            if f.is_empty() {
+                self.unconstrained[i].insert(id);
+            } else {
+                for &v in f.iter() {
+                    self.values[i][v as usize].insert(id);
+                }
+            }
+        }
+        match &alert.anchor {
+            Some(a) => {
+                self.anchors.entry(a.clone()).or_default().insert(id);
+            }
+            None => {
+                self.no_keywords.insert(id);
+            }
+        }
+        if id as usize == self.alerts.len() {
+            self.alerts.push(Some(alert));
+        } else {
+            self.alerts[id as usize] = Some(alert);
+        }
+        self.by_search.insert(search, id);
+    }
+
+    /// Removes the alert of a saved search, if present.
+    pub fn remove(&mut self, search: u64) {
+        let Some(id) = self.by_search.remove(&search) else {
+            return;
+        };
+        let Some(alert) = self.alerts[id as usize].take() else {
+            return;
+        };
+        for (i, f) in alert.facets.iter().enumerate() {
+            self.unconstrained[i].remove(id);
+            for &v in f.iter() {
+                self.values[i][v as usize].remove(id);
+            }
+        }
+        match &alert.anchor {
+            Some(a) => {
+                if let Some(b) = self.anchors.get_mut(a) {
+                    b.remove(id);
+                    if b.is_empty() {
+                        self.anchors.remove(a);
+                    }
+                }
+            }
+            None => {
+                self.no_keywords.remove(id);
+            }
+        }
+        self.free.push(id);
+    }
+
+    /// The saved searches whose search returns `offer` at `now` (its first publication).
+    pub fn matches(&self, offer: &Offer, now: OffsetDateTime) -> Vec<u64> {
+        if !offer.is_visible(now) || self.by_search.is_empty() {
+            return Vec::new();
+        }
+        let f = &offer.fields;
+        let ords: [Option<u16>; 7] = [
+            Some(f.contract.ordinal()),
+            Some(f.diploma.ordinal()),
+            Some(f.domain.ordinal()),
+            Some(f.administration.ordinal()),
+            f.region.map(|r| r.ordinal()),
+            f.department.map(|d| d.ordinal()),
+            Some(f.country.ordinal()),
+        ];
+        let mut candidates: Option<RoaringBitmap> = None;
+        for (i, ord) in ords.iter().enumerate() {
+            let mut allowed = self.unconstrained[i].clone();
+            if let Some(o) = ord {
+                allowed |= &self.values[i][*o as usize];
+            }
+            candidates = Some(match candidates {
+                None => allowed,
+                Some(c) => c & allowed,
+            });
+            if candidates.as_ref().is_some_and(RoaringBitmap::is_empty) {
+                return Vec::new();
+            }
+        }
+        let candidates = candidates.unwrap_or_default();
+        let published = offer.published_at.unwrap_or(now);
+        let mut out = Vec::new();
+        let mut accept = |id: u32, text: Option<&OfferText>| {
+            if let Some(Some(a)) = self.alerts.get(id as usize) {
+                if a.since.is_some_and(|s| published < s) {
+                    return;
+                }
+                if let (Some(q), Some(t)) = (&a.query, text) {
+                    if !t.satisfies(q) {
+                        return;
+                    }
+                }
+                out.push(a.search);
+            }
+        };
+        for id in &(&candidates & &self.no_keywords) {
+            accept(id, None);
+        }
+        if !self.anchors.is_empty() {
+            let text = OfferText::new(offer);
+            let mut keyed = RoaringBitmap::new();
+            for k in text.anchor_keys() {
+                if let Some(b) = self.anchors.get(k.as_str()) {
+                    keyed |= b;
+                }
+            }
+            keyed &= &candidates;
+            for id in &keyed {
+                accept(id, Some(&text));
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// Approximate heap bytes held (bitmaps, alerts, maps).
+    pub fn memory_bytes(&self) -> usize {
+        let bitmaps: usize = self
+            .values
+            .iter()
+            .flatten()
+            .chain(self.unconstrained.iter())
+            .chain(self.anchors.values())
+            .chain(std::iter::once(&self.no_keywords))
+            .map(|b| b.serialized_size())
+            .sum();
+        let alerts: usize = self
+            .alerts
+            .iter()
+            .flatten()
+            .map(|a| {
+                std::mem::size_of::<Option<Alert>>()
+                    + a.facets.iter().map(|f| f.len() * 2).sum::<usize>()
+                    + a.anchor.as_ref().map_or(0, |s| s.len())
+                    + a.query.as_ref().map_or(0, |q| {
+                        std::mem::size_of::<ParsedQuery>()
+                            + q.terms.iter().chain(&q.exact_terms).chain(&q.references).chain(q.phrases.iter().flatten()).map(|s| s.len() + 24).sum::<usize>()
+                    })
+            })
+            .sum();
+        let maps = self.by_search.capacity() * 16 + self.anchors.capacity() * 40;
+        bitmaps + alerts + maps + (self.alerts.capacity() - self.alerts.len()) * std::mem::size_of::<Option<Alert>>()
+    }
+}

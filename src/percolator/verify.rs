@@ -1,0 +1,91 @@
+//! Verifies a keyword query against one offer with the search's own analyzers and semantics:
+//! every stemmed term in the stemmed text, every exact term in the folded text, every phrase as
+//! consecutive positions within one text value (tantivy leaves a position gap between values),
+//! every reference among the offer's reference forms.
+
+use std::collections::HashSet;
+
+use tantivy::tokenizer::TokenStream;
+
+use crate::domain::Offer;
+use crate::index::query::ParsedQuery;
+use crate::index::schema::{fr_exact, fr_stem};
+
+/// The analyzed text of an offer.
+pub struct OfferText {
+    stems: HashSet<String>,
+    exact: HashSet<String>,
+    /// Per text value, (position, token) of the folded tokens.
+    values: Vec<Vec<(usize, String)>>,
+    references: [String; 2],
+}
+
+impl OfferText {
+    /// Analyzes the searchable text of an offer (the same values the index holds).
+    pub fn new(offer: &Offer) -> OfferText {
+        let f = &offer.fields;
+        let texts = [
+            Some(f.title.as_str()),
+            Some(f.description.as_str()),
+            f.employer_description.as_deref(),
+            f.profile.as_deref(),
+            f.location.as_deref(),
+            Some(f.service.as_str()),
+        ];
+        let (mut stem, mut exact) = (fr_stem(), fr_exact());
+        let mut stems = HashSet::new();
+        let mut exact_set = HashSet::new();
+        let mut values = Vec::new();
+        for t in texts.into_iter().flatten() {
+            let mut s = stem.token_stream(t);
+            while s.advance() {
+                stems.insert(s.token().text.clone());
+            }
+            let mut e = exact.token_stream(t);
+            let mut tokens = Vec::new();
+            while e.advance() {
+                exact_set.insert(e.token().text.clone());
+                tokens.push((e.token().position, e.token().text.clone()));
+            }
+            values.push(tokens);
+        }
+        OfferText {
+            stems,
+            exact: exact_set,
+            values,
+            references: [offer.reference.to_string(), offer.reference.short()],
+        }
+    }
+
+    /// The anchor keys under which alerts may be filed for this offer.
+    pub fn anchor_keys(&self) -> impl Iterator<Item = String> + '_ {
+        self.stems
+            .iter()
+            .map(|t| format!("s:{t}"))
+            .chain(self.exact.iter().map(|t| format!("e:{t}")))
+            .chain(self.references.iter().map(|r| format!("r:{r}")))
+    }
+
+    fn has_phrase(&self, phrase: &[String]) -> bool {
+        self.values.iter().any(|tokens| {
+            tokens.iter().enumerate().any(|(i, (pos, first))| {
+                first == &phrase[0]
+                    && phrase[1..].iter().enumerate().all(|(k, want)| {
+                        let at = pos + k + 1;
+                        tokens[i + 1..]
+                            .iter()
+                            .take_while(|(p, _)| *p <= at)
+                            .any(|(p, t)| *p == at && t == want)
+                    })
+            })
+        })
+    }
+
+    /// True when the offer satisfies every part of the query.
+    pub fn satisfies(&self, q: &ParsedQuery) -> bool {
+        q.terms.iter().all(|t| self.stems.contains(t))
+            && q.exact_terms.iter().all(|t| self.exact.contains(t))
+            && q.references.iter().all(|r| self.references.contains(r))
+            && q.phrases.iter().all(|p| self.has_phrase(p))
+    }
+}
