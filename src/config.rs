@@ -32,6 +32,10 @@ pub struct Config {
     pub max_attachment_bytes: usize,
     /// How often offers past their end of diffusion are archived, in seconds.
     pub archive_interval_seconds: u64,
+    /// Saved searches per candidate.
+    pub max_saved_searches: usize,
+    /// Hour (UTC) at which daily alert digests are sent.
+    pub daily_digest_hour: u8,
 }
 
 impl Default for Config {
@@ -48,6 +52,8 @@ impl Default for Config {
             mail_from: "offerwatch <no-reply@offerwatch.localhost>".into(),
             max_attachment_bytes: 5 * 1024 * 1024,
             archive_interval_seconds: 60,
+            max_saved_searches: 20,
+            daily_digest_hour: 7,
         }
     }
 }

@@ -3,6 +3,7 @@
 //! lists exactly the routes the router serves.
 
 mod auth;
+mod candidates;
 mod error;
 mod feeds;
 mod offers;
@@ -61,6 +62,7 @@ pub struct AppState {
         (name = "accounts", description = "Login, logout, passwords, the caller's account"),
         (name = "recruiters", description = "Recruiter accounts, review, services"),
         (name = "recruiter offers", description = "The recruiter back office: offers and attachments"),
+        (name = "candidates", description = "Candidate accounts, saved searches, alerts"),
         (name = "portal", description = "Server-rendered pages")
     )
 )]
@@ -112,6 +114,7 @@ pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openap
         .merge(ops::router())
         .merge(auth::router())
         .merge(recruiters::router())
+        .merge(candidates::router())
         .merge(recruiter_offers::router(state.config.max_attachment_bytes))
         .split_for_parts();
     let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());
@@ -165,6 +168,11 @@ fn spawn_workers(state: &AppState) {
                 state.engine.clone(),
                 transport,
                 state.config.mail_from.clone(),
+                crate::mail::AlertMailSettings {
+                    base_url: state.config.base_url().to_string(),
+                    digest_hour: state.config.daily_digest_hour,
+                    max_searches: state.config.max_saved_searches,
+                },
                 state.mail_wake.clone(),
             ));
         }

@@ -3,4 +3,5 @@
 mod common;
 mod crash;
 mod facets;
+mod percolate;
 mod search;

@@ -1,0 +1,219 @@
+//! Candidates: sign-up and e-mail confirmation, the personal data rights, saved searches, and
+//! the one-click unsubscribe of an alert (RFC 8058).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::auth::{Caller, JsonBody, account_json};
+use super::{AppError, AppState, blocking};
+use crate::alerts::{AccountPatch, Alerts, NewSearch, SearchPatch, Signup};
+use crate::domain::account::SavedSearch;
+use crate::mail::html_escape;
+
+pub(super) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup))
+        .routes(routes!(confirm))
+        .routes(routes!(update_me, delete_me))
+        .routes(routes!(export))
+        .routes(routes!(list_searches, create_search))
+        .routes(routes!(patch_search, delete_search))
+        .routes(routes!(unsubscribe_page, unsubscribe))
+}
+
+fn alerts<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Alerts<'_>) -> crate::Result<T> + Send + 'static,
+) -> impl std::future::Future<Output = Result<T, AppError>> {
+    let engine = state.engine.clone();
+    let base = state.config.base_url().to_string();
+    let max = state.config.max_saved_searches;
+    let wake = state.mail_wake.clone();
+    async move {
+        let r = blocking(move || Ok(f(&Alerts::new(&engine, &base, max))?)).await;
+        wake.notify_one();
+        r
+    }
+}
+
+fn search_json(s: &SavedSearch) -> serde_json::Value {
+    let mut criteria = serde_json::Map::new();
+    for (k, v) in &s.criteria {
+        let repeatable = !["q", "diploma", "published_since", "sort"].contains(&k.as_str());
+        match criteria.get_mut(k) {
+            Some(serde_json::Value::Array(a)) => a.push(v.clone().into()),
+            _ if repeatable => {
+                criteria.insert(k.clone(), serde_json::json!([v]));
+            }
+            _ => {
+                criteria.insert(k.clone(), v.clone().into());
+            }
+        }
+    }
+    let query = serde_urlencoded::to_string(&s.criteria).unwrap_or_default();
+    serde_json::json!({
+        "id": s.id, "name": s.name, "criteria": criteria, "alert": s.alert, "frequency": s.frequency,
+        "created_at": s.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "search_url": format!("/api/v1/offers?{query}"),
+    })
+}
+
+/// A sign-up.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct SignupDoc {
+    civility: Option<String>,
+    last_name: String,
+    first_name: String,
+    email: String,
+    username: String,
+    password: String,
+    phone: Option<String>,
+}
+
+/// Creates a candidate account; a link to confirm the address is mailed.
+#[utoipa::path(post, path = "/api/v1/candidates", tag = "candidates", request_body = SignupDoc,
+    responses((status = 201, description = "The account", body = Object),
+              (status = 409, description = "E-mail or username taken", body = super::offers::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid fields", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn signup(State(state): State<AppState>, JsonBody(body): JsonBody<Signup>) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let a = alerts(&state, move |x| x.signup(body)).await?;
+    Ok((StatusCode::CREATED, Json(account_json(&state, &a))))
+}
+
+/// The token of a confirmation link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    token: String,
+}
+
+/// Confirms an e-mail address (no login needed).
+#[utoipa::path(post, path = "/api/v1/me/confirm", tag = "candidates", request_body = TokenBody,
+    responses((status = 200, description = "The account, confirmed", body = Object), (status = 422, description = "Bad token", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn confirm(State(state): State<AppState>, JsonBody(body): JsonBody<TokenBody>) -> Result<Json<serde_json::Value>, AppError> {
+    let a = alerts(&state, move |x| x.confirm(&body.token)).await?;
+    Ok(Json(account_json(&state, &a)))
+}
+
+/// Changes the caller's account (names, phone, e-mail — to confirm again —, password with the
+/// current one).
+#[utoipa::path(patch, path = "/api/v1/me", tag = "candidates", request_body = Object,
+    responses((status = 200, description = "The account", body = Object), (status = 422, description = "Invalid fields", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn update_me(State(state): State<AppState>, Caller(who): Caller, JsonBody(body): JsonBody<AccountPatch>) -> Result<Json<serde_json::Value>, AppError> {
+    let a = alerts(&state, move |x| x.update_me(&who, body)).await?;
+    Ok(Json(account_json(&state, &a)))
+}
+
+/// Deletes the caller's account, saved searches, alerts and pending mails.
+#[utoipa::path(delete, path = "/api/v1/me", tag = "candidates",
+    responses((status = 204, description = "Deleted"), (status = 403, description = "Not a candidate account", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn delete_me(State(state): State<AppState>, Caller(who): Caller) -> Result<StatusCode, AppError> {
+    alerts(&state, move |x| x.delete_me(&who)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Every personal datum held about the caller (GDPR portability).
+#[utoipa::path(get, path = "/api/v1/me/export", tag = "candidates",
+    responses((status = 200, description = "Account, saved searches, alert matches, mails", body = Object)))]
+async fn export(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<serde_json::Value>, AppError> {
+    Ok(Json(alerts(&state, move |x| x.export(&who)).await?))
+}
+
+/// A new saved search.
+#[derive(Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct NewSearchDoc {
+    name: String,
+    /// The search parameters (lists for repeatable ones).
+    criteria: Object,
+    alert: Option<bool>,
+    /// `immediate` (default) or `daily`.
+    frequency: Option<String>,
+}
+
+type Object = serde_json::Value;
+
+/// The caller's saved searches.
+#[utoipa::path(get, path = "/api/v1/me/searches", tag = "candidates",
+    responses((status = 200, description = "Saved searches", body = Object)))]
+async fn list_searches(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<serde_json::Value>, AppError> {
+    let list = alerts(&state, move |x| x.searches(&who)).await?;
+    Ok(Json(serde_json::json!(list.iter().map(search_json).collect::<Vec<_>>())))
+}
+
+/// Saves a search, with an alert by default (409 past the limit per account).
+#[utoipa::path(post, path = "/api/v1/me/searches", tag = "candidates", request_body = NewSearchDoc,
+    responses((status = 201, description = "The saved search", body = Object),
+              (status = 409, description = "Too many saved searches", body = super::offers::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid criteria", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn create_search(State(state): State<AppState>, Caller(who): Caller, JsonBody(body): JsonBody<NewSearch>) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let s = alerts(&state, move |x| x.create_search(&who, body)).await?;
+    Ok((StatusCode::CREATED, Json(search_json(&s))))
+}
+
+/// Renames a saved search, switches its alert, changes its frequency.
+#[utoipa::path(patch, path = "/api/v1/me/searches/{id}", tag = "candidates", request_body = Object,
+    params(("id" = u64, Path, description = "Saved search id")),
+    responses((status = 200, description = "The saved search", body = Object), (status = 404, description = "Not yours", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn patch_search(State(state): State<AppState>, Caller(who): Caller, Path(id): Path<u64>, JsonBody(body): JsonBody<SearchPatch>) -> Result<Json<serde_json::Value>, AppError> {
+    let s = alerts(&state, move |x| x.patch_search(&who, id, body)).await?;
+    Ok(Json(search_json(&s)))
+}
+
+/// Deletes a saved search and its pending alert mails.
+#[utoipa::path(delete, path = "/api/v1/me/searches/{id}", tag = "candidates",
+    params(("id" = u64, Path, description = "Saved search id")),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not yours", body = super::offers::Problem, content_type = "application/problem+json")))]
+async fn delete_search(State(state): State<AppState>, Caller(who): Caller, Path(id): Path<u64>) -> Result<StatusCode, AppError> {
+    alerts(&state, move |x| x.delete_search(&who, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed token of an unsubscribe link.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UnsubscribeQuery {
+    token: String,
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    (status, Html(format!(
+        "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{t}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}button{{background:#000091;color:#fff;border:0;padding:.6rem 1rem;font-size:1rem}}</style></head>\
+         <body><h1>{t}</h1>{body}<p><a href=\"/\">Retour au portail</a></p></body></html>",
+        t = html_escape(title)
+    ))).into_response()
+}
+
+/// Shows what the link unsubscribes from, with a button (no login).
+#[utoipa::path(get, path = "/api/v1/alerts/unsubscribe", tag = "candidates", params(UnsubscribeQuery),
+    responses((status = 200, description = "Confirmation page (HTML)", content_type = "text/html", body = String),
+              (status = 400, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
+async fn unsubscribe_page(State(state): State<AppState>, Query(q): Query<UnsubscribeQuery>) -> Response {
+    let token = q.token.clone();
+    match alerts(&state, move |x| x.alert_of_token(&token)).await {
+        Ok(s) => page(StatusCode::OK, "Se désabonner de cette alerte", &format!(
+            "<p>Vous ne recevrez plus de courriel pour la recherche « {} ».</p>\
+             <form method=\"post\" action=\"/api/v1/alerts/unsubscribe?token={}\"><button type=\"submit\">Confirmer le désabonnement</button></form>",
+            html_escape(&s.name), html_escape(&q.token))),
+        Err(_) => page(StatusCode::BAD_REQUEST, "Lien invalide", "<p>Ce lien de désabonnement n'est pas valide.</p>"),
+    }
+}
+
+/// Switches the alert off (RFC 8058 one-click: `List-Unsubscribe=One-Click`).
+#[utoipa::path(post, path = "/api/v1/alerts/unsubscribe", tag = "candidates", params(UnsubscribeQuery),
+    responses((status = 200, description = "Unsubscribed (HTML)", content_type = "text/html", body = String),
+              (status = 400, description = "Invalid link", content_type = "text/html", body = String)))]
+async fn unsubscribe(State(state): State<AppState>, Query(q): Query<UnsubscribeQuery>) -> Response {
+    match alerts(&state, move |x| x.unsubscribe(&q.token)).await {
+        Ok(s) => page(StatusCode::OK, "Désabonnement confirmé", &format!("<p>L'alerte « {} » est désactivée.</p>", html_escape(&s.name))),
+        Err(_) => page(StatusCode::BAD_REQUEST, "Lien invalide", "<p>Ce lien de désabonnement n'est pas valide.</p>"),
+    }
+}
