@@ -32,9 +32,17 @@ fn qp_decode(s: &str) -> String {
 }
 
 /// Waits for a mail to `to` in the outbox folder and returns its decoded text.
-async fn mail_to(app: &TestApp, to: &str, containing: &str) -> String {
+pub(crate) async fn mail_to(app: &TestApp, to: &str, containing: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
+        if let Some(sink) = &app.sink {
+            for raw in sink.all() {
+                let text = crate::smtp::decoded(&raw);
+                if raw.contains(&format!("To: {to}")) && text.contains(containing) {
+                    return text;
+                }
+            }
+        }
         if let Ok(entries) = std::fs::read_dir(app.data_dir.join("outbox")) {
             for e in entries.flatten() {
                 let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
@@ -62,18 +70,18 @@ async fn mail_to(app: &TestApp, to: &str, containing: &str) -> String {
     }
 }
 
-fn token_in(text: &str) -> String {
+pub(crate) fn token_in(text: &str) -> String {
     let i = text.find("token=").expect("a link with a token") + 6;
     text[i..i + 64].to_string()
 }
 
-struct Client<'a> {
-    app: &'a TestApp,
-    token: Option<String>,
+pub(crate) struct Client<'a> {
+    pub(crate) app: &'a TestApp,
+    pub(crate) token: Option<String>,
 }
 
 impl Client<'_> {
-    async fn send(
+    pub(crate) async fn send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -91,15 +99,15 @@ impl Client<'_> {
         let text = r.text().await.unwrap();
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
         self.send(reqwest::Method::GET, path, None).await
     }
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+    pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::POST, path, Some(body)).await
     }
 }
 
-async fn login(app: &TestApp, email: &str, password: &str) -> String {
+pub(crate) async fn login(app: &TestApp, email: &str, password: &str) -> String {
     let (s, b) = Client { app, token: None }
         .post(
             "/api/v1/auth/login",
@@ -110,9 +118,9 @@ async fn login(app: &TestApp, email: &str, password: &str) -> String {
     b["token"].as_str().unwrap().to_string()
 }
 
-const PASSWORD: &str = "Tres-Bon-Mot-2026";
+pub(crate) const PASSWORD: &str = "Tres-Bon-Mot-2026";
 
-async fn admin(app: &TestApp) -> String {
+pub(crate) async fn admin(app: &TestApp) -> String {
     let (_, link) = Backoffice::new(&app.engine, "https://portail.example")
         .create_admin("admin@gouv.fr", "Ada", "Admin")
         .unwrap();
@@ -127,7 +135,7 @@ async fn admin(app: &TestApp) -> String {
 }
 
 /// Requests, approves and activates a recruiter; returns their session token.
-async fn recruiter(app: &TestApp, admin: &Client<'_>, email: &str, service: Value) -> String {
+pub(crate) async fn recruiter(app: &TestApp, admin: &Client<'_>, email: &str, service: Value) -> String {
     let anon = Client { app, token: None };
     let mut body = json!({"civility": "Mme", "first_name": "Rose", "last_name": "Valland", "email": email, "phone": "01 40 00 00 00"});
     for (k, v) in service.as_object().unwrap() {
@@ -172,7 +180,7 @@ async fn recruiter(app: &TestApp, admin: &Client<'_>, email: &str, service: Valu
     login(app, email, PASSWORD).await
 }
 
-fn offer_body(service: u64) -> Value {
+pub(crate) fn offer_body(service: u64) -> Value {
     json!({
         "title": "Stagiaire restauration d'œuvres (F/H)", "contract": "stage", "diploma": "niveau-7",
         "domain": "culture-metiers-art", "service": service, "country": "FR", "region": "11",
@@ -182,14 +190,14 @@ fn offer_body(service: u64) -> Value {
     })
 }
 
-async fn public_total(app: &TestApp, q: &str) -> u64 {
+pub(crate) async fn public_total(app: &TestApp, q: &str) -> u64 {
     app.json(&format!("/api/v1/offers?q={q}&per_page=0")).await["total"]
         .as_u64()
         .unwrap()
 }
 
 /// Polls the public search until it shows `want` (within 1 s, the product's promise).
-async fn visible_within_a_second(app: &TestApp, q: &str, want: u64) {
+pub(crate) async fn visible_within_a_second(app: &TestApp, q: &str, want: u64) {
     let deadline = Instant::now() + Duration::from_secs(1);
     while public_total(app, q).await != want {
         assert!(

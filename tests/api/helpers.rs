@@ -18,6 +18,8 @@ pub struct TestApp {
     /// Seconds added to NOW by the engine's clock.
     pub clock: Arc<std::sync::atomic::AtomicI64>,
     pub data_dir: std::path::PathBuf,
+    /// The SMTP server mails go to, when the app was started with one.
+    pub sink: Option<crate::smtp::Sink>,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
 }
@@ -122,6 +124,7 @@ pub async fn spawn_app_with(offers: usize, tweak: impl FnOnce(&mut Config)) -> T
         engine,
         clock,
         data_dir: dir.path().to_path_buf(),
+        sink: None,
         client: reqwest::Client::new(),
         _dir: dir,
     }
@@ -142,4 +145,12 @@ pub async fn problem(r: reqwest::Response, status: u16) -> serde_json::Value {
     assert_eq!(body["status"], status);
     assert!(body["title"].is_string() && body["type"].is_string());
     body
+}
+
+/// The server sending its mails to a real SMTP server on loopback.
+pub async fn spawn_app_with_smtp(offers: usize) -> TestApp {
+    let (sink, url) = crate::smtp::Sink::start().await;
+    let mut app = spawn_app_with(offers, |c| c.smtp_url = Some(url)).await;
+    app.sink = Some(sink);
+    app
 }

@@ -1,5 +1,6 @@
 //! HTTP tests: the real server on `127.0.0.1:0` with a fresh temp data dir, a real HTTP client.
 
+mod alerts;
 mod backoffice;
 mod errors;
 mod feeds;
@@ -8,3 +9,4 @@ mod ops;
 mod portal;
 mod search;
 mod serve;
+mod smtp;
