@@ -2,6 +2,7 @@
 
 mod alerts;
 mod backoffice;
+mod crash_alerts;
 mod errors;
 mod feeds;
 mod helpers;

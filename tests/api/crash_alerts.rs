@@ -1,0 +1,170 @@
+//! The server is killed with SIGKILL at random moments while offers are being published and
+//! alert mails sent; after restarts every expected (alert, offer) mail is delivered once
+//! (counted at a real SMTP server by Message-ID, the key mail clients dedupe on).
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use offerwatch::Engine;
+use offerwatch::alerts::{Alerts, NewSearch, Signup};
+use offerwatch::backoffice::{Backoffice, RecruiterRequest};
+use offerwatch::domain::OfferState;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+
+use crate::backoffice::{PASSWORD, offer_body, token_in};
+use crate::smtp::{Sink, header};
+
+fn start(dir: &std::path::Path, smtp: &str) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("OFFERWATCH_SMTP_URL", smtp)
+        .env("OFFERWATCH_RATE_LIMIT_PER_SECOND", "0")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let base = line.trim().strip_prefix("listening on ").expect(&line).to_string();
+    (child, base)
+}
+
+/// Accounts, a service and an immediate alert on every internship, made with the library.
+fn prepare(dir: &std::path::Path) {
+    let engine = Engine::open(dir).unwrap();
+    let bo = Backoffice::new(&engine, "https://portail.example");
+    let (admin, _) = bo.create_admin("admin@gouv.fr", "A", "A").unwrap();
+    let service = bo.create_service(&admin, "Service", "min-culture", None).unwrap();
+    let r = bo
+        .request_recruiter(RecruiterRequest {
+            first_name: Some("R".into()),
+            last_name: Some("R".into()),
+            email: Some("rec@culture.gouv.fr".into()),
+            service: Some(service.id),
+            ..RecruiterRequest::default()
+        })
+        .unwrap();
+    bo.approve(&admin, r.id).unwrap();
+    let alerts = Alerts::new(&engine, "https://portail.example", 20);
+    let c = alerts
+        .signup(Signup {
+            first_name: Some("C".into()),
+            last_name: Some("C".into()),
+            email: Some("cand@exemple.fr".into()),
+            username: Some("cand".into()),
+            password: Some(PASSWORD.into()),
+            ..Signup::default()
+        })
+        .unwrap();
+    for m in engine.store().mails().unwrap() {
+        let token = token_in(&m.text);
+        if m.to == "rec@culture.gouv.fr" {
+            bo.set_password(&token, PASSWORD).unwrap();
+        } else {
+            alerts.confirm(&token).unwrap();
+        }
+    }
+    let mut criteria = serde_json::Map::new();
+    criteria.insert("contract".into(), json!(["stage"]));
+    alerts
+        .create_search(&engine.store().account(c.id).unwrap().unwrap(), NewSearch { name: Some("Stages".into()), criteria, alert: Some(true), frequency: Some("immediate".into()) })
+        .unwrap();
+    engine.shutdown();
+}
+
+#[tokio::test]
+async fn every_alert_is_mailed_once_across_sigkills() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sink, smtp) = Sink::start().await;
+    tokio::task::spawn_blocking({
+        let d = dir.path().to_path_buf();
+        move || prepare(&d)
+    })
+    .await
+    .unwrap();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let client = reqwest::Client::new();
+    let kills = 4;
+    for round in 0..=kills {
+        let (mut child, base) = start(dir.path(), &smtp);
+        let token: String = {
+            let r = client.post(format!("{base}/api/v1/auth/login")).json(&json!({"login": "rec@culture.gouv.fr", "password": PASSWORD})).send().await.unwrap();
+            r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+        };
+        let stop = Arc::new(AtomicBool::new(false));
+        let publisher = {
+            let (client, base, stop) = (client.clone(), base.clone(), stop.clone());
+            let service = 1;
+            tokio::spawn(async move {
+                let mut n = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let mut body = offer_body(service);
+                    body["state"] = json!("published");
+                    body["title"] = json!(format!("Stage {round}-{n}"));
+                    // A killed server leaves this request unanswered: that is the point.
+                    if client.post(format!("{base}/api/v1/recruiter/offers")).bearer_auth(&token).json(&body).timeout(Duration::from_secs(2)).send().await.is_err() {
+                        break;
+                    }
+                    n += 1;
+                }
+            })
+        };
+        if round < kills {
+            tokio::time::sleep(Duration::from_millis(rng.random_range(300..1200))).await;
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            stop.store(true, Ordering::Relaxed);
+            let _ = publisher.await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(800)).await;
+            stop.store(true, Ordering::Relaxed);
+            let _ = publisher.await;
+            // Let the last matches go out, until the count holds still.
+            let mut last = usize::MAX;
+            loop {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                let now = sink.all().len();
+                if now == last {
+                    break;
+                }
+                last = now;
+            }
+            Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+            assert!(child.wait().unwrap().success());
+        }
+    }
+    let engine = Engine::open(dir.path()).unwrap();
+    let mut published = Vec::new();
+    engine
+        .store()
+        .for_each_offer(|o| {
+            if o.state == OfferState::Published {
+                published.push(o.id);
+            }
+            Ok(())
+        })
+        .unwrap();
+    assert!(published.len() > 20, "only {} offers published", published.len());
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for m in sink.with("Message-ID: <alert.") {
+        *seen.entry(header(&m, "Message-ID").unwrap()).or_default() += 1;
+    }
+    let search = engine.store().saved_searches().unwrap()[0].id;
+    for id in &published {
+        let key = format!("<alert.{search}.{id}@offerwatch>");
+        assert!(seen.contains_key(&key), "offer {id}: no alert mail");
+    }
+    assert_eq!(seen.len(), published.len(), "no mail for an offer that is not published");
+    // A kill between the SMTP server's acceptance and the store's commit can repeat that one
+    // mail, with the same Message-ID: at most one per kill.
+    let repeats: usize = seen.values().map(|n| n - 1).sum();
+    assert!(repeats <= kills, "{repeats} repeated deliveries for {kills} kills");
+    eprintln!("{} offers published, {} alert mails, {repeats} repeats, {kills} kills", published.len(), seen.len());
+    engine.shutdown();
+}
