@@ -79,17 +79,26 @@ fn frequency(v: Option<&str>) -> Result<Frequency> {
     match v {
         None | Some("immediate") => Ok(Frequency::Immediate),
         Some("daily") => Ok(Frequency::Daily),
-        Some(f) => Err(invalid(FieldError::with_allowed("frequency", format!("unknown frequency '{f}'"), vec!["immediate".into(), "daily".into()]))),
+        Some(f) => Err(invalid(FieldError::with_allowed(
+            "frequency",
+            format!("unknown frequency '{f}'"),
+            vec!["immediate".into(), "daily".into()],
+        ))),
     }
 }
 
 /// Criteria object → validated query pairs (lists for repeatable parameters).
-pub fn criteria_pairs(criteria: &serde_json::Map<String, serde_json::Value>) -> Result<Vec<(String, String)>> {
+pub fn criteria_pairs(
+    criteria: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Vec<(String, String)>> {
     let mut pairs = Vec::new();
     let mut errors = ValidationErrors::default();
     for (k, v) in criteria {
         if ["page", "per_page", "facets"].contains(&k.as_str()) {
-            errors.push(FieldError::new(format!("criteria.{k}"), "is not a search criterion"));
+            errors.push(FieldError::new(
+                format!("criteria.{k}"),
+                "is not a search criterion",
+            ));
             continue;
         }
         let values = match v {
@@ -101,7 +110,10 @@ pub fn criteria_pairs(criteria: &serde_json::Map<String, serde_json::Value>) -> 
             match v {
                 serde_json::Value::String(s) => pairs.push((k.clone(), s)),
                 serde_json::Value::Number(n) => pairs.push((k.clone(), n.to_string())),
-                _ => errors.push(FieldError::new(format!("criteria.{k}"), "must be a string or a list of strings")),
+                _ => errors.push(FieldError::new(
+                    format!("criteria.{k}"),
+                    "must be a string or a list of strings",
+                )),
             }
         }
     }
@@ -123,7 +135,10 @@ fn hmac(secret: &[u8], message: &[u8]) -> String {
         key[..secret.len()].copy_from_slice(secret);
     }
     let pad = |b: u8| key.iter().map(|k| k ^ b).collect::<Vec<u8>>();
-    let inner = Sha256::new().chain_update(pad(0x36)).chain_update(message).finalize();
+    let inner = Sha256::new()
+        .chain_update(pad(0x36))
+        .chain_update(message)
+        .finalize();
     Sha256::new()
         .chain_update(pad(0x5c))
         .chain_update(inner)
@@ -143,16 +158,40 @@ pub struct Alerts<'a> {
 impl<'a> Alerts<'a> {
     /// `max_searches` saved searches per candidate.
     pub fn new(engine: &'a Engine, base_url: &'a str, max_searches: usize) -> Self {
-        Alerts { engine, base_url, max_searches }
+        Alerts {
+            engine,
+            base_url,
+            max_searches,
+        }
     }
 
     fn confirm_mail(&self, tx: &crate::store::Tx<'_>, a: &Account) -> Result<()> {
         let (token, hash) = new_token();
-        tx.put_token(&hash, &Token { account: a.id, purpose: TokenPurpose::ConfirmEmail, expires_at: self.engine.now() + Duration::days(CONFIRM_DAYS) })?;
+        tx.put_token(
+            &hash,
+            &Token {
+                account: a.id,
+                purpose: TokenPurpose::ConfirmEmail,
+                expires_at: self.engine.now() + Duration::days(CONFIRM_DAYS),
+            },
+        )?;
         let link = format!("{}/confirmer-email?token={token}", self.base_url);
-        let text = format!("Bonjour {},\n\nConfirmez votre adresse pour recevoir vos alertes (lien valable {CONFIRM_DAYS} jours) :\n{link}\n\nLe jeton à envoyer à POST /api/v1/me/confirm : {token}\n", a.first_name);
-        let html = format!("<p>Bonjour {},</p><p><a href=\"{}\">Confirmer mon adresse</a> pour recevoir mes alertes (lien valable {CONFIRM_DAYS} jours).</p>", html_escape(&a.first_name), html_escape(&link));
-        tx.queue_mail(new_mail(&a.email, "Confirmez votre adresse e-mail", text, html, self.engine.now()))?;
+        let text = format!(
+            "Bonjour {},\n\nConfirmez votre adresse pour recevoir vos alertes (lien valable {CONFIRM_DAYS} jours) :\n{link}\n\nLe jeton à envoyer à POST /api/v1/me/confirm : {token}\n",
+            a.first_name
+        );
+        let html = format!(
+            "<p>Bonjour {},</p><p><a href=\"{}\">Confirmer mon adresse</a> pour recevoir mes alertes (lien valable {CONFIRM_DAYS} jours).</p>",
+            html_escape(&a.first_name),
+            html_escape(&link)
+        );
+        tx.queue_mail(new_mail(
+            &a.email,
+            "Confirmez votre adresse e-mail",
+            text,
+            html,
+            self.engine.now(),
+        ))?;
         Ok(())
     }
 
@@ -170,8 +209,14 @@ impl<'a> Alerts<'a> {
         };
         let username = required_text(&mut e, "username", s.username.as_deref(), 40).and_then(|u| {
             let u = u.to_lowercase();
-            if u.contains('@') || !u.chars().all(|c| c.is_alphanumeric() || "._-".contains(c)) || u.chars().count() < 3 {
-                e.push(FieldError::new("username", "3 to 40 letters, digits, '.', '_' or '-'"));
+            if u.contains('@')
+                || !u.chars().all(|c| c.is_alphanumeric() || "._-".contains(c))
+                || u.chars().count() < 3
+            {
+                e.push(FieldError::new(
+                    "username",
+                    "3 to 40 letters, digits, '.', '_' or '-'",
+                ));
                 None
             } else {
                 Some(u)
@@ -182,17 +227,26 @@ impl<'a> Alerts<'a> {
                 e.push(FieldError::new("password", "is required"));
                 None
             }
-            (Some(p), m) => check_password(p, m.as_deref().unwrap_or("")).map_err(|x| e.push(x)).ok().map(|_| p.to_string()),
+            (Some(p), m) => check_password(p, m.as_deref().unwrap_or(""))
+                .map_err(|x| e.push(x))
+                .ok()
+                .map(|_| p.to_string()),
         };
         let civility = match s.civility.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(c @ ("M." | "Mme")) => Some(c.to_string()),
             Some(c) => {
-                e.push(FieldError::with_allowed("civility", format!("unknown civility '{c}'"), vec!["M.".into(), "Mme".into()]));
+                e.push(FieldError::with_allowed(
+                    "civility",
+                    format!("unknown civility '{c}'"),
+                    vec!["M.".into(), "Mme".into()],
+                ));
                 None
             }
         };
-        let (Some(first_name), Some(last_name), Some(email), Some(username), Some(password)) = (first_name, last_name, email, username, password) else {
+        let (Some(first_name), Some(last_name), Some(email), Some(username), Some(password)) =
+            (first_name, last_name, email, username, password)
+        else {
             return Err(Error::Invalid(e));
         };
         if !e.0.is_empty() {
@@ -214,7 +268,10 @@ impl<'a> Alerts<'a> {
                 email,
                 username: Some(username),
                 email_confirmed: false,
-                phone: s.phone.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()),
+                phone: s
+                    .phone
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty()),
                 password_hash: Some(hash),
                 services: Vec::new(),
                 requested_service: None,
@@ -232,8 +289,15 @@ impl<'a> Alerts<'a> {
         let hash = token_hash(token);
         let now = self.engine.now();
         let account = self.engine.store().write(|tx| {
-            let t = tx.take_token(&hash)?.filter(|t| t.purpose == TokenPurpose::ConfirmEmail && t.expires_at > now).ok_or_else(|| invalid(FieldError::new("token", "unknown, used or expired link")))?;
-            let mut a = tx.account(t.account)?.ok_or_else(|| Error::NotFound("account".into()))?;
+            let t = tx
+                .take_token(&hash)?
+                .filter(|t| t.purpose == TokenPurpose::ConfirmEmail && t.expires_at > now)
+                .ok_or_else(|| {
+                    invalid(FieldError::new("token", "unknown, used or expired link"))
+                })?;
+            let mut a = tx
+                .account(t.account)?
+                .ok_or_else(|| Error::NotFound("account".into()))?;
             a.email_confirmed = true;
             tx.put_account(&a)?;
             Ok(a)
@@ -251,14 +315,24 @@ impl<'a> Alerts<'a> {
     pub fn update_me(&self, who: &Account, p: AccountPatch) -> Result<Account> {
         let mut e = ValidationErrors::default();
         let new_email = match p.email.as_deref() {
-            Some(m) => normalize_email("email", m).map_err(|x| e.push(x)).ok().filter(|m| *m != who.email),
+            Some(m) => normalize_email("email", m)
+                .map_err(|x| e.push(x))
+                .ok()
+                .filter(|m| *m != who.email),
             None => None,
         };
         let new_hash = match &p.password {
             Some(pw) => {
-                let current_ok = p.current_password.as_deref().zip(who.password_hash.as_deref()).is_some_and(|(c, h)| crate::backoffice::verify_password(c, h));
+                let current_ok = p
+                    .current_password
+                    .as_deref()
+                    .zip(who.password_hash.as_deref())
+                    .is_some_and(|(c, h)| crate::backoffice::verify_password(c, h));
                 if !current_ok {
-                    e.push(FieldError::new("current_password", "is required and must be the current password to change the password"));
+                    e.push(FieldError::new(
+                        "current_password",
+                        "is required and must be the current password to change the password",
+                    ));
                 }
                 if let Err(x) = check_password(pw, new_email.as_deref().unwrap_or(&who.email)) {
                     e.push(x);
@@ -267,13 +341,21 @@ impl<'a> Alerts<'a> {
             }
             None => None,
         };
-        let first_name = p.first_name.as_deref().map(|v| required_text(&mut e, "first_name", Some(v), 100));
-        let last_name = p.last_name.as_deref().map(|v| required_text(&mut e, "last_name", Some(v), 100));
+        let first_name = p
+            .first_name
+            .as_deref()
+            .map(|v| required_text(&mut e, "first_name", Some(v), 100));
+        let last_name = p
+            .last_name
+            .as_deref()
+            .map(|v| required_text(&mut e, "last_name", Some(v), 100));
         if !e.0.is_empty() {
             return Err(Error::Invalid(e));
         }
         let account = self.engine.store().write(|tx| {
-            let mut a = tx.account(who.id)?.ok_or_else(|| Error::NotFound("account".into()))?;
+            let mut a = tx
+                .account(who.id)?
+                .ok_or_else(|| Error::NotFound("account".into()))?;
             if let Some(Some(v)) = first_name {
                 a.first_name = v;
             }
@@ -359,17 +441,40 @@ impl<'a> Alerts<'a> {
         self.candidate(who)?;
         let mut e = ValidationErrors::default();
         let name = required_text(&mut e, "name", n.name.as_deref(), 100);
-        let criteria = criteria_pairs(&n.criteria).map_err(|x| if let Error::Invalid(v) = x { e.0.extend(v.0) }).ok();
-        let freq = frequency(n.frequency.as_deref()).map_err(|x| if let Error::Invalid(v) = x { e.0.extend(v.0) }).ok();
+        let criteria = criteria_pairs(&n.criteria)
+            .map_err(|x| {
+                if let Error::Invalid(v) = x {
+                    e.0.extend(v.0)
+                }
+            })
+            .ok();
+        let freq = frequency(n.frequency.as_deref())
+            .map_err(|x| {
+                if let Error::Invalid(v) = x {
+                    e.0.extend(v.0)
+                }
+            })
+            .ok();
         let (Some(name), Some(criteria), Some(frequency)) = (name, criteria, freq) else {
             return Err(Error::Invalid(e));
         };
         let now = self.engine.now();
         let s = self.engine.store().write(|tx| {
             if tx.saved_search_ids(who.id)?.len() >= self.max_searches {
-                return Err(Error::Conflict(format!("at most {} saved searches per account", self.max_searches)));
+                return Err(Error::Conflict(format!(
+                    "at most {} saved searches per account",
+                    self.max_searches
+                )));
             }
-            let s = SavedSearch { id: tx.next_id("saved_search_id")?, account: who.id, name, criteria, alert: n.alert.unwrap_or(true), frequency, created_at: now };
+            let s = SavedSearch {
+                id: tx.next_id("saved_search_id")?,
+                account: who.id,
+                name,
+                criteria,
+                alert: n.alert.unwrap_or(true),
+                frequency,
+                created_at: now,
+            };
             tx.put_saved_search(&s)?;
             Ok(s)
         })?;
@@ -385,7 +490,11 @@ impl<'a> Alerts<'a> {
 
     fn own(&self, who: &Account, id: u64) -> Result<SavedSearch> {
         self.candidate(who)?;
-        self.engine.store().saved_search(id)?.filter(|s| s.account == who.id).ok_or_else(|| Error::NotFound(format!("no saved search {id}")))
+        self.engine
+            .store()
+            .saved_search(id)?
+            .filter(|s| s.account == who.id)
+            .ok_or_else(|| Error::NotFound(format!("no saved search {id}")))
     }
 
     /// Renames, switches the alert on or off, changes the frequency.
@@ -426,7 +535,13 @@ impl<'a> Alerts<'a> {
     /// The signed token of the one-click unsubscribe link of one alert.
     pub fn unsubscribe_token(&self, search: u64) -> Result<String> {
         let secret = self.engine.secret()?;
-        Ok(format!("{search}.{}", hmac(secret.as_bytes(), format!("unsubscribe:{search}").as_bytes())))
+        Ok(format!(
+            "{search}.{}",
+            hmac(
+                secret.as_bytes(),
+                format!("unsubscribe:{search}").as_bytes()
+            )
+        ))
     }
 
     /// The alert a token names, if the signature holds.
@@ -436,11 +551,19 @@ impl<'a> Alerts<'a> {
         let id: u64 = id.parse().map_err(|_| bad())?;
         let expected = self.unsubscribe_token(id)?;
         // Compare in constant time.
-        let same = expected.len() == token.len() && expected.bytes().zip(token.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+        let same = expected.len() == token.len()
+            && expected
+                .bytes()
+                .zip(token.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0;
         if !same {
             return Err(bad());
         }
-        self.engine.store().saved_search(id)?.ok_or_else(|| Error::NotFound("this alert no longer exists".into()))
+        self.engine
+            .store()
+            .saved_search(id)?
+            .ok_or_else(|| Error::NotFound("this alert no longer exists".into()))
     }
 
     /// Switches off the alert a token names (no login: RFC 8058 one-click).
@@ -458,7 +581,10 @@ impl Engine {
     /// outbox row, written with the record that the offer was percolated. Returns the matches.
     pub fn percolate_pending(&self) -> Result<usize> {
         let store = self.store();
-        let cursor: u64 = store.meta(CURSOR)?.and_then(|v| v.parse().ok()).unwrap_or(0);
+        let cursor: u64 = store
+            .meta(CURSOR)?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
         let changes = store.changes_after(cursor, PERCOLATE_STEP)?;
         let Some(&(last, _)) = changes.last() else {
             return Ok(0);
@@ -483,8 +609,20 @@ impl Engine {
                 }
                 let mut rows = Vec::new();
                 for &search in searches {
-                    let Some(s) = tx.saved_search(search)? else { continue };
-                    rows.push(OutboxRow { search, offer: *offer, account: s.account, frequency: s.frequency, state: MailState::Pending, attempts: 0, created_at: now, next_attempt_at: now, last_error: None });
+                    let Some(s) = tx.saved_search(search)? else {
+                        continue;
+                    };
+                    rows.push(OutboxRow {
+                        search,
+                        offer: *offer,
+                        account: s.account,
+                        frequency: s.frequency,
+                        state: MailState::Pending,
+                        attempts: 0,
+                        created_at: now,
+                        next_attempt_at: now,
+                        last_error: None,
+                    });
                 }
                 count += rows.len();
                 tx.record_percolation(*offer, now, &rows)?;

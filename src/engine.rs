@@ -9,9 +9,9 @@ use time::OffsetDateTime;
 
 use crate::domain::account::SavedSearch;
 use crate::domain::{Offer, OfferFields, OfferState, SearchParams};
-use crate::percolator::Percolator;
 use crate::error::{Error, Result};
 use crate::index::{IndexerHandle, SearchHits, SearchIndex};
+use crate::percolator::Percolator;
 use crate::store::{NewOffer, Store};
 
 /// Where the current time comes from (injectable for tests).
@@ -147,13 +147,11 @@ impl Engine {
             return Ok(s);
         }
         let (token, _) = crate::backoffice::new_token();
-        self.store.write(|tx| {
-            match Store::meta_in(tx, "secret")? {
-                Some(s) => Ok(s),
-                None => {
-                    Store::set_meta_in(tx, "secret", &token)?;
-                    Ok(token.clone())
-                }
+        self.store.write(|tx| match Store::meta_in(tx, "secret")? {
+            Some(s) => Ok(s),
+            None => {
+                Store::set_meta_in(tx, "secret", &token)?;
+                Ok(token.clone())
             }
         })
     }

@@ -82,7 +82,10 @@ pub struct SignupDoc {
     responses((status = 201, description = "The account", body = Object),
               (status = 409, description = "E-mail or username taken", body = super::offers::Problem, content_type = "application/problem+json"),
               (status = 422, description = "Invalid fields", body = super::offers::Problem, content_type = "application/problem+json")))]
-async fn signup(State(state): State<AppState>, JsonBody(body): JsonBody<Signup>) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+async fn signup(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<Signup>,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
     let a = alerts(&state, move |x| x.signup(body)).await?;
     Ok((StatusCode::CREATED, Json(account_json(&state, &a))))
 }
@@ -97,7 +100,10 @@ pub struct TokenBody {
 /// Confirms an e-mail address (no login needed).
 #[utoipa::path(post, path = "/api/v1/me/confirm", tag = "candidates", request_body = TokenBody,
     responses((status = 200, description = "The account, confirmed", body = Object), (status = 422, description = "Bad token", body = super::offers::Problem, content_type = "application/problem+json")))]
-async fn confirm(State(state): State<AppState>, JsonBody(body): JsonBody<TokenBody>) -> Result<Json<serde_json::Value>, AppError> {
+async fn confirm(
+    State(state): State<AppState>,
+    JsonBody(body): JsonBody<TokenBody>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let a = alerts(&state, move |x| x.confirm(&body.token)).await?;
     Ok(Json(account_json(&state, &a)))
 }
@@ -106,7 +112,11 @@ async fn confirm(State(state): State<AppState>, JsonBody(body): JsonBody<TokenBo
 /// current one).
 #[utoipa::path(patch, path = "/api/v1/me", tag = "candidates", request_body = Object,
     responses((status = 200, description = "The account", body = Object), (status = 422, description = "Invalid fields", body = super::offers::Problem, content_type = "application/problem+json")))]
-async fn update_me(State(state): State<AppState>, Caller(who): Caller, JsonBody(body): JsonBody<AccountPatch>) -> Result<Json<serde_json::Value>, AppError> {
+async fn update_me(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    JsonBody(body): JsonBody<AccountPatch>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let a = alerts(&state, move |x| x.update_me(&who, body)).await?;
     Ok(Json(account_json(&state, &a)))
 }
@@ -114,7 +124,10 @@ async fn update_me(State(state): State<AppState>, Caller(who): Caller, JsonBody(
 /// Deletes the caller's account, saved searches, alerts and pending mails.
 #[utoipa::path(delete, path = "/api/v1/me", tag = "candidates",
     responses((status = 204, description = "Deleted"), (status = 403, description = "Not a candidate account", body = super::offers::Problem, content_type = "application/problem+json")))]
-async fn delete_me(State(state): State<AppState>, Caller(who): Caller) -> Result<StatusCode, AppError> {
+async fn delete_me(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> Result<StatusCode, AppError> {
     alerts(&state, move |x| x.delete_me(&who)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -122,7 +135,10 @@ async fn delete_me(State(state): State<AppState>, Caller(who): Caller) -> Result
 /// Every personal datum held about the caller (GDPR portability).
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "candidates",
     responses((status = 200, description = "Account, saved searches, alert matches, mails", body = Object)))]
-async fn export(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<serde_json::Value>, AppError> {
+async fn export(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Json<serde_json::Value>, AppError> {
     Ok(Json(alerts(&state, move |x| x.export(&who)).await?))
 }
 
@@ -143,9 +159,14 @@ type Object = serde_json::Value;
 /// The caller's saved searches.
 #[utoipa::path(get, path = "/api/v1/me/searches", tag = "candidates",
     responses((status = 200, description = "Saved searches", body = Object)))]
-async fn list_searches(State(state): State<AppState>, Caller(who): Caller) -> Result<Json<serde_json::Value>, AppError> {
+async fn list_searches(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Json<serde_json::Value>, AppError> {
     let list = alerts(&state, move |x| x.searches(&who)).await?;
-    Ok(Json(serde_json::json!(list.iter().map(search_json).collect::<Vec<_>>())))
+    Ok(Json(serde_json::json!(
+        list.iter().map(search_json).collect::<Vec<_>>()
+    )))
 }
 
 /// Saves a search, with an alert by default (409 past the limit per account).
@@ -153,7 +174,11 @@ async fn list_searches(State(state): State<AppState>, Caller(who): Caller) -> Re
     responses((status = 201, description = "The saved search", body = Object),
               (status = 409, description = "Too many saved searches", body = super::offers::Problem, content_type = "application/problem+json"),
               (status = 422, description = "Invalid criteria", body = super::offers::Problem, content_type = "application/problem+json")))]
-async fn create_search(State(state): State<AppState>, Caller(who): Caller, JsonBody(body): JsonBody<NewSearch>) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+async fn create_search(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    JsonBody(body): JsonBody<NewSearch>,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
     let s = alerts(&state, move |x| x.create_search(&who, body)).await?;
     Ok((StatusCode::CREATED, Json(search_json(&s))))
 }
@@ -162,7 +187,12 @@ async fn create_search(State(state): State<AppState>, Caller(who): Caller, JsonB
 #[utoipa::path(patch, path = "/api/v1/me/searches/{id}", tag = "candidates", request_body = Object,
     params(("id" = u64, Path, description = "Saved search id")),
     responses((status = 200, description = "The saved search", body = Object), (status = 404, description = "Not yours", body = super::offers::Problem, content_type = "application/problem+json")))]
-async fn patch_search(State(state): State<AppState>, Caller(who): Caller, Path(id): Path<u64>, JsonBody(body): JsonBody<SearchPatch>) -> Result<Json<serde_json::Value>, AppError> {
+async fn patch_search(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<u64>,
+    JsonBody(body): JsonBody<SearchPatch>,
+) -> Result<Json<serde_json::Value>, AppError> {
     let s = alerts(&state, move |x| x.patch_search(&who, id, body)).await?;
     Ok(Json(search_json(&s)))
 }
@@ -171,7 +201,11 @@ async fn patch_search(State(state): State<AppState>, Caller(who): Caller, Path(i
 #[utoipa::path(delete, path = "/api/v1/me/searches/{id}", tag = "candidates",
     params(("id" = u64, Path, description = "Saved search id")),
     responses((status = 204, description = "Deleted"), (status = 404, description = "Not yours", body = super::offers::Problem, content_type = "application/problem+json")))]
-async fn delete_search(State(state): State<AppState>, Caller(who): Caller, Path(id): Path<u64>) -> Result<StatusCode, AppError> {
+async fn delete_search(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(id): Path<u64>,
+) -> Result<StatusCode, AppError> {
     alerts(&state, move |x| x.delete_search(&who, id)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -196,14 +230,27 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
 #[utoipa::path(get, path = "/api/v1/alerts/unsubscribe", tag = "candidates", params(UnsubscribeQuery),
     responses((status = 200, description = "Confirmation page (HTML)", content_type = "text/html", body = String),
               (status = 400, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
-async fn unsubscribe_page(State(state): State<AppState>, Query(q): Query<UnsubscribeQuery>) -> Response {
+async fn unsubscribe_page(
+    State(state): State<AppState>,
+    Query(q): Query<UnsubscribeQuery>,
+) -> Response {
     let token = q.token.clone();
     match alerts(&state, move |x| x.alert_of_token(&token)).await {
-        Ok(s) => page(StatusCode::OK, "Se désabonner de cette alerte", &format!(
-            "<p>Vous ne recevrez plus de courriel pour la recherche « {} ».</p>\
+        Ok(s) => page(
+            StatusCode::OK,
+            "Se désabonner de cette alerte",
+            &format!(
+                "<p>Vous ne recevrez plus de courriel pour la recherche « {} ».</p>\
              <form method=\"post\" action=\"/api/v1/alerts/unsubscribe?token={}\"><button type=\"submit\">Confirmer le désabonnement</button></form>",
-            html_escape(&s.name), html_escape(&q.token))),
-        Err(_) => page(StatusCode::BAD_REQUEST, "Lien invalide", "<p>Ce lien de désabonnement n'est pas valide.</p>"),
+                html_escape(&s.name),
+                html_escape(&q.token)
+            ),
+        ),
+        Err(_) => page(
+            StatusCode::BAD_REQUEST,
+            "Lien invalide",
+            "<p>Ce lien de désabonnement n'est pas valide.</p>",
+        ),
     }
 }
 
@@ -213,7 +260,18 @@ async fn unsubscribe_page(State(state): State<AppState>, Query(q): Query<Unsubsc
               (status = 400, description = "Invalid link", content_type = "text/html", body = String)))]
 async fn unsubscribe(State(state): State<AppState>, Query(q): Query<UnsubscribeQuery>) -> Response {
     match alerts(&state, move |x| x.unsubscribe(&q.token)).await {
-        Ok(s) => page(StatusCode::OK, "Désabonnement confirmé", &format!("<p>L'alerte « {} » est désactivée.</p>", html_escape(&s.name))),
-        Err(_) => page(StatusCode::BAD_REQUEST, "Lien invalide", "<p>Ce lien de désabonnement n'est pas valide.</p>"),
+        Ok(s) => page(
+            StatusCode::OK,
+            "Désabonnement confirmé",
+            &format!(
+                "<p>L'alerte « {} » est désactivée.</p>",
+                html_escape(&s.name)
+            ),
+        ),
+        Err(_) => page(
+            StatusCode::BAD_REQUEST,
+            "Lien invalide",
+            "<p>Ce lien de désabonnement n'est pas valide.</p>",
+        ),
     }
 }

@@ -220,16 +220,32 @@ pub struct AlertMailSettings {
 
 fn offer_lines(o: &crate::domain::Offer, base: &str) -> (String, String) {
     let f = &o.fields;
-    let place = f.location.clone().unwrap_or_else(|| f.country.label().to_string());
+    let place = f
+        .location
+        .clone()
+        .unwrap_or_else(|| f.country.label().to_string());
     let url = format!("{base}/offres/{}", o.reference);
     let text = format!(
         "{}\n{} · {} · {}\n{} — début {}\nRéférence {} : {}\n",
-        f.title, f.contract.label(), f.diploma.label(), place, f.service, f.start, o.reference, url
+        f.title,
+        f.contract.label(),
+        f.diploma.label(),
+        place,
+        f.service,
+        f.start,
+        o.reference,
+        url
     );
     let html = format!(
         "<h2 style=\"font-size:1.1em\"><a href=\"{}\">{}</a></h2><p>{} · {} · {}<br>{} — début {}<br>Référence {}</p>",
-        html_escape(&url), html_escape(&f.title), html_escape(f.contract.label()), html_escape(f.diploma.label()),
-        html_escape(&place), html_escape(&f.service), f.start, o.reference
+        html_escape(&url),
+        html_escape(&f.title),
+        html_escape(f.contract.label()),
+        html_escape(f.diploma.label()),
+        html_escape(&place),
+        html_escape(&f.service),
+        f.start,
+        o.reference
     );
     (text, html)
 }
@@ -245,7 +261,10 @@ fn alert_mail(
 ) -> Result<Mail> {
     let alerts = crate::alerts::Alerts::new(engine, &settings.base_url, settings.max_searches);
     let token = alerts.unsubscribe_token(search.id)?;
-    let unsubscribe = format!("{}/api/v1/alerts/unsubscribe?token={token}", settings.base_url);
+    let unsubscribe = format!(
+        "{}/api/v1/alerts/unsubscribe?token={token}",
+        settings.base_url
+    );
     let search_url = format!(
         "{}/?{}",
         settings.base_url,
@@ -255,7 +274,10 @@ fn alert_mail(
         [one] => format!("Nouvelle offre : {}", one.fields.title),
         many => format!("{} nouvelles offres pour « {} »", many.len(), search.name),
     };
-    let mut text = format!("Bonjour {},\n\nVotre alerte « {} » a trouvé :\n\n", account.first_name, search.name);
+    let mut text = format!(
+        "Bonjour {},\n\nVotre alerte « {} » a trouvé :\n\n",
+        account.first_name, search.name
+    );
     let mut html = format!(
         "<p>Bonjour {},</p><p>Votre alerte « {} » a trouvé :</p>",
         html_escape(&account.first_name),
@@ -267,7 +289,9 @@ fn alert_mail(
         text.push('\n');
         html.push_str(&h);
     }
-    text.push_str(&format!("Voir la recherche : {search_url}\nSe désabonner de cette alerte : {unsubscribe}\n"));
+    text.push_str(&format!(
+        "Voir la recherche : {search_url}\nSe désabonner de cette alerte : {unsubscribe}\n"
+    ));
     html.push_str(&format!(
         "<p><a href=\"{}\">Voir la recherche</a> · <a href=\"{}\">Se désabonner de cette alerte</a></p>",
         html_escape(&search_url),
@@ -276,7 +300,10 @@ fn alert_mail(
     let mut m = new_mail(&account.email, &subject, text, html, engine.now());
     m.headers = vec![
         ("List-Unsubscribe".into(), format!("<{unsubscribe}>")),
-        ("List-Unsubscribe-Post".into(), "List-Unsubscribe=One-Click".into()),
+        (
+            "List-Unsubscribe-Post".into(),
+            "List-Unsubscribe=One-Click".into(),
+        ),
         ("Message-ID".into(), message_id),
     ];
     Ok(m)
@@ -285,7 +312,12 @@ fn alert_mail(
 /// Sends the alert mails that are due: immediate matches at once, daily ones as one digest per
 /// alert after the digest hour. A row is marked sent only after the server accepted the mail;
 /// its Message-ID is derived from (alert, offer) so that a resend after a crash is recognisable.
-pub async fn send_alerts(engine: &Arc<Engine>, transport: &Transport, from: &str, settings: &AlertMailSettings) -> Result<usize> {
+pub async fn send_alerts(
+    engine: &Arc<Engine>,
+    transport: &Transport,
+    from: &str,
+    settings: &AlertMailSettings,
+) -> Result<usize> {
     use crate::domain::account::Frequency;
     use std::collections::BTreeMap;
     let e = engine.clone();
@@ -301,7 +333,8 @@ pub async fn send_alerts(engine: &Arc<Engine>, transport: &Transport, from: &str
         .with_hms(settings.digest_hour.min(23), 0, 0)
         .map(|d| d.assume_utc())
         .unwrap_or(now);
-    let mut groups: BTreeMap<(u64, Option<u64>), Vec<crate::store::alerts::OutboxRow>> = BTreeMap::new();
+    let mut groups: BTreeMap<(u64, Option<u64>), Vec<crate::store::alerts::OutboxRow>> =
+        BTreeMap::new();
     for r in rows.into_iter().filter(|r| r.next_attempt_at <= now) {
         match r.frequency {
             Frequency::Immediate => groups.entry((r.search, Some(r.offer))).or_default().push(r),
@@ -332,7 +365,10 @@ pub async fn send_alerts(engine: &Arc<Engine>, transport: &Transport, from: &str
                     Some(o) => format!("<alert.{search_id}.{o}@offerwatch>"),
                     None => format!("<digest.{search_id}.{}@offerwatch>", now.date()),
                 };
-                match alert_mail(engine, settings, s, a, &offers, id).map_err(|e| e.to_string()).and_then(|m| message(from, &m)) {
+                match alert_mail(engine, settings, s, a, &offers, id)
+                    .map_err(|e| e.to_string())
+                    .and_then(|m| message(from, &m))
+                {
                     Ok(msg) => transport.send(msg).await,
                     Err(e) => Err((true, e)),
                 }
@@ -349,7 +385,8 @@ pub async fn send_alerts(engine: &Arc<Engine>, transport: &Transport, from: &str
                     if *permanent || r.attempts >= MAX_ATTEMPTS {
                         r.state = MailState::Failed;
                     } else {
-                        r.next_attempt_at = now + time::Duration::seconds(2i64.saturating_pow(r.attempts).min(3600));
+                        r.next_attempt_at = now
+                            + time::Duration::seconds(2i64.saturating_pow(r.attempts).min(3600));
                     }
                 }
             }
@@ -362,9 +399,12 @@ pub async fn send_alerts(engine: &Arc<Engine>, transport: &Transport, from: &str
             Err((_, reason)) => tracing::warn!(search = search_id, %reason, "alert mail not sent"),
         }
         let e = engine.clone();
-        tokio::task::spawn_blocking(move || e.store().write(|tx| rows.iter().try_for_each(|r| tx.put_outbox(r))))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??;
+        tokio::task::spawn_blocking(move || {
+            e.store()
+                .write(|tx| rows.iter().try_for_each(|r| tx.put_outbox(r)))
+        })
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
     }
     Ok(sent)
 }

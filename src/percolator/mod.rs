@@ -18,14 +18,24 @@ use crate::domain::{Facet, Offer, SearchParams, Since};
 use crate::index::query::{ParsedQuery, parse};
 pub use verify::OfferText;
 
-/// One active alert.
+/// One active alert. Its facet constraints live only in the bitmaps (kept small: the
+/// percolator holds up to millions of these).
 #[derive(Debug, Clone)]
 struct Alert {
     search: u64,
     query: Option<Box<ParsedQuery>>,
-    since: Option<OffsetDateTime>,
-    anchor: Option<Box<str>>,
-    facets: [Box<[u16]>; 7],
+    /// `published_since` as a fixed instant (unix seconds), `i64::MIN` when none.
+    since: i64,
+}
+
+/// Every anchor key a query could be filed under.
+fn anchor_keys(q: &ParsedQuery) -> impl Iterator<Item = String> + '_ {
+    q.terms
+        .iter()
+        .map(|t| key('s', t))
+        .chain(q.exact_terms.iter().map(|t| key('e', t)))
+        .chain(q.phrases.iter().flatten().map(|t| key('e', t)))
+        .chain(q.references.iter().map(|r| key('r', r)))
 }
 
 /// The in-memory alert index.
@@ -38,6 +48,10 @@ pub struct Percolator {
     unconstrained: Vec<RoaringBitmap>,
     anchors: HashMap<Box<str>, RoaringBitmap>,
     no_keywords: RoaringBitmap,
+    /// Alerts with a fixed `published_since`.
+    with_since: RoaringBitmap,
+    /// Saved-search id of each dense id (0 when free): the hot path's only lookup.
+    searches: Vec<u64>,
 }
 
 /// The anchor key of a stemmed term, a folded term or a reference.
@@ -49,7 +63,10 @@ impl Percolator {
     /// An empty percolator.
     pub fn new() -> Self {
         Percolator {
-            values: Facet::ALL.iter().map(|f| vec![RoaringBitmap::new(); f.values().len()]).collect(),
+            values: Facet::ALL
+                .iter()
+                .map(|f| vec![RoaringBitmap::new(); f.values().len()])
+                .collect(),
             unconstrained: vec![RoaringBitmap::new(); 7],
             ..Percolator::default()
         }
@@ -70,29 +87,23 @@ impl Percolator {
     pub fn insert(&mut self, search: u64, params: &SearchParams, doc_freq: &dyn Fn(&str) -> u64) {
         self.remove(search);
         let query = params.q.as_deref().map(parse).filter(|p| !p.is_empty());
-        let anchor = query.as_ref().and_then(|q| {
-            let keys = q
-                .terms
-                .iter()
-                .map(|t| key('s', t))
-                .chain(q.exact_terms.iter().map(|t| key('e', t)))
-                .chain(q.phrases.iter().flatten().map(|t| key('e', t)))
-                .chain(q.references.iter().map(|r| key('r', r)));
-            keys.min_by_key(|k| (doc_freq(k), k.clone()))
-        });
+        let anchor = query
+            .as_ref()
+            .and_then(|q| anchor_keys(q).min_by_key(|k| (doc_freq(k), k.clone())));
         let since = match params.published_since {
-            Some(Since::Time(t)) => Some(t),
-            _ => None,
+            Some(Since::Time(t)) => t.unix_timestamp(),
+            _ => i64::MIN,
         };
         let alert = Alert {
             search,
             query: query.map(Box::new),
             since,
-            anchor: anchor.map(String::into_boxed_str),
-            facets: std::array::from_fn(|i| params.filters[i].clone().into_boxed_slice()),
         };
         let id = self.free.pop().unwrap_or(self.alerts.len() as u32);
-        for (i, f) in alert.facets.iter().enumerate() {
+        if since != i64::MIN {
+            self.with_since.insert(id);
+        }
+        for (i, f) in params.filters.iter().enumerate() {
             if f.is_empty() {
                 self.unconstrained[i].insert(id);
             } else {
@@ -101,9 +112,12 @@ impl Percolator {
                 }
             }
         }
-        match &alert.anchor {
+        match anchor {
             Some(a) => {
-                self.anchors.entry(a.clone()).or_default().insert(id);
+                self.anchors
+                    .entry(a.into_boxed_str())
+                    .or_default()
+                    .insert(id);
             }
             None => {
                 self.no_keywords.insert(id);
@@ -111,8 +125,10 @@ impl Percolator {
         }
         if id as usize == self.alerts.len() {
             self.alerts.push(Some(alert));
+            self.searches.push(search);
         } else {
             self.alerts[id as usize] = Some(alert);
+            self.searches[id as usize] = search;
         }
         self.by_search.insert(search, id);
     }
@@ -125,18 +141,22 @@ impl Percolator {
         let Some(alert) = self.alerts[id as usize].take() else {
             return;
         };
-        for (i, f) in alert.facets.iter().enumerate() {
-            self.unconstrained[i].remove(id);
-            for &v in f.iter() {
-                self.values[i][v as usize].remove(id);
+        self.searches[id as usize] = 0;
+        self.with_since.remove(id);
+        for (unconstrained, values) in self.unconstrained.iter_mut().zip(&mut self.values) {
+            unconstrained.remove(id);
+            for b in values.iter_mut() {
+                b.remove(id);
             }
         }
-        match &alert.anchor {
-            Some(a) => {
-                if let Some(b) = self.anchors.get_mut(a) {
-                    b.remove(id);
-                    if b.is_empty() {
-                        self.anchors.remove(a);
+        match &alert.query {
+            Some(q) => {
+                for k in anchor_keys(q) {
+                    if let Some(b) = self.anchors.get_mut(k.as_str()) {
+                        b.remove(id);
+                        if b.is_empty() {
+                            self.anchors.remove(k.as_str());
+                        }
                     }
                 }
             }
@@ -177,24 +197,30 @@ impl Percolator {
             }
         }
         let candidates = candidates.unwrap_or_default();
-        let published = offer.published_at.unwrap_or(now);
-        let mut out = Vec::new();
-        let mut accept = |id: u32, text: Option<&OfferText>| {
-            if let Some(Some(a)) = self.alerts.get(id as usize) {
-                if a.since.is_some_and(|s| published < s) {
-                    return;
-                }
-                if let (Some(q), Some(t)) = (&a.query, text) {
-                    if !t.satisfies(q) {
-                        return;
-                    }
-                }
-                out.push(a.search);
+        let published = offer.published_at.unwrap_or(now).unix_timestamp();
+        let accept = |id: u32, text: Option<&OfferText>| -> Option<u64> {
+            let a = self.alerts.get(id as usize)?.as_ref()?;
+            if published < a.since {
+                return None;
             }
+            if let (Some(q), Some(t)) = (&a.query, text) {
+                if !t.satisfies(q) {
+                    return None;
+                }
+            }
+            Some(a.search)
         };
-        for id in &(&candidates & &self.no_keywords) {
-            accept(id, None);
-        }
+        let plain = &candidates & &self.no_keywords;
+        // The common case: no keywords, no fixed date — a plain lookup.
+        let mut out: Vec<u64> = (&plain - &self.with_since)
+            .iter()
+            .map(|id| self.searches[id as usize])
+            .collect();
+        out.extend(
+            (&plain & &self.with_since)
+                .iter()
+                .filter_map(|id| accept(id, None)),
+        );
         if !self.anchors.is_empty() {
             let text = OfferText::new(offer);
             let mut keyed = RoaringBitmap::new();
@@ -204,9 +230,7 @@ impl Percolator {
                 }
             }
             keyed &= &candidates;
-            for id in &keyed {
-                accept(id, Some(&text));
-            }
+            out.extend(keyed.iter().filter_map(|id| accept(id, Some(&text))));
         }
         out.sort_unstable();
         out
@@ -229,15 +253,22 @@ impl Percolator {
             .flatten()
             .map(|a| {
                 std::mem::size_of::<Option<Alert>>()
-                    + a.facets.iter().map(|f| f.len() * 2).sum::<usize>()
-                    + a.anchor.as_ref().map_or(0, |s| s.len())
                     + a.query.as_ref().map_or(0, |q| {
                         std::mem::size_of::<ParsedQuery>()
-                            + q.terms.iter().chain(&q.exact_terms).chain(&q.references).chain(q.phrases.iter().flatten()).map(|s| s.len() + 24).sum::<usize>()
+                            + q.terms
+                                .iter()
+                                .chain(&q.exact_terms)
+                                .chain(&q.references)
+                                .chain(q.phrases.iter().flatten())
+                                .map(|s| s.len() + 24)
+                                .sum::<usize>()
                     })
             })
             .sum();
         let maps = self.by_search.capacity() * 16 + self.anchors.capacity() * 40;
-        bitmaps + alerts + maps + (self.alerts.capacity() - self.alerts.len()) * std::mem::size_of::<Option<Alert>>()
+        bitmaps
+            + alerts
+            + maps
+            + (self.alerts.capacity() - self.alerts.len()) * std::mem::size_of::<Option<Alert>>()
     }
 }

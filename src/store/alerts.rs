@@ -6,8 +6,8 @@ use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::accounts::{MailState, Tx};
 use super::Store;
+use super::accounts::{MailState, Tx};
 use crate::domain::account::{Frequency, SavedSearch};
 use crate::error::{Error, Result};
 
@@ -57,15 +57,21 @@ impl Tx<'_> {
 
     /// Writes a saved search.
     pub fn put_saved_search(&self, s: &SavedSearch) -> Result<()> {
-        self.tx.open_table(SEARCHES)?.insert(s.id, serde_json::to_vec(s)?.as_slice())?;
-        self.tx.open_table(ACCOUNT_SEARCHES)?.insert((s.account, s.id), ())?;
+        self.tx
+            .open_table(SEARCHES)?
+            .insert(s.id, serde_json::to_vec(s)?.as_slice())?;
+        self.tx
+            .open_table(ACCOUNT_SEARCHES)?
+            .insert((s.account, s.id), ())?;
         Ok(())
     }
 
     /// Deletes a saved search and its pending matches.
     pub fn delete_saved_search(&self, s: &SavedSearch) -> Result<()> {
         self.tx.open_table(SEARCHES)?.remove(s.id)?;
-        self.tx.open_table(ACCOUNT_SEARCHES)?.remove((s.account, s.id))?;
+        self.tx
+            .open_table(ACCOUNT_SEARCHES)?
+            .remove((s.account, s.id))?;
         let mut out = self.tx.open_table(OUTBOX)?;
         let mut doomed = Vec::new();
         for e in out.range((s.id, 0)..=(s.id, u64::MAX))? {
@@ -93,8 +99,15 @@ impl Tx<'_> {
     }
 
     /// Records the percolation of an offer with its matches (once per (search, offer)).
-    pub fn record_percolation(&self, offer: u64, at: OffsetDateTime, matches: &[OutboxRow]) -> Result<()> {
-        self.tx.open_table(PERCOLATED)?.insert(offer, at.unix_timestamp())?;
+    pub fn record_percolation(
+        &self,
+        offer: u64,
+        at: OffsetDateTime,
+        matches: &[OutboxRow],
+    ) -> Result<()> {
+        self.tx
+            .open_table(PERCOLATED)?
+            .insert(offer, at.unix_timestamp())?;
         let mut out = self.tx.open_table(OUTBOX)?;
         for m in matches {
             if out.get((m.search, m.offer))?.is_none() {
@@ -106,7 +119,9 @@ impl Tx<'_> {
 
     /// Writes an outbox row.
     pub fn put_outbox(&self, row: &OutboxRow) -> Result<()> {
-        self.tx.open_table(OUTBOX)?.insert((row.search, row.offer), serde_json::to_vec(row)?.as_slice())?;
+        self.tx
+            .open_table(OUTBOX)?
+            .insert((row.search, row.offer), serde_json::to_vec(row)?.as_slice())?;
         Ok(())
     }
 }

@@ -135,7 +135,12 @@ pub(crate) async fn admin(app: &TestApp) -> String {
 }
 
 /// Requests, approves and activates a recruiter; returns their session token.
-pub(crate) async fn recruiter(app: &TestApp, admin: &Client<'_>, email: &str, service: Value) -> String {
+pub(crate) async fn recruiter(
+    app: &TestApp,
+    admin: &Client<'_>,
+    email: &str,
+    service: Value,
+) -> String {
     let anon = Client { app, token: None };
     let mut body = json!({"civility": "Mme", "first_name": "Rose", "last_name": "Valland", "email": email, "phone": "01 40 00 00 00"});
     for (k, v) in service.as_object().unwrap() {

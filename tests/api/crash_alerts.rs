@@ -30,8 +30,14 @@ fn start(dir: &std::path::Path, smtp: &str) -> (Child, String) {
         .spawn()
         .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().strip_prefix("listening on ").expect(&line).to_string();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .expect(&line)
+        .to_string();
     (child, base)
 }
 
@@ -40,7 +46,9 @@ fn prepare(dir: &std::path::Path) {
     let engine = Engine::open(dir).unwrap();
     let bo = Backoffice::new(&engine, "https://portail.example");
     let (admin, _) = bo.create_admin("admin@gouv.fr", "A", "A").unwrap();
-    let service = bo.create_service(&admin, "Service", "min-culture", None).unwrap();
+    let service = bo
+        .create_service(&admin, "Service", "min-culture", None)
+        .unwrap();
     let r = bo
         .request_recruiter(RecruiterRequest {
             first_name: Some("R".into()),
@@ -73,7 +81,15 @@ fn prepare(dir: &std::path::Path) {
     let mut criteria = serde_json::Map::new();
     criteria.insert("contract".into(), json!(["stage"]));
     alerts
-        .create_search(&engine.store().account(c.id).unwrap().unwrap(), NewSearch { name: Some("Stages".into()), criteria, alert: Some(true), frequency: Some("immediate".into()) })
+        .create_search(
+            &engine.store().account(c.id).unwrap().unwrap(),
+            NewSearch {
+                name: Some("Stages".into()),
+                criteria,
+                alert: Some(true),
+                frequency: Some("immediate".into()),
+            },
+        )
         .unwrap();
     engine.shutdown();
 }
@@ -94,8 +110,16 @@ async fn every_alert_is_mailed_once_across_sigkills() {
     for round in 0..=kills {
         let (mut child, base) = start(dir.path(), &smtp);
         let token: String = {
-            let r = client.post(format!("{base}/api/v1/auth/login")).json(&json!({"login": "rec@culture.gouv.fr", "password": PASSWORD})).send().await.unwrap();
-            r.json::<serde_json::Value>().await.unwrap()["token"].as_str().unwrap().to_string()
+            let r = client
+                .post(format!("{base}/api/v1/auth/login"))
+                .json(&json!({"login": "rec@culture.gouv.fr", "password": PASSWORD}))
+                .send()
+                .await
+                .unwrap();
+            r.json::<serde_json::Value>().await.unwrap()["token"]
+                .as_str()
+                .unwrap()
+                .to_string()
         };
         let stop = Arc::new(AtomicBool::new(false));
         let publisher = {
@@ -108,7 +132,15 @@ async fn every_alert_is_mailed_once_across_sigkills() {
                     body["state"] = json!("published");
                     body["title"] = json!(format!("Stage {round}-{n}"));
                     // A killed server leaves this request unanswered: that is the point.
-                    if client.post(format!("{base}/api/v1/recruiter/offers")).bearer_auth(&token).json(&body).timeout(Duration::from_secs(2)).send().await.is_err() {
+                    if client
+                        .post(format!("{base}/api/v1/recruiter/offers"))
+                        .bearer_auth(&token)
+                        .json(&body)
+                        .timeout(Duration::from_secs(2))
+                        .send()
+                        .await
+                        .is_err()
+                    {
                         break;
                     }
                     n += 1;
@@ -135,7 +167,10 @@ async fn every_alert_is_mailed_once_across_sigkills() {
                 }
                 last = now;
             }
-            Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+            Command::new("kill")
+                .args(["-TERM", &child.id().to_string()])
+                .status()
+                .unwrap();
             assert!(child.wait().unwrap().success());
         }
     }
@@ -150,7 +185,11 @@ async fn every_alert_is_mailed_once_across_sigkills() {
             Ok(())
         })
         .unwrap();
-    assert!(published.len() > 20, "only {} offers published", published.len());
+    assert!(
+        published.len() > 20,
+        "only {} offers published",
+        published.len()
+    );
     let mut seen: HashMap<String, usize> = HashMap::new();
     for m in sink.with("Message-ID: <alert.") {
         *seen.entry(header(&m, "Message-ID").unwrap()).or_default() += 1;
@@ -160,11 +199,22 @@ async fn every_alert_is_mailed_once_across_sigkills() {
         let key = format!("<alert.{search}.{id}@offerwatch>");
         assert!(seen.contains_key(&key), "offer {id}: no alert mail");
     }
-    assert_eq!(seen.len(), published.len(), "no mail for an offer that is not published");
+    assert_eq!(
+        seen.len(),
+        published.len(),
+        "no mail for an offer that is not published"
+    );
     // A kill between the SMTP server's acceptance and the store's commit can repeat that one
     // mail, with the same Message-ID: at most one per kill.
     let repeats: usize = seen.values().map(|n| n - 1).sum();
-    assert!(repeats <= kills, "{repeats} repeated deliveries for {kills} kills");
-    eprintln!("{} offers published, {} alert mails, {repeats} repeats, {kills} kills", published.len(), seen.len());
+    assert!(
+        repeats <= kills,
+        "{repeats} repeated deliveries for {kills} kills"
+    );
+    eprintln!(
+        "{} offers published, {} alert mails, {repeats} repeats, {kills} kills",
+        published.len(),
+        seen.len()
+    );
     engine.shutdown();
 }

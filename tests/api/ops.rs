@@ -70,9 +70,15 @@ async fn openapi_lists_every_served_route_and_every_listed_route_is_served() {
                 "{method} {path} is not routed"
             );
             // Public GETs answer 200 as they are; the others need a session or a token.
-            let needs_input = ["recruiter", "admin", "/api/v1/me", "attachments", "unsubscribe"]
-                .iter()
-                .any(|p| path.contains(p));
+            let needs_input = [
+                "recruiter",
+                "admin",
+                "/api/v1/me",
+                "attachments",
+                "unsubscribe",
+            ]
+            .iter()
+            .any(|p| path.contains(p));
             if method == "get" && !needs_input {
                 assert_eq!(status, 200, "GET {path}");
             }

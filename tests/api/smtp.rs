@@ -45,7 +45,11 @@ impl Sink {
                                 if line == ".\r\n" || line == ".\n" {
                                     break;
                                 }
-                                data.push_str(line.strip_prefix('.').filter(|_| line.starts_with("..")).unwrap_or(&line));
+                                data.push_str(
+                                    line.strip_prefix('.')
+                                        .filter(|_| line.starts_with(".."))
+                                        .unwrap_or(&line),
+                                );
                             }
                             s.messages.lock().unwrap().push(data);
                             b"250 queued\r\n"
@@ -71,7 +75,10 @@ impl Sink {
 
     /// Messages whose headers contain `needle`.
     pub fn with(&self, needle: &str) -> Vec<String> {
-        self.all().into_iter().filter(|m| m.contains(needle)).collect()
+        self.all()
+            .into_iter()
+            .filter(|m| m.contains(needle))
+            .collect()
     }
 }
 
@@ -82,7 +89,10 @@ pub fn header(message: &str, name: &str) -> Option<String> {
     while let Some(l) = lines.next() {
         if l.to_ascii_lowercase().starts_with(&prefix) {
             let mut v = l[prefix.len()..].trim().to_string();
-            while lines.peek().is_some_and(|n| n.starts_with(' ') || n.starts_with('\t')) {
+            while lines
+                .peek()
+                .is_some_and(|n| n.starts_with(' ') || n.starts_with('\t'))
+            {
                 v.push_str(lines.next().unwrap().trim_start());
             }
             return Some(v);
@@ -111,7 +121,9 @@ pub fn decoded(raw: &str) -> String {
     let mut text = String::from_utf8_lossy(&out).into_owned();
     for block in raw.split("\r\n\r\n").chain(raw.split("\n\n")) {
         let joined: String = block.lines().map(str::trim).collect();
-        if let Ok(bytes) = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, joined.trim()) {
+        if let Ok(bytes) =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, joined.trim())
+        {
             text.push_str(&String::from_utf8_lossy(&bytes));
         }
     }

@@ -12,25 +12,57 @@ use time::macros::date;
 use crate::common::*;
 
 const KEYWORDS: [&str; 16] = [
-    "stagiaire", "Stagiaires", "données", "DONNEES", "\"chargé de mission\"", "juridique",
-    "ingénieur", "communication numérique", "ressources humaines", "\"de la\"", "accueil",
-    "paris", "archives", "\"Délégation territoriale\"", "œuvre", "gestion administrative",
+    "stagiaire",
+    "Stagiaires",
+    "données",
+    "DONNEES",
+    "\"chargé de mission\"",
+    "juridique",
+    "ingénieur",
+    "communication numérique",
+    "ressources humaines",
+    "\"de la\"",
+    "accueil",
+    "paris",
+    "archives",
+    "\"Délégation territoriale\"",
+    "œuvre",
+    "gestion administrative",
 ];
 
 const FACET_VALUES: [(&str, &[&str]); 6] = [
     ("contract", &["stage", "apprentissage"]),
     ("diploma", &["niveau-5", "niveau-6", "niveau-7"]),
-    ("domain", &["numerique", "droit-juridique", "ressources-humaines", "communication-multimedia", "accueil"]),
+    (
+        "domain",
+        &[
+            "numerique",
+            "droit-juridique",
+            "ressources-humaines",
+            "communication-multimedia",
+            "accueil",
+        ],
+    ),
     ("region", &["11", "84", "76", "53"]),
     ("department", &["75", "92", "69", "31"]),
-    ("administration", &["min-interieur", "min-armees", "min-justice", "communes"]),
+    (
+        "administration",
+        &["min-interieur", "min-armees", "min-justice", "communes"],
+    ),
 ];
 
 fn arb_search() -> impl Strategy<Value = Vec<(String, String)>> {
     (
         proptest::option::weighted(0.6, 0..KEYWORDS.len()),
         proptest::collection::vec((0..FACET_VALUES.len(), 0..5usize), 0..4),
-        proptest::option::weighted(0.15, prop_oneof![Just("7".to_string()), Just("2026-11-25T00:00:00Z".to_string()), Just("2026-11-26T00:00:00Z".to_string())]),
+        proptest::option::weighted(
+            0.15,
+            prop_oneof![
+                Just("7".to_string()),
+                Just("2026-11-25T00:00:00Z".to_string()),
+                Just("2026-11-26T00:00:00Z".to_string())
+            ],
+        ),
         any::<bool>(),
     )
         .prop_map(|(kw, facets, since, relevance)| {
@@ -61,60 +93,77 @@ fn arb_search() -> impl Strategy<Value = Vec<(String, String)>> {
 
 #[test]
 fn percolator_agrees_with_search_on_random_offers_and_alerts() {
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig { cases: 4, ..ProptestConfig::default() });
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 4,
+        ..ProptestConfig::default()
+    });
     runner
-        .run(&(0u64..1000, proptest::collection::vec(arb_search(), 40..70)), |(seed, searches)| {
-            let dir = tempfile::tempdir().unwrap();
-            let engine = open(dir.path());
-            // Some offers already there, so that anchors have document frequencies.
-            let base: Vec<_> = Generator::new(seed, date!(2026 - 11 - 20))
-                .take(60)
-                .map(|o| parse_line(&to_json_line(&o), NOW).unwrap())
-                .collect();
-            publish(&engine, base);
-            let params: Vec<SearchParams> = searches.iter().map(|p| SearchParams::from_pairs(p).unwrap()).collect();
-            {
-                let mut p = engine.percolator_mut();
-                let searcher = engine.index().reader.searcher();
-                let s = engine.index().schema;
-                let df = |k: &str| {
-                    let (field, t) = match k.split_once(':') {
-                        Some(("s", t)) => (s.text, t),
-                        Some(("e", t)) => (s.text_exact, t),
-                        Some((_, t)) => (s.reference, t),
-                        None => return 0,
+        .run(
+            &(0u64..1000, proptest::collection::vec(arb_search(), 40..70)),
+            |(seed, searches)| {
+                let dir = tempfile::tempdir().unwrap();
+                let engine = open(dir.path());
+                // Some offers already there, so that anchors have document frequencies.
+                let base: Vec<_> = Generator::new(seed, date!(2026 - 11 - 20))
+                    .take(60)
+                    .map(|o| parse_line(&to_json_line(&o), NOW).unwrap())
+                    .collect();
+                publish(&engine, base);
+                let params: Vec<SearchParams> = searches
+                    .iter()
+                    .map(|p| SearchParams::from_pairs(p).unwrap())
+                    .collect();
+                {
+                    let mut p = engine.percolator_mut();
+                    let searcher = engine.index().reader.searcher();
+                    let s = engine.index().schema;
+                    let df = |k: &str| {
+                        let (field, t) = match k.split_once(':') {
+                            Some(("s", t)) => (s.text, t),
+                            Some(("e", t)) => (s.text_exact, t),
+                            Some((_, t)) => (s.reference, t),
+                            None => return 0,
+                        };
+                        searcher
+                            .doc_freq(&tantivy::Term::from_field_text(field, t))
+                            .unwrap_or(0)
                     };
-                    searcher.doc_freq(&tantivy::Term::from_field_text(field, t)).unwrap_or(0)
-                };
-                for (i, sp) in params.iter().enumerate() {
-                    p.insert(i as u64, sp, &df);
-                }
-            }
-            let mut total_matches = 0;
-            for o in Generator::new(seed + 7, date!(2026 - 11 - 25)).take(25) {
-                let mut n = parse_line(&to_json_line(&o), NOW).unwrap();
-                n.state = OfferState::Published;
-                n.published_at = Some(NOW);
-                n.created_at = NOW;
-                let (created, seq) = engine.create_offers(vec![n]).unwrap();
-                engine.wait_indexed(seq, Duration::from_secs(10)).unwrap();
-                let offer = &created[0];
-                let got = engine.percolator().matches(offer, NOW);
-                let mut want = Vec::new();
-                for (i, sp) in params.iter().enumerate() {
-                    let mut sp = sp.clone();
-                    sp.per_page = 100;
-                    sp.facets = false;
-                    if engine.search_ids(&sp).unwrap().ids.contains(&offer.id) {
-                        want.push(i as u64);
+                    for (i, sp) in params.iter().enumerate() {
+                        p.insert(i as u64, sp, &df);
                     }
                 }
-                total_matches += want.len();
-                prop_assert_eq!(&got, &want, "offer {} ({:?})", offer.reference, offer.fields.title);
-            }
-            // The random mixes must make the comparison bite.
-            prop_assert!(total_matches > 0);
-            Ok(())
-        })
+                let mut total_matches = 0;
+                for o in Generator::new(seed + 7, date!(2026 - 11 - 25)).take(25) {
+                    let mut n = parse_line(&to_json_line(&o), NOW).unwrap();
+                    n.state = OfferState::Published;
+                    n.published_at = Some(NOW);
+                    n.created_at = NOW;
+                    let (created, seq) = engine.create_offers(vec![n]).unwrap();
+                    engine.wait_indexed(seq, Duration::from_secs(10)).unwrap();
+                    let offer = &created[0];
+                    let got = engine.percolator().matches(offer, NOW);
+                    let mut want = Vec::new();
+                    for (i, sp) in params.iter().enumerate() {
+                        let mut sp = sp.clone();
+                        sp.per_page = 100;
+                        sp.facets = false;
+                        if engine.search_ids(&sp).unwrap().ids.contains(&offer.id) {
+                            want.push(i as u64);
+                        }
+                    }
+                    total_matches += want.len();
+                    prop_assert_eq!(
+                        &got,
+                        &want,
+                        "offer {} ({:?})",
+                        offer.reference,
+                        offer.fields.title
+                    );
+                }
+                // The random mixes must make the comparison bite.
+                prop_assert!(total_matches > 0);
+                Ok(())
+            },
+        )
         .unwrap();
 }
