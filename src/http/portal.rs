@@ -19,7 +19,10 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search_page))
         .routes(routes!(offer_page))
-        .routes(routes!(alert_page))
+        .routes(routes!(alert_page, create_alert))
+        .routes(routes!(signup_page, signup_submit))
+        .routes(routes!(confirm_email))
+        .routes(routes!(password_page, password_submit))
 }
 
 struct FacetOption {
@@ -514,27 +517,312 @@ async fn offer_page(
     )
 }
 
-/// "Créer une alerte": saving searches needs candidate accounts, which this version lacks.
+struct FormField {
+    name: &'static str,
+    label: &'static str,
+    kind: &'static str,
+    value: String,
+    required: bool,
+    options: Vec<(String, String)>,
+}
+
+fn field(name: &'static str, label: &'static str, kind: &'static str, value: &str) -> FormField {
+    FormField { name, label, kind, value: value.to_string(), required: kind != "tel", options: Vec::new() }
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+struct FormView {
+    title: String,
+    intro: String,
+    error: Option<String>,
+    notice: Option<String>,
+    action: String,
+    fields: Vec<FormField>,
+    submit: &'static str,
+    links: Vec<(String, String)>,
+}
+
+/// The message of an engine error for a person.
+fn explain(e: &crate::Error) -> String {
+    match e {
+        crate::Error::Invalid(v) => v
+            .0
+            .iter()
+            .map(|f| format!("{} : {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join(" ; "),
+        crate::Error::Unauthorized(_) => "Identifiant ou mot de passe incorrect.".into(),
+        crate::Error::Conflict(m) | crate::Error::NotFound(m) | crate::Error::Forbidden(m) => m.clone(),
+        _ => "Le service n'a pas pu répondre ; réessayez plus tard.".into(),
+    }
+}
+
+fn status_of(e: &crate::Error) -> StatusCode {
+    match e {
+        crate::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        crate::Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+        crate::Error::Conflict(_) => StatusCode::CONFLICT,
+        crate::Error::Forbidden(_) => StatusCode::FORBIDDEN,
+        crate::Error::NotFound(_) => StatusCode::NOT_FOUND,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+fn criteria_of(raw: &Option<String>) -> (String, Vec<(String, String)>) {
+    let qs = raw.clone().unwrap_or_default();
+    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(&qs).unwrap_or_default();
+    let kept: Vec<(String, String)> = pairs
+        .into_iter()
+        .filter(|(k, v)| !v.is_empty() && !["page", "per_page", "facets", "i"].contains(&k.as_str()))
+        .collect();
+    (serde_urlencoded::to_string(&kept).unwrap_or_default(), kept)
+}
+
+fn alert_form(qs: &str, error: Option<String>, login: &str, name: &str) -> FormView {
+    let suffix = if qs.is_empty() { String::new() } else { format!("?{qs}") };
+    let mut frequency = field("frequency", "Fréquence des courriels", "select", "immediate");
+    frequency.options = vec![
+        ("immediate".into(), "À chaque nouvelle offre".into()),
+        ("daily".into(), "Un récapitulatif par jour".into()),
+    ];
+    FormView {
+        title: "Créer une alerte".into(),
+        intro: "Recevez par courriel les nouvelles offres de cette recherche. Connectez-vous avec votre compte candidat.".into(),
+        error,
+        notice: None,
+        action: format!("/alertes/nouvelle{suffix}"),
+        fields: vec![
+            field("name", "Nom de l'alerte", "text", name),
+            frequency,
+            field("login", "Identifiant ou adresse e-mail", "text", login),
+            field("password", "Mot de passe", "password", ""),
+        ],
+        submit: "Créer l'alerte",
+        links: vec![
+            (format!("/compte/nouveau{suffix}"), "Pas encore de compte ? Créer un compte candidat".into()),
+            (format!("/feeds/offers.rss{suffix}"), "Ou suivre cette recherche par flux RSS".into()),
+            (format!("/{suffix}"), "Revenir à la recherche".into()),
+        ],
+    }
+}
+
+/// "Créer une alerte": saves the current search for a candidate (login in the form).
 #[utoipa::path(get, path = "/alertes/nouvelle", tag = "portal", params(super::offers::SearchQuery),
-    responses((status = 200, description = "How to follow this search (HTML)", content_type = "text/html", body = String)))]
+    responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 async fn alert_page(RawQuery(raw): RawQuery) -> Response {
-    let qs = raw.unwrap_or_default();
-    let suffix = if qs.is_empty() {
-        String::new()
-    } else {
-        format!("?{qs}")
+    let (qs, pairs) = criteria_of(&raw);
+    let name = pairs
+        .iter()
+        .find(|(k, _)| k == "q")
+        .map_or("Ma recherche".to_string(), |(_, v)| v.clone());
+    render(StatusCode::OK, alert_form(&qs, None, "", &name))
+}
+
+/// The alert form.
+#[derive(serde::Deserialize)]
+pub struct AlertForm {
+    name: String,
+    frequency: String,
+    login: String,
+    password: String,
+}
+
+/// Creates the alert: logs in, saves the search with the criteria of the URL.
+#[utoipa::path(post, path = "/alertes/nouvelle", tag = "portal", params(super::offers::SearchQuery),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 201, description = "Created (HTML)", content_type = "text/html", body = String),
+              (status = 401, description = "Wrong credentials (HTML form again)", content_type = "text/html", body = String)))]
+async fn create_alert(State(state): State<AppState>, RawQuery(raw): RawQuery, axum::Form(form): axum::Form<AlertForm>) -> Response {
+    let (qs, pairs) = criteria_of(&raw);
+    let engine = state.engine.clone();
+    let base = state.config.base_url().to_string();
+    let max = state.config.max_saved_searches;
+    let (login, name) = (form.login.clone(), form.name.clone());
+    let result = super::blocking(move || {
+        let bo = crate::backoffice::Backoffice::new(&engine, &base);
+        let run = || -> crate::Result<(crate::domain::account::SavedSearch, bool)> {
+            let token = bo.login(&form.login, &form.password)?;
+            let who = bo.authenticate(&token)?;
+            let _ = bo.logout(&token);
+            let mut criteria = serde_json::Map::new();
+            for (k, v) in pairs {
+                match criteria.get_mut(&k) {
+                    Some(serde_json::Value::Array(a)) => a.push(v.into()),
+                    Some(other) => *other = serde_json::Value::Array(vec![other.clone(), v.into()]),
+                    None => {
+                        criteria.insert(k, v.into());
+                    }
+                }
+            }
+            let s = crate::alerts::Alerts::new(&engine, &base, max).create_search(
+                &who,
+                crate::alerts::NewSearch { name: Some(form.name), criteria, alert: Some(true), frequency: Some(form.frequency) },
+            )?;
+            Ok((s, who.email_confirmed))
+        };
+        Ok(run())
+    })
+    .await;
+    match result {
+        Ok(Ok((s, confirmed))) => {
+            state.mail_wake.notify_one();
+            let extra = if confirmed { "" } else { " Confirmez d'abord votre adresse e-mail avec le lien reçu : les alertes ne partent que vers une adresse confirmée." };
+            message(StatusCode::CREATED, "Alerte créée", format!("L'alerte « {} » est enregistrée.{extra}", s.name))
+        }
+        Ok(Err(e)) => render(status_of(&e), alert_form(&qs, Some(explain(&e)), &login, &name)),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn signup_form(qs: &str, error: Option<String>, values: &SignupForm) -> FormView {
+    let suffix = if qs.is_empty() { String::new() } else { format!("?{qs}") };
+    let mut civility = field("civility", "Civilité", "select", &values.civility);
+    civility.options = vec![("".into(), "—".into()), ("Mme".into(), "Madame".into()), ("M.".into(), "Monsieur".into())];
+    FormView {
+        title: "Créer un compte candidat".into(),
+        intro: "Un lien de confirmation vous sera envoyé par courriel. Le mot de passe compte au moins 12 caractères de trois sortes (minuscules, majuscules, chiffres, symboles).".into(),
+        error,
+        notice: None,
+        action: format!("/compte/nouveau{suffix}"),
+        fields: vec![
+            civility,
+            field("first_name", "Prénom", "text", &values.first_name),
+            field("last_name", "Nom", "text", &values.last_name),
+            field("email", "Adresse e-mail", "email", &values.email),
+            field("username", "Identifiant", "text", &values.username),
+            field("password", "Mot de passe", "password", ""),
+            field("phone", "Téléphone (facultatif)", "tel", &values.phone),
+        ],
+        submit: "Créer mon compte",
+        links: vec![(format!("/alertes/nouvelle{suffix}"), "J'ai déjà un compte".into())],
+    }
+}
+
+/// The sign-up form.
+#[derive(serde::Deserialize, Default)]
+pub struct SignupForm {
+    #[serde(default)]
+    civility: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    phone: String,
+}
+
+/// Candidate sign-up form.
+#[utoipa::path(get, path = "/compte/nouveau", tag = "portal",
+    responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
+async fn signup_page(RawQuery(raw): RawQuery) -> Response {
+    let (qs, _) = criteria_of(&raw);
+    render(StatusCode::OK, signup_form(&qs, None, &SignupForm::default()))
+}
+
+/// Creates a candidate account from the form.
+#[utoipa::path(post, path = "/compte/nouveau", tag = "portal",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 201, description = "Created (HTML)", content_type = "text/html", body = String),
+              (status = 422, description = "The form again, with the errors", content_type = "text/html", body = String)))]
+async fn signup_submit(State(state): State<AppState>, RawQuery(raw): RawQuery, axum::Form(form): axum::Form<SignupForm>) -> Response {
+    let (qs, _) = criteria_of(&raw);
+    let engine = state.engine.clone();
+    let base = state.config.base_url().to_string();
+    let max = state.config.max_saved_searches;
+    let opt = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
+    let signup = crate::alerts::Signup {
+        civility: opt(&form.civility),
+        first_name: opt(&form.first_name),
+        last_name: opt(&form.last_name),
+        email: opt(&form.email),
+        username: opt(&form.username),
+        password: opt(&form.password),
+        phone: opt(&form.phone),
     };
-    render(
-        StatusCode::OK,
-        MessageView {
-            title: "Créer une alerte".into(),
-            class: "notice",
-            message: "Les alertes par courriel demandent un compte candidat, qui n'est pas encore ouvert sur ce portail. En attendant, suivez cette recherche avec son flux RSS ou Atom : chaque nouvelle offre correspondante y apparaît dès sa publication.".into(),
-            links: vec![
-                (format!("/feeds/offers.rss{suffix}"), "Flux RSS de cette recherche".into()),
-                (format!("/feeds/offers.atom{suffix}"), "Flux Atom de cette recherche".into()),
-                (format!("/{suffix}"), "Revenir à la recherche".into()),
-            ],
-        },
-    )
+    let result = super::blocking(move || Ok(crate::alerts::Alerts::new(&engine, &base, max).signup(signup))).await;
+    match result {
+        Ok(Ok(a)) => {
+            state.mail_wake.notify_one();
+            let suffix = if qs.is_empty() { String::new() } else { format!("?{qs}") };
+            render(StatusCode::CREATED, MessageView {
+                title: "Compte créé".into(),
+                class: "notice",
+                message: format!("Un lien de confirmation a été envoyé à {}. Vous pouvez dès maintenant créer votre alerte.", a.email),
+                links: vec![(format!("/alertes/nouvelle{suffix}"), "Créer l'alerte de cette recherche".into())],
+            })
+        }
+        Ok(Err(e)) => render(status_of(&e), signup_form(&qs, Some(explain(&e)), &form)),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The token of a mailed link.
+#[derive(serde::Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+/// The confirmation link of a candidate's e-mail address.
+#[utoipa::path(get, path = "/confirmer-email", tag = "portal",
+    responses((status = 200, description = "Confirmed (HTML)", content_type = "text/html", body = String),
+              (status = 422, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
+async fn confirm_email(State(state): State<AppState>, axum::extract::Query(q): axum::extract::Query<TokenQuery>) -> Response {
+    let engine = state.engine.clone();
+    let base = state.config.base_url().to_string();
+    let max = state.config.max_saved_searches;
+    match super::blocking(move || Ok(crate::alerts::Alerts::new(&engine, &base, max).confirm(&q.token))).await {
+        Ok(Ok(a)) => message(StatusCode::OK, "Adresse confirmée", format!("L'adresse {} est confirmée : vos alertes sont actives.", a.email)),
+        Ok(Err(e)) => message(status_of(&e), "Lien invalide", "Ce lien est inconnu, déjà utilisé ou expiré.".into()),
+        Err(e) => e.into_response(),
+    }
+}
+
+fn password_form(token: &str, error: Option<String>) -> FormView {
+    FormView {
+        title: "Choisir mon mot de passe".into(),
+        intro: "Au moins 12 caractères, de trois sortes parmi : minuscules, majuscules, chiffres, symboles.".into(),
+        error,
+        notice: None,
+        action: format!("/set-password?token={}", serde_urlencoded::to_string([("t", token)]).unwrap_or_default().trim_start_matches("t=")),
+        fields: vec![field("password", "Nouveau mot de passe", "password", "")],
+        submit: "Enregistrer",
+        links: Vec::new(),
+    }
+}
+
+/// The one-time link of a recruiter or administrator to choose a password.
+#[utoipa::path(get, path = "/set-password", tag = "portal",
+    responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
+async fn password_page(axum::extract::Query(q): axum::extract::Query<TokenQuery>) -> Response {
+    render(StatusCode::OK, password_form(&q.token, None))
+}
+
+/// The password form.
+#[derive(serde::Deserialize)]
+pub struct PasswordForm {
+    password: String,
+}
+
+/// Sets the password of a one-time link.
+#[utoipa::path(post, path = "/set-password", tag = "portal",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 200, description = "Done (HTML)", content_type = "text/html", body = String),
+              (status = 422, description = "The form again, with the error", content_type = "text/html", body = String)))]
+async fn password_submit(State(state): State<AppState>, axum::extract::Query(q): axum::extract::Query<TokenQuery>, axum::Form(form): axum::Form<PasswordForm>) -> Response {
+    let engine = state.engine.clone();
+    let base = state.config.base_url().to_string();
+    let token = q.token.clone();
+    match super::blocking(move || Ok(crate::backoffice::Backoffice::new(&engine, &base).set_password(&token, &form.password))).await {
+        Ok(Ok(())) => message(StatusCode::OK, "Mot de passe enregistré", "Vous pouvez vous connecter (POST /api/v1/auth/login).".into()),
+        Ok(Err(e)) => render(status_of(&e), password_form(&q.token, Some(explain(&e)))),
+        Err(e) => e.into_response(),
+    }
 }
