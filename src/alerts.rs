@@ -501,10 +501,10 @@ impl<'a> Alerts<'a> {
     pub fn patch_search(&self, who: &Account, id: u64, p: SearchPatch) -> Result<SavedSearch> {
         let mut s = self.own(who, id)?;
         let mut e = ValidationErrors::default();
-        if let Some(n) = p.name.as_deref() {
-            if let Some(n) = required_text(&mut e, "name", Some(n), 100) {
-                s.name = n;
-            }
+        if let Some(n) = p.name.as_deref()
+            && let Some(n) = required_text(&mut e, "name", Some(n), 100)
+        {
+            s.name = n;
         }
         if let Some(f) = p.frequency.as_deref() {
             match frequency(Some(f)) {

@@ -87,6 +87,7 @@ impl Engine {
     /// Rebuilds the percolator from the stored saved searches: the alerts that are on, of
     /// confirmed addresses.
     pub fn rebuild_percolator(&self) -> Result<usize> {
+        use rayon::prelude::*;
         let confirmed: std::collections::HashSet<u64> = self
             .store
             .accounts()?
@@ -94,14 +95,26 @@ impl Engine {
             .filter(|a| a.email_confirmed)
             .map(|a| a.id)
             .collect();
-        let mut p = Percolator::new();
+        let searches = self.store.saved_searches()?;
+        // Parse the criteria in parallel; insert in id order.
+        let parsed: Vec<(u64, SearchParams)> = searches
+            .into_par_iter()
+            .filter(|s| s.alert && confirmed.contains(&s.account))
+            .filter_map(|s| s.params().ok().map(|p| (s.id, p)))
+            .collect();
         let df = self.anchor_doc_freq();
-        for s in self.store.saved_searches()? {
-            if s.alert && confirmed.contains(&s.account) {
-                if let Ok(params) = s.params() {
-                    p.insert(s.id, &params, &df);
-                }
+        let memo = std::cell::RefCell::new(std::collections::HashMap::<String, u64>::new());
+        let cached = |k: &str| -> u64 {
+            if let Some(&n) = memo.borrow().get(k) {
+                return n;
             }
+            let n = df(k);
+            memo.borrow_mut().insert(k.to_string(), n);
+            n
+        };
+        let mut p = Percolator::new();
+        for (id, params) in &parsed {
+            p.insert(*id, params, &cached);
         }
         let n = p.len();
         *self.percolator.write().unwrap_or_else(|e| e.into_inner()) = p;

@@ -527,7 +527,14 @@ struct FormField {
 }
 
 fn field(name: &'static str, label: &'static str, kind: &'static str, value: &str) -> FormField {
-    FormField { name, label, kind, value: value.to_string(), required: kind != "tel", options: Vec::new() }
+    FormField {
+        name,
+        label,
+        kind,
+        value: value.to_string(),
+        required: kind != "tel",
+        options: Vec::new(),
+    }
 }
 
 #[derive(Template)]
@@ -546,14 +553,16 @@ struct FormView {
 /// The message of an engine error for a person.
 fn explain(e: &crate::Error) -> String {
     match e {
-        crate::Error::Invalid(v) => v
-            .0
-            .iter()
-            .map(|f| format!("{} : {}", f.field, f.message))
-            .collect::<Vec<_>>()
-            .join(" ; "),
+        crate::Error::Invalid(v) => {
+            v.0.iter()
+                .map(|f| format!("{} : {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join(" ; ")
+        }
         crate::Error::Unauthorized(_) => "Identifiant ou mot de passe incorrect.".into(),
-        crate::Error::Conflict(m) | crate::Error::NotFound(m) | crate::Error::Forbidden(m) => m.clone(),
+        crate::Error::Conflict(m) | crate::Error::NotFound(m) | crate::Error::Forbidden(m) => {
+            m.clone()
+        }
         _ => "Le service n'a pas pu répondre ; réessayez plus tard.".into(),
     }
 }
@@ -574,14 +583,25 @@ fn criteria_of(raw: &Option<String>) -> (String, Vec<(String, String)>) {
     let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(&qs).unwrap_or_default();
     let kept: Vec<(String, String)> = pairs
         .into_iter()
-        .filter(|(k, v)| !v.is_empty() && !["page", "per_page", "facets", "i"].contains(&k.as_str()))
+        .filter(|(k, v)| {
+            !v.is_empty() && !["page", "per_page", "facets", "i"].contains(&k.as_str())
+        })
         .collect();
     (serde_urlencoded::to_string(&kept).unwrap_or_default(), kept)
 }
 
 fn alert_form(qs: &str, error: Option<String>, login: &str, name: &str) -> FormView {
-    let suffix = if qs.is_empty() { String::new() } else { format!("?{qs}") };
-    let mut frequency = field("frequency", "Fréquence des courriels", "select", "immediate");
+    let suffix = if qs.is_empty() {
+        String::new()
+    } else {
+        format!("?{qs}")
+    };
+    let mut frequency = field(
+        "frequency",
+        "Fréquence des courriels",
+        "select",
+        "immediate",
+    );
     frequency.options = vec![
         ("immediate".into(), "À chaque nouvelle offre".into()),
         ("daily".into(), "Un récapitulatif par jour".into()),
@@ -633,7 +653,11 @@ pub struct AlertForm {
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 201, description = "Created (HTML)", content_type = "text/html", body = String),
               (status = 401, description = "Wrong credentials (HTML form again)", content_type = "text/html", body = String)))]
-async fn create_alert(State(state): State<AppState>, RawQuery(raw): RawQuery, axum::Form(form): axum::Form<AlertForm>) -> Response {
+async fn create_alert(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    axum::Form(form): axum::Form<AlertForm>,
+) -> Response {
     let (qs, pairs) = criteria_of(&raw);
     let engine = state.engine.clone();
     let base = state.config.base_url().to_string();
@@ -657,7 +681,12 @@ async fn create_alert(State(state): State<AppState>, RawQuery(raw): RawQuery, ax
             }
             let s = crate::alerts::Alerts::new(&engine, &base, max).create_search(
                 &who,
-                crate::alerts::NewSearch { name: Some(form.name), criteria, alert: Some(true), frequency: Some(form.frequency) },
+                crate::alerts::NewSearch {
+                    name: Some(form.name),
+                    criteria,
+                    alert: Some(true),
+                    frequency: Some(form.frequency),
+                },
             )?;
             Ok((s, who.email_confirmed))
         };
@@ -667,18 +696,37 @@ async fn create_alert(State(state): State<AppState>, RawQuery(raw): RawQuery, ax
     match result {
         Ok(Ok((s, confirmed))) => {
             state.mail_wake.notify_one();
-            let extra = if confirmed { "" } else { " Confirmez d'abord votre adresse e-mail avec le lien reçu : les alertes ne partent que vers une adresse confirmée." };
-            message(StatusCode::CREATED, "Alerte créée", format!("L'alerte « {} » est enregistrée.{extra}", s.name))
+            let extra = if confirmed {
+                ""
+            } else {
+                " Confirmez d'abord votre adresse e-mail avec le lien reçu : les alertes ne partent que vers une adresse confirmée."
+            };
+            message(
+                StatusCode::CREATED,
+                "Alerte créée",
+                format!("L'alerte « {} » est enregistrée.{extra}", s.name),
+            )
         }
-        Ok(Err(e)) => render(status_of(&e), alert_form(&qs, Some(explain(&e)), &login, &name)),
+        Ok(Err(e)) => render(
+            status_of(&e),
+            alert_form(&qs, Some(explain(&e)), &login, &name),
+        ),
         Err(e) => e.into_response(),
     }
 }
 
 fn signup_form(qs: &str, error: Option<String>, values: &SignupForm) -> FormView {
-    let suffix = if qs.is_empty() { String::new() } else { format!("?{qs}") };
+    let suffix = if qs.is_empty() {
+        String::new()
+    } else {
+        format!("?{qs}")
+    };
     let mut civility = field("civility", "Civilité", "select", &values.civility);
-    civility.options = vec![("".into(), "—".into()), ("Mme".into(), "Madame".into()), ("M.".into(), "Monsieur".into())];
+    civility.options = vec![
+        ("".into(), "—".into()),
+        ("Mme".into(), "Madame".into()),
+        ("M.".into(), "Monsieur".into()),
+    ];
     FormView {
         title: "Créer un compte candidat".into(),
         intro: "Un lien de confirmation vous sera envoyé par courriel. Le mot de passe compte au moins 12 caractères de trois sortes (minuscules, majuscules, chiffres, symboles).".into(),
@@ -723,7 +771,10 @@ pub struct SignupForm {
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 async fn signup_page(RawQuery(raw): RawQuery) -> Response {
     let (qs, _) = criteria_of(&raw);
-    render(StatusCode::OK, signup_form(&qs, None, &SignupForm::default()))
+    render(
+        StatusCode::OK,
+        signup_form(&qs, None, &SignupForm::default()),
+    )
 }
 
 /// Creates a candidate account from the form.
@@ -731,7 +782,11 @@ async fn signup_page(RawQuery(raw): RawQuery) -> Response {
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 201, description = "Created (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "The form again, with the errors", content_type = "text/html", body = String)))]
-async fn signup_submit(State(state): State<AppState>, RawQuery(raw): RawQuery, axum::Form(form): axum::Form<SignupForm>) -> Response {
+async fn signup_submit(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+    axum::Form(form): axum::Form<SignupForm>,
+) -> Response {
     let (qs, _) = criteria_of(&raw);
     let engine = state.engine.clone();
     let base = state.config.base_url().to_string();
@@ -746,17 +801,32 @@ async fn signup_submit(State(state): State<AppState>, RawQuery(raw): RawQuery, a
         password: opt(&form.password),
         phone: opt(&form.phone),
     };
-    let result = super::blocking(move || Ok(crate::alerts::Alerts::new(&engine, &base, max).signup(signup))).await;
+    let result =
+        super::blocking(move || Ok(crate::alerts::Alerts::new(&engine, &base, max).signup(signup)))
+            .await;
     match result {
         Ok(Ok(a)) => {
             state.mail_wake.notify_one();
-            let suffix = if qs.is_empty() { String::new() } else { format!("?{qs}") };
-            render(StatusCode::CREATED, MessageView {
-                title: "Compte créé".into(),
-                class: "notice",
-                message: format!("Un lien de confirmation a été envoyé à {}. Vous pouvez dès maintenant créer votre alerte.", a.email),
-                links: vec![(format!("/alertes/nouvelle{suffix}"), "Créer l'alerte de cette recherche".into())],
-            })
+            let suffix = if qs.is_empty() {
+                String::new()
+            } else {
+                format!("?{qs}")
+            };
+            render(
+                StatusCode::CREATED,
+                MessageView {
+                    title: "Compte créé".into(),
+                    class: "notice",
+                    message: format!(
+                        "Un lien de confirmation a été envoyé à {}. Vous pouvez dès maintenant créer votre alerte.",
+                        a.email
+                    ),
+                    links: vec![(
+                        format!("/alertes/nouvelle{suffix}"),
+                        "Créer l'alerte de cette recherche".into(),
+                    )],
+                },
+            )
         }
         Ok(Err(e)) => render(status_of(&e), signup_form(&qs, Some(explain(&e)), &form)),
         Err(e) => e.into_response(),
@@ -774,13 +844,31 @@ pub struct TokenQuery {
 #[utoipa::path(get, path = "/confirmer-email", tag = "portal",
     responses((status = 200, description = "Confirmed (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
-async fn confirm_email(State(state): State<AppState>, axum::extract::Query(q): axum::extract::Query<TokenQuery>) -> Response {
+async fn confirm_email(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<TokenQuery>,
+) -> Response {
     let engine = state.engine.clone();
     let base = state.config.base_url().to_string();
     let max = state.config.max_saved_searches;
-    match super::blocking(move || Ok(crate::alerts::Alerts::new(&engine, &base, max).confirm(&q.token))).await {
-        Ok(Ok(a)) => message(StatusCode::OK, "Adresse confirmée", format!("L'adresse {} est confirmée : vos alertes sont actives.", a.email)),
-        Ok(Err(e)) => message(status_of(&e), "Lien invalide", "Ce lien est inconnu, déjà utilisé ou expiré.".into()),
+    match super::blocking(move || {
+        Ok(crate::alerts::Alerts::new(&engine, &base, max).confirm(&q.token))
+    })
+    .await
+    {
+        Ok(Ok(a)) => message(
+            StatusCode::OK,
+            "Adresse confirmée",
+            format!(
+                "L'adresse {} est confirmée : vos alertes sont actives.",
+                a.email
+            ),
+        ),
+        Ok(Err(e)) => message(
+            status_of(&e),
+            "Lien invalide",
+            "Ce lien est inconnu, déjà utilisé ou expiré.".into(),
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -816,12 +904,24 @@ pub struct PasswordForm {
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 200, description = "Done (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "The form again, with the error", content_type = "text/html", body = String)))]
-async fn password_submit(State(state): State<AppState>, axum::extract::Query(q): axum::extract::Query<TokenQuery>, axum::Form(form): axum::Form<PasswordForm>) -> Response {
+async fn password_submit(
+    State(state): State<AppState>,
+    axum::extract::Query(q): axum::extract::Query<TokenQuery>,
+    axum::Form(form): axum::Form<PasswordForm>,
+) -> Response {
     let engine = state.engine.clone();
     let base = state.config.base_url().to_string();
     let token = q.token.clone();
-    match super::blocking(move || Ok(crate::backoffice::Backoffice::new(&engine, &base).set_password(&token, &form.password))).await {
-        Ok(Ok(())) => message(StatusCode::OK, "Mot de passe enregistré", "Vous pouvez vous connecter (POST /api/v1/auth/login).".into()),
+    match super::blocking(move || {
+        Ok(crate::backoffice::Backoffice::new(&engine, &base).set_password(&token, &form.password))
+    })
+    .await
+    {
+        Ok(Ok(())) => message(
+            StatusCode::OK,
+            "Mot de passe enregistré",
+            "Vous pouvez vous connecter (POST /api/v1/auth/login).".into(),
+        ),
         Ok(Err(e)) => render(status_of(&e), password_form(&q.token, Some(explain(&e)))),
         Err(e) => e.into_response(),
     }

@@ -167,7 +167,8 @@ impl Percolator {
         self.free.push(id);
     }
 
-    /// The saved searches whose search returns `offer` at `now` (its first publication).
+    /// The saved searches whose search returns `offer` at `now` (its first publication), in no
+    /// particular order.
     pub fn matches(&self, offer: &Offer, now: OffsetDateTime) -> Vec<u64> {
         if !offer.is_visible(now) || self.by_search.is_empty() {
             return Vec::new();
@@ -203,10 +204,10 @@ impl Percolator {
             if published < a.since {
                 return None;
             }
-            if let (Some(q), Some(t)) = (&a.query, text) {
-                if !t.satisfies(q) {
-                    return None;
-                }
+            if let (Some(q), Some(t)) = (&a.query, text)
+                && !t.satisfies(q)
+            {
+                return None;
             }
             Some(a.search)
         };
@@ -232,7 +233,6 @@ impl Percolator {
             keyed &= &candidates;
             out.extend(keyed.iter().filter_map(|id| accept(id, Some(&text))));
         }
-        out.sort_unstable();
         out
     }
 

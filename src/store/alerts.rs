@@ -127,15 +127,16 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// Every saved search, in id order.
+    /// Every saved search, in id order (decoded in parallel: a million are read at start).
     pub fn saved_searches(&self) -> Result<Vec<SavedSearch>> {
+        use rayon::prelude::*;
         let tx = self.db.begin_read()?;
         let t = tx.open_table(SEARCHES)?;
-        let mut out = Vec::new();
+        let mut raw = Vec::new();
         for e in t.iter()? {
-            out.push(de(e?.1.value())?);
+            raw.push(e?.1.value().to_vec());
         }
-        Ok(out)
+        raw.par_iter().map(|b| de(b)).collect()
     }
 
     /// An account's saved searches.

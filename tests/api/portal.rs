@@ -335,32 +335,105 @@ fn normalize(html: String) -> String {
 #[tokio::test]
 async fn create_an_alert_from_the_search_page_without_javascript() {
     let app = spawn_app(0).await;
-    let html = app.get("/?contract=stage&q=juriste").await.text().await.unwrap();
-    assert!(html.contains("/alertes/nouvelle?q=juriste&amp;contract=stage") || html.contains("/alertes/nouvelle?q=juriste&#38;contract=stage"), "alert link");
+    let html = app
+        .get("/?contract=stage&q=juriste")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("/alertes/nouvelle?q=juriste&amp;contract=stage")
+            || html.contains("/alertes/nouvelle?q=juriste&#38;contract=stage"),
+        "alert link"
+    );
     // Sign up with the form, confirm with the mailed link's page, then save the alert.
-    let form = [("civility", "Mme"), ("first_name", "Olympe"), ("last_name", "de Gouges"), ("email", "olympe@exemple.fr"), ("username", "olympe"), ("password", "Declaration-1791"), ("phone", "")];
-    let r = app.client.post(app.url("/compte/nouveau?q=juriste&contract=stage")).form(&form).send().await.unwrap();
+    let form = [
+        ("civility", "Mme"),
+        ("first_name", "Olympe"),
+        ("last_name", "de Gouges"),
+        ("email", "olympe@exemple.fr"),
+        ("username", "olympe"),
+        ("password", "Declaration-1791"),
+        ("phone", ""),
+    ];
+    let r = app
+        .client
+        .post(app.url("/compte/nouveau?q=juriste&contract=stage"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
-    let r = app.client.post(app.url("/compte/nouveau")).form(&form).send().await.unwrap();
+    let r = app
+        .client
+        .post(app.url("/compte/nouveau"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 409, "same address twice");
     assert!(r.text().await.unwrap().contains("already used"));
-    let mail = app.engine.store().mails().unwrap().into_iter().find(|m| m.to == "olympe@exemple.fr").unwrap();
+    let mail = app
+        .engine
+        .store()
+        .mails()
+        .unwrap()
+        .into_iter()
+        .find(|m| m.to == "olympe@exemple.fr")
+        .unwrap();
     let i = mail.text.find("/confirmer-email?token=").unwrap();
-    let link = mail.text[i..].split_whitespace().next().unwrap().to_string();
+    let link = mail.text[i..]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
     let r = app.get(&link).await;
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("Adresse confirmée"));
-    let bad = [("name", "Juriste"), ("frequency", "immediate"), ("login", "olympe"), ("password", "wrong-Password-1")];
-    let r = app.client.post(app.url("/alertes/nouvelle?q=juriste&contract=stage")).form(&bad).send().await.unwrap();
+    let bad = [
+        ("name", "Juriste"),
+        ("frequency", "immediate"),
+        ("login", "olympe"),
+        ("password", "wrong-Password-1"),
+    ];
+    let r = app
+        .client
+        .post(app.url("/alertes/nouvelle?q=juriste&contract=stage"))
+        .form(&bad)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
-    assert!(r.text().await.unwrap().contains("Identifiant ou mot de passe incorrect"));
-    let ok = [("name", "Juriste"), ("frequency", "daily"), ("login", "olympe"), ("password", "Declaration-1791")];
-    let r = app.client.post(app.url("/alertes/nouvelle?q=juriste&contract=stage&page=2")).form(&ok).send().await.unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("Identifiant ou mot de passe incorrect")
+    );
+    let ok = [
+        ("name", "Juriste"),
+        ("frequency", "daily"),
+        ("login", "olympe"),
+        ("password", "Declaration-1791"),
+    ];
+    let r = app
+        .client
+        .post(app.url("/alertes/nouvelle?q=juriste&contract=stage&page=2"))
+        .form(&ok)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 201);
     let saved = app.engine.store().saved_searches().unwrap();
     assert_eq!(saved.len(), 1);
     let mut criteria = saved[0].criteria.clone();
     criteria.sort();
-    assert_eq!(criteria, vec![("contract".to_string(), "stage".to_string()), ("q".to_string(), "juriste".to_string())]);
+    assert_eq!(
+        criteria,
+        vec![
+            ("contract".to_string(), "stage".to_string()),
+            ("q".to_string(), "juriste".to_string())
+        ]
+    );
     assert_eq!(app.engine.percolator().len(), 1);
 }
