@@ -76,6 +76,7 @@ async fn openapi_lists_every_served_route_and_every_listed_route_is_served() {
                 "/api/v1/me",
                 "attachments",
                 "unsubscribe",
+                "confirmer-email",
             ]
             .iter()
             .any(|p| path.contains(p));
