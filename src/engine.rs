@@ -97,10 +97,24 @@ impl Engine {
             .collect();
         let searches = self.store.saved_searches()?;
         // Parse the criteria in parallel; insert in id order.
-        let parsed: Vec<(u64, SearchParams)> = searches
+        let parsed: Vec<(u64, SearchParams, Option<crate::index::query::ParsedQuery>)> = searches
             .into_par_iter()
             .filter(|s| s.alert && confirmed.contains(&s.account))
             .filter_map(|s| s.params().ok().map(|p| (s.id, p)))
+            .map_init(
+                || {
+                    (
+                        crate::index::schema::fr_stem(),
+                        crate::index::schema::fr_exact(),
+                    )
+                },
+                |(stem, exact), (id, p)| {
+                    let q =
+                        p.q.as_deref()
+                            .map(|q| crate::index::query::parse_with(q, stem, exact));
+                    (id, p, q)
+                },
+            )
             .collect();
         let df = self.anchor_doc_freq();
         let memo = std::cell::RefCell::new(std::collections::HashMap::<String, u64>::new());
@@ -113,8 +127,8 @@ impl Engine {
             n
         };
         let mut p = Percolator::new();
-        for (id, params) in &parsed {
-            p.insert(*id, params, &cached);
+        for (id, params, query) in parsed {
+            p.insert_parsed(id, &params, query, &cached);
         }
         let n = p.len();
         *self.percolator.write().unwrap_or_else(|e| e.into_inner()) = p;

@@ -85,8 +85,21 @@ impl Percolator {
     /// Adds (or replaces) the alert of a saved search. `doc_freq` tells how common an anchor
     /// key is among offers, to file the alert under its rarest required term.
     pub fn insert(&mut self, search: u64, params: &SearchParams, doc_freq: &dyn Fn(&str) -> u64) {
+        let query = params.q.as_deref().map(parse);
+        self.insert_parsed(search, params, query, doc_freq);
+    }
+
+    /// [`Percolator::insert`] with the keyword query already analyzed (bulk rebuilds analyze
+    /// in parallel).
+    pub fn insert_parsed(
+        &mut self,
+        search: u64,
+        params: &SearchParams,
+        query: Option<ParsedQuery>,
+        doc_freq: &dyn Fn(&str) -> u64,
+    ) {
         self.remove(search);
-        let query = params.q.as_deref().map(parse).filter(|p| !p.is_empty());
+        let query = query.filter(|p| !p.is_empty());
         let anchor = query
             .as_ref()
             .and_then(|q| anchor_keys(q).min_by_key(|k| (doc_freq(k), k.clone())));
