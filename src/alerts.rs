@@ -8,8 +8,8 @@ use time::Duration;
 
 use crate::backoffice::{hash_password, new_token, token_hash};
 use crate::domain::account::{
-    Account, AccountState, Frequency, Role, SavedSearch, check_password, normalize_email,
-    required_text,
+    Account, AccountState, Frequency, Role, SavedSearch, check_password, civility, normalize_email,
+    required_email, required_text,
 };
 use crate::domain::{OfferState, SearchParams};
 use crate::engine::Engine;
@@ -200,13 +200,7 @@ impl<'a> Alerts<'a> {
         let mut e = ValidationErrors::default();
         let first_name = required_text(&mut e, "first_name", s.first_name.as_deref(), 100);
         let last_name = required_text(&mut e, "last_name", s.last_name.as_deref(), 100);
-        let email = match s.email.as_deref() {
-            None => {
-                e.push(FieldError::new("email", "is required"));
-                None
-            }
-            Some(m) => normalize_email("email", m).map_err(|x| e.push(x)).ok(),
-        };
+        let email = required_email(&mut e, "email", s.email.as_deref());
         let username = required_text(&mut e, "username", s.username.as_deref(), 40).and_then(|u| {
             let u = u.to_lowercase();
             if u.contains('@')
@@ -232,18 +226,7 @@ impl<'a> Alerts<'a> {
                 .ok()
                 .map(|_| p.to_string()),
         };
-        let civility = match s.civility.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(c @ ("M." | "Mme")) => Some(c.to_string()),
-            Some(c) => {
-                e.push(FieldError::with_allowed(
-                    "civility",
-                    format!("unknown civility '{c}'"),
-                    vec!["M.".into(), "Mme".into()],
-                ));
-                None
-            }
-        };
+        let civility = civility(&mut e, s.civility.as_deref());
         let (Some(first_name), Some(last_name), Some(email), Some(username), Some(password)) =
             (first_name, last_name, email, username, password)
         else {

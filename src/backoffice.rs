@@ -10,8 +10,8 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use crate::domain::account::{
-    Account, AccountState, RequestedService, Role, Service, check_password, normalize_email,
-    required_text,
+    Account, AccountState, RequestedService, Role, Service, check_password, civility,
+    normalize_email, required_email, required_text,
 };
 use crate::domain::offer::AuditEvent;
 use crate::domain::{AdministrationCode, DateRule, Offer, OfferFields, OfferInput, OfferState};
@@ -198,25 +198,8 @@ impl<'a> Backoffice<'a> {
         let mut e = ValidationErrors::default();
         let first_name = required_text(&mut e, "first_name", r.first_name.as_deref(), 100);
         let last_name = required_text(&mut e, "last_name", r.last_name.as_deref(), 100);
-        let email = match r.email.as_deref() {
-            None => {
-                e.push(FieldError::new("email", "is required"));
-                None
-            }
-            Some(m) => normalize_email("email", m).map_err(|x| e.push(x)).ok(),
-        };
-        let civility = match r.civility.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(c @ ("M." | "Mme")) => Some(c.to_string()),
-            Some(c) => {
-                e.push(FieldError::with_allowed(
-                    "civility",
-                    format!("unknown civility '{c}'"),
-                    vec!["M.".into(), "Mme".into()],
-                ));
-                None
-            }
-        };
+        let email = required_email(&mut e, "email", r.email.as_deref());
+        let civility = civility(&mut e, r.civility.as_deref());
         let requested_service = match (r.service, &r.administration, &r.service_name) {
             (Some(id), None, None) => {
                 if self.engine.store().service(id)?.is_none() {

@@ -156,6 +156,37 @@ pub fn normalize_email(field: &str, email: &str) -> Result<String, FieldError> {
     }
 }
 
+/// A required e-mail address, normalized; the error is recorded.
+pub fn required_email(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: Option<&str>,
+) -> Option<String> {
+    match value {
+        None => {
+            errors.push(FieldError::new(field, "is required"));
+            None
+        }
+        Some(m) => normalize_email(field, m).map_err(|e| errors.push(e)).ok(),
+    }
+}
+
+/// An optional civility, `M.` or `Mme`; an unknown one is recorded as an error.
+pub fn civility(errors: &mut ValidationErrors, value: Option<&str>) -> Option<String> {
+    match value.map(str::trim) {
+        None | Some("") => None,
+        Some(c @ ("M." | "Mme")) => Some(c.to_string()),
+        Some(c) => {
+            errors.push(FieldError::with_allowed(
+                "civility",
+                format!("unknown civility '{c}'"),
+                vec!["M.".into(), "Mme".into()],
+            ));
+            None
+        }
+    }
+}
+
 /// Requires a trimmed, non-empty text of at most `max` characters.
 pub fn required_text(
     errors: &mut ValidationErrors,
