@@ -46,8 +46,11 @@ pub struct Percolator {
     free: Vec<u32>,
     values: Vec<Vec<RoaringBitmap>>,
     unconstrained: Vec<RoaringBitmap>,
-    anchors: HashMap<Box<str>, RoaringBitmap>,
+    anchors: HashMap<Box<str>, RoaringBitmap, verify::FxBuild>,
     no_keywords: RoaringBitmap,
+    /// Keyword alerts whose whole query is their anchor (one word, one quoted word or one
+    /// reference): finding the anchor among the offer's terms is the verification.
+    anchor_is_query: RoaringBitmap,
     /// Alerts with a fixed `published_since`.
     with_since: RoaringBitmap,
     /// Saved-search id of each dense id (0 when free): the hot path's only lookup.
@@ -125,6 +128,12 @@ impl Percolator {
                 }
             }
         }
+        let whole = alert.query.as_ref().is_some_and(|q| {
+            q.terms.len() + q.exact_terms.len() + q.references.len() == 1 && q.phrases.is_empty()
+        });
+        if whole {
+            self.anchor_is_query.insert(id);
+        }
         match anchor {
             Some(a) => {
                 self.anchors
@@ -156,6 +165,7 @@ impl Percolator {
         };
         self.searches[id as usize] = 0;
         self.with_since.remove(id);
+        self.anchor_is_query.remove(id);
         for (unconstrained, values) in self.unconstrained.iter_mut().zip(&mut self.values) {
             unconstrained.remove(id);
             for b in values.iter_mut() {
@@ -244,6 +254,10 @@ impl Percolator {
                 }
             }
             keyed &= &candidates;
+            let mut direct = &keyed & &self.anchor_is_query;
+            direct -= &self.with_since;
+            out.extend(direct.iter().map(|id| self.searches[id as usize]));
+            keyed -= &direct;
             out.extend(keyed.iter().filter_map(|id| accept(id, Some(&text))));
         }
         out

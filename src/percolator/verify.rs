@@ -4,6 +4,7 @@
 //! every reference among the offer's reference forms.
 
 use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use tantivy::tokenizer::TokenStream;
 
@@ -11,10 +12,55 @@ use crate::domain::Offer;
 use crate::index::query::ParsedQuery;
 use crate::index::schema::{fr_exact, fr_stem};
 
+/// The Fx hash (rustc's): a few cycles per word, where SipHash's flood resistance buys nothing
+/// (the keys are the offer's own words, looked up once per alert candidate).
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes([
+                c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7],
+            ]));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut last = [0u8; 8];
+            last[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(last));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// Hash sets and maps with [`FxHasher`].
+pub type FxBuild = BuildHasherDefault<FxHasher>;
+
 /// The analyzed text of an offer.
 pub struct OfferText {
-    stems: HashSet<String>,
-    exact: HashSet<String>,
+    stems: HashSet<String, FxBuild>,
+    exact: HashSet<String, FxBuild>,
     /// Per text value, (position, token) of the folded tokens.
     values: Vec<Vec<(usize, String)>>,
     references: [String; 2],
@@ -33,8 +79,8 @@ impl OfferText {
             Some(f.service.as_str()),
         ];
         let (mut stem, mut exact) = (fr_stem(), fr_exact());
-        let mut stems = HashSet::new();
-        let mut exact_set = HashSet::new();
+        let mut stems = HashSet::default();
+        let mut exact_set = HashSet::default();
         let mut values = Vec::new();
         for t in texts.into_iter().flatten() {
             let mut s = stem.token_stream(t);
