@@ -236,10 +236,9 @@ impl Percolator {
         };
         let plain = &candidates & &self.no_keywords;
         // The common case: no keywords, no fixed date — a plain lookup.
-        let mut out: Vec<u64> = (&plain - &self.with_since)
-            .iter()
-            .map(|id| self.searches[id as usize])
-            .collect();
+        let direct_plain = &plain - &self.with_since;
+        let mut out: Vec<u64> = Vec::with_capacity(plain.len() as usize + 64);
+        out.extend(direct_plain.iter().map(|id| self.searches[id as usize]));
         out.extend(
             (&plain & &self.with_since)
                 .iter()
@@ -256,8 +255,10 @@ impl Percolator {
             keyed &= &candidates;
             let mut direct = &keyed & &self.anchor_is_query;
             direct -= &self.with_since;
+            out.reserve(direct.len() as usize);
             out.extend(direct.iter().map(|id| self.searches[id as usize]));
             keyed -= &direct;
+            out.reserve(keyed.len() as usize);
             out.extend(keyed.iter().filter_map(|id| accept(id, Some(&text))));
         }
         out
