@@ -112,22 +112,27 @@ impl<'a> Backoffice<'a> {
         self.engine.now()
     }
 
+    /// Stores a single-use, expiring set-password token; returns the link carrying it.
+    fn set_password_link(&self, tx: &crate::store::Tx<'_>, account: u64) -> Result<String> {
+        let (token, hash) = new_token();
+        tx.put_token(
+            &hash,
+            &Token {
+                account,
+                purpose: TokenPurpose::SetPassword,
+                expires_at: self.now() + Duration::hours(SET_PASSWORD_HOURS),
+            },
+        )?;
+        Ok(format!("{}/set-password?token={token}", self.base_url))
+    }
+
     fn set_password_mail(
         &self,
         tx: &crate::store::Tx<'_>,
         a: &Account,
         intro: &str,
     ) -> Result<String> {
-        let (token, hash) = new_token();
-        tx.put_token(
-            &hash,
-            &Token {
-                account: a.id,
-                purpose: TokenPurpose::SetPassword,
-                expires_at: self.now() + Duration::hours(SET_PASSWORD_HOURS),
-            },
-        )?;
-        let link = format!("{}/set-password?token={token}", self.base_url);
+        let link = self.set_password_link(tx, a.id)?;
         let text = format!(
             "Bonjour {} {},\n\n{intro}\n\nChoisissez votre mot de passe (lien valable {SET_PASSWORD_HOURS} heures, utilisable une fois) :\n{link}\n",
             a.first_name, a.last_name
@@ -180,16 +185,8 @@ impl<'a> Backoffice<'a> {
                 created_at: now,
             };
             tx.put_account(&a)?;
-            let (token, hash) = new_token();
-            tx.put_token(
-                &hash,
-                &Token {
-                    account: id,
-                    purpose: TokenPurpose::SetPassword,
-                    expires_at: now + Duration::hours(SET_PASSWORD_HOURS),
-                },
-            )?;
-            Ok((a, format!("{}/set-password?token={token}", self.base_url)))
+            let link = self.set_password_link(tx, id)?;
+            Ok((a, link))
         })
     }
 

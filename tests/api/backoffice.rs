@@ -10,27 +10,6 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// Decodes quoted-printable soft breaks and escapes, enough to read links in .eml files.
-fn qp_decode(s: &str) -> String {
-    let s = s.replace("=\r\n", "").replace("=\n", "");
-    let mut out = Vec::new();
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'='
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Waits for a mail to `to` in the outbox folder and returns its decoded text.
 pub(crate) async fn mail_to(app: &TestApp, to: &str, containing: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -46,17 +25,7 @@ pub(crate) async fn mail_to(app: &TestApp, to: &str, containing: &str) -> String
         if let Ok(entries) = std::fs::read_dir(app.data_dir.join("outbox")) {
             for e in entries.flatten() {
                 let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
-                let mut text = qp_decode(&raw);
-                // Base64 parts: decode every line block that decodes.
-                for block in raw.split("\r\n\r\n") {
-                    let joined: String = block.lines().collect();
-                    if let Ok(bytes) = base64::Engine::decode(
-                        &base64::engine::general_purpose::STANDARD,
-                        joined.trim(),
-                    ) {
-                        text.push_str(&String::from_utf8_lossy(&bytes));
-                    }
-                }
+                let text = crate::smtp::decoded(&raw);
                 if raw.contains(&format!("To: {to}")) && text.contains(containing) {
                     return text;
                 }
@@ -183,6 +152,31 @@ pub(crate) async fn recruiter(
         .await;
     assert_eq!(s, 422);
     login(app, email, PASSWORD).await
+}
+
+/// An administrator, a service of `administration` and an active recruiter of it: the
+/// recruiter's session token and the service id.
+pub(crate) async fn recruiter_of_new_service(
+    app: &TestApp,
+    service: &str,
+    administration: &str,
+    email: &str,
+) -> (String, u64) {
+    let admin = Client {
+        app,
+        token: Some(admin(app).await),
+    };
+    let (_, s) = admin
+        .post(
+            "/api/v1/admin/services",
+            json!({"name": service, "administration": administration}),
+        )
+        .await;
+    let sid = s["id"].as_u64().unwrap();
+    (
+        recruiter(app, &admin, email, json!({"service": sid})).await,
+        sid,
+    )
 }
 
 pub(crate) fn offer_body(service: u64) -> Value {
@@ -554,18 +548,7 @@ async fn failed_logins_are_throttled() {
 #[tokio::test]
 async fn eight_concurrent_creators_get_distinct_gap_free_references() {
     let app = spawn_app(0).await;
-    let admin = Client {
-        app: &app,
-        token: Some(admin(&app).await),
-    };
-    let (_, service) = admin
-        .post(
-            "/api/v1/admin/services",
-            json!({"name": "CHU – DRH", "administration": "chu"}),
-        )
-        .await;
-    let sid = service["id"].as_u64().unwrap();
-    let token = recruiter(&app, &admin, "drh@chu.fr", json!({"service": sid})).await;
+    let (token, sid) = recruiter_of_new_service(&app, "CHU – DRH", "chu", "drh@chu.fr").await;
     let mut tasks = Vec::new();
     for i in 0..8 {
         let (client, url, token) = (
@@ -605,18 +588,8 @@ async fn eight_concurrent_creators_get_distinct_gap_free_references() {
 #[tokio::test]
 async fn attachments_are_checked_by_content_and_served_safely() {
     let app = spawn_app_with(0, |c| c.max_attachment_bytes = 4096).await;
-    let admin = Client {
-        app: &app,
-        token: Some(admin(&app).await),
-    };
-    let (_, service) = admin
-        .post(
-            "/api/v1/admin/services",
-            json!({"name": "Musée", "administration": "min-culture"}),
-        )
-        .await;
-    let sid = service["id"].as_u64().unwrap();
-    let token = recruiter(&app, &admin, "doc@culture.gouv.fr", json!({"service": sid})).await;
+    let (token, sid) =
+        recruiter_of_new_service(&app, "Musée", "min-culture", "doc@culture.gouv.fr").await;
     let mut body = offer_body(sid);
     body["state"] = json!("published");
     let r = app
@@ -707,18 +680,7 @@ async fn attachments_are_checked_by_content_and_served_safely() {
 #[tokio::test]
 async fn offers_are_archived_when_their_diffusion_ends() {
     let app = spawn_app_with(0, |c| c.archive_interval_seconds = 1).await;
-    let admin = Client {
-        app: &app,
-        token: Some(admin(&app).await),
-    };
-    let (_, service) = admin
-        .post(
-            "/api/v1/admin/services",
-            json!({"name": "SDIS 69", "administration": "sdis"}),
-        )
-        .await;
-    let sid = service["id"].as_u64().unwrap();
-    let token = recruiter(&app, &admin, "rh@sdis69.fr", json!({"service": sid})).await;
+    let (token, sid) = recruiter_of_new_service(&app, "SDIS 69", "sdis", "rh@sdis69.fr").await;
     let mut rec = Client {
         app: &app,
         token: Some(token),
