@@ -275,6 +275,37 @@ pub struct OfferFields {
     pub attachments: Vec<Attachment>,
 }
 
+impl OfferFields {
+    /// The searchable text values, in the order the index holds them (the percolator's
+    /// verifier reads the same list, so that both agree on phrase positions).
+    pub fn searchable_texts(&self) -> impl Iterator<Item = &str> {
+        [
+            Some(self.title.as_str()),
+            Some(self.description.as_str()),
+            self.employer_description.as_deref(),
+            self.profile.as_deref(),
+            self.location.as_deref(),
+            Some(self.service.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+    }
+
+    /// The referential ordinal of each facet value, in [`super::Facet::ALL`] order (`None`:
+    /// no region or department for an offer abroad).
+    pub fn facet_ordinals(&self) -> [Option<u16>; 7] {
+        [
+            Some(self.contract.ordinal()),
+            Some(self.diploma.ordinal()),
+            Some(self.domain.ordinal()),
+            Some(self.administration.ordinal()),
+            self.region.map(|r| r.ordinal()),
+            self.department.map(|d| d.ordinal()),
+            Some(self.country.ordinal()),
+        ]
+    }
+}
+
 /// How strictly dates are checked.
 #[derive(Debug, Clone, Copy)]
 pub enum DateRule {

@@ -196,16 +196,7 @@ impl Percolator {
         if !offer.is_visible(now) || self.by_search.is_empty() {
             return Vec::new();
         }
-        let f = &offer.fields;
-        let ords: [Option<u16>; 7] = [
-            Some(f.contract.ordinal()),
-            Some(f.diploma.ordinal()),
-            Some(f.domain.ordinal()),
-            Some(f.administration.ordinal()),
-            f.region.map(|r| r.ordinal()),
-            f.department.map(|d| d.ordinal()),
-            Some(f.country.ordinal()),
-        ];
+        let ords = offer.fields.facet_ordinals();
         let mut candidates: Option<RoaringBitmap> = None;
         for (i, ord) in ords.iter().enumerate() {
             let mut allowed = self.unconstrained[i].clone();

@@ -70,19 +70,11 @@ impl OfferText {
     /// Analyzes the searchable text of an offer (the same values the index holds).
     pub fn new(offer: &Offer) -> OfferText {
         let f = &offer.fields;
-        let texts = [
-            Some(f.title.as_str()),
-            Some(f.description.as_str()),
-            f.employer_description.as_deref(),
-            f.profile.as_deref(),
-            f.location.as_deref(),
-            Some(f.service.as_str()),
-        ];
         let (mut stem, mut exact) = (fr_stem(), fr_exact());
         let mut stems = HashSet::default();
         let mut exact_set = HashSet::default();
         let mut values = Vec::new();
-        for t in texts.into_iter().flatten() {
+        for t in f.searchable_texts() {
             let mut s = stem.token_stream(t);
             while s.advance() {
                 stems.insert(s.token().text.clone());
