@@ -8,7 +8,7 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::domain::account::SavedSearch;
-use crate::domain::{Offer, OfferFields, OfferState, SearchParams};
+use crate::domain::{Offer, SearchParams};
 use crate::error::{Error, Result};
 use crate::index::{IndexerHandle, SearchHits, SearchIndex};
 use crate::percolator::Percolator;
@@ -67,8 +67,9 @@ impl Engine {
         Ok(engine)
     }
 
-    /// How common an anchor key (`s:term`, `e:term`, `r:reference`) is among indexed offers.
-    fn anchor_doc_freq(&self) -> impl Fn(&str) -> u64 + '_ {
+    /// How common an anchor key (`s:term`, `e:term`, `r:reference`) is among indexed offers:
+    /// the percolator indexes each keyword alert under its rarest key.
+    pub fn anchor_doc_freq(&self) -> impl Fn(&str) -> u64 + '_ {
         let searcher = self.index.reader.searcher();
         let s = self.index.schema;
         move |key: &str| {
@@ -168,21 +169,6 @@ impl Engine {
         self.percolator.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The secret that signs unsubscribe links (made once, kept in the store).
-    pub fn secret(&self) -> Result<String> {
-        if let Some(s) = self.store.meta("secret")? {
-            return Ok(s);
-        }
-        let (token, _) = crate::backoffice::new_token();
-        self.store.write(|tx| match Store::meta_in(tx, "secret")? {
-            Some(s) => Ok(s),
-            None => {
-                Store::set_meta_in(tx, "secret", &token)?;
-                Ok(token.clone())
-            }
-        })
-    }
-
     /// The current time.
     pub fn now(&self) -> OffsetDateTime {
         (self.clock)()
@@ -256,55 +242,20 @@ impl Engine {
         Ok((offers, seq))
     }
 
-    /// Creates one offer, draft or published now.
-    pub fn create_offer(&self, fields: OfferFields, state: OfferState) -> Result<(Offer, u64)> {
-        let now = self.now();
-        let (offer, seq) = self.store.create_offer(NewOffer {
-            fields,
-            state,
-            created_at: now,
-            published_at: (state == OfferState::Published).then_some(now),
-            service_id: None,
-            audit: Vec::new(),
-        })?;
+    /// Changes one offer in one durable transaction and hands it to the index.
+    pub fn update_offer(
+        &self,
+        id: u64,
+        change: impl FnOnce(&mut Offer) -> Result<()>,
+    ) -> Result<(Offer, u64)> {
+        let r = self.store.update_offer(id, change)?;
         self.indexer.notify();
-        Ok((offer, seq))
+        Ok(r)
     }
 
-    /// Changes the state of an offer (publish, archive, unarchive, filled).
-    pub fn set_state(&self, id: u64, state: OfferState) -> Result<(Offer, u64)> {
-        let now = self.now();
-        let (offer, seq) = self.store.update_offer(id, |o| {
-            if o.state == state {
-                return Err(Error::Conflict(format!(
-                    "offer {} is already {state:?}",
-                    o.reference
-                )));
-            }
-            if state == OfferState::Published {
-                o.published_at = Some(now);
-                o.first_published_at.get_or_insert(now);
-            }
-            o.state = state;
-            o.updated_at = now;
-            Ok(())
-        })?;
-        self.indexer.notify();
-        Ok((offer, seq))
-    }
-
-    /// Deletes a draft (a conflict for any other state).
-    pub fn delete_draft(&self, id: u64) -> Result<u64> {
-        let seq = self.store.delete_offer(id, |o| {
-            if o.state == OfferState::Draft {
-                Ok(())
-            } else {
-                Err(Error::Conflict(format!(
-                    "offer {} is {:?}: only a draft can be deleted",
-                    o.reference, o.state
-                )))
-            }
-        })?;
+    /// Deletes an offer when `allow` accepts it, and takes it out of the index.
+    pub fn delete_offer(&self, id: u64, allow: impl FnOnce(&Offer) -> Result<()>) -> Result<u64> {
+        let seq = self.store.delete_offer(id, allow)?;
         self.indexer.notify();
         Ok(seq)
     }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// One faulty field of an input: which field, what was wrong, and what is allowed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// Name of the field or parameter, as the API spells it.
     pub field: String,
@@ -83,9 +83,12 @@ impl std::error::Error for ValidationErrors {}
 /// The engine's error.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The input is invalid; the caller can fix it.
+    /// A body or form is invalid; the caller can fix it (422).
     #[error("invalid input: {0}")]
     Invalid(#[from] ValidationErrors),
+    /// Request parameters (query string, path) are invalid (400).
+    #[error("invalid parameters: {0}")]
+    BadRequest(ValidationErrors),
     /// The thing asked for does not exist.
     #[error("not found: {0}")]
     NotFound(String),
@@ -98,6 +101,9 @@ pub enum Error {
     /// The request conflicts with the current state.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// Too many attempts; the caller may retry after this many seconds.
+    #[error("too many attempts; retry in {0} s")]
+    TooMany(u64),
     /// The store failed.
     #[error("store: {0}")]
     Store(String),
@@ -110,6 +116,55 @@ pub enum Error {
     /// Anything else internal.
     #[error("internal: {0}")]
     Internal(String),
+}
+
+/// What an error is to the person who caused it: the HTTP status the API and the pages answer
+/// with, the problem title, and whether it is the caller's fault (shown as is) or internal
+/// (logged, answered without detail).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ErrorKind {
+    /// The HTTP status.
+    pub status: u16,
+    /// The problem title (RFC 9457), stable per kind.
+    pub title: &'static str,
+    /// True when the caller can fix it; false for internal failures.
+    pub user_fault: bool,
+}
+
+impl Error {
+    /// The one table from error to status and title, for the API and the pages alike.
+    pub fn kind(&self) -> ErrorKind {
+        let (status, title, user_fault) = match self {
+            Error::Invalid(_) => (422, "Invalid body", true),
+            Error::BadRequest(_) => (400, "Invalid request parameters", true),
+            Error::NotFound(_) => (404, "Not found", true),
+            Error::Unauthorized(_) => (401, "Unauthorized", true),
+            Error::Forbidden(_) => (403, "Forbidden", true),
+            Error::Conflict(_) => (409, "Conflict", true),
+            Error::TooMany(_) => (429, "Too many requests", true),
+            Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => {
+                (500, "Internal error", false)
+            }
+        };
+        ErrorKind {
+            status,
+            title,
+            user_fault,
+        }
+    }
+
+    /// The faulty fields of an input error (empty for other kinds).
+    pub fn fields(&self) -> &[FieldError] {
+        match self {
+            Error::Invalid(v) | Error::BadRequest(v) => &v.0,
+            _ => &[],
+        }
+    }
+
+    /// One faulty field as a 422.
+    pub fn invalid(e: FieldError) -> Error {
+        Error::Invalid(ValidationErrors(vec![e]))
+    }
 }
 
 /// The engine's result type.

@@ -5,8 +5,12 @@
 //! from it through the change log and rebuilt when missing. [`engine::Engine`] ties them
 //! together; the HTTP layer and the command line sit on top of it.
 
-pub mod alerts;
+#![warn(missing_docs)]
+
+pub mod app;
+pub mod auth;
 pub mod backoffice;
+pub mod candidates;
 pub mod config;
 pub mod domain;
 pub mod engine;
@@ -15,13 +19,15 @@ pub mod feed;
 pub mod http;
 pub mod import;
 pub mod index;
+pub mod links;
 pub mod mail;
 pub mod percolator;
 pub mod store;
+pub mod workers;
 
 /// The fixture generator (source in `fixtures/`).
 #[path = "../fixtures/generator.rs"]
 pub mod fixtures;
 
 pub use engine::Engine;
-pub use error::{Error, FieldError, Result, ValidationErrors};
+pub use error::{Error, ErrorKind, FieldError, Result, ValidationErrors};

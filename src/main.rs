@@ -347,7 +347,7 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(offerwatch::http::serve(engine, config))?;
+    runtime.block_on(offerwatch::app::serve(engine, config))?;
     Ok(())
 }
 

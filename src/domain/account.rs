@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::referentials::AdministrationCode;
+pub use super::validate::{civility, normalize_email, required_email, required_text};
 use crate::error::{FieldError, ValidationErrors};
 
 /// What an account may do.
@@ -34,15 +35,22 @@ pub enum AccountState {
 /// An account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
+    /// Store id.
     pub id: u64,
+    /// Candidate, recruiter or administrator.
     pub role: Role,
+    /// Lifecycle state.
     pub state: AccountState,
+    /// `M.` or `Mme`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub civility: Option<String>,
+    /// Given name.
     pub first_name: String,
+    /// Family name.
     pub last_name: String,
     /// Lower-cased.
     pub email: String,
+    /// Phone number.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Candidates log in with it as well as with their e-mail address.
@@ -60,8 +68,10 @@ pub struct Account {
     /// A service asked for in the request ("my service is not listed").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_service: Option<RequestedService>,
+    /// Why a recruiter request was refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub refusal_reason: Option<String>,
+    /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }
@@ -69,15 +79,20 @@ pub struct Account {
 /// A service a recruiter asked to be created.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RequestedService {
+    /// Administration code.
     pub administration: AdministrationCode,
+    /// Name.
     pub name: String,
 }
 
 /// A service of the organisation tree: versant → administration → entité → service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
+    /// Store id.
     pub id: u64,
+    /// Name.
     pub name: String,
+    /// Administration code.
     pub administration: AdministrationCode,
     /// The entité (direction, établissement) between the administration and the service.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -134,79 +149,6 @@ pub fn check_password(password: &str, email: &str) -> Result<(), FieldError> {
     }
 }
 
-/// Checks and normalizes (lower-cases) an e-mail address.
-pub fn normalize_email(field: &str, email: &str) -> Result<String, FieldError> {
-    let e = email.trim().to_lowercase();
-    let ok = e.len() <= 254
-        && e.split_once('@').is_some_and(|(l, d)| {
-            !l.is_empty()
-                && d.contains('.')
-                && !d.starts_with('.')
-                && !d.ends_with('.')
-                && !d.contains('@')
-        })
-        && !e.chars().any(|c| c.is_whitespace() || "<>,;\"".contains(c));
-    if ok {
-        Ok(e)
-    } else {
-        Err(FieldError::new(
-            field,
-            format!("'{email}' is not an e-mail address"),
-        ))
-    }
-}
-
-/// A required e-mail address, normalized; the error is recorded.
-pub fn required_email(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: Option<&str>,
-) -> Option<String> {
-    match value {
-        None => {
-            errors.push(FieldError::new(field, "is required"));
-            None
-        }
-        Some(m) => normalize_email(field, m).map_err(|e| errors.push(e)).ok(),
-    }
-}
-
-/// An optional civility, `M.` or `Mme`; an unknown one is recorded as an error.
-pub fn civility(errors: &mut ValidationErrors, value: Option<&str>) -> Option<String> {
-    match value.map(str::trim) {
-        None | Some("") => None,
-        Some(c @ ("M." | "Mme")) => Some(c.to_string()),
-        Some(c) => {
-            errors.push(FieldError::with_allowed(
-                "civility",
-                format!("unknown civility '{c}'"),
-                vec!["M.".into(), "Mme".into()],
-            ));
-            None
-        }
-    }
-}
-
-/// Requires a trimmed, non-empty text of at most `max` characters.
-pub fn required_text(
-    errors: &mut ValidationErrors,
-    field: &str,
-    value: Option<&str>,
-    max: usize,
-) -> Option<String> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        None => {
-            errors.push(FieldError::new(field, "is required"));
-            None
-        }
-        Some(v) if v.chars().count() > max => {
-            errors.push(FieldError::new(field, format!("at most {max} characters")));
-            None
-        }
-        Some(v) => Some(v.to_string()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,12 +187,19 @@ pub enum Frequency {
 /// validated by [`crate::domain::SearchParams::from_pairs`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SavedSearch {
+    /// Store id.
     pub id: u64,
+    /// The account it belongs to.
     pub account: u64,
+    /// Name.
     pub name: String,
+    /// The search parameters, as query pairs.
     pub criteria: Vec<(String, String)>,
+    /// Whether new matches are mailed.
     pub alert: bool,
+    /// Immediate mails or a daily digest.
     pub frequency: Frequency,
+    /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }

@@ -5,8 +5,11 @@ pub mod account;
 pub mod offer;
 pub mod referentials;
 pub mod search;
+pub mod validate;
 
-pub use offer::{DateRule, Offer, OfferFields, OfferInput, OfferState, Reference, YearMonth};
+pub use offer::{
+    DateRule, Lifecycle, Offer, OfferFields, OfferInput, OfferState, Reference, YearMonth,
+};
 pub use referentials::{
     AdministrationCode, ContractType, CountryCode, DepartmentCode, DiplomaLevel, DomainCode, Facet,
     RegionCode, referentials,

@@ -8,6 +8,7 @@ use super::referentials::{
     AdministrationCode, ContractType, CountryCode, DepartmentCode, DiplomaLevel, DomainCode,
     RegionCode,
 };
+use super::validate;
 use crate::error::{FieldError, ValidationErrors};
 
 /// Longest title accepted.
@@ -197,80 +198,132 @@ pub struct Attachment {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OfferInput {
+    /// Title of the offer.
     pub title: Option<String>,
+    /// Contract type.
     pub contract: Option<String>,
+    /// Diploma level prepared or required.
     pub diploma: Option<String>,
+    /// Professional domain.
     pub domain: Option<String>,
+    /// Administration code.
     pub administration: Option<String>,
+    /// The service offering it.
     pub service: Option<serde_json::Value>,
+    /// Country (ISO alpha-2).
     pub country: Option<String>,
+    /// INSEE region (in France).
     pub region: Option<String>,
+    /// INSEE department (in France).
     pub department: Option<String>,
+    /// Town or address.
     pub location: Option<String>,
+    /// The missions.
     pub description: Option<String>,
+    /// The employer, in its own words.
     pub employer_description: Option<String>,
+    /// The profile sought.
     pub profile: Option<String>,
+    /// Working conditions.
     pub conditions: Option<String>,
+    /// Languages needed.
     pub languages: Option<String>,
+    /// Anything else a candidate should know.
     pub extra_info: Option<String>,
+    /// Comments (public).
     pub comments: Option<String>,
+    /// Start month.
     pub start: Option<String>,
+    /// Duration in months.
     pub duration_months: Option<serde_json::Value>,
+    /// Shortest duration in months.
     pub duration_min_months: Option<serde_json::Value>,
+    /// Longest duration in months.
     pub duration_max_months: Option<serde_json::Value>,
+    /// Where to apply by mail.
     pub contact_email: Option<String>,
+    /// Where to apply on the web.
     pub contact_url: Option<String>,
+    /// Phone of the contact.
     pub contact_phone: Option<String>,
+    /// End of diffusion (the offer is hidden from that day).
     pub unpublish_on: Option<String>,
+    /// Lifecycle state.
     pub state: Option<String>,
+    /// Time of the latest publication (set by the server).
     pub published_at: Option<String>,
 }
 
 /// The validated, editable fields of an offer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferFields {
+    /// Title of the offer.
     pub title: String,
+    /// Contract type.
     pub contract: ContractType,
+    /// Diploma level prepared or required.
     pub diploma: DiplomaLevel,
+    /// Professional domain.
     pub domain: DomainCode,
+    /// Administration code.
     pub administration: AdministrationCode,
     /// Name of the recruiting service, as shown to candidates.
     pub service: String,
+    /// Country (ISO alpha-2).
     pub country: CountryCode,
+    /// INSEE region (in France).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<RegionCode>,
+    /// INSEE department (in France).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub department: Option<DepartmentCode>,
+    /// Town or address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// The missions.
     pub description: String,
+    /// The employer, in its own words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub employer_description: Option<String>,
+    /// The profile sought.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// Working conditions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conditions: Option<String>,
+    /// Languages needed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub languages: Option<String>,
+    /// Anything else a candidate should know.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extra_info: Option<String>,
+    /// Comments (public).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comments: Option<String>,
+    /// Start month.
     pub start: YearMonth,
+    /// Duration in months.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_months: Option<u8>,
+    /// Shortest duration in months.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_min_months: Option<u8>,
+    /// Longest duration in months.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub duration_max_months: Option<u8>,
+    /// Where to apply by mail.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_email: Option<String>,
+    /// Where to apply on the web.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_url: Option<String>,
+    /// Phone of the contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact_phone: Option<String>,
+    /// End of diffusion (the offer is hidden from that day).
     #[serde(with = "iso_date")]
     pub unpublish_on: Date,
+    /// Attached documents (at most 3).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
 }
@@ -324,15 +377,7 @@ fn text(
     value: &Option<String>,
     max: usize,
 ) -> Option<String> {
-    let v = value.as_deref().map(str::trim).filter(|v| !v.is_empty())?;
-    if v.chars().count() > max {
-        errors.push(FieldError::new(
-            field,
-            format!("at most {max} characters are allowed"),
-        ));
-        return None;
-    }
-    Some(v.to_string())
+    validate::optional_text(errors, field, value.as_deref(), max)
 }
 
 fn required(errors: &mut ValidationErrors, field: &str, value: &Option<String>) -> Option<String> {
@@ -341,11 +386,7 @@ fn required(errors: &mut ValidationErrors, field: &str, value: &Option<String>) 
     } else {
         TEXT_MAX_CHARS
     };
-    let v = text(errors, field, value, max);
-    if v.is_none() && value.as_deref().is_none_or(|s| s.trim().is_empty()) {
-        errors.push(FieldError::new(field, "is required"));
-    }
-    v
+    validate::required_text(errors, field, value.as_deref(), max)
 }
 
 fn code<T>(
@@ -385,36 +426,6 @@ fn months(
             None
         }
     }
-}
-
-fn is_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else {
-        return false;
-    };
-    !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !s
-            .chars()
-            .any(|c| c.is_whitespace() || c == '<' || c == '>' || c == ',')
-        && !domain.contains('@')
-}
-
-fn is_http_url(s: &str) -> bool {
-    let rest = s
-        .strip_prefix("https://")
-        .or_else(|| s.strip_prefix("http://"));
-    rest.is_some_and(|r| {
-        !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace)
-    })
-}
-
-fn is_phone(s: &str) -> bool {
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    (6..=15).contains(&digits)
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || " +().-".contains(c))
 }
 
 impl OfferInput {
@@ -540,39 +551,21 @@ impl OfferInput {
             )),
             _ => {}
         }
-        let contact_email = text(&mut e, "contact_email", &self.contact_email, 254);
-        if let Some(m) = &contact_email
-            && !is_email(m)
+        let contact_email =
+            validate::optional_email(&mut e, "contact_email", self.contact_email.as_deref());
+        let contact_url =
+            validate::optional_url(&mut e, "contact_url", self.contact_url.as_deref());
+        if contact_email.is_none()
+            && contact_url.is_none()
+            && !e.0.iter().any(|f| f.field.starts_with("contact_"))
         {
-            e.push(FieldError::new(
-                "contact_email",
-                format!("'{m}' is not an e-mail address"),
-            ));
-        }
-        let contact_url = text(&mut e, "contact_url", &self.contact_url, 2000);
-        if let Some(u) = &contact_url
-            && !is_http_url(u)
-        {
-            e.push(FieldError::new(
-                "contact_url",
-                "must be an http:// or https:// URL",
-            ));
-        }
-        if contact_email.is_none() && contact_url.is_none() {
             e.push(FieldError::new(
                 "contact_email",
                 "one of contact_email or contact_url is required",
             ));
         }
-        let contact_phone = text(&mut e, "contact_phone", &self.contact_phone, 30);
-        if let Some(p) = &contact_phone
-            && !is_phone(p)
-        {
-            e.push(FieldError::new(
-                "contact_phone",
-                format!("'{p}' is not a phone number"),
-            ));
-        }
+        let contact_phone =
+            validate::optional_phone(&mut e, "contact_phone", self.contact_phone.as_deref());
         let unpublish_on = match self
             .unpublish_on
             .as_deref()
@@ -746,6 +739,111 @@ impl Offer {
     /// True when the public may see the offer at `now`.
     pub fn is_visible(&self, now: OffsetDateTime) -> bool {
         self.state == OfferState::Published && now < self.visible_until()
+    }
+
+    /// Records a change by `actor` (none for the system) in the audit trail.
+    pub fn record(&mut self, actor: Option<u64>, action: &str, now: OffsetDateTime) {
+        self.updated_at = now;
+        self.audit.push(AuditEvent {
+            at: now,
+            actor,
+            action: action.to_string(),
+        });
+    }
+
+    /// Moves the offer one step of its lifecycle, or says why it cannot (a conflict).
+    pub fn apply(
+        &mut self,
+        step: Lifecycle,
+        actor: Option<u64>,
+        now: OffsetDateTime,
+    ) -> Result<(), crate::Error> {
+        let (from, to, done) = step.rule();
+        if !from.contains(&self.state) {
+            return Err(crate::Error::Conflict(
+                format!("cannot {} an offer that is {:?}", step.name(), self.state).to_lowercase(),
+            ));
+        }
+        if to == OfferState::Published {
+            if self.fields.unpublish_on <= now.date() {
+                return Err(crate::Error::Conflict(
+                    "the end-of-diffusion date has passed: replace the offer with a new unpublish_on first".into(),
+                ));
+            }
+            self.published_at = Some(now);
+            self.first_published_at.get_or_insert(now);
+        }
+        self.state = to;
+        self.record(actor, done, now);
+        Ok(())
+    }
+
+    /// Only a draft may be deleted; any other state is a conflict.
+    pub fn check_deletable(&self) -> Result<(), crate::Error> {
+        if self.state == OfferState::Draft {
+            Ok(())
+        } else {
+            Err(crate::Error::Conflict(format!(
+                "offer {} is {:?}: only a draft can be deleted",
+                self.reference, self.state
+            )))
+        }
+    }
+}
+
+/// The steps of an offer's lifecycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// A draft goes public.
+    Publish,
+    /// A published or filled offer is withdrawn.
+    Archive,
+    /// An archived offer goes public again.
+    Unarchive,
+    /// A published offer's position is filled.
+    Fill,
+}
+
+impl Lifecycle {
+    /// Every step, by its API name.
+    pub const ALL: [Lifecycle; 4] = [
+        Lifecycle::Publish,
+        Lifecycle::Archive,
+        Lifecycle::Unarchive,
+        Lifecycle::Fill,
+    ];
+
+    /// The API name (`POST …/{reference}/{name}`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Lifecycle::Publish => "publish",
+            Lifecycle::Archive => "archive",
+            Lifecycle::Unarchive => "unarchive",
+            Lifecycle::Fill => "filled",
+        }
+    }
+
+    /// The step of an API name.
+    pub fn parse(name: &str) -> Option<Lifecycle> {
+        Lifecycle::ALL.into_iter().find(|l| l.name() == name)
+    }
+
+    /// The states it starts from, the state it leads to, and its audit wording.
+    fn rule(self) -> (&'static [OfferState], OfferState, &'static str) {
+        match self {
+            Lifecycle::Publish => (&[OfferState::Draft], OfferState::Published, "published"),
+            Lifecycle::Archive => (
+                &[OfferState::Published, OfferState::Filled],
+                OfferState::Archived,
+                "archived",
+            ),
+            Lifecycle::Unarchive => (&[OfferState::Archived], OfferState::Published, "unarchived"),
+            Lifecycle::Fill => (
+                &[OfferState::Published],
+                OfferState::Filled,
+                "marked filled",
+            ),
+        }
     }
 }
 

@@ -17,15 +17,21 @@ pub struct AppError {
     retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// The problem+json error body (RFC 9457).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
     kind: String,
-    title: &'a str,
+    /// The kind's stable title.
+    title: &'static str,
+    /// The HTTP status.
     status: u16,
-    detail: &'a str,
-    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
-    errors: &'a [FieldError],
+    /// What went wrong, in plain words.
+    detail: String,
+    /// The faulty fields of an input, each with what is allowed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    errors: Vec<FieldError>,
 }
 
 impl AppError {
@@ -62,14 +68,6 @@ impl AppError {
         }
     }
 
-    /// The same error with another status, for input errors that are query parameters (400).
-    pub fn with_status(mut self, status: StatusCode) -> Self {
-        if self.status == StatusCode::UNPROCESSABLE_ENTITY {
-            self.status = status;
-        }
-        self
-    }
-
     /// A 404.
     pub fn not_found(detail: impl Into<String>) -> Self {
         Self::status(StatusCode::NOT_FOUND, "Not found", detail)
@@ -98,23 +96,40 @@ impl AppError {
     }
 }
 
+/// The status of an error, from the one table ([`Error::kind`]); pages answer with it too.
+pub fn status_of(e: &Error) -> StatusCode {
+    StatusCode::from_u16(e.kind().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
 impl From<Error> for AppError {
     fn from(e: Error) -> Self {
-        match e {
-            Error::Invalid(v) => AppError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                title: "Invalid body",
-                detail: v.to_string(),
-                errors: v.0,
-                retry_after: None,
-            },
-            Error::NotFound(what) => AppError::not_found(what),
-            Error::Conflict(what) => AppError::status(StatusCode::CONFLICT, "Conflict", what),
-            Error::Unauthorized(what) => {
-                AppError::status(StatusCode::UNAUTHORIZED, "Unauthorized", what)
-            }
-            Error::Forbidden(what) => AppError::status(StatusCode::FORBIDDEN, "Forbidden", what),
-            other => AppError::internal(other),
+        let kind = e.kind();
+        if !kind.user_fault {
+            return AppError::internal(e);
+        }
+        let status = status_of(&e);
+        let retry_after = match e {
+            Error::TooMany(s) => Some(s),
+            _ => None,
+        };
+        let detail = match &e {
+            Error::Invalid(v) | Error::BadRequest(v) => v.to_string(),
+            Error::NotFound(m)
+            | Error::Unauthorized(m)
+            | Error::Forbidden(m)
+            | Error::Conflict(m) => m.clone(),
+            other => other.to_string(),
+        };
+        let errors = match e {
+            Error::Invalid(v) | Error::BadRequest(v) => v.0,
+            _ => Vec::new(),
+        };
+        AppError {
+            status,
+            title: kind.title,
+            detail,
+            errors,
+            retry_after,
         }
     }
 }
@@ -132,8 +147,8 @@ impl IntoResponse for AppError {
             kind: format!("https://offerwatch.example/problems/{slug}"),
             title: self.title,
             status: self.status.as_u16(),
-            detail: &self.detail,
-            errors: &self.errors,
+            detail: self.detail,
+            errors: self.errors,
         })
         .unwrap_or_default();
         let mut r = (self.status, body).into_response();

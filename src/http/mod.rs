@@ -2,18 +2,15 @@
 //! shared state; routes are registered through utoipa-axum so that the served OpenAPI document
 //! lists exactly the routes the router serves.
 
-mod auth;
-mod candidates;
+mod api;
 mod error;
-mod feeds;
-mod offers;
-mod ops;
-mod portal;
+mod pages;
 mod ratelimit;
-mod recruiter_offers;
-mod recruiters;
 
-pub use error::AppError;
+pub use error::{AppError, Problem};
+
+/// The application as a service.
+pub type Router = axum::Router;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -31,9 +28,13 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::auth::{Auth, LoginThrottle};
+use crate::backoffice::Backoffice;
+use crate::candidates::Candidates;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::error::{FieldError, ValidationErrors};
+use crate::links::Links;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -45,8 +46,10 @@ pub struct AppState {
     metrics: PrometheusHandle,
     limiter: Arc<ratelimit::RateLimiter>,
     openapi: Arc<OnceLock<String>>,
-    throttle: Arc<auth::LoginThrottle>,
+    throttle: Arc<LoginThrottle>,
     mail_wake: Arc<tokio::sync::Notify>,
+    /// The public links.
+    pub links: Arc<Links>,
 }
 
 #[derive(OpenApi)]
@@ -87,35 +90,43 @@ fn prometheus() -> PrometheusHandle {
         .clone()
 }
 
-/// Builds the application: routes, middleware and state.
-pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openapi::OpenApi) {
-    let state = AppState {
-        engine,
-        limiter: Arc::new(ratelimit::RateLimiter::new(
-            config.rate_limit_per_second,
-            config.rate_limit_burst,
-        )),
-        config: Arc::new(config),
-        metrics: prometheus(),
-        openapi: Arc::new(OnceLock::new()),
-        throttle: Arc::new(auth::LoginThrottle::default()),
-        mail_wake: Arc::new(tokio::sync::Notify::new()),
-    };
-    spawn_workers(&state);
+impl AppState {
+    /// The state of one server; `mail_wake` wakes the mailer when a request queued a mail.
+    pub fn new(engine: Arc<Engine>, config: Config, mail_wake: Arc<tokio::sync::Notify>) -> Self {
+        AppState {
+            engine,
+            limiter: Arc::new(ratelimit::RateLimiter::new(
+                config.rate_limit_per_second,
+                config.rate_limit_burst,
+            )),
+            links: Arc::new(Links::new(config.base_url())),
+            config: Arc::new(config),
+            metrics: prometheus(),
+            openapi: Arc::new(OnceLock::new()),
+            throttle: Arc::new(LoginThrottle::default()),
+            mail_wake,
+        }
+    }
+}
+
+/// Builds the application: routes and middleware over the state.
+pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(offers::router())
-        .merge(feeds::router())
-        .merge(portal::router())
+        .merge(api::offers::router())
+        .merge(api::feeds::router())
+        .merge(pages::portal::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             ratelimit::limit,
         ));
     let (router, api) = public
-        .merge(ops::router())
-        .merge(auth::router())
-        .merge(recruiters::router())
-        .merge(candidates::router())
-        .merge(recruiter_offers::router(state.config.max_attachment_bytes))
+        .merge(api::ops::router())
+        .merge(api::auth::router())
+        .merge(api::recruiters::router())
+        .merge(api::candidates::router())
+        .merge(api::recruiter_offers::router(
+            state.config.max_attachment_bytes,
+        ))
         .split_for_parts();
     let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());
     let cors = if state.config.cors_origins.iter().any(|o| o == "*") {
@@ -135,7 +146,7 @@ pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openap
             if path.starts_with("/api/") || path.starts_with("/feeds/") {
                 AppError::not_found("no such resource").into_response()
             } else {
-                portal::not_found_page()
+                pages::portal::not_found_page()
             }
         })
         .method_not_allowed_fallback(|| async {
@@ -155,45 +166,6 @@ pub fn app(engine: Arc<Engine>, config: Config) -> (axum::Router, utoipa::openap
         ))
         .with_state(state);
     (router, api)
-}
-
-/// The background work of a server: the mail sender and the end-of-diffusion archiver.
-fn spawn_workers(state: &AppState) {
-    match crate::mail::Transport::from_config(
-        state.config.smtp_url.as_deref(),
-        &state.config.data_dir,
-    ) {
-        Ok(transport) => {
-            tokio::spawn(crate::mail::run(
-                state.engine.clone(),
-                transport,
-                state.config.mail_from.clone(),
-                crate::mail::AlertMailSettings {
-                    base_url: state.config.base_url().to_string(),
-                    digest_hour: state.config.daily_digest_hour,
-                    max_searches: state.config.max_saved_searches,
-                },
-                state.mail_wake.clone(),
-            ));
-        }
-        Err(e) => tracing::error!(error = %e, "mail transport unusable: mails stay queued"),
-    }
-    let engine = state.engine.clone();
-    let base = state.config.base_url().to_string();
-    let every = std::time::Duration::from_secs(state.config.archive_interval_seconds.max(1));
-    tokio::spawn(async move {
-        loop {
-            let (e, b) = (engine.clone(), base.clone());
-            let r = tokio::task::spawn_blocking(move || {
-                crate::backoffice::Backoffice::new(&e, &b).archive_expired()
-            })
-            .await;
-            if let Ok(Err(e)) = r {
-                tracing::error!(error = %e, "archiving expired offers failed");
-            }
-            tokio::time::sleep(every).await;
-        }
-    });
 }
 
 /// Request id, metrics and one log line per request.
@@ -262,6 +234,50 @@ pub(crate) fn query_pairs(
     Ok(pairs)
 }
 
+/// Runs engine work off the async workers with the state's engine, links and configuration,
+/// then wakes the mailer (the work may have queued a mail).
+async fn engine_call<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Engine, &Links, &Config) -> crate::Result<T> + Send + 'static,
+) -> Result<T, AppError> {
+    let (engine, links, config) = (
+        state.engine.clone(),
+        state.links.clone(),
+        state.config.clone(),
+    );
+    let wake = state.mail_wake.clone();
+    let r = blocking(move || Ok(f(&engine, &links, &config)?)).await;
+    wake.notify_one();
+    r
+}
+
+/// Runs authentication work (sessions, passwords) off the async workers.
+pub(crate) async fn with_auth<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Auth<'_>) -> crate::Result<T> + Send + 'static,
+) -> Result<T, AppError> {
+    engine_call(state, move |e, l, _| f(&Auth::new(e, l))).await
+}
+
+/// Runs back-office work off the async workers.
+pub(crate) async fn with_backoffice<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Backoffice<'_>) -> crate::Result<T> + Send + 'static,
+) -> Result<T, AppError> {
+    engine_call(state, move |e, l, _| f(&Backoffice::new(e, l.base()))).await
+}
+
+/// Runs candidate work off the async workers.
+pub(crate) async fn with_candidates<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&Candidates<'_>) -> crate::Result<T> + Send + 'static,
+) -> Result<T, AppError> {
+    engine_call(state, move |e, l, c| {
+        f(&Candidates::new(e, l.base(), c.max_saved_searches))
+    })
+    .await
+}
+
 /// Runs blocking engine work off the async workers.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T, AppError>
 where
@@ -299,26 +315,12 @@ async fn shutdown_signal() {
     tracing::info!("shutting down: finishing in-flight requests");
 }
 
-/// Serves until SIGINT/SIGTERM, then lets in-flight requests finish and commits the index.
-pub async fn serve(engine: Arc<Engine>, mut config: Config) -> std::io::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
-    let addr = listener.local_addr()?;
-    if config.public_url.is_none() {
-        config.public_url = Some(format!("http://{addr}"));
-    }
-    let (app, _) = app(engine.clone(), config);
-    println!("listening on http://{addr}");
-    use std::io::Write;
-    std::io::stdout().flush()?;
+/// Serves `router` on `listener` until SIGINT/SIGTERM, then lets in-flight requests finish.
+pub async fn run(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<()> {
     axum::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
-    .await?;
-    tokio::task::spawn_blocking(move || engine.shutdown())
-        .await
-        .map_err(std::io::Error::other)?;
-    tracing::info!("stopped cleanly");
-    Ok(())
+    .await
 }

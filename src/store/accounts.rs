@@ -47,8 +47,11 @@ pub enum TokenPurpose {
 /// A stored token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Token {
+    /// The account it belongs to.
     pub account: u64,
+    /// What the token is for.
     pub purpose: TokenPurpose,
+    /// When it stops working.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
 }
@@ -68,18 +71,27 @@ pub enum MailState {
 /// A queued mail.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mail {
+    /// Store id.
     pub id: u64,
+    /// Recipient address.
     pub to: String,
+    /// Subject line.
     pub subject: String,
+    /// Plain-text body.
     pub text: String,
+    /// HTML body.
     pub html: String,
     /// Extra headers (List-Unsubscribe…).
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// Lifecycle state.
     pub state: MailState,
+    /// Delivery attempts so far.
     pub attempts: u32,
+    /// When it is due next.
     #[serde(with = "time::serde::rfc3339")]
     pub next_attempt_at: OffsetDateTime,
+    /// Why the last attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
 }

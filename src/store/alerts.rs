@@ -29,16 +29,25 @@ pub(super) fn create_tables(tx: &WriteTransaction) -> Result<()> {
 /// One match waiting to be mailed (or mailed).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxRow {
+    /// The saved search (alert).
     pub search: u64,
+    /// The matched offer.
     pub offer: u64,
+    /// The account it belongs to.
     pub account: u64,
+    /// Immediate mails or a daily digest.
     pub frequency: Frequency,
+    /// Lifecycle state.
     pub state: MailState,
+    /// Delivery attempts so far.
     pub attempts: u32,
+    /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// When it is due next.
     #[serde(with = "time::serde::rfc3339")]
     pub next_attempt_at: OffsetDateTime,
+    /// Why the last attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
 }

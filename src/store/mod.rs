@@ -185,7 +185,17 @@ impl Store {
             let mut offer = tx
                 .offer(id)?
                 .ok_or_else(|| Error::NotFound(format!("offer {id}")))?;
+            let service = offer.service_id;
             change(&mut offer)?;
+            // A move to another service relinks it in the same transaction.
+            if offer.service_id != service {
+                if let Some(old) = service {
+                    tx.unlink_offer(old, offer.id)?;
+                }
+                if let Some(new) = offer.service_id {
+                    tx.link_offer(new, offer.id)?;
+                }
+            }
             let seq = tx.put_offer(&offer)?;
             Ok((offer, seq))
         })

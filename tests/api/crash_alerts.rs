@@ -10,9 +10,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use offerwatch::Engine;
-use offerwatch::alerts::{Alerts, NewSearch, Signup};
+use offerwatch::auth::Auth;
 use offerwatch::backoffice::{Backoffice, RecruiterRequest};
+use offerwatch::candidates::{Candidates, NewSearch, Signup};
 use offerwatch::domain::OfferState;
+use offerwatch::links::Links;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
@@ -59,7 +61,7 @@ fn prepare(dir: &std::path::Path) {
         })
         .unwrap();
     bo.approve(&admin, r.id).unwrap();
-    let alerts = Alerts::new(&engine, "https://portail.example", 20);
+    let alerts = Candidates::new(&engine, "https://portail.example", 20);
     let c = alerts
         .signup(Signup {
             first_name: Some("C".into()),
@@ -73,7 +75,10 @@ fn prepare(dir: &std::path::Path) {
     for m in engine.store().mails().unwrap() {
         let token = token_in(&m.text);
         if m.to == "rec@culture.gouv.fr" {
-            bo.set_password(&token, PASSWORD).unwrap();
+            let links = Links::new("https://portail.example");
+            Auth::new(&engine, &links)
+                .set_password(&token, PASSWORD)
+                .unwrap();
         } else {
             alerts.confirm(&token).unwrap();
         }

@@ -110,7 +110,7 @@ pub async fn spawn_app_with(offers: usize, tweak: impl FnOnce(&mut Config)) -> T
         ..Config::default()
     };
     tweak(&mut config);
-    let (app, _) = offerwatch::http::app(engine.clone(), config);
+    let (app, _) = offerwatch::app::start(engine.clone(), config);
     tokio::spawn(async move {
         axum::serve(
             listener,

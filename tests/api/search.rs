@@ -1,4 +1,4 @@
-use offerwatch::domain::OfferState;
+use offerwatch::domain::{Lifecycle, OfferState};
 
 use crate::helpers::*;
 
@@ -130,7 +130,11 @@ async fn a_published_offer_is_searchable_within_a_second_and_leaves_when_archive
     let o = app.add(offer_input("Stagiaire zoologiste"), OfferState::Published);
     assert!(start.elapsed() < std::time::Duration::from_secs(1));
     assert_eq!(app.json("/api/v1/offers?q=zoologiste").await["total"], 1);
-    let (_, seq) = app.engine.set_state(o.id, OfferState::Archived).unwrap();
+    let now = app.engine.now();
+    let (_, seq) = app
+        .engine
+        .update_offer(o.id, |o| o.apply(Lifecycle::Archive, None, now))
+        .unwrap();
     app.engine
         .wait_indexed(seq, std::time::Duration::from_secs(1))
         .unwrap();

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use offerwatch::domain::OfferState;
+use offerwatch::domain::{Lifecycle, Offer, OfferState};
 use time::macros::datetime;
 
 use crate::common::*;
@@ -135,17 +135,22 @@ fn only_published_offers_in_diffusion_are_visible() {
         );
     }
     // Publishing the draft makes it visible; archiving the first removes it.
+    let now = engine.now();
     let (_, seq) = engine
-        .set_state(created[1].id, OfferState::Published)
+        .update_offer(created[1].id, |o| o.apply(Lifecycle::Publish, None, now))
         .unwrap();
     engine.wait_indexed(seq, Duration::from_secs(5)).unwrap();
     let (_, seq) = engine
-        .set_state(created[0].id, OfferState::Archived)
+        .update_offer(created[0].id, |o| o.apply(Lifecycle::Archive, None, now))
         .unwrap();
     engine.wait_indexed(seq, Duration::from_secs(5)).unwrap();
     assert_eq!(refs(&engine, &[]), vec![created[1].reference.to_string()]);
     // A published offer cannot be deleted; a draft can.
-    assert!(engine.delete_draft(created[1].id).is_err());
+    assert!(
+        engine
+            .delete_offer(created[1].id, Offer::check_deletable)
+            .is_err()
+    );
 }
 
 #[test]

@@ -8,13 +8,14 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{Caller, JsonBody, account_json};
-use super::{AppError, AppState, blocking};
-use crate::backoffice::{Backoffice, RecruiterRequest, require};
+use crate::auth::require;
+use crate::backoffice::RecruiterRequest;
 use crate::domain::account::{AccountState, Role};
 use crate::error::{FieldError, ValidationErrors};
+use crate::http::api::auth::{Caller, JsonBody, account_json};
+use crate::http::{AppError, AppState, with_backoffice as backoffice};
 
-pub(super) fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(request_account))
         .routes(routes!(list_services))
@@ -25,41 +26,11 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(add_member))
 }
 
-pub(super) fn backoffice<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&Backoffice<'_>) -> crate::Result<T> + Send + 'static,
-) -> impl std::future::Future<Output = Result<T, AppError>> {
-    let engine = state.engine.clone();
-    let base = state.config.base_url().to_string();
-    let wake = state.mail_wake.clone();
-    async move {
-        let r = blocking(move || Ok(f(&Backoffice::new(&engine, &base))?)).await;
-        wake.notify_one();
-        r
-    }
-}
-
-/// An account request.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct RecruiterRequestDoc {
-    civility: Option<String>,
-    first_name: String,
-    last_name: String,
-    email: String,
-    phone: Option<String>,
-    /// Id of an existing service…
-    service: Option<u64>,
-    /// …or the administration and name of a service that is not listed.
-    administration: Option<String>,
-    service_name: Option<String>,
-}
-
 /// Requests a recruiter account; it starts `pending` until an administrator reviews it.
-#[utoipa::path(post, path = "/api/v1/recruiters", tag = "recruiters", request_body = RecruiterRequestDoc,
+#[utoipa::path(post, path = "/api/v1/recruiters", tag = "recruiters", request_body = RecruiterRequest,
     responses((status = 201, description = "`{\"id\", \"state\": \"pending\"}`", body = Object),
-              (status = 409, description = "E-mail address already used", body = super::offers::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields", body = super::offers::Problem, content_type = "application/problem+json")))]
+              (status = 409, description = "E-mail address already used", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn request_account(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<RecruiterRequest>,
@@ -81,14 +52,12 @@ pub struct ServicesQuery {
 
 /// The services, to choose from.
 #[utoipa::path(get, path = "/api/v1/services", tag = "recruiters", params(ServicesQuery),
-    responses((status = 200, description = "Services", body = Object), (status = 400, description = "Unknown administration", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Services", body = Object), (status = 400, description = "Unknown administration", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn list_services(
     State(state): State<AppState>,
     Query(q): Query<ServicesQuery>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let services = backoffice(&state, move |b| b.services(q.administration.as_deref()))
-        .await
-        .map_err(|e| e.with_status(StatusCode::BAD_REQUEST))?;
+    let services = backoffice(&state, move |b| b.services(q.administration.as_deref())).await?;
     Ok(Json(
         serde_json::json!(services.iter().map(|s| serde_json::json!({
         "id": s.id, "name": s.name, "administration": s.administration.code(),
@@ -108,7 +77,7 @@ pub struct ServiceBody {
 
 /// Creates a service (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/services", tag = "recruiters", request_body = ServiceBody,
-    responses((status = 201, description = "The service", body = Object), (status = 403, description = "Not an administrator", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "The service", body = Object), (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn create_service(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -136,7 +105,7 @@ pub struct RequestsQuery {
 
 /// Recruiter accounts to review (administrators).
 #[utoipa::path(get, path = "/api/v1/admin/recruiters", tag = "recruiters", params(RequestsQuery),
-    responses((status = 200, description = "Accounts", body = Object), (status = 403, description = "Not an administrator", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Accounts", body = Object), (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn list_requests(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -169,7 +138,7 @@ async fn list_requests(
 /// Approves a request and mails a one-time link to choose a password.
 #[utoipa::path(post, path = "/api/v1/admin/recruiters/{id}/approve", tag = "recruiters",
     params(("id" = u64, Path, description = "Account id")),
-    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not pending", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not pending", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn approve(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -189,7 +158,7 @@ pub struct RefuseBody {
 /// Refuses a request; the reason is mailed.
 #[utoipa::path(post, path = "/api/v1/admin/recruiters/{id}/refuse", tag = "recruiters", request_body = RefuseBody,
     params(("id" = u64, Path, description = "Account id")),
-    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not pending", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not pending", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn refuse(
     State(state): State<AppState>,
     Caller(admin): Caller,

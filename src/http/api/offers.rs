@@ -10,11 +10,12 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppError, AppState, blocking, query_pairs};
 use crate::domain::{Facet, Offer, SearchParams, referentials};
 use crate::engine::SearchPage;
+use crate::http::Problem;
+use crate::http::{AppError, AppState, blocking, query_pairs};
 
-pub(super) fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search))
         .routes(routes!(offer))
@@ -110,27 +111,6 @@ pub struct SearchQuery {
     per_page: Option<u32>,
     /// `true` (default) or `false`.
     facets: Option<bool>,
-}
-
-/// The problem+json error body.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct Problem {
-    #[serde(rename = "type")]
-    kind: String,
-    title: String,
-    status: u16,
-    detail: String,
-    errors: Vec<FieldErrorDoc>,
-}
-
-/// One faulty field.
-#[derive(Serialize, ToSchema)]
-#[allow(dead_code)]
-pub struct FieldErrorDoc {
-    field: String,
-    message: String,
-    allowed: Vec<String>,
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
@@ -357,7 +337,6 @@ async fn attachment(
 ) -> Result<axum::response::Response, AppError> {
     use axum::response::IntoResponse;
     let engine = state.engine.clone();
-    let dir = state.config.data_dir.join("attachments");
     let found = blocking(move || {
         let Some(o) = engine.public_offer(&reference)? else {
             return Ok(None);
@@ -369,7 +348,8 @@ async fn attachment(
         else {
             return Ok(None);
         };
-        let bytes = std::fs::read(dir.join(&a.sha256)).map_err(crate::Error::from)?;
+        let path = crate::backoffice::attachment_path(engine.data_dir(), &a);
+        let bytes = std::fs::read(path).map_err(crate::Error::from)?;
         Ok(Some((a, bytes)))
     })
     .await?;

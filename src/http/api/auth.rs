@@ -1,10 +1,7 @@
 //! Sessions: login, logout, choosing a password from a one-time link, `GET /api/v1/me`; the
 //! bearer-token extractor; throttling of failed logins.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
@@ -16,61 +13,17 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppError, AppState, blocking};
-use crate::backoffice::Backoffice;
+use crate::auth::SESSION_HOURS;
 use crate::domain::account::Account;
 use crate::error::{FieldError, ValidationErrors};
+use crate::http::{AppError, AppState, with_auth};
 
-/// Failed logins allowed per account or address within [`THROTTLE_WINDOW`].
-pub const MAX_FAILED_LOGINS: u32 = 5;
-/// The throttling window.
-pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-pub(super) fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login))
         .routes(routes!(logout))
         .routes(routes!(set_password))
         .routes(routes!(me))
-}
-
-/// Failed-login counters per login and per client address.
-#[derive(Default)]
-pub struct LoginThrottle {
-    fails: Mutex<HashMap<String, (u32, Instant)>>,
-}
-
-impl LoginThrottle {
-    /// Seconds to wait when one of `keys` is over the limit.
-    fn blocked(&self, keys: &[String]) -> Option<u64> {
-        let map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
-        keys.iter()
-            .filter_map(|k| map.get(k))
-            .filter(|(n, since)| *n >= MAX_FAILED_LOGINS && since.elapsed() < THROTTLE_WINDOW)
-            .map(|(_, since)| (THROTTLE_WINDOW - since.elapsed()).as_secs().max(1))
-            .max()
-    }
-
-    fn failed(&self, keys: &[String]) {
-        let mut map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 100_000 {
-            map.retain(|_, (_, since)| since.elapsed() < THROTTLE_WINDOW);
-        }
-        for k in keys {
-            let e = map.entry(k.clone()).or_insert((0, Instant::now()));
-            if e.1.elapsed() >= THROTTLE_WINDOW {
-                *e = (0, Instant::now());
-            }
-            e.0 += 1;
-        }
-    }
-
-    fn succeeded(&self, login_key: &str) {
-        self.fails
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(login_key);
-    }
 }
 
 /// A JSON body whose rejections are problem+json: 400 malformed, 413 too large, 415 not JSON,
@@ -132,10 +85,7 @@ impl FromRequestParts<AppState> for Caller {
                 )
             })?
             .to_string();
-        let engine = state.engine.clone();
-        let base = state.config.base_url().to_string();
-        let account =
-            blocking(move || Ok(Backoffice::new(&engine, &base).authenticate(&token)?)).await?;
+        let account = with_auth(state, move |a| a.authenticate(&token)).await?;
         Ok(Caller(account))
     }
 }
@@ -162,40 +112,27 @@ pub struct PasswordBody {
 /// failures for an account or an address get 429.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "accounts", request_body = LoginBody,
     responses((status = 200, description = "`{\"token\": \"…\"}`", body = Object),
-              (status = 401, description = "Invalid login or password", body = super::offers::Problem, content_type = "application/problem+json"),
-              (status = 429, description = "Too many failed logins", body = super::offers::Problem, content_type = "application/problem+json")))]
+              (status = 401, description = "Invalid login or password", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 429, description = "Too many failed logins", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn login(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let login_key = format!("login:{}", body.login.trim().to_lowercase());
-    let keys = [login_key.clone(), format!("ip:{}", peer.ip())];
-    if let Some(wait) = state.throttle.blocked(&keys) {
-        return Err(AppError::too_many(wait));
-    }
-    let engine = state.engine.clone();
-    let base = state.config.base_url().to_string();
-    let result =
-        blocking(move || Ok(Backoffice::new(&engine, &base).login(&body.login, &body.password)?))
-            .await;
-    match result {
-        Ok(token) => {
-            state.throttle.succeeded(&login_key);
-            Ok(Json(
-                serde_json::json!({"token": token, "expires_in": crate::backoffice::SESSION_HOURS * 3600}),
-            ))
-        }
-        Err(e) => {
-            state.throttle.failed(&keys);
-            Err(e)
-        }
-    }
+    let throttle = state.throttle.clone();
+    let client = peer.ip().to_string();
+    let token = with_auth(&state, move |a| {
+        a.login_throttled(&throttle, &body.login, &body.password, &client)
+    })
+    .await?;
+    Ok(Json(
+        serde_json::json!({"token": token, "expires_in": SESSION_HOURS * 3600}),
+    ))
 }
 
 /// Ends the session of the bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
-    responses((status = 204, description = "Logged out"), (status = 401, description = "No session", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Logged out"), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn logout(
     State(state): State<AppState>,
     Caller(_caller): Caller,
@@ -208,25 +145,18 @@ async fn logout(
         .unwrap_or("")
         .trim()
         .to_string();
-    let engine = state.engine.clone();
-    let base = state.config.base_url().to_string();
-    blocking(move || Ok(Backoffice::new(&engine, &base).logout(&token)?)).await?;
+    with_auth(&state, move |a| a.logout(&token)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// Chooses a password with the token of a one-time link.
 #[utoipa::path(post, path = "/api/v1/auth/password", tag = "accounts", request_body = PasswordBody,
-    responses((status = 204, description = "Password set"), (status = 422, description = "Bad token or weak password", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Password set"), (status = 422, description = "Bad token or weak password", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn set_password(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<PasswordBody>,
 ) -> Result<StatusCode, AppError> {
-    let engine = state.engine.clone();
-    let base = state.config.base_url().to_string();
-    blocking(
-        move || Ok(Backoffice::new(&engine, &base).set_password(&body.token, &body.password)?),
-    )
-    .await?;
+    with_auth(&state, move |a| a.set_password(&body.token, &body.password)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -250,7 +180,7 @@ pub fn account_json(state: &AppState, a: &Account) -> serde_json::Value {
 
 /// The caller's account (recruiters: with their services).
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
-    responses((status = 200, description = "The account", body = Object), (status = 401, description = "No session", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account", body = Object), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn me(State(state): State<AppState>, Caller(a): Caller) -> Json<serde_json::Value> {
     Json(account_json(&state, &a))
 }

@@ -9,18 +9,13 @@ use utoipa::IntoParams;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use super::auth::{Caller, JsonBody};
-use super::recruiters::backoffice;
-use super::{AppError, AppState};
-use crate::backoffice::Backoffice;
-use crate::domain::offer::Attachment;
+use crate::backoffice::Refusal;
 use crate::domain::{Offer, OfferInput, OfferState};
-use crate::error::{Error, FieldError, ValidationErrors};
+use crate::error::{FieldError, ValidationErrors};
+use crate::http::api::auth::{Caller, JsonBody};
+use crate::http::{AppError, AppState, with_backoffice as backoffice};
 
-/// Attachments per offer.
-pub const MAX_ATTACHMENTS: usize = 3;
-
-pub(super) fn router(max_attachment_bytes: usize) -> OpenApiRouter<AppState> {
+pub(crate) fn router(max_attachment_bytes: usize) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(read, replace, delete))
@@ -34,7 +29,7 @@ pub(super) fn router(max_attachment_bytes: usize) -> OpenApiRouter<AppState> {
 
 /// The recruiter's view of an offer: every field, state, audit trail.
 pub(super) fn offer_json(state: &AppState, o: &Offer) -> serde_json::Value {
-    let mut v = super::offers::public_offer_json(state.config.base_url(), o);
+    let mut v = crate::http::api::offers::public_offer_json(state.config.base_url(), o);
     if let Some(map) = v.as_object_mut() {
         map.insert("state".into(), serde_json::json!(o.state));
         map.insert("service_id".into(), serde_json::json!(o.service_id));
@@ -44,7 +39,7 @@ pub(super) fn offer_json(state: &AppState, o: &Offer) -> serde_json::Value {
         if o.state == OfferState::Published {
             map.insert(
                 "url".into(),
-                super::offers::offer_url(state.config.base_url(), o).into(),
+                crate::http::api::offers::offer_url(state.config.base_url(), o).into(),
             );
         }
     }
@@ -61,7 +56,7 @@ pub struct StateQuery {
 
 /// The offers of the caller's services.
 #[utoipa::path(get, path = "/api/v1/recruiter/offers", tag = "recruiter offers", params(StateQuery),
-    responses((status = 200, description = "Offers", body = Object), (status = 401, description = "No session", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Offers", body = Object), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn list(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -86,7 +81,7 @@ async fn list(
 /// Creates an offer (`"state": "draft"` by default, or `"published"`).
 #[utoipa::path(post, path = "/api/v1/recruiter/offers", tag = "recruiter offers", request_body = Object,
     responses((status = 201, description = "The offer with its reference", body = Object),
-              (status = 422, description = "Every faulty field, named", body = super::offers::Problem, content_type = "application/problem+json")))]
+              (status = 422, description = "Every faulty field, named", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn create(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -99,7 +94,7 @@ async fn create(
 /// One offer of the caller's services.
 #[utoipa::path(get, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers",
     params(("reference" = String, Path, description = "Reference")),
-    responses((status = 200, description = "The offer", body = Object), (status = 404, description = "Not in your services", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The offer", body = Object), (status = 404, description = "Not in your services", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn read(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -112,7 +107,7 @@ async fn read(
 /// Replaces the editable fields.
 #[utoipa::path(put, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers", request_body = Object,
     params(("reference" = String, Path, description = "Reference")),
-    responses((status = 200, description = "The offer", body = Object), (status = 422, description = "Faulty fields", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The offer", body = Object), (status = 422, description = "Faulty fields", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn replace(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -126,7 +121,7 @@ async fn replace(
 /// Deletes a draft (409 for any other state).
 #[utoipa::path(delete, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers",
     params(("reference" = String, Path, description = "Reference")),
-    responses((status = 204, description = "Deleted"), (status = 409, description = "Not a draft", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Deleted"), (status = 409, description = "Not a draft", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn delete(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -142,7 +137,7 @@ async fn delete(
            ("action" = String, Path, description = "publish | archive | unarchive | clone | filled")),
     responses((status = 200, description = "The offer in its new state", body = Object),
               (status = 201, description = "clone: the new draft", body = Object),
-              (status = 409, description = "Not allowed from the current state", body = super::offers::Problem, content_type = "application/problem+json")))]
+              (status = 409, description = "Not allowed from the current state", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn action(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -161,59 +156,14 @@ async fn action(
     Ok((StatusCode::OK, Json(offer_json(&state, &offer))))
 }
 
-/// The document type, told by content: PDF, DOC, DOCX or ODT.
-pub fn sniff_document(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    if bytes.starts_with(b"%PDF-") {
-        return Some(("application/pdf", "pdf"));
-    }
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        return Some(("application/msword", "doc"));
-    }
-    if bytes.starts_with(b"PK\x03\x04") {
-        // ODT: the first entry is an uncompressed "mimetype" file.
-        if bytes.len() > 38 + 39
-            && &bytes[30..38] == b"mimetype"
-            && bytes[38..].starts_with(b"application/vnd.oasis.opendocument.text")
-        {
-            return Some(("application/vnd.oasis.opendocument.text", "odt"));
-        }
-        // DOCX: an OOXML package with a word/ part.
-        let head = &bytes[..bytes.len().min(64 * 1024)];
-        let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
-        if has(b"[Content_Types].xml") && has(b"word/") {
-            return Some((
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                "docx",
-            ));
-        }
-    }
-    None
-}
-
-/// A safe file name: no path, no control characters, at most 120 characters.
-fn clean_name(name: &str, ext: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control() && *c != '"')
-        .take(120)
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
-    if cleaned.is_empty() {
-        format!("piece-jointe.{ext}")
-    } else {
-        cleaned
-    }
-}
-
 /// Adds an attachment (multipart field `file`): PDF, DOC, DOCX or ODT, checked by content.
 #[utoipa::path(post, path = "/api/v1/recruiter/offers/{reference}/attachments", tag = "recruiter offers",
     params(("reference" = String, Path, description = "Reference")),
     request_body(content_type = "multipart/form-data", content = String, description = "field `file`"),
     responses((status = 201, description = "The offer with its attachments", body = Object),
-              (status = 409, description = "Already 3 attachments", body = super::offers::Problem, content_type = "application/problem+json"),
-              (status = 413, description = "Too large", body = super::offers::Problem, content_type = "application/problem+json"),
-              (status = 415, description = "Not a PDF, DOC, DOCX or ODT document", body = super::offers::Problem, content_type = "application/problem+json")))]
+              (status = 409, description = "Already 3 attachments", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 413, description = "Too large", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 415, description = "Not a PDF, DOC, DOCX or ODT document", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn add_attachment(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -262,59 +212,30 @@ async fn add_attachment(
             "a multipart field named 'file' is required",
         ))
     })?;
-    if bytes.len() > max {
-        return Err(too_large());
-    }
-    let (content_type, ext) = sniff_document(&bytes).ok_or_else(|| {
-        AppError::status(
+    let offer = backoffice(&state, move |b| {
+        b.attach(&who, &reference, &name, &bytes, max)
+    })
+    .await?
+    .map_err(|refusal| match refusal {
+        Refusal::TooLarge(_) => too_large(),
+        Refusal::NotADocument => AppError::status(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "Unsupported media type",
             "the file is not a PDF, DOC, DOCX or ODT document (checked by content)",
-        )
+        ),
     })?;
-    let sha256 = crate::backoffice::token_hash_bytes(&bytes);
-    let dir = state.config.data_dir.join("attachments");
-    let meta = Attachment {
-        name: clean_name(&name, ext),
-        content_type: content_type.into(),
-        size: bytes.len() as u64,
-        sha256: sha256.clone(),
-    };
-    let offer = backoffice(&state, move |b: &Backoffice<'_>| {
-        let current = b.offer(&who, &reference)?;
-        if current.fields.attachments.len() >= MAX_ATTACHMENTS {
-            return Err(Error::Conflict(format!(
-                "an offer has at most {MAX_ATTACHMENTS} attachments"
-            )));
-        }
-        // Content-addressed: written (durably) before the store refers to it.
-        std::fs::create_dir_all(&dir)?;
-        let path = dir.join(&sha256);
-        if !path.exists() {
-            let tmp = dir.join(format!("{sha256}.tmp"));
-            std::fs::write(&tmp, &bytes)?;
-            std::fs::File::open(&tmp)?.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-        }
-        b.add_attachment(&who, current.id, meta)
-    })
-    .await?;
     Ok((StatusCode::CREATED, Json(offer_json(&state, &offer))))
 }
 
 /// Removes the n-th attachment (1-based).
 #[utoipa::path(delete, path = "/api/v1/recruiter/offers/{reference}/attachments/{n}", tag = "recruiter offers",
     params(("reference" = String, Path, description = "Reference"), ("n" = usize, Path, description = "1-based")),
-    responses((status = 200, description = "The offer", body = Object), (status = 404, description = "No such attachment", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The offer", body = Object), (status = 404, description = "No such attachment", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn remove_attachment(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path((reference, n)): Path<(String, usize)>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let offer = backoffice(&state, move |b| {
-        let current = b.offer(&who, &reference)?;
-        b.remove_attachment(&who, current.id, n)
-    })
-    .await?;
+    let offer = backoffice(&state, move |b| b.remove_attachment(&who, &reference, n)).await?;
     Ok(Json(offer_json(&state, &offer)))
 }

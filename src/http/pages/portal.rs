@@ -2,20 +2,25 @@
 //! offer pages with previous/next navigation inside the search, and the error pages. Every
 //! page's state lives in its URL, with the API's parameter names.
 
+use std::net::SocketAddr;
+
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::offers::run_search;
-use super::{AppState, query_pairs};
+use crate::auth::Auth;
+use crate::candidates::{Candidates, NewSearch, Signup};
 use crate::domain::offer::iso_date;
 use crate::domain::{Facet, Offer, SearchParams, Sort, referentials};
+use crate::http::api::offers::run_search;
+use crate::http::{AppState, query_pairs};
 use crate::index::FacetCounts;
+use crate::links::Links;
 
-pub(super) fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search_page))
         .routes(routes!(offer_page))
@@ -114,7 +119,7 @@ struct MessageView {
 fn render(status: StatusCode, t: impl Template) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => super::AppError::internal(format!("template: {e}")).into_response(),
+        Err(e) => crate::http::AppError::internal(format!("template: {e}")).into_response(),
     }
 }
 
@@ -135,7 +140,7 @@ fn message(status: StatusCode, title: &str, message: String) -> Response {
 }
 
 /// The 404 page.
-pub(super) fn not_found_page() -> Response {
+pub(crate) fn not_found_page() -> Response {
     message(
         StatusCode::NOT_FOUND,
         "Page introuvable",
@@ -233,7 +238,7 @@ fn group(
 }
 
 /// Search page: criteria, facet counts, results, pagination, feed and alert links.
-#[utoipa::path(get, path = "/", tag = "portal", params(super::offers::SearchQuery),
+#[utoipa::path(get, path = "/", tag = "portal", params(crate::http::api::offers::SearchQuery),
     responses((status = 200, description = "The search page (HTML)", content_type = "text/html", body = String),
               (status = 400, description = "The page, with the faulty criteria explained", content_type = "text/html", body = String)))]
 async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
@@ -456,7 +461,7 @@ async fn offer_page(
 ) -> Response {
     let engine = state.engine.clone();
     let key = reference.clone();
-    let offer = match super::blocking(move || Ok(engine.public_offer(&key)?)).await {
+    let offer = match crate::http::blocking(move || Ok(engine.public_offer(&key)?)).await {
         Ok(Some(o)) => o,
         Ok(None) => return not_found_page(),
         Err(e) => return e.into_response(),
@@ -560,21 +565,16 @@ fn explain(e: &crate::Error) -> String {
                 .join(" ; ")
         }
         crate::Error::Unauthorized(_) => "Identifiant ou mot de passe incorrect.".into(),
+        crate::Error::TooMany(wait) => {
+            format!(
+                "Trop de tentatives : réessayez dans {} minutes.",
+                wait.div_ceil(60)
+            )
+        }
         crate::Error::Conflict(m) | crate::Error::NotFound(m) | crate::Error::Forbidden(m) => {
             m.clone()
         }
         _ => "Le service n'a pas pu répondre ; réessayez plus tard.".into(),
-    }
-}
-
-fn status_of(e: &crate::Error) -> StatusCode {
-    match e {
-        crate::Error::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        crate::Error::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-        crate::Error::Conflict(_) => StatusCode::CONFLICT,
-        crate::Error::Forbidden(_) => StatusCode::FORBIDDEN,
-        crate::Error::NotFound(_) => StatusCode::NOT_FOUND,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
@@ -628,7 +628,7 @@ fn alert_form(qs: &str, error: Option<String>, login: &str, name: &str) -> FormV
 }
 
 /// "Créer une alerte": saves the current search for a candidate (login in the form).
-#[utoipa::path(get, path = "/alertes/nouvelle", tag = "portal", params(super::offers::SearchQuery),
+#[utoipa::path(get, path = "/alertes/nouvelle", tag = "portal", params(crate::http::api::offers::SearchQuery),
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 async fn alert_page(RawQuery(raw): RawQuery) -> Response {
     let (qs, pairs) = criteria_of(&raw);
@@ -649,26 +649,33 @@ pub struct AlertForm {
 }
 
 /// Creates the alert: logs in, saves the search with the criteria of the URL.
-#[utoipa::path(post, path = "/alertes/nouvelle", tag = "portal", params(super::offers::SearchQuery),
+#[utoipa::path(post, path = "/alertes/nouvelle", tag = "portal", params(crate::http::api::offers::SearchQuery),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 201, description = "Created (HTML)", content_type = "text/html", body = String),
               (status = 401, description = "Wrong credentials (HTML form again)", content_type = "text/html", body = String)))]
 async fn create_alert(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(raw): RawQuery,
     axum::Form(form): axum::Form<AlertForm>,
 ) -> Response {
     let (qs, pairs) = criteria_of(&raw);
     let engine = state.engine.clone();
-    let base = state.config.base_url().to_string();
+    let links = state.links.clone();
+    let throttle = state.throttle.clone();
     let max = state.config.max_saved_searches;
     let (login, name) = (form.login.clone(), form.name.clone());
-    let result = super::blocking(move || {
-        let bo = crate::backoffice::Backoffice::new(&engine, &base);
+    let result = crate::http::blocking(move || {
+        let auth = Auth::new(&engine, &links);
         let run = || -> crate::Result<(crate::domain::account::SavedSearch, bool)> {
-            let token = bo.login(&form.login, &form.password)?;
-            let who = bo.authenticate(&token)?;
-            let _ = bo.logout(&token);
+            let token = auth.login_throttled(
+                &throttle,
+                &form.login,
+                &form.password,
+                &peer.ip().to_string(),
+            )?;
+            let who = auth.authenticate(&token)?;
+            let _ = auth.logout(&token);
             let mut criteria = serde_json::Map::new();
             for (k, v) in pairs {
                 match criteria.get_mut(&k) {
@@ -679,9 +686,9 @@ async fn create_alert(
                     }
                 }
             }
-            let s = crate::alerts::Alerts::new(&engine, &base, max).create_search(
+            let s = Candidates::new(&engine, links.base(), max).create_search(
                 &who,
-                crate::alerts::NewSearch {
+                NewSearch {
                     name: Some(form.name),
                     criteria,
                     alert: Some(true),
@@ -708,7 +715,7 @@ async fn create_alert(
             )
         }
         Ok(Err(e)) => render(
-            status_of(&e),
+            crate::http::error::status_of(&e),
             alert_form(&qs, Some(explain(&e)), &login, &name),
         ),
         Err(e) => e.into_response(),
@@ -792,7 +799,7 @@ async fn signup_submit(
     let base = state.config.base_url().to_string();
     let max = state.config.max_saved_searches;
     let opt = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
-    let signup = crate::alerts::Signup {
+    let signup = Signup {
         civility: opt(&form.civility),
         first_name: opt(&form.first_name),
         last_name: opt(&form.last_name),
@@ -802,7 +809,7 @@ async fn signup_submit(
         phone: opt(&form.phone),
     };
     let result =
-        super::blocking(move || Ok(crate::alerts::Alerts::new(&engine, &base, max).signup(signup)))
+        crate::http::blocking(move || Ok(Candidates::new(&engine, &base, max).signup(signup)))
             .await;
     match result {
         Ok(Ok(a)) => {
@@ -828,7 +835,10 @@ async fn signup_submit(
                 },
             )
         }
-        Ok(Err(e)) => render(status_of(&e), signup_form(&qs, Some(explain(&e)), &form)),
+        Ok(Err(e)) => render(
+            crate::http::error::status_of(&e),
+            signup_form(&qs, Some(explain(&e)), &form),
+        ),
         Err(e) => e.into_response(),
     }
 }
@@ -851,10 +861,8 @@ async fn confirm_email(
     let engine = state.engine.clone();
     let base = state.config.base_url().to_string();
     let max = state.config.max_saved_searches;
-    match super::blocking(move || {
-        Ok(crate::alerts::Alerts::new(&engine, &base, max).confirm(&q.token))
-    })
-    .await
+    match crate::http::blocking(move || Ok(Candidates::new(&engine, &base, max).confirm(&q.token)))
+        .await
     {
         Ok(Ok(a)) => message(
             StatusCode::OK,
@@ -865,7 +873,7 @@ async fn confirm_email(
             ),
         ),
         Ok(Err(e)) => message(
-            status_of(&e),
+            crate::http::error::status_of(&e),
             "Lien invalide",
             "Ce lien est inconnu, déjà utilisé ou expiré.".into(),
         ),
@@ -912,8 +920,8 @@ async fn password_submit(
     let engine = state.engine.clone();
     let base = state.config.base_url().to_string();
     let token = q.token.clone();
-    match super::blocking(move || {
-        Ok(crate::backoffice::Backoffice::new(&engine, &base).set_password(&token, &form.password))
+    match crate::http::blocking(move || {
+        Ok(Auth::new(&engine, &Links::new(&base)).set_password(&token, &form.password))
     })
     .await
     {
@@ -922,7 +930,10 @@ async fn password_submit(
             "Mot de passe enregistré",
             "Vous pouvez vous connecter (POST /api/v1/auth/login).".into(),
         ),
-        Ok(Err(e)) => render(status_of(&e), password_form(&q.token, Some(explain(&e)))),
+        Ok(Err(e)) => render(
+            crate::http::error::status_of(&e),
+            password_form(&q.token, Some(explain(&e))),
+        ),
         Err(e) => e.into_response(),
     }
 }

@@ -10,13 +10,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::auth::{Caller, JsonBody, account_json};
-use super::{AppError, AppState, blocking};
-use crate::alerts::{AccountPatch, Alerts, NewSearch, SearchPatch, Signup};
+use crate::candidates::{AccountPatch, NewSearch, SearchPatch, Signup};
 use crate::domain::account::SavedSearch;
+use crate::http::api::auth::{Caller, JsonBody, account_json};
+use crate::http::{AppError, AppState, with_candidates as alerts};
 use crate::mail::html_escape;
 
-pub(super) fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(signup))
         .routes(routes!(confirm))
@@ -25,21 +25,6 @@ pub(super) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_searches, create_search))
         .routes(routes!(patch_search, delete_search))
         .routes(routes!(unsubscribe_page, unsubscribe))
-}
-
-fn alerts<T: Send + 'static>(
-    state: &AppState,
-    f: impl FnOnce(&Alerts<'_>) -> crate::Result<T> + Send + 'static,
-) -> impl std::future::Future<Output = Result<T, AppError>> {
-    let engine = state.engine.clone();
-    let base = state.config.base_url().to_string();
-    let max = state.config.max_saved_searches;
-    let wake = state.mail_wake.clone();
-    async move {
-        let r = blocking(move || Ok(f(&Alerts::new(&engine, &base, max))?)).await;
-        wake.notify_one();
-        r
-    }
 }
 
 fn search_json(s: &SavedSearch) -> serde_json::Value {
@@ -64,24 +49,11 @@ fn search_json(s: &SavedSearch) -> serde_json::Value {
     })
 }
 
-/// A sign-up.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct SignupDoc {
-    civility: Option<String>,
-    last_name: String,
-    first_name: String,
-    email: String,
-    username: String,
-    password: String,
-    phone: Option<String>,
-}
-
 /// Creates a candidate account; a link to confirm the address is mailed.
-#[utoipa::path(post, path = "/api/v1/candidates", tag = "candidates", request_body = SignupDoc,
+#[utoipa::path(post, path = "/api/v1/candidates", tag = "candidates", request_body = Signup,
     responses((status = 201, description = "The account", body = Object),
-              (status = 409, description = "E-mail or username taken", body = super::offers::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid fields", body = super::offers::Problem, content_type = "application/problem+json")))]
+              (status = 409, description = "E-mail or username taken", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn signup(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<Signup>,
@@ -99,7 +71,7 @@ pub struct TokenBody {
 
 /// Confirms an e-mail address (no login needed).
 #[utoipa::path(post, path = "/api/v1/me/confirm", tag = "candidates", request_body = TokenBody,
-    responses((status = 200, description = "The account, confirmed", body = Object), (status = 422, description = "Bad token", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account, confirmed", body = Object), (status = 422, description = "Bad token", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn confirm(
     State(state): State<AppState>,
     JsonBody(body): JsonBody<TokenBody>,
@@ -110,8 +82,8 @@ async fn confirm(
 
 /// Changes the caller's account (names, phone, e-mail — to confirm again —, password with the
 /// current one).
-#[utoipa::path(patch, path = "/api/v1/me", tag = "candidates", request_body = Object,
-    responses((status = 200, description = "The account", body = Object), (status = 422, description = "Invalid fields", body = super::offers::Problem, content_type = "application/problem+json")))]
+#[utoipa::path(patch, path = "/api/v1/me", tag = "candidates", request_body = AccountPatch,
+    responses((status = 200, description = "The account", body = Object), (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn update_me(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -123,7 +95,7 @@ async fn update_me(
 
 /// Deletes the caller's account, saved searches, alerts and pending mails.
 #[utoipa::path(delete, path = "/api/v1/me", tag = "candidates",
-    responses((status = 204, description = "Deleted"), (status = 403, description = "Not a candidate account", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Deleted"), (status = 403, description = "Not a candidate account", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn delete_me(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -142,20 +114,6 @@ async fn export(
     Ok(Json(alerts(&state, move |x| x.export(&who)).await?))
 }
 
-/// A new saved search.
-#[derive(Deserialize, ToSchema)]
-#[allow(dead_code)]
-pub struct NewSearchDoc {
-    name: String,
-    /// The search parameters (lists for repeatable ones).
-    criteria: Object,
-    alert: Option<bool>,
-    /// `immediate` (default) or `daily`.
-    frequency: Option<String>,
-}
-
-type Object = serde_json::Value;
-
 /// The caller's saved searches.
 #[utoipa::path(get, path = "/api/v1/me/searches", tag = "candidates",
     responses((status = 200, description = "Saved searches", body = Object)))]
@@ -170,10 +128,10 @@ async fn list_searches(
 }
 
 /// Saves a search, with an alert by default (409 past the limit per account).
-#[utoipa::path(post, path = "/api/v1/me/searches", tag = "candidates", request_body = NewSearchDoc,
+#[utoipa::path(post, path = "/api/v1/me/searches", tag = "candidates", request_body = NewSearch,
     responses((status = 201, description = "The saved search", body = Object),
-              (status = 409, description = "Too many saved searches", body = super::offers::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid criteria", body = super::offers::Problem, content_type = "application/problem+json")))]
+              (status = 409, description = "Too many saved searches", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid criteria", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn create_search(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -184,9 +142,9 @@ async fn create_search(
 }
 
 /// Renames a saved search, switches its alert, changes its frequency.
-#[utoipa::path(patch, path = "/api/v1/me/searches/{id}", tag = "candidates", request_body = Object,
+#[utoipa::path(patch, path = "/api/v1/me/searches/{id}", tag = "candidates", request_body = SearchPatch,
     params(("id" = u64, Path, description = "Saved search id")),
-    responses((status = 200, description = "The saved search", body = Object), (status = 404, description = "Not yours", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The saved search", body = Object), (status = 404, description = "Not yours", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn patch_search(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -200,7 +158,7 @@ async fn patch_search(
 /// Deletes a saved search and its pending alert mails.
 #[utoipa::path(delete, path = "/api/v1/me/searches/{id}", tag = "candidates",
     params(("id" = u64, Path, description = "Saved search id")),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not yours", body = super::offers::Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not yours", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn delete_search(
     State(state): State<AppState>,
     Caller(who): Caller,

@@ -9,17 +9,17 @@ use axum::response::{IntoResponse, Response};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-use super::offers::{offer_url, run_search};
-use super::{AppError, AppState, query_pairs};
 use crate::domain::{Offer, SearchParams, Sort};
 use crate::feed::{FeedInfo, FeedItem, atom, rss};
+use crate::http::api::offers::{offer_url, run_search};
+use crate::http::{AppError, AppState, query_pairs};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// Items in a feed.
 const FEED_ITEMS: u32 = 50;
 
-pub(super) fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(rss_feed))
         .routes(routes!(atom_feed))
@@ -205,11 +205,11 @@ async fn feed(
     get,
     path = "/feeds/offers.rss",
     tag = "feeds",
-    params(super::offers::SearchQuery),
+    params(crate::http::api::offers::SearchQuery),
     responses(
         (status = 200, description = "RSS 2.0", content_type = "application/rss+xml", body = String),
         (status = 304, description = "Not modified (If-None-Match / If-Modified-Since)"),
-        (status = 400, description = "A parameter is unknown or malformed", body = super::offers::Problem, content_type = "application/problem+json")
+        (status = 400, description = "A parameter is unknown or malformed", body = crate::http::Problem, content_type = "application/problem+json")
     )
 )]
 async fn rss_feed(
@@ -225,11 +225,11 @@ async fn rss_feed(
     get,
     path = "/feeds/offers.atom",
     tag = "feeds",
-    params(super::offers::SearchQuery),
+    params(crate::http::api::offers::SearchQuery),
     responses(
         (status = 200, description = "Atom 1.0", content_type = "application/atom+xml", body = String),
         (status = 304, description = "Not modified (If-None-Match / If-Modified-Since)"),
-        (status = 400, description = "A parameter is unknown or malformed", body = super::offers::Problem, content_type = "application/problem+json")
+        (status = 400, description = "A parameter is unknown or malformed", body = crate::http::Problem, content_type = "application/problem+json")
     )
 )]
 async fn atom_feed(

@@ -8,9 +8,9 @@ use axum::response::{Html, IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{AppError, AppState, blocking};
+use crate::http::{AppError, AppState, blocking};
 
-pub(super) fn router() -> OpenApiRouter<AppState> {
+pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(healthz))
         .routes(routes!(readyz))
@@ -32,7 +32,7 @@ async fn healthz() -> Json<serde_json::Value> {
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Object),
-        (status = 503, description = "Index still catching up", body = super::offers::Problem, content_type = "application/problem+json")
+        (status = 503, description = "Index still catching up", body = crate::http::Problem, content_type = "application/problem+json")
     )
 )]
 async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {

@@ -1,0 +1,163 @@
+//! Sessions and single-use links: login (throttled), logout, the account behind a session
+//! token, and choosing a password with a one-time link.
+
+use time::Duration;
+
+use super::throttle::{LoginThrottle, keys};
+use super::{hash_password, new_token, token_hash, verify_password};
+use crate::domain::account::{Account, AccountState, check_password};
+use crate::engine::Engine;
+use crate::error::{Error, FieldError, Result};
+use crate::links::Links;
+use crate::store::Tx;
+use crate::store::accounts::{Token, TokenPurpose};
+
+/// Lifetime of a login session.
+pub const SESSION_HOURS: i64 = 12;
+/// Lifetime of a set-password link.
+pub const SET_PASSWORD_HOURS: i64 = 48;
+
+/// Authentication over an engine.
+pub struct Auth<'a> {
+    engine: &'a Engine,
+    links: &'a Links,
+}
+
+fn bad_link() -> Error {
+    Error::invalid(FieldError::new("token", "unknown, used or expired link"))
+}
+
+impl<'a> Auth<'a> {
+    /// Authentication; `links` builds the one-time links.
+    pub fn new(engine: &'a Engine, links: &'a Links) -> Self {
+        Auth { engine, links }
+    }
+
+    /// Stores a single-use, expiring set-password token; returns the link carrying it.
+    pub fn set_password_link(&self, tx: &Tx<'_>, account: u64) -> Result<String> {
+        let (token, hash) = new_token();
+        tx.put_token(
+            &hash,
+            &Token {
+                account,
+                purpose: TokenPurpose::SetPassword,
+                expires_at: self.engine.now() + Duration::hours(SET_PASSWORD_HOURS),
+            },
+        )?;
+        Ok(self.links.set_password(&token))
+    }
+
+    /// Sets a password from a single-use link token; every open session of the account ends.
+    pub fn set_password(&self, token: &str, password: &str) -> Result<()> {
+        let now = self.engine.now();
+        let hash = token_hash(token);
+        let t = self
+            .engine
+            .store()
+            .token(&hash)?
+            .filter(|t| t.purpose == TokenPurpose::SetPassword && t.expires_at > now)
+            .ok_or_else(bad_link)?;
+        let account = self
+            .engine
+            .store()
+            .account(t.account)?
+            .ok_or_else(|| Error::NotFound("account".into()))?;
+        check_password(password, &account.email).map_err(Error::invalid)?;
+        let pw_hash = hash_password(password)?;
+        self.engine.store().write(|tx| {
+            // Single use: the token must still be there inside the transaction.
+            tx.take_token(&hash)?.ok_or_else(bad_link)?;
+            let mut a = tx
+                .account(t.account)?
+                .ok_or_else(|| Error::NotFound("account".into()))?;
+            a.password_hash = Some(pw_hash);
+            tx.put_account(&a)?;
+            tx.revoke_tokens(a.id, Some(TokenPurpose::Session))
+        })
+    }
+
+    /// Checks credentials; answers a session token. Wrong login and wrong password fail alike.
+    pub fn login(&self, login: &str, password: &str) -> Result<String> {
+        let login = login.trim().to_lowercase();
+        let account = self.engine.store().account_by_login(&login)?;
+        // Verify against a fixed hash when the account is unknown, so timing tells nothing.
+        static DUMMY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            hash_password("offerwatch-dummy-password").unwrap_or_default()
+        });
+        let ok = match &account {
+            Some(a) if a.state == AccountState::Active => a
+                .password_hash
+                .as_deref()
+                .is_some_and(|h| verify_password(password, h)),
+            _ => {
+                verify_password(password, &DUMMY);
+                false
+            }
+        };
+        let Some(account) = account.filter(|_| ok) else {
+            return Err(Error::Unauthorized("invalid login or password".into()));
+        };
+        let (token, hash) = new_token();
+        let expires_at = self.engine.now() + Duration::hours(SESSION_HOURS);
+        self.engine.store().write(|tx| {
+            tx.put_token(
+                &hash,
+                &Token {
+                    account: account.id,
+                    purpose: TokenPurpose::Session,
+                    expires_at,
+                },
+            )
+        })?;
+        Ok(token)
+    }
+
+    /// [`Auth::login`] under the failed-login throttle of `client` and of the login.
+    pub fn login_throttled(
+        &self,
+        throttle: &LoginThrottle,
+        login: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<String> {
+        let keys = keys(login, client);
+        if let Some(wait) = throttle.blocked(&keys) {
+            return Err(Error::TooMany(wait));
+        }
+        match self.login(login, password) {
+            Ok(token) => {
+                throttle.succeeded(&keys[0]);
+                Ok(token)
+            }
+            Err(e) => {
+                if matches!(e, Error::Unauthorized(_)) {
+                    throttle.failed(&keys);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Ends a session.
+    pub fn logout(&self, token: &str) -> Result<()> {
+        let hash = token_hash(token);
+        self.engine
+            .store()
+            .write(|tx| tx.take_token(&hash).map(|_| ()))
+    }
+
+    /// The active account behind a session token.
+    pub fn authenticate(&self, token: &str) -> Result<Account> {
+        let t = self
+            .engine
+            .store()
+            .token(&token_hash(token))?
+            .filter(|t| t.purpose == TokenPurpose::Session && t.expires_at > self.engine.now())
+            .ok_or_else(|| Error::Unauthorized("missing, invalid or expired token".into()))?;
+        self.engine
+            .store()
+            .account(t.account)?
+            .filter(|a| a.state == AccountState::Active)
+            .ok_or_else(|| Error::Unauthorized("account not active".into()))
+    }
+}

@@ -1,0 +1,147 @@
+//! Attachments: up to three documents per offer (PDF, DOC, DOCX, ODT, told by content), stored
+//! by content hash under the data dir (durably) before the offer refers to them.
+
+use std::path::{Path, PathBuf};
+
+use super::Backoffice;
+use crate::auth::sha256_hex;
+use crate::domain::Offer;
+use crate::domain::account::Account;
+use crate::domain::offer::Attachment;
+use crate::error::{Error, Result};
+
+/// Attachments per offer.
+pub const MAX_ATTACHMENTS: usize = 3;
+
+/// Where the file of an attachment is kept.
+pub fn attachment_path(data_dir: &Path, a: &Attachment) -> PathBuf {
+    data_dir.join("attachments").join(&a.sha256)
+}
+
+/// The document type, told by content: PDF, DOC, DOCX or ODT.
+pub fn sniff_document(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
+    if bytes.starts_with(b"%PDF-") {
+        return Some(("application/pdf", "pdf"));
+    }
+    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return Some(("application/msword", "doc"));
+    }
+    if bytes.starts_with(b"PK\x03\x04") {
+        // ODT: the first entry is an uncompressed "mimetype" file.
+        if bytes.len() > 38 + 39
+            && &bytes[30..38] == b"mimetype"
+            && bytes[38..].starts_with(b"application/vnd.oasis.opendocument.text")
+        {
+            return Some(("application/vnd.oasis.opendocument.text", "odt"));
+        }
+        // DOCX: an OOXML package with a word/ part.
+        let head = &bytes[..bytes.len().min(64 * 1024)];
+        let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
+        if has(b"[Content_Types].xml") && has(b"word/") {
+            return Some((
+                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                "docx",
+            ));
+        }
+    }
+    None
+}
+
+/// A safe file name: no path, no control characters, at most 120 characters.
+pub fn clean_name(name: &str, ext: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(120)
+        .collect();
+    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
+    if cleaned.is_empty() {
+        format!("piece-jointe.{ext}")
+    } else {
+        cleaned
+    }
+}
+
+/// Why an uploaded file is refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Larger than the configured limit.
+    TooLarge(usize),
+    /// Not a PDF, DOC, DOCX or ODT document.
+    NotADocument,
+}
+
+impl Backoffice<'_> {
+    /// Stores a document for the offer `reference` of the recruiter's services and lists it.
+    /// The file is written (content-addressed, fsync'd) before the store refers to it.
+    pub fn attach(
+        &self,
+        who: &Account,
+        reference: &str,
+        name: &str,
+        bytes: &[u8],
+        max_bytes: usize,
+    ) -> Result<std::result::Result<Offer, Refusal>> {
+        if bytes.len() > max_bytes {
+            return Ok(Err(Refusal::TooLarge(max_bytes)));
+        }
+        let Some((content_type, ext)) = sniff_document(bytes) else {
+            return Ok(Err(Refusal::NotADocument));
+        };
+        let current = self.offer(who, reference)?;
+        if current.fields.attachments.len() >= MAX_ATTACHMENTS {
+            return Err(too_many());
+        }
+        let meta = Attachment {
+            name: clean_name(name, ext),
+            content_type: content_type.into(),
+            size: bytes.len() as u64,
+            sha256: sha256_hex(bytes),
+        };
+        let path = attachment_path(self.engine.data_dir(), &meta);
+        if !path.exists() {
+            let dir = path.parent().unwrap_or(self.engine.data_dir());
+            std::fs::create_dir_all(dir)?;
+            let tmp = dir.join(format!("{}.tmp", meta.sha256));
+            std::fs::write(&tmp, bytes)?;
+            std::fs::File::open(&tmp)?.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+        }
+        let now = self.now();
+        let (offer, _) = self.engine.update_offer(current.id, |o| {
+            if o.fields.attachments.len() >= MAX_ATTACHMENTS {
+                return Err(too_many());
+            }
+            o.record(Some(who.id), &format!("attached {}", meta.name), now);
+            o.fields.attachments.push(meta);
+            Ok(())
+        })?;
+        Ok(Ok(offer))
+    }
+
+    /// Removes the n-th (1-based) attachment of the offer `reference`.
+    pub fn remove_attachment(&self, who: &Account, reference: &str, n: usize) -> Result<Offer> {
+        let current = self.offer(who, reference)?;
+        let now = self.now();
+        let (offer, _) = self.engine.update_offer(current.id, |o| {
+            if n == 0 || n > o.fields.attachments.len() {
+                return Err(Error::NotFound(format!("no attachment {n}")));
+            }
+            let removed = o.fields.attachments.remove(n - 1);
+            o.record(
+                Some(who.id),
+                &format!("removed attachment {}", removed.name),
+                now,
+            );
+            Ok(())
+        })?;
+        Ok(offer)
+    }
+}
+
+fn too_many() -> Error {
+    Error::Conflict(format!(
+        "an offer has at most {MAX_ATTACHMENTS} attachments"
+    ))
+}

@@ -1,0 +1,207 @@
+//! The offers of a recruiter's services: reading, creating (draft or published), replacing,
+//! the lifecycle steps, cloning and deleting a draft. An offer outside the caller's services is
+//! answered as not found, so nothing leaks.
+
+use super::Backoffice;
+use crate::auth::require;
+use crate::domain::account::{Account, Role};
+use crate::domain::offer::AuditEvent;
+use crate::domain::{DateRule, Lifecycle, Offer, OfferFields, OfferInput, OfferState};
+use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::store::NewOffer;
+
+fn created(actor: u64, action: &str, now: time::OffsetDateTime) -> AuditEvent {
+    AuditEvent {
+        at: now,
+        actor: Some(actor),
+        action: action.to_string(),
+    }
+}
+
+impl Backoffice<'_> {
+    /// The offer with `reference` if the recruiter may manage it; 404 otherwise (no leak).
+    pub fn offer(&self, who: &Account, reference: &str) -> Result<Offer> {
+        require(who, Role::Recruiter)?;
+        self.engine
+            .store()
+            .offer_by_reference(reference)?
+            .filter(|o| o.service_id.is_some_and(|s| who.services.contains(&s)))
+            .ok_or_else(|| Error::NotFound(format!("no offer {reference} in your services")))
+    }
+
+    /// The offers of the recruiter's services, optionally in one state, newest first.
+    pub fn offers(&self, who: &Account, state: Option<OfferState>) -> Result<Vec<Offer>> {
+        require(who, Role::Recruiter)?;
+        let mut ids = Vec::new();
+        for s in &who.services {
+            ids.extend(self.engine.store().service_offer_ids(*s)?);
+        }
+        let mut offers: Vec<Offer> = self
+            .engine
+            .store()
+            .offers(&ids)?
+            .into_iter()
+            .filter(|o| state.is_none_or(|s| o.state == s))
+            .collect();
+        offers.sort_by_key(|o| std::cmp::Reverse((o.updated_at, o.id)));
+        Ok(offers)
+    }
+
+    fn validate(&self, who: &Account, input: &OfferInput) -> Result<(OfferFields, u64)> {
+        let mut input = input.clone();
+        let service = match &input.service {
+            Some(serde_json::Value::Number(n)) => n.as_u64(),
+            Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+            _ => None,
+        };
+        let mut errors = ValidationErrors::default();
+        let service = match service {
+            Some(id) if who.services.contains(&id) => self.engine.store().service(id)?,
+            Some(_) | None => None,
+        };
+        match &service {
+            Some(s) => {
+                input.service = Some(serde_json::Value::String(s.name.clone()));
+                match input.administration.as_deref() {
+                    None | Some("") => input.administration = Some(s.administration.code().into()),
+                    Some(a) if a != s.administration.code() => {
+                        errors.push(FieldError::with_allowed(
+                            "administration",
+                            format!("the service belongs to '{}'", s.administration.code()),
+                            vec![s.administration.code().into()],
+                        ))
+                    }
+                    Some(_) => {}
+                }
+            }
+            None => {
+                input.service = None;
+                errors.push(FieldError::with_allowed(
+                    "service",
+                    "must be the id of one of your services",
+                    who.services.iter().map(u64::to_string).collect(),
+                ));
+            }
+        }
+        let fields = input.validate(DateRule::Submission {
+            today: self.now().date(),
+        });
+        match fields {
+            Ok(f) if errors.0.is_empty() => Ok((f, service.map(|s| s.id).unwrap_or(0))),
+            Ok(_) => Err(Error::Invalid(errors)),
+            Err(mut e) => {
+                e.0.retain(|x| x.field != "service" || errors.0.is_empty());
+                errors.0.extend(e.0);
+                Err(Error::Invalid(errors))
+            }
+        }
+    }
+
+    /// Creates an offer, draft by default or published at once.
+    pub fn create_offer(&self, who: &Account, input: &OfferInput) -> Result<(Offer, u64)> {
+        require(who, Role::Recruiter)?;
+        let state = match input.state.as_deref() {
+            None | Some("draft") => OfferState::Draft,
+            Some("published") => OfferState::Published,
+            Some(s) => {
+                return Err(Error::Invalid(ValidationErrors(vec![
+                    FieldError::with_allowed(
+                        "state",
+                        format!("cannot create an offer in state '{s}'"),
+                        vec!["draft".into(), "published".into()],
+                    ),
+                ])));
+            }
+        };
+        if input.published_at.is_some() {
+            return Err(Error::Invalid(ValidationErrors(vec![FieldError::new(
+                "published_at",
+                "is set by the server",
+            )])));
+        }
+        let (fields, service) = self.validate(who, input)?;
+        let now = self.now();
+        let mut audit_trail = vec![created(who.id, "created", now)];
+        if state == OfferState::Published {
+            audit_trail.push(created(who.id, "published", now));
+        }
+        let (offers, seq) = self.engine.create_offers(vec![NewOffer {
+            fields,
+            state,
+            created_at: now,
+            published_at: (state == OfferState::Published).then_some(now),
+            service_id: Some(service),
+            audit: audit_trail,
+        }])?;
+        let offer = offers
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Internal("no offer created".into()))?;
+        Ok((offer, seq))
+    }
+
+    /// Replaces the editable fields; the state does not change.
+    pub fn replace_offer(
+        &self,
+        who: &Account,
+        reference: &str,
+        input: &OfferInput,
+    ) -> Result<(Offer, u64)> {
+        let current = self.offer(who, reference)?;
+        if input.state.is_some() || input.published_at.is_some() {
+            return Err(Error::Invalid(ValidationErrors(vec![FieldError::new(
+                "state",
+                "use the publish, archive, unarchive and filled actions to change the state",
+            )])));
+        }
+        let (mut fields, service) = self.validate(who, input)?;
+        fields.attachments = current.fields.attachments.clone();
+        let now = self.now();
+        // A move to another of the caller's services is relinked in the same transaction.
+        self.engine.update_offer(current.id, |o| {
+            o.service_id = Some(service);
+            o.fields = fields;
+            o.record(Some(who.id), "updated", now);
+            Ok(())
+        })
+    }
+
+    /// One lifecycle step (`publish`, `archive`, `unarchive`, `filled`).
+    pub fn transition(&self, who: &Account, reference: &str, action: &str) -> Result<(Offer, u64)> {
+        let step = Lifecycle::parse(action)
+            .ok_or_else(|| Error::NotFound(format!("no action {action}")))?;
+        let current = self.offer(who, reference)?;
+        let now = self.now();
+        self.engine
+            .update_offer(current.id, |o| o.apply(step, Some(who.id), now))
+    }
+
+    /// A new draft with the same fields and a new reference.
+    pub fn clone_offer(&self, who: &Account, reference: &str) -> Result<(Offer, u64)> {
+        let source = self.offer(who, reference)?;
+        let now = self.now();
+        let (offers, seq) = self.engine.create_offers(vec![NewOffer {
+            fields: source.fields.clone(),
+            state: OfferState::Draft,
+            created_at: now,
+            published_at: None,
+            service_id: source.service_id,
+            audit: vec![created(
+                who.id,
+                &format!("created as a copy of {}", source.reference),
+                now,
+            )],
+        }])?;
+        let offer = offers
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Internal("no offer created".into()))?;
+        Ok((offer, seq))
+    }
+
+    /// Deletes a draft; 409 for any other state.
+    pub fn delete_offer(&self, who: &Account, reference: &str) -> Result<u64> {
+        let current = self.offer(who, reference)?;
+        self.engine.delete_offer(current.id, Offer::check_deletable)
+    }
+}

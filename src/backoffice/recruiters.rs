@@ -1,0 +1,263 @@
+//! Recruiter accounts: the request, its review by an administrator (approve with a one-time
+//! link to choose a password, or refuse with a reason), memberships, and administrators.
+
+use serde::Deserialize;
+
+use super::Backoffice;
+use crate::auth::{SET_PASSWORD_HOURS, require};
+use crate::domain::AdministrationCode;
+use crate::domain::account::{
+    Account, AccountState, RequestedService, Role, Service, civility, normalize_email,
+    required_email, required_text,
+};
+use crate::domain::validate::optional_phone;
+use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::mail::{html_escape, new_mail};
+
+/// A recruiter's account request: an existing service, or the administration and name of a
+/// service that is not listed.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecruiterRequest {
+    /// `M.` or `Mme`.
+    pub civility: Option<String>,
+    /// Given name.
+    #[schema(required = true)]
+    pub first_name: Option<String>,
+    /// Family name.
+    #[schema(required = true)]
+    pub last_name: Option<String>,
+    /// Professional e-mail address.
+    #[schema(required = true)]
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+    /// Id of an existing service…
+    pub service: Option<u64>,
+    /// …or the administration and name of a service that is not listed.
+    pub administration: Option<String>,
+    /// The name of the service that is not listed.
+    pub service_name: Option<String>,
+}
+
+impl Backoffice<'_> {
+    fn set_password_mail(
+        &self,
+        tx: &crate::store::Tx<'_>,
+        a: &Account,
+        intro: &str,
+    ) -> Result<String> {
+        let link = self.auth().set_password_link(tx, a.id)?;
+        let text = format!(
+            "Bonjour {} {},\n\n{intro}\n\nChoisissez votre mot de passe (lien valable {SET_PASSWORD_HOURS} heures, utilisable une fois) :\n{link}\n",
+            a.first_name, a.last_name
+        );
+        let html = format!(
+            "<p>Bonjour {} {},</p><p>{}</p><p><a href=\"{}\">Choisir mon mot de passe</a> (lien valable {SET_PASSWORD_HOURS} heures, utilisable une fois)</p>",
+            html_escape(&a.first_name),
+            html_escape(&a.last_name),
+            html_escape(intro),
+            html_escape(&link)
+        );
+        tx.queue_mail(new_mail(
+            &a.email,
+            "Votre compte offerwatch",
+            text,
+            html,
+            self.now(),
+        ))?;
+        Ok(link)
+    }
+
+    /// Creates an administrator (first one from the command line); returns the one-time link.
+    pub fn create_admin(
+        &self,
+        email: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> Result<(Account, String)> {
+        let email = normalize_email("email", email)
+            .map_err(|e| Error::Invalid(ValidationErrors(vec![e])))?;
+        let now = self.now();
+        self.engine.store().write(|tx| {
+            let id = tx.next_id("account_id")?;
+            tx.claim_login(&email, id)?;
+            let a = Account {
+                id,
+                role: Role::Admin,
+                state: AccountState::Active,
+                civility: None,
+                first_name: first_name.into(),
+                last_name: last_name.into(),
+                email: email.clone(),
+                username: None,
+                email_confirmed: true,
+                phone: None,
+                password_hash: None,
+                services: Vec::new(),
+                requested_service: None,
+                refusal_reason: None,
+                created_at: now,
+            };
+            tx.put_account(&a)?;
+            let link = self.auth().set_password_link(tx, id)?;
+            Ok((a, link))
+        })
+    }
+
+    /// Records a recruiter's request (`pending`).
+    pub fn request_recruiter(&self, r: RecruiterRequest) -> Result<Account> {
+        let mut e = ValidationErrors::default();
+        let first_name = required_text(&mut e, "first_name", r.first_name.as_deref(), 100);
+        let last_name = required_text(&mut e, "last_name", r.last_name.as_deref(), 100);
+        let email = required_email(&mut e, "email", r.email.as_deref());
+        let civility = civility(&mut e, r.civility.as_deref());
+        let phone = optional_phone(&mut e, "phone", r.phone.as_deref());
+        let requested_service = match (r.service, &r.administration, &r.service_name) {
+            (Some(id), None, None) => {
+                if self.engine.store().service(id)?.is_none() {
+                    e.push(FieldError::new(
+                        "service",
+                        format!("no service {id}; see GET /api/v1/services"),
+                    ));
+                }
+                None
+            }
+            (None, Some(adm), Some(name)) => {
+                let administration = AdministrationCode::parse("administration", adm)
+                    .map_err(|x| e.push(x))
+                    .ok();
+                let name = required_text(&mut e, "service_name", Some(name), 200);
+                administration
+                    .zip(name)
+                    .map(|(administration, name)| RequestedService {
+                        administration,
+                        name,
+                    })
+            }
+            _ => {
+                e.push(FieldError::new(
+                    "service",
+                    "give either service (an id) or administration and service_name",
+                ));
+                None
+            }
+        };
+        let (Some(first_name), Some(last_name), Some(email)) = (first_name, last_name, email)
+        else {
+            return Err(Error::Invalid(e));
+        };
+        if !e.0.is_empty() {
+            return Err(Error::Invalid(e));
+        }
+        let now = self.now();
+        self.engine.store().write(|tx| {
+            let id = tx.next_id("account_id")?;
+            tx.claim_login(&email, id)?;
+            let a = Account {
+                id,
+                role: Role::Recruiter,
+                state: AccountState::Pending,
+                civility,
+                first_name,
+                last_name,
+                email,
+                username: None,
+                // Confirmed by the single-use link of the approval mail.
+                email_confirmed: true,
+                phone,
+                password_hash: None,
+                services: r.service.into_iter().collect(),
+                requested_service,
+                refusal_reason: None,
+                created_at: now,
+            };
+            tx.put_account(&a)?;
+            Ok(a)
+        })
+    }
+
+    /// Recruiter requests in a state.
+    pub fn recruiters(&self, state: Option<AccountState>) -> Result<Vec<Account>> {
+        Ok(self
+            .engine
+            .store()
+            .accounts()?
+            .into_iter()
+            .filter(|a| a.role == Role::Recruiter && state.is_none_or(|s| a.state == s))
+            .collect())
+    }
+
+    /// Approves a pending recruiter: creates the requested service if any, and mails a
+    /// single-use link to choose a password — one transaction.
+    pub fn approve(&self, admin: &Account, id: u64) -> Result<Account> {
+        require(admin, Role::Admin)?;
+        self.engine.store().write(|tx| {
+            let mut a = tx
+                .account(id)?
+                .filter(|a| a.role == Role::Recruiter)
+                .ok_or_else(|| Error::NotFound(format!("recruiter request {id}")))?;
+            if a.state != AccountState::Pending {
+                return Err(Error::Conflict(format!("request {id} is not pending")));
+            }
+            if let Some(req) = a.requested_service.take() {
+                let service = Service {
+                    id: tx.next_id("service_id")?,
+                    name: req.name,
+                    administration: req.administration,
+                    entity: None,
+                };
+                tx.put_service(&service)?;
+                a.services.push(service.id);
+            }
+            a.state = AccountState::Active;
+            tx.put_account(&a)?;
+            self.set_password_mail(tx, &a, "Votre demande de compte recruteur a été acceptée.")?;
+            Ok(a)
+        })
+    }
+
+    /// Refuses a pending recruiter, mailing the reason.
+    pub fn refuse(&self, admin: &Account, id: u64, reason: &str) -> Result<Account> {
+        require(admin, Role::Admin)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::Invalid(ValidationErrors(vec![FieldError::new(
+                "reason",
+                "is required",
+            )])));
+        }
+        let now = self.now();
+        self.engine.store().write(|tx| {
+            let mut a = tx.account(id)?.filter(|a| a.role == Role::Recruiter).ok_or_else(|| Error::NotFound(format!("recruiter request {id}")))?;
+            if a.state != AccountState::Pending {
+                return Err(Error::Conflict(format!("request {id} is not pending")));
+            }
+            a.state = AccountState::Refused;
+            a.refusal_reason = Some(reason.to_string());
+            tx.put_account(&a)?;
+            let text = format!("Bonjour {} {},\n\nVotre demande de compte recruteur n'a pas été acceptée, pour la raison suivante :\n{reason}\n", a.first_name, a.last_name);
+            let html = format!("<p>Bonjour {} {},</p><p>Votre demande de compte recruteur n'a pas été acceptée, pour la raison suivante :</p><blockquote>{}</blockquote>", html_escape(&a.first_name), html_escape(&a.last_name), html_escape(reason));
+            tx.queue_mail(new_mail(&a.email, "Votre demande de compte offerwatch", text, html, now))?;
+            Ok(a)
+        })
+    }
+
+    /// Adds a recruiter to a service (administrators).
+    pub fn add_member(&self, admin: &Account, recruiter: u64, service: u64) -> Result<Account> {
+        require(admin, Role::Admin)?;
+        self.engine.store().write(|tx| {
+            tx.service(service)?
+                .ok_or_else(|| Error::NotFound(format!("service {service}")))?;
+            let mut a = tx
+                .account(recruiter)?
+                .filter(|a| a.role == Role::Recruiter)
+                .ok_or_else(|| Error::NotFound(format!("recruiter {recruiter}")))?;
+            if !a.services.contains(&service) {
+                a.services.push(service);
+            }
+            tx.put_account(&a)?;
+            Ok(a)
+        })
+    }
+}

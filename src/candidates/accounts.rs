@@ -1,0 +1,318 @@
+//! A candidate's account: sign-up, address confirmation, changes, export and deletion.
+
+use serde::Deserialize;
+use time::Duration;
+
+use super::Candidates;
+use crate::auth::{hash_password, new_token, token_hash, verify_password};
+use crate::domain::account::{
+    Account, AccountState, Role, check_password, civility, normalize_email, required_email,
+    required_text,
+};
+use crate::domain::validate::optional_phone;
+use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::mail::{html_escape, new_mail};
+use crate::store::accounts::{Token, TokenPurpose};
+
+/// Lifetime of an e-mail confirmation link.
+pub const CONFIRM_DAYS: i64 = 7;
+
+/// A candidate's sign-up. Missing required fields are each named in the 422 answer.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Signup {
+    /// `M.` or `Mme`.
+    pub civility: Option<String>,
+    /// Family name.
+    #[schema(required = true)]
+    pub last_name: Option<String>,
+    /// Given name.
+    #[schema(required = true)]
+    pub first_name: Option<String>,
+    /// E-mail address (confirmed by a mailed link).
+    #[schema(required = true)]
+    pub email: Option<String>,
+    /// Username for logging in: letters, digits, `.`, `_`, `-`.
+    #[schema(required = true)]
+    pub username: Option<String>,
+    /// At least 12 characters of three kinds.
+    #[schema(required = true)]
+    pub password: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+}
+
+/// A change of the caller's account (`PATCH /api/v1/me`): only the fields given change.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPatch {
+    /// `M.` or `Mme` (empty to remove).
+    pub civility: Option<String>,
+    /// Given name.
+    pub first_name: Option<String>,
+    /// Family name.
+    pub last_name: Option<String>,
+    /// Phone number (empty to remove).
+    pub phone: Option<String>,
+    /// A new address, to be confirmed again.
+    pub email: Option<String>,
+    /// A new password; needs `current_password`.
+    pub password: Option<String>,
+    /// The current password, to change the password.
+    pub current_password: Option<String>,
+}
+
+impl Candidates<'_> {
+    fn confirm_mail(&self, tx: &crate::store::Tx<'_>, a: &Account) -> Result<()> {
+        let (token, hash) = new_token();
+        tx.put_token(
+            &hash,
+            &Token {
+                account: a.id,
+                purpose: TokenPurpose::ConfirmEmail,
+                expires_at: self.engine.now() + Duration::days(CONFIRM_DAYS),
+            },
+        )?;
+        let link = self.links.confirm_email(&token);
+        let text = format!(
+            "Bonjour {},\n\nConfirmez votre adresse pour recevoir vos alertes (lien valable {CONFIRM_DAYS} jours) :\n{link}\n\nLe jeton à envoyer à POST /api/v1/me/confirm : {token}\n",
+            a.first_name
+        );
+        let html = format!(
+            "<p>Bonjour {},</p><p><a href=\"{}\">Confirmer mon adresse</a> pour recevoir mes alertes (lien valable {CONFIRM_DAYS} jours).</p>",
+            html_escape(&a.first_name),
+            html_escape(&link)
+        );
+        tx.queue_mail(new_mail(
+            &a.email,
+            "Confirmez votre adresse e-mail",
+            text,
+            html,
+            self.engine.now(),
+        ))?;
+        Ok(())
+    }
+
+    /// Creates a candidate account and mails the confirmation link.
+    pub fn signup(&self, s: Signup) -> Result<Account> {
+        let mut e = ValidationErrors::default();
+        let first_name = required_text(&mut e, "first_name", s.first_name.as_deref(), 100);
+        let last_name = required_text(&mut e, "last_name", s.last_name.as_deref(), 100);
+        let email = required_email(&mut e, "email", s.email.as_deref());
+        let username = required_text(&mut e, "username", s.username.as_deref(), 40).and_then(|u| {
+            let u = u.to_lowercase();
+            if u.contains('@')
+                || !u.chars().all(|c| c.is_alphanumeric() || "._-".contains(c))
+                || u.chars().count() < 3
+            {
+                e.push(FieldError::new(
+                    "username",
+                    "3 to 40 letters, digits, '.', '_' or '-'",
+                ));
+                None
+            } else {
+                Some(u)
+            }
+        });
+        let password = match (s.password.as_deref(), &email) {
+            (None, _) => {
+                e.push(FieldError::new("password", "is required"));
+                None
+            }
+            (Some(p), m) => check_password(p, m.as_deref().unwrap_or(""))
+                .map_err(|x| e.push(x))
+                .ok()
+                .map(|_| p.to_string()),
+        };
+        let civility = civility(&mut e, s.civility.as_deref());
+        let phone = optional_phone(&mut e, "phone", s.phone.as_deref());
+        let (Some(first_name), Some(last_name), Some(email), Some(username), Some(password)) =
+            (first_name, last_name, email, username, password)
+        else {
+            return Err(Error::Invalid(e));
+        };
+        if !e.0.is_empty() {
+            return Err(Error::Invalid(e));
+        }
+        let hash = hash_password(&password)?;
+        let now = self.engine.now();
+        self.engine.store().write(|tx| {
+            let id = tx.next_id("account_id")?;
+            tx.claim_login(&email, id)?;
+            tx.claim_login(&username, id)?;
+            let a = Account {
+                id,
+                role: Role::Candidate,
+                state: AccountState::Active,
+                civility,
+                first_name,
+                last_name,
+                email,
+                username: Some(username),
+                email_confirmed: false,
+                phone,
+                password_hash: Some(hash),
+                services: Vec::new(),
+                requested_service: None,
+                refusal_reason: None,
+                created_at: now,
+            };
+            tx.put_account(&a)?;
+            self.confirm_mail(tx, &a)?;
+            Ok(a)
+        })
+    }
+
+    /// Confirms an address with the token of its link; the candidate's alerts become active.
+    pub fn confirm(&self, token: &str) -> Result<Account> {
+        let hash = token_hash(token);
+        let now = self.engine.now();
+        let account = self.engine.store().write(|tx| {
+            let t = tx
+                .take_token(&hash)?
+                .filter(|t| t.purpose == TokenPurpose::ConfirmEmail && t.expires_at > now)
+                .ok_or_else(|| {
+                    Error::invalid(FieldError::new("token", "unknown, used or expired link"))
+                })?;
+            let mut a = tx
+                .account(t.account)?
+                .ok_or_else(|| Error::NotFound("account".into()))?;
+            a.email_confirmed = true;
+            tx.put_account(&a)?;
+            Ok(a)
+        })?;
+        self.engine.refresh_alerts_of(account.id)?;
+        Ok(account)
+    }
+
+    /// Changes the caller's account; a new e-mail address must be confirmed again, a new
+    /// password needs the current one.
+    pub fn update_me(&self, who: &Account, p: AccountPatch) -> Result<Account> {
+        let mut e = ValidationErrors::default();
+        let new_email = match p.email.as_deref() {
+            Some(m) => normalize_email("email", m)
+                .map_err(|x| e.push(x))
+                .ok()
+                .filter(|m| *m != who.email),
+            None => None,
+        };
+        let new_hash = match &p.password {
+            Some(pw) => {
+                let current_ok = p
+                    .current_password
+                    .as_deref()
+                    .zip(who.password_hash.as_deref())
+                    .is_some_and(|(c, h)| verify_password(c, h));
+                if !current_ok {
+                    e.push(FieldError::new(
+                        "current_password",
+                        "is required and must be the current password to change the password",
+                    ));
+                }
+                if let Err(x) = check_password(pw, new_email.as_deref().unwrap_or(&who.email)) {
+                    e.push(x);
+                }
+                (e.0.is_empty()).then(|| hash_password(pw)).transpose()?
+            }
+            None => None,
+        };
+        let first_name = p
+            .first_name
+            .as_deref()
+            .map(|v| required_text(&mut e, "first_name", Some(v), 100));
+        let last_name = p
+            .last_name
+            .as_deref()
+            .map(|v| required_text(&mut e, "last_name", Some(v), 100));
+        let phone = p
+            .phone
+            .as_deref()
+            .map(|v| optional_phone(&mut e, "phone", Some(v)));
+        let civility = p.civility.as_deref().map(|v| civility(&mut e, Some(v)));
+        if !e.0.is_empty() {
+            return Err(Error::Invalid(e));
+        }
+        let account = self.engine.store().write(|tx| {
+            let mut a = tx
+                .account(who.id)?
+                .ok_or_else(|| Error::NotFound("account".into()))?;
+            if let Some(Some(v)) = first_name {
+                a.first_name = v;
+            }
+            if let Some(Some(v)) = last_name {
+                a.last_name = v;
+            }
+            if let Some(c) = civility {
+                a.civility = c;
+            }
+            if let Some(ph) = phone {
+                a.phone = ph;
+            }
+            if let Some(h) = new_hash {
+                a.password_hash = Some(h);
+            }
+            if let Some(m) = &new_email {
+                tx.claim_login(m, a.id)?;
+                tx.release_login(&a.email)?;
+                a.email = m.clone();
+                if a.role == Role::Candidate {
+                    a.email_confirmed = false;
+                }
+            }
+            tx.put_account(&a)?;
+            if new_email.is_some() && a.role == Role::Candidate {
+                self.confirm_mail(tx, &a)?;
+            }
+            Ok(a)
+        })?;
+        self.engine.refresh_alerts_of(account.id)?;
+        Ok(account)
+    }
+
+    /// Deletes the caller's account and everything attached: saved searches, their alerts and
+    /// pending mails, tokens, logins.
+    pub fn delete_me(&self, who: &Account) -> Result<()> {
+        self.candidate(who)?;
+        let searches = self.engine.store().saved_searches_of(who.id)?;
+        self.engine.store().write(|tx| {
+            for s in &searches {
+                tx.delete_saved_search(s)?;
+            }
+            tx.drop_pending_mails_to(&who.email)?;
+            tx.revoke_tokens(who.id, None)?;
+            let mut logins = vec![who.email.clone()];
+            logins.extend(who.username.clone());
+            tx.delete_account(who, &logins)
+        })?;
+        let mut p = self.engine.percolator_mut();
+        for s in &searches {
+            p.remove(s.id);
+        }
+        Ok(())
+    }
+
+    /// Every personal datum held about the caller, as JSON.
+    pub fn export(&self, who: &Account) -> Result<serde_json::Value> {
+        let searches = self.engine.store().saved_searches_of(who.id)?;
+        let ids: Vec<u64> = searches.iter().map(|s| s.id).collect();
+        let alerts = self.engine.store().outbox_of(&ids)?;
+        let mails: Vec<serde_json::Value> = self
+            .engine
+            .store()
+            .mails()?
+            .into_iter()
+            .filter(|m| m.to == who.email)
+            .map(|m| serde_json::json!({"subject": m.subject, "state": m.state, "queued_for": m.next_attempt_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()}))
+            .collect();
+        let mut account = serde_json::to_value(who)?;
+        if let Some(map) = account.as_object_mut() {
+            map.remove("password_hash");
+        }
+        Ok(serde_json::json!({
+            "account": account,
+            "saved_searches": searches,
+            "alert_matches": alerts.iter().map(|r| serde_json::json!({"search": r.search, "offer": self.engine.store().offer(r.offer).ok().flatten().map(|o| o.reference.to_string()), "state": r.state, "created_at": r.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()})).collect::<Vec<_>>(),
+            "mails": mails,
+        }))
+    }
+}

@@ -1,0 +1,43 @@
+//! Candidates and their alerts: sign-up with e-mail confirmation, the personal data rights
+//! (read, change, export, delete), saved searches, the signed one-click unsubscribe, the
+//! percolation of newly published offers into the alert outbox, and the alert mails' content.
+
+mod accounts;
+mod mails;
+mod percolation;
+mod searches;
+mod unsubscribe;
+
+pub use accounts::{AccountPatch, CONFIRM_DAYS, Signup};
+pub use mails::{AlertMailSettings, send_alerts};
+pub use percolation::percolate_pending;
+pub use searches::{NewSearch, SearchPatch, criteria_pairs};
+pub use unsubscribe::unsubscribe_token;
+
+use crate::auth::require;
+use crate::domain::account::{Account, Role};
+use crate::engine::Engine;
+use crate::error::Result;
+use crate::links::Links;
+
+/// The candidate side, over an engine.
+pub struct Candidates<'a> {
+    engine: &'a Engine,
+    links: Links,
+    max_searches: usize,
+}
+
+impl<'a> Candidates<'a> {
+    /// `base_url` starts the links sent by mail; `max_searches` saved searches per candidate.
+    pub fn new(engine: &'a Engine, base_url: &str, max_searches: usize) -> Self {
+        Candidates {
+            engine,
+            links: Links::new(base_url),
+            max_searches,
+        }
+    }
+
+    fn candidate(&self, who: &Account) -> Result<()> {
+        require(who, Role::Candidate)
+    }
+}

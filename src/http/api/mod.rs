@@ -1,0 +1,9 @@
+//! The JSON API and the feeds, one file per resource; each exposes `router()`.
+
+pub(super) mod auth;
+pub(super) mod candidates;
+pub(super) mod feeds;
+pub(super) mod offers;
+pub(super) mod ops;
+pub(super) mod recruiter_offers;
+pub(super) mod recruiters;

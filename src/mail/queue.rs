@@ -1,0 +1,77 @@
+//! The account mail queue: rows in the store, sent in order when due.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::{Transport, message, retry_at};
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::store::accounts::{Mail, MailState};
+
+/// Mails taken per round.
+const BATCH: usize = 100;
+
+/// A new mail to queue.
+pub fn new_mail(to: &str, subject: &str, text: String, html: String, now: OffsetDateTime) -> Mail {
+    Mail {
+        id: 0,
+        to: to.to_string(),
+        subject: subject.to_string(),
+        text,
+        html,
+        headers: Vec::new(),
+        state: MailState::Pending,
+        attempts: 0,
+        next_attempt_at: now,
+        last_error: None,
+    }
+}
+
+/// Sends what is due at `now` once; returns how many were sent.
+pub async fn send_due(
+    store: &Arc<Store>,
+    now: OffsetDateTime,
+    transport: &Transport,
+    from: &str,
+) -> Result<usize> {
+    let st = store.clone();
+    let due = tokio::task::spawn_blocking(move || st.due_mails(now, BATCH))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??;
+    let mut sent = 0;
+    for mut m in due {
+        let outcome = match message(from, &m) {
+            Ok(msg) => transport.send(msg).await,
+            Err(e) => Err((true, e)),
+        };
+        match outcome {
+            Ok(()) => {
+                m.state = MailState::Sent;
+                m.last_error = None;
+                sent += 1;
+                metrics::counter!("mails_sent_total").increment(1);
+            }
+            Err((permanent, reason)) => {
+                m.attempts += 1;
+                m.last_error = Some(reason.clone());
+                match retry_at(m.attempts, permanent, now) {
+                    None => {
+                        m.state = MailState::Failed;
+                        tracing::error!(mail = m.id, to = %m.to, attempts = m.attempts, %reason, "mail given up");
+                        metrics::counter!("mails_failed_total").increment(1);
+                    }
+                    Some(at) => {
+                        m.next_attempt_at = at;
+                        tracing::warn!(mail = m.id, to = %m.to, attempts = m.attempts, %reason, retry_at = %at, "mail delivery failed; will retry");
+                    }
+                }
+            }
+        }
+        let st = store.clone();
+        tokio::task::spawn_blocking(move || st.write(|tx| tx.put_mail(&m)))
+            .await
+            .map_err(|e| Error::Internal(e.to_string()))??;
+    }
+    Ok(sent)
+}

@@ -1,0 +1,86 @@
+//! Every background loop of a server: the mailer (percolate newly published offers into the
+//! outbox → send the account mails that are due → send the alert mails) and the
+//! end-of-diffusion archiver. Started once by the composition root ([`crate::app`]).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::backoffice::Backoffice;
+use crate::candidates::{AlertMailSettings, percolate_pending, send_alerts};
+use crate::engine::Engine;
+use crate::mail::{Transport, send_due};
+
+/// What the workers need to know.
+#[derive(Clone)]
+pub struct Workers {
+    /// The engine.
+    pub engine: Arc<Engine>,
+    /// Where mails go.
+    pub transport: Option<Transport>,
+    /// The `From:` of every mail.
+    pub from: String,
+    /// The alert mails' links and digest hour.
+    pub alerts: AlertMailSettings,
+    /// Wakes the mailer when a request queued something.
+    pub mail_wake: Arc<Notify>,
+    /// Time between two archiver rounds.
+    pub archive_every: Duration,
+}
+
+impl Workers {
+    /// Starts every loop on the current runtime.
+    pub fn spawn(self) {
+        match self.transport.clone() {
+            Some(transport) => {
+                tokio::spawn(mailer(self.clone(), transport));
+            }
+            None => tracing::error!("mail transport unusable: mails stay queued"),
+        }
+        tokio::spawn(archiver(self));
+    }
+}
+
+/// Percolates, then sends due account mails and alert mails, when woken and at least every
+/// 250 ms; goes round at once while there is work.
+async fn mailer(w: Workers, transport: Transport) {
+    loop {
+        let e = w.engine.clone();
+        match tokio::task::spawn_blocking(move || percolate_pending(&e)).await {
+            Ok(Ok(n)) if n > 0 => tracing::info!(matches = n, "offers percolated"),
+            Ok(Err(e)) => tracing::error!(error = %e, "percolation failed"),
+            _ => {}
+        }
+        let mut busy = false;
+        match send_due(w.engine.store(), w.engine.now(), &transport, &w.from).await {
+            Ok(n) => busy |= n > 0,
+            Err(e) => tracing::error!(error = %e, "mail sender round failed"),
+        }
+        match send_alerts(&w.engine, &transport, &w.from, &w.alerts).await {
+            Ok(n) => busy |= n > 0,
+            Err(e) => tracing::error!(error = %e, "alert sender round failed"),
+        }
+        if busy {
+            continue;
+        }
+        tokio::select! {
+            _ = w.mail_wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
+}
+
+/// Archives the offers whose diffusion has ended, every `archive_every`.
+async fn archiver(w: Workers) {
+    loop {
+        let e = w.engine.clone();
+        let base = w.alerts.links.base().to_string();
+        let r =
+            tokio::task::spawn_blocking(move || Backoffice::new(&e, &base).archive_expired()).await;
+        if let Ok(Err(e)) = r {
+            tracing::error!(error = %e, "archiving expired offers failed");
+        }
+        tokio::time::sleep(w.archive_every).await;
+    }
+}
