@@ -1,6 +1,6 @@
 //! Every background loop of a server: the mailer (percolate newly published offers into the
 //! outbox → send the account mails that are due → send the alert mails) and the
-//! end-of-diffusion archiver. Started once by the composition root ([`crate::app`]).
+//! end-of-diffusion archiver. Started once by the composition root (`app`).
 
 use std::sync::Arc;
 use std::time::Duration;

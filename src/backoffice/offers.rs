@@ -19,6 +19,15 @@ fn created(actor: u64, action: &str, now: time::OffsetDateTime) -> AuditEvent {
 }
 
 impl Backoffice<'_> {
+    fn create_one(&self, new: NewOffer) -> Result<(Offer, u64)> {
+        let (offers, seq) = self.engine.create_offers(vec![new])?;
+        let offer = offers
+            .into_iter()
+            .next()
+            .ok_or_else(|| Error::Internal("no offer created".into()))?;
+        Ok((offer, seq))
+    }
+
     /// The offer with `reference` if the recruiter may manage it; 404 otherwise (no leak).
     pub fn offer(&self, who: &Account, reference: &str) -> Result<Offer> {
         require(who, Role::Recruiter)?;
@@ -125,19 +134,14 @@ impl Backoffice<'_> {
         if state == OfferState::Published {
             audit_trail.push(created(who.id, "published", now));
         }
-        let (offers, seq) = self.engine.create_offers(vec![NewOffer {
+        self.create_one(NewOffer {
             fields,
             state,
             created_at: now,
             published_at: (state == OfferState::Published).then_some(now),
             service_id: Some(service),
             audit: audit_trail,
-        }])?;
-        let offer = offers
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::Internal("no offer created".into()))?;
-        Ok((offer, seq))
+        })
     }
 
     /// Replaces the editable fields; the state does not change.
@@ -180,7 +184,7 @@ impl Backoffice<'_> {
     pub fn clone_offer(&self, who: &Account, reference: &str) -> Result<(Offer, u64)> {
         let source = self.offer(who, reference)?;
         let now = self.now();
-        let (offers, seq) = self.engine.create_offers(vec![NewOffer {
+        self.create_one(NewOffer {
             fields: source.fields.clone(),
             state: OfferState::Draft,
             created_at: now,
@@ -191,12 +195,7 @@ impl Backoffice<'_> {
                 &format!("created as a copy of {}", source.reference),
                 now,
             )],
-        }])?;
-        let offer = offers
-            .into_iter()
-            .next()
-            .ok_or_else(|| Error::Internal("no offer created".into()))?;
-        Ok((offer, seq))
+        })
     }
 
     /// Deletes a draft; 409 for any other state.

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
-use crate::backoffice::{Client, PASSWORD, admin, login, mail_to, offer_body, recruiter, token_in};
 use crate::helpers::*;
 use crate::smtp::{decoded, header};
 
@@ -22,10 +21,7 @@ async fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
 async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
     let app = spawn_app_with_smtp(0).await;
     let sink = app.sink.clone().unwrap();
-    let admin = Client {
-        app: &app,
-        token: Some(admin(&app).await),
-    };
+    let admin = app.as_admin().await;
     let (_, service) = admin
         .post(
             "/api/v1/admin/services",
@@ -39,23 +35,17 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
     };
 
     // Sign-up, confirmation link by mail, login with the username.
-    let anon = Client {
-        app: &app,
-        token: None,
-    };
+    let anon = app.anon();
     let (s, b) = anon.post("/api/v1/candidates", json!({"civility": "Mme", "first_name": "Camille", "last_name": "Claudel", "email": "camille@exemple.fr", "username": "camille", "password": PASSWORD})).await;
     assert_eq!(s, 201, "{b}");
     let (s, _) = anon.post("/api/v1/candidates", json!({"first_name": "C", "last_name": "C", "email": "autre@exemple.fr", "username": "Camille", "password": PASSWORD})).await;
     assert_eq!(s, 409, "usernames are unique, whatever the case");
-    let text = mail_to(&app, "camille@exemple.fr", "token=").await;
+    let text = app.mail_to("camille@exemple.fr", "token=").await;
     let (s, b) = anon
         .post("/api/v1/me/confirm", json!({"token": token_in(&text)}))
         .await;
     assert_eq!(s, 200, "{b}");
-    let cand = Client {
-        app: &app,
-        token: Some(login(&app, "camille", PASSWORD).await),
-    };
+    let cand = app.with_token(login(&app, "camille", PASSWORD).await);
 
     let (s, immediate) = cand.post("/api/v1/me/searches", json!({"name": "Restauration", "criteria": {"q": "restauration", "contract": ["stage"]}, "alert": true, "frequency": "immediate"})).await;
     assert_eq!(s, 201, "{immediate}");
@@ -218,7 +208,7 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
     assert!(export["account"].get("password_hash").is_none());
     assert_eq!(export["saved_searches"].as_array().unwrap().len(), 2);
     assert!(export["alert_matches"].as_array().unwrap().len() >= 4);
-    let (s, _) = cand.send(reqwest::Method::DELETE, "/api/v1/me", None).await;
+    let (s, _) = cand.delete("/api/v1/me").await;
     assert_eq!(s, 204);
     assert!(app.engine.store().saved_searches().unwrap().is_empty());
     let (s, _) = anon
@@ -233,16 +223,10 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
 #[tokio::test]
 async fn unconfirmed_addresses_get_no_alerts_and_saved_searches_are_limited() {
     let app = spawn_app_with(0, |c| c.max_saved_searches = 2).await;
-    let anon = Client {
-        app: &app,
-        token: None,
-    };
+    let anon = app.anon();
     let (s, _) = anon.post("/api/v1/candidates", json!({"first_name": "Jean", "last_name": "Moulin", "email": "jean@exemple.fr", "username": "jmoulin", "password": PASSWORD})).await;
     assert_eq!(s, 201);
-    let cand = Client {
-        app: &app,
-        token: Some(login(&app, "jean@exemple.fr", PASSWORD).await),
-    };
+    let cand = app.with_token(login(&app, "jean@exemple.fr", PASSWORD).await);
     for i in 0..2 {
         let (s, _) = cand
             .post(
@@ -265,10 +249,9 @@ async fn unconfirmed_addresses_get_no_alerts_and_saved_searches_are_limited() {
     let (_, list) = cand.get("/api/v1/me/searches").await;
     let id = list[0]["id"].as_u64().unwrap();
     let (s, b) = cand
-        .send(
-            reqwest::Method::PATCH,
+        .patch(
             &format!("/api/v1/me/searches/{id}"),
-            Some(json!({"name": "Stages", "frequency": "daily", "alert": false})),
+            json!({"name": "Stages", "frequency": "daily", "alert": false}),
         )
         .await;
     assert_eq!(s, 200, "{b}");
@@ -281,28 +264,21 @@ async fn unconfirmed_addresses_get_no_alerts_and_saved_searches_are_limited() {
         (Some("Stages"), Some("daily"), Some(false))
     );
     let (s, _) = cand
-        .send(
-            reqwest::Method::PATCH,
+        .patch(
             &format!("/api/v1/me/searches/{id}"),
-            Some(json!({"frequency": "hourly"})),
+            json!({"frequency": "hourly"}),
         )
         .await;
     assert_eq!(s, 422);
-    let (s, _) = cand
-        .send(reqwest::Method::DELETE, "/api/v1/me/searches/999", None)
-        .await;
+    let (s, _) = cand.delete("/api/v1/me/searches/999").await;
     assert_eq!(s, 404);
     // Changing the password needs the current one.
     let (s, b) = cand
-        .send(
-            reqwest::Method::PATCH,
-            "/api/v1/me",
-            Some(json!({"password": "Nouveau-Mot-2027"})),
-        )
+        .patch("/api/v1/me", json!({"password": "Nouveau-Mot-2027"}))
         .await;
     assert_eq!(s, 422);
-    assert_eq!(b["errors"][0]["field"], "current_password");
-    let (s, _) = cand.send(reqwest::Method::PATCH, "/api/v1/me", Some(json!({"password": "Nouveau-Mot-2027", "current_password": PASSWORD, "phone": "06 12 34 56 78"}))).await;
+    assert_eq!(error_fields(&b)[0], "current_password");
+    let (s, _) = cand.patch("/api/v1/me", json!({"password": "Nouveau-Mot-2027", "current_password": PASSWORD, "phone": "06 12 34 56 78"})).await;
     assert_eq!(s, 200);
     login(&app, "jmoulin", "Nouveau-Mot-2027").await;
 }

@@ -4,225 +4,22 @@
 
 use std::time::{Duration, Instant};
 
-use offerwatch::backoffice::Backoffice;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-/// Waits for a mail to `to` in the outbox folder and returns its decoded text.
-pub(crate) async fn mail_to(app: &TestApp, to: &str, containing: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(sink) = &app.sink {
-            for raw in sink.all() {
-                let text = crate::smtp::decoded(&raw);
-                if raw.contains(&format!("To: {to}")) && text.contains(containing) {
-                    return text;
-                }
-            }
-        }
-        if let Ok(entries) = std::fs::read_dir(app.data_dir.join("outbox")) {
-            for e in entries.flatten() {
-                let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
-                let text = crate::smtp::decoded(&raw);
-                if raw.contains(&format!("To: {to}")) && text.contains(containing) {
-                    return text;
-                }
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no mail to {to} containing {containing:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-pub(crate) fn token_in(text: &str) -> String {
-    let i = text.find("token=").expect("a link with a token") + 6;
-    text[i..i + 64].to_string()
-}
-
-pub(crate) struct Client<'a> {
-    pub(crate) app: &'a TestApp,
-    pub(crate) token: Option<String>,
-}
-
-impl Client<'_> {
-    pub(crate) async fn send(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        let mut req = self.app.client.request(method, self.app.url(path));
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let r = req.send().await.unwrap();
-        let status = r.status();
-        let text = r.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-    pub(crate) async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-    pub(crate) async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-}
-
-pub(crate) async fn login(app: &TestApp, email: &str, password: &str) -> String {
-    let (s, b) = Client { app, token: None }
-        .post(
-            "/api/v1/auth/login",
-            json!({"login": email, "password": password}),
-        )
-        .await;
-    assert_eq!(s, 200, "{b}");
-    b["token"].as_str().unwrap().to_string()
-}
-
-pub(crate) const PASSWORD: &str = "Tres-Bon-Mot-2026";
-
-pub(crate) async fn admin(app: &TestApp) -> String {
-    let (_, link) = Backoffice::new(&app.engine, "https://portail.example")
-        .create_admin("admin@gouv.fr", "Ada", "Admin")
-        .unwrap();
-    let (s, _) = Client { app, token: None }
-        .post(
-            "/api/v1/auth/password",
-            json!({"token": token_in(&link), "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(s, 204);
-    login(app, "admin@gouv.fr", PASSWORD).await
-}
-
-/// Requests, approves and activates a recruiter; returns their session token.
-pub(crate) async fn recruiter(
-    app: &TestApp,
-    admin: &Client<'_>,
-    email: &str,
-    service: Value,
-) -> String {
-    let anon = Client { app, token: None };
-    let mut body = json!({"civility": "Mme", "first_name": "Rose", "last_name": "Valland", "email": email, "phone": "01 40 00 00 00"});
-    for (k, v) in service.as_object().unwrap() {
-        body[k] = v.clone();
-    }
-    let (s, b) = anon.post("/api/v1/recruiters", body).await;
-    assert_eq!(s, 201, "{b}");
-    assert_eq!(b["state"], "pending");
-    let id = b["id"].as_u64().unwrap();
-    let (_, pending) = admin.get("/api/v1/admin/recruiters?state=pending").await;
-    assert!(pending.as_array().unwrap().iter().any(|a| a["id"] == id));
-    let (s, b) = admin
-        .post(&format!("/api/v1/admin/recruiters/{id}/approve"), json!({}))
-        .await;
-    assert_eq!(s, 200, "{b}");
-    let text = mail_to(app, email, "token=").await;
-    let token = token_in(&text);
-    // Weak password refused, naming the field.
-    let (s, b) = anon
-        .post(
-            "/api/v1/auth/password",
-            json!({"token": token, "password": "faible"}),
-        )
-        .await;
-    assert_eq!(s, 422);
-    assert_eq!(b["errors"][0]["field"], "password");
-    let (s, _) = anon
-        .post(
-            "/api/v1/auth/password",
-            json!({"token": token, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(s, 204);
-    // Single use.
-    let (s, _) = anon
-        .post(
-            "/api/v1/auth/password",
-            json!({"token": token, "password": PASSWORD}),
-        )
-        .await;
-    assert_eq!(s, 422);
-    login(app, email, PASSWORD).await
-}
-
-/// An administrator, a service of `administration` and an active recruiter of it: the
-/// recruiter's session token and the service id.
-pub(crate) async fn recruiter_of_new_service(
-    app: &TestApp,
-    service: &str,
-    administration: &str,
-    email: &str,
-) -> (String, u64) {
-    let admin = Client {
-        app,
-        token: Some(admin(app).await),
-    };
-    let (_, s) = admin
-        .post(
-            "/api/v1/admin/services",
-            json!({"name": service, "administration": administration}),
-        )
-        .await;
-    let sid = s["id"].as_u64().unwrap();
-    (
-        recruiter(app, &admin, email, json!({"service": sid})).await,
-        sid,
-    )
-}
-
-pub(crate) fn offer_body(service: u64) -> Value {
-    json!({
-        "title": "Stagiaire restauration d'œuvres (F/H)", "contract": "stage", "diploma": "niveau-7",
-        "domain": "culture-metiers-art", "service": service, "country": "FR", "region": "11",
-        "department": "75", "location": "Paris 1er", "description": "Restaurer des peintures",
-        "profile": "Master conservation", "start": "2027-02", "duration_months": 6,
-        "contact_email": "stages@culture.gouv.fr", "unpublish_on": "2027-03-31"
-    })
-}
-
-pub(crate) async fn public_total(app: &TestApp, q: &str) -> u64 {
-    app.json(&format!("/api/v1/offers?q={q}&per_page=0")).await["total"]
-        .as_u64()
-        .unwrap()
-}
-
-/// Polls the public search until it shows `want` (within 1 s, the product's promise).
-pub(crate) async fn visible_within_a_second(app: &TestApp, q: &str, want: u64) {
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while public_total(app, q).await != want {
-        assert!(
-            Instant::now() < deadline,
-            "search for {q} did not reach {want} within 1 s"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn the_recruiter_manual_end_to_end() {
     let app = spawn_app_with(0, |c| c.max_attachment_bytes = 4096).await;
-    let admin = Client {
-        app: &app,
-        token: Some(admin(&app).await),
-    };
+    let admin = app.as_admin().await;
     let (s, service) = admin.post("/api/v1/admin/services", json!({"name": "Musée du Louvre – Service des stages", "administration": "min-culture"})).await;
     assert_eq!(s, 201);
     let service_id = service["id"].as_u64().unwrap();
-    let (_, list) = Client {
-        app: &app,
-        token: None,
-    }
-    .get("/api/v1/services?administration=min-culture")
-    .await;
+    let (_, list) = app
+        .anon()
+        .get("/api/v1/services?administration=min-culture")
+        .await;
     assert_eq!(list[0]["versant"], "etat");
 
     let rec = Client {
@@ -242,10 +39,7 @@ async fn the_recruiter_manual_end_to_end() {
     assert_eq!(me["role"], "recruiter");
 
     // Wrong password and unknown login get the same answer.
-    let anon = Client {
-        app: &app,
-        token: None,
-    };
+    let anon = app.anon();
     let (s1, b1) = anon
         .post(
             "/api/v1/auth/login",
@@ -286,7 +80,7 @@ async fn the_recruiter_manual_end_to_end() {
     foreign["service"] = json!(999);
     let (s, b) = rec.post("/api/v1/recruiter/offers", foreign).await;
     assert_eq!(s, 422);
-    assert_eq!(b["errors"][0]["field"], "service");
+    assert_eq!(error_fields(&b)[0], "service");
     let (s, _) = rec
         .post(
             "/api/v1/recruiter/offers",
@@ -306,12 +100,7 @@ async fn the_recruiter_manual_end_to_end() {
     assert_eq!(draft["state"], "draft");
     assert_eq!(draft["administration"], "min-culture");
     assert_eq!(public_total(&app, "restauration").await, 0);
-    let (s, b) = rec
-        .post(
-            &format!("/api/v1/recruiter/offers/{reference}/publish"),
-            json!({}),
-        )
-        .await;
+    let (s, b) = rec.offer_action(&reference, "publish").await;
     assert_eq!(s, 200, "{b}");
     visible_within_a_second(&app, "restauration", 1).await;
     let rss = app
@@ -321,49 +110,24 @@ async fn the_recruiter_manual_end_to_end() {
         .await
         .unwrap();
     assert!(rss.contains(&reference));
-    let (s, _) = rec
-        .post(
-            &format!("/api/v1/recruiter/offers/{reference}/publish"),
-            json!({}),
-        )
-        .await;
+    let (s, _) = rec.offer_action(&reference, "publish").await;
     assert_eq!(s, 409, "publishing twice is a conflict");
 
     // Clone: a new draft with a new reference.
-    let (s, clone) = rec
-        .post(
-            &format!("/api/v1/recruiter/offers/{reference}/clone"),
-            json!({}),
-        )
-        .await;
+    let (s, clone) = rec.offer_action(&reference, "clone").await;
     assert_eq!(s, 201);
     let clone_ref = clone["reference"].as_str().unwrap().to_string();
     assert_eq!(clone_ref, "S-2026-0002");
     assert_eq!(clone["state"], "draft");
 
     // Archive → gone; unarchive → back; filled → gone.
-    let (s, _) = rec
-        .post(
-            &format!("/api/v1/recruiter/offers/{reference}/archive"),
-            json!({}),
-        )
-        .await;
+    let (s, _) = rec.offer_action(&reference, "archive").await;
     assert_eq!(s, 200);
     visible_within_a_second(&app, "restauration", 0).await;
-    let (s, _) = rec
-        .post(
-            &format!("/api/v1/recruiter/offers/{reference}/unarchive"),
-            json!({}),
-        )
-        .await;
+    let (s, _) = rec.offer_action(&reference, "unarchive").await;
     assert_eq!(s, 200);
     visible_within_a_second(&app, "restauration", 1).await;
-    let (s, filled) = rec
-        .post(
-            &format!("/api/v1/recruiter/offers/{reference}/filled"),
-            json!({}),
-        )
-        .await;
+    let (s, filled) = rec.offer_action(&reference, "filled").await;
     assert_eq!(s, 200);
     assert_eq!(filled["state"], "filled");
     visible_within_a_second(&app, "restauration", 0).await;
@@ -387,19 +151,11 @@ async fn the_recruiter_manual_end_to_end() {
 
     // Delete: refused for a non-draft, allowed for the draft; its number is never reused.
     let (s, b) = rec
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/recruiter/offers/{reference}"),
-            None,
-        )
+        .delete(&format!("/api/v1/recruiter/offers/{reference}"))
         .await;
     assert_eq!(s, 409, "{b}");
     let (s, _) = rec
-        .send(
-            reqwest::Method::DELETE,
-            &format!("/api/v1/recruiter/offers/{clone_ref}"),
-            None,
-        )
+        .delete(&format!("/api/v1/recruiter/offers/{clone_ref}"))
         .await;
     assert_eq!(s, 204);
     let (_, again) = rec
@@ -438,12 +194,7 @@ async fn the_recruiter_manual_end_to_end() {
         )
         .await;
     assert_eq!(s, 404);
-    let (s, _) = other
-        .post(
-            &format!("/api/v1/recruiter/offers/{reference}/archive"),
-            json!({}),
-        )
-        .await;
+    let (s, _) = other.offer_action(&reference, "archive").await;
     assert_eq!(s, 404);
     let (_, theirs) = other.get("/api/v1/recruiter/offers").await;
     assert!(theirs.as_array().unwrap().is_empty());
@@ -478,11 +229,8 @@ async fn the_recruiter_manual_end_to_end() {
 #[tokio::test]
 async fn refusal_is_mailed_with_its_reason() {
     let app = spawn_app(0).await;
-    let admin = Client {
-        app: &app,
-        token: Some(admin(&app).await),
-    };
-    let (_, b) = Client { app: &app, token: None }
+    let admin = app.as_admin().await;
+    let (_, b) = app.anon()
         .post("/api/v1/recruiters", json!({"first_name": "Jean", "last_name": "Dupont", "email": "jean@x.fr", "administration": "communes", "service_name": "Mairie"}))
         .await;
     let id = b["id"].as_u64().unwrap();
@@ -494,16 +242,14 @@ async fn refusal_is_mailed_with_its_reason() {
         .await;
     assert_eq!(s, 200);
     assert_eq!(b["state"], "refused");
-    mail_to(&app, "jean@x.fr", "Adresse non professionnelle").await;
+    app.mail_to("jean@x.fr", "Adresse non professionnelle")
+        .await;
     let (s, _) = admin
         .post(&format!("/api/v1/admin/recruiters/{id}/approve"), json!({}))
         .await;
     assert_eq!(s, 409);
     // Same address again: conflict. Bad requests name their fields.
-    let anon = Client {
-        app: &app,
-        token: None,
-    };
+    let anon = app.anon();
     let (s, _) = anon.post("/api/v1/recruiters", json!({"first_name": "J", "last_name": "D", "email": "JEAN@x.fr", "administration": "communes", "service_name": "M"})).await;
     assert_eq!(s, 409);
     let (s, b) = anon.post("/api/v1/recruiters", json!({"first_name": "J", "email": "pas-une-adresse", "administration": "xx", "service_name": "M"})).await;
@@ -521,10 +267,7 @@ async fn refusal_is_mailed_with_its_reason() {
 async fn failed_logins_are_throttled() {
     let app = spawn_app(0).await;
     admin(&app).await;
-    let anon = Client {
-        app: &app,
-        token: None,
-    };
+    let anon = app.anon();
     for _ in 0..5 {
         let (s, _) = anon
             .post(
@@ -681,10 +424,7 @@ async fn attachments_are_checked_by_content_and_served_safely() {
 async fn offers_are_archived_when_their_diffusion_ends() {
     let app = spawn_app_with(0, |c| c.archive_interval_seconds = 1).await;
     let (token, sid) = recruiter_of_new_service(&app, "SDIS 69", "sdis", "rh@sdis69.fr").await;
-    let mut rec = Client {
-        app: &app,
-        token: Some(token),
-    };
+    let mut rec = app.with_token(token);
     let mut body = offer_body(sid);
     body["state"] = json!("published");
     body["administration"] = json!("sdis");
@@ -720,11 +460,6 @@ async fn offers_are_archived_when_their_diffusion_ends() {
     }
     visible_within_a_second(&app, "restauration", 0).await;
     // Unarchiving needs a new end-of-diffusion date first.
-    let (s, _) = rec
-        .post(
-            &format!("/api/v1/recruiter/offers/{reference}/unarchive"),
-            json!({}),
-        )
-        .await;
+    let (s, _) = rec.offer_action(&reference, "unarchive").await;
     assert_eq!(s, 409);
 }

@@ -18,7 +18,7 @@ use offerwatch::links::Links;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::backoffice::{PASSWORD, offer_body, token_in};
+use crate::helpers::{PASSWORD, offer_body, token_in};
 use crate::smtp::{Sink, header};
 
 fn start(dir: &std::path::Path, smtp: &str) -> (Child, String) {

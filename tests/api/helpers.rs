@@ -1,12 +1,15 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use offerwatch::Engine;
+use offerwatch::backoffice::Backoffice;
 use offerwatch::config::Config;
 use offerwatch::domain::{DateRule, OfferInput, OfferState};
 use offerwatch::fixtures::{Generator, to_json_line};
 use offerwatch::store::NewOffer;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
 use time::OffsetDateTime;
 use time::macros::{date, datetime};
 
@@ -153,4 +156,260 @@ pub async fn spawn_app_with_smtp(offers: usize) -> TestApp {
     let mut app = spawn_app_with(offers, |c| c.smtp_url = Some(url)).await;
     app.sink = Some(sink);
     app
+}
+
+// ----- clients per role, mails, errors, offer actions -----
+
+impl TestApp {
+    /// A client without credentials.
+    pub fn anon(&self) -> Client<'_> {
+        Client {
+            app: self,
+            token: None,
+        }
+    }
+
+    /// A client with a session token.
+    pub fn with_token(&self, token: String) -> Client<'_> {
+        Client {
+            app: self,
+            token: Some(token),
+        }
+    }
+
+    /// A client logged in as a new administrator.
+    pub async fn as_admin(&self) -> Client<'_> {
+        let token = admin(self).await;
+        self.with_token(token)
+    }
+
+    /// The decoded text of the first mail to `to` containing `containing`.
+    pub async fn mail_to(&self, to: &str, containing: &str) -> String {
+        mail_to(self, to, containing).await
+    }
+}
+
+/// The names of the faulty fields of a problem+json body.
+pub fn error_fields(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["field"].as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl Client<'_> {
+    /// `POST /api/v1/recruiter/offers/{reference}/{action}`.
+    pub async fn offer_action(&self, reference: &str, action: &str) -> (StatusCode, Value) {
+        self.post(
+            &format!("/api/v1/recruiter/offers/{reference}/{action}"),
+            json!({}),
+        )
+        .await
+    }
+
+    /// `PATCH` with a JSON body.
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    /// `DELETE`.
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
+/// Waits for a mail to `to` in the outbox folder and returns its decoded text.
+pub async fn mail_to(app: &TestApp, to: &str, containing: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(sink) = &app.sink {
+            for raw in sink.all() {
+                let text = crate::smtp::decoded(&raw);
+                if raw.contains(&format!("To: {to}")) && text.contains(containing) {
+                    return text;
+                }
+            }
+        }
+        if let Ok(entries) = std::fs::read_dir(app.data_dir.join("outbox")) {
+            for e in entries.flatten() {
+                let raw = std::fs::read_to_string(e.path()).unwrap_or_default();
+                let text = crate::smtp::decoded(&raw);
+                if raw.contains(&format!("To: {to}")) && text.contains(containing) {
+                    return text;
+                }
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no mail to {to} containing {containing:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn token_in(text: &str) -> String {
+    let i = text.find("token=").expect("a link with a token") + 6;
+    text[i..i + 64].to_string()
+}
+
+pub struct Client<'a> {
+    pub app: &'a TestApp,
+    pub token: Option<String>,
+}
+
+impl Client<'_> {
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.app.client.request(method, self.app.url(path));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(reqwest::Method::GET, path, None).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+}
+
+pub async fn login(app: &TestApp, email: &str, password: &str) -> String {
+    let (s, b) = Client { app, token: None }
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": email, "password": password}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    b["token"].as_str().unwrap().to_string()
+}
+
+pub const PASSWORD: &str = "Tres-Bon-Mot-2026";
+
+pub async fn admin(app: &TestApp) -> String {
+    let (_, link) = Backoffice::new(&app.engine, "https://portail.example")
+        .create_admin("admin@gouv.fr", "Ada", "Admin")
+        .unwrap();
+    let (s, _) = Client { app, token: None }
+        .post(
+            "/api/v1/auth/password",
+            json!({"token": token_in(&link), "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    login(app, "admin@gouv.fr", PASSWORD).await
+}
+
+/// Requests, approves and activates a recruiter; returns their session token.
+pub async fn recruiter(app: &TestApp, admin: &Client<'_>, email: &str, service: Value) -> String {
+    let anon = Client { app, token: None };
+    let mut body = json!({"civility": "Mme", "first_name": "Rose", "last_name": "Valland", "email": email, "phone": "01 40 00 00 00"});
+    for (k, v) in service.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let (s, b) = anon.post("/api/v1/recruiters", body).await;
+    assert_eq!(s, 201, "{b}");
+    assert_eq!(b["state"], "pending");
+    let id = b["id"].as_u64().unwrap();
+    let (_, pending) = admin.get("/api/v1/admin/recruiters?state=pending").await;
+    assert!(pending.as_array().unwrap().iter().any(|a| a["id"] == id));
+    let (s, b) = admin
+        .post(&format!("/api/v1/admin/recruiters/{id}/approve"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    let text = mail_to(app, email, "token=").await;
+    let token = token_in(&text);
+    // Weak password refused, naming the field.
+    let (s, b) = anon
+        .post(
+            "/api/v1/auth/password",
+            json!({"token": token, "password": "faible"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    assert_eq!(b["errors"][0]["field"], "password");
+    let (s, _) = anon
+        .post(
+            "/api/v1/auth/password",
+            json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    // Single use.
+    let (s, _) = anon
+        .post(
+            "/api/v1/auth/password",
+            json!({"token": token, "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    login(app, email, PASSWORD).await
+}
+
+/// An administrator, a service of `administration` and an active recruiter of it: the
+/// recruiter's session token and the service id.
+pub async fn recruiter_of_new_service(
+    app: &TestApp,
+    service: &str,
+    administration: &str,
+    email: &str,
+) -> (String, u64) {
+    let admin = Client {
+        app,
+        token: Some(admin(app).await),
+    };
+    let (_, s) = admin
+        .post(
+            "/api/v1/admin/services",
+            json!({"name": service, "administration": administration}),
+        )
+        .await;
+    let sid = s["id"].as_u64().unwrap();
+    (
+        recruiter(app, &admin, email, json!({"service": sid})).await,
+        sid,
+    )
+}
+
+pub fn offer_body(service: u64) -> Value {
+    json!({
+        "title": "Stagiaire restauration d'œuvres (F/H)", "contract": "stage", "diploma": "niveau-7",
+        "domain": "culture-metiers-art", "service": service, "country": "FR", "region": "11",
+        "department": "75", "location": "Paris 1er", "description": "Restaurer des peintures",
+        "profile": "Master conservation", "start": "2027-02", "duration_months": 6,
+        "contact_email": "stages@culture.gouv.fr", "unpublish_on": "2027-03-31"
+    })
+}
+
+pub async fn public_total(app: &TestApp, q: &str) -> u64 {
+    app.json(&format!("/api/v1/offers?q={q}&per_page=0")).await["total"]
+        .as_u64()
+        .unwrap()
+}
+
+/// Polls the public search until it shows `want` (within 1 s, the product's promise).
+pub async fn visible_within_a_second(app: &TestApp, q: &str, want: u64) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while public_total(app, q).await != want {
+        assert!(
+            Instant::now() < deadline,
+            "search for {q} did not reach {want} within 1 s"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

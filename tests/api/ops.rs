@@ -46,11 +46,13 @@ async fn openapi_lists_every_served_route_and_every_listed_route_is_served() {
     }
     // Every documented route and method is served by the router (never its fallback 404 or a
     // 405), whatever the handler then answers without credentials.
+    let mut swept = std::collections::BTreeSet::new();
     for (path, item) in paths {
-        for method in ["get", "post", "put", "delete"] {
-            if item.get(method).is_none() {
+        for (method, _) in item.as_object().unwrap() {
+            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
                 continue;
             }
+            swept.insert(method.clone());
             let concrete = path
                 .replace("{reference}", &reference)
                 .replace("{id}", "1")
@@ -84,6 +86,23 @@ async fn openapi_lists_every_served_route_and_every_listed_route_is_served() {
                 assert_eq!(status, 200, "GET {path}");
             }
         }
+    }
+    // Every method the API uses was swept, PATCH included.
+    for m in ["get", "post", "put", "patch", "delete"] {
+        assert!(swept.contains(m), "no {m} route was swept");
+    }
+    // Every public link the library prints is a served route.
+    for p in [
+        offerwatch::links::SEARCH,
+        offerwatch::links::SET_PASSWORD,
+        offerwatch::links::CONFIRM_EMAIL,
+        offerwatch::links::UNSUBSCRIBE,
+        offerwatch::links::SEARCH_API,
+        offerwatch::links::FEED_RSS,
+        offerwatch::links::FEED_ATOM,
+        offerwatch::links::OFFER,
+    ] {
+        assert!(paths.contains_key(p), "link path {p} is not a route");
     }
     // The browsable reference renders every route.
     let html = app.get("/api/docs").await.text().await.unwrap();

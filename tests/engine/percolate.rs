@@ -114,20 +114,8 @@ fn percolator_agrees_with_search_on_random_offers_and_alerts() {
                     .map(|p| SearchParams::from_pairs(p).unwrap())
                     .collect();
                 {
+                    let df = engine.anchor_doc_freq();
                     let mut p = engine.percolator_mut();
-                    let searcher = engine.index().reader.searcher();
-                    let s = engine.index().schema;
-                    let df = |k: &str| {
-                        let (field, t) = match k.split_once(':') {
-                            Some(("s", t)) => (s.text, t),
-                            Some(("e", t)) => (s.text_exact, t),
-                            Some((_, t)) => (s.reference, t),
-                            None => return 0,
-                        };
-                        searcher
-                            .doc_freq(&tantivy::Term::from_field_text(field, t))
-                            .unwrap_or(0)
-                    };
                     for (i, sp) in params.iter().enumerate() {
                         p.insert(i as u64, sp, &df);
                     }
