@@ -69,6 +69,13 @@ impl Signer {
         })
     }
 
+    /// A signer with a random key of this process (when the store cannot give its secret).
+    pub fn random() -> Signer {
+        Signer {
+            key: new_token().0.into_bytes(),
+        }
+    }
+
     fn mac(&self, message: &[u8]) -> Result<Hmac<Sha256>> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.key)
             .map_err(|e| Error::Internal(format!("hmac key: {e}")))?;

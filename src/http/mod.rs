@@ -3,6 +3,7 @@
 //! lists exactly the routes the router serves.
 
 mod api;
+mod assets;
 mod error;
 mod pages;
 mod ratelimit;
@@ -28,7 +29,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::{Auth, LoginThrottle};
+use crate::auth::{Auth, LoginThrottle, Signer};
 use crate::backoffice::Backoffice;
 use crate::candidates::Candidates;
 use crate::config::Config;
@@ -48,6 +49,7 @@ pub struct AppState {
     openapi: Arc<OnceLock<String>>,
     throttle: Arc<LoginThrottle>,
     mail_wake: Arc<tokio::sync::Notify>,
+    signer: Arc<Signer>,
     /// The public links.
     pub links: Arc<Links>,
 }
@@ -93,6 +95,10 @@ fn prometheus() -> PrometheusHandle {
 impl AppState {
     /// The state of one server; `mail_wake` wakes the mailer when a request queued a mail.
     pub fn new(engine: Arc<Engine>, config: Config, mail_wake: Arc<tokio::sync::Notify>) -> Self {
+        let signer = Arc::new(Signer::of_store(engine.store()).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "no signing secret in the store: forms signed with a key of this process");
+            Signer::random()
+        }));
         AppState {
             engine,
             limiter: Arc::new(ratelimit::RateLimiter::new(
@@ -104,6 +110,7 @@ impl AppState {
             metrics: prometheus(),
             openapi: Arc::new(OnceLock::new()),
             throttle: Arc::new(LoginThrottle::default()),
+            signer,
             mail_wake,
         }
     }
@@ -114,12 +121,13 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::offers::router())
         .merge(api::feeds::router())
-        .merge(pages::portal::router())
+        .merge(pages::router())
         .layer(middleware::from_fn_with_state(
             state.clone(),
             ratelimit::limit,
         ));
     let (router, api) = public
+        .merge(assets::router())
         .merge(api::ops::router())
         .merge(api::auth::router())
         .merge(api::recruiters::router())
@@ -141,14 +149,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         ))
     };
     let router = router
-        .fallback(|uri: axum::http::Uri| async move {
-            let path = uri.path();
-            if path.starts_with("/api/") || path.starts_with("/feeds/") {
-                AppError::not_found("no such resource").into_response()
-            } else {
-                pages::portal::not_found_page()
-            }
-        })
+        .fallback(pages::fallback)
         .method_not_allowed_fallback(|| async {
             AppError::status(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -239,14 +240,16 @@ pub(crate) fn query_pairs(
 async fn engine_call<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Engine, &Links, &Config) -> crate::Result<T> + Send + 'static,
-) -> Result<T, AppError> {
+) -> crate::Result<T> {
     let (engine, links, config) = (
         state.engine.clone(),
         state.links.clone(),
         state.config.clone(),
     );
     let wake = state.mail_wake.clone();
-    let r = blocking(move || Ok(f(&engine, &links, &config)?)).await;
+    let r = tokio::task::spawn_blocking(move || f(&engine, &links, &config))
+        .await
+        .map_err(|e| crate::Error::Internal(format!("blocking task: {e}")))?;
     wake.notify_one();
     r
 }
@@ -255,7 +258,7 @@ async fn engine_call<T: Send + 'static>(
 pub(crate) async fn with_auth<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Auth<'_>) -> crate::Result<T> + Send + 'static,
-) -> Result<T, AppError> {
+) -> crate::Result<T> {
     engine_call(state, move |e, l, _| f(&Auth::new(e, l))).await
 }
 
@@ -263,7 +266,7 @@ pub(crate) async fn with_auth<T: Send + 'static>(
 pub(crate) async fn with_backoffice<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Backoffice<'_>) -> crate::Result<T> + Send + 'static,
-) -> Result<T, AppError> {
+) -> crate::Result<T> {
     engine_call(state, move |e, l, _| f(&Backoffice::new(e, l.base()))).await
 }
 
@@ -271,7 +274,7 @@ pub(crate) async fn with_backoffice<T: Send + 'static>(
 pub(crate) async fn with_candidates<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Candidates<'_>) -> crate::Result<T> + Send + 'static,
-) -> Result<T, AppError> {
+) -> crate::Result<T> {
     engine_call(state, move |e, l, c| {
         f(&Candidates::new(e, l.base(), c.max_saved_searches))
     })

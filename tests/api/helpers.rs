@@ -413,3 +413,82 @@ pub async fn visible_within_a_second(app: &TestApp, q: &str, want: u64) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+// ----- a person's browser without JavaScript: cookies, CSRF tokens, forms -----
+
+/// A client that keeps cookies and does not follow redirects, as a person's browser session.
+pub struct Browser<'a> {
+    pub app: &'a TestApp,
+    pub client: reqwest::Client,
+}
+
+/// An answer: status, `Location` and body.
+pub struct Answer {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl TestApp {
+    /// A fresh browser session.
+    pub fn browser(&self) -> Browser<'_> {
+        Browser {
+            app: self,
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+}
+
+/// The CSRF token of the first form of a page.
+pub fn csrf_of(html: &str) -> String {
+    let i = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    html[i..].split('"').next().unwrap().to_string()
+}
+
+impl Browser<'_> {
+    async fn answer(r: reqwest::Response) -> Answer {
+        Answer {
+            status: r.status().as_u16(),
+            location: r
+                .headers()
+                .get("location")
+                .map(|v| v.to_str().unwrap().to_string()),
+            body: r.text().await.unwrap(),
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> Answer {
+        Self::answer(self.client.get(self.app.url(path)).send().await.unwrap()).await
+    }
+
+    /// Posts `fields` to `action` as the form of the page `form_page` (its CSRF token added).
+    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Answer {
+        let page = self.get(form_page).await;
+        assert_eq!(page.status, 200, "GET {form_page}: {}", page.body);
+        let token = csrf_of(&page.body);
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", &token));
+        let r = self
+            .client
+            .post(self.app.url(action))
+            .form(&all)
+            .send()
+            .await
+            .unwrap();
+        Self::answer(r).await
+    }
+
+    /// Logs in through `/connexion`; answers where the person lands.
+    pub async fn login(&self, login: &str, password: &str) -> String {
+        let a = self
+            .submit("/connexion", "/connexion", &[("login", login), ("password", password)])
+            .await;
+        assert_eq!(a.status, 303, "login of {login}: {}", a.body);
+        a.location.unwrap()
+    }
+}

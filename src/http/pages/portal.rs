@@ -7,18 +7,23 @@ use std::net::SocketAddr;
 use askama::Template;
 use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use axum::body::Bytes;
+
+use super::{Ctx, Field, Form, FormPage, Visitor, date_fr, message_page, message_with_links, render};
 use crate::auth::Auth;
 use crate::candidates::{Candidates, NewSearch, Signup};
+use crate::domain::account::Role;
+use crate::http::error::status_of;
+use crate::http::with_candidates;
 use crate::domain::offer::iso_date;
 use crate::domain::{Facet, Offer, SearchParams, Sort, referentials};
 use crate::http::api::offers::run_search;
 use crate::http::{AppState, query_pairs};
 use crate::index::FacetCounts;
-use crate::links::Links;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -26,8 +31,6 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(offer_page))
         .routes(routes!(alert_page, create_alert))
         .routes(routes!(signup_page, signup_submit))
-        .routes(routes!(confirm_email))
-        .routes(routes!(password_page, password_submit))
 }
 
 struct FacetOption {
@@ -64,6 +67,7 @@ struct ResultItem {
 #[derive(Template)]
 #[template(path = "search.html")]
 struct SearchView {
+    ctx: Ctx,
     title: String,
     errors: Vec<String>,
     q: String,
@@ -99,6 +103,7 @@ struct OfferNav {
 #[derive(Template)]
 #[template(path = "offer.html")]
 struct OfferView {
+    ctx: Ctx,
     title: String,
     reference: String,
     contract: String,
@@ -107,44 +112,13 @@ struct OfferView {
     nav: Option<OfferNav>,
 }
 
-#[derive(Template)]
-#[template(path = "message.html")]
-struct MessageView {
-    title: String,
-    class: &'static str,
-    message: String,
-    links: Vec<(String, String)>,
-}
-
-fn render(status: StatusCode, t: impl Template) -> Response {
-    match t.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => crate::http::AppError::internal(format!("template: {e}")).into_response(),
-    }
-}
-
-fn message(status: StatusCode, title: &str, message: String) -> Response {
-    render(
-        status,
-        MessageView {
-            title: title.to_string(),
-            class: if status.is_success() {
-                "notice"
-            } else {
-                "error"
-            },
-            message,
-            links: vec![("/".into(), "Revenir à la recherche".into())],
-        },
-    )
-}
-
 /// The 404 page.
-pub(crate) fn not_found_page() -> Response {
-    message(
+pub(crate) fn not_found_page(v: &Visitor) -> Response {
+    message_page(
+        v,
         StatusCode::NOT_FOUND,
         "Page introuvable",
-        "Cette page n'existe pas, ou l'offre n'est plus diffusée.".into(),
+        "Cette page n'existe pas, ou l'offre n'est plus diffusée.",
     )
 }
 
@@ -161,9 +135,6 @@ fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
     }
 }
 
-fn date_fr(t: time::OffsetDateTime) -> String {
-    format!("{:02}/{:02}/{}", t.day(), t.month() as u8, t.year())
-}
 
 fn place(o: &Offer) -> String {
     let f = &o.fields;
@@ -241,14 +212,15 @@ fn group(
 #[utoipa::path(get, path = "/", tag = "portal", params(crate::http::api::offers::SearchQuery),
     responses((status = 200, description = "The search page (HTML)", content_type = "text/html", body = String),
               (status = 400, description = "The page, with the faulty criteria explained", content_type = "text/html", body = String)))]
-async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+async fn search_page(State(state): State<AppState>, v: Visitor, RawQuery(raw): RawQuery) -> Response {
     let pairs = match query_pairs(raw.as_deref(), state.config.max_query_bytes) {
         Ok(p) => p,
         Err(_) => {
-            return message(
+            return message_page(
+                &v,
                 StatusCode::BAD_REQUEST,
                 "Recherche invalide",
-                "L'adresse de cette recherche est mal formée.".into(),
+                "L'adresse de cette recherche est mal formée.",
             );
         }
     };
@@ -355,12 +327,14 @@ async fn search_page(State(state): State<AppState>, RawQuery(raw): RawQuery) -> 
         None => format!("{} offres", page.total),
     };
     render(
+        &v,
         if errors.is_empty() {
             StatusCode::OK
         } else {
             StatusCode::BAD_REQUEST
         },
         SearchView {
+            ctx: v.ctx(&[]),
             title,
             errors,
             q: params.q.clone().unwrap_or_default(),
@@ -456,6 +430,7 @@ fn offer_fields(o: &Offer) -> Vec<(String, String)> {
               (status = 404, description = "Not found page (HTML)", content_type = "text/html", body = String)))]
 async fn offer_page(
     State(state): State<AppState>,
+    v: Visitor,
     Path(reference): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
@@ -463,7 +438,7 @@ async fn offer_page(
     let key = reference.clone();
     let offer = match crate::http::blocking(move || Ok(engine.public_offer(&key)?)).await {
         Ok(Some(o)) => o,
-        Ok(None) => return not_found_page(),
+        Ok(None) => return not_found_page(&v),
         Err(e) => return e.into_response(),
     };
     let mut pairs = query_pairs(raw.as_deref(), state.config.max_query_bytes).unwrap_or_default();
@@ -510,8 +485,10 @@ async fn offer_page(
         _ => None,
     };
     render(
+        &v,
         StatusCode::OK,
         OfferView {
+            ctx: v.ctx(&[(&offer.fields.title, None)]),
             title: offer.fields.title.clone(),
             reference: offer.reference.to_string(),
             contract: offer.fields.contract.label().to_string(),
@@ -522,61 +499,6 @@ async fn offer_page(
     )
 }
 
-struct FormField {
-    name: &'static str,
-    label: &'static str,
-    kind: &'static str,
-    value: String,
-    required: bool,
-    options: Vec<(String, String)>,
-}
-
-fn field(name: &'static str, label: &'static str, kind: &'static str, value: &str) -> FormField {
-    FormField {
-        name,
-        label,
-        kind,
-        value: value.to_string(),
-        required: kind != "tel",
-        options: Vec::new(),
-    }
-}
-
-#[derive(Template)]
-#[template(path = "form.html")]
-struct FormView {
-    title: String,
-    intro: String,
-    error: Option<String>,
-    notice: Option<String>,
-    action: String,
-    fields: Vec<FormField>,
-    submit: &'static str,
-    links: Vec<(String, String)>,
-}
-
-/// The message of an engine error for a person.
-fn explain(e: &crate::Error) -> String {
-    match e {
-        crate::Error::Invalid(v) => {
-            v.0.iter()
-                .map(|f| format!("{} : {}", f.field, f.message))
-                .collect::<Vec<_>>()
-                .join(" ; ")
-        }
-        crate::Error::Unauthorized(_) => "Identifiant ou mot de passe incorrect.".into(),
-        crate::Error::TooMany(wait) => {
-            format!(
-                "Trop de tentatives : réessayez dans {} minutes.",
-                wait.div_ceil(60)
-            )
-        }
-        crate::Error::Conflict(m) | crate::Error::NotFound(m) | crate::Error::Forbidden(m) => {
-            m.clone()
-        }
-        _ => "Le service n'a pas pu répondre ; réessayez plus tard.".into(),
-    }
-}
 
 fn criteria_of(raw: &Option<String>) -> (String, Vec<(String, String)>) {
     let qs = raw.clone().unwrap_or_default();
@@ -590,92 +512,110 @@ fn criteria_of(raw: &Option<String>) -> (String, Vec<(String, String)>) {
     (serde_urlencoded::to_string(&kept).unwrap_or_default(), kept)
 }
 
-fn alert_form(qs: &str, error: Option<String>, login: &str, name: &str) -> FormView {
-    let suffix = if qs.is_empty() {
+
+fn suffix(qs: &str) -> String {
+    if qs.is_empty() {
         String::new()
     } else {
         format!("?{qs}")
-    };
-    let mut frequency = field(
-        "frequency",
-        "Fréquence des courriels",
-        "select",
-        "immediate",
-    );
-    frequency.options = vec![
+    }
+}
+
+fn frequency_field(value: &str) -> Field {
+    Field::new("frequency", "Fréquence des courriels", "select", value).options(vec![
         ("immediate".into(), "À chaque nouvelle offre".into()),
         ("daily".into(), "Un récapitulatif par jour".into()),
+    ])
+}
+
+fn alert_form(v: &Visitor, qs: &str, form: &Form, name: &str) -> FormPage {
+    let sfx = suffix(qs);
+    let mut fields = vec![
+        Field::new("name", "Nom de l'alerte", "text", name).required(),
+        frequency_field(if form.get("frequency").is_empty() { "immediate" } else { form.get("frequency") }),
     ];
-    FormView {
-        title: "Créer une alerte".into(),
-        intro: "Recevez par courriel les nouvelles offres de cette recherche. Connectez-vous avec votre compte candidat.".into(),
-        error,
-        notice: None,
-        action: format!("/alertes/nouvelle{suffix}"),
-        fields: vec![
-            field("name", "Nom de l'alerte", "text", name),
-            frequency,
-            field("login", "Identifiant ou adresse e-mail", "text", login),
-            field("password", "Mot de passe", "password", ""),
-        ],
-        submit: "Créer l'alerte",
-        links: vec![
-            (format!("/compte/nouveau{suffix}"), "Pas encore de compte ? Créer un compte candidat".into()),
-            (format!("/feeds/offers.rss{suffix}"), "Ou suivre cette recherche par flux RSS".into()),
-            (format!("/{suffix}"), "Revenir à la recherche".into()),
-        ],
+    let logged_in = v.account.as_ref().is_some_and(|a| a.role == Role::Candidate);
+    if !logged_in {
+        fields.push(
+            Field::new("login", "Identifiant ou adresse électronique", "text", form.get("login"))
+                .required()
+                .autocomplete("username"),
+        );
+        fields.push(
+            Field::new("password", "Mot de passe", "password", "")
+                .required()
+                .autocomplete("current-password"),
+        );
     }
+    FormPage::new(
+        v.ctx(&[("Créer une alerte", None)]),
+        "Créer une alerte",
+        &format!("/alertes/nouvelle{sfx}"),
+        fields,
+        "Créer l'alerte",
+    )
+    .intro(if logged_in {
+        "Recevez par courriel les nouvelles offres de cette recherche."
+    } else {
+        "Recevez par courriel les nouvelles offres de cette recherche. Connectez-vous avec votre compte candidat."
+    })
+    .links(vec![
+        (format!("/compte/nouveau{sfx}"), "Pas encore de compte ? Créer un compte candidat".into()),
+        (format!("/feeds/offers.rss{sfx}"), "Ou suivre cette recherche par flux RSS".into()),
+        (format!("/{sfx}"), "Revenir à la recherche".into()),
+    ])
 }
 
 /// "Créer une alerte": saves the current search for a candidate (login in the form).
 #[utoipa::path(get, path = "/alertes/nouvelle", tag = "portal", params(crate::http::api::offers::SearchQuery),
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
-async fn alert_page(RawQuery(raw): RawQuery) -> Response {
+async fn alert_page(v: Visitor, RawQuery(raw): RawQuery) -> Response {
     let (qs, pairs) = criteria_of(&raw);
     let name = pairs
         .iter()
         .find(|(k, _)| k == "q")
         .map_or("Ma recherche".to_string(), |(_, v)| v.clone());
-    render(StatusCode::OK, alert_form(&qs, None, "", &name))
+    render(&v, StatusCode::OK, alert_form(&v, &qs, &Form::default(), &name))
 }
 
-/// The alert form.
-#[derive(serde::Deserialize)]
-pub struct AlertForm {
-    name: String,
-    frequency: String,
-    login: String,
-    password: String,
-}
-
-/// Creates the alert: logs in, saves the search with the criteria of the URL.
+/// Creates the alert: the candidate's session or the credentials of the form (under the login
+/// throttle), then the search saved with the criteria of the URL.
 #[utoipa::path(post, path = "/alertes/nouvelle", tag = "portal", params(crate::http::api::offers::SearchQuery),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 201, description = "Created (HTML)", content_type = "text/html", body = String),
               (status = 401, description = "Wrong credentials (HTML form again)", content_type = "text/html", body = String)))]
 async fn create_alert(
     State(state): State<AppState>,
+    v: Visitor,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     RawQuery(raw): RawQuery,
-    axum::Form(form): axum::Form<AlertForm>,
+    body: Bytes,
 ) -> Response {
+    let form = Form::parse(&body);
+    if let Err(r) = v.check_csrf(&form) {
+        return r;
+    }
     let (qs, pairs) = criteria_of(&raw);
     let engine = state.engine.clone();
     let links = state.links.clone();
     let throttle = state.throttle.clone();
     let max = state.config.max_saved_searches;
-    let (login, name) = (form.login.clone(), form.name.clone());
+    let session = v.account.clone().filter(|a| a.role == Role::Candidate);
+    let (login, password) = (form.get("login").to_string(), form.get("password").to_string());
+    let (name, frequency) = (form.get("name").to_string(), form.get("frequency").to_string());
     let result = crate::http::blocking(move || {
         let auth = Auth::new(&engine, &links);
         let run = || -> crate::Result<(crate::domain::account::SavedSearch, bool)> {
-            let token = auth.login_throttled(
-                &throttle,
-                &form.login,
-                &form.password,
-                &peer.ip().to_string(),
-            )?;
-            let who = auth.authenticate(&token)?;
-            let _ = auth.logout(&token);
+            let who = match session {
+                Some(a) => a,
+                None => {
+                    let token =
+                        auth.login_throttled(&throttle, &login, &password, &peer.ip().to_string())?;
+                    let who = auth.authenticate(&token)?;
+                    let _ = auth.logout(&token);
+                    who
+                }
+            };
             let mut criteria = serde_json::Map::new();
             for (k, v) in pairs {
                 match criteria.get_mut(&k) {
@@ -689,10 +629,10 @@ async fn create_alert(
             let s = Candidates::new(&engine, links.base(), max).create_search(
                 &who,
                 NewSearch {
-                    name: Some(form.name),
+                    name: Some(name),
                     criteria,
                     alert: Some(true),
-                    frequency: Some(form.frequency),
+                    frequency: Some(frequency),
                 },
             )?;
             Ok((s, who.email_confirmed))
@@ -706,234 +646,101 @@ async fn create_alert(
             let extra = if confirmed {
                 ""
             } else {
-                " Confirmez d'abord votre adresse e-mail avec le lien reçu : les alertes ne partent que vers une adresse confirmée."
+                " Confirmez d'abord votre adresse électronique avec le lien reçu : les alertes ne partent que vers une adresse confirmée."
             };
-            message(
+            message_page(
+                &v,
                 StatusCode::CREATED,
                 "Alerte créée",
-                format!("L'alerte « {} » est enregistrée.{extra}", s.name),
+                &format!("L'alerte « {} » est enregistrée.{extra}", s.name),
             )
         }
         Ok(Err(e)) => render(
-            crate::http::error::status_of(&e),
-            alert_form(&qs, Some(explain(&e)), &login, &name),
+            &v,
+            status_of(&e),
+            alert_form(&v, &qs, &form, form.get("name")).with_error(&e),
         ),
         Err(e) => e.into_response(),
     }
 }
 
-fn signup_form(qs: &str, error: Option<String>, values: &SignupForm) -> FormView {
-    let suffix = if qs.is_empty() {
-        String::new()
-    } else {
-        format!("?{qs}")
-    };
-    let mut civility = field("civility", "Civilité", "select", &values.civility);
-    civility.options = vec![
-        ("".into(), "—".into()),
-        ("Mme".into(), "Madame".into()),
-        ("M.".into(), "Monsieur".into()),
-    ];
-    FormView {
-        title: "Créer un compte candidat".into(),
-        intro: "Un lien de confirmation vous sera envoyé par courriel. Le mot de passe compte au moins 12 caractères de trois sortes (minuscules, majuscules, chiffres, symboles).".into(),
-        error,
-        notice: None,
-        action: format!("/compte/nouveau{suffix}"),
-        fields: vec![
-            civility,
-            field("first_name", "Prénom", "text", &values.first_name),
-            field("last_name", "Nom", "text", &values.last_name),
-            field("email", "Adresse e-mail", "email", &values.email),
-            field("username", "Identifiant", "text", &values.username),
-            field("password", "Mot de passe", "password", ""),
-            field("phone", "Téléphone (facultatif)", "tel", &values.phone),
+fn signup_form(v: &Visitor, qs: &str, form: &Form) -> FormPage {
+    FormPage::new(
+        v.ctx(&[("Créer un compte candidat", None)]),
+        "Créer un compte candidat",
+        &format!("/compte/nouveau{}", suffix(qs)),
+        vec![
+            Field::new("civility", "Civilité", "select", form.get("civility"))
+                .required()
+                .options(vec![
+                    ("".into(), "— Choisir —".into()),
+                    ("Mme".into(), "Madame".into()),
+                    ("M.".into(), "Monsieur".into()),
+                ]),
+            Field::new("first_name", "Prénom", "text", form.get("first_name"))
+                .required()
+                .autocomplete("given-name"),
+            Field::new("last_name", "Nom", "text", form.get("last_name"))
+                .required()
+                .autocomplete("family-name"),
+            Field::new("email", "Adresse électronique", "email", form.get("email"))
+                .required()
+                .autocomplete("email")
+                .hint("Format attendu : nom@domaine.fr. Un lien de confirmation y sera envoyé."),
+            Field::new("username", "Identifiant", "text", form.get("username"))
+                .required()
+                .autocomplete("username")
+                .hint("De 3 à 40 caractères : lettres, chiffres, point, tiret ou tiret bas."),
+            Field::new("password", "Mot de passe", "password", "")
+                .required()
+                .autocomplete("new-password")
+                .hint("Au moins 12 caractères, de trois sortes parmi : minuscules, majuscules, chiffres, symboles."),
+            Field::new("phone", "Téléphone (facultatif)", "tel", form.get("phone")).autocomplete("tel"),
         ],
-        submit: "Créer mon compte",
-        links: vec![(format!("/alertes/nouvelle{suffix}"), "J'ai déjà un compte".into())],
-    }
-}
-
-/// The sign-up form.
-#[derive(serde::Deserialize, Default)]
-pub struct SignupForm {
-    #[serde(default)]
-    civility: String,
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    username: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    phone: String,
+        "Créer mon compte",
+    )
+    .links(vec![(format!("/alertes/nouvelle{}", suffix(qs)), "J'ai déjà un compte".into())])
 }
 
 /// Candidate sign-up form.
 #[utoipa::path(get, path = "/compte/nouveau", tag = "portal",
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
-async fn signup_page(RawQuery(raw): RawQuery) -> Response {
+async fn signup_page(v: Visitor, RawQuery(raw): RawQuery) -> Response {
     let (qs, _) = criteria_of(&raw);
-    render(
-        StatusCode::OK,
-        signup_form(&qs, None, &SignupForm::default()),
-    )
+    render(&v, StatusCode::OK, signup_form(&v, &qs, &Form::default()))
 }
 
-/// Creates a candidate account from the form.
+/// Creates a candidate account from the form; the confirmation link is mailed.
 #[utoipa::path(post, path = "/compte/nouveau", tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 201, description = "Created (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "The form again, with the errors", content_type = "text/html", body = String)))]
-async fn signup_submit(
-    State(state): State<AppState>,
-    RawQuery(raw): RawQuery,
-    axum::Form(form): axum::Form<SignupForm>,
-) -> Response {
-    let (qs, _) = criteria_of(&raw);
-    let engine = state.engine.clone();
-    let base = state.config.base_url().to_string();
-    let max = state.config.max_saved_searches;
-    let opt = |s: &str| Some(s.to_string()).filter(|s| !s.trim().is_empty());
-    let signup = Signup {
-        civility: opt(&form.civility),
-        first_name: opt(&form.first_name),
-        last_name: opt(&form.last_name),
-        email: opt(&form.email),
-        username: opt(&form.username),
-        password: opt(&form.password),
-        phone: opt(&form.phone),
-    };
-    let result =
-        crate::http::blocking(move || Ok(Candidates::new(&engine, &base, max).signup(signup)))
-            .await;
-    match result {
-        Ok(Ok(a)) => {
-            state.mail_wake.notify_one();
-            let suffix = if qs.is_empty() {
-                String::new()
-            } else {
-                format!("?{qs}")
-            };
-            render(
-                StatusCode::CREATED,
-                MessageView {
-                    title: "Compte créé".into(),
-                    class: "notice",
-                    message: format!(
-                        "Un lien de confirmation a été envoyé à {}. Vous pouvez dès maintenant créer votre alerte.",
-                        a.email
-                    ),
-                    links: vec![(
-                        format!("/alertes/nouvelle{suffix}"),
-                        "Créer l'alerte de cette recherche".into(),
-                    )],
-                },
-            )
-        }
-        Ok(Err(e)) => render(
-            crate::http::error::status_of(&e),
-            signup_form(&qs, Some(explain(&e)), &form),
-        ),
-        Err(e) => e.into_response(),
+async fn signup_submit(State(state): State<AppState>, v: Visitor, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+    let form = Form::parse(&body);
+    if let Err(r) = v.check_csrf(&form) {
+        return r;
     }
-}
-
-/// The token of a mailed link.
-#[derive(serde::Deserialize)]
-pub struct TokenQuery {
-    #[serde(default)]
-    token: String,
-}
-
-/// The confirmation link of a candidate's e-mail address.
-#[utoipa::path(get, path = "/confirmer-email", tag = "portal",
-    responses((status = 200, description = "Confirmed (HTML)", content_type = "text/html", body = String),
-              (status = 422, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
-async fn confirm_email(
-    State(state): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<TokenQuery>,
-) -> Response {
-    let engine = state.engine.clone();
-    let base = state.config.base_url().to_string();
-    let max = state.config.max_saved_searches;
-    match crate::http::blocking(move || Ok(Candidates::new(&engine, &base, max).confirm(&q.token)))
-        .await
-    {
-        Ok(Ok(a)) => message(
-            StatusCode::OK,
-            "Adresse confirmée",
-            format!(
-                "L'adresse {} est confirmée : vos alertes sont actives.",
+    let (qs, _) = criteria_of(&raw);
+    let signup = Signup {
+        civility: form.opt("civility"),
+        first_name: form.opt("first_name"),
+        last_name: form.opt("last_name"),
+        email: form.opt("email"),
+        username: form.opt("username"),
+        password: Some(form.get("password").to_string()).filter(|p| !p.is_empty()),
+        phone: form.opt("phone"),
+    };
+    match with_candidates(&state, move |c| c.signup(signup)).await {
+        Ok(a) => message_with_links(
+            &v,
+            StatusCode::CREATED,
+            "Compte créé",
+            &format!(
+                "Un lien de confirmation a été envoyé à {}. Vous pouvez dès maintenant créer votre alerte.",
                 a.email
             ),
+            vec![(format!("/alertes/nouvelle{}", suffix(&qs)), "Créer l'alerte de cette recherche".into())],
         ),
-        Ok(Err(e)) => message(
-            crate::http::error::status_of(&e),
-            "Lien invalide",
-            "Ce lien est inconnu, déjà utilisé ou expiré.".into(),
-        ),
-        Err(e) => e.into_response(),
-    }
-}
-
-fn password_form(token: &str, error: Option<String>) -> FormView {
-    FormView {
-        title: "Choisir mon mot de passe".into(),
-        intro: "Au moins 12 caractères, de trois sortes parmi : minuscules, majuscules, chiffres, symboles.".into(),
-        error,
-        notice: None,
-        action: format!("/set-password?token={}", serde_urlencoded::to_string([("t", token)]).unwrap_or_default().trim_start_matches("t=")),
-        fields: vec![field("password", "Nouveau mot de passe", "password", "")],
-        submit: "Enregistrer",
-        links: Vec::new(),
-    }
-}
-
-/// The one-time link of a recruiter or administrator to choose a password.
-#[utoipa::path(get, path = "/set-password", tag = "portal",
-    responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
-async fn password_page(axum::extract::Query(q): axum::extract::Query<TokenQuery>) -> Response {
-    render(StatusCode::OK, password_form(&q.token, None))
-}
-
-/// The password form.
-#[derive(serde::Deserialize)]
-pub struct PasswordForm {
-    password: String,
-}
-
-/// Sets the password of a one-time link.
-#[utoipa::path(post, path = "/set-password", tag = "portal",
-    request_body(content_type = "application/x-www-form-urlencoded", content = String),
-    responses((status = 200, description = "Done (HTML)", content_type = "text/html", body = String),
-              (status = 422, description = "The form again, with the error", content_type = "text/html", body = String)))]
-async fn password_submit(
-    State(state): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<TokenQuery>,
-    axum::Form(form): axum::Form<PasswordForm>,
-) -> Response {
-    let engine = state.engine.clone();
-    let base = state.config.base_url().to_string();
-    let token = q.token.clone();
-    match crate::http::blocking(move || {
-        Ok(Auth::new(&engine, &Links::new(&base)).set_password(&token, &form.password))
-    })
-    .await
-    {
-        Ok(Ok(())) => message(
-            StatusCode::OK,
-            "Mot de passe enregistré",
-            "Vous pouvez vous connecter (POST /api/v1/auth/login).".into(),
-        ),
-        Ok(Err(e)) => render(
-            crate::http::error::status_of(&e),
-            password_form(&q.token, Some(explain(&e))),
-        ),
-        Err(e) => e.into_response(),
+        Err(e) => render(&v, status_of(&e), signup_form(&v, &qs, &form).with_error(&e)),
     }
 }

@@ -1,0 +1,217 @@
+//! Sessions for every role: one login form at `/connexion` (the API's throttle), logout, the
+//! one-time link to choose a password, and the candidate's address confirmation.
+
+use std::net::SocketAddr;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{Field, Form, FormPage, Visitor, message_page, message_with_links, render, see_other_with_cookie, space_of};
+use crate::auth::Auth;
+use crate::http::error::status_of;
+use crate::http::{AppState, blocking, with_auth, with_candidates};
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login_page, login_submit))
+        .routes(routes!(logout))
+        .routes(routes!(confirm_email))
+        .routes(routes!(password_page, password_submit))
+}
+
+/// Where to go after logging in: a local path only (never another site).
+fn local_path(suite: &str) -> Option<String> {
+    (suite.starts_with('/') && !suite.starts_with("//") && !suite.contains('\\'))
+        .then(|| suite.to_string())
+}
+
+/// The query of the login page.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct LoginQuery {
+    /// The page to go back to after logging in (a local path).
+    #[serde(default)]
+    suite: String,
+    /// `candidat` or `recruteur`: only changes the wording.
+    #[serde(default)]
+    espace: String,
+}
+
+fn login_form(v: &Visitor, suite: &str, espace: &str, login: &str) -> FormPage {
+    let title = match espace {
+        "recruteur" => "Connexion – espace recruteur",
+        "candidat" => "Connexion – espace candidat",
+        _ => "Connexion",
+    };
+    let mut links = vec![("/mot-de-passe-oublie".to_string(), "Mot de passe oublié ?".to_string())];
+    if espace != "recruteur" {
+        links.push(("/compte/nouveau".into(), "Pas encore de compte ? Créer un compte candidat".into()));
+    }
+    if espace != "candidat" {
+        links.push(("/recruteur/demande".into(), "Vous recrutez ? Demander un compte recruteur".into()));
+    }
+    FormPage::new(
+        v.ctx(&[("Connexion", None)]),
+        title,
+        "/connexion",
+        vec![
+            Field::new("login", "Identifiant ou adresse électronique", "text", login)
+                .required()
+                .autocomplete("username"),
+            Field::new("password", "Mot de passe", "password", "")
+                .required()
+                .autocomplete("current-password"),
+            Field::new("suite", "", "hidden", suite),
+        ],
+        "Se connecter",
+    )
+    .intro("Un seul formulaire pour les candidats, les recruteurs et les administrateurs.")
+    .links(links)
+}
+
+/// The login form.
+#[utoipa::path(get, path = "/connexion", tag = "portal", params(LoginQuery),
+    responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
+async fn login_page(v: Visitor, Query(q): Query<LoginQuery>) -> Response {
+    render(&v, StatusCode::OK, login_form(&v, &q.suite, &q.espace, ""))
+}
+
+/// Logs in: a session cookie, then the person's space (or the page they came from).
+#[utoipa::path(post, path = "/connexion", tag = "portal",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Logged in: to the person's space"),
+              (status = 401, description = "The form again (HTML)", content_type = "text/html", body = String),
+              (status = 429, description = "Too many failures (HTML)", content_type = "text/html", body = String)))]
+async fn login_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Err(r) = v.check_csrf(&form) {
+        return r;
+    }
+    let (login, password) = (form.get("login").to_string(), form.get("password").to_string());
+    let suite = form.get("suite").to_string();
+    let throttle = state.throttle.clone();
+    let client = peer.ip().to_string();
+    let l = login.clone();
+    let result = with_auth(&state, move |a| {
+        let token = a.login_throttled(&throttle, &l, &password, &client)?;
+        let who = a.authenticate(&token)?;
+        Ok((token, who))
+    })
+    .await;
+    match result {
+        Ok((token, who)) => {
+            let to = local_path(&suite).unwrap_or_else(|| space_of(who.role).to_string());
+            see_other_with_cookie(&to, &v.session_cookie(&token))
+        }
+        Err(e) => {
+            let status = status_of(&e);
+            let mut page = login_form(&v, &suite, "", &login);
+            page.errors.push(if status == StatusCode::TOO_MANY_REQUESTS {
+                "Trop de tentatives échouées : réessayez dans 15 minutes.".into()
+            } else {
+                "Identifiant ou mot de passe incorrect.".into()
+            });
+            render(&v, status, page)
+        }
+    }
+}
+
+/// Logs out: ends the session and clears its cookie.
+#[utoipa::path(post, path = "/deconnexion", tag = "portal",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Logged out: to the home page")))]
+async fn logout(State(state): State<AppState>, v: Visitor, body: Bytes) -> Response {
+    let form = Form::parse(&body);
+    if let Err(r) = v.check_csrf(&form) {
+        return r;
+    }
+    if let Some(token) = v.session.clone() {
+        let _ = with_auth(&state, move |a| a.logout(&token)).await;
+    }
+    see_other_with_cookie("/", &v.clear_session_cookie())
+}
+
+/// The token of a mailed link.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub struct TokenQuery {
+    /// The link's token.
+    #[serde(default)]
+    token: String,
+}
+
+/// The confirmation link of a candidate's e-mail address.
+#[utoipa::path(get, path = "/confirmer-email", tag = "portal", params(TokenQuery),
+    responses((status = 200, description = "Confirmed (HTML)", content_type = "text/html", body = String),
+              (status = 422, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
+async fn confirm_email(State(state): State<AppState>, v: Visitor, Query(q): Query<TokenQuery>) -> Response {
+    match with_candidates(&state, move |c| c.confirm(&q.token)).await {
+        Ok(a) => message_with_links(
+            &v,
+            StatusCode::OK,
+            "Adresse confirmée",
+            &format!("L'adresse {} est confirmée : vos alertes sont actives.", a.email),
+            vec![("/connexion?espace=candidat".into(), "Se connecter".into())],
+        ),
+        Err(e) => message_page(&v, status_of(&e), "Lien invalide", "Ce lien est inconnu, déjà utilisé ou expiré."),
+    }
+}
+
+fn password_form(v: &Visitor, token: &str) -> FormPage {
+    FormPage::new(
+        v.ctx(&[("Choisir mon mot de passe", None)]),
+        "Choisir mon mot de passe",
+        &format!("/set-password?{}", serde_urlencoded::to_string([("token", token)]).unwrap_or_default()),
+        vec![
+            Field::new("password", "Nouveau mot de passe", "password", "")
+                .required()
+                .autocomplete("new-password")
+                .hint("Au moins 12 caractères, de trois sortes parmi : minuscules, majuscules, chiffres, symboles."),
+        ],
+        "Enregistrer",
+    )
+}
+
+/// The one-time link to choose a password (every role).
+#[utoipa::path(get, path = "/set-password", tag = "portal", params(TokenQuery),
+    responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
+async fn password_page(v: Visitor, Query(q): Query<TokenQuery>) -> Response {
+    render(&v, StatusCode::OK, password_form(&v, &q.token))
+}
+
+/// Sets the password of a one-time link; the other sessions of the account end.
+#[utoipa::path(post, path = "/set-password", tag = "portal", params(TokenQuery),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 200, description = "Done (HTML)", content_type = "text/html", body = String),
+              (status = 422, description = "The form again, with the error", content_type = "text/html", body = String)))]
+async fn password_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<TokenQuery>,
+    body: Bytes,
+) -> Response {
+    let form = Form::parse(&body);
+    if let Err(r) = v.check_csrf(&form) {
+        return r;
+    }
+    let (engine, links, token) = (state.engine.clone(), state.links.clone(), q.token.clone());
+    let password = form.get("password").to_string();
+    match blocking(move || Ok(Auth::new(&engine, &links).set_password(&token, &password))).await {
+        Ok(Ok(())) => message_with_links(
+            &v,
+            StatusCode::OK,
+            "Mot de passe enregistré",
+            "Votre mot de passe est enregistré : vous pouvez vous connecter.",
+            vec![("/connexion".into(), "Se connecter".into())],
+        ),
+        Ok(Err(e)) => render(&v, status_of(&e), password_form(&v, &q.token).with_error(&e)),
+        Err(e) => axum::response::IntoResponse::into_response(e),
+    }
+}
