@@ -34,6 +34,28 @@ impl<'a> Backoffice<'a> {
         self.engine.now()
     }
 
+    /// The data dir (attachments live under it).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.engine.data_dir()
+    }
+
+    /// The names of the recruiter and administrator accounts, by id (audit trails, lists).
+    pub fn account_names(&self) -> crate::Result<std::collections::HashMap<u64, String>> {
+        Ok(self
+            .engine
+            .store()
+            .accounts()?
+            .into_iter()
+            .filter(|a| a.role != crate::domain::account::Role::Candidate)
+            .map(|a| (a.id, format!("{} {}", a.first_name, a.last_name)))
+            .collect())
+    }
+
+    /// A service by id.
+    pub fn service(&self, id: u64) -> crate::Result<Option<crate::domain::account::Service>> {
+        self.engine.store().service(id)
+    }
+
     fn auth(&self) -> Auth<'_> {
         Auth::new(self.engine, &self.links)
     }

@@ -8,6 +8,7 @@ use crate::domain::account::{Account, Role};
 use crate::domain::offer::AuditEvent;
 use crate::domain::{DateRule, Lifecycle, Offer, OfferFields, OfferInput, OfferState};
 use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::mail::{html_escape, new_mail};
 use crate::store::NewOffer;
 
 fn created(actor: u64, action: &str, now: time::OffsetDateTime) -> AuditEvent {
@@ -70,7 +71,13 @@ impl Backoffice<'_> {
         };
         match &service {
             Some(s) => {
-                input.service = Some(serde_json::Value::String(s.name.clone()));
+                let label = input
+                    .service_label
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .unwrap_or(&s.name);
+                input.service = Some(serde_json::Value::String(label.to_string()));
                 match input.administration.as_deref() {
                     None | Some("") => input.administration = Some(s.administration.code().into()),
                     Some(a) if a != s.administration.code() => {
@@ -202,5 +209,108 @@ impl Backoffice<'_> {
     pub fn delete_offer(&self, who: &Account, reference: &str) -> Result<u64> {
         let current = self.offer(who, reference)?;
         self.engine.delete_offer(current.id, Offer::check_deletable)
+    }
+
+    /// Renews the diffusion in one step: a new end date, and an archived offer public again.
+    pub fn renew(
+        &self,
+        who: &Account,
+        reference: &str,
+        unpublish_on: &str,
+    ) -> Result<(Offer, u64)> {
+        let current = self.offer(who, reference)?;
+        let now = self.now();
+        let date = crate::domain::offer::parse_unpublish_on(unpublish_on, now.date())
+            .map_err(Error::invalid)?;
+        self.engine.update_offer(current.id, |o| {
+            if o.state == OfferState::Draft {
+                return Err(Error::Conflict(
+                    "a draft has no diffusion to renew: publish it".into(),
+                ));
+            }
+            o.fields.unpublish_on = date;
+            o.record(
+                Some(who.id),
+                &format!("diffusion renewed until {date}"),
+                now,
+            );
+            if o.state == OfferState::Archived {
+                o.apply(Lifecycle::Unarchive, Some(who.id), now)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Any offer by its reference (administrators).
+    pub fn any_offer(&self, admin: &Account, reference: &str) -> Result<Offer> {
+        require(admin, Role::Admin)?;
+        self.engine
+            .store()
+            .offer_by_reference(reference)?
+            .ok_or_else(|| Error::NotFound(format!("no offer {reference}")))
+    }
+
+    /// Every offer, optionally in one state, newest change first (administrators).
+    pub fn all_offers(&self, admin: &Account, state: Option<OfferState>) -> Result<Vec<Offer>> {
+        require(admin, Role::Admin)?;
+        let mut offers = Vec::new();
+        self.engine.store().for_each_offer(|o| {
+            if state.is_none_or(|s| o.state == s) {
+                offers.push(o);
+            }
+            Ok(())
+        })?;
+        offers.sort_by_key(|o| std::cmp::Reverse((o.updated_at, o.id)));
+        Ok(offers)
+    }
+
+    /// Archives an offer that breaks the rules (administrators); the reason is mailed to the
+    /// recruiters of its service, in the same transaction.
+    pub fn moderate(&self, admin: &Account, reference: &str, reason: &str) -> Result<Offer> {
+        require(admin, Role::Admin)?;
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(Error::invalid(FieldError::new("reason", "is required")));
+        }
+        let offer = self
+            .engine
+            .store()
+            .offer_by_reference(reference)?
+            .ok_or_else(|| Error::NotFound(format!("no offer {reference}")))?;
+        let recipients: Vec<Account> = self
+            .engine
+            .store()
+            .accounts()?
+            .into_iter()
+            .filter(|a| {
+                a.role == Role::Recruiter
+                    && a.state == crate::domain::account::AccountState::Active
+                    && offer.service_id.is_some_and(|s| a.services.contains(&s))
+            })
+            .collect();
+        let now = self.now();
+        let store = self.engine.store();
+        let (offer, _) = store.write(|tx| {
+            let mut o = tx
+                .offer(offer.id)?
+                .ok_or_else(|| Error::NotFound(format!("no offer {reference}")))?;
+            o.apply(Lifecycle::Archive, Some(admin.id), now)?;
+            o.record(Some(admin.id), &format!("archived by moderation: {reason}"), now);
+            let seq = tx.put_offer(&o)?;
+            for r in &recipients {
+                let text = format!(
+                    "Bonjour {} {},\n\nL'offre {} « {} » a été retirée de la diffusion par un administrateur, pour la raison suivante :\n{reason}\n",
+                    r.first_name, r.last_name, o.reference, o.fields.title
+                );
+                let html = format!(
+                    "<p>Bonjour {} {},</p><p>L'offre {} « {} » a été retirée de la diffusion par un administrateur, pour la raison suivante :</p><blockquote>{}</blockquote>",
+                    html_escape(&r.first_name), html_escape(&r.last_name), o.reference, html_escape(&o.fields.title), html_escape(reason)
+                );
+                tx.queue_mail(new_mail(&r.email, "Une de vos offres a été retirée", text, html, now))?;
+            }
+            Ok((o, seq))
+        })?;
+        self.engine.indexer().notify();
+        Ok(offer)
     }
 }

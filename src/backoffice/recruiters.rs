@@ -10,7 +10,7 @@ use crate::domain::account::{
     Account, AccountState, RequestedService, Role, Service, civility, normalize_email,
     required_email, required_text,
 };
-use crate::domain::validate::optional_phone;
+use crate::domain::validate::{optional_phone, optional_text};
 use crate::error::{Error, FieldError, Result, ValidationErrors};
 use crate::mail::{html_escape, new_mail};
 
@@ -38,6 +38,8 @@ pub struct RecruiterRequest {
     pub administration: Option<String>,
     /// The name of the service that is not listed.
     pub service_name: Option<String>,
+    /// The entité of the service that is not listed: an existing one, or one not listed yet.
+    pub entity_name: Option<String>,
 }
 
 impl Backoffice<'_> {
@@ -128,11 +130,13 @@ impl Backoffice<'_> {
                     .map_err(|x| e.push(x))
                     .ok();
                 let name = required_text(&mut e, "service_name", Some(name), 200);
+                let entity = optional_text(&mut e, "entity_name", r.entity_name.as_deref(), 200);
                 administration
                     .zip(name)
                     .map(|(administration, name)| RequestedService {
                         administration,
                         name,
+                        entity,
                     })
             }
             _ => {
@@ -151,6 +155,13 @@ impl Backoffice<'_> {
             return Err(Error::Invalid(e));
         }
         let now = self.now();
+        let admins: Vec<Account> = self
+            .engine
+            .store()
+            .accounts()?
+            .into_iter()
+            .filter(|x| x.role == Role::Admin && x.state == AccountState::Active)
+            .collect();
         self.engine.store().write(|tx| {
             let id = tx.next_id("account_id")?;
             tx.claim_login(&email, id)?;
@@ -173,6 +184,22 @@ impl Backoffice<'_> {
                 created_at: now,
             };
             tx.put_account(&a)?;
+            // Every active administrator hears of the request.
+            let what = match &a.requested_service {
+                Some(r) => format!("un service non listé : « {} » ({})", r.name, r.administration.label()),
+                None => "un service existant".to_string(),
+            };
+            for admin in &admins {
+                let text = format!(
+                    "Bonjour,\n\n{} {} <{}> demande un compte recruteur pour {what}.\nExaminer les demandes : {}/admin/demandes\n",
+                    a.first_name, a.last_name, a.email, self.links.base()
+                );
+                let html = format!(
+                    "<p>Bonjour,</p><p>{} {} &lt;{}&gt; demande un compte recruteur pour {}.</p><p><a href=\"{}/admin/demandes\">Examiner les demandes</a></p>",
+                    html_escape(&a.first_name), html_escape(&a.last_name), html_escape(&a.email), html_escape(&what), html_escape(self.links.base())
+                );
+                tx.queue_mail(new_mail(&admin.email, "Nouvelle demande de compte recruteur", text, html, now))?;
+            }
             Ok(a)
         })
     }
@@ -205,7 +232,7 @@ impl Backoffice<'_> {
                     id: tx.next_id("service_id")?,
                     name: req.name,
                     administration: req.administration,
-                    entity: None,
+                    entity: req.entity,
                 };
                 tx.put_service(&service)?;
                 a.services.push(service.id);
@@ -257,6 +284,69 @@ impl Backoffice<'_> {
                 a.services.push(service);
             }
             tx.put_account(&a)?;
+            Ok(a)
+        })
+    }
+
+    /// Removes a recruiter from a service (administrators).
+    pub fn remove_member(&self, admin: &Account, recruiter: u64, service: u64) -> Result<Account> {
+        require(admin, Role::Admin)?;
+        self.engine.store().write(|tx| {
+            let mut a = tx
+                .account(recruiter)?
+                .filter(|a| a.role == Role::Recruiter)
+                .ok_or_else(|| Error::NotFound(format!("recruiter {recruiter}")))?;
+            if !a.services.contains(&service) {
+                return Err(Error::NotFound(format!(
+                    "recruiter {recruiter} is not a member of service {service}"
+                )));
+            }
+            a.services.retain(|s| *s != service);
+            tx.put_account(&a)?;
+            Ok(a)
+        })
+    }
+
+    /// Every recruiter and administrator account, optionally of one role (administrators).
+    pub fn staff(&self, admin: &Account, role: Option<Role>) -> Result<Vec<Account>> {
+        require(admin, Role::Admin)?;
+        Ok(self
+            .engine
+            .store()
+            .accounts()?
+            .into_iter()
+            .filter(|a| a.role != Role::Candidate && role.is_none_or(|r| a.role == r))
+            .collect())
+    }
+
+    /// Disables an active account (its sessions end) or enables a disabled one again.
+    pub fn set_enabled(&self, admin: &Account, id: u64, enabled: bool) -> Result<Account> {
+        require(admin, Role::Admin)?;
+        if id == admin.id && !enabled {
+            return Err(Error::Conflict(
+                "an administrator cannot disable their own account".into(),
+            ));
+        }
+        self.engine.store().write(|tx| {
+            let mut a = tx
+                .account(id)?
+                .filter(|a| a.role != Role::Candidate)
+                .ok_or_else(|| Error::NotFound(format!("account {id}")))?;
+            let (from, to) = if enabled {
+                (AccountState::Disabled, AccountState::Active)
+            } else {
+                (AccountState::Active, AccountState::Disabled)
+            };
+            if a.state != from {
+                return Err(Error::Conflict(
+                    format!("account {id} is {:?}, not {from:?}", a.state).to_lowercase(),
+                ));
+            }
+            a.state = to;
+            tx.put_account(&a)?;
+            if !enabled {
+                tx.revoke_tokens(a.id, None)?;
+            }
             Ok(a)
         })
     }

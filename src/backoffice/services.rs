@@ -52,4 +52,33 @@ impl Backoffice<'_> {
             .filter(|s| filter.is_none_or(|a| s.administration == a))
             .collect())
     }
+
+    /// Renames a service or moves it to another entité (administrators).
+    pub fn rename_service(
+        &self,
+        admin: &Account,
+        id: u64,
+        name: Option<&str>,
+        entity: Option<&str>,
+    ) -> Result<Service> {
+        require(admin, Role::Admin)?;
+        let mut e = ValidationErrors::default();
+        let name = name.map(|n| required_text(&mut e, "name", Some(n), 200));
+        if !e.0.is_empty() {
+            return Err(Error::Invalid(e));
+        }
+        self.engine.store().write(|tx| {
+            let mut s = tx
+                .service(id)?
+                .ok_or_else(|| Error::NotFound(format!("service {id}")))?;
+            if let Some(Some(n)) = name {
+                s.name = n;
+            }
+            if let Some(en) = entity {
+                s.entity = Some(en.trim().to_string()).filter(|x| !x.is_empty());
+            }
+            tx.put_service(&s)?;
+            Ok(s)
+        })
+    }
 }

@@ -30,6 +30,8 @@ pub enum AccountState {
     Active,
     /// Refused by an administrator.
     Refused,
+    /// Disabled by an administrator: cannot log in until enabled again.
+    Disabled,
 }
 
 /// An account.
@@ -83,6 +85,9 @@ pub struct RequestedService {
     pub administration: AdministrationCode,
     /// Name.
     pub name: String,
+    /// The entité it belongs to (an existing one, or one that is not listed yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
 }
 
 /// A service of the organisation tree: versant → administration → entité → service.

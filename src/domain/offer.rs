@@ -226,8 +226,12 @@ pub struct OfferInput {
     pub profile: Option<String>,
     /// Working conditions.
     pub conditions: Option<String>,
-    /// Languages needed.
-    pub languages: Option<String>,
+    /// Languages needed: a text, or a list of languages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub languages: Option<serde_json::Value>,
+    /// The service's name as shown on the offer (default: the service's own name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service_label: Option<String>,
     /// Anything else a candidate should know.
     pub extra_info: Option<String>,
     /// Comments (public).
@@ -428,6 +432,33 @@ fn months(
     }
 }
 
+/// A recruiter's end of diffusion: a date `YYYY-MM-DD` after `today`, at most one year ahead.
+pub fn parse_unpublish_on(s: &str, today: Date) -> Result<Date, FieldError> {
+    let Some(d) = iso_date::parse(s.trim()) else {
+        return Err(FieldError::new(
+            "unpublish_on",
+            format!("'{s}' is not a date YYYY-MM-DD"),
+        ));
+    };
+    let limit = today.replace_year(today.year() + 1).unwrap_or_else(|_| {
+        // 29 February: one year ahead is 28 February.
+        Date::from_calendar_date(today.year() + 1, Month::February, 28).unwrap_or(today)
+    });
+    if d <= today {
+        Err(FieldError::new("unpublish_on", "must be after today"))
+    } else if d > limit {
+        Err(FieldError::new(
+            "unpublish_on",
+            format!(
+                "must be at most one year ahead (on or before {})",
+                iso_date::format(limit)
+            ),
+        ))
+    } else {
+        Ok(d)
+    }
+}
+
 impl OfferInput {
     /// Validates every field, collecting all errors. `service_name` is the service already
     /// resolved by the caller (the recruiter API resolves an id); when `None`, `service` must be
@@ -576,35 +607,20 @@ impl OfferInput {
                 e.push(FieldError::new("unpublish_on", "is required (YYYY-MM-DD)"));
                 None
             }
-            Some(s) => match iso_date::parse(s) {
-                None => {
-                    e.push(FieldError::new(
-                        "unpublish_on",
-                        format!("'{s}' is not a date YYYY-MM-DD"),
-                    ));
-                    None
+            Some(s) => match rule {
+                DateRule::Submission { today } => {
+                    parse_unpublish_on(s, today).map_err(|x| e.push(x)).ok()
                 }
-                Some(d) => {
-                    if let DateRule::Submission { today } = rule {
-                        let limit = today.replace_year(today.year() + 1).unwrap_or_else(|_| {
-                            // 29 February: one year ahead is 28 February.
-                            Date::from_calendar_date(today.year() + 1, Month::February, 28)
-                                .unwrap_or(today)
-                        });
-                        if d <= today {
-                            e.push(FieldError::new("unpublish_on", "must be after today"));
-                        } else if d > limit {
-                            e.push(FieldError::new(
-                                "unpublish_on",
-                                format!(
-                                    "must be at most one year ahead (on or before {})",
-                                    iso_date::format(limit)
-                                ),
-                            ));
-                        }
+                DateRule::Import => match iso_date::parse(s) {
+                    Some(d) => Some(d),
+                    None => {
+                        e.push(FieldError::new(
+                            "unpublish_on",
+                            format!("'{s}' is not a date YYYY-MM-DD"),
+                        ));
+                        None
                     }
-                    Some(d)
-                }
+                },
             },
         };
         let location = text(&mut e, "location", &self.location, TITLE_MAX_CHARS);
@@ -616,7 +632,40 @@ impl OfferInput {
         );
         let profile = text(&mut e, "profile", &self.profile, TEXT_MAX_CHARS);
         let conditions = text(&mut e, "conditions", &self.conditions, TEXT_MAX_CHARS);
-        let languages = text(&mut e, "languages", &self.languages, TEXT_MAX_CHARS);
+        let languages = match &self.languages {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(s)) => {
+                text(&mut e, "languages", &Some(s.clone()), TEXT_MAX_CHARS)
+            }
+            Some(serde_json::Value::Array(list)) => {
+                let names: Option<Vec<&str>> =
+                    list.iter().map(|v| v.as_str().map(str::trim)).collect();
+                match names {
+                    Some(names) => {
+                        let joined = names
+                            .into_iter()
+                            .filter(|n| !n.is_empty())
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        text(&mut e, "languages", &Some(joined), TEXT_MAX_CHARS)
+                    }
+                    None => {
+                        e.push(FieldError::new(
+                            "languages",
+                            "must be a text or a list of texts",
+                        ));
+                        None
+                    }
+                }
+            }
+            Some(_) => {
+                e.push(FieldError::new(
+                    "languages",
+                    "must be a text or a list of texts",
+                ));
+                None
+            }
+        };
         let extra_info = text(&mut e, "extra_info", &self.extra_info, TEXT_MAX_CHARS);
         let comments = text(&mut e, "comments", &self.comments, TEXT_MAX_CHARS);
 
@@ -802,15 +851,18 @@ pub enum Lifecycle {
     Unarchive,
     /// A published offer's position is filled.
     Fill,
+    /// A filled offer is open again.
+    Unfill,
 }
 
 impl Lifecycle {
     /// Every step, by its API name.
-    pub const ALL: [Lifecycle; 4] = [
+    pub const ALL: [Lifecycle; 5] = [
         Lifecycle::Publish,
         Lifecycle::Archive,
         Lifecycle::Unarchive,
         Lifecycle::Fill,
+        Lifecycle::Unfill,
     ];
 
     /// The API name (`POST …/{reference}/{name}`).
@@ -820,6 +872,7 @@ impl Lifecycle {
             Lifecycle::Archive => "archive",
             Lifecycle::Unarchive => "unarchive",
             Lifecycle::Fill => "filled",
+            Lifecycle::Unfill => "unfill",
         }
     }
 
@@ -843,6 +896,7 @@ impl Lifecycle {
                 OfferState::Filled,
                 "marked filled",
             ),
+            Lifecycle::Unfill => (&[OfferState::Filled], OfferState::Published, "open again"),
         }
     }
 }

@@ -445,7 +445,10 @@ impl TestApp {
 
 /// The CSRF token of the first form of a page.
 pub fn csrf_of(html: &str) -> String {
-    let i = html.find("name=\"csrf\" value=\"").expect("a form with a CSRF token") + 19;
+    let i = html
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
     html[i..].split('"').next().unwrap().to_string()
 }
 
@@ -481,14 +484,5 @@ impl Browser<'_> {
             .await
             .unwrap();
         Self::answer(r).await
-    }
-
-    /// Logs in through `/connexion`; answers where the person lands.
-    pub async fn login(&self, login: &str, password: &str) -> String {
-        let a = self
-            .submit("/connexion", "/connexion", &[("login", login), ("password", password)])
-            .await;
-        assert_eq!(a.status, 303, "login of {login}: {}", a.body);
-        a.location.unwrap()
     }
 }

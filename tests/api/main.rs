@@ -2,6 +2,8 @@
 
 mod alerts;
 mod backoffice;
+mod backoffice_pages;
+mod browser;
 mod crash_alerts;
 mod errors;
 mod feeds;

@@ -3,182 +3,11 @@
 //! an offer, follows next/previous, and saves desktop and phone screenshots under
 //! `target/test-artifacts/`.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use serde_json::json;
 
-use base64::Engine as _;
-use serde_json::{Value, json};
+use crate::browser::{Driver, ELEMENT, Page};
 
 use crate::helpers::*;
-
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-struct Driver {
-    http: reqwest::Client,
-    base: String,
-    child: Child,
-    _profile: tempfile::TempDir,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Driver {
-    async fn start() -> (Driver, String) {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver (Debian package chromium-driver) must be installed");
-        let http = reqwest::Client::new();
-        let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..100 {
-            if let Ok(r) = http.get(format!("{base}/status")).send().await
-                && r.status().is_success()
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let profile = tempfile::tempdir().unwrap();
-        let driver = Driver {
-            http,
-            base,
-            child,
-            _profile: profile,
-        };
-        let caps = json!({"capabilities": {"alwaysMatch": {
-            "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                         "--disable-background-networking", "--disable-component-update",
-                         "--disable-sync", "--disable-quic", "--window-size=1280,1000",
-                         format!("--user-data-dir={}", driver._profile.path().display())]
-            }
-        }}});
-        let session = driver.call("POST", "/session", Some(caps)).await;
-        let id = session["sessionId"].as_str().expect("session").to_string();
-        (driver, id)
-    }
-
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}{}", self.base, path);
-        let req = match method {
-            "POST" => self.http.post(url).json(&body.unwrap_or(json!({}))),
-            "DELETE" => self.http.delete(url),
-            _ => self.http.get(url),
-        };
-        let v: Value = req.send().await.unwrap().json().await.unwrap();
-        assert!(v["value"].get("error").is_none(), "webdriver {path}: {v}");
-        v.get("value").cloned().unwrap_or(v)
-    }
-}
-
-struct Page<'a> {
-    d: &'a Driver,
-    s: String,
-}
-
-impl Page<'_> {
-    async fn go(&self, url: &str) {
-        self.d
-            .call(
-                "POST",
-                &format!("/session/{}/url", self.s),
-                Some(json!({"url": url})),
-            )
-            .await;
-    }
-    async fn url(&self) -> String {
-        self.d
-            .call("GET", &format!("/session/{}/url", self.s), None)
-            .await
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-    async fn find_all(&self, css: &str) -> Vec<String> {
-        let v = self
-            .d
-            .call(
-                "POST",
-                &format!("/session/{}/elements", self.s),
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
-        v.as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e[ELEMENT].as_str().unwrap().to_string())
-            .collect()
-    }
-    async fn find(&self, css: &str) -> String {
-        self.find_all(css)
-            .await
-            .into_iter()
-            .next()
-            .unwrap_or_else(|| panic!("no element {css}"))
-    }
-    async fn text(&self, el: &str) -> String {
-        self.d
-            .call(
-                "GET",
-                &format!("/session/{}/element/{el}/text", self.s),
-                None,
-            )
-            .await
-            .as_str()
-            .unwrap()
-            .to_string()
-    }
-    async fn text_of(&self, css: &str) -> String {
-        let el = self.find(css).await;
-        self.text(&el).await
-    }
-    async fn click(&self, css: &str) {
-        let el = self.find(css).await;
-        self.d
-            .call(
-                "POST",
-                &format!("/session/{}/element/{el}/click", self.s),
-                Some(json!({})),
-            )
-            .await;
-    }
-    async fn screenshot(&self, name: &str) {
-        let b64 = self
-            .d
-            .call("GET", &format!("/session/{}/screenshot", self.s), None)
-            .await;
-        let png = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_str().unwrap())
-            .unwrap();
-        assert!(png.starts_with(b"\x89PNG"));
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/test-artifacts");
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(name), png).unwrap();
-    }
-    async fn resize(&self, width: u32, height: u32) {
-        self.d
-            .call(
-                "POST",
-                &format!("/session/{}/window/rect", self.s),
-                Some(json!({"width": width, "height": height})),
-            )
-            .await;
-    }
-}
 
 fn count_in(label: &str) -> u64 {
     label
@@ -310,7 +139,15 @@ async fn pages_are_french_accessible_and_escape_user_text() {
     assert_eq!(r.status(), 200);
     let html = normalize(r.text().await.unwrap());
     assert!(html.contains("Musée &lt;national&gt; &amp; archives"));
-    assert!(html.contains("@media print"));
+    // A print stylesheet, served by the binary.
+    assert!(html.contains("media=\"print\""));
+    let css = app
+        .get("/static/offerwatch.css")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(css.contains("@media print"));
     let r = app.get("/offres/S-1999-0001").await;
     assert_eq!(r.status(), 404);
     assert!(r.text().await.unwrap().contains("Page introuvable"));

@@ -335,7 +335,6 @@ async fn attachment(
     State(state): State<AppState>,
     Path((reference, n)): Path<(String, usize)>,
 ) -> Result<axum::response::Response, AppError> {
-    use axum::response::IntoResponse;
     let engine = state.engine.clone();
     let found = blocking(move || {
         let Some(o) = engine.public_offer(&reference)? else {
@@ -354,6 +353,15 @@ async fn attachment(
     })
     .await?;
     let (a, bytes) = found.ok_or_else(|| AppError::not_found("no such attachment"))?;
+    Ok(attachment_response(&a, bytes))
+}
+
+/// A document as a download: its type, its name, never sniffed.
+pub(crate) fn attachment_response(
+    a: &crate::domain::offer::Attachment,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
     let mut r = bytes.into_response();
     let h = r.headers_mut();
     if let Ok(v) = axum::http::HeaderValue::from_str(&a.content_type) {
@@ -366,5 +374,5 @@ async fn attachment(
         "x-content-type-options",
         axum::http::HeaderValue::from_static("nosniff"),
     );
-    Ok(r)
+    r
 }

@@ -20,6 +20,7 @@ pub(crate) fn router(max_attachment_bytes: usize) -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(read, replace, delete))
         .routes(routes!(action))
+        .routes(routes!(renew))
         .routes(
             routes!(add_attachment).layer(DefaultBodyLimit::max(max_attachment_bytes + 64 * 1024)),
         )
@@ -28,7 +29,7 @@ pub(crate) fn router(max_attachment_bytes: usize) -> OpenApiRouter<AppState> {
 }
 
 /// The recruiter's view of an offer: every field, state, audit trail.
-pub(super) fn offer_json(state: &AppState, o: &Offer) -> serde_json::Value {
+pub(crate) fn offer_json(state: &AppState, o: &Offer) -> serde_json::Value {
     let mut v = crate::http::api::offers::public_offer_json(state.config.base_url(), o);
     if let Some(map) = v.as_object_mut() {
         map.insert("state".into(), serde_json::json!(o.state));
@@ -131,10 +132,11 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `publish`, `archive`, `unarchive`, `filled` (same offer) or `clone` (201, a new draft).
+/// `publish`, `archive`, `unarchive`, `filled`, `unfill` (same offer) or `clone` (201, a new
+/// draft).
 #[utoipa::path(post, path = "/api/v1/recruiter/offers/{reference}/{action}", tag = "recruiter offers",
     params(("reference" = String, Path, description = "Reference"),
-           ("action" = String, Path, description = "publish | archive | unarchive | clone | filled")),
+           ("action" = String, Path, description = "publish | archive | unarchive | clone | filled | unfill")),
     responses((status = 200, description = "The offer in its new state", body = Object),
               (status = 201, description = "clone: the new draft", body = Object),
               (status = 409, description = "Not allowed from the current state", body = crate::http::Problem, content_type = "application/problem+json")))]
@@ -147,9 +149,9 @@ async fn action(
         let (offer, _) = backoffice(&state, move |b| b.clone_offer(&who, &reference)).await?;
         return Ok((StatusCode::CREATED, Json(offer_json(&state, &offer))));
     }
-    if !["publish", "archive", "unarchive", "filled"].contains(&action.as_str()) {
+    if crate::domain::Lifecycle::parse(&action).is_none() {
         return Err(AppError::not_found(format!(
-            "no action '{action}' (publish, archive, unarchive, clone, filled)"
+            "no action '{action}' (publish, archive, unarchive, clone, filled, unfill)"
         )));
     }
     let (offer, _) = backoffice(&state, move |b| b.transition(&who, &reference, &action)).await?;
@@ -237,5 +239,32 @@ async fn remove_attachment(
     Path((reference, n)): Path<(String, usize)>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let offer = backoffice(&state, move |b| b.remove_attachment(&who, &reference, n)).await?;
+    Ok(Json(offer_json(&state, &offer)))
+}
+
+/// A new end of diffusion.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenewBody {
+    /// `YYYY-MM-DD`, after today and at most one year ahead.
+    unpublish_on: String,
+}
+
+/// Renews the diffusion in one step: a new end date; an archived offer is published again.
+#[utoipa::path(post, path = "/api/v1/recruiter/offers/{reference}/renew", tag = "recruiter offers",
+    params(("reference" = String, Path, description = "Reference")), request_body = RenewBody,
+    responses((status = 200, description = "The offer", body = Object),
+              (status = 409, description = "A draft has no diffusion", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Bad date", body = crate::http::Problem, content_type = "application/problem+json")))]
+async fn renew(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(reference): Path<String>,
+    JsonBody(body): JsonBody<RenewBody>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let (offer, _) = backoffice(&state, move |b| {
+        b.renew(&who, &reference, &body.unpublish_on)
+    })
+    .await?;
     Ok(Json(offer_json(&state, &offer)))
 }

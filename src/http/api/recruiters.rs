@@ -24,6 +24,13 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(approve))
         .routes(routes!(refuse))
         .routes(routes!(add_member))
+        .routes(routes!(remove_member))
+        .routes(routes!(rename_service))
+        .routes(routes!(list_accounts))
+        .routes(routes!(enable_account))
+        .routes(routes!(disable_account))
+        .routes(routes!(list_all_offers))
+        .routes(routes!(moderate))
 }
 
 /// Requests a recruiter account; it starts `pending` until an administrator reviews it.
@@ -188,4 +195,170 @@ async fn add_member(
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.add_member(&admin, id, body.service)).await?;
     Ok(Json(account_json(&state, &a)))
+}
+
+/// Removes a recruiter from a service (administrators).
+#[utoipa::path(delete, path = "/api/v1/admin/recruiters/{id}/services/{service}", tag = "recruiters",
+    params(("id" = u64, Path, description = "Account id"), ("service" = u64, Path, description = "Service id")),
+    responses((status = 200, description = "The account", body = Object), (status = 404, description = "No such membership", body = crate::http::Problem, content_type = "application/problem+json")))]
+async fn remove_member(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Path((id, service)): Path<(u64, u64)>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let a = backoffice(&state, move |b| b.remove_member(&admin, id, service)).await?;
+    Ok(Json(account_json(&state, &a)))
+}
+
+/// A change of a service.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServicePatch {
+    /// A new name.
+    name: Option<String>,
+    /// A new entité (empty to remove).
+    entity: Option<String>,
+}
+
+/// Renames a service or moves it to another entité (administrators).
+#[utoipa::path(patch, path = "/api/v1/admin/services/{id}", tag = "recruiters", request_body = ServicePatch,
+    params(("id" = u64, Path, description = "Service id")),
+    responses((status = 200, description = "The service", body = Object), (status = 404, description = "No such service", body = crate::http::Problem, content_type = "application/problem+json")))]
+async fn rename_service(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Path(id): Path<u64>,
+    JsonBody(body): JsonBody<ServicePatch>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let s = backoffice(&state, move |b| {
+        b.rename_service(&admin, id, body.name.as_deref(), body.entity.as_deref())
+    })
+    .await?;
+    Ok(Json(
+        serde_json::json!({"id": s.id, "name": s.name, "administration": s.administration.code(), "entity": s.entity}),
+    ))
+}
+
+/// Filter of the accounts.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountsQuery {
+    /// `recruiter` or `admin`; both when absent.
+    role: Option<String>,
+}
+
+/// Every recruiter and administrator account (administrators).
+#[utoipa::path(get, path = "/api/v1/admin/accounts", tag = "recruiters", params(AccountsQuery),
+    responses((status = 200, description = "Accounts", body = Object), (status = 400, description = "Unknown role", body = crate::http::Problem, content_type = "application/problem+json")))]
+async fn list_accounts(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Query(q): Query<AccountsQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let role = match q.role.as_deref() {
+        None | Some("") => None,
+        Some("recruiter") => Some(Role::Recruiter),
+        Some("admin") => Some(Role::Admin),
+        Some(r) => {
+            return Err(AppError::bad_request(ValidationErrors(vec![
+                FieldError::with_allowed(
+                    "role",
+                    format!("unknown role '{r}'"),
+                    vec!["recruiter".into(), "admin".into()],
+                ),
+            ])));
+        }
+    };
+    let accounts = backoffice(&state, move |b| b.staff(&admin, role)).await?;
+    Ok(Json(serde_json::json!(
+        accounts
+            .iter()
+            .map(|a| account_json(&state, a))
+            .collect::<Vec<_>>()
+    )))
+}
+
+/// Enables a disabled account again (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/accounts/{id}/enable", tag = "recruiters",
+    params(("id" = u64, Path, description = "Account id")),
+    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not disabled", body = crate::http::Problem, content_type = "application/problem+json")))]
+async fn enable_account(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Path(id): Path<u64>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let a = backoffice(&state, move |b| b.set_enabled(&admin, id, true)).await?;
+    Ok(Json(account_json(&state, &a)))
+}
+
+/// Disables an account: its sessions end and it cannot log in (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/accounts/{id}/disable", tag = "recruiters",
+    params(("id" = u64, Path, description = "Account id")),
+    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not active", body = crate::http::Problem, content_type = "application/problem+json")))]
+async fn disable_account(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Path(id): Path<u64>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let a = backoffice(&state, move |b| b.set_enabled(&admin, id, false)).await?;
+    Ok(Json(account_json(&state, &a)))
+}
+
+/// Filter of every offer.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AdminOffersQuery {
+    /// `draft`, `published`, `archived` or `filled`.
+    state: Option<String>,
+}
+
+/// Every offer, for moderation (administrators).
+#[utoipa::path(get, path = "/api/v1/admin/offers", tag = "recruiters", params(AdminOffersQuery),
+    responses((status = 200, description = "Offers", body = Object), (status = 400, description = "Unknown state", body = crate::http::Problem, content_type = "application/problem+json")))]
+async fn list_all_offers(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Query(q): Query<AdminOffersQuery>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let filter = match q.state.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(
+            crate::domain::OfferState::parse("state", s)
+                .map_err(|e| AppError::bad_request(ValidationErrors(vec![e])))?,
+        ),
+    };
+    let offers = backoffice(&state, move |b| b.all_offers(&admin, filter)).await?;
+    Ok(Json(serde_json::json!(
+        offers
+            .iter()
+            .map(|o| crate::http::api::recruiter_offers::offer_json(&state, o))
+            .collect::<Vec<_>>()
+    )))
+}
+
+/// Why an offer is withdrawn.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ModerationBody {
+    /// The reason, mailed to the recruiters of the offer's service.
+    reason: String,
+}
+
+/// Archives an offer that breaks the rules; the reason is mailed to its service (administrators).
+#[utoipa::path(post, path = "/api/v1/admin/offers/{reference}/archive", tag = "recruiters", request_body = ModerationBody,
+    params(("reference" = String, Path, description = "Reference")),
+    responses((status = 200, description = "The offer", body = Object), (status = 409, description = "Not published or filled", body = crate::http::Problem, content_type = "application/problem+json")))]
+async fn moderate(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Path(reference): Path<String>,
+    JsonBody(body): JsonBody<ModerationBody>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let o = backoffice(&state, move |b| {
+        b.moderate(&admin, &reference, &body.reason)
+    })
+    .await?;
+    Ok(Json(crate::http::api::recruiter_offers::offer_json(
+        &state, &o,
+    )))
 }

@@ -79,7 +79,10 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 impl FromRequestParts<AppState> for Visitor {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let session = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
         let (csrf_cookie, new_csrf) = match cookie(&parts.headers, CSRF_COOKIE) {
             Some(c) => (c.to_string(), false),
@@ -354,17 +357,47 @@ pub(crate) fn attach_errors(fields: &mut [Field], errors: &[FieldError]) -> Vec<
 fn french(message: &str) -> String {
     let table: [(&str, &str); 12] = [
         ("is required", "Ce champ est obligatoire."),
-        ("is not an e-mail address", "n'est pas une adresse électronique valide."),
-        ("is not a phone number", "n'est pas un numéro de téléphone valide."),
-        ("must be an http:// or https:// URL", "Indiquez une adresse web commençant par http:// ou https://."),
-        ("at least 12 characters are required", "Au moins 12 caractères sont nécessaires."),
-        ("use at least three of", "Utilisez au moins trois sortes de caractères : minuscules, majuscules, chiffres, symboles."),
-        ("must not contain the e-mail address", "Le mot de passe ne doit pas contenir l'adresse électronique."),
-        ("unknown, used or expired link", "Ce lien est inconnu, déjà utilisé ou expiré."),
-        ("one of contact_email or contact_url is required", "Indiquez une adresse électronique ou une adresse web pour postuler."),
-        ("must be after today", "La date doit être postérieure à aujourd'hui."),
+        (
+            "is not an e-mail address",
+            "n'est pas une adresse électronique valide.",
+        ),
+        (
+            "is not a phone number",
+            "n'est pas un numéro de téléphone valide.",
+        ),
+        (
+            "must be an http:// or https:// URL",
+            "Indiquez une adresse web commençant par http:// ou https://.",
+        ),
+        (
+            "at least 12 characters are required",
+            "Au moins 12 caractères sont nécessaires.",
+        ),
+        (
+            "use at least three of",
+            "Utilisez au moins trois sortes de caractères : minuscules, majuscules, chiffres, symboles.",
+        ),
+        (
+            "must not contain the e-mail address",
+            "Le mot de passe ne doit pas contenir l'adresse électronique.",
+        ),
+        (
+            "unknown, used or expired link",
+            "Ce lien est inconnu, déjà utilisé ou expiré.",
+        ),
+        (
+            "one of contact_email or contact_url is required",
+            "Indiquez une adresse électronique ou une adresse web pour postuler.",
+        ),
+        (
+            "must be after today",
+            "La date doit être postérieure à aujourd'hui.",
+        ),
         ("at most one year ahead", "La date ne peut dépasser un an."),
-        ("already used", "Cette adresse ou cet identifiant est déjà utilisé."),
+        (
+            "already used",
+            "Cette adresse ou cet identifiant est déjà utilisé.",
+        ),
     ];
     for (en, fr) in table {
         if let Some(i) = message.find(en) {
@@ -382,12 +415,12 @@ fn french(message: &str) -> String {
 /// The message of an engine error for a person.
 pub(crate) fn explain(e: &Error) -> String {
     match e {
-        Error::Invalid(v) | Error::BadRequest(v) => v
-            .0
-            .iter()
-            .map(|f| format!("{} : {}", f.field, french(&f.message)))
-            .collect::<Vec<_>>()
-            .join(" ; "),
+        Error::Invalid(v) | Error::BadRequest(v) => {
+            v.0.iter()
+                .map(|f| format!("{} : {}", f.field, french(&f.message)))
+                .collect::<Vec<_>>()
+                .join(" ; ")
+        }
         Error::Unauthorized(_) => "Identifiant ou mot de passe incorrect.".into(),
         Error::TooMany(wait) => format!(
             "Trop de tentatives : réessayez dans {} minutes.",
@@ -445,7 +478,12 @@ pub(crate) fn message_with_links(
 }
 
 /// A page that says one thing, with a link back to the search.
-pub(crate) fn message_page(v: &Visitor, status: StatusCode, title: &str, message: &str) -> Response {
+pub(crate) fn message_page(
+    v: &Visitor,
+    status: StatusCode,
+    title: &str,
+    message: &str,
+) -> Response {
     message_with_links(
         v,
         status,
@@ -529,6 +567,8 @@ pub(crate) struct FormPage {
     pub has_field_errors: bool,
     pub intro: String,
     pub action: String,
+    /// `post` (changes something: CSRF token) or `get` (a step of a choice).
+    pub method: &'static str,
     pub multipart: bool,
     pub sections: Vec<Section>,
     /// (name, value, label) of each submit button; the first is the main one.
@@ -538,7 +578,13 @@ pub(crate) struct FormPage {
 
 impl FormPage {
     /// A one-section form posting to `action`.
-    pub fn new(ctx: Ctx, title: &str, action: &str, fields: Vec<Field>, submit: &'static str) -> FormPage {
+    pub fn new(
+        ctx: Ctx,
+        title: &str,
+        action: &str,
+        fields: Vec<Field>,
+        submit: &'static str,
+    ) -> FormPage {
         FormPage {
             ctx,
             title: title.into(),
@@ -548,6 +594,7 @@ impl FormPage {
             has_field_errors: false,
             intro: String::new(),
             action: action.into(),
+            method: "post",
             multipart: false,
             sections: vec![Section::new("", fields)],
             buttons: vec![("action", "submit", submit)],

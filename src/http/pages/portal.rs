@@ -13,15 +13,17 @@ use utoipa_axum::routes;
 
 use axum::body::Bytes;
 
-use super::{Ctx, Field, Form, FormPage, Visitor, date_fr, message_page, message_with_links, render};
+use super::{
+    Ctx, Field, Form, FormPage, Visitor, date_fr, message_page, message_with_links, render,
+};
 use crate::auth::Auth;
 use crate::candidates::{Candidates, NewSearch, Signup};
 use crate::domain::account::Role;
-use crate::http::error::status_of;
-use crate::http::with_candidates;
 use crate::domain::offer::iso_date;
 use crate::domain::{Facet, Offer, SearchParams, Sort, referentials};
 use crate::http::api::offers::run_search;
+use crate::http::error::status_of;
+use crate::http::with_candidates;
 use crate::http::{AppState, query_pairs};
 use crate::index::FacetCounts;
 
@@ -135,7 +137,6 @@ fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
     }
 }
 
-
 fn place(o: &Offer) -> String {
     let f = &o.fields;
     match (&f.location, f.department) {
@@ -212,7 +213,11 @@ fn group(
 #[utoipa::path(get, path = "/", tag = "portal", params(crate::http::api::offers::SearchQuery),
     responses((status = 200, description = "The search page (HTML)", content_type = "text/html", body = String),
               (status = 400, description = "The page, with the faulty criteria explained", content_type = "text/html", body = String)))]
-async fn search_page(State(state): State<AppState>, v: Visitor, RawQuery(raw): RawQuery) -> Response {
+async fn search_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let pairs = match query_pairs(raw.as_deref(), state.config.max_query_bytes) {
         Ok(p) => p,
         Err(_) => {
@@ -499,7 +504,6 @@ async fn offer_page(
     )
 }
 
-
 fn criteria_of(raw: &Option<String>) -> (String, Vec<(String, String)>) {
     let qs = raw.clone().unwrap_or_default();
     let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(&qs).unwrap_or_default();
@@ -511,7 +515,6 @@ fn criteria_of(raw: &Option<String>) -> (String, Vec<(String, String)>) {
         .collect();
     (serde_urlencoded::to_string(&kept).unwrap_or_default(), kept)
 }
-
 
 fn suffix(qs: &str) -> String {
     if qs.is_empty() {
@@ -532,14 +535,26 @@ fn alert_form(v: &Visitor, qs: &str, form: &Form, name: &str) -> FormPage {
     let sfx = suffix(qs);
     let mut fields = vec![
         Field::new("name", "Nom de l'alerte", "text", name).required(),
-        frequency_field(if form.get("frequency").is_empty() { "immediate" } else { form.get("frequency") }),
+        frequency_field(if form.get("frequency").is_empty() {
+            "immediate"
+        } else {
+            form.get("frequency")
+        }),
     ];
-    let logged_in = v.account.as_ref().is_some_and(|a| a.role == Role::Candidate);
+    let logged_in = v
+        .account
+        .as_ref()
+        .is_some_and(|a| a.role == Role::Candidate);
     if !logged_in {
         fields.push(
-            Field::new("login", "Identifiant ou adresse électronique", "text", form.get("login"))
-                .required()
-                .autocomplete("username"),
+            Field::new(
+                "login",
+                "Identifiant ou adresse électronique",
+                "text",
+                form.get("login"),
+            )
+            .required()
+            .autocomplete("username"),
         );
         fields.push(
             Field::new("password", "Mot de passe", "password", "")
@@ -575,7 +590,11 @@ async fn alert_page(v: Visitor, RawQuery(raw): RawQuery) -> Response {
         .iter()
         .find(|(k, _)| k == "q")
         .map_or("Ma recherche".to_string(), |(_, v)| v.clone());
-    render(&v, StatusCode::OK, alert_form(&v, &qs, &Form::default(), &name))
+    render(
+        &v,
+        StatusCode::OK,
+        alert_form(&v, &qs, &Form::default(), &name),
+    )
 }
 
 /// Creates the alert: the candidate's session or the credentials of the form (under the login
@@ -601,8 +620,14 @@ async fn create_alert(
     let throttle = state.throttle.clone();
     let max = state.config.max_saved_searches;
     let session = v.account.clone().filter(|a| a.role == Role::Candidate);
-    let (login, password) = (form.get("login").to_string(), form.get("password").to_string());
-    let (name, frequency) = (form.get("name").to_string(), form.get("frequency").to_string());
+    let (login, password) = (
+        form.get("login").to_string(),
+        form.get("password").to_string(),
+    );
+    let (name, frequency) = (
+        form.get("name").to_string(),
+        form.get("frequency").to_string(),
+    );
     let result = crate::http::blocking(move || {
         let auth = Auth::new(&engine, &links);
         let run = || -> crate::Result<(crate::domain::account::SavedSearch, bool)> {
@@ -715,7 +740,12 @@ async fn signup_page(v: Visitor, RawQuery(raw): RawQuery) -> Response {
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 201, description = "Created (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "The form again, with the errors", content_type = "text/html", body = String)))]
-async fn signup_submit(State(state): State<AppState>, v: Visitor, RawQuery(raw): RawQuery, body: Bytes) -> Response {
+async fn signup_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    RawQuery(raw): RawQuery,
+    body: Bytes,
+) -> Response {
     let form = Form::parse(&body);
     if let Err(r) = v.check_csrf(&form) {
         return r;
@@ -739,8 +769,15 @@ async fn signup_submit(State(state): State<AppState>, v: Visitor, RawQuery(raw):
                 "Un lien de confirmation a été envoyé à {}. Vous pouvez dès maintenant créer votre alerte.",
                 a.email
             ),
-            vec![(format!("/alertes/nouvelle{}", suffix(&qs)), "Créer l'alerte de cette recherche".into())],
+            vec![(
+                format!("/alertes/nouvelle{}", suffix(&qs)),
+                "Créer l'alerte de cette recherche".into(),
+            )],
         ),
-        Err(e) => render(&v, status_of(&e), signup_form(&v, &qs, &form).with_error(&e)),
+        Err(e) => render(
+            &v,
+            status_of(&e),
+            signup_form(&v, &qs, &form).with_error(&e),
+        ),
     }
 }

@@ -10,7 +10,10 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Field, Form, FormPage, Visitor, message_page, message_with_links, render, see_other_with_cookie, space_of};
+use super::{
+    Field, Form, FormPage, Visitor, message_page, message_with_links, render,
+    see_other_with_cookie, space_of,
+};
 use crate::auth::Auth;
 use crate::http::error::status_of;
 use crate::http::{AppState, blocking, with_auth, with_candidates};
@@ -46,21 +49,35 @@ fn login_form(v: &Visitor, suite: &str, espace: &str, login: &str) -> FormPage {
         "candidat" => "Connexion – espace candidat",
         _ => "Connexion",
     };
-    let mut links = vec![("/mot-de-passe-oublie".to_string(), "Mot de passe oublié ?".to_string())];
+    let mut links = vec![(
+        "/mot-de-passe-oublie".to_string(),
+        "Mot de passe oublié ?".to_string(),
+    )];
     if espace != "recruteur" {
-        links.push(("/compte/nouveau".into(), "Pas encore de compte ? Créer un compte candidat".into()));
+        links.push((
+            "/compte/nouveau".into(),
+            "Pas encore de compte ? Créer un compte candidat".into(),
+        ));
     }
     if espace != "candidat" {
-        links.push(("/recruteur/demande".into(), "Vous recrutez ? Demander un compte recruteur".into()));
+        links.push((
+            "/recruteur/demande".into(),
+            "Vous recrutez ? Demander un compte recruteur".into(),
+        ));
     }
     FormPage::new(
         v.ctx(&[("Connexion", None)]),
         title,
         "/connexion",
         vec![
-            Field::new("login", "Identifiant ou adresse électronique", "text", login)
-                .required()
-                .autocomplete("username"),
+            Field::new(
+                "login",
+                "Identifiant ou adresse électronique",
+                "text",
+                login,
+            )
+            .required()
+            .autocomplete("username"),
             Field::new("password", "Mot de passe", "password", "")
                 .required()
                 .autocomplete("current-password"),
@@ -95,7 +112,10 @@ async fn login_submit(
     if let Err(r) = v.check_csrf(&form) {
         return r;
     }
-    let (login, password) = (form.get("login").to_string(), form.get("password").to_string());
+    let (login, password) = (
+        form.get("login").to_string(),
+        form.get("password").to_string(),
+    );
     let suite = form.get("suite").to_string();
     let throttle = state.throttle.clone();
     let client = peer.ip().to_string();
@@ -114,11 +134,12 @@ async fn login_submit(
         Err(e) => {
             let status = status_of(&e);
             let mut page = login_form(&v, &suite, "", &login);
-            page.errors.push(if status == StatusCode::TOO_MANY_REQUESTS {
-                "Trop de tentatives échouées : réessayez dans 15 minutes.".into()
-            } else {
-                "Identifiant ou mot de passe incorrect.".into()
-            });
+            page.errors
+                .push(if status == StatusCode::TOO_MANY_REQUESTS {
+                    "Trop de tentatives échouées : réessayez dans 15 minutes.".into()
+                } else {
+                    "Identifiant ou mot de passe incorrect.".into()
+                });
             render(&v, status, page)
         }
     }
@@ -151,16 +172,28 @@ pub struct TokenQuery {
 #[utoipa::path(get, path = "/confirmer-email", tag = "portal", params(TokenQuery),
     responses((status = 200, description = "Confirmed (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
-async fn confirm_email(State(state): State<AppState>, v: Visitor, Query(q): Query<TokenQuery>) -> Response {
+async fn confirm_email(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<TokenQuery>,
+) -> Response {
     match with_candidates(&state, move |c| c.confirm(&q.token)).await {
         Ok(a) => message_with_links(
             &v,
             StatusCode::OK,
             "Adresse confirmée",
-            &format!("L'adresse {} est confirmée : vos alertes sont actives.", a.email),
+            &format!(
+                "L'adresse {} est confirmée : vos alertes sont actives.",
+                a.email
+            ),
             vec![("/connexion?espace=candidat".into(), "Se connecter".into())],
         ),
-        Err(e) => message_page(&v, status_of(&e), "Lien invalide", "Ce lien est inconnu, déjà utilisé ou expiré."),
+        Err(e) => message_page(
+            &v,
+            status_of(&e),
+            "Lien invalide",
+            "Ce lien est inconnu, déjà utilisé ou expiré.",
+        ),
     }
 }
 
@@ -211,7 +244,11 @@ async fn password_submit(
             "Votre mot de passe est enregistré : vous pouvez vous connecter.",
             vec![("/connexion".into(), "Se connecter".into())],
         ),
-        Ok(Err(e)) => render(&v, status_of(&e), password_form(&v, &q.token).with_error(&e)),
+        Ok(Err(e)) => render(
+            &v,
+            status_of(&e),
+            password_form(&v, &q.token).with_error(&e),
+        ),
         Err(e) => axum::response::IntoResponse::into_response(e),
     }
 }
