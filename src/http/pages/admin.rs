@@ -10,7 +10,7 @@ use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::recruiter::{ListQuery, administration_groups, offers_list};
+use super::recruiter::{ListQuery, Lookups, administration_groups, offers_list};
 use super::{Ctx, Field, Form, FormPage, Visitor, date_fr, error_page, explain, render, see_other};
 use crate::backoffice::Backoffice;
 use crate::domain::account::{Account, AccountState, Role, Service};
@@ -646,9 +646,11 @@ async fn offers_page(
         "/admin/offres",
         offers,
         &q,
-        &|id| names.get(&id).cloned().unwrap_or_default(),
-        &|o| o.fields.service.clone(),
-        &|_| Vec::new(),
+        Lookups {
+            names: &|id| names.get(&id).cloned().unwrap_or_default(),
+            services: &|o| o.fields.service.clone(),
+            actions: &|_| Vec::new(),
+        },
     );
     for r in &mut list.rows {
         r.url = format!("/admin/offres/{}", r.reference);

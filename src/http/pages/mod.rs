@@ -4,6 +4,10 @@
 //! sessions are `HttpOnly; SameSite=Lax` cookies and every form that changes something carries
 //! a CSRF token (the HMAC of a random cookie).
 
+// A page answers early with a whole response (a redirect to the login page, a refusal): once per
+// request, never on a hot path, so the size of that `Err` does not matter.
+#![allow(clippy::result_large_err)]
+
 mod admin;
 pub(crate) mod portal;
 mod recruiter;

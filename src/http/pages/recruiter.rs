@@ -312,7 +312,17 @@ pub(crate) struct Row {
     pub unpublish_on: String,
     pub changed: String,
     pub changed_by: String,
-    pub actions: Vec<(String, &'static str, &'static str)>,
+    pub actions: Actions,
+}
+
+/// Buttons of a row or a page: (form action, step, label).
+pub(crate) type Actions = Vec<(String, &'static str, &'static str)>;
+
+/// How a list of offers names its people and services and which buttons its rows get.
+pub(crate) struct Lookups<'a> {
+    pub names: &'a dyn Fn(u64) -> String,
+    pub services: &'a dyn Fn(&Offer) -> String,
+    pub actions: &'a dyn Fn(&Offer) -> Actions,
 }
 
 #[derive(Template)]
@@ -389,9 +399,7 @@ pub(crate) fn offers_list(
     base: &str,
     offers: Vec<Offer>,
     q: &ListQuery,
-    names: &dyn Fn(u64) -> String,
-    services: &dyn Fn(&Offer) -> String,
-    actions: &dyn Fn(&Offer) -> Vec<(String, &'static str, &'static str)>,
+    look: Lookups<'_>,
 ) -> OffersList {
     let matching: Vec<Offer> = offers
         .into_iter()
@@ -423,7 +431,7 @@ pub(crate) fn offers_list(
                 url: format!("/recruteur/offres/{}", o.reference),
                 state: state_name(o.state),
                 badge: state_badge(o.state),
-                service: services(o),
+                service: (look.services)(o),
                 published: o.published_at.map(date_fr).unwrap_or_default(),
                 unpublish_on: o
                     .fields
@@ -431,8 +439,11 @@ pub(crate) fn offers_list(
                     .format(&time::macros::format_description!("[day]/[month]/[year]"))
                     .unwrap_or_default(),
                 changed: date_fr(o.updated_at),
-                changed_by: last.and_then(|e| e.actor).map(names).unwrap_or_default(),
-                actions: actions(o),
+                changed_by: last
+                    .and_then(|e| e.actor)
+                    .map(look.names)
+                    .unwrap_or_default(),
+                actions: (look.actions)(o),
             }
         })
         .collect();
@@ -464,7 +475,7 @@ pub(crate) fn offers_list(
 }
 
 /// The lifecycle steps a recruiter may take from a state, as (url, step, label).
-fn steps(o: &Offer) -> Vec<(String, &'static str, &'static str)> {
+fn steps(o: &Offer) -> Actions {
     let url = format!("/recruteur/offres/{}/action", o.reference);
     let mut out = Vec::new();
     match o.state {
@@ -554,13 +565,15 @@ async fn offers_page(
         "/recruteur/offres",
         offers,
         &q,
-        &|id| names.get(&id).cloned().unwrap_or_default(),
-        &|o| {
-            o.service_id
-                .and_then(|id| services.iter().find(|s| s.id == id))
-                .map_or(o.fields.service.clone(), |s| s.name.clone())
+        Lookups {
+            names: &|id| names.get(&id).cloned().unwrap_or_default(),
+            services: &|o: &Offer| {
+                o.service_id
+                    .and_then(|id| services.iter().find(|s| s.id == id))
+                    .map_or(o.fields.service.clone(), |s| s.name.clone())
+            },
+            actions: &steps,
         },
-        &steps,
     );
     list.new_url = "/recruteur/offres/nouvelle".into();
     list.notice = done_notice(&q.fait);
@@ -1390,10 +1403,10 @@ async fn upload(
             }
         }
     }
-    if failure.is_none() {
-        if let Err(r) = v.check_csrf(&form) {
-            return r;
-        }
+    if failure.is_none()
+        && let Err(r) = v.check_csrf(&form)
+    {
+        return r;
     }
     let max = state.config.max_attachment_bytes;
     let outcome: Result<(), String> = match (failure, file) {
