@@ -8,8 +8,8 @@ mod throttle;
 mod tokens;
 
 pub use passwords::{hash_password, verify_password};
-pub use sessions::{Auth, SESSION_HOURS, SET_PASSWORD_HOURS};
-pub use throttle::{LoginThrottle, MAX_FAILED_LOGINS, THROTTLE_WINDOW};
+pub use sessions::{Auth, RECOVERY_MINUTES, SESSION_HOURS, SET_PASSWORD_HOURS};
+pub use throttle::{LoginThrottle, MAX_FAILED_LOGINS, THROTTLE_WINDOW, Throttle};
 pub use tokens::{Signer, new_token, sha256_hex, token_hash};
 
 use crate::domain::account::{Account, AccountState, Role};

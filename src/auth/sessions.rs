@@ -16,6 +16,8 @@ use crate::store::accounts::{Token, TokenPurpose};
 pub const SESSION_HOURS: i64 = 12;
 /// Lifetime of a set-password link.
 pub const SET_PASSWORD_HOURS: i64 = 48;
+/// Lifetime of a password-recovery link.
+pub const RECOVERY_MINUTES: i64 = 60;
 
 /// Authentication over an engine.
 pub struct Auth<'a> {
@@ -35,16 +37,64 @@ impl<'a> Auth<'a> {
 
     /// Stores a single-use, expiring set-password token; returns the link carrying it.
     pub fn set_password_link(&self, tx: &Tx<'_>, account: u64) -> Result<String> {
+        self.link_valid_for(tx, account, Duration::hours(SET_PASSWORD_HOURS))
+    }
+
+    fn link_valid_for(&self, tx: &Tx<'_>, account: u64, valid: Duration) -> Result<String> {
         let (token, hash) = new_token();
         tx.put_token(
             &hash,
             &Token {
                 account,
                 purpose: TokenPurpose::SetPassword,
-                expires_at: self.engine.now() + Duration::hours(SET_PASSWORD_HOURS),
+                expires_at: self.engine.now() + valid,
             },
         )?;
         Ok(self.links.set_password(&token))
+    }
+
+    /// A forgotten password, for every role: when `email` is an active account's address, a
+    /// one-time link valid [`RECOVERY_MINUTES`] is mailed. The answer is the same whether or
+    /// not the address exists (no enumeration); `throttle` limits the requests per address and
+    /// per client (a refusal says how long to wait, for any address alike).
+    pub fn recover(
+        &self,
+        throttle: &super::Throttle,
+        per_client: &super::Throttle,
+        email: &str,
+        client: &str,
+    ) -> Result<()> {
+        let email =
+            crate::domain::validate::normalize_email("email", email).map_err(Error::invalid)?;
+        if let Err(wait) = per_client.attempt(&[format!("recover-ip:{client}")]) {
+            return Err(Error::TooMany(wait));
+        }
+        if let Err(wait) = throttle.attempt(&[format!("recover:{email}")]) {
+            return Err(Error::TooMany(wait));
+        }
+        let Some(a) = self
+            .engine
+            .store()
+            .account_by_login(&email)?
+            .filter(|a| a.state == AccountState::Active && a.email == email)
+        else {
+            return Ok(());
+        };
+        let now = self.engine.now();
+        self.engine.store().write(|tx| {
+            let link = self.link_valid_for(tx, a.id, Duration::minutes(RECOVERY_MINUTES))?;
+            let text = format!(
+                "Bonjour {},\n\nVous avez demandé à choisir un nouveau mot de passe. Ce lien est valable {RECOVERY_MINUTES} minutes et utilisable une fois :\n{link}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste le même.\n",
+                a.first_name
+            );
+            let html = format!(
+                "<p>Bonjour {},</p><p>Vous avez demandé à choisir un nouveau mot de passe.</p><p><a href=\"{}\">Choisir un nouveau mot de passe</a> (lien valable {RECOVERY_MINUTES} minutes, utilisable une fois)</p><p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste le même.</p>",
+                crate::mail::html_escape(&a.first_name),
+                crate::mail::html_escape(&link)
+            );
+            tx.queue_mail(crate::mail::new_mail(&a.email, "Mot de passe oublié", text, html, now))?;
+            Ok(())
+        })
     }
 
     /// Sets a password from a single-use link token; every open session of the account ends.

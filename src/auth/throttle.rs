@@ -10,10 +10,22 @@ pub const MAX_FAILED_LOGINS: u32 = 5;
 /// The throttling window.
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// The counters (in memory: a restart forgets them, which only helps a legitimate user).
-#[derive(Default)]
-pub struct LoginThrottle {
+/// Counters of attempts per key within a window (in memory: a restart forgets them, which only
+/// helps a legitimate user). The login throttle counts failures; the password-recovery one
+/// counts every request.
+pub struct Throttle {
+    max: u32,
+    window: Duration,
     fails: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+/// The failed-login throttle: [`MAX_FAILED_LOGINS`] per login or address in [`THROTTLE_WINDOW`].
+pub type LoginThrottle = Throttle;
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Throttle::new(MAX_FAILED_LOGINS, THROTTLE_WINDOW)
+    }
 }
 
 /// The counter keys of one attempt: the login and the client.
@@ -24,14 +36,32 @@ pub(super) fn keys(login: &str, client: &str) -> [String; 2] {
     ]
 }
 
-impl LoginThrottle {
+impl Throttle {
+    /// At most `max` counted attempts per key within `window`.
+    pub fn new(max: u32, window: Duration) -> Throttle {
+        Throttle {
+            max,
+            window,
+            fails: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts an attempt for each key unless one is over the limit: `Err(seconds to wait)`.
+    pub fn attempt(&self, keys: &[String]) -> Result<(), u64> {
+        if let Some(wait) = self.blocked(keys) {
+            return Err(wait);
+        }
+        self.failed(keys);
+        Ok(())
+    }
+
     /// Seconds to wait when one of `keys` is over the limit.
     pub fn blocked(&self, keys: &[String]) -> Option<u64> {
         let map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
         keys.iter()
             .filter_map(|k| map.get(k))
-            .filter(|(n, since)| *n >= MAX_FAILED_LOGINS && since.elapsed() < THROTTLE_WINDOW)
-            .map(|(_, since)| (THROTTLE_WINDOW - since.elapsed()).as_secs().max(1))
+            .filter(|(n, since)| *n >= self.max && since.elapsed() < self.window)
+            .map(|(_, since)| (self.window - since.elapsed()).as_secs().max(1))
             .max()
     }
 
@@ -39,11 +69,12 @@ impl LoginThrottle {
     pub fn failed(&self, keys: &[String]) {
         let mut map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
-            map.retain(|_, (_, since)| since.elapsed() < THROTTLE_WINDOW);
+            let window = self.window;
+            map.retain(|_, (_, since)| since.elapsed() < window);
         }
         for k in keys {
             let e = map.entry(k.clone()).or_insert((0, Instant::now()));
-            if e.1.elapsed() >= THROTTLE_WINDOW {
+            if e.1.elapsed() >= self.window {
                 *e = (0, Instant::now());
             }
             e.0 += 1;

@@ -75,13 +75,15 @@ impl Candidates<'_> {
         )?;
         let link = self.links.confirm_email(&token);
         let text = format!(
-            "Bonjour {},\n\nConfirmez votre adresse pour recevoir vos alertes (lien valable {CONFIRM_DAYS} jours) :\n{link}\n\nLe jeton à envoyer à POST /api/v1/me/confirm : {token}\n",
-            a.first_name
+            "Bonjour {},\n\nConfirmez votre adresse pour recevoir vos alertes (lien valable {CONFIRM_DAYS} jours) :\n{link}\n\nVotre identifiant de connexion : {}\n\nLe jeton à envoyer à POST /api/v1/me/confirm : {token}\n",
+            a.first_name,
+            a.username.as_deref().unwrap_or(&a.email)
         );
         let html = format!(
-            "<p>Bonjour {},</p><p><a href=\"{}\">Confirmer mon adresse</a> pour recevoir mes alertes (lien valable {CONFIRM_DAYS} jours).</p>",
+            "<p>Bonjour {},</p><p><a href=\"{}\">Confirmer mon adresse</a> pour recevoir mes alertes (lien valable {CONFIRM_DAYS} jours).</p><p>Votre identifiant de connexion : {}</p>",
             html_escape(&a.first_name),
-            html_escape(&link)
+            html_escape(&link),
+            html_escape(a.username.as_deref().unwrap_or(&a.email))
         );
         tx.queue_mail(new_mail(
             &a.email,
@@ -101,13 +103,15 @@ impl Candidates<'_> {
         let email = required_email(&mut e, "email", s.email.as_deref());
         let username = required_text(&mut e, "username", s.username.as_deref(), 40).and_then(|u| {
             let u = u.to_lowercase();
-            if u.contains('@')
-                || !u.chars().all(|c| c.is_alphanumeric() || "._-".contains(c))
+            // The candidate manual's rule: letters, digits, space, dot, hyphen, apostrophe, @.
+            if !u
+                .chars()
+                .all(|c| c.is_alphanumeric() || " .-'@_".contains(c))
                 || u.chars().count() < 3
             {
                 e.push(FieldError::new(
                     "username",
-                    "3 to 40 letters, digits, '.', '_' or '-'",
+                    "3 to 40 letters, digits, spaces, '.', '-', '_', apostrophes or '@'",
                 ));
                 None
             } else {

@@ -29,7 +29,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::{Auth, LoginThrottle, Signer};
+use crate::auth::{Auth, LoginThrottle, Signer, Throttle};
 use crate::backoffice::Backoffice;
 use crate::candidates::Candidates;
 use crate::config::Config;
@@ -48,6 +48,10 @@ pub struct AppState {
     limiter: Arc<ratelimit::RateLimiter>,
     openapi: Arc<OnceLock<String>>,
     throttle: Arc<LoginThrottle>,
+    /// Password-recovery requests per address (3 an hour).
+    recovery: Arc<Throttle>,
+    /// Password-recovery requests per client (20 an hour).
+    recovery_clients: Arc<Throttle>,
     mail_wake: Arc<tokio::sync::Notify>,
     signer: Arc<Signer>,
     /// The public links.
@@ -110,6 +114,8 @@ impl AppState {
             metrics: prometheus(),
             openapi: Arc::new(OnceLock::new()),
             throttle: Arc::new(LoginThrottle::default()),
+            recovery: Arc::new(Throttle::new(3, std::time::Duration::from_secs(3600))),
+            recovery_clients: Arc::new(Throttle::new(20, std::time::Duration::from_secs(3600))),
             signer,
             mail_wake,
         }

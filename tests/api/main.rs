@@ -4,6 +4,7 @@ mod alerts;
 mod backoffice;
 mod backoffice_pages;
 mod browser;
+mod candidate_pages;
 mod crash_alerts;
 mod errors;
 mod feeds;

@@ -191,6 +191,7 @@ async fn create_an_alert_from_the_search_page_without_javascript() {
         ("email", "olympe@exemple.fr"),
         ("username", "olympe"),
         ("password", "Declaration-1791"),
+        ("password_confirm", "Declaration-1791"),
         ("phone", ""),
     ];
     let browser = app.browser();

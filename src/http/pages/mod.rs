@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 mod admin;
+mod candidate;
 pub(crate) mod portal;
 mod recruiter;
 mod sessions;
@@ -32,6 +33,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(sessions::router())
         .merge(recruiter::router())
         .merge(admin::router())
+        .merge(candidate::router())
 }
 
 const SESSION_COOKIE: &str = "ow_session";
@@ -359,7 +361,16 @@ pub(crate) fn attach_errors(fields: &mut [Field], errors: &[FieldError]) -> Vec<
 
 /// The validators' messages, in French for the pages.
 fn french(message: &str) -> String {
-    let table: [(&str, &str); 12] = [
+    let table: &[(&str, &str)] = &[
+        (
+            "is required and must be the current password",
+            "Indiquez votre mot de passe actuel.",
+        ),
+        (
+            "the two passwords differ",
+            "Les deux mots de passe ne sont pas identiques.",
+        ),
+        ("is not your password", "Ce n'est pas votre mot de passe."),
         ("is required", "Ce champ est obligatoire."),
         (
             "is not an e-mail address",
@@ -403,7 +414,7 @@ fn french(message: &str) -> String {
             "Cette adresse ou cet identifiant est déjà utilisé.",
         ),
     ];
-    for (en, fr) in table {
+    for &(en, fr) in table {
         if let Some(i) = message.find(en) {
             let before = message[..i].trim();
             return if before.is_empty() {

@@ -19,7 +19,6 @@ use super::{
 use crate::auth::Auth;
 use crate::candidates::{Candidates, NewSearch, Signup};
 use crate::domain::account::Role;
-use crate::domain::offer::iso_date;
 use crate::domain::{Facet, Offer, SearchParams, Sort, referentials};
 use crate::http::api::offers::run_search;
 use crate::http::error::status_of;
@@ -71,6 +70,7 @@ struct ResultItem {
 struct SearchView {
     ctx: Ctx,
     title: String,
+    chosen: Vec<(String, String)>,
     errors: Vec<String>,
     q: String,
     contract: FacetGroup,
@@ -106,6 +106,7 @@ struct OfferNav {
 #[template(path = "offer.html")]
 struct OfferView {
     ctx: Ctx,
+    apply: Apply,
     title: String,
     reference: String,
     contract: String,
@@ -331,6 +332,29 @@ async fn search_page(
         Some(q) => format!("{} offres pour « {q} »", page.total),
         None => format!("{} offres", page.total),
     };
+    // The chosen criteria, each with the search without it.
+    let mut chosen: Vec<(String, String)> = Vec::new();
+    if let Some(q) = &params.q {
+        let mut p = params.clone();
+        p.q = None;
+        chosen.push((format!("« {q} »"), with_query("/", &p.criteria_pairs())));
+    }
+    for f in Facet::ALL {
+        for &ord in params.filter(f) {
+            chosen.push((
+                f.values().label(ord).to_string(),
+                with_query("/", &toggled(&params, f, ord)),
+            ));
+        }
+    }
+    if params.published_since.is_some() {
+        let mut p = params.clone();
+        p.published_since = None;
+        chosen.push((
+            "Publiées récemment".into(),
+            with_query("/", &p.criteria_pairs()),
+        ));
+    }
     render(
         &v,
         if errors.is_empty() {
@@ -342,6 +366,7 @@ async fn search_page(
             ctx: v.ctx(&[]),
             title,
             errors,
+            chosen,
             q: params.q.clone().unwrap_or_default(),
             contract: group(&params, facets, Facet::Contract, "Type de contrat"),
             diploma: group(&params, facets, Facet::Diploma, "Niveau de diplôme"),
@@ -371,6 +396,46 @@ async fn search_page(
     )
 }
 
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+/// "Février 2027".
+pub(crate) fn month_fr(year: i32, month: u8) -> String {
+    let name = MONTHS[usize::from(month.clamp(1, 12) - 1)];
+    let mut chars = name.chars();
+    let first = chars
+        .next()
+        .map(|c| c.to_uppercase().collect::<String>())
+        .unwrap_or_default();
+    format!("{first}{} {year}", chars.as_str())
+}
+
+/// "20 février 2027" ("1er" for the first day).
+pub(crate) fn day_fr(d: time::Date) -> String {
+    let day = if d.day() == 1 {
+        "1er".to_string()
+    } else {
+        d.day().to_string()
+    };
+    format!(
+        "{day} {} {}",
+        MONTHS[usize::from(u8::from(d.month()) - 1)],
+        d.year()
+    )
+}
+
 fn offer_fields(o: &Offer) -> Vec<(String, String)> {
     let f = &o.fields;
     let mut out: Vec<(String, String)> = Vec::new();
@@ -392,10 +457,7 @@ fn offer_fields(o: &Offer) -> Vec<(String, String)> {
     );
     push("Région", f.region.map(|r| r.label().into()));
     push("Pays", Some(f.country.label().into()));
-    push(
-        "Début",
-        Some(format!("{:02}/{}", f.start.month, f.start.year)),
-    );
+    push("Date de début", Some(month_fr(f.start.year, f.start.month)));
     let duration = match (
         f.duration_months,
         f.duration_min_months,
@@ -406,26 +468,89 @@ fn offer_fields(o: &Offer) -> Vec<(String, String)> {
         _ => None,
     };
     push("Durée", duration);
-    push("Missions", Some(f.description.clone()));
     push(
         "Présentation de l'employeur",
         f.employer_description.clone(),
     );
+    push("Missions", Some(f.description.clone()));
     push("Profil recherché", f.profile.clone());
-    push("Conditions particulières", f.conditions.clone());
+    push("Conditions particulières d'exercice", f.conditions.clone());
     push("Langues", f.languages.clone());
     push("Informations complémentaires", f.extra_info.clone());
-    push("Contact", f.contact_email.clone());
-    push("Candidater en ligne", f.contact_url.clone());
-    push("Téléphone", f.contact_phone.clone());
-    for (i, a) in f.attachments.iter().enumerate() {
-        push(
-            &format!("Pièce jointe {}", i + 1),
-            Some(format!("{} ({} Ko)", a.name, a.size / 1024)),
-        );
-    }
-    push("Fin de diffusion", Some(iso_date::format(f.unpublish_on)));
+    push("Commentaires", f.comments.clone());
+    push("Fin de diffusion", Some(day_fr(f.unpublish_on)));
     out
+}
+
+/// How to apply: by mail (reference and title in the subject), on the web, by phone.
+pub(crate) struct Apply {
+    mailto: Option<(String, String)>,
+    url: Option<String>,
+    tel: Option<(String, String)>,
+    share: String,
+    attachments: Vec<(String, String)>,
+}
+
+fn mailto(to: &str, subject: &str, body: &str) -> String {
+    let enc = |s: &str| {
+        serde_urlencoded::to_string([("x", s)])
+            .unwrap_or_default()
+            .trim_start_matches("x=")
+            .replace('+', "%20")
+    };
+    let mut q = format!("subject={}", enc(subject));
+    if !body.is_empty() {
+        q.push_str(&format!("&body={}", enc(body)));
+    }
+    format!("mailto:{to}?{q}")
+}
+
+fn apply_of(o: &Offer, public_url: &str) -> Apply {
+    let f = &o.fields;
+    let reference = o.reference.to_string();
+    Apply {
+        mailto: f.contact_email.as_ref().map(|m| {
+            (
+                mailto(m, &format!("Candidature – {reference} – {}", f.title), ""),
+                m.clone(),
+            )
+        }),
+        url: f.contact_url.clone(),
+        tel: f.contact_phone.as_ref().map(|p| {
+            let digits: String = p
+                .chars()
+                .filter(|c| c.is_ascii_digit() || *c == '+')
+                .collect();
+            (format!("tel:{digits}"), p.clone())
+        }),
+        share: mailto(
+            "",
+            &format!("Offre {reference} – {}", f.title),
+            &format!("Cette offre pourrait vous intéresser : {public_url}"),
+        ),
+        attachments: f
+            .attachments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let kind = match a.content_type.as_str() {
+                    "application/pdf" => "PDF",
+                    "application/msword" => "DOC",
+                    "application/vnd.oasis.opendocument.text" => "ODT",
+                    _ => "DOCX",
+                };
+                let size = if a.size >= 1024 * 1024 {
+                    format!("{:.1} Mo", a.size as f64 / 1048576.0).replace('.', ",")
+                } else {
+                    format!("{} ko", a.size.div_ceil(1024))
+                };
+                (
+                    format!("/api/v1/offers/{reference}/attachments/{}", i + 1),
+                    format!("{} ({kind}, {size})", a.name),
+                )
+            })
+            .collect(),
+    }
 }
 
 /// Offer page, with "Offre n/N" navigation inside the search it came from (`i` = its rank).
@@ -494,10 +619,14 @@ async fn offer_page(
         StatusCode::OK,
         OfferView {
             ctx: v.ctx(&[(&offer.fields.title, None)]),
+            apply: apply_of(&offer, &state.links.offer(&offer.reference.to_string())),
             title: offer.fields.title.clone(),
             reference: offer.reference.to_string(),
             contract: offer.fields.contract.label().to_string(),
-            published: offer.published_at.map(date_fr).unwrap_or_default(),
+            published: offer
+                .published_at
+                .map(|t| day_fr(t.date()))
+                .unwrap_or_default(),
             fields: offer_fields(&offer),
             nav,
         },
@@ -531,10 +660,31 @@ fn frequency_field(value: &str) -> Field {
     ])
 }
 
-fn alert_form(v: &Visitor, qs: &str, form: &Form, name: &str) -> FormPage {
+fn alert_form(v: &Visitor, qs: &str, form: &Form, name: &str, recent: Option<u64>) -> FormPage {
     let sfx = suffix(qs);
     let mut fields = vec![
-        Field::new("name", "Nom de l'alerte", "text", name).required(),
+        Field::new("name", "Nom de la recherche", "text", name).required(),
+        Field::new(
+            "alert",
+            "Alerte par courriel",
+            "select",
+            if form.get("alert") == "off" {
+                "off"
+            } else {
+                "on"
+            },
+        )
+        .options(vec![
+            (
+                "on".into(),
+                "Oui : m'envoyer les nouvelles offres de cette recherche".into(),
+            ),
+            (
+                "off".into(),
+                "Non : seulement enregistrer la recherche".into(),
+            ),
+        ])
+        .hint("Vous pourrez activer ou désactiver l'alerte dans « Mes recherches »."),
         frequency_field(if form.get("frequency").is_empty() {
             "immediate"
         } else {
@@ -562,38 +712,71 @@ fn alert_form(v: &Visitor, qs: &str, form: &Form, name: &str) -> FormPage {
                 .autocomplete("current-password"),
         );
     }
-    FormPage::new(
-        v.ctx(&[("Créer une alerte", None)]),
-        "Créer une alerte",
+    let mut page = FormPage::new(
+        v.ctx(&[("Enregistrer cette recherche", None)]),
+        "Enregistrer cette recherche",
         &format!("/alertes/nouvelle{sfx}"),
         fields,
-        "Créer l'alerte",
+        "Enregistrer la recherche",
     )
     .intro(if logged_in {
-        "Recevez par courriel les nouvelles offres de cette recherche."
+        "Retrouvez cette recherche dans « Mes recherches », avec ou sans alerte."
     } else {
-        "Recevez par courriel les nouvelles offres de cette recherche. Connectez-vous avec votre compte candidat."
+        "Retrouvez cette recherche dans « Mes recherches », avec ou sans alerte. Connectez-vous avec votre compte candidat."
     })
     .links(vec![
         (format!("/compte/nouveau{sfx}"), "Pas encore de compte ? Créer un compte candidat".into()),
         (format!("/feeds/offers.rss{sfx}"), "Ou suivre cette recherche par flux RSS".into()),
         (format!("/{sfx}"), "Revenir à la recherche".into()),
-    ])
+    ]);
+    page.notice = match recent {
+        Some(0) => {
+            Some("Aucune offre de cette recherche n'a été publiée ces 30 derniers jours.".into())
+        }
+        Some(1) => Some("Cette recherche a trouvé 1 offre publiée ces 30 derniers jours.".into()),
+        Some(n) => Some(format!(
+            "Cette recherche a trouvé {n} offres publiées ces 30 derniers jours."
+        )),
+        None => None,
+    };
+    page
+}
+
+/// How many offers the search found among those published in the last 30 days.
+async fn recent_count(state: &AppState, pairs: &[(String, String)]) -> Option<u64> {
+    let mut pairs: Vec<(String, String)> = pairs
+        .iter()
+        .filter(|(k, _)| k != "published_since")
+        .cloned()
+        .collect();
+    pairs.push(("published_since".into(), "30".into()));
+    pairs.push(("per_page".into(), "0".into()));
+    pairs.push(("facets".into(), "false".into()));
+    let params = SearchParams::from_pairs(&pairs).ok()?;
+    run_search(state, params)
+        .await
+        .ok()
+        .map(|(_, page)| page.total)
 }
 
 /// "Créer une alerte": saves the current search for a candidate (login in the form).
 #[utoipa::path(get, path = "/alertes/nouvelle", tag = "portal", params(crate::http::api::offers::SearchQuery),
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
-async fn alert_page(v: Visitor, RawQuery(raw): RawQuery) -> Response {
+async fn alert_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    RawQuery(raw): RawQuery,
+) -> Response {
     let (qs, pairs) = criteria_of(&raw);
     let name = pairs
         .iter()
         .find(|(k, _)| k == "q")
         .map_or("Ma recherche".to_string(), |(_, v)| v.clone());
+    let recent = recent_count(&state, &pairs).await;
     render(
         &v,
         StatusCode::OK,
-        alert_form(&v, &qs, &Form::default(), &name),
+        alert_form(&v, &qs, &Form::default(), &name, recent),
     )
 }
 
@@ -628,6 +811,7 @@ async fn create_alert(
         form.get("name").to_string(),
         form.get("frequency").to_string(),
     );
+    let alert = form.get("alert") != "off";
     let result = crate::http::blocking(move || {
         let auth = Auth::new(&engine, &links);
         let run = || -> crate::Result<(crate::domain::account::SavedSearch, bool)> {
@@ -656,7 +840,7 @@ async fn create_alert(
                 NewSearch {
                     name: Some(name),
                     criteria,
-                    alert: Some(true),
+                    alert: Some(alert),
                     frequency: Some(frequency),
                 },
             )?;
@@ -668,22 +852,32 @@ async fn create_alert(
     match result {
         Ok(Ok((s, confirmed))) => {
             state.mail_wake.notify_one();
-            let extra = if confirmed {
-                ""
+            let extra = if !s.alert {
+                " Elle n'a pas d'alerte : activez-la quand vous voulez dans « Mes recherches »."
+            } else if confirmed {
+                " Son alerte est active."
             } else {
                 " Confirmez d'abord votre adresse électronique avec le lien reçu : les alertes ne partent que vers une adresse confirmée."
             };
-            message_page(
+            message_with_links(
                 &v,
                 StatusCode::CREATED,
-                "Alerte créée",
-                &format!("L'alerte « {} » est enregistrée.{extra}", s.name),
+                if s.alert {
+                    "Alerte créée"
+                } else {
+                    "Recherche enregistrée"
+                },
+                &format!("La recherche « {} » est enregistrée.{extra}", s.name),
+                vec![
+                    ("/compte/recherches".into(), "Mes recherches".into()),
+                    ("/".into(), "Revenir à la recherche".into()),
+                ],
             )
         }
         Ok(Err(e)) => render(
             &v,
             status_of(&e),
-            alert_form(&v, &qs, &form, form.get("name")).with_error(&e),
+            alert_form(&v, &qs, &form, form.get("name"), None).with_error(&e),
         ),
         Err(e) => e.into_response(),
     }
@@ -715,11 +909,14 @@ fn signup_form(v: &Visitor, qs: &str, form: &Form) -> FormPage {
             Field::new("username", "Identifiant", "text", form.get("username"))
                 .required()
                 .autocomplete("username")
-                .hint("De 3 à 40 caractères : lettres, chiffres, point, tiret ou tiret bas."),
+                .hint("De 3 à 40 caractères : lettres, chiffres, espace, point, tiret, apostrophe ou @."),
             Field::new("password", "Mot de passe", "password", "")
                 .required()
                 .autocomplete("new-password")
                 .hint("Au moins 12 caractères, de trois sortes parmi : minuscules, majuscules, chiffres, symboles."),
+            Field::new("password_confirm", "Confirmation du mot de passe", "password", "")
+                .required()
+                .autocomplete("new-password"),
             Field::new("phone", "Téléphone (facultatif)", "tel", form.get("phone")).autocomplete("tel"),
         ],
         "Créer mon compte",
@@ -751,6 +948,25 @@ async fn signup_submit(
         return r;
     }
     let (qs, _) = criteria_of(&raw);
+    // The page asks what the API leaves to its clients: a civility, the password twice.
+    let mut faults = Vec::new();
+    if form.get("civility").is_empty() {
+        faults.push(crate::FieldError::new("civility", "is required"));
+    }
+    if form.get("password") != form.get("password_confirm") {
+        faults.push(crate::FieldError::new(
+            "password_confirm",
+            "the two passwords differ",
+        ));
+    }
+    if !faults.is_empty() {
+        let e = crate::Error::Invalid(crate::ValidationErrors(faults));
+        return render(
+            &v,
+            status_of(&e),
+            signup_form(&v, &qs, &form).with_error(&e),
+        );
+    }
     let signup = Signup {
         civility: form.opt("civility"),
         first_name: form.opt("first_name"),
