@@ -3,34 +3,38 @@
 
 use super::Backoffice;
 use crate::domain::OfferState;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 impl Backoffice<'_> {
     /// Archives every published offer whose end of diffusion has come; returns how many.
     pub fn archive_expired(&self) -> Result<usize> {
         let now = self.now();
-        let mut expired = Vec::new();
-        self.engine.store().for_each_offer(|o| {
-            if o.state == OfferState::Published && o.visible_until() <= now {
-                expired.push(o.id);
-            }
-            Ok(())
-        })?;
+        // The index knows the published offers and their end of diffusion: no store scan. Each
+        // is checked again in the store, in its transaction.
+        let expired = self.engine.index().expired(now)?;
+        let mut archived = 0;
         for &id in &expired {
-            self.engine.update_offer(id, |o| {
-                if o.state == OfferState::Published {
-                    o.state = OfferState::Archived;
-                    o.record(None, "archived automatically (end of diffusion)", now);
+            let r = self.engine.update_offer(id, |o| {
+                if o.state != OfferState::Published || o.visible_until() > now {
+                    // Changed since the index saw it (renewed, archived by hand): nothing to do.
+                    return Err(Error::Conflict("no longer due".into()));
                 }
+                o.state = OfferState::Archived;
+                o.record(None, "archived automatically (end of diffusion)", now);
                 Ok(())
-            })?;
+            });
+            match r {
+                Ok(_) => archived += 1,
+                Err(Error::Conflict(_) | Error::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
         }
-        if !expired.is_empty() {
+        if archived > 0 {
             tracing::info!(
-                count = expired.len(),
+                count = archived,
                 "offers archived at the end of their diffusion"
             );
         }
-        Ok(expired.len())
+        Ok(archived)
     }
 }

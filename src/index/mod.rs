@@ -3,6 +3,7 @@
 //! reader; searches read the latest reloaded snapshot. A missing index, or one of another schema
 //! version, is rebuilt from the store.
 
+mod browse;
 pub mod collector;
 pub mod document;
 pub mod query;
@@ -53,6 +54,7 @@ pub struct SearchIndex {
     /// Field handles.
     pub schema: &'static OfferSchema,
     dir: PathBuf,
+    browser: std::sync::Arc<browse::Browser>,
 }
 
 fn read_payload(index: &Index) -> Option<CommitPayload> {
@@ -100,6 +102,7 @@ impl SearchIndex {
                 reader,
                 schema: s,
                 dir: dir.to_path_buf(),
+                browser: Default::default(),
             },
             state,
         ))

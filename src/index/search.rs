@@ -76,24 +76,21 @@ pub fn label_counts(counts: &[Vec<u32>; 7]) -> Vec<FacetCounts> {
 impl SearchIndex {
     /// Runs `params` against the current snapshot, as seen at `now`.
     pub fn search(&self, params: &SearchParams, now: OffsetDateTime) -> Result<SearchHits> {
-        let text: Box<dyn Query> = params
-            .q
-            .as_deref()
-            .and_then(|q| query::to_query(&query::parse(q), self.schema))
-            .unwrap_or_else(|| Box::new(AllQuery));
         let top = (params.page * params.per_page) as usize;
-        let fq = FacetQuery {
-            filters: FacetQuery::filters_from(&params.filters),
-            published_min: params
-                .published_since
-                .map_or(i64::MIN, |s| s.resolve(now).unix_timestamp()),
-            now: now.unix_timestamp(),
-            top,
-            sort: params.sort,
-            count_facets: params.facets,
-        };
         let searcher = self.reader.searcher();
-        let result: FacetResult = searcher.search(&*text, &FacetCollector::new(fq, self.schema))?;
+        // Without keywords every document scores alike: relevance is the date order too.
+        let result = if params.q.is_none() && params.published_since.is_none() {
+            self.browser.browse(
+                &searcher,
+                self.schema,
+                &params.filters,
+                now.unix_timestamp(),
+                top,
+                params.facets,
+            )?
+        } else {
+            self.collect(&searcher, params, now, top)?
+        };
         let start = ((params.page - 1) * params.per_page) as usize;
         let ids = result
             .hits
@@ -107,5 +104,39 @@ impl SearchIndex {
             ids,
             facets: params.facets.then(|| label_counts(&result.counts)),
         })
+    }
+
+    /// The store ids of the published offers whose diffusion has ended at `now` (the
+    /// archiver's work list, without reading the store).
+    pub fn expired(&self, now: OffsetDateTime) -> Result<Vec<u64>> {
+        Ok(self
+            .browser
+            .expired(&self.reader.searcher(), self.schema, now.unix_timestamp())?)
+    }
+
+    /// The one-pass collector over the documents matching the keywords.
+    fn collect(
+        &self,
+        searcher: &tantivy::Searcher,
+        params: &SearchParams,
+        now: OffsetDateTime,
+        top: usize,
+    ) -> Result<FacetResult> {
+        let text: Box<dyn Query> = params
+            .q
+            .as_deref()
+            .and_then(|q| query::to_query(&query::parse(q), self.schema))
+            .unwrap_or_else(|| Box::new(AllQuery));
+        let fq = FacetQuery {
+            filters: FacetQuery::filters_from(&params.filters),
+            published_min: params
+                .published_since
+                .map_or(i64::MIN, |s| s.resolve(now).unix_timestamp()),
+            now: now.unix_timestamp(),
+            top,
+            sort: params.sort,
+            count_facets: params.facets,
+        };
+        Ok(searcher.search(&*text, &FacetCollector::new(fq, self.schema))?)
     }
 }

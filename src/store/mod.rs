@@ -133,7 +133,11 @@ impl Store {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let db = Database::create(path)?;
+        // redb's page cache defaults to 1 GiB and fills up with whatever is read (a whole
+        // import, an export); the OS page cache keeps the file's hot pages anyway.
+        let db = Database::builder()
+            .set_cache_size(32 * 1024 * 1024)
+            .create(path)?;
         let tx = db.begin_write()?;
         tx.open_table(OFFERS)?;
         tx.open_table(REFERENCES)?;

@@ -1,6 +1,7 @@
-//! The one-pass disjunctive facet collector against a naive oracle: the text query alone
-//! through tantivy's own collector, then every filter and count evaluated in plain Rust over the
-//! offers of the store.
+//! The one-pass disjunctive facet collector (keyword searches) and the browse tables (no
+//! keyword) against a naive oracle: the text query alone through tantivy's own collector, then
+//! every filter and count evaluated in plain Rust over the offers of the store — after updates
+//! that delete documents and add segments.
 
 use std::collections::{HashMap, HashSet};
 
@@ -157,7 +158,45 @@ fn one_pass_counts_equal_naive_counts_on_random_corpora() {
             let dir = tempfile::tempdir().unwrap();
             let engine = open(dir.path());
             let created = publish(&engine, corpus(seed, n));
-            let offers: Vec<Offer> = created;
+            // Then changes that delete documents from the first segment and add others: every
+            // 7th offer archived, every 11th past its end of diffusion, every 5th retitled, in
+            // small batches (several commits).
+            let mut seq = 0;
+            for chunk in created.chunks(40) {
+                for o in chunk {
+                    if o.id % 7 == 0 {
+                        seq = engine
+                            .update_offer(o.id, |x| {
+                                x.state = OfferState::Archived;
+                                Ok(())
+                            })
+                            .unwrap()
+                            .1;
+                    } else if o.id % 11 == 0 {
+                        // Still published, but its diffusion has ended: indexed, not visible.
+                        seq = engine
+                            .update_offer(o.id, |x| {
+                                x.fields.unpublish_on = date!(2026 - 11 - 24);
+                                Ok(())
+                            })
+                            .unwrap()
+                            .1;
+                    } else if o.id % 5 == 0 {
+                        seq = engine
+                            .update_offer(o.id, |x| {
+                                x.fields.title.push_str(" (mise à jour)");
+                                Ok(())
+                            })
+                            .unwrap()
+                            .1;
+                    }
+                }
+                engine
+                    .wait_indexed(seq, std::time::Duration::from_secs(10))
+                    .unwrap();
+            }
+            let ids: Vec<u64> = created.iter().map(|o| o.id).collect();
+            let offers: Vec<Offer> = engine.store().offers(&ids).unwrap();
             let mut inner = proptest::test_runner::TestRunner::new(ProptestConfig {
                 cases: 40,
                 ..ProptestConfig::default()

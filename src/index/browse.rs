@@ -1,0 +1,401 @@
+//! Browsing without keywords — the home page and every facet click — answered from memory.
+//!
+//! Per segment of the index, a table of its live documents in result order (newest
+//! publication first, then the higher store id) with their 7 facet ordinals, publication time,
+//! end of diffusion and store id; per facet value, a bitmap of the positions that hold it; and
+//! counts over the visible documents, both per facet and per pair of facet values (how many
+//! visible documents have value v of facet f and value w of facet g). The counts stay valid
+//! until the next end of diffusion among them; a segment whose deleted documents changed is
+//! read again. Then:
+//! - no filter: the counts as they are, the hits from the first positions;
+//! - one filtered facet: its own counts are the unfiltered ones, the others are sums of pair
+//!   counts over its chosen values; the hits walk the union of its values' positions;
+//! - two: each filtered facet's counts are pair sums over the other's values; the unfiltered
+//!   facets count one pass over the intersection;
+//! - three or more: one pass per filtered facet over the intersection of the others.
+//!
+//! The rules are the collector's (`collector.rs`): a document failing exactly one filter
+//! counts in that facet only. The facet proptest compares both with a naive oracle.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use roaring::RoaringBitmap;
+use tantivy::columnar::Column;
+use tantivy::index::SegmentId;
+use tantivy::{Searcher, SegmentReader};
+
+use super::collector::{FacetResult, Hit};
+use super::schema::OfferSchema;
+use crate::domain::Facet;
+
+/// Where each facet's ordinals start in the flattened slot space (ordinal `len` = no value).
+struct Slots {
+    start: [usize; 7],
+    total: usize,
+}
+
+fn slots() -> &'static Slots {
+    static SLOTS: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
+    SLOTS.get_or_init(|| {
+        let mut start = [0; 7];
+        let mut total = 0;
+        for (i, f) in Facet::ALL.iter().enumerate() {
+            start[i] = total;
+            total += f.values().len() + 1;
+        }
+        Slots { start, total }
+    })
+}
+
+fn width(f: usize) -> usize {
+    Facet::ALL[f].values().len() + 1
+}
+
+/// Counts over the documents visible at some instant, valid until `valid_until`.
+struct Counts {
+    valid_until: i64,
+    /// Per slot, visible documents holding it.
+    all: Vec<u32>,
+    /// `pairs[a * total + b]`: visible documents holding slot a and slot b.
+    pairs: Vec<u32>,
+}
+
+/// One segment's browse table.
+pub(crate) struct SegmentTable {
+    deleted: u32,
+    /// Per position, the 7 facet ordinals.
+    facets: Vec<[u16; 7]>,
+    published_at: Vec<i64>,
+    visible_until: Vec<i64>,
+    ids: Vec<u64>,
+    /// Per facet, per ordinal, the positions holding it.
+    postings: [Vec<RoaringBitmap>; 7],
+    counts: Mutex<Option<Arc<Counts>>>,
+}
+
+fn read<T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static>(
+    col: Column<T>,
+    doc: u32,
+    default: T,
+) -> T {
+    col.first(doc).unwrap_or(default)
+}
+
+impl SegmentTable {
+    fn build(reader: &SegmentReader, schema: &OfferSchema) -> tantivy::Result<SegmentTable> {
+        let ff = reader.fast_fields();
+        let name = |f| schema.schema.get_field_name(f);
+        let mut cols = Vec::with_capacity(7);
+        for f in &schema.facets {
+            cols.push(ff.u64(name(*f))?);
+        }
+        let id = ff.u64(name(schema.id))?;
+        let published = ff.i64(name(schema.published_at))?;
+        let visible = ff.i64(name(schema.visible_until))?;
+        let alive = reader.alive_bitset();
+        let mut rows: Vec<(i64, u64, [u16; 7], i64)> =
+            Vec::with_capacity(reader.num_docs() as usize);
+        for doc in 0..reader.max_doc() {
+            if alive.is_some_and(|a| !a.is_alive(doc)) {
+                continue;
+            }
+            let vals: [u16; 7] = std::array::from_fn(|i| {
+                let none = Facet::ALL[i].values().len() as u64;
+                read(cols[i].clone(), doc, none).min(none) as u16
+            });
+            rows.push((
+                read(published.clone(), doc, 0),
+                read(id.clone(), doc, 0),
+                vals,
+                read(visible.clone(), doc, 0),
+            ));
+        }
+        rows.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
+        let mut postings: [Vec<RoaringBitmap>; 7] =
+            std::array::from_fn(|i| vec![RoaringBitmap::new(); width(i)]);
+        for (pos, r) in rows.iter().enumerate() {
+            for (f, &v) in r.2.iter().enumerate() {
+                postings[f][v as usize].insert(pos as u32);
+            }
+        }
+        Ok(SegmentTable {
+            deleted: reader.num_deleted_docs(),
+            facets: rows.iter().map(|r| r.2).collect(),
+            published_at: rows.iter().map(|r| r.0).collect(),
+            visible_until: rows.iter().map(|r| r.3).collect(),
+            ids: rows.iter().map(|r| r.1).collect(),
+            postings,
+            counts: Mutex::new(None),
+        })
+    }
+
+    fn visible(&self, pos: usize, now: i64) -> bool {
+        self.visible_until[pos] > now
+    }
+
+    /// The counts at `now`, computed again once an end of diffusion has passed.
+    fn counts(&self, now: i64) -> Arc<Counts> {
+        let mut guard = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(c) = guard.as_ref().filter(|c| now < c.valid_until) {
+            return c.clone();
+        }
+        let s = slots();
+        let mut all = vec![0u32; s.total];
+        let mut pairs = vec![0u32; s.total * s.total];
+        let mut valid_until = i64::MAX;
+        for (pos, vals) in self.facets.iter().enumerate() {
+            let until = self.visible_until[pos];
+            if until <= now {
+                continue;
+            }
+            valid_until = valid_until.min(until);
+            let flat: [usize; 7] = std::array::from_fn(|f| s.start[f] + vals[f] as usize);
+            for &a in &flat {
+                all[a] += 1;
+                let row = &mut pairs[a * s.total..(a + 1) * s.total];
+                for &b in &flat {
+                    row[b] += 1;
+                }
+            }
+        }
+        let c = Arc::new(Counts {
+            valid_until,
+            all,
+            pairs,
+        });
+        *guard = Some(c.clone());
+        c
+    }
+
+    /// The positions whose facet `f` holds one of `values`.
+    fn union(&self, f: usize, values: &[u16]) -> RoaringBitmap {
+        let mut u = RoaringBitmap::new();
+        for &v in values {
+            if let Some(b) = self.postings[f].get(v as usize) {
+                u |= b;
+            }
+        }
+        u
+    }
+
+    /// Adds the counts of the visible positions of `set` for the facets in `which`.
+    fn count_over(&self, set: &RoaringBitmap, now: i64, which: &[usize], out: &mut [Vec<u32>; 7]) {
+        for pos in set {
+            let pos = pos as usize;
+            if !self.visible(pos, now) {
+                continue;
+            }
+            let vals = &self.facets[pos];
+            for &f in which {
+                out[f][vals[f] as usize] += 1;
+            }
+        }
+    }
+
+    /// Adds pair sums: `out[g][w] += Σ_{v ∈ values} pairs[(f, v), (g, w)]` for every g in `which`.
+    fn add_pairs(c: &Counts, f: usize, values: &[u16], which: &[usize], out: &mut [Vec<u32>; 7]) {
+        let s = slots();
+        for &v in values {
+            let a = s.start[f] + v as usize;
+            let row = &c.pairs[a * s.total..(a + 1) * s.total];
+            for &g in which {
+                for (w, slot) in out[g].iter_mut().enumerate() {
+                    *slot += row[s.start[g] + w];
+                }
+            }
+        }
+    }
+
+    /// The first `top` visible positions of `set` (or of the whole table), as hits.
+    fn hits(&self, set: Option<&RoaringBitmap>, now: i64, top: usize, out: &mut Vec<Hit>) {
+        if top == 0 {
+            return;
+        }
+        let positions: Box<dyn Iterator<Item = usize> + '_> = match set {
+            Some(set) => Box::new(set.iter().map(|p| p as usize)),
+            None => Box::new(0..self.ids.len()),
+        };
+        out.extend(
+            positions
+                .filter(|&pos| self.visible(pos, now))
+                .take(top)
+                .map(|pos| Hit {
+                    score: 0.0,
+                    published_at: self.published_at[pos],
+                    id: self.ids[pos],
+                }),
+        );
+    }
+
+    /// This segment's part of a browse answer.
+    fn browse(&self, filters: &[Vec<u16>; 7], now: i64, top: usize, count: bool) -> FacetResult {
+        let filtered: Vec<usize> = (0..7).filter(|&f| !filters[f].is_empty()).collect();
+        let unfiltered: Vec<usize> = (0..7).filter(|&f| filters[f].is_empty()).collect();
+        let mut counts: [Vec<u32>; 7] = std::array::from_fn(|f| vec![0; width(f)]);
+        let mut hits = Vec::new();
+        let s = slots();
+        let total;
+        match filtered.as_slice() {
+            [] => {
+                let c = self.counts(now);
+                total = (0..width(0))
+                    .map(|w| u64::from(c.all[s.start[0] + w]))
+                    .sum();
+                if count {
+                    for f in 0..7 {
+                        for (w, slot) in counts[f].iter_mut().enumerate() {
+                            *slot = c.all[s.start[f] + w];
+                        }
+                    }
+                }
+                self.hits(None, now, top, &mut hits);
+            }
+            [f] => {
+                let f = *f;
+                let c = self.counts(now);
+                total = filters[f]
+                    .iter()
+                    .map(|&v| u64::from(c.all[s.start[f] + v as usize]))
+                    .sum();
+                if count {
+                    for (w, slot) in counts[f].iter_mut().enumerate() {
+                        *slot = c.all[s.start[f] + w];
+                    }
+                    Self::add_pairs(&c, f, &filters[f], &unfiltered, &mut counts);
+                }
+                if top > 0 {
+                    self.hits(Some(&self.union(f, &filters[f])), now, top, &mut hits);
+                }
+            }
+            many => {
+                let unions: Vec<RoaringBitmap> =
+                    many.iter().map(|&f| self.union(f, &filters[f])).collect();
+                let mut all = unions[0].clone();
+                for u in &unions[1..] {
+                    all &= u;
+                }
+                total = all
+                    .iter()
+                    .filter(|&p| self.visible(p as usize, now))
+                    .count() as u64;
+                if count {
+                    self.count_over(&all, now, &unfiltered, &mut counts);
+                    if let [f, g] = many {
+                        let c = self.counts(now);
+                        Self::add_pairs(&c, *g, &filters[*g], &[*f], &mut counts);
+                        Self::add_pairs(&c, *f, &filters[*f], &[*g], &mut counts);
+                    } else {
+                        for (i, &f) in many.iter().enumerate() {
+                            let mut others: Option<RoaringBitmap> = None;
+                            for (j, u) in unions.iter().enumerate() {
+                                if j != i {
+                                    others = Some(match others {
+                                        None => u.clone(),
+                                        Some(o) => o & u,
+                                    });
+                                }
+                            }
+                            if let Some(o) = others {
+                                self.count_over(&o, now, &[f], &mut counts);
+                            }
+                        }
+                    }
+                }
+                self.hits(Some(&all), now, top, &mut hits);
+            }
+        }
+        FacetResult {
+            total,
+            hits,
+            counts,
+        }
+    }
+}
+
+/// The browse tables of the segments of the current snapshot, made when first needed.
+#[derive(Default)]
+pub(crate) struct Browser {
+    tables: Mutex<HashMap<SegmentId, Arc<SegmentTable>>>,
+}
+
+impl Browser {
+    /// The table of a segment, read again when its deleted documents changed.
+    fn table(
+        &self,
+        reader: &SegmentReader,
+        schema: &OfferSchema,
+    ) -> tantivy::Result<Arc<SegmentTable>> {
+        let id = reader.segment_id();
+        if let Some(t) = self
+            .tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .filter(|t| t.deleted == reader.num_deleted_docs())
+        {
+            return Ok(t.clone());
+        }
+        let t = Arc::new(SegmentTable::build(reader, schema)?);
+        self.tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, t.clone());
+        Ok(t)
+    }
+
+    /// A browse answer (no keywords, newest first) over `searcher`'s segments.
+    pub(crate) fn browse(
+        &self,
+        searcher: &Searcher,
+        schema: &OfferSchema,
+        filters: &[Vec<u16>; 7],
+        now: i64,
+        top: usize,
+        count: bool,
+    ) -> tantivy::Result<FacetResult> {
+        let mut out = FacetResult {
+            counts: std::array::from_fn(|f| vec![0; width(f)]),
+            ..FacetResult::default()
+        };
+        let mut live = Vec::new();
+        for reader in searcher.segment_readers() {
+            live.push(reader.segment_id());
+            let part = self.table(reader, schema)?.browse(filters, now, top, count);
+            out.total += part.total;
+            out.hits.extend(part.hits);
+            for (acc, c) in out.counts.iter_mut().zip(part.counts) {
+                for (a, b) in acc.iter_mut().zip(c) {
+                    *a += b;
+                }
+            }
+        }
+        // Segments merged away or dropped take their tables with them.
+        self.tables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|id, _| live.contains(id));
+        out.hits.sort_unstable_by(|a, b| b.cmp(a));
+        out.hits.truncate(top);
+        Ok(out)
+    }
+
+    /// The store ids of the indexed (published) offers whose diffusion has ended at `now`.
+    pub(crate) fn expired(
+        &self,
+        searcher: &Searcher,
+        schema: &OfferSchema,
+        now: i64,
+    ) -> tantivy::Result<Vec<u64>> {
+        let mut ids = Vec::new();
+        for reader in searcher.segment_readers() {
+            let t = self.table(reader, schema)?;
+            ids.extend(
+                (0..t.ids.len())
+                    .filter(|&p| !t.visible(p, now))
+                    .map(|p| t.ids[p]),
+            );
+        }
+        Ok(ids)
+    }
+}
