@@ -1,6 +1,8 @@
-//! HTTP load: starts `offerwatch serve` (the real binary) on 100k generated offers and runs a
-//! bounded mixed search workload from concurrent clients on loopback; prints throughput and
-//! latency percentiles. `cargo bench --bench load` (env LOAD_REQUESTS, LOAD_CLIENTS).
+//! HTTP load: starts `offerwatch serve` (the real binary) on generated offers (100k, or
+//! LOAD_OFFERS) and runs bounded workloads on loopback: one keep-alive client over the browse
+//! URLs (latency), then concurrent clients over the browse mix and over the mixed search mix
+//! (throughput); prints percentiles and the server's resident memory after start and after the
+//! loads. `cargo bench --bench load` (env LOAD_REQUESTS, LOAD_CLIENTS, LOAD_OFFERS).
 
 mod common;
 
@@ -25,6 +27,94 @@ const MIX: [&str; 12] = [
     "/api/v1/offers?q=assistant&region=11&region=84&contract=stage",
 ];
 
+/// Browsing without keywords: the home page and facet clicks.
+const BROWSE: [&str; 6] = [
+    "/api/v1/offers?per_page=20",
+    "/api/v1/offers?contract=stage",
+    "/api/v1/offers?region=11",
+    "/api/v1/offers?region=11&contract=stage",
+    "/api/v1/offers?domain=numerique&contract=apprentissage",
+    "/api/v1/offers?per_page=20&facets=false",
+];
+
+/// Resident memory of a process, from /proc (Linux).
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+async fn run(
+    client: &reqwest::Client,
+    base: &str,
+    paths: &'static [&'static str],
+    requests: usize,
+    clients: usize,
+) -> (Duration, Vec<Duration>, usize) {
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..clients {
+        let (client, next, base) = (client.clone(), next.clone(), base.to_string());
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::new();
+            let mut errors = 0usize;
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= requests {
+                    break;
+                }
+                let t = Instant::now();
+                match client
+                    .get(format!("{base}{}", paths[i % paths.len()]))
+                    .send()
+                    .await
+                {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                    }
+                    _ => errors += 1,
+                }
+                lat.push(t.elapsed());
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::with_capacity(requests);
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await.expect("task");
+        all.extend(lat);
+        errors += e;
+    }
+    (started.elapsed(), all, errors)
+}
+
+fn report(
+    name: &str,
+    clients: usize,
+    (elapsed, mut latencies, errors): (Duration, Vec<Duration>, usize),
+) {
+    latencies.sort();
+    let at = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{name}: {} requests, {clients} clients, {:.1} s: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {errors} errors ({} cores)",
+        latencies.len(),
+        elapsed.as_secs_f64(),
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        ms(at(0.5)),
+        ms(at(0.99)),
+        ms(latencies[latencies.len() - 1]),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -39,7 +129,8 @@ fn main() {
     }
     let requests = env_usize("LOAD_REQUESTS", 20_000);
     let clients = env_usize("LOAD_CLIENTS", 8);
-    let dir = common::data_dir(100_000);
+    let offers = env_usize("LOAD_OFFERS", 100_000);
+    let dir = common::data_dir(offers);
     let mut server = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(&dir)
@@ -53,79 +144,51 @@ fn main() {
         .read_line(&mut line)
         .expect("listening line");
     let base = line.trim().trim_start_matches("listening on ").to_string();
+    std::thread::sleep(Duration::from_secs(2));
+    println!(
+        "serve on {offers} offers: {:.0} MB resident after start",
+        rss_mb(server.id())
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .expect("runtime");
-    let (elapsed, mut latencies, errors) = runtime.block_on(async {
+    runtime.block_on(async {
         let client = reqwest::Client::builder()
             .pool_max_idle_per_host(clients)
             .build()
             .expect("client");
-        // Warm-up.
-        for path in MIX {
+        for path in MIX.iter().chain(BROWSE.iter()) {
             client
                 .get(format!("{base}{path}"))
                 .send()
                 .await
                 .expect("warm-up");
         }
-        let next = Arc::new(AtomicUsize::new(0));
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for _ in 0..clients {
-            let (client, next, base) = (client.clone(), next.clone(), base.clone());
-            tasks.push(tokio::spawn(async move {
-                let mut lat = Vec::new();
-                let mut errors = 0usize;
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= requests {
-                        break;
-                    }
-                    let t = Instant::now();
-                    match client
-                        .get(format!("{base}{}", MIX[i % MIX.len()]))
-                        .send()
-                        .await
-                    {
-                        Ok(r) if r.status().is_success() => {
-                            let _ = r.bytes().await;
-                        }
-                        _ => errors += 1,
-                    }
-                    lat.push(t.elapsed());
-                }
-                (lat, errors)
-            }));
-        }
-        let mut all = Vec::with_capacity(requests);
-        let mut errors = 0;
-        for t in tasks {
-            let (lat, e) = t.await.expect("task");
-            all.extend(lat);
-            errors += e;
-        }
-        (started.elapsed(), all, errors)
+        report(
+            "browse, one keep-alive client",
+            1,
+            run(&client, &base, &BROWSE, 3_000, 1).await,
+        );
+        report(
+            "browse mix",
+            clients,
+            run(&client, &base, &BROWSE, requests, clients).await,
+        );
+        report(
+            "mixed load",
+            clients,
+            run(&client, &base, &MIX, requests, clients).await,
+        );
     });
+    println!(
+        "serve on {offers} offers: {:.0} MB resident after the loads",
+        rss_mb(server.id())
+    );
     let _ = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])
         .status();
     let _ = server.wait();
-
-    latencies.sort();
-    let at = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
-    println!(
-        "load: {} requests, {clients} clients, {:.1} s: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {errors} errors ({} cores)",
-        latencies.len(),
-        elapsed.as_secs_f64(),
-        latencies.len() as f64 / elapsed.as_secs_f64(),
-        ms(at(0.5)),
-        ms(at(0.99)),
-        ms(latencies[latencies.len() - 1]),
-        std::thread::available_parallelism().map_or(0, |n| n.get()),
-    );
 }

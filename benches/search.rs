@@ -27,6 +27,26 @@ fn params(q: &str) -> SearchParams {
     SearchParams::from_pairs(&pairs).expect("bench query")
 }
 
+/// Browsing without keywords, as a portal's visitors click: one filter...
+const BROWSE_ONE: [&str; 6] = [
+    "contract=stage",
+    "contract=apprentissage",
+    "region=11",
+    "domain=numerique",
+    "diploma=niveau-6",
+    "region=84&region=76",
+];
+
+/// ...and two or three.
+const BROWSE_MANY: [&str; 6] = [
+    "region=11&contract=stage",
+    "contract=apprentissage&domain=numerique",
+    "region=11&administration=min-interieur",
+    "contract=stage&diploma=niveau-7&region=84",
+    "domain=numerique&region=11&contract=apprentissage",
+    "department=75&contract=stage&domain=ressources-humaines",
+];
+
 /// A realistic mix: keywords alone, keywords + facets, facets alone, relevance.
 const QUERIES: [&str; 12] = [
     "q=stagiaire",
@@ -63,7 +83,14 @@ fn search_at(c: &mut Criterion, count: usize) {
     } else {
         format!("{}k", count / 1000)
     };
-    let mix: Vec<SearchParams> = QUERIES.iter().map(|q| params(q)).collect();
+    // Facet-only queries are the browse cases below: the keyword mix keeps the others.
+    let mix: Vec<SearchParams> = QUERIES
+        .iter()
+        .filter(|q| q.contains("q="))
+        .map(|q| params(q))
+        .collect();
+    let one: Vec<SearchParams> = BROWSE_ONE.iter().map(|q| params(q)).collect();
+    let many: Vec<SearchParams> = BROWSE_MANY.iter().map(|q| params(q)).collect();
     let home = params("");
     let reference = engine.search(&params("per_page=1")).expect("search").offers[0]
         .reference
@@ -89,7 +116,21 @@ fn search_at(c: &mut Criterion, count: usize) {
             t.elapsed()
         })
         .collect();
-    percentiles(&format!("home page {label}"), samples);
+    percentiles(&format!("browse: home page {label}"), samples);
+    for (name, set) in [("browse: 1 filter", &one), ("browse: 2-3 filters", &many)] {
+        for p in set.iter() {
+            engine.search(p).expect("search");
+        }
+        let mut samples = Vec::new();
+        for _ in 0..100 {
+            for p in set.iter() {
+                let t = Instant::now();
+                engine.search(p).expect("search");
+                samples.push(t.elapsed());
+            }
+        }
+        percentiles(&format!("{name} {label}"), samples);
+    }
     let samples = (0..2000)
         .map(|_| {
             let t = Instant::now();
@@ -109,6 +150,20 @@ fn search_at(c: &mut Criterion, count: usize) {
     });
     g.bench_function("home_page", |b| {
         b.iter(|| engine.search(&home).expect("search"))
+    });
+    let mut j = 0;
+    g.bench_function("browse_one_filter", |b| {
+        b.iter(|| {
+            j = (j + 1) % one.len();
+            engine.search(&one[j]).expect("search")
+        })
+    });
+    let mut k = 0;
+    g.bench_function("browse_two_three_filters", |b| {
+        b.iter(|| {
+            k = (k + 1) % many.len();
+            engine.search(&many[k]).expect("search")
+        })
     });
     g.bench_function("reference_lookup", |b| {
         b.iter(|| engine.public_offer(&reference).expect("lookup"))

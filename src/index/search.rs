@@ -14,10 +14,10 @@ use crate::error::Result;
 /// One facet value with its count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct FacetCount {
-    /// The code.
-    pub value: String,
+    /// The code (borrowed from the compiled-in referentials: nothing is copied per answer).
+    pub value: &'static str,
     /// The French label.
-    pub label: String,
+    pub label: &'static str,
     /// Disjunctive count.
     pub count: u64,
 }
@@ -63,8 +63,8 @@ pub fn label_counts(counts: &[Vec<u32>; 7]) -> Vec<FacetCounts> {
                 values: ords
                     .into_iter()
                     .map(|o| FacetCount {
-                        value: values.code(o).to_string(),
-                        label: values.label(o).to_string(),
+                        value: values.code(o),
+                        label: values.label(o),
                         count: u64::from(counts[facet.index()][o as usize]),
                     })
                     .collect(),

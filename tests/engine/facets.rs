@@ -212,7 +212,7 @@ fn one_pass_counts_equal_naive_counts_on_random_corpora() {
                         let got_counts: HashMap<String, u64> = fc
                             .values
                             .iter()
-                            .map(|v| (v.value.clone(), v.count))
+                            .map(|v| (v.value.to_string(), v.count))
                             .collect();
                         prop_assert_eq!(
                             &got_counts,

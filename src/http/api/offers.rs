@@ -51,8 +51,8 @@ pub struct OfferSummary {
 /// A facet value and its disjunctive count.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FacetValue {
-    value: String,
-    label: String,
+    value: &'static str,
+    label: &'static str,
     count: u64,
 }
 
@@ -151,8 +151,8 @@ fn facets_answer(page: &SearchPage) -> Option<Facets> {
             .values
             .iter()
             .map(|v| FacetValue {
-                value: v.value.clone(),
-                label: v.label.clone(),
+                value: v.value,
+                label: v.label,
                 count: v.count,
             })
             .collect();

@@ -172,8 +172,8 @@ fn options(params: &SearchParams, counts: Option<&FacetCounts>, facet: Facet) ->
         .filter_map(|v| {
             let ord = values.ordinal(&v.value)?;
             Some(FacetOption {
-                value: v.value.clone(),
-                label: v.label.clone(),
+                value: v.value.to_string(),
+                label: v.label.to_string(),
                 count: v.count,
                 checked: selected.contains(&ord),
                 toggle_url: with_query("/", &toggled(params, facet, ord)),
