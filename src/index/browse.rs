@@ -243,8 +243,8 @@ impl SegmentTable {
                     .map(|w| u64::from(c.all[s.start[0] + w]))
                     .sum();
                 if count {
-                    for f in 0..7 {
-                        for (w, slot) in counts[f].iter_mut().enumerate() {
+                    for (f, facet) in counts.iter_mut().enumerate() {
+                        for (w, slot) in facet.iter_mut().enumerate() {
                             *slot = c.all[s.start[f] + w];
                         }
                     }

@@ -170,7 +170,7 @@ fn options(params: &SearchParams, counts: Option<&FacetCounts>, facet: Facet) ->
         .unwrap_or_default()
         .iter()
         .filter_map(|v| {
-            let ord = values.ordinal(&v.value)?;
+            let ord = values.ordinal(v.value)?;
             Some(FacetOption {
                 value: v.value.to_string(),
                 label: v.label.to_string(),
