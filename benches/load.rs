@@ -37,16 +37,22 @@ const BROWSE: [&str; 6] = [
     "/api/v1/offers?per_page=20&facets=false",
 ];
 
-/// Resident memory of a process, from /proc (Linux).
-fn rss_mb(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+/// Resident memory of a process, from /proc (Linux): all of it, and the anonymous part (the
+/// rest is the index's and the store's file pages, which the kernel drops first).
+fn rss(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    format!(
+        "{:.0} MB resident ({:.0} MB anonymous)",
+        mb("VmRSS:"),
+        mb("RssAnon:")
+    )
 }
 
 async fn run(
@@ -145,10 +151,7 @@ fn main() {
         .expect("listening line");
     let base = line.trim().trim_start_matches("listening on ").to_string();
     std::thread::sleep(Duration::from_secs(2));
-    println!(
-        "serve on {offers} offers: {:.0} MB resident after start",
-        rss_mb(server.id())
-    );
+    println!("serve on {offers} offers: {} after start", rss(server.id()));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -184,8 +187,8 @@ fn main() {
         );
     });
     println!(
-        "serve on {offers} offers: {:.0} MB resident after the loads",
-        rss_mb(server.id())
+        "serve on {offers} offers: {} after the loads",
+        rss(server.id())
     );
     let _ = Command::new("kill")
         .args(["-TERM", &server.id().to_string()])

@@ -344,8 +344,13 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         let report = offerwatch::import::import_jsonl(&engine, lines.as_bytes(), |_| {})?;
         tracing::info!(offers = report.imported, "demo offers loaded");
     }
+    // Store transactions, searches and page renders run on the blocking pool: a few threads per
+    // core keep the machine busy, where tokio's default of 512 threads would each grow their
+    // own allocator arena under load (resident memory, not throughput).
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .max_blocking_threads(cores * 8)
         .build()?;
     runtime.block_on(offerwatch::app::serve(engine, config))?;
     Ok(())

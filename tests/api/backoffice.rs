@@ -463,3 +463,146 @@ async fn offers_are_archived_when_their_diffusion_ends() {
     let (s, _) = rec.offer_action(&reference, "unarchive").await;
     assert_eq!(s, 409);
 }
+
+#[tokio::test]
+async fn the_api_renews_reopens_moderates_and_disables() {
+    let app = spawn_app(0).await;
+    let (token, sid) = recruiter_of_new_service(
+        &app,
+        "Bureau des stages",
+        "min-culture",
+        "rec@culture.gouv.fr",
+    )
+    .await;
+    let rec = app.with_token(token);
+    // The label shown on the offer is free; the owning service stays; languages as a list.
+    let mut body = offer_body(sid);
+    body["service_label"] = json!("Musée du Louvre");
+    body["languages"] = json!(["Anglais", "Italien"]);
+    body["state"] = json!("published");
+    let (s, o) = rec.post("/api/v1/recruiter/offers", body).await;
+    assert_eq!(s, 201, "{o}");
+    let reference = o["reference"].as_str().unwrap().to_string();
+    assert_eq!(o["service"], "Musée du Louvre");
+    assert_eq!(o["service_id"], sid);
+    assert_eq!(o["languages"], "Anglais, Italien");
+    // Filled, then open again.
+    let (s, o) = rec.offer_action(&reference, "filled").await;
+    assert_eq!((s.as_u16(), o["state"].as_str()), (200, Some("filled")));
+    let (s, o) = rec.offer_action(&reference, "unfill").await;
+    assert_eq!((s.as_u16(), o["state"].as_str()), (200, Some("published")));
+    let (s, _) = rec.offer_action(&reference, "unfill").await;
+    assert_eq!(s, 409, "only a filled offer opens again");
+    // Renewed: a bad date is named; an archived offer is published again with its new date.
+    let path = format!("/api/v1/recruiter/offers/{reference}/renew");
+    let (s, b) = rec.post(&path, json!({"unpublish_on": "2026-01-01"})).await;
+    assert_eq!(s, 422);
+    assert_eq!(error_fields(&b), ["unpublish_on"]);
+    rec.offer_action(&reference, "archive").await;
+    let (s, o) = rec.post(&path, json!({"unpublish_on": "2027-06-30"})).await;
+    assert_eq!(s, 200, "{o}");
+    assert_eq!(
+        (o["state"].as_str(), o["unpublish_on"].as_str()),
+        (Some("published"), Some("2027-06-30"))
+    );
+    // Moderation: an administrator withdraws it with a reason, mailed to its service.
+    // (recruiter_of_new_service made the administrator.)
+    let admin = app.with_token(login(&app, "admin@gouv.fr", PASSWORD).await);
+    let (s, list) = admin.get("/api/v1/admin/offers?state=published").await;
+    assert_eq!(s, 200);
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["reference"] == reference.as_str())
+    );
+    let moderate = format!("/api/v1/admin/offers/{reference}/archive");
+    let (s, b) = admin.post(&moderate, json!({"reason": " "})).await;
+    assert_eq!(s, 422);
+    assert_eq!(error_fields(&b), ["reason"]);
+    let (s, o) = admin
+        .post(&moderate, json!({"reason": "Offre en double"}))
+        .await;
+    assert_eq!((s.as_u16(), o["state"].as_str()), (200, Some("archived")));
+    app.mail_to("rec@culture.gouv.fr", "Offre en double").await;
+    let (s, _) = rec.post(&moderate, json!({"reason": "x"})).await;
+    assert_eq!(s, 403, "only administrators moderate");
+    // Accounts: listed, disabled (its sessions end), enabled again; memberships removed.
+    let (s, accounts) = admin.get("/api/v1/admin/accounts?role=recruiter").await;
+    assert_eq!(s, 200);
+    let id = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["email"] == "rec@culture.gouv.fr")
+        .unwrap()["id"]
+        .as_u64()
+        .unwrap();
+    let (s, b) = admin.get("/api/v1/admin/accounts?role=chef").await;
+    assert_eq!(s, 400);
+    assert_eq!(error_fields(&b), ["role"]);
+    let (s, a) = admin
+        .post(&format!("/api/v1/admin/accounts/{id}/disable"), json!({}))
+        .await;
+    assert_eq!((s.as_u16(), a["state"].as_str()), (200, Some("disabled")));
+    assert_eq!(rec.get("/api/v1/me").await.0, 401, "the session ended");
+    let (s, _) = app
+        .anon()
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": "rec@culture.gouv.fr", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 401, "a disabled account cannot log in");
+    let (s, _) = admin
+        .post(&format!("/api/v1/admin/accounts/{id}/disable"), json!({}))
+        .await;
+    assert_eq!(s, 409);
+    let (s, a) = admin
+        .post(&format!("/api/v1/admin/accounts/{id}/enable"), json!({}))
+        .await;
+    assert_eq!((s.as_u16(), a["state"].as_str()), (200, Some("active")));
+    let (s, a) = admin
+        .delete(&format!("/api/v1/admin/recruiters/{id}/services/{sid}"))
+        .await;
+    assert_eq!(s, 200);
+    assert!(a["services"].as_array().unwrap().is_empty());
+    let (s, _) = admin
+        .delete(&format!("/api/v1/admin/recruiters/{id}/services/{sid}"))
+        .await;
+    assert_eq!(s, 404);
+    // A service renamed and moved to an entité.
+    let (s, svc) = admin
+        .patch(
+            &format!("/api/v1/admin/services/{sid}"),
+            json!({"name": "Régie des œuvres", "entity": "Musée du Louvre"}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    assert_eq!(
+        (svc["name"].as_str(), svc["entity"].as_str()),
+        (Some("Régie des œuvres"), Some("Musée du Louvre"))
+    );
+    // A request for a service not listed, in an entité not listed: kept on approval.
+    let (s, r) = app
+        .anon()
+        .post("/api/v1/recruiters", json!({"first_name": "Jean", "last_name": "Zay", "email": "jean.zay@culture.gouv.fr", "administration": "min-culture", "service_name": "Atelier", "entity_name": "Manufacture des Gobelins"}))
+        .await;
+    assert_eq!(s, 201, "{r}");
+    let (s, _) = admin
+        .post(
+            &format!("/api/v1/admin/recruiters/{}/approve", r["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let created = app
+        .engine
+        .store()
+        .services()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.name == "Atelier")
+        .unwrap();
+    assert_eq!(created.entity.as_deref(), Some("Manufacture des Gobelins"));
+}

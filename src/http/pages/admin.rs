@@ -70,10 +70,7 @@ fn admin_of(v: &Visitor, back: &str) -> Result<Account, Response> {
 
 /// Checks the CSRF token and the role of a changing form.
 fn changing(v: &Visitor, body: &Bytes) -> Result<(Account, Form), Response> {
-    let admin = admin_of(v, "/admin/demandes")?;
-    let form = Form::parse(body);
-    v.check_csrf(&form)?;
-    Ok((admin, form))
+    v.changing(Role::Admin, "/admin/demandes", body)
 }
 
 struct RequestView {

@@ -91,10 +91,7 @@ fn candidate(v: &Visitor, back: &str) -> Result<Account, Response> {
 }
 
 fn changing(v: &Visitor, body: &Bytes, back: &str) -> Result<(Account, Form), Response> {
-    let who = candidate(v, back)?;
-    let form = Form::parse(body);
-    v.check_csrf(&form)?;
-    Ok((who, form))
+    v.changing(Role::Candidate, back, body)
 }
 
 fn civility_field(value: &str) -> Field {

@@ -182,6 +182,20 @@ impl Visitor {
         }
     }
 
+    /// A form that changes something, from a person of `role`: the account and the parsed
+    /// form, or the answer to give instead (the login page, a refusal, an expired form).
+    pub fn changing(
+        &self,
+        role: Role,
+        back: &str,
+        body: &[u8],
+    ) -> Result<(Account, Form), Response> {
+        let who = self.require(role, back)?.clone();
+        let form = Form::parse(body);
+        self.check_csrf(&form)?;
+        Ok((who, form))
+    }
+
     fn cookie_attrs(&self) -> String {
         format!(
             "Path=/; HttpOnly; SameSite=Lax{}",

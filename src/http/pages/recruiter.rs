@@ -1227,14 +1227,10 @@ async fn offer_action(
     Path(reference): Path<String>,
     body: Bytes,
 ) -> Response {
-    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
-        Ok(a) => a.clone(),
+    let (who, form) = match v.changing(Role::Recruiter, "/recruteur/offres", &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let step = form.get("do").to_string();
     let s = step.clone();
     let result = with_backoffice(&state, move |b| {
@@ -1263,14 +1259,10 @@ async fn renew(
     Path(reference): Path<String>,
     body: Bytes,
 ) -> Response {
-    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
-        Ok(a) => a.clone(),
+    let (who, form) = match v.changing(Role::Recruiter, "/recruteur/offres", &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let date = form.get("unpublish_on").to_string();
     let (w, r, d) = (who.clone(), reference.clone(), date.clone());
     match with_backoffice(&state, move |b| b.renew(&w, &r, &d)).await {
@@ -1342,14 +1334,10 @@ async fn delete_submit(
     Path(reference): Path<String>,
     body: Bytes,
 ) -> Response {
-    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
-        Ok(a) => a.clone(),
+    let (who, _) = match v.changing(Role::Recruiter, "/recruteur/offres", &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     match with_backoffice(&state, move |b| b.delete_offer(&who, &reference)).await {
         Ok(_) => see_other("/recruteur/offres?fait=deleted"),
         Err(e) => error_page(&v, &e),
@@ -1459,14 +1447,10 @@ async fn remove_attachment(
     Path((reference, n)): Path<(String, usize)>,
     body: Bytes,
 ) -> Response {
-    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
-        Ok(a) => a.clone(),
+    let (who, _) = match v.changing(Role::Recruiter, "/recruteur/offres", &body) {
+        Ok(x) => x,
         Err(r) => return r,
     };
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
     let r = reference.clone();
     match with_backoffice(&state, move |b| b.remove_attachment(&who, &r, n)).await {
         Ok(_) => see_other(&format!("/recruteur/offres/{reference}?fait=removed")),
