@@ -134,12 +134,12 @@ async fn login_submit(
         Err(e) => {
             let status = status_of(&e);
             let mut page = login_form(&v, &suite, "", &login);
-            page.errors
-                .push(if status == StatusCode::TOO_MANY_REQUESTS {
+            page.errors.push(match &e {
+                crate::Error::TooMany(_) => {
                     "Trop de tentatives échouées : réessayez dans 15 minutes.".into()
-                } else {
-                    "Identifiant ou mot de passe incorrect.".into()
-                });
+                }
+                other => super::explain(other),
+            });
             render(&v, status, page)
         }
     }
