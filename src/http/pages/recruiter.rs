@@ -14,7 +14,7 @@ use super::{
     Ctx, Field, Form, FormPage, OptGroup, Section, Visitor, date_fr, error_page, message_page,
     render, see_other,
 };
-use crate::backoffice::{MAX_ATTACHMENTS, RecruiterRequest, Refusal};
+use crate::backoffice::{Backoffice, MAX_ATTACHMENTS, RecruiterRequest, Refusal};
 use crate::domain::account::{Account, Role, Service};
 use crate::domain::offer::iso_date;
 use crate::domain::{Facet, Offer, OfferInput, OfferState, referentials};
@@ -1227,23 +1227,33 @@ async fn offer_action(
     Path(reference): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (who, form) = match v.changing(Role::Recruiter, "/recruteur/offres", &body) {
+    act(&state, &v, &body, move |b, who, form| {
+        let step = form.get("do").to_string();
+        let (o, _) = if step == "clone" {
+            b.clone_offer(who, &reference)?
+        } else {
+            b.transition(who, &reference, &step)?
+        };
+        Ok(format!("/recruteur/offres/{}?fait={step}", o.reference))
+    })
+    .await
+}
+
+/// A button of the back office: the recruiter's form checked, the work done, then a redirect
+/// to where `f` says, or the error's page.
+async fn act(
+    state: &AppState,
+    v: &Visitor,
+    body: &[u8],
+    f: impl FnOnce(&Backoffice<'_>, &Account, &Form) -> crate::Result<String> + Send + 'static,
+) -> Response {
+    let (who, form) = match v.changing(Role::Recruiter, "/recruteur/offres", body) {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let step = form.get("do").to_string();
-    let s = step.clone();
-    let result = with_backoffice(&state, move |b| {
-        if s == "clone" {
-            b.clone_offer(&who, &reference)
-        } else {
-            b.transition(&who, &reference, &s)
-        }
-    })
-    .await;
-    match result {
-        Ok((o, _)) => see_other(&format!("/recruteur/offres/{}?fait={step}", o.reference)),
-        Err(e) => error_page(&v, &e),
+    match with_backoffice(state, move |b| f(b, &who, &form)).await {
+        Ok(to) => see_other(&to),
+        Err(e) => error_page(v, &e),
     }
 }
 
@@ -1334,14 +1344,11 @@ async fn delete_submit(
     Path(reference): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (who, _) = match v.changing(Role::Recruiter, "/recruteur/offres", &body) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match with_backoffice(&state, move |b| b.delete_offer(&who, &reference)).await {
-        Ok(_) => see_other("/recruteur/offres?fait=deleted"),
-        Err(e) => error_page(&v, &e),
-    }
+    act(&state, &v, &body, move |b, who, _| {
+        b.delete_offer(who, &reference)?;
+        Ok("/recruteur/offres?fait=deleted".into())
+    })
+    .await
 }
 
 /// Adds a document (multipart: `csrf`, then `file`).
@@ -1447,15 +1454,11 @@ async fn remove_attachment(
     Path((reference, n)): Path<(String, usize)>,
     body: Bytes,
 ) -> Response {
-    let (who, _) = match v.changing(Role::Recruiter, "/recruteur/offres", &body) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let r = reference.clone();
-    match with_backoffice(&state, move |b| b.remove_attachment(&who, &r, n)).await {
-        Ok(_) => see_other(&format!("/recruteur/offres/{reference}?fait=removed")),
-        Err(e) => error_page(&v, &e),
-    }
+    act(&state, &v, &body, move |b, who, _| {
+        b.remove_attachment(who, &reference, n)?;
+        Ok(format!("/recruteur/offres/{reference}?fait=removed"))
+    })
+    .await
 }
 
 /// Downloads the n-th document of an offer of the caller's services (drafts included).
