@@ -618,10 +618,10 @@ async fn recovery_submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
+    let form = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let email = form.get("email").to_string();
     let (per_address, per_client) = (state.recovery.clone(), state.recovery_clients.clone());
     let client = peer.ip().to_string();

@@ -182,6 +182,13 @@ impl Visitor {
         }
     }
 
+    /// A form that changes something, from anyone: parsed, or the refusal of its CSRF token.
+    pub fn form(&self, body: &[u8]) -> Result<Form, Response> {
+        let form = Form::parse(body);
+        self.check_csrf(&form)?;
+        Ok(form)
+    }
+
     /// A form that changes something, from a person of `role`: the account and the parsed
     /// form, or the answer to give instead (the login page, a refusal, an expired form).
     pub fn changing(
@@ -191,9 +198,7 @@ impl Visitor {
         body: &[u8],
     ) -> Result<(Account, Form), Response> {
         let who = self.require(role, back)?.clone();
-        let form = Form::parse(body);
-        self.check_csrf(&form)?;
-        Ok((who, form))
+        Ok((who, self.form(body)?))
     }
 
     fn cookie_attrs(&self) -> String {

@@ -793,10 +793,10 @@ async fn create_alert(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
+    let form = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let (qs, pairs) = criteria_of(&raw);
     let engine = state.engine.clone();
     let links = state.links.clone();
@@ -943,10 +943,10 @@ async fn signup_submit(
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
+    let form = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let (qs, _) = criteria_of(&raw);
     // The page asks what the API leaves to its clients: a civility, the password twice.
     let mut faults = Vec::new();

@@ -228,10 +228,10 @@ async fn request_submit(
     Query(q): Query<RequestQuery>,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
+    let form = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let service = form.opt("service").and_then(|s| s.parse::<u64>().ok());
     let request = RecruiterRequest {
         civility: form.opt("civility"),
@@ -1063,6 +1063,29 @@ async fn load(
     .await
 }
 
+/// The page of a stored offer of the caller's services, with `tweak` applied (a notice, an
+/// error beside one of its forms), answered with `status`.
+async fn stored_offer_page(
+    state: &AppState,
+    v: &Visitor,
+    who: &Account,
+    reference: String,
+    status: StatusCode,
+    tweak: impl FnOnce(&mut OfferEdit),
+) -> Response {
+    let st = match load(state, who, Some(reference)).await {
+        Ok(st) => st,
+        Err(e) => return error_page(v, &e),
+    };
+    let Some(offer) = st.offer.as_ref() else {
+        return error_page(v, &Error::NotFound("offer".into()));
+    };
+    let values = Values::of_offer(offer);
+    let mut page = edit_page(v, &st, &values, state.config.max_attachment_bytes);
+    tweak(&mut page);
+    render(v, status, page)
+}
+
 /// The form of a new offer.
 #[utoipa::path(get, path = "/recruteur/offres/nouvelle", tag = "portal",
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
@@ -1150,15 +1173,10 @@ async fn offer_page(
         Ok(a) => a.clone(),
         Err(r) => return r,
     };
-    match load(&state, &who, Some(reference)).await {
-        Ok(st) => {
-            let values = Values::of_offer(st.offer.as_ref().expect("loaded with a reference"));
-            let mut page = edit_page(&v, &st, &values, state.config.max_attachment_bytes);
-            page.form.notice = done_notice(&q.fait);
-            render(&v, StatusCode::OK, page)
-        }
-        Err(e) => error_page(&v, &e),
-    }
+    stored_offer_page(&state, &v, &who, reference, StatusCode::OK, |page| {
+        page.form.notice = done_notice(&q.fait)
+    })
+    .await
 }
 
 /// Saves the offer's fields ("Publier" also publishes a draft).
@@ -1277,16 +1295,13 @@ async fn renew(
     let (w, r, d) = (who.clone(), reference.clone(), date.clone());
     match with_backoffice(&state, move |b| b.renew(&w, &r, &d)).await {
         Ok(_) => see_other(&format!("/recruteur/offres/{reference}?fait=renew")),
-        Err(e) => match load(&state, &who, Some(reference)).await {
-            Ok(st) => {
-                let values = Values::of_offer(st.offer.as_ref().expect("loaded with a reference"));
-                let mut page = edit_page(&v, &st, &values, state.config.max_attachment_bytes);
+        Err(e) => {
+            stored_offer_page(&state, &v, &who, reference, status_of(&e), |page| {
                 page.renew_value = date;
                 page.renew_error = Some(super::explain(&e));
-                render(&v, status_of(&e), page)
-            }
-            Err(e) => error_page(&v, &e),
-        },
+            })
+            .await
+        }
     }
 }
 
@@ -1432,15 +1447,15 @@ async fn upload(
         }
     };
     let message = outcome.err().unwrap_or_default();
-    match load(&state, &who, Some(reference)).await {
-        Ok(st) => {
-            let values = Values::of_offer(st.offer.as_ref().expect("loaded with a reference"));
-            let mut page = edit_page(&v, &st, &values, max);
-            page.upload_error = Some(message);
-            render(&v, StatusCode::UNPROCESSABLE_ENTITY, page)
-        }
-        Err(e) => error_page(&v, &e),
-    }
+    stored_offer_page(
+        &state,
+        &v,
+        &who,
+        reference,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        |page| page.upload_error = Some(message),
+    )
+    .await
 }
 
 /// Removes the n-th document.

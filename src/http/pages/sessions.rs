@@ -11,8 +11,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    Field, Form, FormPage, Visitor, message_page, message_with_links, render,
-    see_other_with_cookie, space_of,
+    Field, FormPage, Visitor, message_page, message_with_links, render, see_other_with_cookie,
+    space_of,
 };
 use crate::auth::Auth;
 use crate::http::error::status_of;
@@ -108,10 +108,10 @@ async fn login_submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
+    let form = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let (login, password) = (
         form.get("login").to_string(),
         form.get("password").to_string(),
@@ -150,8 +150,7 @@ async fn login_submit(
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Logged out: to the home page")))]
 async fn logout(State(state): State<AppState>, v: Visitor, body: Bytes) -> Response {
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
+    if let Err(r) = v.form(&body) {
         return r;
     }
     if let Some(token) = v.session.clone() {
@@ -230,10 +229,10 @@ async fn password_submit(
     Query(q): Query<TokenQuery>,
     body: Bytes,
 ) -> Response {
-    let form = Form::parse(&body);
-    if let Err(r) = v.check_csrf(&form) {
-        return r;
-    }
+    let form = match v.form(&body) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
     let (engine, links, token) = (state.engine.clone(), state.links.clone(), q.token.clone());
     let password = form.get("password").to_string();
     match blocking(move || Ok(Auth::new(&engine, &links).set_password(&token, &password))).await {
