@@ -37,6 +37,19 @@ const BROWSE: [&str; 6] = [
     "/api/v1/offers?per_page=20&facets=false",
 ];
 
+/// Browsing beyond what the cache of decoded offers holds: every department, pages 1 to 3
+/// (some 5,600 distinct offers cycled through, more than the 4,096 kept decoded, so that the
+/// least-recently-used cache misses on every offer — the worst case).
+fn browse_wide() -> Vec<String> {
+    let mut paths = Vec::new();
+    for page in 1..=3 {
+        for d in (1..=95).filter(|d| *d != 20) {
+            paths.push(format!("/api/v1/offers?department={d:02}&page={page}"));
+        }
+    }
+    paths
+}
+
 /// Resident memory of a process, from /proc (Linux): all of it, and the anonymous part (the
 /// rest is the index's and the store's file pages, which the kernel drops first).
 fn rss(pid: u32) -> String {
@@ -58,7 +71,7 @@ fn rss(pid: u32) -> String {
 async fn run(
     client: &reqwest::Client,
     base: &str,
-    paths: &'static [&'static str],
+    paths: Arc<Vec<String>>,
     requests: usize,
     clients: usize,
 ) -> (Duration, Vec<Duration>, usize) {
@@ -66,7 +79,12 @@ async fn run(
     let started = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..clients {
-        let (client, next, base) = (client.clone(), next.clone(), base.to_string());
+        let (client, next, base, paths) = (
+            client.clone(),
+            next.clone(),
+            base.to_string(),
+            paths.clone(),
+        );
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0usize;
@@ -170,20 +188,28 @@ fn main() {
                 .await
                 .expect("warm-up");
         }
+        let list =
+            |paths: &[&str]| Arc::new(paths.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+        let (browse, mix, wide) = (list(&BROWSE), list(&MIX), Arc::new(browse_wide()));
         report(
             "browse, one keep-alive client",
             1,
-            run(&client, &base, &BROWSE, 3_000, 1).await,
+            run(&client, &base, browse.clone(), 3_000, 1).await,
         );
         report(
             "browse mix",
             clients,
-            run(&client, &base, &BROWSE, requests, clients).await,
+            run(&client, &base, browse, requests, clients).await,
+        );
+        report(
+            "browse, every department, pages 1-3 (cache misses)",
+            clients,
+            run(&client, &base, wide, requests, clients).await,
         );
         report(
             "mixed load",
             clients,
-            run(&client, &base, &MIX, requests, clients).await,
+            run(&client, &base, mix, requests, clients).await,
         );
     });
     println!(

@@ -28,7 +28,7 @@ pub struct SearchPage {
     /// Offers matching every criterion.
     pub total: u64,
     /// The offers of the page, in order.
-    pub offers: Vec<Offer>,
+    pub offers: Vec<Arc<Offer>>,
     /// Facet counts, when asked.
     pub facets: Option<Vec<crate::index::FacetCounts>>,
 }
@@ -218,7 +218,7 @@ impl Engine {
     /// Searches the visible offers and loads the page's offers.
     pub fn search(&self, params: &SearchParams) -> Result<SearchPage> {
         let hits = self.search_ids(params)?;
-        let offers = self.store.offers(&hits.ids)?;
+        let offers = self.store.shared_offers(&hits.ids)?;
         Ok(SearchPage {
             total: hits.total,
             offers,

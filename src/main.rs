@@ -141,7 +141,22 @@ impl SearchArgs {
     }
 }
 
+/// glibc gives a thread that meets contention its own malloc arena (up to 8 a core), and each
+/// arena keeps what was freed in it: with the blocking pool's threads, `serve` held 190 MB after
+/// a load instead of 40. Two arenas cost no measurable throughput. `MALLOC_ARENA_MAX` still wins.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn limit_malloc_arenas() {
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: called first thing in `main`, before any other thread exists.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 2);
+        }
+    }
+}
+
 fn main() -> anyhow::Result<()> {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    limit_malloc_arenas();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

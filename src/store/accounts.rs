@@ -107,6 +107,8 @@ fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
 /// One write transaction of the store.
 pub struct Tx<'a> {
     pub(super) tx: &'a WriteTransaction,
+    /// Offers written or removed, taken out of the cache after the commit.
+    pub(super) touched: std::cell::RefCell<Vec<u64>>,
 }
 
 impl Tx<'_> {
@@ -263,8 +265,16 @@ impl Store {
     /// Runs `f` in one durable write transaction: all of it is committed, or nothing.
     pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         let tx = self.db.begin_write()?;
-        let out = f(&Tx { tx: &tx })?;
-        tx.commit()?;
+        let scope = Tx {
+            tx: &tx,
+            touched: Default::default(),
+        };
+        let out = f(&scope);
+        let touched = scope.touched.take();
+        let out = out?;
+        let committed = tx.commit();
+        self.offers.changed(&touched);
+        committed?;
         Ok(out)
     }
 

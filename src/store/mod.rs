@@ -5,8 +5,12 @@
 pub mod accounts;
 pub mod alerts;
 
+use std::num::NonZeroUsize;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
+use lru::LruCache;
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use time::OffsetDateTime;
 
@@ -45,6 +49,45 @@ pub struct NewOffer {
 /// The store.
 pub struct Store {
     pub(crate) db: Database,
+    offers: OfferCache,
+}
+
+/// Offers decoded recently (the newest ones, which every browse page shows), so that a search
+/// page costs no JSON parsing. A write removes what it changed after its commit; a read that
+/// overlapped a write does not fill the cache (the `epoch` tells), so nothing stale stays.
+struct OfferCache {
+    epoch: AtomicU64,
+    lru: Mutex<LruCache<u64, Arc<Offer>>>,
+}
+
+/// Offers kept decoded: about 2–3 KB each.
+const CACHED_OFFERS: usize = 4096;
+
+impl OfferCache {
+    fn new() -> OfferCache {
+        OfferCache {
+            epoch: AtomicU64::new(0),
+            lru: Mutex::new(LruCache::new(
+                NonZeroUsize::new(CACHED_OFFERS).unwrap_or(NonZeroUsize::MIN),
+            )),
+        }
+    }
+
+    fn lru(&self) -> std::sync::MutexGuard<'_, LruCache<u64, Arc<Offer>>> {
+        self.lru.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// After a committed write: these offers changed.
+    fn changed(&self, ids: &[u64]) {
+        if ids.is_empty() {
+            return;
+        }
+        let mut lru = self.lru();
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        for id in ids {
+            lru.pop(id);
+        }
+    }
 }
 
 fn encode(offer: &Offer) -> Result<Vec<u8>> {
@@ -109,6 +152,7 @@ impl Tx<'_> {
 
     /// Writes an offer and logs the change; returns its sequence.
     pub fn put_offer(&self, offer: &Offer) -> Result<u64> {
+        self.touched.borrow_mut().push(offer.id);
         self.tx
             .open_table(OFFERS)?
             .insert(offer.id, encode(offer)?.as_slice())?;
@@ -118,6 +162,7 @@ impl Tx<'_> {
 
     /// Removes an offer (its reference stays allocated) and logs the change.
     pub fn remove_offer(&self, offer: &Offer) -> Result<u64> {
+        self.touched.borrow_mut().push(offer.id);
         self.tx.open_table(OFFERS)?.remove(offer.id)?;
         self.tx
             .open_table(REFERENCES)?
@@ -147,7 +192,10 @@ impl Store {
         accounts::create_tables(&tx)?;
         alerts::create_tables(&tx)?;
         tx.commit()?;
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            offers: OfferCache::new(),
+        })
     }
 
     /// Creates offers in one transaction, allocating their ids and references. Returns the
@@ -224,6 +272,37 @@ impl Store {
         let tx = self.db.begin_read()?;
         let offers = tx.open_table(OFFERS)?;
         offers.get(id)?.map(|v| decode(v.value())).transpose()
+    }
+
+    /// The offers with these ids, in the same order (missing ones skipped), the recent ones
+    /// from the cache of decoded offers, the others from one snapshot.
+    pub fn shared_offers(&self, ids: &[u64]) -> Result<Vec<Arc<Offer>>> {
+        let epoch = self.offers.epoch.load(Ordering::SeqCst);
+        let mut found: Vec<Option<Arc<Offer>>> = {
+            let mut lru = self.offers.lru();
+            ids.iter().map(|id| lru.get(id).cloned()).collect()
+        };
+        if found.iter().any(Option::is_none) {
+            let tx = self.db.begin_read()?;
+            let offers = tx.open_table(OFFERS)?;
+            let mut read = Vec::new();
+            for (slot, &id) in found.iter_mut().zip(ids) {
+                if slot.is_none()
+                    && let Some(v) = offers.get(id)?
+                {
+                    let offer = Arc::new(decode(v.value())?);
+                    read.push(offer.clone());
+                    *slot = Some(offer);
+                }
+            }
+            let mut lru = self.offers.lru();
+            if self.offers.epoch.load(Ordering::SeqCst) == epoch {
+                for offer in read {
+                    lru.put(offer.id, offer);
+                }
+            }
+        }
+        Ok(found.into_iter().flatten().collect())
     }
 
     /// The offers with these ids, in the same order (missing ones skipped), from one snapshot.
@@ -383,6 +462,50 @@ mod tests {
         );
         let log = store.changes_after(3, 10).unwrap();
         assert_eq!(log, vec![(4, s2.id), (5, s3.id), (6, s27.id)]);
+    }
+
+    #[test]
+    fn cached_offers_follow_every_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let new = || NewOffer {
+            fields: sample_fields("stage"),
+            state: OfferState::Draft,
+            created_at: datetime!(2026-03-01 10:00 UTC),
+            published_at: None,
+            service_id: None,
+            audit: Vec::new(),
+        };
+        let (a, _) = store.create_offer(new()).unwrap();
+        let (b, _) = store.create_offer(new()).unwrap();
+        let titles = |ids: &[u64]| -> Vec<String> {
+            let offers = store.shared_offers(ids).unwrap();
+            offers.iter().map(|o| o.fields.title.clone()).collect()
+        };
+        assert_eq!(titles(&[b.id, a.id]), ["Stagiaire juriste"; 2]);
+        // Now cached: an update, a refused update and a deletion are all seen.
+        store
+            .update_offer(a.id, |o| {
+                o.fields.title = "Apprenti géomaticien".into();
+                Ok(())
+            })
+            .unwrap();
+        let _ = store.update_offer(b.id, |o| {
+            o.fields.title = "jamais écrit".into();
+            Err(Error::NotFound("refused".into()))
+        });
+        assert_eq!(
+            titles(&[a.id, b.id]),
+            ["Apprenti géomaticien", "Stagiaire juriste"]
+        );
+        store.delete_offer(b.id, |_| Ok(())).unwrap();
+        assert_eq!(titles(&[a.id, b.id, 999]), ["Apprenti géomaticien"]);
+        drop(store);
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        assert_eq!(
+            store.shared_offers(&[a.id]).unwrap()[0].fields.title,
+            "Apprenti géomaticien"
+        );
     }
 
     #[test]
