@@ -14,6 +14,11 @@ use crate::workers::Workers;
 /// Starts the workers of `engine` and builds the HTTP router (with its OpenAPI document).
 /// Must be called inside a tokio runtime.
 pub fn start(engine: Arc<Engine>, config: Config) -> (http::Router, utoipa::openapi::OpenApi) {
+    // Only a server percolates: commands open the engine without building the percolator.
+    match engine.rebuild_percolator() {
+        Ok(n) => tracing::info!(alerts = n, "percolator built"),
+        Err(e) => tracing::error!(error = %e, "percolator not built: alerts will not fire"),
+    }
     let mail_wake = Arc::new(tokio::sync::Notify::new());
     let transport = Transport::from_config(config.smtp_url.as_deref(), &config.data_dir)
         .map_err(|e| tracing::error!(error = %e, "mail transport unusable"))
@@ -41,6 +46,12 @@ pub async fn serve(engine: Arc<Engine>, mut config: Config) -> std::io::Result<(
     if config.public_url.is_none() {
         config.public_url = Some(format!("http://{addr}"));
     }
+    // Commands run in another terminal reach this engine through the control socket.
+    let control = crate::ops::control::listen(engine.clone(), config.clone())
+        .map_err(|e| {
+            tracing::warn!(error = %e, "no control socket: commands must wait for the server to stop")
+        })
+        .ok();
     let (router, _) = start(engine.clone(), config);
     println!("listening on http://{addr}");
     use std::io::Write;
@@ -49,6 +60,7 @@ pub async fn serve(engine: Arc<Engine>, mut config: Config) -> std::io::Result<(
     tokio::task::spawn_blocking(move || engine.shutdown())
         .await
         .map_err(std::io::Error::other)?;
+    drop(control);
     tracing::info!("stopped cleanly");
     Ok(())
 }

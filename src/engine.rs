@@ -55,16 +55,14 @@ impl Engine {
         let store = Arc::new(Store::open(&data_dir.join("store.redb"))?);
         let (index, state) = SearchIndex::open(&data_dir.join("index"))?;
         let indexer = IndexerHandle::start(index.clone(), store.clone(), state)?;
-        let engine = Engine {
+        Ok(Engine {
             store,
             index,
             indexer,
             clock,
             data_dir: data_dir.to_path_buf(),
             percolator: RwLock::new(Percolator::new()),
-        };
-        engine.rebuild_percolator()?;
-        Ok(engine)
+        })
     }
 
     /// How common an anchor key (`s:term`, `e:term`, `r:reference`) is among indexed offers:
@@ -85,7 +83,8 @@ impl Engine {
         }
     }
 
-    /// Rebuilds the percolator from the stored saved searches: the alerts that are on, of
+    /// Rebuilds the percolator from the stored saved searches (a server does it when it
+    /// starts; [`Engine::open`] leaves it empty, so that commands start fast): the alerts that are on, of
     /// confirmed addresses.
     pub fn rebuild_percolator(&self) -> Result<usize> {
         use rayon::prelude::*;

@@ -21,6 +21,7 @@ pub mod import;
 pub mod index;
 pub mod links;
 pub mod mail;
+pub mod ops;
 pub mod percolator;
 pub mod store;
 pub mod workers;

@@ -1,15 +1,14 @@
 //! The `offerwatch` command line.
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use offerwatch::Engine;
 use offerwatch::config::Config;
-use offerwatch::domain::SearchParams;
 use offerwatch::fixtures::{Generator, to_json_line};
+use offerwatch::ops::Op;
 
 #[derive(Parser)]
 #[command(
@@ -54,91 +53,19 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Import a JSON-lines file of offers into the store and the index.
-    Import {
-        /// The file (`-` for standard input).
-        file: PathBuf,
-    },
-    /// Drop the index and rebuild it from the store.
-    RebuildIndex,
-    /// Search the visible offers and print results and facet counts.
-    Search(SearchArgs),
-    /// Administrators and the review of recruiter requests.
-    #[command(subcommand)]
-    Admin(AdminCommand),
-}
-
-#[derive(Subcommand)]
-enum AdminCommand {
-    /// Create an administrator and print a one-time link to choose a password.
-    Create {
+    /// Bring a backup (made by `offerwatch backup`) into the data dir and rebuild the index;
+    /// the server must be stopped.
+    Restore {
+        /// The backup directory.
+        src: PathBuf,
+        /// Overwrite the store the data dir already holds.
         #[arg(long)]
-        email: String,
-        #[arg(long, default_value = "Administrateur")]
-        first_name: String,
-        #[arg(long, default_value = "offerwatch")]
-        last_name: String,
+        replace: bool,
     },
-    /// List the recruiter requests awaiting review.
-    Pending,
-}
-
-#[derive(clap::Args)]
-struct SearchArgs {
-    /// Keywords; "quoted phrase"; a reference.
-    q: Option<String>,
-    #[arg(long)]
-    contract: Vec<String>,
-    #[arg(long)]
-    diploma: Option<String>,
-    #[arg(long)]
-    domain: Vec<String>,
-    #[arg(long)]
-    administration: Vec<String>,
-    #[arg(long)]
-    region: Vec<String>,
-    #[arg(long)]
-    department: Vec<String>,
-    #[arg(long)]
-    country: Vec<String>,
-    /// RFC 3339 time or a number of days.
-    #[arg(long)]
-    published_since: Option<String>,
-    /// `date` or `relevance`.
-    #[arg(long)]
-    sort: Option<String>,
-    #[arg(long)]
-    page: Option<u32>,
-    #[arg(long)]
-    per_page: Option<u32>,
-}
-
-impl SearchArgs {
-    fn pairs(&self) -> Vec<(String, String)> {
-        let mut p = Vec::new();
-        let mut one = |k: &str, v: &Option<String>| {
-            if let Some(v) = v {
-                p.push((k.to_string(), v.clone()));
-            }
-        };
-        one("q", &self.q);
-        one("diploma", &self.diploma);
-        one("published_since", &self.published_since);
-        one("sort", &self.sort);
-        one("page", &self.page.map(|n| n.to_string()));
-        one("per_page", &self.per_page.map(|n| n.to_string()));
-        for (k, vs) in [
-            ("contract", &self.contract),
-            ("domain", &self.domain),
-            ("administration", &self.administration),
-            ("region", &self.region),
-            ("department", &self.department),
-            ("country", &self.country),
-        ] {
-            p.extend(vs.iter().map(|v| (k.to_string(), v.clone())));
-        }
-        p
-    }
+    /// Import, search, rebuild the index, administrators, backup: these work whether or not
+    /// `serve` runs on the data dir (through its control socket).
+    #[command(flatten)]
+    Op(Op),
 }
 
 /// glibc gives a thread that meets contention its own malloc arena (up to 8 a core), and each
@@ -183,22 +110,40 @@ fn main() -> anyhow::Result<()> {
             anchor,
             out,
         } => gen_fixtures(count, seed, anchor, &out),
-        Command::Import { file } => import(&data_dir, &file),
-        Command::RebuildIndex => {
-            let engine = Engine::open(&data_dir)?;
-            let started = Instant::now();
-            let seq = engine.rebuild_index()?;
-            println!(
-                "index rebuilt: {} offers searchable, change log at {seq}, in {:.1} s",
-                engine.index().num_docs(),
-                started.elapsed().as_secs_f64()
-            );
-            engine.shutdown();
-            Ok(())
+        Command::Restore { src, replace } => {
+            offerwatch::ops::restore(&src, &data_dir, replace, &mut std::io::stdout().lock())
         }
-        Command::Search(args) => search(&data_dir, &args),
-        Command::Admin(cmd) => admin(&config, cmd),
+        Command::Op(op) => run_op(&config, op),
     }
+}
+
+/// Runs an operation on the server that serves the data dir, or else on the data dir itself.
+fn run_op(config: &Config, op: Op) -> anyhow::Result<()> {
+    let op = op.absolute()?;
+    op.check()?;
+    let dir = &config.data_dir;
+    if let Some(code) = offerwatch::ops::control::call(dir, &op)? {
+        // The server printed the outcome.
+        std::process::exit(code);
+    }
+    let engine = Engine::open(dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot open the data dir {}: {e}. No server answers on {}: if a command or a \
+             server is starting or running on it, wait for it to end (or stop it) and run this again",
+            dir.display(),
+            offerwatch::ops::control::socket_path(dir).display()
+        )
+    })?;
+    let (mut out, mut err) = (std::io::stdout().lock(), std::io::stderr().lock());
+    let mut output = offerwatch::ops::Output {
+        out: &mut out,
+        err: &mut err,
+        interactive: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+    };
+    let input = Box::new(BufReader::new(std::io::stdin()));
+    let outcome = offerwatch::ops::run(&engine, config, op, input, &mut output);
+    engine.shutdown();
+    outcome
 }
 
 fn gen_fixtures(
@@ -231,117 +176,6 @@ fn gen_fixtures(
     Ok(())
 }
 
-fn import(data_dir: &Path, file: &Path) -> anyhow::Result<()> {
-    let (reader, size): (Box<dyn BufRead>, u64) = if file.as_os_str() == "-" {
-        (Box::new(BufReader::new(std::io::stdin().lock())), 0)
-    } else {
-        let f =
-            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
-        let size = f.metadata()?.len();
-        (Box::new(BufReader::with_capacity(1 << 20, f)), size)
-    };
-    // Count lines up front for a bounded progress bar when reading a file.
-    let total = if size > 0 {
-        BufReader::new(std::fs::File::open(file)?).lines().count() as u64
-    } else {
-        0
-    };
-    let engine = Engine::open(data_dir)?;
-    let bar = if total > 0 {
-        indicatif::ProgressBar::new(total)
-    } else {
-        indicatif::ProgressBar::new_spinner()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} lines ({per_sec}, eta {eta})",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let started = Instant::now();
-    let report = offerwatch::import::import_jsonl(&engine, reader, |n| bar.set_position(n))?;
-    bar.finish_and_clear();
-    let secs = started.elapsed().as_secs_f64();
-    for (line, e) in &report.errors {
-        eprintln!("line {line}: {e}");
-    }
-    println!(
-        "imported {} offers ({} rejected) in {:.1} s: {:.0} offers/s, {} searchable",
-        report.imported,
-        report.rejected,
-        secs,
-        report.imported as f64 / secs.max(1e-9),
-        engine.index().num_docs()
-    );
-    engine.shutdown();
-    if report.rejected > 0 {
-        anyhow::bail!("{} lines were rejected", report.rejected);
-    }
-    Ok(())
-}
-
-fn search(data_dir: &Path, args: &SearchArgs) -> anyhow::Result<()> {
-    let params = SearchParams::from_pairs(&args.pairs()).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let engine = Engine::open(data_dir)?;
-    let started = Instant::now();
-    let page = engine.search(&params)?;
-    let elapsed = started.elapsed();
-    let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{} offres ({:.1} ms) — page {}",
-        page.total,
-        elapsed.as_secs_f64() * 1000.0,
-        params.page
-    )?;
-    for o in &page.offers {
-        let f = &o.fields;
-        let place = f
-            .location
-            .clone()
-            .unwrap_or_else(|| f.country.label().to_string());
-        let date = o
-            .published_at
-            .map(|t| offerwatch::domain::offer::iso_date::format(t.date()))
-            .unwrap_or_default();
-        writeln!(out, "  {}  {}  {}", o.reference, date, f.title)?;
-        writeln!(
-            out,
-            "               {} · {} · {}",
-            f.contract.label(),
-            f.diploma.label(),
-            place
-        )?;
-    }
-    if let Some(facets) = &page.facets {
-        for fc in facets {
-            if fc.values.is_empty() {
-                continue;
-            }
-            let shown: Vec<String> = fc
-                .values
-                .iter()
-                .take(8)
-                .map(|v| format!("{} ({})", v.label, v.count))
-                .collect();
-            let more = fc.values.len().saturating_sub(8);
-            writeln!(
-                out,
-                "{:>15}: {}{}",
-                fc.facet.name(),
-                shown.join(" · "),
-                if more > 0 {
-                    format!(" · … {more} de plus")
-                } else {
-                    String::new()
-                }
-            )?;
-        }
-    }
-    engine.shutdown();
-    Ok(())
-}
-
 /// Offers generated for `serve --demo`.
 const DEMO_OFFERS: usize = 3000;
 
@@ -368,52 +202,5 @@ fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
         .max_blocking_threads(cores * 8)
         .build()?;
     runtime.block_on(offerwatch::app::serve(engine, config))?;
-    Ok(())
-}
-
-fn admin(config: &Config, cmd: AdminCommand) -> anyhow::Result<()> {
-    let engine = Engine::open(&config.data_dir)?;
-    let bo = offerwatch::backoffice::Backoffice::new(&engine, config.base_url());
-    match cmd {
-        AdminCommand::Create {
-            email,
-            first_name,
-            last_name,
-        } => {
-            let (account, link) = bo.create_admin(&email, &first_name, &last_name)?;
-            println!(
-                "administrator {} created (id {})",
-                account.email, account.id
-            );
-            println!("one-time link to choose the password (valid 48 h):\n{link}");
-            println!("(the token is used with POST /api/v1/auth/password)");
-        }
-        AdminCommand::Pending => {
-            let pending =
-                bo.recruiters(Some(offerwatch::domain::account::AccountState::Pending))?;
-            if pending.is_empty() {
-                println!("no pending recruiter request");
-            }
-            for a in pending {
-                let service = match (&a.requested_service, a.services.first()) {
-                    (Some(r), _) => {
-                        format!("new service '{}' ({})", r.name, r.administration.code())
-                    }
-                    (None, Some(id)) => engine
-                        .store()
-                        .service(*id)?
-                        .map_or(format!("service {id}"), |s| {
-                            format!("service {} '{}'", s.id, s.name)
-                        }),
-                    (None, None) => "no service".into(),
-                };
-                println!(
-                    "{:>6}  {} {} <{}>  {}",
-                    a.id, a.first_name, a.last_name, a.email, service
-                );
-            }
-        }
-    }
-    engine.shutdown();
     Ok(())
 }

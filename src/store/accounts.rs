@@ -22,6 +22,22 @@ const SERVICE_OFFERS: TableDefinition<(u64, u64), ()> = TableDefinition::new("se
 const MAILS: TableDefinition<u64, &[u8]> = TableDefinition::new("mails");
 const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 
+/// Copies this module's tables (see [`super::backup`]).
+pub(super) fn copy_tables(
+    src: &redb::ReadTransaction,
+    dst: &redb::WriteTransaction,
+    copied: &mut super::backup::Copied,
+) -> Result<()> {
+    super::backup::copy(src, dst, ACCOUNTS, copied)?;
+    super::backup::copy(src, dst, LOGINS, copied)?;
+    super::backup::copy(src, dst, TOKENS, copied)?;
+    super::backup::copy(src, dst, SERVICES, copied)?;
+    super::backup::copy(src, dst, SERVICE_OFFERS, copied)?;
+    super::backup::copy(src, dst, MAILS, copied)?;
+    super::backup::copy(src, dst, COUNTERS, copied)?;
+    Ok(())
+}
+
 pub(super) fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(ACCOUNTS)?;
     tx.open_table(LOGINS)?;

@@ -18,6 +18,19 @@ const PERCOLATED: TableDefinition<u64, i64> = TableDefinition::new("percolated")
 /// (saved search, offer) → outbox row.
 const OUTBOX: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("alert_outbox");
 
+/// Copies this module's tables (see [`super::backup`]).
+pub(super) fn copy_tables(
+    src: &redb::ReadTransaction,
+    dst: &redb::WriteTransaction,
+    copied: &mut super::backup::Copied,
+) -> Result<()> {
+    super::backup::copy(src, dst, SEARCHES, copied)?;
+    super::backup::copy(src, dst, ACCOUNT_SEARCHES, copied)?;
+    super::backup::copy(src, dst, PERCOLATED, copied)?;
+    super::backup::copy(src, dst, OUTBOX, copied)?;
+    Ok(())
+}
+
 pub(super) fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(SEARCHES)?;
     tx.open_table(ACCOUNT_SEARCHES)?;

@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod backup;
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -88,6 +89,19 @@ impl OfferCache {
             lru.pop(id);
         }
     }
+}
+
+/// Copies this module's tables (see [`backup`]).
+fn copy_tables(
+    src: &redb::ReadTransaction,
+    dst: &redb::WriteTransaction,
+    copied: &mut backup::Copied,
+) -> Result<()> {
+    backup::copy(src, dst, OFFERS, copied)?;
+    backup::copy(src, dst, REFERENCES, copied)?;
+    backup::copy(src, dst, CHANGES, copied)?;
+    backup::copy(src, dst, COUNTERS, copied)?;
+    backup::copy(src, dst, META, copied)
 }
 
 fn encode(offer: &Offer) -> Result<Vec<u8>> {
@@ -180,9 +194,18 @@ impl Store {
         }
         // redb's page cache defaults to 1 GiB and fills up with whatever is read (a whole
         // import, an export); the OS page cache keeps the file's hot pages anyway.
-        let db = Database::builder()
+        let db = match Database::builder()
             .set_cache_size(32 * 1024 * 1024)
-            .create(path)?;
+            .create(path)
+        {
+            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+                return Err(Error::Store(format!(
+                    "{} is in use by another offerwatch process",
+                    path.display()
+                )));
+            }
+            other => other?,
+        };
         let tx = db.begin_write()?;
         tx.open_table(OFFERS)?;
         tx.open_table(REFERENCES)?;

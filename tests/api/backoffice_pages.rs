@@ -127,6 +127,7 @@ async fn recruiters_and_administrators_work_in_pages() {
     .await;
     page.fill("#f-password", PASSWORD).await;
     page.click("main form button[type=submit]").await;
+    page.wait_text("Mot de passe enregistré").await;
     login(&page, &app, "rose.valland@culture.gouv.fr", PASSWORD).await;
     page.wait_url("/recruteur/offres").await;
     page.assert_accessible("/recruteur/offres (empty)").await;
@@ -293,6 +294,7 @@ async fn recruiters_and_administrators_work_in_pages() {
     .await;
     page.fill("#f-password", PASSWORD).await;
     page.click("main form button[type=submit]").await;
+    page.wait_text("Mot de passe enregistré").await;
     login(&page, &app, "jean.moulin@interieur.gouv.fr", PASSWORD).await;
     let text = page.wait_text("Mes offres (Jean Moulin)").await;
     assert!(

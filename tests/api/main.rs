@@ -9,6 +9,7 @@ mod crash_alerts;
 mod errors;
 mod feeds;
 mod helpers;
+mod live_cli;
 mod ops;
 mod portal;
 mod search;

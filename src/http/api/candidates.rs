@@ -178,7 +178,7 @@ pub struct UnsubscribeQuery {
 fn page(status: StatusCode, title: &str, body: &str) -> Response {
     (status, Html(format!(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{t}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}}button{{background:#000091;color:#fff;border:0;padding:.6rem 1rem;font-size:1rem}}</style></head>\
+         <link rel=\"stylesheet\" href=\"/static/plain.css\"></head>\
          <body><h1>{t}</h1>{body}<p><a href=\"/\">Retour au portail</a></p></body></html>",
         t = html_escape(title)
     ))).into_response()

@@ -113,9 +113,7 @@ async fn docs(State(state): State<AppState>) -> Html<String> {
         .unwrap_or_default();
     let mut html = String::from(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
-         <title>offerwatch — référence de l'API</title><style>body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#161616}\
-         code{background:#eee;padding:0 .2rem}section{border-top:1px solid #ccc;padding:.5rem 0}.m{font-weight:bold;color:#000091;text-transform:uppercase}\
-         table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:.2rem .5rem;text-align:left}</style></head><body>\
+         <title>offerwatch — référence de l'API</title><link rel=\"stylesheet\" href=\"/static/plain.css\"></head><body>\
          <h1>offerwatch — référence de l'API</h1><p>Document OpenAPI : <a href=\"/api/openapi.json\">/api/openapi.json</a></p>",
     );
     if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {

@@ -1,0 +1,499 @@
+//! Operations on a data directory — import, search, rebuild the index, administrators, backup,
+//! restore — run the same way by the command line on a stopped data dir and, through the
+//! [`control`] socket, by a running `serve` on its own engine: a second terminal never meets the
+//! store's lock.
+
+pub mod control;
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::domain::SearchParams;
+use crate::engine::Engine;
+
+/// An operation that works whether or not `serve` runs on the data dir.
+#[derive(clap::Subcommand, Debug, Clone, Serialize, Deserialize)]
+pub enum Op {
+    /// Import a JSON-lines file of offers into the store and the index.
+    Import {
+        /// The file (`-` for standard input).
+        file: PathBuf,
+    },
+    /// Drop the index and rebuild it from the store.
+    RebuildIndex,
+    /// Search the visible offers and print results and facet counts.
+    Search(SearchArgs),
+    /// Administrators and the review of recruiter requests.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// Write a consistent copy of the store and the attachments into DEST (a new directory),
+    /// without stopping the server.
+    Backup {
+        /// The directory to create.
+        dest: PathBuf,
+    },
+}
+
+/// Administrators and recruiter requests.
+#[derive(clap::Subcommand, Debug, Clone, Serialize, Deserialize)]
+pub enum AdminCommand {
+    /// Create an administrator and print a one-time link to choose a password.
+    Create {
+        /// Their e-mail address (the login).
+        #[arg(long)]
+        email: String,
+        /// First name.
+        #[arg(long, default_value = "Administrateur")]
+        first_name: String,
+        /// Last name.
+        #[arg(long, default_value = "offerwatch")]
+        last_name: String,
+    },
+    /// List the recruiter requests awaiting review.
+    Pending,
+}
+
+/// The search criteria of `offerwatch search`, as on the API.
+#[derive(clap::Args, Debug, Clone, Serialize, Deserialize)]
+pub struct SearchArgs {
+    /// Keywords; "quoted phrase"; a reference.
+    q: Option<String>,
+    /// Contract type codes.
+    #[arg(long)]
+    contract: Vec<String>,
+    /// Diploma level code.
+    #[arg(long)]
+    diploma: Option<String>,
+    /// Domain codes.
+    #[arg(long)]
+    domain: Vec<String>,
+    /// Administration codes.
+    #[arg(long)]
+    administration: Vec<String>,
+    /// Region codes.
+    #[arg(long)]
+    region: Vec<String>,
+    /// Department codes.
+    #[arg(long)]
+    department: Vec<String>,
+    /// Country codes.
+    #[arg(long)]
+    country: Vec<String>,
+    /// RFC 3339 time or a number of days.
+    #[arg(long)]
+    published_since: Option<String>,
+    /// `date` or `relevance`.
+    #[arg(long)]
+    sort: Option<String>,
+    /// 1-based page.
+    #[arg(long)]
+    page: Option<u32>,
+    /// Results per page.
+    #[arg(long)]
+    per_page: Option<u32>,
+}
+
+impl SearchArgs {
+    fn pairs(&self) -> Vec<(String, String)> {
+        let mut p = Vec::new();
+        let mut one = |k: &str, v: &Option<String>| {
+            if let Some(v) = v {
+                p.push((k.to_string(), v.clone()));
+            }
+        };
+        one("q", &self.q);
+        one("diploma", &self.diploma);
+        one("published_since", &self.published_since);
+        one("sort", &self.sort);
+        one("page", &self.page.map(|n| n.to_string()));
+        one("per_page", &self.per_page.map(|n| n.to_string()));
+        for (k, vs) in [
+            ("contract", &self.contract),
+            ("domain", &self.domain),
+            ("administration", &self.administration),
+            ("region", &self.region),
+            ("department", &self.department),
+            ("country", &self.country),
+        ] {
+            p.extend(vs.iter().map(|v| (k.to_string(), v.clone())));
+        }
+        p
+    }
+}
+
+impl Op {
+    /// The same operation with its paths made absolute (the server's working directory is
+    /// not the caller's).
+    pub fn absolute(self) -> std::io::Result<Op> {
+        let abs = |p: PathBuf| -> std::io::Result<PathBuf> {
+            if p.as_os_str() == "-" || p.is_absolute() {
+                Ok(p)
+            } else {
+                Ok(std::env::current_dir()?.join(p))
+            }
+        };
+        Ok(match self {
+            Op::Import { file } => Op::Import { file: abs(file)? },
+            Op::Backup { dest } => Op::Backup { dest: abs(dest)? },
+            other => other,
+        })
+    }
+
+    /// Whether the operation reads its standard input.
+    pub fn reads_stdin(&self) -> bool {
+        matches!(self, Op::Import { file } if file.as_os_str() == "-")
+    }
+
+    /// Checks what can be checked before touching the data dir, so that a mistake is told
+    /// without waiting for the store.
+    pub fn check(&self) -> anyhow::Result<()> {
+        match self {
+            Op::Search(args) => {
+                SearchParams::from_pairs(&args.pairs()).map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            Op::Import { file } if file.as_os_str() != "-" => {
+                std::fs::metadata(file)
+                    .with_context(|| format!("cannot open {}", file.display()))?;
+            }
+            Op::Backup { dest } => check_new_dir(dest)?,
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+fn check_new_dir(dest: &Path) -> anyhow::Result<()> {
+    if dest.exists() && std::fs::read_dir(dest).map_or(true, |mut d| d.next().is_some()) {
+        anyhow::bail!(
+            "{} already exists and is not an empty directory: name a new directory",
+            dest.display()
+        );
+    }
+    Ok(())
+}
+
+/// Where an operation writes: standard output and error for the command line, the control
+/// socket for the server. `interactive` draws a progress bar instead of progress lines.
+pub struct Output<'a> {
+    /// Results.
+    pub out: &'a mut dyn Write,
+    /// Progress and per-line problems.
+    pub err: &'a mut dyn Write,
+    /// A terminal is watching.
+    pub interactive: bool,
+}
+
+/// Runs one operation on an open engine.
+pub fn run(
+    engine: &Engine,
+    config: &Config,
+    op: Op,
+    input: Box<dyn BufRead + Send + '_>,
+    o: &mut Output<'_>,
+) -> anyhow::Result<()> {
+    match op {
+        Op::Import { file } => import(engine, &file, input, o),
+        Op::RebuildIndex => {
+            let started = Instant::now();
+            let seq = engine.rebuild_index()?;
+            writeln!(
+                o.out,
+                "index rebuilt: {} offers searchable, change log at {seq}, in {:.1} s",
+                engine.index().num_docs(),
+                started.elapsed().as_secs_f64()
+            )?;
+            Ok(())
+        }
+        Op::Search(args) => search(engine, &args, o.out),
+        Op::Admin(cmd) => admin(engine, config, cmd, o.out),
+        Op::Backup { dest } => backup(engine, &dest, o.out),
+    }
+}
+
+fn import(
+    engine: &Engine,
+    file: &Path,
+    stdin: Box<dyn BufRead + Send + '_>,
+    o: &mut Output<'_>,
+) -> anyhow::Result<()> {
+    let (reader, total): (Box<dyn BufRead + Send + '_>, u64) = if file.as_os_str() == "-" {
+        (stdin, 0)
+    } else {
+        let f =
+            std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+        // Count lines up front for a bounded progress bar.
+        let total = BufReader::new(std::fs::File::open(file)?).lines().count() as u64;
+        (Box::new(BufReader::with_capacity(1 << 20, f)), total)
+    };
+    let bar = if !o.interactive {
+        indicatif::ProgressBar::hidden()
+    } else if total > 0 {
+        indicatif::ProgressBar::new(total)
+    } else {
+        indicatif::ProgressBar::new_spinner()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:40} {pos}/{len} lines ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = Instant::now();
+    let report = crate::import::import_jsonl(engine, reader, |n| bar.set_position(n))?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    for (line, e) in &report.errors {
+        writeln!(o.err, "line {line}: {e}")?;
+    }
+    writeln!(
+        o.out,
+        "imported {} offers ({} rejected) in {:.1} s: {:.0} offers/s, {} searchable",
+        report.imported,
+        report.rejected,
+        secs,
+        report.imported as f64 / secs.max(1e-9),
+        engine.index().num_docs()
+    )?;
+    if report.rejected > 0 {
+        anyhow::bail!("{} lines were rejected", report.rejected);
+    }
+    Ok(())
+}
+
+fn search(engine: &Engine, args: &SearchArgs, out: &mut dyn Write) -> anyhow::Result<()> {
+    let params = SearchParams::from_pairs(&args.pairs()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let started = Instant::now();
+    let page = engine.search(&params)?;
+    let elapsed = started.elapsed();
+    writeln!(
+        out,
+        "{} offres ({:.1} ms) — page {}",
+        page.total,
+        elapsed.as_secs_f64() * 1000.0,
+        params.page
+    )?;
+    for o in &page.offers {
+        let f = &o.fields;
+        let place = f
+            .location
+            .clone()
+            .unwrap_or_else(|| f.country.label().to_string());
+        let date = o
+            .published_at
+            .map(|t| crate::domain::offer::iso_date::format(t.date()))
+            .unwrap_or_default();
+        writeln!(out, "  {}  {}  {}", o.reference, date, f.title)?;
+        writeln!(
+            out,
+            "               {} · {} · {}",
+            f.contract.label(),
+            f.diploma.label(),
+            place
+        )?;
+    }
+    for fc in page.facets.iter().flatten() {
+        if fc.values.is_empty() {
+            continue;
+        }
+        let shown: Vec<String> = fc
+            .values
+            .iter()
+            .take(8)
+            .map(|v| format!("{} ({})", v.label, v.count))
+            .collect();
+        let more = fc.values.len().saturating_sub(8);
+        let more = if more > 0 {
+            format!(" · … {more} de plus")
+        } else {
+            String::new()
+        };
+        writeln!(out, "{:>15}: {}{more}", fc.facet.name(), shown.join(" · "))?;
+    }
+    Ok(())
+}
+
+fn admin(
+    engine: &Engine,
+    config: &Config,
+    cmd: AdminCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let bo = crate::backoffice::Backoffice::new(engine, config.base_url());
+    match cmd {
+        AdminCommand::Create {
+            email,
+            first_name,
+            last_name,
+        } => {
+            let (account, link) = bo.create_admin(&email, &first_name, &last_name)?;
+            writeln!(
+                out,
+                "administrator {} created (id {})",
+                account.email, account.id
+            )?;
+            writeln!(
+                out,
+                "one-time link to choose the password (valid 48 h):\n{link}"
+            )?;
+            writeln!(out, "(the token is used with POST /api/v1/auth/password)")?;
+        }
+        AdminCommand::Pending => {
+            let pending = bo.recruiters(Some(crate::domain::account::AccountState::Pending))?;
+            if pending.is_empty() {
+                writeln!(out, "no pending recruiter request")?;
+            }
+            for a in pending {
+                let service = match (&a.requested_service, a.services.first()) {
+                    (Some(r), _) => {
+                        format!("new service '{}' ({})", r.name, r.administration.code())
+                    }
+                    (None, Some(id)) => engine
+                        .store()
+                        .service(*id)?
+                        .map_or(format!("service {id}"), |s| {
+                            format!("service {} '{}'", s.id, s.name)
+                        }),
+                    (None, None) => "no service".into(),
+                };
+                writeln!(
+                    out,
+                    "{:>6}  {} {} <{}>  {}",
+                    a.id, a.first_name, a.last_name, a.email, service
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The store file inside a data dir or a backup.
+const STORE_FILE: &str = "store.redb";
+/// Attachments inside a data dir or a backup.
+const ATTACHMENTS: &str = "attachments";
+
+/// Copies the attachment files of `from` into `to` (content-addressed: a file is never changed
+/// nor removed once written, so copying after the store's snapshot finds every file it names).
+fn copy_attachments(from: &Path, to: &Path) -> anyhow::Result<u64> {
+    let Ok(entries) = std::fs::read_dir(from) else {
+        return Ok(0);
+    };
+    std::fs::create_dir_all(to)?;
+    let mut n = 0;
+    for e in entries {
+        let e = e?;
+        let name = e.file_name();
+        if name.to_string_lossy().ends_with(".tmp") || !e.file_type()?.is_file() {
+            continue;
+        }
+        let target = to.join(&name);
+        std::fs::copy(e.path(), &target)
+            .with_context(|| format!("cannot copy {}", e.path().display()))?;
+        std::fs::File::open(&target)?.sync_all()?;
+        n += 1;
+    }
+    std::fs::File::open(to)?.sync_all()?;
+    Ok(n)
+}
+
+fn backup(engine: &Engine, dest: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
+    check_new_dir(dest)?;
+    let started = Instant::now();
+    std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    let copied = engine.store().backup_to(&dest.join(STORE_FILE))?;
+    let files = copy_attachments(
+        &engine.data_dir().join(ATTACHMENTS),
+        &dest.join(ATTACHMENTS),
+    )?;
+    std::fs::File::open(dest)?.sync_all()?;
+    writeln!(
+        out,
+        "backup written to {}: {} offers, {} accounts, {} saved searches, {files} attachment files, in {:.1} s",
+        dest.display(),
+        copied.rows("offers"),
+        copied.rows("accounts"),
+        copied.rows("saved_searches"),
+        started.elapsed().as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "restore it with: offerwatch restore {} --data-dir DIR",
+        dest.display()
+    )?;
+    Ok(())
+}
+
+/// Brings a backup into `data_dir` (which must hold no store, unless `replace`), then opens it:
+/// the index is rebuilt from the restored store. The server must not run on `data_dir`.
+pub fn restore(
+    src: &Path,
+    data_dir: &Path,
+    replace: bool,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let src_store = src.join(STORE_FILE);
+    if !src_store.is_file() {
+        anyhow::bail!(
+            "{} is not a backup: it holds no {STORE_FILE} (make one with `offerwatch backup DEST`)",
+            src.display()
+        );
+    }
+    let held = crate::store::Store::inspect(&src_store)?;
+    let target = data_dir.join(STORE_FILE);
+    if target.exists() && !replace {
+        anyhow::bail!(
+            "{} already holds a store: restore into an empty data dir, or add --replace to overwrite it",
+            data_dir.display()
+        );
+    }
+    std::fs::create_dir_all(data_dir)?;
+    if control::is_served(data_dir) {
+        anyhow::bail!(
+            "offerwatch serve is running on {}: stop it before restoring into it",
+            data_dir.display()
+        );
+    }
+    if target.exists() {
+        // Taking the store's lock proves no process works on it (it is released at once).
+        drop(crate::store::Store::open(&target).with_context(|| {
+            format!(
+                "{} cannot be replaced now: stop what uses it first",
+                target.display()
+            )
+        })?);
+    }
+    let tmp = data_dir.join("store.redb.restoring");
+    std::fs::copy(&src_store, &tmp).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    if crate::store::Store::inspect(&tmp)? != held {
+        anyhow::bail!("the copy of {} differs from it", src_store.display());
+    }
+    let files = copy_attachments(&src.join(ATTACHMENTS), &data_dir.join(ATTACHMENTS))?;
+    // The index is derived: drop it, the engine rebuilds it from the restored store.
+    let index = data_dir.join("index");
+    if index.exists() {
+        std::fs::remove_dir_all(&index)
+            .with_context(|| format!("cannot remove the old index {}", index.display()))?;
+    }
+    std::fs::rename(&tmp, &target)?;
+    std::fs::File::open(data_dir)?.sync_all()?;
+    let engine = Engine::open(data_dir)?;
+    writeln!(
+        out,
+        "restored {} into {}: {} offers ({} searchable), {} accounts, {} saved searches, {files} attachment files, in {:.1} s",
+        src.display(),
+        data_dir.display(),
+        held.rows("offers"),
+        engine.index().num_docs(),
+        held.rows("accounts"),
+        held.rows("saved_searches"),
+        started.elapsed().as_secs_f64()
+    )?;
+    engine.shutdown();
+    Ok(())
+}
