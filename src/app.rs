@@ -20,9 +20,13 @@ pub fn start(engine: Arc<Engine>, config: Config) -> (http::Router, utoipa::open
         Err(e) => tracing::error!(error = %e, "percolator not built: alerts will not fire"),
     }
     let mail_wake = Arc::new(tokio::sync::Notify::new());
-    let transport = Transport::from_config(config.smtp_url.as_deref(), &config.data_dir)
-        .map_err(|e| tracing::error!(error = %e, "mail transport unusable"))
-        .ok();
+    let transport = Transport::from_config(
+        config.smtp_url.as_deref(),
+        config.smtp_ca_file.as_deref(),
+        &config.data_dir,
+    )
+    .map_err(|e| tracing::error!(error = %e, "mail transport unusable"))
+    .ok();
     Workers {
         engine: engine.clone(),
         transport,

@@ -18,6 +18,8 @@ pub struct Config {
     pub public_url: Option<String>,
     /// SMTP server URL; unset = `.eml` files under the data dir.
     pub smtp_url: Option<String>,
+    /// A certificate authority (PEM) trusted for the SMTP server, besides the usual roots.
+    pub smtp_ca_file: Option<PathBuf>,
     /// Origins allowed by CORS (`*` for any).
     pub cors_origins: Vec<String>,
     /// Public requests allowed per second and client address (0 = unlimited).
@@ -34,8 +36,33 @@ pub struct Config {
     pub archive_interval_seconds: u64,
     /// Saved searches per candidate.
     pub max_saved_searches: usize,
-    /// Hour (UTC) at which daily alert digests are sent.
+    /// Hour (local, see `time_zone`) at which daily alert digests are sent.
     pub daily_digest_hour: u8,
+    /// Reverse proxies whose `X-Forwarded-For` names the client: addresses or networks.
+    pub trusted_proxies: Vec<String>,
+    /// Mails that anonymous forms (sign-up, recruiter request, password reset) may send to one
+    /// address per hour (0 = unlimited).
+    pub mails_per_address_hour: u32,
+    /// Such mails one client address may cause per hour (0 = unlimited).
+    pub mails_per_client_hour: u32,
+    /// The portal's IANA time zone: ends of diffusion at local midnight, the digest hour,
+    /// dates shown.
+    pub time_zone: String,
+}
+
+/// Parses trusted proxies: addresses or networks (`10.0.0.1`, `10.0.0.0/8`).
+pub fn parse_trusted_proxies(list: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
+    list.iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<ipnet::IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!("'{s}' is not an IP address or network (e.g. 10.0.0.1, 10.0.0.0/8)")
+                })
+        })
+        .collect()
 }
 
 impl Default for Config {
@@ -45,6 +72,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             public_url: None,
             smtp_url: None,
+            smtp_ca_file: None,
             cors_origins: vec!["*".into()],
             rate_limit_per_second: 50.0,
             rate_limit_burst: 200.0,
@@ -54,6 +82,10 @@ impl Default for Config {
             archive_interval_seconds: 60,
             max_saved_searches: 20,
             daily_digest_hour: 7,
+            trusted_proxies: Vec::new(),
+            mails_per_address_hour: 3,
+            mails_per_client_hour: 20,
+            time_zone: crate::domain::local_time::DEFAULT_ZONE.into(),
         }
     }
 }
@@ -94,9 +126,23 @@ impl Config {
         if let Some(v) = env_var("OFFERWATCH_SMTP_URL") {
             c.smtp_url = Some(v);
         }
+        if let Some(v) = env_var("OFFERWATCH_SMTP_CA_FILE") {
+            c.smtp_ca_file = Some(v.into());
+        }
         if let Some(v) = env_var("OFFERWATCH_CORS_ORIGINS") {
             c.cors_origins = v.split(',').map(|s| s.trim().to_string()).collect();
         }
+        if let Some(v) = env_var("OFFERWATCH_TRUSTED_PROXIES") {
+            c.trusted_proxies = v.split(',').map(|s| s.trim().to_string()).collect();
+        }
+        parse_trusted_proxies(&c.trusted_proxies).map_err(|e| {
+            ConfigError(format!("OFFERWATCH_TRUSTED_PROXIES / trusted_proxies: {e}"))
+        })?;
+        if let Some(v) = env_var("OFFERWATCH_TIME_ZONE") {
+            c.time_zone = v;
+        }
+        crate::domain::local_time::parse_zone(&c.time_zone)
+            .map_err(|e| ConfigError(format!("OFFERWATCH_TIME_ZONE / time_zone: {e}")))?;
         if let Some(v) = env_var("OFFERWATCH_RATE_LIMIT_PER_SECOND") {
             c.rate_limit_per_second = v.parse().map_err(|_| {
                 ConfigError(format!(

@@ -37,6 +37,15 @@ impl Links {
         }
     }
 
+    /// The host of the public URL: the domain of the mails' Message-IDs.
+    pub fn host(&self) -> String {
+        url::Url::parse(&self.base)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_string))
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "offerwatch.localhost".into())
+    }
+
     /// The base URL.
     pub fn base(&self) -> &str {
         &self.base

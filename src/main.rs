@@ -96,6 +96,7 @@ fn main() -> anyhow::Result<()> {
     if let Some(d) = cli.data_dir {
         config.data_dir = d;
     }
+    offerwatch::domain::local_time::set_zone(&config.time_zone).map_err(anyhow::Error::msg)?;
     let data_dir = config.data_dir.clone();
     match cli.command {
         Command::Serve { addr, demo } => {

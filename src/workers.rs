@@ -53,7 +53,15 @@ async fn mailer(w: Workers, transport: Transport) {
             _ => {}
         }
         let mut busy = false;
-        match send_due(w.engine.store(), w.engine.now(), &transport, &w.from).await {
+        match send_due(
+            w.engine.store(),
+            w.engine.now(),
+            &transport,
+            &w.from,
+            &w.alerts.links.host(),
+        )
+        .await
+        {
             Ok(n) => busy |= n > 0,
             Err(e) => tracing::error!(error = %e, "mail sender round failed"),
         }

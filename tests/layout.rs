@@ -116,9 +116,17 @@ fn the_directions_of_the_module_map_hold() {
             "app",
             "http",
             "mail",
+            "ops",
         ] {
             assert!(!uses(core).contains(above), "{core} imports {above}");
         }
     }
     assert!(!uses("auth").contains("backoffice") && !uses("auth").contains("candidates"));
+    // The operations of the command line sit above the engine; only the composition root
+    // starts their control socket.
+    for (m, used) in &g {
+        if m != "app" {
+            assert!(!used.contains("ops"), "{m} imports ops; only app may");
+        }
+    }
 }

@@ -100,7 +100,7 @@ impl Backoffice<'_> {
             }
         }
         let fields = input.validate(DateRule::Submission {
-            today: self.now().date(),
+            today: crate::domain::local_time::today(self.now()),
         });
         match fields {
             Ok(f) if errors.0.is_empty() => Ok((f, service.map(|s| s.id).unwrap_or(0))),
@@ -220,8 +220,11 @@ impl Backoffice<'_> {
     ) -> Result<(Offer, u64)> {
         let current = self.offer(who, reference)?;
         let now = self.now();
-        let date = crate::domain::offer::parse_unpublish_on(unpublish_on, now.date())
-            .map_err(Error::invalid)?;
+        let date = crate::domain::offer::parse_unpublish_on(
+            unpublish_on,
+            crate::domain::local_time::today(now),
+        )
+        .map_err(Error::invalid)?;
         self.engine.update_offer(current.id, |o| {
             if o.state == OfferState::Draft {
                 return Err(Error::Conflict(

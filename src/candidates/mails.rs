@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::unsubscribe_token;
-use crate::domain::Offer;
 use crate::domain::account::{Account, Frequency, SavedSearch};
+use crate::domain::{Offer, local_time};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::links::Links;
@@ -118,6 +118,7 @@ pub async fn send_alerts(
     from: &str,
     settings: &AlertMailSettings,
 ) -> Result<usize> {
+    let domain = settings.links.host();
     let e = engine.clone();
     let rows = tokio::task::spawn_blocking(move || e.store().pending_outbox())
         .await
@@ -126,11 +127,12 @@ pub async fn send_alerts(
         return Ok(0);
     }
     let now = engine.now();
-    let digest_time = now
-        .date()
-        .with_hms(settings.digest_hour.min(23), 0, 0)
-        .map(|d| d.assume_utc())
-        .unwrap_or(now);
+    // The digest hour is local: 7 o'clock in Paris is 06:00 UTC in winter, 05:00 in summer.
+    let digest_time = local_time::at_hour_in(
+        local_time::today(now),
+        settings.digest_hour,
+        local_time::zone(),
+    );
     let mut groups: BTreeMap<(u64, Option<u64>), Vec<OutboxRow>> = BTreeMap::new();
     for r in rows.into_iter().filter(|r| r.next_attempt_at <= now) {
         match r.frequency {
@@ -159,12 +161,12 @@ pub async fn send_alerts(
         let outcome: Outcome = match (&search, &account) {
             (Some(s), Some(a)) if s.alert && a.email_confirmed && !offers.is_empty() => {
                 let id = match offer {
-                    Some(o) => format!("<alert.{search_id}.{o}@offerwatch>"),
-                    None => format!("<digest.{search_id}.{}@offerwatch>", now.date()),
+                    Some(o) => format!("<alert.{search_id}.{o}@{domain}>"),
+                    None => format!("<digest.{search_id}.{}@{domain}>", now.date()),
                 };
                 match alert_mail(engine, settings, s, a, &offers, id)
                     .map_err(|e| e.to_string())
-                    .and_then(|m| message(from, &m))
+                    .and_then(|m| message(from, &domain, &m))
                 {
                     Ok(msg) => transport.send(msg).await,
                     Err(e) => Err((true, e)),

@@ -780,9 +780,10 @@ pub struct Offer {
 }
 
 impl Offer {
-    /// The instant diffusion ends: the start of the `unpublish_on` day, UTC.
+    /// The instant diffusion ends: midnight starting the `unpublish_on` day, in the portal's
+    /// time zone.
     pub fn visible_until(&self) -> OffsetDateTime {
-        self.fields.unpublish_on.midnight().assume_utc()
+        super::local_time::midnight(self.fields.unpublish_on)
     }
 
     /// True when the public may see the offer at `now`.
@@ -814,7 +815,7 @@ impl Offer {
             ));
         }
         if to == OfferState::Published {
-            if self.fields.unpublish_on <= now.date() {
+            if self.fields.unpublish_on <= super::local_time::today(now) {
                 return Err(crate::Error::Conflict(
                     "the end-of-diffusion date has passed: replace the offer with a new unpublish_on first".into(),
                 ));

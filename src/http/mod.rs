@@ -4,6 +4,7 @@
 
 mod api;
 mod assets;
+mod client;
 mod error;
 mod pages;
 mod ratelimit;
@@ -48,10 +49,12 @@ pub struct AppState {
     limiter: Arc<ratelimit::RateLimiter>,
     openapi: Arc<OnceLock<String>>,
     throttle: Arc<LoginThrottle>,
-    /// Password-recovery requests per address (3 an hour).
-    recovery: Arc<Throttle>,
-    /// Password-recovery requests per client (20 an hour).
-    recovery_clients: Arc<Throttle>,
+    /// Mails of anonymous forms per address and hour (`mails_per_address_hour`).
+    mails_per_address: Arc<Throttle>,
+    /// Mails of anonymous forms per client address and hour (`mails_per_client_hour`).
+    mails_per_client: Arc<Throttle>,
+    /// Reverse proxies trusted for `X-Forwarded-For`.
+    trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     mail_wake: Arc<tokio::sync::Notify>,
     signer: Arc<Signer>,
     /// The public links.
@@ -96,7 +99,45 @@ fn prometheus() -> PrometheusHandle {
         .clone()
 }
 
+/// A limit of the configuration: 0 is unlimited.
+fn limit(n: u32) -> u32 {
+    if n == 0 { u32::MAX } else { n }
+}
+
 impl AppState {
+    fn mail_keys(address: &str, client: std::net::IpAddr) -> [String; 2] {
+        [
+            format!("mail-ip:{client}"),
+            format!("mail:{}", address.trim().to_lowercase()),
+        ]
+    }
+
+    /// Refuses a mail that an anonymous form (sign-up, recruiter request) would send past the
+    /// hourly limits per address and per client: `Error::TooMany`. Only mails sent count (see
+    /// [`AppState::mail_sent`]), so that a form corrected a few times is never refused.
+    pub(crate) fn mail_allowed(
+        &self,
+        address: &str,
+        client: std::net::IpAddr,
+    ) -> crate::Result<()> {
+        let [ip, addr] = Self::mail_keys(address, client);
+        let wait = self
+            .mails_per_client
+            .blocked(&[ip])
+            .or(self.mails_per_address.blocked(&[addr]));
+        match wait {
+            Some(wait) => Err(crate::Error::TooMany(wait)),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a mail sent by an anonymous form.
+    pub(crate) fn mail_sent(&self, address: &str, client: std::net::IpAddr) {
+        let [ip, addr] = Self::mail_keys(address, client);
+        self.mails_per_client.failed(&[ip]);
+        self.mails_per_address.failed(&[addr]);
+    }
+
     /// The state of one server; `mail_wake` wakes the mailer when a request queued a mail.
     pub fn new(engine: Arc<Engine>, config: Config, mail_wake: Arc<tokio::sync::Notify>) -> Self {
         let signer = Arc::new(Signer::of_store(engine.store()).unwrap_or_else(|e| {
@@ -110,12 +151,24 @@ impl AppState {
                 config.rate_limit_burst,
             )),
             links: Arc::new(Links::new(config.base_url())),
+            mails_per_address: Arc::new(Throttle::new(
+                limit(config.mails_per_address_hour),
+                std::time::Duration::from_secs(3600),
+            )),
+            mails_per_client: Arc::new(Throttle::new(
+                limit(config.mails_per_client_hour),
+                std::time::Duration::from_secs(3600),
+            )),
+            trusted_proxies: Arc::new(
+                crate::config::parse_trusted_proxies(&config.trusted_proxies).unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "trusted proxies ignored");
+                    Vec::new()
+                }),
+            ),
             config: Arc::new(config),
             metrics: prometheus(),
             openapi: Arc::new(OnceLock::new()),
             throttle: Arc::new(LoginThrottle::default()),
-            recovery: Arc::new(Throttle::new(3, std::time::Duration::from_secs(3600))),
-            recovery_clients: Arc::new(Throttle::new(20, std::time::Duration::from_secs(3600))),
             signer,
             mail_wake,
         }

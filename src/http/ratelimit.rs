@@ -1,11 +1,11 @@
 //! Per-client rate limiting of the public endpoints: a token bucket per client address.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -59,13 +59,8 @@ impl RateLimiter {
 
 /// Middleware: 429 problem+json with `Retry-After` past the limit.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let client = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    if let Some(ip) = client
-        && let Err(wait) = state.limiter.check(ip)
-    {
+    let ip = super::client::of_request(req.extensions(), req.headers(), &state);
+    if let Err(wait) = state.limiter.check(ip) {
         metrics::counter!("http_rate_limited_total").increment(1);
         return AppError::too_many(wait).into_response();
     }

@@ -24,10 +24,13 @@ use crate::error::{Error, Result};
 use schema::{OfferSchema, offer_schema, register_analyzers};
 
 /// What every commit records.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitPayload {
     /// Version of `index-schema/offers.json` the index was built with.
     pub schema_version: u32,
+    /// The time zone of the ends of diffusion it holds (another zone: rebuilt).
+    #[serde(default)]
+    pub time_zone: String,
     /// Last change-log sequence the index contains.
     pub seq: u64,
 }
@@ -74,7 +77,9 @@ impl SearchIndex {
                 .filter(|i| i.schema() == s.schema)
                 .and_then(|i| {
                     let p = read_payload(&i)?;
-                    (p.schema_version == s.version).then_some((i, p.seq))
+                    (p.schema_version == s.version
+                        && p.time_zone == crate::domain::local_time::zone_name())
+                    .then_some((i, p.seq))
                 })
         } else {
             None

@@ -74,6 +74,7 @@ impl Indexer {
     fn commit(&mut self, seq: u64) -> Result<()> {
         let payload = CommitPayload {
             schema_version: self.index.schema.version,
+            time_zone: crate::domain::local_time::zone_name().to_string(),
             seq,
         };
         let mut prepared = self.writer.prepare_commit()?;

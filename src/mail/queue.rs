@@ -34,6 +34,7 @@ pub async fn send_due(
     now: OffsetDateTime,
     transport: &Transport,
     from: &str,
+    domain: &str,
 ) -> Result<usize> {
     let st = store.clone();
     let due = tokio::task::spawn_blocking(move || st.due_mails(now, BATCH))
@@ -41,7 +42,7 @@ pub async fn send_due(
         .map_err(|e| Error::Internal(e.to_string()))??;
     let mut sent = 0;
     for mut m in due {
-        let outcome = match message(from, &m) {
+        let outcome = match message(from, domain, &m) {
             Ok(msg) => transport.send(msg).await,
             Err(e) => Err((true, e)),
         };

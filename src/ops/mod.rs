@@ -285,7 +285,7 @@ fn search(engine: &Engine, args: &SearchArgs, out: &mut dyn Write) -> anyhow::Re
             .unwrap_or_else(|| f.country.label().to_string());
         let date = o
             .published_at
-            .map(|t| crate::domain::offer::iso_date::format(t.date()))
+            .map(|t| crate::domain::offer::iso_date::format(crate::domain::local_time::today(t)))
             .unwrap_or_default();
         writeln!(out, "  {}  {}  {}", o.reference, date, f.title)?;
         writeln!(

@@ -8,6 +8,7 @@ mod candidate_pages;
 mod crash_alerts;
 mod errors;
 mod feeds;
+mod hardening;
 mod helpers;
 mod live_cli;
 mod ops;

@@ -1,10 +1,8 @@
 //! Sessions: login, logout, choosing a password from a one-time link, `GET /api/v1/me`; the
 //! bearer-token extractor; throttling of failed logins.
 
-use std::net::SocketAddr;
-
 use axum::Json;
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use serde::Deserialize;
@@ -116,11 +114,11 @@ pub struct PasswordBody {
               (status = 429, description = "Too many failed logins", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let throttle = state.throttle.clone();
-    let client = peer.ip().to_string();
+    let client = peer.to_string();
     let token = with_auth(&state, move |a| {
         a.login_throttled(&throttle, &body.login, &body.password, &client)
     })

@@ -56,9 +56,13 @@ fn search_json(s: &SavedSearch) -> serde_json::Value {
               (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn signup(
     State(state): State<AppState>,
+    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
     JsonBody(body): JsonBody<Signup>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let email = body.email.clone().unwrap_or_default();
+    state.mail_allowed(&email, client)?;
     let a = alerts(&state, move |x| x.signup(body)).await?;
+    state.mail_sent(&email, client);
     Ok((StatusCode::CREATED, Json(account_json(&state, &a))))
 }
 

@@ -40,9 +40,13 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
               (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn request_account(
     State(state): State<AppState>,
+    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
     JsonBody(body): JsonBody<RecruiterRequest>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let email = body.email.clone().unwrap_or_default();
+    state.mail_allowed(&email, client)?;
     let a = backoffice(&state, move |b| b.request_recruiter(body)).await?;
+    state.mail_sent(&email, client);
     Ok((
         StatusCode::CREATED,
         Json(serde_json::json!({"id": a.id, "state": a.state})),

@@ -3,11 +3,9 @@
 //! rename, frequency, the bell that switches the alert on and off, delete); and password
 //! recovery for every role at `/mot-de-passe-oublie`.
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -615,7 +613,7 @@ async fn recovery_page(v: Visitor) -> Response {
 async fn recovery_submit(
     State(state): State<AppState>,
     v: Visitor,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
     body: Bytes,
 ) -> Response {
     let form = match v.form(&body) {
@@ -623,8 +621,11 @@ async fn recovery_submit(
         Err(r) => return r,
     };
     let email = form.get("email").to_string();
-    let (per_address, per_client) = (state.recovery.clone(), state.recovery_clients.clone());
-    let client = peer.ip().to_string();
+    let (per_address, per_client) = (
+        state.mails_per_address.clone(),
+        state.mails_per_client.clone(),
+    );
+    let client = peer.to_string();
     let e2 = email.clone();
     match with_auth(&state, move |a| {
         a.recover(&per_address, &per_client, &e2, &client)

@@ -59,6 +59,9 @@ pub(crate) struct Ctx {
     pub csrf: String,
 }
 
+/// The honeypot field of the public forms.
+pub(crate) const HONEYPOT: &str = "site_web";
+
 /// The person behind a request: their session's account if any, and the CSRF cookie (made
 /// when absent). Never rejects: a page decides what an anonymous visitor gets.
 pub(crate) struct Visitor {
@@ -186,6 +189,17 @@ impl Visitor {
     pub fn form(&self, body: &[u8]) -> Result<Form, Response> {
         let form = Form::parse(body);
         self.check_csrf(&form)?;
+        // The honeypot: a field no person sees (hidden by the stylesheet, out of the
+        // accessibility tree), which form-filling robots fill.
+        if !form.get(HONEYPOT).is_empty() {
+            metrics::counter!("forms_honeypot_total").increment(1);
+            return Err(message_page(
+                self,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Formulaire refusé",
+                "Le champ « Site web » doit rester vide. Rechargez la page et recommencez.",
+            ));
+        }
         Ok(form)
     }
 
@@ -567,6 +581,7 @@ pub(crate) fn see_other_with_cookie(to: &str, cookie: &str) -> Response {
 
 /// A short French date (`25/11/2026`).
 pub(crate) fn date_fr(t: time::OffsetDateTime) -> String {
+    let t = crate::domain::local_time::local(t);
     format!("{:02}/{:02}/{}", t.day(), t.month() as u8, t.year())
 }
 

@@ -2,10 +2,8 @@
 //! offer pages with previous/next navigation inside the search, and the error pages. Every
 //! page's state lives in its URL, with the API's parameter names.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
@@ -625,7 +623,7 @@ async fn offer_page(
             contract: offer.fields.contract.label().to_string(),
             published: offer
                 .published_at
-                .map(|t| day_fr(t.date()))
+                .map(|t| day_fr(crate::domain::local_time::local(t).date()))
                 .unwrap_or_default(),
             fields: offer_fields(&offer),
             nav,
@@ -789,7 +787,7 @@ async fn alert_page(
 async fn create_alert(
     State(state): State<AppState>,
     v: Visitor,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
@@ -819,7 +817,7 @@ async fn create_alert(
                 Some(a) => a,
                 None => {
                     let token =
-                        auth.login_throttled(&throttle, &login, &password, &peer.ip().to_string())?;
+                        auth.login_throttled(&throttle, &login, &password, &peer.to_string())?;
                     let who = auth.authenticate(&token)?;
                     let _ = auth.logout(&token);
                     who
@@ -940,6 +938,7 @@ async fn signup_page(v: Visitor, RawQuery(raw): RawQuery) -> Response {
 async fn signup_submit(
     State(state): State<AppState>,
     v: Visitor,
+    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> Response {
@@ -976,7 +975,19 @@ async fn signup_submit(
         password: Some(form.get("password").to_string()).filter(|p| !p.is_empty()),
         phone: form.opt("phone"),
     };
-    match with_candidates(&state, move |c| c.signup(signup)).await {
+    let email = form.get("email").to_string();
+    if let Err(e) = state.mail_allowed(&email, client) {
+        return render(
+            &v,
+            status_of(&e),
+            signup_form(&v, &qs, &form).with_error(&e),
+        );
+    }
+    let created = with_candidates(&state, move |c| c.signup(signup)).await;
+    if created.is_ok() {
+        state.mail_sent(&email, client);
+    }
+    match created {
         Ok(a) => message_with_links(
             &v,
             StatusCode::CREATED,

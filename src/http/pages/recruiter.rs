@@ -225,6 +225,7 @@ async fn request_page(
 async fn request_submit(
     State(state): State<AppState>,
     v: Visitor,
+    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
     Query(q): Query<RequestQuery>,
     body: Bytes,
 ) -> Response {
@@ -253,11 +254,19 @@ async fn request_submit(
         },
     };
     let adm = q.administration.clone();
+    let email = form.get("email").to_string();
+    let allowed = state.mail_allowed(&email, client);
     let result = with_backoffice(&state, move |b| {
         let services = b.services(Some(&adm))?;
-        Ok((b.request_recruiter(request), services))
+        match allowed {
+            Ok(()) => Ok((b.request_recruiter(request), services)),
+            Err(e) => Ok((Err(e), services)),
+        }
     })
     .await;
+    if let Ok((Ok(_), _)) = &result {
+        state.mail_sent(&email, client);
+    }
     match result {
         Ok((Ok(a), _)) => message_page(
             &v,

@@ -1,10 +1,8 @@
 //! Sessions for every role: one login form at `/connexion` (the API's throttle), logout, the
 //! one-time link to choose a password, and the candidate's address confirmation.
 
-use std::net::SocketAddr;
-
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use utoipa_axum::router::OpenApiRouter;
@@ -105,7 +103,7 @@ async fn login_page(v: Visitor, Query(q): Query<LoginQuery>) -> Response {
 async fn login_submit(
     State(state): State<AppState>,
     v: Visitor,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
     body: Bytes,
 ) -> Response {
     let form = match v.form(&body) {
@@ -118,7 +116,7 @@ async fn login_submit(
     );
     let suite = form.get("suite").to_string();
     let throttle = state.throttle.clone();
-    let client = peer.ip().to_string();
+    let client = peer.to_string();
     let l = login.clone();
     let result = with_auth(&state, move |a| {
         let token = a.login_throttled(&throttle, &l, &password, &client)?;

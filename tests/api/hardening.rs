@@ -1,0 +1,119 @@
+//! Abuse limits and security headers: mails of anonymous forms limited per client (behind a
+//! trusted proxy, per forwarded client), the honeypot, and the headers of every answer.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn signup(n: usize) -> serde_json::Value {
+    json!({"first_name": "Jean", "last_name": "Zay", "email": format!("jean{n}@exemple.fr"),
+           "username": format!("jzay{n}"), "password": "Un-Mot-De-Passe-2026"})
+}
+
+#[tokio::test]
+async fn mails_of_anonymous_forms_are_limited_per_client_and_forwarded_clients_are_told_apart() {
+    let app = spawn_app_with(0, |c| {
+        c.mails_per_client_hour = 2;
+        c.trusted_proxies = vec!["127.0.0.1".into()];
+    })
+    .await;
+    let post = |body: serde_json::Value, forwarded: &'static str| {
+        let req = app
+            .client
+            .post(app.url("/api/v1/candidates"))
+            .header("x-forwarded-for", forwarded)
+            .json(&body);
+        async move { req.send().await.unwrap() }
+    };
+    // A mistake does not count: only mails sent do.
+    let r = post(json!({"first_name": "Jean"}), "198.51.100.1").await;
+    assert_eq!(r.status(), 422);
+    for n in 0..2 {
+        assert_eq!(post(signup(n), "198.51.100.1").await.status(), 201);
+    }
+    let r = post(signup(2), "198.51.100.1").await;
+    assert!(r.headers().contains_key("retry-after"));
+    let p = problem(r, 429).await;
+    assert!(p["detail"].as_str().unwrap_or_default().len() > 3, "{p}");
+    // Another client behind the same proxy is not refused; a spoofed hop on the left changes
+    // nothing (the proxy appends the real address on the right).
+    assert_eq!(post(signup(3), "198.51.100.2").await.status(), 201);
+    let r = post(signup(4), "203.0.113.50, 198.51.100.1").await;
+    assert_eq!(r.status(), 429);
+    // Recruiter requests share the limit.
+    let r = app
+        .client
+        .post(app.url("/api/v1/recruiters"))
+        .header("x-forwarded-for", "198.51.100.1")
+        .json(
+            &json!({"first_name": "Rose", "last_name": "Valland", "email": "rose@culture.gouv.fr",
+                      "administration": "min-culture", "service_name": "Musée"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+}
+
+#[tokio::test]
+async fn the_honeypot_refuses_robots_and_people_never_see_it() {
+    let app = spawn_app(0).await;
+    let browser = app.browser();
+    let page = browser.get("/compte/nouveau").await;
+    assert!(page.body.contains("name=\"site_web\""));
+    assert!(page.body.contains("class=\"ow-hp\""));
+    let person = [
+        ("civility", "M."),
+        ("first_name", "Jean"),
+        ("last_name", "Zay"),
+        ("email", "jean@exemple.fr"),
+        ("username", "jzay"),
+        ("password", "Un-Mot-De-Passe-2026"),
+        ("password_confirm", "Un-Mot-De-Passe-2026"),
+    ];
+    let mut robot = person.to_vec();
+    robot.push(("site_web", "http://spam.example"));
+    let r = browser
+        .submit("/compte/nouveau", "/compte/nouveau", &robot)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("Formulaire refusé"));
+    assert!(
+        app.engine
+            .store()
+            .account_by_login("jean@exemple.fr")
+            .unwrap()
+            .is_none()
+    );
+    let r = browser
+        .submit("/compte/nouveau", "/compte/nouveau", &person)
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = spawn_app(3).await;
+    for path in ["/", "/api/v1/offers", "/api/docs", "/connexion", "/nowhere"] {
+        let r = app.get(path).await;
+        let h = r.headers();
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{csp}"
+        );
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["referrer-policy"], "strict-origin-when-cross-origin");
+        // The harness's public URL is https.
+        assert!(h.contains_key("strict-transport-security"), "{path}");
+        if path == "/" || path == "/api/docs" {
+            let body = r.text().await.unwrap();
+            assert!(!body.contains("<style"), "{path} has an inline style");
+            assert!(
+                !body.contains("<script>") && !body.contains(" onclick="),
+                "{path} has an inline script"
+            );
+        }
+    }
+}
