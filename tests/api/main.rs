@@ -11,6 +11,7 @@ mod feeds;
 mod hardening;
 mod helpers;
 mod live_cli;
+mod mail_tls;
 mod ops;
 mod portal;
 mod search;
