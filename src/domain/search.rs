@@ -14,7 +14,8 @@ pub const MAX_PER_PAGE: u32 = 100;
 pub const DEFAULT_PER_PAGE: u32 = 20;
 /// Longest `q` accepted.
 pub const MAX_QUERY_CHARS: usize = 500;
-/// Deepest result reachable by paging (page × per_page).
+/// Deepest result served by paging: a page past it is empty (the total and the counts stay
+/// exact), so that no request makes the index collect more than this many hits.
 pub const MAX_DEPTH: u32 = 10_000;
 
 /// Result order.
@@ -231,12 +232,6 @@ impl SearchParams {
             && let Some(n) = number(&mut errors, "page", v, 1..=MAX_DEPTH)
         {
             p.page = n;
-        }
-        if p.page.saturating_mul(p.per_page) > MAX_DEPTH {
-            errors.push(FieldError::new(
-                "page",
-                format!("page × per_page may not exceed {MAX_DEPTH}; narrow the search instead"),
-            ));
         }
         if let Some(v) = single(&mut errors, pairs, "facets") {
             match v {

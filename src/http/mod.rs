@@ -5,6 +5,7 @@
 mod api;
 mod assets;
 mod client;
+mod contract;
 mod error;
 mod pages;
 mod ratelimit;
@@ -195,7 +196,11 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
             state.config.max_attachment_bytes,
         ))
         .split_for_parts();
-    let _ = state.openapi.set(api.to_pretty_json().unwrap_or_default());
+    let mut doc = serde_json::to_value(&api).unwrap_or_default();
+    contract::complete(&mut doc);
+    let _ = state
+        .openapi
+        .set(serde_json::to_string_pretty(&doc).unwrap_or_default());
     let cors = if state.config.cors_origins.iter().any(|o| o == "*") {
         CorsLayer::new().allow_origin(tower_http::cors::Any)
     } else {
@@ -216,6 +221,10 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
                 "this resource does not accept that method",
             )
         })
+        .layer(middleware::from_fn_with_state(
+            state.config.base_url().starts_with("https://"),
+            plain_rejections,
+        ))
         .layer(middleware::from_fn(observe))
         .layer(middleware::from_fn_with_state(
             state.config.base_url().starts_with("https://"),
@@ -230,6 +239,50 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         ))
         .with_state(state);
     (router, api)
+}
+
+/// The refusals of axum's own extractors and limits (a path segment that is not a number, a
+/// malformed query, a body over the limit) come as text/plain: they are answered like every
+/// other error, problem+json under `/api/` and `/feeds/`, a page elsewhere.
+async fn plain_rejections(State(https): State<bool>, req: Request, next: Next) -> Response {
+    let api = {
+        let path = req.uri().path();
+        path.starts_with("/api/") || path.starts_with("/feeds/")
+    };
+    let response = next.run(req).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/plain"));
+    if !status.is_client_error() || !plain {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 4096)
+        .await
+        .unwrap_or_default();
+    let detail = String::from_utf8_lossy(&body).trim().to_string();
+    if api {
+        let title = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => "Payload too large",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => "Unsupported media type",
+            _ => "Invalid request parameters",
+        };
+        AppError::status(status, title, detail).into_response()
+    } else {
+        let (title, message) = match status {
+            StatusCode::PAYLOAD_TOO_LARGE => (
+                "Envoi trop volumineux",
+                "Le formulaire envoyé dépasse la taille permise.",
+            ),
+            _ => (
+                "Adresse incorrecte",
+                "Un élément de l'adresse de cette page n'est pas valable.",
+            ),
+        };
+        pages::message_page(&pages::Visitor::anonymous(https), status, title, message)
+    }
 }
 
 /// The policy of every answer: scripts, styles, fonts and images from this server only (no

@@ -76,7 +76,8 @@ pub fn label_counts(counts: &[Vec<u32>; 7]) -> Vec<FacetCounts> {
 impl SearchIndex {
     /// Runs `params` against the current snapshot, as seen at `now`.
     pub fn search(&self, params: &SearchParams, now: OffsetDateTime) -> Result<SearchHits> {
-        let top = (params.page * params.per_page) as usize;
+        let depth = crate::domain::search::MAX_DEPTH;
+        let top = params.page.saturating_mul(params.per_page).min(depth) as usize;
         let searcher = self.reader.searcher();
         // Without keywords every document scores alike: relevance is the date order too.
         let result = if params.q.is_none() && params.published_since.is_none() {

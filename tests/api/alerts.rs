@@ -104,8 +104,8 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
     };
 
     // Immediate: one mail per matching offer (A, C), with the RFC 8058 headers.
-    let expect_a = format!("<alert.{imm_id}.{}@offerwatch>", id_of(&a));
-    let expect_c = format!("<alert.{imm_id}.{}@offerwatch>", id_of(&c));
+    let expect_a = format!("<alert.{imm_id}.{}@portail.example>", id_of(&a));
+    let expect_c = format!("<alert.{imm_id}.{}@portail.example>", id_of(&c));
     wait_for("the two immediate alerts", || {
         sink.with("alert.").len() >= 2
     })
@@ -149,7 +149,7 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
     assert_eq!(digests.len(), 1);
     assert_eq!(
         header(&digests[0], "Message-ID").unwrap(),
-        format!("<digest.{daily_id}.2026-11-26@offerwatch>")
+        format!("<digest.{daily_id}.2026-11-26@portail.example>")
     );
     let text = decoded(&digests[0]);
     assert!(text.contains(&a) && text.contains(&b) && !text.contains(&c) && !text.contains(&d));

@@ -45,15 +45,22 @@ async fn every_malformed_parameter_is_a_400() {
     ] {
         let b = problem(app.get(&format!("/api/v1/offers?{query}")).await, 400).await;
         assert_eq!(b["errors"][0]["field"], field, "{query}");
-        // Feeds validate the same way, but ignore paging.
-        let feed = app.get(&format!("/feeds/offers.rss?{query}")).await;
-        if field == "page" || field == "per_page" {
-            assert_eq!(feed.status(), 200, "{query}");
-        } else {
-            let b = problem(feed, 400).await;
-            assert_eq!(b["errors"][0]["field"], field, "feed {query}");
-        }
+        // Feeds validate the same way (paging too, which they then replace).
+        let b = problem(app.get(&format!("/feeds/offers.rss?{query}")).await, 400).await;
+        assert_eq!(b["errors"][0]["field"], field, "feed {query}");
     }
+    // Paging past the 10,000th result is served empty, the total still exact.
+    let deep = app.json("/api/v1/offers?page=101&per_page=100").await;
+    assert_eq!(deep["offers"], serde_json::json!([]));
+    assert_eq!(deep["page"], 101);
+    let first = app.json("/api/v1/offers?per_page=1").await;
+    assert_eq!(deep["total"], first["total"]);
+    assert_eq!(
+        app.get("/feeds/offers.rss?page=3&per_page=7")
+            .await
+            .status(),
+        200
+    );
     let long = format!("/api/v1/offers?q={}", "a".repeat(5000));
     let b = problem(app.get(&long).await, 400).await;
     assert_eq!(b["errors"][0]["field"], "query");

@@ -2,6 +2,7 @@
 //! the one-click unsubscribe of an alert (RFC 8058).
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
@@ -188,14 +189,26 @@ fn page(status: StatusCode, title: &str, body: &str) -> Response {
     ))).into_response()
 }
 
+/// The answer to a missing, forged or stale unsubscribe link.
+fn invalid_link() -> Response {
+    page(
+        StatusCode::BAD_REQUEST,
+        "Lien invalide",
+        "<p>Ce lien de désabonnement n'est pas valide.</p>",
+    )
+}
+
 /// Shows what the link unsubscribes from, with a button (no login).
 #[utoipa::path(get, path = "/api/v1/alerts/unsubscribe", tag = "candidates", params(UnsubscribeQuery),
     responses((status = 200, description = "Confirmation page (HTML)", content_type = "text/html", body = String),
               (status = 400, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
 async fn unsubscribe_page(
     State(state): State<AppState>,
-    Query(q): Query<UnsubscribeQuery>,
+    q: Result<Query<UnsubscribeQuery>, QueryRejection>,
 ) -> Response {
+    let Ok(Query(q)) = q else {
+        return invalid_link();
+    };
     let token = q.token.clone();
     match alerts(&state, move |x| x.alert_of_token(&token)).await {
         Ok(s) => page(
@@ -208,11 +221,7 @@ async fn unsubscribe_page(
                 html_escape(&q.token)
             ),
         ),
-        Err(_) => page(
-            StatusCode::BAD_REQUEST,
-            "Lien invalide",
-            "<p>Ce lien de désabonnement n'est pas valide.</p>",
-        ),
+        Err(_) => invalid_link(),
     }
 }
 
@@ -220,7 +229,13 @@ async fn unsubscribe_page(
 #[utoipa::path(post, path = "/api/v1/alerts/unsubscribe", tag = "candidates", params(UnsubscribeQuery),
     responses((status = 200, description = "Unsubscribed (HTML)", content_type = "text/html", body = String),
               (status = 400, description = "Invalid link", content_type = "text/html", body = String)))]
-async fn unsubscribe(State(state): State<AppState>, Query(q): Query<UnsubscribeQuery>) -> Response {
+async fn unsubscribe(
+    State(state): State<AppState>,
+    q: Result<Query<UnsubscribeQuery>, QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = q else {
+        return invalid_link();
+    };
     match alerts(&state, move |x| x.unsubscribe(&q.token)).await {
         Ok(s) => page(
             StatusCode::OK,
@@ -230,10 +245,6 @@ async fn unsubscribe(State(state): State<AppState>, Query(q): Query<UnsubscribeQ
                 html_escape(&s.name)
             ),
         ),
-        Err(_) => page(
-            StatusCode::BAD_REQUEST,
-            "Lien invalide",
-            "<p>Ce lien de désabonnement n'est pas valide.</p>",
-        ),
+        Err(_) => invalid_link(),
     }
 }

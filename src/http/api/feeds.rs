@@ -110,10 +110,8 @@ async fn feed(
     headers: HeaderMap,
     format: Format,
 ) -> Result<Response, AppError> {
-    let pairs: Vec<(String, String)> = query_pairs(raw.as_deref(), state.config.max_query_bytes)?
-        .into_iter()
-        .filter(|(k, _)| k != "page" && k != "per_page")
-        .collect();
+    // Paging is checked like the search's, then replaced: a feed is the newest items.
+    let pairs = query_pairs(raw.as_deref(), state.config.max_query_bytes)?;
     let mut params = SearchParams::from_pairs(&pairs).map_err(AppError::bad_request)?;
     params.page = 1;
     params.per_page = FEED_ITEMS;

@@ -63,7 +63,7 @@ pub struct ServicesQuery {
 
 /// The services, to choose from.
 #[utoipa::path(get, path = "/api/v1/services", tag = "recruiters", params(ServicesQuery),
-    responses((status = 200, description = "Services", body = Object), (status = 400, description = "Unknown administration", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Services", body = Vec<Object>), (status = 400, description = "Unknown administration", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn list_services(
     State(state): State<AppState>,
     Query(q): Query<ServicesQuery>,

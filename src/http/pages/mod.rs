@@ -124,6 +124,18 @@ impl FromRequestParts<AppState> for Visitor {
 }
 
 impl Visitor {
+    /// A visitor known by nothing (for answers made outside a handler).
+    pub fn anonymous(secure: bool) -> Visitor {
+        Visitor {
+            account: None,
+            session: None,
+            csrf_cookie: String::new(),
+            new_csrf: false,
+            csrf: String::new(),
+            secure,
+        }
+    }
+
     /// The layout of a page with these breadcrumbs (after "Accueil").
     pub fn ctx(&self, crumbs: &[(&str, Option<&str>)]) -> Ctx {
         let mut all = vec![Crumb {
@@ -211,8 +223,10 @@ impl Visitor {
         back: &str,
         body: &[u8],
     ) -> Result<(Account, Form), Response> {
-        let who = self.require(role, back)?.clone();
-        Ok((who, self.form(body)?))
+        // The form first: a post without a valid form token is refused as such (403) whoever
+        // sends it; one with a valid token from a visitor whose session ended leads to login.
+        let form = self.form(body)?;
+        Ok((self.require(role, back)?.clone(), form))
     }
 
     fn cookie_attrs(&self) -> String {

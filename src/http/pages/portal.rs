@@ -631,6 +631,27 @@ async fn offer_page(
     )
 }
 
+/// The criteria of the search in the address, checked like the search's own (the answer to
+/// give instead when one is malformed); `i` (a position in the results) is left out.
+fn checked_criteria(
+    v: &Visitor,
+    raw: &Option<String>,
+) -> Result<(String, Vec<(String, String)>), Response> {
+    let qs = raw.clone().unwrap_or_default();
+    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(&qs).unwrap_or_default();
+    let searched: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "i").collect();
+    match SearchParams::from_pairs(&searched) {
+        Ok(_) => Ok(criteria_of(raw)),
+        Err(errors) => Err(message_page(
+            v,
+            StatusCode::BAD_REQUEST,
+            "Recherche incorrecte",
+            &super::explain(&crate::Error::BadRequest(errors)),
+        )),
+    }
+}
+
+/// The criteria carried along in the address (paging and empty values left out).
 fn criteria_of(raw: &Option<String>) -> (String, Vec<(String, String)>) {
     let qs = raw.clone().unwrap_or_default();
     let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(&qs).unwrap_or_default();
@@ -765,7 +786,10 @@ async fn alert_page(
     v: Visitor,
     RawQuery(raw): RawQuery,
 ) -> Response {
-    let (qs, pairs) = criteria_of(&raw);
+    let (qs, pairs) = match checked_criteria(&v, &raw) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let name = pairs
         .iter()
         .find(|(k, _)| k == "q")
@@ -795,7 +819,10 @@ async fn create_alert(
         Ok(f) => f,
         Err(r) => return r,
     };
-    let (qs, pairs) = criteria_of(&raw);
+    let (qs, pairs) = match checked_criteria(&v, &raw) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
     let engine = state.engine.clone();
     let links = state.links.clone();
     let throttle = state.throttle.clone();

@@ -1,0 +1,318 @@
+//! The served OpenAPI document completed with what every handler shares: the answers of the
+//! common layers (extractors, sessions, CSRF, rate limits), the bearer security of the
+//! authenticated API, the closed lists of codes from the referentials, and unique operation
+//! ids. The handlers' annotations say what is particular to each; this says the rest once, so
+//! that the document is a contract a fuzzer can hold the server to (`.ci/contract.py`).
+
+use serde_json::{Map, Value, json};
+
+use crate::domain::Facet;
+use crate::domain::search::{MAX_DEPTH, MAX_PER_PAGE, MAX_QUERY_CHARS};
+
+const PROBLEM: &str = "application/problem+json";
+const HTML: &str = "text/html";
+
+/// What kind of route an operation is, from its path and tag.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// JSON API or feed, anonymous.
+    Public,
+    /// JSON API behind `Authorization: Bearer`.
+    Secured,
+    /// A server-rendered page anyone may open.
+    Page,
+    /// A server-rendered page of an account's space (login page or refusal otherwise).
+    PrivatePage,
+}
+
+fn kind(path: &str, op: &Value) -> Kind {
+    let page = op["tags"]
+        .as_array()
+        .is_some_and(|t| t.iter().any(|t| t == "portal"));
+    if page {
+        let private = ["/admin", "/recruteur/offres", "/compte"]
+            .iter()
+            .any(|p| path.starts_with(p))
+            && !path.starts_with("/compte/nouveau");
+        return if private {
+            Kind::PrivatePage
+        } else {
+            Kind::Page
+        };
+    }
+    let secured = [
+        "/api/v1/admin/",
+        "/api/v1/recruiter/",
+        "/api/v1/auth/logout",
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+        || (path.starts_with("/api/v1/me") && path != "/api/v1/me/confirm");
+    if secured { Kind::Secured } else { Kind::Public }
+}
+
+/// Routes under the general rate limit (see `http::router`).
+fn rate_limited(path: &str, kind: Kind) -> bool {
+    matches!(kind, Kind::Page | Kind::PrivatePage)
+        || path.starts_with("/api/v1/offers")
+        || path.starts_with("/api/v1/referentials")
+        || path.starts_with("/feeds/")
+}
+
+fn answer(status: u16, description: &str, media: &str) -> Value {
+    if status == 303 {
+        return json!({"description": description});
+    }
+    let schema = if media == PROBLEM {
+        json!({"$ref": "#/components/schemas/Problem"})
+    } else {
+        json!({"type": "string"})
+    };
+    json!({"description": description, "content": {media: {"schema": schema}}})
+}
+
+fn add(op: &mut Value, status: u16, description: &str, media: &str) {
+    if let Some(responses) = op["responses"].as_object_mut() {
+        responses
+            .entry(status.to_string())
+            .or_insert_with(|| answer(status, description, media));
+    }
+}
+
+fn codes(facet: Facet) -> Vec<Value> {
+    facet
+        .values()
+        .codes()
+        .iter()
+        .map(|c| Value::from(c.as_str()))
+        .collect()
+}
+
+/// The schema of a search parameter, or `None` when it is not one. An empty value is the
+/// parameter left out (as an HTML form sends an empty field), so each admits `""`.
+fn search_parameter(name: &str) -> Option<Value> {
+    let facet = Facet::ALL.into_iter().find(|f| f.name() == name);
+    let or_empty = |schema: Value| json!({"anyOf": [schema, {"type": "string", "maxLength": 0}]});
+    let with_empty = |facet: Facet| {
+        let mut values = codes(facet);
+        values.push("".into());
+        json!({"type": "string", "enum": values})
+    };
+    Some(match (name, facet) {
+        ("diploma", Some(f)) => with_empty(f),
+        (_, Some(f)) => json!({"type": "array", "items": with_empty(f)}),
+        ("q", _) => json!({"type": "string", "maxLength": MAX_QUERY_CHARS}),
+        ("published_since", _) => json!({"anyOf": [
+            {"type": "integer", "minimum": 0, "maximum": 3660},
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "maxLength": 0}
+        ]}),
+        ("sort", _) => json!({"type": "string", "enum": ["date", "relevance", ""]}),
+        ("page", _) => or_empty(json!({"type": "integer", "minimum": 1, "maximum": MAX_DEPTH})),
+        ("per_page", _) => {
+            or_empty(json!({"type": "integer", "minimum": 0, "maximum": MAX_PER_PAGE}))
+        }
+        ("facets", _) => or_empty(json!({"type": "boolean"})),
+        _ => return None,
+    })
+}
+
+/// Path parameters: numeric ids and offer references, as the router parses them.
+fn path_parameter(name: &str) -> Option<Value> {
+    Some(match name {
+        "id" | "service" => json!({"type": "integer", "format": "int64", "minimum": 0}),
+        "n" => json!({"type": "integer", "minimum": 0, "maximum": 65535}),
+        "reference" => json!({"type": "string", "pattern": "^[AS]-[0-9]{4}-[0-9]{4,}$"}),
+        _ => return None,
+    })
+}
+
+fn refine_parameters(op: &mut Value, search: bool) {
+    let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for p in params {
+        let name = p["name"].as_str().unwrap_or_default().to_string();
+        let schema = match p["in"].as_str() {
+            Some("path") => path_parameter(&name),
+            Some("query") if search => search_parameter(&name),
+            Some("query") if name == "administration" => Some(json!({
+                "type": "string",
+                "enum": codes(Facet::Administration)
+            })),
+            _ => None,
+        };
+        if let Some(schema) = schema {
+            if schema["type"] == "array" {
+                p["style"] = "form".into();
+                p["explode"] = true.into();
+            }
+            p["schema"] = schema;
+        }
+    }
+}
+
+/// Whether the operation takes the search parameters (its `q` and `contract` are there).
+fn takes_search(op: &Value) -> bool {
+    let names: Vec<&str> = op["parameters"]
+        .as_array()
+        .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
+        .unwrap_or_default();
+    names.contains(&"q") && names.contains(&"contract")
+}
+
+fn complete_operation(path: &str, method: &str, op: &mut Value) {
+    let kind = kind(path, op);
+    let has_query = op["parameters"]
+        .as_array()
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    let has_path = path.contains('{');
+    let has_body = op.get("requestBody").is_some();
+    refine_parameters(op, takes_search(op));
+    // A redirect has no body to describe.
+    if let Some(redirect) = op
+        .pointer_mut("/responses/303")
+        .and_then(Value::as_object_mut)
+    {
+        redirect.remove("content");
+    }
+    match kind {
+        Kind::Public | Kind::Secured => {
+            if has_query || has_path || has_body {
+                add(op, 400, "A parameter or the body is malformed", PROBLEM);
+            }
+            if has_path {
+                add(op, 404, "No such resource", PROBLEM);
+            }
+            if has_body {
+                add(op, 413, "The body is too large", PROBLEM);
+                add(op, 415, "The body is not of the documented type", PROBLEM);
+                add(op, 422, "A field of the body is invalid", PROBLEM);
+            }
+            if kind == Kind::Secured {
+                add(op, 401, "No valid bearer token", PROBLEM);
+                add(op, 403, "The caller's role may not do this", PROBLEM);
+                op["security"] = json!([{"bearer": []}]);
+            }
+            if rate_limited(path, kind) {
+                add(op, 429, "Rate limit exceeded", PROBLEM);
+            }
+        }
+        Kind::Page | Kind::PrivatePage => {
+            if has_query || has_path || has_body {
+                add(op, 400, "A parameter is malformed", HTML);
+            }
+            if has_path {
+                add(op, 404, "No such page", HTML);
+            }
+            if method == "post" {
+                add(
+                    op,
+                    403,
+                    "The form's security token is missing or wrong",
+                    HTML,
+                );
+                add(op, 413, "The form is too large", HTML);
+                add(op, 422, "A field of the form is invalid", HTML);
+            }
+            if kind == Kind::PrivatePage {
+                add(op, 303, "Not logged in: to the login page", HTML);
+                add(op, 403, "This account may not open this page", HTML);
+            }
+            add(op, 429, "Rate limit exceeded", HTML);
+        }
+    }
+}
+
+/// Completes the document (see the module documentation).
+pub(crate) fn complete(doc: &mut Value) {
+    let mut seen = std::collections::HashSet::new();
+    if let Some(paths) = doc["paths"].as_object_mut() {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                complete_operation(path, method, op);
+                // Pages and API operations may share a handler name: ids are made unique.
+                let id = op["operationId"].as_str().unwrap_or(method).to_string();
+                let id = if kind(path, op) == Kind::Page || kind(path, op) == Kind::PrivatePage {
+                    format!("page_{id}")
+                } else {
+                    id
+                };
+                let mut unique = id.clone();
+                let mut n = 2;
+                while !seen.insert(unique.clone()) {
+                    unique = format!("{id}_{n}");
+                    n += 1;
+                }
+                op["operationId"] = unique.into();
+            }
+        }
+    }
+    let components = doc
+        .as_object_mut()
+        .map(|d| d.entry("components").or_insert_with(|| json!({})));
+    if let Some(Value::Object(c)) = components {
+        let schemes = c
+            .entry("securitySchemes")
+            .or_insert_with(|| Value::Object(Map::new()));
+        schemes["bearer"] = json!({
+            "type": "http",
+            "scheme": "bearer",
+            "description": "The token of `POST /api/v1/auth/login`"
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_get_the_shared_answers_and_unique_ids() {
+        let mut doc = json!({"paths": {
+            "/api/v1/me/searches/{id}": {
+                "delete": {"operationId": "delete_search", "tags": ["candidates"],
+                    "parameters": [{"name": "id", "in": "path", "schema": {"type": "string"}}],
+                    "responses": {"204": {"description": "Deleted"}}}
+            },
+            "/compte/recherches/{id}/supprimer": {
+                "post": {"operationId": "delete_search", "tags": ["portal"],
+                    "requestBody": {}, "responses": {"303": {"description": "Done"}}}
+            },
+            "/api/v1/offers": {
+                "get": {"operationId": "search", "tags": ["search"],
+                    "parameters": [{"name": "q", "in": "query"}, {"name": "contract", "in": "query"},
+                        {"name": "per_page", "in": "query"}],
+                    "responses": {"200": {"description": "Page"}}}
+            }
+        }});
+        complete(&mut doc);
+        let api = &doc["paths"]["/api/v1/me/searches/{id}"]["delete"];
+        for status in ["204", "400", "401", "403", "404"] {
+            assert!(api["responses"].get(status).is_some(), "{status}");
+        }
+        assert!(api["responses"].get("429").is_none());
+        assert_eq!(api["security"], json!([{"bearer": []}]));
+        assert_eq!(api["parameters"][0]["schema"]["type"], "integer");
+        let page = &doc["paths"]["/compte/recherches/{id}/supprimer"]["post"];
+        assert_eq!(page["operationId"], "page_delete_search");
+        assert!(page["responses"]["403"]["content"].get(HTML).is_some());
+        let search = &doc["paths"]["/api/v1/offers"]["get"];
+        assert_eq!(
+            search["parameters"][1]["schema"]["items"]["enum"][0],
+            "apprentissage"
+        );
+        assert_eq!(
+            search["parameters"][2]["schema"]["anyOf"][0]["maximum"],
+            100
+        );
+        assert!(search["responses"].get("429").is_some());
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+    }
+}
