@@ -195,7 +195,8 @@ pub struct Attachment {
 }
 
 /// The offer body as submitted (recruiter API, fixture lines): raw values, not yet validated.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// (The served document adds the referentials' codes: `http::contract`.)
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfferInput {
     /// Title of the offer.
@@ -208,7 +209,8 @@ pub struct OfferInput {
     pub domain: Option<String>,
     /// Administration code.
     pub administration: Option<String>,
-    /// The service offering it.
+    /// The service offering it (its id).
+    #[schema(value_type = Option<u64>)]
     pub service: Option<serde_json::Value>,
     /// Country (ISO alpha-2).
     pub country: Option<String>,
@@ -228,6 +230,7 @@ pub struct OfferInput {
     pub conditions: Option<String>,
     /// Languages needed: a text, or a list of languages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub languages: Option<serde_json::Value>,
     /// The service's name as shown on the offer (default: the service's own name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -236,13 +239,17 @@ pub struct OfferInput {
     pub extra_info: Option<String>,
     /// Comments (public).
     pub comments: Option<String>,
-    /// Start month.
+    /// Start month, `YYYY-MM`.
+    #[schema(pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub start: Option<String>,
     /// Duration in months.
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36)]
     pub duration_months: Option<serde_json::Value>,
     /// Shortest duration in months.
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36)]
     pub duration_min_months: Option<serde_json::Value>,
     /// Longest duration in months.
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36)]
     pub duration_max_months: Option<serde_json::Value>,
     /// Where to apply by mail.
     pub contact_email: Option<String>,
@@ -250,7 +257,8 @@ pub struct OfferInput {
     pub contact_url: Option<String>,
     /// Phone of the contact.
     pub contact_phone: Option<String>,
-    /// End of diffusion (the offer is hidden from that day).
+    /// End of diffusion (the offer is hidden from that day), `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub unpublish_on: Option<String>,
     /// Lifecycle state.
     pub state: Option<String>,

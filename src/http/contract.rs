@@ -127,7 +127,20 @@ fn path_parameter(name: &str) -> Option<Value> {
     })
 }
 
-fn refine_parameters(op: &mut Value, search: bool) {
+/// The closed lists of the other query parameters (an empty value is the parameter left out).
+fn closed_list(path: &str, name: &str) -> Option<Value> {
+    let values: &[&str] = match (path, name) {
+        ("/api/v1/admin/accounts", "role") => &["recruiter", "admin", ""],
+        ("/api/v1/admin/recruiters", "state") => &["pending", "active", "refused", ""],
+        ("/api/v1/admin/offers" | "/api/v1/recruiter/offers", "state") => {
+            &["draft", "published", "archived", "filled", ""]
+        }
+        _ => return None,
+    };
+    Some(json!({"type": "string", "enum": values}))
+}
+
+fn refine_parameters(path: &str, op: &mut Value, search: bool) {
     let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
         return;
     };
@@ -140,6 +153,7 @@ fn refine_parameters(op: &mut Value, search: bool) {
                 "type": "string",
                 "enum": codes(Facet::Administration)
             })),
+            Some("query") => closed_list(path, &name),
             _ => None,
         };
         if let Some(schema) = schema {
@@ -168,7 +182,7 @@ fn complete_operation(path: &str, method: &str, op: &mut Value) {
         .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
     let has_path = path.contains('{');
     let has_body = op.get("requestBody").is_some();
-    refine_parameters(op, takes_search(op));
+    refine_parameters(path, op, takes_search(op));
     // A redirect has no body to describe.
     if let Some(redirect) = op
         .pointer_mut("/responses/303")
@@ -224,8 +238,121 @@ fn complete_operation(path: &str, method: &str, op: &mut Value) {
     }
 }
 
+/// Rust's `str::trim` whitespace: a text that must not be blank holds one other character.
+const NOT_BLANK: &str =
+    r"[^\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]";
+
+/// The rules of the bodies that their Rust types do not carry.
+fn refine_schemas(schemas: &mut Map<String, Value>) {
+    // A form of one field: `file` (the server refuses any other).
+    if let Some(form) = schemas.get_mut("AttachmentForm") {
+        form["additionalProperties"] = false.into();
+    }
+    let mut set = |schema: &str, property: &str, rule: Value| {
+        if let Some(p) = schemas
+            .get_mut(schema)
+            .and_then(|s| s.pointer_mut(&format!("/properties/{property}")))
+        {
+            *p = rule;
+        }
+    };
+    let not_blank = |max: Option<usize>, nullable: bool| {
+        let t = if nullable {
+            json!(["string", "null"])
+        } else {
+            json!("string")
+        };
+        let mut rule = json!({"type": t, "pattern": NOT_BLANK});
+        if let Some(max) = max {
+            rule["maxLength"] = max.into();
+        }
+        rule
+    };
+    set("ServiceBody", "name", not_blank(Some(200), false));
+    set("ServicePatch", "name", not_blank(Some(200), true));
+    set("RefuseBody", "reason", not_blank(None, false));
+    set("ModerationBody", "reason", not_blank(None, false));
+    set("NewSearch", "name", not_blank(Some(100), false));
+    set("SearchPatch", "name", not_blank(Some(100), true));
+    let frequency = json!({"type": ["string", "null"], "enum": ["immediate", "daily", null]});
+    set("NewSearch", "frequency", frequency.clone());
+    set("SearchPatch", "frequency", frequency);
+    // A saved search's criteria: the search parameters but paging, a value or a list each.
+    let mut criteria = Map::new();
+    for name in crate::domain::search::PARAMETERS {
+        if ["page", "per_page", "facets"].contains(&name) {
+            continue;
+        }
+        if let Some(schema) = search_parameter(name) {
+            // A repeatable parameter takes a list, a single one a list of at most one.
+            let (one, many) = if schema["type"] == "array" {
+                (schema["items"].clone(), schema)
+            } else {
+                let many = json!({"type": "array", "items": schema, "maxItems": 1});
+                (schema, many)
+            };
+            criteria.insert(
+                name.to_string(),
+                json!({"anyOf": [one, many, {"type": "null"}]}),
+            );
+        }
+    }
+    set(
+        "NewSearch",
+        "criteria",
+        json!({"type": "object", "properties": criteria, "additionalProperties": false}),
+    );
+    set(
+        "ServiceBody",
+        "administration",
+        json!({"type": "string", "enum": codes(Facet::Administration)}),
+    );
+    // An offer: the referentials' codes; numbers may come as digits (imports send text).
+    for facet in Facet::ALL {
+        set(
+            "OfferInput",
+            facet.name(),
+            json!({"type": ["string", "null"], "enum": codes(facet).into_iter().chain([Value::Null]).collect::<Vec<_>>()}),
+        );
+    }
+    let number = json!({"type": ["integer", "string", "null"]});
+    for field in [
+        "service",
+        "duration_months",
+        "duration_min_months",
+        "duration_max_months",
+    ] {
+        set("OfferInput", field, number.clone());
+    }
+    set(
+        "OfferInput",
+        "languages",
+        json!({"anyOf": [{"type": ["string", "null"]}, {"type": "array", "items": {"type": "string"}}]}),
+    );
+}
+
+/// The links between operations that names alone would get wrong (a fuzzer's stateful phase
+/// follows them): a membership added is removed with the service of the request, not with
+/// the `id` (the recruiter's) of the answer.
+fn add_links(path: &str, method: &str, op: &mut Value) {
+    if path == "/api/v1/admin/recruiters/{id}/services" && method == "post" {
+        op["responses"]["200"]["links"] = json!({
+            "RemoveMembership": {
+                "operationId": "remove_member",
+                "parameters": {"id": "$request.path.id", "service": "$request.body#/service"}
+            }
+        });
+    }
+}
+
 /// Completes the document (see the module documentation).
 pub(crate) fn complete(doc: &mut Value) {
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        refine_schemas(schemas);
+    }
     let mut seen = std::collections::HashSet::new();
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
@@ -234,6 +361,7 @@ pub(crate) fn complete(doc: &mut Value) {
             };
             for (method, op) in item.iter_mut() {
                 complete_operation(path, method, op);
+                add_links(path, method, op);
                 // Pages and API operations may share a handler name: ids are made unique.
                 let id = op["operationId"].as_str().unwrap_or(method).to_string();
                 let id = if kind(path, op) == Kind::Page || kind(path, op) == Kind::PrivatePage {

@@ -102,3 +102,56 @@ async fn clients_over_the_rate_limit_get_429_with_retry_after() {
     // Operations endpoints are not limited.
     assert_eq!(app.get("/healthz").await.status(), 200);
 }
+
+#[tokio::test]
+async fn bodies_are_json_objects_and_refusals_of_the_framework_are_problems_too() {
+    let app = spawn_app(0).await;
+    let anon = app.anon();
+    // A JSON value that is not an object is refused, naming the body.
+    for body in [
+        serde_json::json!([null, null]),
+        serde_json::json!("x"),
+        serde_json::json!(3),
+    ] {
+        let (s, b) = anon.post("/api/v1/auth/login", body.clone()).await;
+        assert_eq!(s, 422, "{body}");
+        assert_eq!(b["errors"][0]["field"], "body");
+        assert_eq!(b["errors"][0]["message"], "a JSON object is expected");
+    }
+    // A path segment that is not a number: problem+json under /api/, a French page elsewhere.
+    let r = app.get("/api/v1/offers/A-2026-0001/attachments/abc").await;
+    assert_eq!(r.status(), 400);
+    assert_eq!(
+        r.headers()["content-type"].to_str().unwrap(),
+        "application/problem+json"
+    );
+    // An unsubscribe link without its token is the page of an invalid link.
+    let r = app.get("/api/v1/alerts/unsubscribe").await;
+    assert_eq!(r.status(), 400);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(r.text().await.unwrap().contains("Lien invalide"));
+    // The served document declares the shared answers and the bearer scheme.
+    let doc = app.json("/api/openapi.json").await;
+    let op = &doc["paths"]["/api/v1/me/searches/{id}"]["delete"];
+    for status in ["400", "401", "403", "404"] {
+        assert!(op["responses"].get(status).is_some(), "{status}");
+    }
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let mut ids = std::collections::HashSet::new();
+    for item in doc["paths"].as_object().unwrap().values() {
+        for op in item.as_object().unwrap().values() {
+            assert!(
+                ids.insert(op["operationId"].as_str().unwrap().to_string()),
+                "{op}"
+            );
+        }
+    }
+}

@@ -33,8 +33,22 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         use axum::extract::rejection::JsonRejection as R;
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(JsonBody(v)),
+        match Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(Json(mut v)) => {
+                if !v.is_object() {
+                    return Err(AppError::unprocessable(FieldError::new(
+                        "body",
+                        "a JSON object is expected",
+                    )));
+                }
+                whole_numbers(&mut v);
+                serde_json::from_value(v).map(JsonBody).map_err(|e| {
+                    AppError::unprocessable(FieldError::new(
+                        "body",
+                        format!("Failed to deserialize the JSON body into the target type: {e}"),
+                    ))
+                })
+            }
             Err(R::JsonDataError(e)) => Err(AppError::unprocessable(FieldError::new(
                 "body",
                 e.body_text(),
@@ -54,6 +68,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
             )),
             Err(e) => Err(AppError::status(e.status(), "Bad request", e.body_text())),
         }
+    }
+}
+
+/// Numbers without a fraction written with one (`3.0`) become integers: JSON Schema counts
+/// them as integers, so an integer field takes them.
+fn whole_numbers(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64().filter(|f| f.fract() == 0.0) {
+                if (0.0..u64::MAX as f64).contains(&f) {
+                    *v = serde_json::Value::from(f as u64);
+                } else if (i64::MIN as f64..0.0).contains(&f) {
+                    *v = serde_json::Value::from(f as i64);
+                }
+            }
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(whole_numbers),
+        serde_json::Value::Object(o) => o.values_mut().for_each(whole_numbers),
+        _ => {}
     }
 }
 
@@ -181,4 +214,19 @@ pub fn account_json(state: &AppState, a: &Account) -> serde_json::Value {
     responses((status = 200, description = "The account", body = Object), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn me(State(state): State<AppState>, Caller(a): Caller) -> Json<serde_json::Value> {
     Json(account_json(&state, &a))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        let mut v = json!({"service": 3.0, "list": [1.0, 2.5, -4.0], "big": 3653291047978374.0});
+        super::whole_numbers(&mut v);
+        assert_eq!(
+            v,
+            json!({"service": 3, "list": [1, 2.5, -4], "big": 3653291047978374u64})
+        );
+    }
 }

@@ -121,7 +121,7 @@ async fn export(
 
 /// The caller's saved searches.
 #[utoipa::path(get, path = "/api/v1/me/searches", tag = "candidates",
-    responses((status = 200, description = "Saved searches", body = Object)))]
+    responses((status = 200, description = "Saved searches", body = Vec<Object>)))]
 async fn list_searches(
     State(state): State<AppState>,
     Caller(who): Caller,

@@ -57,7 +57,7 @@ pub struct StateQuery {
 
 /// The offers of the caller's services.
 #[utoipa::path(get, path = "/api/v1/recruiter/offers", tag = "recruiter offers", params(StateQuery),
-    responses((status = 200, description = "Offers", body = Object), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Offers", body = Vec<Object>), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn list(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -80,7 +80,7 @@ async fn list(
 }
 
 /// Creates an offer (`"state": "draft"` by default, or `"published"`).
-#[utoipa::path(post, path = "/api/v1/recruiter/offers", tag = "recruiter offers", request_body = Object,
+#[utoipa::path(post, path = "/api/v1/recruiter/offers", tag = "recruiter offers", request_body = crate::domain::OfferInput,
     responses((status = 201, description = "The offer with its reference", body = Object),
               (status = 422, description = "Every faulty field, named", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn create(
@@ -106,7 +106,7 @@ async fn read(
 }
 
 /// Replaces the editable fields.
-#[utoipa::path(put, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers", request_body = Object,
+#[utoipa::path(put, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers", request_body = crate::domain::OfferInput,
     params(("reference" = String, Path, description = "Reference")),
     responses((status = 200, description = "The offer", body = Object), (status = 422, description = "Faulty fields", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn replace(
@@ -158,10 +158,19 @@ async fn action(
     Ok((StatusCode::OK, Json(offer_json(&state, &offer))))
 }
 
+/// The form of an attachment.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AttachmentForm {
+    /// The document.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// Adds an attachment (multipart field `file`): PDF, DOC, DOCX or ODT, checked by content.
 #[utoipa::path(post, path = "/api/v1/recruiter/offers/{reference}/attachments", tag = "recruiter offers",
     params(("reference" = String, Path, description = "Reference")),
-    request_body(content_type = "multipart/form-data", content = String, description = "field `file`"),
+    request_body(content_type = "multipart/form-data", content = AttachmentForm, description = "field `file`"),
     responses((status = 201, description = "The offer with its attachments", body = Object),
               (status = 409, description = "Already 3 attachments", body = crate::http::Problem, content_type = "application/problem+json"),
               (status = 413, description = "Too large", body = crate::http::Problem, content_type = "application/problem+json"),
@@ -193,7 +202,11 @@ async fn add_attachment(
             }
         };
         if field.name() != Some("file") {
-            continue;
+            return Err(AppError::unprocessable(FieldError::with_allowed(
+                field.name().unwrap_or_default(),
+                "unknown field of the form",
+                vec!["file".into()],
+            )));
         }
         let name = field.file_name().unwrap_or("").to_string();
         let bytes = field.bytes().await.map_err(|e| {

@@ -116,7 +116,7 @@ pub struct RequestsQuery {
 
 /// Recruiter accounts to review (administrators).
 #[utoipa::path(get, path = "/api/v1/admin/recruiters", tag = "recruiters", params(RequestsQuery),
-    responses((status = 200, description = "Accounts", body = Object), (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Accounts", body = Vec<Object>), (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn list_requests(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -253,7 +253,7 @@ pub struct AccountsQuery {
 
 /// Every recruiter and administrator account (administrators).
 #[utoipa::path(get, path = "/api/v1/admin/accounts", tag = "recruiters", params(AccountsQuery),
-    responses((status = 200, description = "Accounts", body = Object), (status = 400, description = "Unknown role", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Accounts", body = Vec<Object>), (status = 400, description = "Unknown role", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn list_accounts(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -318,7 +318,7 @@ pub struct AdminOffersQuery {
 
 /// Every offer, for moderation (administrators).
 #[utoipa::path(get, path = "/api/v1/admin/offers", tag = "recruiters", params(AdminOffersQuery),
-    responses((status = 200, description = "Offers", body = Object), (status = 400, description = "Unknown state", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Offers", body = Vec<Object>), (status = 400, description = "Unknown state", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn list_all_offers(
     State(state): State<AppState>,
     Caller(admin): Caller,
