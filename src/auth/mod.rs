@@ -9,7 +9,9 @@ mod tokens;
 
 pub use passwords::{hash_password, verify_password};
 pub use sessions::{Auth, RECOVERY_MINUTES, SESSION_HOURS, SET_PASSWORD_HOURS};
-pub use throttle::{LoginThrottle, MAX_FAILED_LOGINS, THROTTLE_WINDOW, Throttle};
+pub use throttle::{
+    LoginThrottle, MAX_FAILED_LOGINS, NOT_YOUR_PASSWORD, THROTTLE_WINDOW, Throttle,
+};
 pub use tokens::{Signer, new_token, sha256_hex, token_hash};
 
 use crate::domain::account::{Account, AccountState, Role};

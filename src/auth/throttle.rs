@@ -28,6 +28,17 @@ impl Default for Throttle {
     }
 }
 
+/// The message of a wrong password given to confirm an action.
+pub const NOT_YOUR_PASSWORD: &str = "is not your password";
+
+/// Whether an error says that a password given was wrong.
+fn wrong_password(e: &crate::Error) -> bool {
+    matches!(e, crate::Error::Unauthorized(_))
+        || e.fields()
+            .iter()
+            .any(|f| f.field == "current_password" || f.message == NOT_YOUR_PASSWORD)
+}
+
 /// The counter keys of one attempt: the login and the client.
 pub(super) fn keys(login: &str, client: &str) -> [String; 2] {
     [
@@ -81,11 +92,66 @@ impl Throttle {
         }
     }
 
+    /// Runs `check` — work that verifies `login`'s password, such as a change of password or
+    /// a deletion — under the same counters as a login of `login` from `client`: refused with
+    /// [`Error::TooMany`] while either is blocked; an answer saying that the password was wrong
+    /// counts as a failed login, a success clears the login's counter.
+    pub fn password_check<T>(
+        &self,
+        login: &str,
+        client: &str,
+        check: impl FnOnce() -> crate::Result<T>,
+    ) -> crate::Result<T> {
+        let keys = keys(login, client);
+        if let Some(wait) = self.blocked(&keys) {
+            return Err(crate::Error::TooMany(wait));
+        }
+        let r = check();
+        match &r {
+            Ok(_) => self.succeeded(&keys[0]),
+            Err(e) if wrong_password(e) => self.failed(&keys),
+            Err(_) => {}
+        }
+        r
+    }
+
     /// Clears the counter of a login after a success.
     pub fn succeeded(&self, login_key: &str) {
         self.fails
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(login_key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::{Error, FieldError};
+
+    #[test]
+    fn wrong_confirmation_passwords_count_like_failed_logins() {
+        let t = Throttle::new(2, Duration::from_secs(60));
+        let wrong = || -> crate::Result<()> {
+            Err(Error::invalid(FieldError::new(
+                "password",
+                NOT_YOUR_PASSWORD,
+            )))
+        };
+        let other = || -> crate::Result<()> {
+            Err(Error::invalid(FieldError::new(
+                "email",
+                "is not an e-mail address",
+            )))
+        };
+        assert!(t.password_check("a@x.fr", "10.0.0.1", other).is_err());
+        assert!(t.password_check("a@x.fr", "10.0.0.1", wrong).is_err());
+        assert!(t.password_check("a@x.fr", "10.0.0.1", wrong).is_err());
+        // Blocked now, for this login from anywhere, and the work is not even tried.
+        let r = t.password_check("A@x.fr", "10.0.0.2", || -> crate::Result<()> {
+            unreachable!()
+        });
+        assert!(matches!(r, Err(Error::TooMany(_))));
+        assert!(t.blocked(&keys("a@x.fr", "10.0.0.1")).is_some());
     }
 }

@@ -424,6 +424,40 @@ pub(crate) async fn with_candidates<T: Send + 'static>(
     .await
 }
 
+/// Changes a candidate's account: a new password is checked under the login throttle (the
+/// current one is a password check like a login), a new address — mailed a confirmation —
+/// under the hourly mail limits of the anonymous forms.
+pub(crate) async fn change_account(
+    state: &AppState,
+    who: crate::domain::account::Account,
+    client: std::net::IpAddr,
+    patch: crate::candidates::AccountPatch,
+) -> crate::Result<crate::domain::account::Account> {
+    let new_email = patch
+        .email
+        .as_deref()
+        .map(|e| e.trim().to_lowercase())
+        .filter(|e| !e.is_empty() && *e != who.email);
+    if let Some(e) = &new_email {
+        state.mail_allowed(e, client)?;
+    }
+    let throttle = state.throttle.clone();
+    let (login, peer) = (who.email.clone(), client.to_string());
+    let checks_password = patch.password.is_some();
+    let changed = with_candidates(state, move |c| {
+        if checks_password {
+            throttle.password_check(&login, &peer, || c.update_me(&who, patch))
+        } else {
+            c.update_me(&who, patch)
+        }
+    })
+    .await?;
+    if let Some(e) = &new_email {
+        state.mail_sent(e, client);
+    }
+    Ok(changed)
+}
+
 /// Runs blocking engine work off the async workers.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T, AppError>
 where

@@ -117,3 +117,42 @@ async fn every_answer_carries_the_security_headers() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_password_given_to_change_the_password_is_throttled_like_a_login() {
+    let app = spawn_app(0).await;
+    let anon = app.anon();
+    let (s, _) = anon
+        .post("/api/v1/candidates", json!({"civility": "Mme", "first_name": "Rose", "last_name": "Valland", "email": "rose@exemple.fr", "username": "rvalland", "password": PASSWORD}))
+        .await;
+    assert_eq!(s, 201);
+    let me = app.with_token(login(&app, "rose@exemple.fr", PASSWORD).await);
+    let change = |current: &'static str| {
+        let me = &me;
+        async move {
+            me.patch(
+                "/api/v1/me",
+                json!({"password": "Un-Autre-Mot-2027", "current_password": current}),
+            )
+            .await
+        }
+    };
+    for _ in 0..offerwatch::auth::MAX_FAILED_LOGINS {
+        let (s, b) = change("pas-le-bon").await;
+        assert_eq!(s, 422, "{b}");
+        assert_eq!(b["errors"][0]["field"], "current_password");
+    }
+    // Blocked now: even the right password is refused, and so is a login of that account.
+    let (s, b) = change(PASSWORD).await;
+    assert_eq!(s, 429, "{b}");
+    let (s, _) = anon
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": "rose@exemple.fr", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 429);
+    // Changes without a password are not held back.
+    let (s, b) = me.patch("/api/v1/me", json!({"first_name": "Rosa"})).await;
+    assert_eq!(s, 200, "{b}");
+}

@@ -88,13 +88,15 @@ async fn confirm(
 /// Changes the caller's account (names, phone, e-mail — to confirm again —, password with the
 /// current one).
 #[utoipa::path(patch, path = "/api/v1/me", tag = "candidates", request_body = AccountPatch,
-    responses((status = 200, description = "The account", body = Object), (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account", body = Object), (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 429, description = "Too many wrong current passwords, or mails to a new address", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn update_me(
     State(state): State<AppState>,
     Caller(who): Caller,
+    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
     JsonBody(body): JsonBody<AccountPatch>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let a = alerts(&state, move |x| x.update_me(&who, body)).await?;
+    let a = crate::http::change_account(&state, who, client, body).await?;
     Ok(Json(account_json(&state, &a)))
 }
 

@@ -14,11 +14,12 @@ use utoipa_axum::routes;
 use super::{
     Ctx, Field, Form, FormPage, Visitor, error_page, explain, message_with_links, render, see_other,
 };
-use crate::auth::verify_password;
+use crate::auth::{NOT_YOUR_PASSWORD, verify_password};
 use crate::candidates::{AccountPatch, SearchPatch};
 use crate::domain::Facet;
 use crate::domain::account::{Account, Frequency, Role, SavedSearch};
 use crate::error::{Error, FieldError};
+use crate::http::client::ClientIp;
 use crate::http::error::status_of;
 use crate::http::{AppState, with_auth, with_candidates};
 
@@ -238,15 +239,14 @@ async fn account_page(v: Visitor, Query(q): Query<DoneQuery>) -> Response {
 
 async fn patch(
     state: &AppState,
-    v: &Visitor,
+    (v, client): (&Visitor, std::net::IpAddr),
     who: Account,
     form: Form,
     p: AccountPatch,
     which: usize,
     fait: &str,
 ) -> Response {
-    let w = who.clone();
-    match with_candidates(state, move |c| c.update_me(&w, p)).await {
+    match crate::http::change_account(state, who.clone(), client, p).await {
         Ok(_) => see_other(&format!("/compte?fait={fait}")),
         Err(e) => render(
             v,
@@ -260,7 +260,12 @@ async fn patch(
 #[utoipa::path(post, path = "/compte/coordonnees", tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Saved"), (status = 422, description = "The page again, faults marked", content_type = "text/html", body = String)))]
-async fn update_details(State(state): State<AppState>, v: Visitor, body: Bytes) -> Response {
+async fn update_details(
+    State(state): State<AppState>,
+    v: Visitor,
+    ClientIp(client): ClientIp,
+    body: Bytes,
+) -> Response {
     let (who, form) = match changing(&v, &body, "/compte") {
         Ok(x) => x,
         Err(r) => return r,
@@ -280,14 +285,19 @@ async fn update_details(State(state): State<AppState>, v: Visitor, body: Bytes) 
         phone: Some(form.get("phone").to_string()),
         ..AccountPatch::default()
     };
-    patch(&state, &v, who, form, p, 0, "details").await
+    patch(&state, (&v, client), who, form, p, 0, "details").await
 }
 
 /// Changes the address (confirmed again).
 #[utoipa::path(post, path = "/compte/email", tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Saved"), (status = 422, description = "The page again, faults marked", content_type = "text/html", body = String)))]
-async fn update_email(State(state): State<AppState>, v: Visitor, body: Bytes) -> Response {
+async fn update_email(
+    State(state): State<AppState>,
+    v: Visitor,
+    ClientIp(client): ClientIp,
+    body: Bytes,
+) -> Response {
     let (who, form) = match changing(&v, &body, "/compte") {
         Ok(x) => x,
         Err(r) => return r,
@@ -296,14 +306,19 @@ async fn update_email(State(state): State<AppState>, v: Visitor, body: Bytes) ->
         email: Some(form.get("email").to_string()),
         ..AccountPatch::default()
     };
-    patch(&state, &v, who, form, p, 1, "email").await
+    patch(&state, (&v, client), who, form, p, 1, "email").await
 }
 
 /// Changes the password: the current one, the new one twice.
 #[utoipa::path(post, path = "/compte/mot-de-passe", tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Changed"), (status = 422, description = "The page again, faults marked", content_type = "text/html", body = String)))]
-async fn update_password(State(state): State<AppState>, v: Visitor, body: Bytes) -> Response {
+async fn update_password(
+    State(state): State<AppState>,
+    v: Visitor,
+    ClientIp(client): ClientIp,
+    body: Bytes,
+) -> Response {
     let (who, form) = match changing(&v, &body, "/compte") {
         Ok(x) => x,
         Err(r) => return r,
@@ -324,7 +339,7 @@ async fn update_password(State(state): State<AppState>, v: Visitor, body: Bytes)
         current_password: Some(form.get("current_password").to_string()),
         ..AccountPatch::default()
     };
-    patch(&state, &v, who, Form::default(), p, 2, "password").await
+    patch(&state, (&v, client), who, Form::default(), p, 2, "password").await
 }
 
 /// Every personal datum held, as a JSON download.
@@ -384,17 +399,35 @@ async fn delete_page(v: Visitor) -> Response {
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 200, description = "Deleted (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "Wrong password (HTML)", content_type = "text/html", body = String)))]
-async fn delete_submit(State(state): State<AppState>, v: Visitor, body: Bytes) -> Response {
+async fn delete_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    ClientIp(client): ClientIp,
+    body: Bytes,
+) -> Response {
     let (who, form) = match changing(&v, &body, "/compte/supprimer") {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let ok = who
-        .password_hash
-        .as_deref()
-        .is_some_and(|h| verify_password(form.get("password"), h));
-    if !ok {
-        let e = Error::invalid(FieldError::new("password", "is not your password"));
+    // The password confirms the deletion: a password check, under the login throttle.
+    let given = form.get("password").to_string();
+    let checked = state
+        .throttle
+        .password_check(&who.email, &client.to_string(), || {
+            let ok = who
+                .password_hash
+                .as_deref()
+                .is_some_and(|h| verify_password(&given, h));
+            if ok {
+                Ok(())
+            } else {
+                Err(Error::invalid(FieldError::new(
+                    "password",
+                    NOT_YOUR_PASSWORD,
+                )))
+            }
+        });
+    if let Err(e) = checked {
         return render(&v, status_of(&e), delete_form(&v).with_error(&e));
     }
     match with_candidates(&state, move |c| c.delete_me(&who)).await {
