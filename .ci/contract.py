@@ -29,6 +29,7 @@ import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PASSWORD = "Contrat-Schema-2026!"
+SEED = int(os.environ.get("CONTRACT_SEED", "2026"))
 
 
 def free_port():
@@ -188,7 +189,7 @@ def schemathesis(server, role, token, seconds, report_dir):
         "--workers",
         "2",
         "--seed",
-        "2026",
+        str(SEED),
         "--report",
         "junit",
         "--report-junit-path",

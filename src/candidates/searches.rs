@@ -71,7 +71,10 @@ pub fn criteria_pairs(
         for v in values {
             match v {
                 serde_json::Value::String(s) => pairs.push((k.clone(), s)),
-                serde_json::Value::Number(n) => pairs.push((k.clone(), n.to_string())),
+                // A number of days may come as a JSON number; every other value is text.
+                serde_json::Value::Number(n) if k == "published_since" => {
+                    pairs.push((k.clone(), n.to_string()))
+                }
                 _ => errors.push(FieldError::new(
                     format!("criteria.{k}"),
                     "must be a string or a list of strings",

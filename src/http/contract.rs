@@ -120,7 +120,9 @@ fn search_parameter(name: &str) -> Option<Value> {
 /// Path parameters: numeric ids and offer references, as the router parses them.
 fn path_parameter(name: &str) -> Option<Value> {
     Some(match name {
-        "id" | "service" => json!({"type": "integer", "format": "int64", "minimum": 0}),
+        "id" | "service" => {
+            json!({"type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX})
+        }
         "n" => json!({"type": "integer", "minimum": 0, "maximum": 65535}),
         "reference" => json!({"type": "string", "pattern": "^[AS]-[0-9]{4}-[0-9]{4,}$"}),
         _ => return None,
@@ -140,7 +142,7 @@ fn closed_list(path: &str, name: &str) -> Option<Value> {
     Some(json!({"type": "string", "enum": values}))
 }
 
-fn refine_parameters(path: &str, op: &mut Value, search: bool) {
+fn refine_parameters(path: &str, op: &mut Value, search: bool, page: bool) {
     let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) else {
         return;
     };
@@ -149,13 +151,18 @@ fn refine_parameters(path: &str, op: &mut Value, search: bool) {
         let schema = match p["in"].as_str() {
             Some("path") => path_parameter(&name),
             Some("query") if search => search_parameter(&name),
-            Some("query") if name == "administration" => Some(json!({
-                "type": "string",
-                "enum": codes(Facet::Administration)
-            })),
+            // A page's select sends "" for "none chosen yet"; the API takes codes only.
+            Some("query") if name == "administration" => {
+                let mut values = codes(Facet::Administration);
+                if page {
+                    values.push("".into());
+                }
+                Some(json!({"type": "string", "enum": values}))
+            }
             Some("query") => closed_list(path, &name),
             _ => None,
         };
+        let schema = schema.or_else(|| bounded_integer(&p["schema"]));
         if let Some(schema) = schema {
             if schema["type"] == "array" {
                 p["style"] = "form".into();
@@ -164,6 +171,35 @@ fn refine_parameters(path: &str, op: &mut Value, search: bool) {
             p["schema"] = schema;
         }
     }
+}
+
+/// An integer parameter with the bounds of its Rust type (the format says which; a `usize`
+/// has none and gets those of a `u32`), so that a number too large for it is outside the
+/// document as it is outside the server.
+fn bounded_integer(schema: &Value) -> Option<Value> {
+    let is_integer = schema["type"] == "integer"
+        || schema["type"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "integer"));
+    if !is_integer || schema.get("maximum").is_some() {
+        return None;
+    }
+    let unsigned = schema["minimum"].as_i64() == Some(0);
+    let (min, max): (i128, i128) = match (schema["format"].as_str(), unsigned) {
+        (Some("int32") | None, true) => (0, u32::MAX.into()),
+        (Some("int32"), false) => (i32::MIN.into(), i32::MAX.into()),
+        (Some("int64"), true) => (0, u64::MAX.into()),
+        (Some("int64"), false) => (i64::MIN.into(), i64::MAX.into()),
+        _ => return None,
+    };
+    let mut bounded = schema.clone();
+    bounded["minimum"] = json!(min as i64);
+    bounded["maximum"] = if max > i128::from(i64::MAX) {
+        json!(max as u64)
+    } else {
+        json!(max as i64)
+    };
+    Some(bounded)
 }
 
 /// Whether the operation takes the search parameters (its `q` and `contract` are there).
@@ -182,7 +218,8 @@ fn complete_operation(path: &str, method: &str, op: &mut Value) {
         .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
     let has_path = path.contains('{');
     let has_body = op.get("requestBody").is_some();
-    refine_parameters(path, op, takes_search(op));
+    let page = matches!(kind, Kind::Page | Kind::PrivatePage);
+    refine_parameters(path, op, takes_search(op), page);
     // A redirect has no body to describe.
     if let Some(redirect) = op
         .pointer_mut("/responses/303")
