@@ -409,16 +409,17 @@ async fn delete_submit(
         Ok(x) => x,
         Err(r) => return r,
     };
-    // The password confirms the deletion: a password check, under the login throttle.
-    let given = form.get("password").to_string();
-    let checked = state
-        .throttle
-        .password_check(&who.email, &client.to_string(), || {
-            let ok = who
-                .password_hash
-                .as_deref()
-                .is_some_and(|h| verify_password(&given, h));
-            if ok {
+    // The password confirms the deletion: a password check, under the login throttle, off
+    // the async workers (argon2 takes tens of milliseconds).
+    let (given, throttle, peer) = (
+        form.get("password").to_string(),
+        state.throttle.clone(),
+        client.to_string(),
+    );
+    let (login, hash) = (who.email.clone(), who.password_hash.clone());
+    let checked = tokio::task::spawn_blocking(move || {
+        throttle.password_check(&login, &peer, || {
+            if hash.is_some_and(|h| verify_password(&given, &h)) {
                 Ok(())
             } else {
                 Err(Error::invalid(FieldError::new(
@@ -426,7 +427,10 @@ async fn delete_submit(
                     NOT_YOUR_PASSWORD,
                 )))
             }
-        });
+        })
+    })
+    .await
+    .unwrap_or_else(|e| Err(Error::Internal(format!("password check: {e}"))));
     if let Err(e) = checked {
         return render(&v, status_of(&e), delete_form(&v).with_error(&e));
     }
