@@ -202,7 +202,8 @@ def schemathesis(server, role, token, seconds, report_dir):
         for operation in ["logout", "delete_me", "update_me"]:
             cmd += ["--exclude-operation-id", operation]
     print(f"== schemathesis as {role} ({seconds} s)", flush=True)
-    return subprocess.run(cmd).returncode
+    # Its cache (`.schemathesis/`) goes to the run's directory, not to the checkout.
+    return subprocess.run(cmd, cwd=report_dir).returncode
 
 
 def main():
