@@ -118,6 +118,16 @@ async fn bodies_are_json_objects_and_refusals_of_the_framework_are_problems_too(
         assert_eq!(b["errors"][0]["field"], "body");
         assert_eq!(b["errors"][0]["message"], "a JSON object is expected");
     }
+    // A field of the wrong type is named by its path.
+    let (s, b) = anon
+        .post(
+            "/api/v1/auth/login",
+            serde_json::json!({"login": 5, "password": "x"}),
+        )
+        .await;
+    assert_eq!(s, 422);
+    let message = b["errors"][0]["message"].as_str().unwrap();
+    assert!(message.contains("login: invalid type"), "{message}");
     // A path segment that is not a number: problem+json under /api/, a French page elsewhere.
     let r = app.get("/api/v1/offers/A-2026-0001/attachments/abc").await;
     assert_eq!(r.status(), 400);

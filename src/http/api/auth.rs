@@ -42,12 +42,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
                     )));
                 }
                 whole_numbers(&mut v);
-                serde_json::from_value(v).map(JsonBody).map_err(|e| {
-                    AppError::unprocessable(FieldError::new(
-                        "body",
-                        format!("Failed to deserialize the JSON body into the target type: {e}"),
-                    ))
-                })
+                // As `Json` words it, with the path of the faulty field.
+                serde_path_to_error::deserialize(v)
+                    .map(JsonBody)
+                    .map_err(|e| {
+                        AppError::unprocessable(FieldError::new(
+                            "body",
+                            format!(
+                                "Failed to deserialize the JSON body into the target type: {e}"
+                            ),
+                        ))
+                    })
             }
             Err(R::JsonDataError(e)) => Err(AppError::unprocessable(FieldError::new(
                 "body",
