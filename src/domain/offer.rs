@@ -195,7 +195,8 @@ pub struct Attachment {
 }
 
 /// The offer body as submitted (recruiter API, fixture lines): raw values, not yet validated.
-/// (The served document adds the referentials' codes: `http::contract`.)
+/// (The served document adds the referentials' codes and the types of the fields that take a
+/// number or its digits: `http::contract`.)
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OfferInput {
@@ -210,7 +211,6 @@ pub struct OfferInput {
     /// Administration code.
     pub administration: Option<String>,
     /// The service offering it (its id).
-    #[schema(value_type = Option<u64>)]
     pub service: Option<serde_json::Value>,
     /// Country (ISO alpha-2).
     pub country: Option<String>,
@@ -230,7 +230,6 @@ pub struct OfferInput {
     pub conditions: Option<String>,
     /// Languages needed: a text, or a list of languages.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
     pub languages: Option<serde_json::Value>,
     /// The service's name as shown on the offer (default: the service's own name).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -243,13 +242,10 @@ pub struct OfferInput {
     #[schema(pattern = "^[0-9]{4}-[0-9]{2}$")]
     pub start: Option<String>,
     /// Duration in months.
-    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36)]
     pub duration_months: Option<serde_json::Value>,
     /// Shortest duration in months.
-    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36)]
     pub duration_min_months: Option<serde_json::Value>,
     /// Longest duration in months.
-    #[schema(value_type = Option<u32>, minimum = 1, maximum = 36)]
     pub duration_max_months: Option<serde_json::Value>,
     /// Where to apply by mail.
     pub contact_email: Option<String>,

@@ -14,6 +14,8 @@ pub const MAX_PER_PAGE: u32 = 100;
 pub const DEFAULT_PER_PAGE: u32 = 20;
 /// Longest `q` accepted.
 pub const MAX_QUERY_CHARS: usize = 500;
+/// Longest `published_since` in days.
+pub const MAX_SINCE_DAYS: u32 = 3660;
 /// Deepest result served by paging: a page past it is empty (the total and the counts stay
 /// exact), so that no request makes the index collect more than this many hits.
 pub const MAX_DEPTH: u32 = 10_000;
@@ -198,10 +200,13 @@ impl SearchParams {
         }
         if let Some(v) = single(&mut errors, pairs, "published_since") {
             if let Ok(days) = v.parse::<u32>() {
-                if days <= 3660 {
+                if days <= MAX_SINCE_DAYS {
                     p.published_since = Some(Since::Days(days));
                 } else {
-                    errors.push(FieldError::new("published_since", "at most 3660 days"));
+                    errors.push(FieldError::new(
+                        "published_since",
+                        format!("at most {MAX_SINCE_DAYS} days"),
+                    ));
                 }
             } else if let Ok(t) = OffsetDateTime::parse(v, &Rfc3339) {
                 p.published_since = Some(Since::Time(t));

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::domain::Facet;
-use crate::domain::search::{MAX_DEPTH, MAX_PER_PAGE, MAX_QUERY_CHARS};
+use crate::domain::search::{MAX_DEPTH, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_SINCE_DAYS};
 
 const PROBLEM: &str = "application/problem+json";
 const HTML: &str = "text/html";
@@ -49,14 +49,6 @@ fn kind(path: &str, op: &Value) -> Kind {
     .any(|p| path.starts_with(p))
         || (path.starts_with("/api/v1/me") && path != "/api/v1/me/confirm");
     if secured { Kind::Secured } else { Kind::Public }
-}
-
-/// Routes under the general rate limit (see `http::router`).
-fn rate_limited(path: &str, kind: Kind) -> bool {
-    matches!(kind, Kind::Page | Kind::PrivatePage)
-        || path.starts_with("/api/v1/offers")
-        || path.starts_with("/api/v1/referentials")
-        || path.starts_with("/feeds/")
 }
 
 fn answer(status: u16, description: &str, media: &str) -> Value {
@@ -103,7 +95,7 @@ fn search_parameter(name: &str) -> Option<Value> {
         (_, Some(f)) => json!({"type": "array", "items": with_empty(f)}),
         ("q", _) => json!({"type": "string", "maxLength": MAX_QUERY_CHARS}),
         ("published_since", _) => json!({"anyOf": [
-            {"type": "integer", "minimum": 0, "maximum": 3660},
+            {"type": "integer", "minimum": 0, "maximum": MAX_SINCE_DAYS},
             {"type": "string", "format": "date-time"},
             {"type": "string", "maxLength": 0}
         ]}),
@@ -211,7 +203,8 @@ fn takes_search(op: &Value) -> bool {
     names.contains(&"q") && names.contains(&"contract")
 }
 
-fn complete_operation(path: &str, method: &str, op: &mut Value) {
+/// Completes one operation; `limited` when its route is under the general rate limit.
+fn complete_operation(path: &str, method: &str, op: &mut Value, limited: bool) -> Kind {
     let kind = kind(path, op);
     let has_query = op["parameters"]
         .as_array()
@@ -245,7 +238,7 @@ fn complete_operation(path: &str, method: &str, op: &mut Value) {
                 add(op, 403, "The caller's role may not do this", PROBLEM);
                 op["security"] = json!([{"bearer": []}]);
             }
-            if rate_limited(path, kind) {
+            if limited {
                 add(op, 429, "Rate limit exceeded", PROBLEM);
             }
         }
@@ -270,9 +263,12 @@ fn complete_operation(path: &str, method: &str, op: &mut Value) {
                 add(op, 303, "Not logged in: to the login page", HTML);
                 add(op, 403, "This account may not open this page", HTML);
             }
-            add(op, 429, "Rate limit exceeded", HTML);
+            if limited {
+                add(op, 429, "Rate limit exceeded", HTML);
+            }
         }
     }
+    kind
 }
 
 /// Rust's `str::trim` whitespace: a text that must not be blank holds one other character.
@@ -382,8 +378,9 @@ fn add_links(path: &str, method: &str, op: &mut Value) {
     }
 }
 
-/// Completes the document (see the module documentation).
-pub(crate) fn complete(doc: &mut Value) {
+/// Completes the document (see the module documentation); `limited` are the paths under the
+/// general rate limit.
+pub(crate) fn complete(doc: &mut Value, limited: &std::collections::HashSet<String>) {
     if let Some(schemas) = doc
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
@@ -397,11 +394,11 @@ pub(crate) fn complete(doc: &mut Value) {
                 continue;
             };
             for (method, op) in item.iter_mut() {
-                complete_operation(path, method, op);
+                let kind = complete_operation(path, method, op, limited.contains(path));
                 add_links(path, method, op);
                 // Pages and API operations may share a handler name: ids are made unique.
                 let id = op["operationId"].as_str().unwrap_or(method).to_string();
-                let id = if kind(path, op) == Kind::Page || kind(path, op) == Kind::PrivatePage {
+                let id = if matches!(kind, Kind::Page | Kind::PrivatePage) {
                     format!("page_{id}")
                 } else {
                     id
@@ -454,7 +451,8 @@ mod tests {
                     "responses": {"200": {"description": "Page"}}}
             }
         }});
-        complete(&mut doc);
+        let limited = ["/api/v1/offers".to_string()].into_iter().collect();
+        complete(&mut doc, &limited);
         let api = &doc["paths"]["/api/v1/me/searches/{id}"]["delete"];
         for status in ["204", "400", "401", "403", "404"] {
             assert!(api["responses"].get(status).is_some(), "{status}");

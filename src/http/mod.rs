@@ -186,6 +186,9 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
             state.clone(),
             ratelimit::limit,
         ));
+    // The routes under the rate limit, for the document to say so.
+    let limited: std::collections::HashSet<String> =
+        public.get_openapi().paths.paths.keys().cloned().collect();
     let (router, api) = public
         .merge(assets::router())
         .merge(api::ops::router())
@@ -197,7 +200,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         ))
         .split_for_parts();
     let mut doc = serde_json::to_value(&api).unwrap_or_default();
-    contract::complete(&mut doc);
+    contract::complete(&mut doc, &limited);
     let _ = state
         .openapi
         .set(serde_json::to_string_pretty(&doc).unwrap_or_default());
@@ -436,8 +439,8 @@ pub(crate) async fn change_account(
     let new_email = patch
         .email
         .as_deref()
-        .map(|e| e.trim().to_lowercase())
-        .filter(|e| !e.is_empty() && *e != who.email);
+        .and_then(|e| crate::domain::validate::normalize_email("email", e).ok())
+        .filter(|e| *e != who.email);
     if let Some(e) = &new_email {
         state.mail_allowed(e, client)?;
     }
