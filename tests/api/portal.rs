@@ -276,3 +276,47 @@ async fn create_an_alert_from_the_search_page_without_javascript() {
     );
     assert_eq!(app.engine.percolator().len(), 1);
 }
+
+#[tokio::test]
+async fn malformed_addresses_get_french_accessible_pages() {
+    let app = spawn_app(5).await;
+    let (driver, session) = Driver::start().await;
+    let page = Page {
+        d: &driver,
+        s: session.clone(),
+    };
+    // A malformed criterion of a saved search, and a path segment that is not a number.
+    for (path, title, shot) in [
+        (
+            "/alertes/nouvelle?sort=prix",
+            "Recherche incorrecte",
+            "bad-search",
+        ),
+        (
+            "/recruteur/offres/A-2026-0001/pieces-jointes/abc",
+            "Adresse incorrecte",
+            "bad-address",
+        ),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), 400, "{path}");
+        page.go(&app.url(path)).await;
+        assert_eq!(page.text_of("h1").await, title);
+        if shot == "bad-search" {
+            let text = page.text_of("main").await;
+            assert!(text.contains("ne sont pas valables : sort"), "{text}");
+        }
+        page.assert_accessible(path).await;
+        page.resize(1280, 900).await;
+        page.screenshot(&format!("{shot}-desktop.png")).await;
+        page.resize(390, 844).await;
+        page.screenshot(&format!("{shot}-phone.png")).await;
+    }
+    assert!(
+        page.text_of("main").await.contains("n'est pas valable"),
+        "the page says what is wrong"
+    );
+    driver
+        .call("DELETE", &format!("/session/{session}"), None)
+        .await;
+}

@@ -637,24 +637,36 @@ fn checked_criteria(
     v: &Visitor,
     raw: &Option<String>,
 ) -> Result<(String, Vec<(String, String)>), Response> {
-    let qs = raw.clone().unwrap_or_default();
-    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(&qs).unwrap_or_default();
-    let searched: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "i").collect();
+    let pairs = address_pairs(raw);
+    let searched: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "i").cloned().collect();
     match SearchParams::from_pairs(&searched) {
-        Ok(_) => Ok(criteria_of(raw)),
-        Err(errors) => Err(message_page(
-            v,
-            StatusCode::BAD_REQUEST,
-            "Recherche incorrecte",
-            &super::explain(&crate::Error::BadRequest(errors)),
-        )),
+        Ok(_) => Ok(carried(pairs)),
+        Err(errors) => {
+            let fields: Vec<&str> = errors.0.iter().map(|f| f.field.as_str()).collect();
+            Err(message_page(
+                v,
+                StatusCode::BAD_REQUEST,
+                "Recherche incorrecte",
+                &format!(
+                    "Ces critères de l'adresse ne sont pas valables : {}. Revenez à la recherche et choisissez-les dans les listes.",
+                    fields.join(", ")
+                ),
+            ))
+        }
     }
+}
+
+fn address_pairs(raw: &Option<String>) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(raw.as_deref().unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// The criteria carried along in the address (paging and empty values left out).
 fn criteria_of(raw: &Option<String>) -> (String, Vec<(String, String)>) {
-    let qs = raw.clone().unwrap_or_default();
-    let pairs = serde_urlencoded::from_str::<Vec<(String, String)>>(&qs).unwrap_or_default();
+    carried(address_pairs(raw))
+}
+
+fn carried(pairs: Vec<(String, String)>) -> (String, Vec<(String, String)>) {
     let kept: Vec<(String, String)> = pairs
         .into_iter()
         .filter(|(k, v)| {
