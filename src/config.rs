@@ -48,6 +48,9 @@ pub struct Config {
     /// The portal's IANA time zone: ends of diffusion at local midnight, the digest hour,
     /// dates shown.
     pub time_zone: String,
+    /// A synonym list replacing the compiled-in `index-schema/synonyms.json`; a server reloads
+    /// it when it changes (no index rebuild).
+    pub synonyms_file: Option<PathBuf>,
 }
 
 /// Parses trusted proxies: addresses or networks (`10.0.0.1`, `10.0.0.0/8`).
@@ -86,6 +89,7 @@ impl Default for Config {
             mails_per_address_hour: 3,
             mails_per_client_hour: 20,
             time_zone: crate::domain::local_time::DEFAULT_ZONE.into(),
+            synonyms_file: None,
         }
     }
 }
@@ -143,6 +147,9 @@ impl Config {
         }
         crate::domain::local_time::parse_zone(&c.time_zone)
             .map_err(|e| ConfigError(format!("OFFERWATCH_TIME_ZONE / time_zone: {e}")))?;
+        if let Some(v) = env_var("OFFERWATCH_SYNONYMS_FILE") {
+            c.synonyms_file = Some(v.into());
+        }
         if let Some(v) = env_var("OFFERWATCH_RATE_LIMIT_PER_SECOND") {
             c.rate_limit_per_second = v.parse().map_err(|_| {
                 ConfigError(format!(
@@ -151,6 +158,18 @@ impl Config {
             })?;
         }
         Ok(c)
+    }
+
+    /// Makes the configured synonym list the one queries are read with (the compiled-in list
+    /// when none is configured).
+    pub fn install_synonyms(&self) -> Result<(), ConfigError> {
+        if let Some(f) = &self.synonyms_file {
+            let list = crate::index::synonyms::Synonyms::load(f).map_err(|e| {
+                ConfigError(format!("OFFERWATCH_SYNONYMS_FILE / synonyms_file: {e}"))
+            })?;
+            crate::index::synonyms::install(list);
+        }
+        Ok(())
     }
 
     /// The public URL without a trailing slash.

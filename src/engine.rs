@@ -85,9 +85,11 @@ impl Engine {
 
     /// Rebuilds the percolator from the stored saved searches (a server does it when it
     /// starts; [`Engine::open`] leaves it empty, so that commands start fast): the alerts that are on, of
-    /// confirmed addresses.
+    /// confirmed addresses. Alerts changed meanwhile wait for it (it holds the percolator from
+    /// before it reads the store), so none is lost.
     pub fn rebuild_percolator(&self) -> Result<usize> {
         use rayon::prelude::*;
+        let mut held = self.percolator_mut();
         let confirmed: std::collections::HashSet<u64> = self
             .store
             .accounts()?
@@ -131,7 +133,7 @@ impl Engine {
             p.insert_parsed(id, &params, query, &cached);
         }
         let n = p.len();
-        *self.percolator.write().unwrap_or_else(|e| e.into_inner()) = p;
+        *held = p;
         Ok(n)
     }
 

@@ -97,6 +97,7 @@ fn main() -> anyhow::Result<()> {
         config.data_dir = d;
     }
     offerwatch::domain::local_time::set_zone(&config.time_zone).map_err(anyhow::Error::msg)?;
+    config.install_synonyms()?;
     let data_dir = config.data_dir.clone();
     match cli.command {
         Command::Serve { addr, demo } => {

@@ -27,6 +27,8 @@ pub struct Workers {
     pub mail_wake: Arc<Notify>,
     /// Time between two archiver rounds.
     pub archive_every: Duration,
+    /// The synonym list to reload when it changes.
+    pub synonyms_file: Option<std::path::PathBuf>,
 }
 
 impl Workers {
@@ -38,7 +40,52 @@ impl Workers {
             }
             None => tracing::error!("mail transport unusable: mails stay queued"),
         }
+        if let Some(file) = self.synonyms_file.clone() {
+            tokio::spawn(synonyms_watcher(self.engine.clone(), file));
+        }
         tokio::spawn(archiver(self));
+    }
+}
+
+/// How often the synonym list's file is looked at.
+const SYNONYMS_CHECK: Duration = Duration::from_secs(2);
+
+/// Reloads the synonym list when its file changes (modification time or size), then
+/// re-reads every alert with it; a list that does not parse is logged and the previous one
+/// kept.
+async fn synonyms_watcher(engine: Arc<Engine>, file: std::path::PathBuf) {
+    let stamp = |f: &std::path::Path| {
+        std::fs::metadata(f)
+            .ok()
+            .map(|m| (m.modified().ok(), m.len()))
+    };
+    let mut seen = stamp(&file);
+    loop {
+        tokio::time::sleep(SYNONYMS_CHECK).await;
+        let now = stamp(&file);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        let (f, e) = (file.clone(), engine.clone());
+        let outcome = tokio::task::spawn_blocking(move || {
+            let list = crate::index::synonyms::Synonyms::load(&f)?;
+            let groups = list.len();
+            crate::index::synonyms::install(list);
+            e.rebuild_percolator()
+                .map(|alerts| (groups, alerts))
+                .map_err(|e| e.to_string())
+        })
+        .await;
+        match outcome {
+            Ok(Ok((groups, alerts))) => {
+                tracing::info!(groups, alerts, file = %file.display(), "synonyms reloaded")
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "synonyms not reloaded: the previous list stays")
+            }
+            Err(e) => tracing::error!(error = %e, "synonyms reload failed"),
+        }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod document;
 pub mod query;
 pub mod schema;
 pub mod search;
+pub mod synonyms;
 mod writer;
 
 pub use search::{FacetCount, FacetCounts, SearchHits};

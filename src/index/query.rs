@@ -1,6 +1,9 @@
 //! Turns the `q` parameter into a tantivy query: every word must match (stemmed French), a
 //! "quoted phrase" matches as a phrase (folded, unstemmed), and a reference number
-//! (`A-2021-0192` or `2021-0192`) is looked up exactly, never analyzed.
+//! (`A-2021-0192` or `2021-0192`) is looked up exactly, never analyzed. Words that name a
+//! member of a synonym group ([`super::synonyms`]) match any member of the group.
+
+use std::sync::Arc;
 
 use tantivy::Term;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQuery};
@@ -8,6 +11,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 
 use super::schema::{OfferSchema, analyze, fr_exact, fr_stem};
+use super::synonyms::{self, Alternative, Synonyms, WordKey, word_keys};
 
 /// Weight of a title match in relevance ranking.
 const TITLE_BOOST: f32 = 2.0;
@@ -23,6 +27,8 @@ pub struct ParsedQuery {
     pub phrases: Vec<Vec<String>>,
     /// Reference forms (`A-2021-0192` or `2021-0192`).
     pub references: Vec<String>,
+    /// Synonym groups named by the query: one alternative of each must match.
+    pub any_of: Vec<Arc<[Alternative]>>,
 }
 
 impl ParsedQuery {
@@ -32,6 +38,7 @@ impl ParsedQuery {
             && self.exact_terms.is_empty()
             && self.phrases.is_empty()
             && self.references.is_empty()
+            && self.any_of.is_empty()
     }
 }
 
@@ -54,13 +61,23 @@ pub fn as_reference(word: &str) -> Option<String> {
     }
 }
 
-/// Splits `q` into words, phrases and references, and analyzes them.
+/// Splits `q` into words, phrases and references, and analyzes them with the current synonyms.
 pub fn parse(q: &str) -> ParsedQuery {
     parse_with(q, &mut fr_stem(), &mut fr_exact())
 }
 
 /// [`parse`] with analyzers the caller keeps.
 pub fn parse_with(q: &str, stem: &mut TextAnalyzer, exact: &mut TextAnalyzer) -> ParsedQuery {
+    parse_with_synonyms(q, stem, exact, &synonyms::current())
+}
+
+/// [`parse_with`] with a given synonym list.
+pub fn parse_with_synonyms(
+    q: &str,
+    stem: &mut TextAnalyzer,
+    exact: &mut TextAnalyzer,
+    synonyms: &Synonyms,
+) -> ParsedQuery {
     let mut out = ParsedQuery::default();
     let mut plain = String::new();
     for (i, chunk) in q.split('"').enumerate() {
@@ -84,8 +101,26 @@ pub fn parse_with(q: &str, stem: &mut TextAnalyzer, exact: &mut TextAnalyzer) ->
             }
         }
     }
-    let terms = analyze(stem, &plain);
-    if terms.is_empty() {
+    let keys: Vec<WordKey> = word_keys(&plain, stem, exact)
+        .into_iter()
+        .map(|(_, k)| k)
+        .collect();
+    let mut terms = Vec::new();
+    let mut i = 0;
+    while i < keys.len() {
+        if let Some((n, group)) = synonyms.longest_match(&keys[i..]) {
+            if !out.any_of.contains(group) {
+                out.any_of.push(group.clone());
+            }
+            i += n;
+            continue;
+        }
+        if let WordKey::Stem(s) = &keys[i] {
+            terms.push(s.clone());
+        }
+        i += 1;
+    }
+    if terms.is_empty() && out.any_of.is_empty() {
         // Only stop words ("de la"): match them exactly rather than everything.
         out.exact_terms.extend(analyze(exact, &plain));
     } else {
@@ -100,22 +135,16 @@ pub fn to_query(parsed: &ParsedQuery, s: &OfferSchema) -> Option<Box<dyn Query>>
     if parsed.is_empty() {
         return None;
     }
-    let term_query = |field, text: &str| -> Box<dyn Query> {
-        Box::new(TermQuery::new(
-            Term::from_field_text(field, text),
-            IndexRecordOption::WithFreqs,
-        ))
-    };
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-    for t in &parsed.terms {
-        clauses.push((Occur::Must, term_query(s.text, t)));
-        clauses.push((
-            Occur::Should,
-            Box::new(BoostQuery::new(term_query(s.title, t), TITLE_BOOST)),
-        ));
-    }
-    for t in &parsed.exact_terms {
-        clauses.push((Occur::Must, term_query(s.text_exact, t)));
+    let mut clauses = words_clauses(&parsed.terms, &parsed.exact_terms, s);
+    for group in &parsed.any_of {
+        let alternatives = group
+            .iter()
+            .map(|a| -> (Occur, Box<dyn Query>) {
+                let c = words_clauses(&a.terms, &a.exact_terms, s);
+                (Occur::Should, Box::new(BooleanQuery::new(c)))
+            })
+            .collect();
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
     }
     for p in &parsed.phrases {
         let terms = p
@@ -136,6 +165,33 @@ pub fn to_query(parsed: &ParsedQuery, s: &OfferSchema) -> Option<Box<dyn Query>>
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
+/// Every stemmed term in the text (a title match counting more) and every exact term in the
+/// folded text.
+fn words_clauses(
+    terms: &[String],
+    exact_terms: &[String],
+    s: &OfferSchema,
+) -> Vec<(Occur, Box<dyn Query>)> {
+    let term_query = |field, text: &str| -> Box<dyn Query> {
+        Box::new(TermQuery::new(
+            Term::from_field_text(field, text),
+            IndexRecordOption::WithFreqs,
+        ))
+    };
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for t in terms {
+        clauses.push((Occur::Must, term_query(s.text, t)));
+        clauses.push((
+            Occur::Should,
+            Box::new(BoostQuery::new(term_query(s.title, t), TITLE_BOOST)),
+        ));
+    }
+    for t in exact_terms {
+        clauses.push((Occur::Must, term_query(s.text_exact, t)));
+    }
+    clauses
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +210,24 @@ mod tests {
         assert!(p.terms.is_empty());
         assert_eq!(p.exact_terms, vec!["de", "la"]);
         assert!(parse("   ").is_empty());
+    }
+
+    #[test]
+    fn synonyms_expand_unquoted_words_only() {
+        let p = parse("stage RH Paris");
+        assert_eq!(p.terms, vec!["stag", "paris"]);
+        assert_eq!(p.any_of.len(), 1);
+        assert!(
+            p.any_of[0]
+                .iter()
+                .any(|a| a.terms == ["ressourc", "humain"])
+        );
+        let quoted = parse("\"RH\"");
+        assert!(quoted.any_of.is_empty());
+        assert_eq!(quoted.exact_terms, vec!["rh"]);
+        // Without synonyms, the same words are plain terms.
+        let none = parse_with_synonyms("RH", &mut fr_stem(), &mut fr_exact(), &Synonyms::default());
+        assert_eq!(none.terms, vec!["rh"]);
+        assert!(none.any_of.is_empty());
     }
 }

@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 
 use crate::domain::{Facet, Offer, SearchParams, Since};
 use crate::index::query::{ParsedQuery, parse};
+use crate::index::synonyms::Alternative;
 pub use verify::OfferText;
 
 /// One active alert. Its facet constraints live only in the bitmaps (kept small: the
@@ -28,14 +29,52 @@ struct Alert {
     since: i64,
 }
 
-/// Every anchor key a query could be filed under.
-fn anchor_keys(q: &ParsedQuery) -> impl Iterator<Item = String> + '_ {
+/// The keys every offer the query returns must have (its required words and references).
+fn required_keys(q: &ParsedQuery) -> impl Iterator<Item = String> + '_ {
     q.terms
         .iter()
         .map(|t| key('s', t))
         .chain(q.exact_terms.iter().map(|t| key('e', t)))
         .chain(q.phrases.iter().flatten().map(|t| key('e', t)))
         .chain(q.references.iter().map(|r| key('r', r)))
+}
+
+/// The keys of one member of a synonym group.
+fn alternative_keys(a: &Alternative) -> impl Iterator<Item = String> + '_ {
+    a.terms
+        .iter()
+        .map(|t| key('s', t))
+        .chain(a.exact_terms.iter().map(|t| key('e', t)))
+}
+
+/// Every key a query could be filed under.
+fn anchor_keys(q: &ParsedQuery) -> impl Iterator<Item = String> + '_ {
+    required_keys(q).chain(
+        q.any_of
+            .iter()
+            .flat_map(|g| g.iter().flat_map(alternative_keys)),
+    )
+}
+
+/// The keys to file a keyword alert under, so that every offer it matches has one of them: its
+/// rarest required key; for a query of synonym groups only, the rarest key of each member of
+/// its rarest group.
+fn choose_anchors(q: &ParsedQuery, doc_freq: &dyn Fn(&str) -> u64) -> Vec<String> {
+    if let Some(k) = required_keys(q).min_by_key(|k| (doc_freq(k), k.clone())) {
+        return vec![k];
+    }
+    q.any_of
+        .iter()
+        .map(|group| {
+            let keys: Vec<(u64, String)> = group
+                .iter()
+                .filter_map(|a| alternative_keys(a).map(|k| (doc_freq(&k), k)).min())
+                .collect();
+            (keys.iter().map(|(n, _)| n).sum::<u64>(), keys)
+        })
+        .min()
+        .map(|(_, keys)| keys.into_iter().map(|(_, k)| k).collect())
+        .unwrap_or_default()
 }
 
 /// The in-memory alert index.
@@ -103,9 +142,10 @@ impl Percolator {
     ) {
         self.remove(search);
         let query = query.filter(|p| !p.is_empty());
-        let anchor = query
+        let anchors = query
             .as_ref()
-            .and_then(|q| anchor_keys(q).min_by_key(|k| (doc_freq(k), k.clone())));
+            .map(|q| choose_anchors(q, doc_freq))
+            .unwrap_or_default();
         let since = match params.published_since {
             Some(Since::Time(t)) => t.unix_timestamp(),
             _ => i64::MIN,
@@ -129,21 +169,21 @@ impl Percolator {
             }
         }
         let whole = alert.query.as_ref().is_some_and(|q| {
-            q.terms.len() + q.exact_terms.len() + q.references.len() == 1 && q.phrases.is_empty()
+            q.terms.len() + q.exact_terms.len() + q.references.len() == 1
+                && q.phrases.is_empty()
+                && q.any_of.is_empty()
         });
         if whole {
             self.anchor_is_query.insert(id);
         }
-        match anchor {
-            Some(a) => {
-                self.anchors
-                    .entry(a.into_boxed_str())
-                    .or_default()
-                    .insert(id);
-            }
-            None => {
-                self.no_keywords.insert(id);
-            }
+        if anchors.is_empty() {
+            self.no_keywords.insert(id);
+        }
+        for a in anchors {
+            self.anchors
+                .entry(a.into_boxed_str())
+                .or_default()
+                .insert(id);
         }
         if id as usize == self.alerts.len() {
             self.alerts.push(Some(alert));
@@ -281,6 +321,7 @@ impl Percolator {
                                 .chain(q.phrases.iter().flatten())
                                 .map(|s| s.len() + 24)
                                 .sum::<usize>()
+                            + q.any_of.len() * 16
                     })
             })
             .sum();

@@ -1,7 +1,7 @@
 //! Verifies a keyword query against one offer with the search's own analyzers and semantics:
 //! every stemmed term in the stemmed text, every exact term in the folded text, every phrase as
 //! consecutive positions within one text value (tantivy leaves a position gap between values),
-//! every reference among the offer's reference forms.
+//! every reference among the offer's reference forms, one member of every synonym group.
 
 use std::collections::HashSet;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -125,5 +125,11 @@ impl OfferText {
             && q.exact_terms.iter().all(|t| self.exact.contains(t))
             && q.references.iter().all(|r| self.references.contains(r))
             && q.phrases.iter().all(|p| self.has_phrase(p))
+            && q.any_of.iter().all(|group| {
+                group.iter().any(|a| {
+                    a.terms.iter().all(|t| self.stems.contains(t))
+                        && a.exact_terms.iter().all(|t| self.exact.contains(t))
+                })
+            })
     }
 }

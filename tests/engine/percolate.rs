@@ -11,7 +11,14 @@ use time::macros::date;
 
 use crate::common::*;
 
-const KEYWORDS: [&str; 16] = [
+const KEYWORDS: [&str; 22] = [
+    // Synonyms and abbreviations (index-schema/synonyms.json).
+    "RH",
+    "stage DRH",
+    "info",
+    "Ressource Humaine",
+    "secrétariat",
+    "SI juridique",
     "stagiaire",
     "Stagiaires",
     "données",

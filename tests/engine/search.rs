@@ -289,3 +289,71 @@ fn the_checked_in_sample_imports_cleanly() {
         report.errors[0].1
     );
 }
+
+#[test]
+fn synonyms_and_abbreviations_find_each_other_in_search_and_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    let t = datetime!(2026-10-01 09:00 UTC);
+    let offer = |title: &str, description: &str, minutes: u64| {
+        let mut i = input(title, description);
+        i.contact_email = Some("contact@interieur.gouv.fr".into());
+        i.service = Some(serde_json::json!("Bureau central"));
+        new_offer(
+            i,
+            OfferState::Published,
+            t + Duration::from_secs(60 * minutes),
+        )
+    };
+    let r: Vec<String> = publish(
+        &engine,
+        vec![
+            offer("Chargé de ressources humaines", "Gérer les dossiers", 0),
+            offer("Assistant DRH", "Suivre les carrières", 1),
+            offer("Stagiaire assistanat de direction", "Tenir les agendas", 2),
+            offer("Développeur informatique", "Écrire du code", 3),
+            offer("Agent RH", "Paie et absences", 4),
+        ],
+    )
+    .into_iter()
+    .map(|o| o.reference.to_string())
+    .collect();
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    // Both ways, whatever the case, accents and number.
+    assert_eq!(
+        sorted(refs(&engine, &[("q", "rh")])),
+        sorted(vec![r[0].clone(), r[4].clone()])
+    );
+    assert_eq!(
+        sorted(refs(&engine, &[("q", "Ressource Humaine")])),
+        sorted(vec![r[0].clone(), r[4].clone()])
+    );
+    assert_eq!(refs(&engine, &[("q", "secretariat")]), vec![r[2].clone()]);
+    assert_eq!(refs(&engine, &[("q", "info")]), vec![r[3].clone()]);
+    assert_eq!(refs(&engine, &[("q", "compta")]), Vec::<String>::new());
+    // With other words, the group is one more condition.
+    assert_eq!(refs(&engine, &[("q", "agent RH")]), vec![r[4].clone()]);
+    // A quoted word is taken as written.
+    assert_eq!(refs(&engine, &[("q", "\"RH\"")]), vec![r[4].clone()]);
+    // An alert on the abbreviation fires for an offer that spells it out.
+    let spelled = offer(
+        "Apprenti gestion des ressources humaines",
+        "Recrutements",
+        5,
+    );
+    {
+        let df = engine.anchor_doc_freq();
+        let mut p = engine.percolator_mut();
+        p.insert(1, &params(&[("q", "GRH")]), &df);
+        p.insert(2, &params(&[("q", "RH")]), &df);
+        p.insert(3, &params(&[("q", "\"RH\"")]), &df);
+    }
+    let (created, seq) = engine.create_offers(vec![spelled]).unwrap();
+    engine.wait_indexed(seq, Duration::from_secs(10)).unwrap();
+    let mut got = engine.percolator().matches(&created[0], NOW);
+    got.sort_unstable();
+    assert_eq!(got, vec![1, 2]);
+}
