@@ -15,7 +15,7 @@ use offerwatch::import::{import_jsonl, parse_line};
 use time::macros::date;
 
 mod common;
-use common::{SEED, data_dir};
+use common::{SEED, data_dir, percentiles};
 
 fn params(q: &str) -> SearchParams {
     let pairs: Vec<(String, String)> = q
@@ -62,18 +62,6 @@ const QUERIES: [&str; 12] = [
     "q=assistant&domain=ressources-humaines&contract=stage&region=11",
     "q=gestion&published_since=90",
 ];
-
-fn percentiles(label: &str, mut samples: Vec<Duration>) {
-    samples.sort();
-    let at = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
-    eprintln!(
-        "{label}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms over {} runs",
-        at(0.50).as_secs_f64() * 1e3,
-        at(0.99).as_secs_f64() * 1e3,
-        samples[samples.len() - 1].as_secs_f64() * 1e3,
-        samples.len()
-    );
-}
 
 fn search_at(c: &mut Criterion, count: usize) {
     let dir = data_dir(count);

@@ -19,6 +19,7 @@ pub fn start(engine: Arc<Engine>, config: Config) -> (http::Router, utoipa::open
         Ok(n) => tracing::info!(alerts = n, "percolator built"),
         Err(e) => tracing::error!(error = %e, "percolator not built: alerts will not fire"),
     }
+    engine.indexer().fill_suggestions();
     let mail_wake = Arc::new(tokio::sync::Notify::new());
     let transport = Transport::from_config(
         config.smtp_url.as_deref(),

@@ -227,6 +227,25 @@ impl Engine {
         })
     }
 
+    /// Completions of what a person typed in the keyword box (empty until a server has filled
+    /// the suggester).
+    pub fn suggest(
+        &self,
+        typed: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::index::suggest::Suggestion>> {
+        self.index
+            .suggest(typed, self.now().unix_timestamp(), limit)
+    }
+
+    /// The visible offers most like `offer`, best first (never itself).
+    pub fn similar(&self, offer: &Offer, limit: usize) -> Result<Vec<Arc<Offer>>> {
+        let ids = self
+            .index
+            .similar(offer, self.now().unix_timestamp(), limit)?;
+        self.store.shared_offers(&ids)
+    }
+
     /// A visible offer by its reference (`None` when unknown, not published or expired).
     pub fn public_offer(&self, reference: &str) -> Result<Option<Offer>> {
         let now = self.now();

@@ -12,6 +12,8 @@ pub const SET_PASSWORD: &str = "/set-password";
 pub const CONFIRM_EMAIL: &str = "/confirmer-email";
 /// The one-click unsubscribe of an alert (RFC 8058).
 pub const UNSUBSCRIBE: &str = "/api/v1/alerts/unsubscribe";
+/// A candidate's saved searches and alerts.
+pub const SAVED_SEARCHES: &str = "/compte/recherches";
 /// The search API.
 pub const SEARCH_API: &str = "/api/v1/offers";
 /// The RSS feed of a search.
@@ -59,6 +61,11 @@ impl Links {
     /// The portal's search page for a query string (`contract=stage&…`, may be empty).
     pub fn search(&self, query: &str) -> String {
         format!("{}{}", self.base, with_query(SEARCH, query))
+    }
+
+    /// A candidate's saved searches and alerts.
+    pub fn saved_searches(&self) -> String {
+        format!("{}{SAVED_SEARCHES}", self.base)
     }
 
     /// A one-time link to choose a password.

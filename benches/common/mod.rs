@@ -1,7 +1,7 @@
 //! Shared by the benchmarks: a generated data dir per size, built once and reused.
 
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use offerwatch::Engine;
 use offerwatch::fixtures::{Generator, to_json_line};
@@ -35,4 +35,18 @@ pub fn data_dir(count: usize) -> PathBuf {
         std::fs::write(dir.join("ready"), "").expect("marker");
     }
     dir
+}
+
+/// Prints p50, p99 and max of latency samples.
+#[allow(dead_code)] // not every benchmark prints percentiles
+pub fn percentiles(label: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    let at = |p: f64| samples[((samples.len() as f64 * p) as usize).min(samples.len() - 1)];
+    eprintln!(
+        "{label}: p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms over {} runs",
+        at(0.50).as_secs_f64() * 1e3,
+        at(0.99).as_secs_f64() * 1e3,
+        samples[samples.len() - 1].as_secs_f64() * 1e3,
+        samples.len()
+    );
 }

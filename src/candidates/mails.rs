@@ -12,6 +12,7 @@ use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::links::Links;
 use crate::mail::{Outcome, Transport, html_escape, message, new_mail, retry_at};
+use crate::percolator::explain::{Why, explain};
 use crate::store::accounts::{Mail, MailState};
 use crate::store::alerts::OutboxRow;
 
@@ -24,15 +25,24 @@ pub struct AlertMailSettings {
     pub digest_hour: u8,
 }
 
-fn offer_lines(o: &Offer, links: &Links) -> (String, String) {
+fn offer_lines(o: &Offer, links: &Links, why: &Why) -> (String, String) {
     let f = &o.fields;
     let place = f
         .location
         .clone()
         .unwrap_or_else(|| f.country.label().to_string());
     let url = links.offer(&o.reference.to_string());
+    let reason = why.line();
+    let (why_text, why_html) = if reason.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (
+            format!("Pourquoi : {reason}\n"),
+            format!("<br><em>Pourquoi : {}</em>", html_escape(&reason)),
+        )
+    };
     let text = format!(
-        "{}\n{} · {} · {}\n{} — début {}\nRéférence {} : {}\n",
+        "{}\n{} · {} · {}\n{} — début {}\n{why_text}Référence {} : {}\n",
         f.title,
         f.contract.label(),
         f.diploma.label(),
@@ -43,7 +53,7 @@ fn offer_lines(o: &Offer, links: &Links) -> (String, String) {
         url
     );
     let html = format!(
-        "<h2 style=\"font-size:1.1em\"><a href=\"{}\">{}</a></h2><p>{} · {} · {}<br>{} — début {}<br>Référence {}</p>",
+        "<h2 style=\"font-size:1.1em\"><a href=\"{}\">{}</a></h2><p>{} · {} · {}<br>{} — début {}{why_html}<br>Référence {}</p>",
         html_escape(&url),
         html_escape(&f.title),
         html_escape(f.contract.label()),
@@ -83,18 +93,22 @@ fn alert_mail(
         html_escape(&account.first_name),
         html_escape(&search.name)
     );
+    let params = search.params().ok();
     for o in offers {
-        let (t, h) = offer_lines(o, &settings.links);
+        let why = params.as_ref().map(|p| explain(p, o)).unwrap_or_default();
+        let (t, h) = offer_lines(o, &settings.links, &why);
         text.push_str(&t);
         text.push('\n');
         html.push_str(&h);
     }
+    let manage = settings.links.saved_searches();
     text.push_str(&format!(
-        "Voir la recherche : {search_url}\nSe désabonner de cette alerte : {unsubscribe}\n"
+        "Voir la recherche sur le portail : {search_url}\nGérer mes alertes : {manage}\nSe désabonner de cette alerte : {unsubscribe}\n"
     ));
     html.push_str(&format!(
-        "<p><a href=\"{}\">Voir la recherche</a> · <a href=\"{}\">Se désabonner de cette alerte</a></p>",
+        "<p><a href=\"{}\">Voir la recherche sur le portail</a> · <a href=\"{}\">Gérer mes alertes</a> · <a href=\"{}\">Se désabonner de cette alerte</a></p>",
         html_escape(&search_url),
+        html_escape(&manage),
         html_escape(&unsubscribe)
     ));
     let mut m = new_mail(&account.email, &subject, text, html, engine.now());

@@ -148,6 +148,67 @@ fn number(
     }
 }
 
+/// Longest prefix completed by the suggestions.
+pub const MAX_SUGGEST_CHARS: usize = 100;
+
+/// A list's `limit` parameter (1 to `max`, `default` when absent); any other parameter but
+/// those `allowed` is an error.
+pub fn limit_param(
+    errors: &mut ValidationErrors,
+    pairs: &[(String, String)],
+    allowed: &[&str],
+    default: u32,
+    max: u32,
+) -> u32 {
+    for (k, _) in pairs {
+        if k != "limit" && !allowed.contains(&k.as_str()) {
+            let mut names: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
+            names.push("limit".into());
+            errors.push(FieldError::with_allowed(
+                k.clone(),
+                format!("unknown parameter '{k}'"),
+                names,
+            ));
+        }
+    }
+    single(errors, pairs, "limit")
+        .and_then(|v| number(errors, "limit", v, 1..=max))
+        .unwrap_or(default)
+}
+
+/// The parameters of the suggestions: the prefix `q` (required, kept as typed: a trailing
+/// blank means the last word is whole) and `limit` (1 to 20, default 8).
+pub fn suggest_params(pairs: &[(String, String)]) -> Result<(String, u32), ValidationErrors> {
+    let mut errors = ValidationErrors::default();
+    let limit = limit_param(&mut errors, pairs, &["q"], 8, 20);
+    let qs: Vec<&str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "q")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    let q = match qs.as_slice() {
+        [q] if !q.trim().is_empty() && q.chars().count() <= MAX_SUGGEST_CHARS => {
+            Some(q.to_string())
+        }
+        [q] if !q.trim().is_empty() => {
+            errors.push(FieldError::new(
+                "q",
+                format!("at most {MAX_SUGGEST_CHARS} characters"),
+            ));
+            None
+        }
+        [] | [_] => {
+            errors.push(FieldError::new("q", "required: the beginning of a word"));
+            None
+        }
+        _ => {
+            errors.push(FieldError::new("q", "may be given only once"));
+            None
+        }
+    };
+    errors.into_result((q.unwrap_or_default(), limit))
+}
+
 impl SearchParams {
     /// Parses query-string pairs. Empty values are ignored (as an HTML form sends them); an
     /// unknown parameter, an unknown code, a malformed value or a repeated single-value

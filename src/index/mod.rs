@@ -9,6 +9,8 @@ pub mod document;
 pub mod query;
 pub mod schema;
 pub mod search;
+mod similar;
+pub mod suggest;
 pub mod synonyms;
 mod writer;
 
@@ -59,6 +61,8 @@ pub struct SearchIndex {
     pub schema: &'static OfferSchema,
     dir: PathBuf,
     browser: std::sync::Arc<browse::Browser>,
+    /// Completions of the visible offers, kept by the writer.
+    pub suggester: std::sync::Arc<std::sync::RwLock<suggest::Suggester>>,
 }
 
 fn read_payload(index: &Index) -> Option<CommitPayload> {
@@ -109,6 +113,7 @@ impl SearchIndex {
                 schema: s,
                 dir: dir.to_path_buf(),
                 browser: Default::default(),
+                suggester: Default::default(),
             },
             state,
         ))

@@ -27,6 +27,7 @@ const WRITER_MEMORY: usize = 200_000_000;
 
 enum Msg {
     Changed,
+    FillSuggestions,
     Rebuild(mpsc::Sender<Result<u64>>),
     Shutdown,
 }
@@ -55,6 +56,7 @@ struct Indexer {
     store: Arc<Store>,
     shared: Arc<Shared>,
     applied: u64,
+    analyzers: super::suggest::Analyzers,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -68,6 +70,52 @@ impl Indexer {
             self.writer
                 .add_document(offer_document(offer, self.index.schema))?;
         }
+        Ok(())
+    }
+
+    /// Keeps the suggester in step with the offers just applied (once it is filled).
+    fn suggest(&mut self, offers: &[crate::domain::Offer], changed: &[u64]) {
+        let mut s = self
+            .index
+            .suggester
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        if !s.is_ready() {
+            return;
+        }
+        for &id in changed {
+            s.remove(id);
+        }
+        for o in offers {
+            if o.state == OfferState::Published {
+                s.insert(o, &mut self.analyzers);
+            }
+        }
+    }
+
+    /// Fills the suggester with every published offer of the store.
+    fn fill_suggestions(&mut self) -> Result<()> {
+        let started = Instant::now();
+        let mut s = super::suggest::Suggester::default();
+        let store = self.store.clone();
+        store.for_each_offer(|offer| {
+            if offer.state == OfferState::Published {
+                s.insert(&offer, &mut self.analyzers);
+            }
+            Ok(())
+        })?;
+        s.set_ready();
+        let n = s.len();
+        *self
+            .index
+            .suggester
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = s;
+        tracing::info!(
+            completions = n,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "suggestions filled from the store"
+        );
         Ok(())
     }
 
@@ -101,6 +149,10 @@ impl Indexer {
             self.add(&offer)
         })?;
         self.commit(seq)?;
+        let filled = self.index.suggester.read().is_ok_and(|s| s.is_ready());
+        if filled {
+            self.fill_suggestions()?;
+        }
         tracing::info!(
             documents = count,
             seq,
@@ -131,12 +183,19 @@ impl Indexer {
                     self.add(offer)?;
                 }
             }
+            self.suggest(&offers, &ids);
             seq = last;
         }
         if seq > self.applied {
             self.commit(seq)?;
         }
         Ok(())
+    }
+
+    fn fill_logged(&mut self) {
+        if let Err(e) = self.fill_suggestions() {
+            tracing::error!(error = %e, "suggestions not filled");
+        }
     }
 
     fn run(mut self, rx: mpsc::Receiver<Msg>) {
@@ -149,6 +208,7 @@ impl Indexer {
                     for m in rx.try_iter() {
                         match m {
                             Msg::Changed => {}
+                            Msg::FillSuggestions => self.fill_logged(),
                             Msg::Rebuild(reply) => {
                                 let _ = reply.send(self.rebuild());
                             }
@@ -160,6 +220,7 @@ impl Indexer {
                     let _ = reply.send(self.rebuild());
                     continue;
                 }
+                Ok(Msg::FillSuggestions) => self.fill_logged(),
                 Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => shutdown = true,
                 Err(RecvTimeoutError::Timeout) => {}
             }
@@ -200,6 +261,7 @@ impl IndexerHandle {
             store,
             shared: shared.clone(),
             applied: 0,
+            analyzers: Default::default(),
         };
         match state {
             IndexState::NeedsRebuild => {
@@ -220,6 +282,12 @@ impl IndexerHandle {
             shared,
             thread: Mutex::new(Some(thread)),
         })
+    }
+
+    /// Asks the writer to fill the suggester from the store and keep it up to date (a server
+    /// does; commands do without).
+    pub fn fill_suggestions(&self) {
+        self.send(Msg::FillSuggestions);
     }
 
     fn send(&self, m: Msg) -> bool {

@@ -7,6 +7,7 @@
 //! the offer's terms pick the few candidates, which are verified with the search's own analyzers
 //! and query semantics ([`verify`]). An alert matches iff its search would return the offer.
 
+pub mod explain;
 pub mod verify;
 
 use std::collections::HashMap;

@@ -138,6 +138,17 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
     let body = decoded(mail_a);
     assert!(body.contains(&a) && body.contains(&format!("https://portail.example/offres/{a}")));
     assert!(body.contains("Stagiaire restauration de peintures"));
+    // The mail says what matched, and links to the portal's search, not to the API.
+    assert!(
+        body.contains("Pourquoi : « restauration » dans l'intitulé ; Stage"),
+        "{body}"
+    );
+    assert!(
+        body.contains("https://portail.example/?contract=stage&q=restauration"),
+        "{body}"
+    );
+    assert!(body.contains("Gérer mes alertes : https://portail.example/compte/recherches"));
+    assert!(!body.contains("/api/v1/offers"), "{body}");
     assert!(!decoded(&sink.all().join("\n")).contains(&format!("alert.{imm_id}.{}", id_of(&d))));
 
     // Daily: nothing before the digest hour; the next day, one digest listing A and B.
@@ -153,6 +164,12 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
     );
     let text = decoded(&digests[0]);
     assert!(text.contains(&a) && text.contains(&b) && !text.contains(&c) && !text.contains(&d));
+    // Each offer of the digest says why, in the text and the HTML parts.
+    assert_eq!(
+        text.matches("Pourquoi : Île-de-France").count(),
+        4,
+        "{text}"
+    );
     app.clock.store(0, std::sync::atomic::Ordering::SeqCst);
 
     // Re-publishing, editing or unarchiving never re-sends.

@@ -101,6 +101,7 @@ async fn openapi_lists_every_served_route_and_every_listed_route_is_served() {
         offerwatch::links::FEED_RSS,
         offerwatch::links::FEED_ATOM,
         offerwatch::links::OFFER,
+        offerwatch::links::SAVED_SEARCHES,
     ] {
         assert!(paths.contains_key(p), "link path {p} is not a route");
     }

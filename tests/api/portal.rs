@@ -320,3 +320,68 @@ async fn malformed_addresses_get_french_accessible_pages() {
         .call("DELETE", &format!("/session/{session}"), None)
         .await;
 }
+
+#[tokio::test]
+async fn the_keyword_box_offers_completions_as_an_accessible_combobox() {
+    let app = spawn_app(200).await;
+    crate::search::suggestions_ready(&app).await;
+    let (driver, session) = Driver::start().await;
+    let page = Page {
+        d: &driver,
+        s: session.clone(),
+    };
+    page.go(&app.url("/")).await;
+    page.fill("#q", "stagi").await;
+    for _ in 0..50 {
+        if page
+            .script("return document.querySelectorAll('#q-suggestions [role=option]').length")
+            .await
+            .as_u64()
+            > Some(0)
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let expanded = page
+        .script("return document.getElementById('q').getAttribute('aria-expanded')")
+        .await;
+    assert_eq!(expanded, "true");
+    let first = page.text_of("#q-suggestion-0").await;
+    assert!(first.starts_with("stagiaire"), "{first}");
+    assert!(first.contains("offres"), "{first}");
+    page.assert_accessible("the open combobox").await;
+    page.resize(1280, 900).await;
+    page.screenshot("suggest-desktop.png").await;
+    page.resize(390, 844).await;
+    page.screenshot("suggest-phone.png").await;
+    // The keyboard: down to the first completion, Enter follows it.
+    let el = page.find("#q").await;
+    driver
+        .call(
+            "POST",
+            &format!("/session/{session}/element/{el}/value"),
+            Some(json!({"text": "\u{E015}"})),
+        )
+        .await;
+    let activedescendant = page
+        .script("return document.getElementById('q').getAttribute('aria-activedescendant')")
+        .await;
+    assert_eq!(activedescendant, "q-suggestion-0");
+    driver
+        .call(
+            "POST",
+            &format!("/session/{session}/element/{el}/value"),
+            Some(json!({"text": "\u{E007}"})),
+        )
+        .await;
+    let url = page.wait_url("q=stagiaire").await;
+    assert!(url.contains("q=stagiaire"), "{url}");
+    // Without JavaScript the box is a plain search field of the form.
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(html.contains(r#"<input class="fr-input" type="search" id="q" name="q""#));
+    assert!(!html.contains("role=\"combobox\""));
+    driver
+        .call("DELETE", &format!("/session/{session}"), None)
+        .await;
+}

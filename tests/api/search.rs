@@ -175,3 +175,218 @@ async fn answers_are_compressed_and_cors_allows_the_portal() {
     assert_eq!(r.headers()["content-encoding"], "gzip");
     assert_eq!(r.headers()["access-control-allow-origin"], "*");
 }
+
+async fn suggestions(app: &TestApp, q: &str) -> Vec<serde_json::Value> {
+    let path = format!(
+        "/api/v1/suggest?{}",
+        serde_urlencoded::to_string([("q", q), ("limit", "20")]).unwrap()
+    );
+    app.json(&path).await["suggestions"]
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+/// Waits until the server has filled its suggestions (it does so in the background at start).
+pub async fn suggestions_ready(app: &TestApp) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while suggestions(app, "a").await.is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no suggestions after 10 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn folded(s: &str) -> String {
+    let mut a = offerwatch::index::schema::fr_exact();
+    offerwatch::index::schema::analyze(&mut a, s).join(" ")
+}
+
+#[tokio::test]
+async fn suggestions_complete_prefixes_ranked_by_visible_offers_and_follow_changes() {
+    let app = spawn_app(400).await;
+    suggestions_ready(&app).await;
+    // Counts are those of the visible offers: checked against the store for towns and words.
+    let now = offerwatch::Engine::now(&app.engine);
+    let mut visible = Vec::new();
+    app.engine
+        .store()
+        .for_each_offer(|o| {
+            if o.is_visible(now) {
+                visible.push(o);
+            }
+            Ok(())
+        })
+        .unwrap();
+    let town = visible[0].fields.location.clone().unwrap();
+    let prefix: String = town.chars().take(3).collect();
+    let got = suggestions(&app, &prefix.to_uppercase()).await;
+    assert!(!got.is_empty(), "{prefix}");
+    let counts: Vec<u64> = got.iter().map(|s| s["count"].as_u64().unwrap()).collect();
+    assert!(
+        counts.windows(2).all(|w| w[0] >= w[1]),
+        "best first: {counts:?}"
+    );
+    let entry = got
+        .iter()
+        .find(|s| s["kind"] == "location" && s["text"] == town.as_str())
+        .unwrap_or_else(|| panic!("{town} in {got:?}"));
+    let want = visible
+        .iter()
+        .filter(|o| o.fields.location.as_deref().map(folded) == Some(folded(&town)))
+        .count() as u64;
+    assert_eq!(entry["count"].as_u64(), Some(want));
+    for s in &got {
+        assert!(
+            folded(s["text"].as_str().unwrap()).starts_with(&folded(&prefix)),
+            "{s}"
+        );
+    }
+    // Accents and case ignored: "ingé" → "ingénieur" and "ingénieure", counted like the titles.
+    let created = app.add(offer_input("Ingénieure cartographe"), OfferState::Published);
+    app.add(offer_input("INGÉNIEUR territorial"), OfferState::Published);
+    let titles_with = |w: &str| {
+        visible
+            .iter()
+            .filter(|o| folded(&o.fields.title).split(' ').any(|t| t == w))
+            .count() as u64
+    };
+    let count_of = |list: &[serde_json::Value], text: &str| {
+        list.iter()
+            .find(|s| s["kind"] == "title" && s["text"] == text)
+            .map(|s| s["count"].as_u64().unwrap())
+    };
+    let inge = suggestions(&app, "inge").await;
+    assert_eq!(
+        count_of(&inge, "ingénieure"),
+        Some(titles_with("ingenieure") + 1),
+        "{inge:?}"
+    );
+    assert_eq!(
+        count_of(&inge, "ingénieur"),
+        Some(titles_with("ingenieur") + 1),
+        "{inge:?}"
+    );
+    assert_eq!(suggestions(&app, "ingé").await, inge);
+    // Pairs of words, and what a suggestion leads to.
+    let pair = suggestions(&app, "ingénieure car").await;
+    assert_eq!(pair[0]["text"], "ingénieure cartographe");
+    assert_eq!(pair[0]["search"], "q=ing%C3%A9nieure+cartographe");
+    let culture = suggestions(&app, "ministère de la cul").await;
+    let adm = culture
+        .iter()
+        .find(|s| s["kind"] == "administration")
+        .unwrap();
+    assert_eq!(adm["search"], "administration=min-culture");
+    // References.
+    let r = created.reference.to_string();
+    let refs = suggestions(&app, &r.to_lowercase()[..10]).await;
+    assert!(
+        refs.iter()
+            .any(|s| s["kind"] == "reference" && s["text"] == r.as_str()),
+        "{refs:?}"
+    );
+    // Archived: gone at once.
+    let (_, seq) = app
+        .engine
+        .update_offer(created.id, |o| {
+            o.state = OfferState::Archived;
+            Ok(())
+        })
+        .unwrap();
+    app.engine
+        .wait_indexed(seq, std::time::Duration::from_secs(1))
+        .unwrap();
+    let after = suggestions(&app, "ingénieure car").await;
+    assert!(
+        !after.iter().any(|s| s["text"] == "ingénieure cartographe"),
+        "{after:?}"
+    );
+    let refs = app.json(&format!("/api/v1/suggest?q={}", r)).await;
+    assert!(
+        !refs["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["text"] == r.as_str())
+    );
+    // Bad parameters name the field.
+    for bad in [
+        "/api/v1/suggest",
+        "/api/v1/suggest?q=%20",
+        "/api/v1/suggest?q=a&limit=0",
+        "/api/v1/suggest?q=a&limit=21",
+        "/api/v1/suggest?q=a&sort=x",
+    ] {
+        let p = problem(app.get(bad).await, 400).await;
+        assert!(!error_fields(&p).is_empty(), "{bad}: {p}");
+    }
+}
+
+#[tokio::test]
+async fn similar_offers_share_distinctive_words_and_facets_never_the_offer_itself() {
+    let app = spawn_app(300).await;
+    let mut input = offer_input("Ingénieur géomaticien cartographie numérique");
+    input.description =
+        Some("Cartographie des réseaux, géomatique et bases de données géographiques".into());
+    let me = app.add(input.clone(), OfferState::Published);
+    // Same words, same domain and contract: first; same words, another domain and contract: after.
+    let twin = app.add(input.clone(), OfferState::Published);
+    let mut other = input.clone();
+    other.domain = Some("ressources-humaines".into());
+    other.contract = Some("apprentissage".into());
+    other.diploma = Some("niveau-5".into());
+    let cousin = app.add(other, OfferState::Published);
+    let hidden = app.add(input, OfferState::Draft);
+    let body = app
+        .json(&format!("/api/v1/offers/{}/similar?limit=10", me.reference))
+        .await;
+    let refs: Vec<&str> = body["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["reference"].as_str().unwrap())
+        .collect();
+    assert!(!refs.is_empty() && refs.len() <= 10);
+    assert_eq!(refs[0], twin.reference.to_string());
+    let cousin_at = refs.iter().position(|r| *r == cousin.reference.to_string());
+    assert!(cousin_at.is_some_and(|i| i > 0), "{refs:?}");
+    assert!(!refs.contains(&me.reference.to_string().as_str()));
+    assert!(!refs.contains(&hidden.reference.to_string().as_str()));
+    assert_eq!(
+        body["offers"][0]["url"],
+        format!("https://portail.example/offres/{}", twin.reference)
+    );
+    let default = app
+        .json(&format!("/api/v1/offers/{}/similar", me.reference))
+        .await;
+    assert_eq!(default["offers"].as_array().unwrap().len(), 5);
+    // The offer page shows them.
+    let page = app
+        .get(&format!("/offres/{}", me.reference))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Offres similaires"));
+    assert!(page.contains(&format!("/offres/{}", twin.reference)));
+    // Unknown or hidden offers, bad limits.
+    problem(
+        app.get(&format!("/api/v1/offers/{}/similar", hidden.reference))
+            .await,
+        404,
+    )
+    .await;
+    problem(app.get("/api/v1/offers/A-1999-0001/similar").await, 404).await;
+    for bad in ["limit=0", "limit=21", "limit=x", "sort=date"] {
+        let p = problem(
+            app.get(&format!("/api/v1/offers/{}/similar?{bad}", me.reference))
+                .await,
+            400,
+        )
+        .await;
+        assert!(!error_fields(&p).is_empty(), "{bad}");
+    }
+}

@@ -20,6 +20,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(search))
         .routes(routes!(offer))
         .routes(routes!(referentials_answer))
+        .routes(routes!(suggest))
+        .routes(routes!(similar))
         .routes(routes!(attachment))
 }
 
@@ -258,6 +260,156 @@ async fn offer(
         Some(o) => Ok(Json(public_offer_json(state.config.base_url(), &o))),
         None => Err(AppError::not_found(format!("no visible offer {reference}"))),
     }
+}
+
+/// The parameters of the suggestions (documentation of the query string).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SuggestQuery {
+    /// What the person typed so far (1 to 100 characters; accents and case ignored; a
+    /// trailing blank ends the last word).
+    q: String,
+    /// 1..=20, default 8.
+    limit: Option<u32>,
+}
+
+/// One completion.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestionAnswer {
+    /// As the offers write it.
+    text: String,
+    /// `title`, `location`, `service`, `administration` or `reference`.
+    kind: &'static str,
+    /// Visible offers holding it.
+    count: u64,
+    /// The portal search it leads to (a query string: keywords, or the administration's
+    /// filter).
+    search: String,
+}
+
+/// Completions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SuggestAnswer {
+    suggestions: Vec<SuggestionAnswer>,
+}
+
+/// The query string a completion leads to.
+pub(crate) fn suggestion_search(s: &crate::index::suggest::Suggestion) -> String {
+    use crate::index::suggest::SuggestionKind;
+    let code = (s.kind == SuggestionKind::Administration)
+        .then(|| {
+            let v = Facet::Administration.values();
+            (0..v.len() as u16)
+                .find(|&o| v.label(o) == s.text)
+                .map(|o| v.code(o))
+        })
+        .flatten();
+    let pair = match code {
+        Some(c) => ("administration", c.to_string()),
+        None => ("q", s.text.clone()),
+    };
+    serde_urlencoded::to_string([pair]).unwrap_or_default()
+}
+
+/// Completions of the keyword box as a person types: titles' words and pairs of words, towns,
+/// services, administrations and references, most visible offers first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/suggest",
+    tag = "search",
+    params(SuggestQuery),
+    responses(
+        (status = 200, description = "The completions, best first", body = SuggestAnswer),
+        (status = 400, description = "A parameter is unknown or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit exceeded", body = Problem, content_type = "application/problem+json")
+    )
+)]
+async fn suggest(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SuggestAnswer>, AppError> {
+    let pairs = query_pairs(raw.as_deref(), state.config.max_query_bytes)?;
+    let (q, limit) =
+        crate::domain::search::suggest_params(&pairs).map_err(AppError::bad_request)?;
+    let engine = state.engine.clone();
+    let found = blocking(move || {
+        let started = Instant::now();
+        let found = engine.suggest(&q, limit as usize)?;
+        metrics::histogram!("suggest_duration_seconds").record(started.elapsed().as_secs_f64());
+        Ok(found)
+    })
+    .await?;
+    Ok(Json(SuggestAnswer {
+        suggestions: found
+            .iter()
+            .map(|s| SuggestionAnswer {
+                search: suggestion_search(s),
+                text: s.text.clone(),
+                kind: s.kind.name(),
+                count: s.count,
+            })
+            .collect(),
+    }))
+}
+
+/// Offers like another.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SimilarAnswer {
+    offers: Vec<OfferSummary>,
+}
+
+/// The parameter of the similar offers (documentation of the query string).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct SimilarQuery {
+    /// 1..=20, default 5.
+    limit: Option<u32>,
+}
+
+/// The visible offers most like this one: sharing its most distinctive words, the same domain
+/// and contract weighing most, the same region next. Never the offer itself.
+#[utoipa::path(
+    get,
+    path = "/api/v1/offers/{reference}/similar",
+    tag = "search",
+    params(("reference" = String, Path, description = "`A-YYYY-NNNN` or `S-YYYY-NNNN`"), SimilarQuery),
+    responses(
+        (status = 200, description = "The similar offers, best first", body = SimilarAnswer),
+        (status = 400, description = "A parameter is unknown or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "Unknown, draft or no longer diffused", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit exceeded", body = Problem, content_type = "application/problem+json")
+    )
+)]
+async fn similar(
+    State(state): State<AppState>,
+    Path(reference): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<SimilarAnswer>, AppError> {
+    let pairs = query_pairs(raw.as_deref(), state.config.max_query_bytes)?;
+    let mut errors = crate::error::ValidationErrors::default();
+    let limit = crate::domain::search::limit_param(&mut errors, &pairs, &[], 5, 20);
+    errors.into_result(()).map_err(AppError::bad_request)?;
+    let engine = state.engine.clone();
+    let key = reference.clone();
+    let found = blocking(move || {
+        let Some(offer) = engine.public_offer(&key)? else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        let similar = engine.similar(&offer, limit as usize)?;
+        metrics::histogram!("similar_duration_seconds").record(started.elapsed().as_secs_f64());
+        Ok(Some(similar))
+    })
+    .await?;
+    let Some(similar) = found else {
+        return Err(AppError::not_found(format!("no visible offer {reference}")));
+    };
+    let base = state.config.base_url();
+    Ok(Json(SimilarAnswer {
+        offers: similar.iter().map(|o| summary(base, o)).collect(),
+    }))
 }
 
 /// Every facet's codes and labels.

@@ -111,7 +111,12 @@ struct OfferView {
     published: String,
     fields: Vec<(String, String)>,
     nav: Option<OfferNav>,
+    /// (address, title, what it is) of the offers like this one.
+    similar: Vec<(String, String, String)>,
 }
+
+/// How many similar offers the offer page shows.
+const SIMILAR_SHOWN: usize = 4;
 
 /// The 404 page.
 pub(crate) fn not_found_page(v: &Visitor) -> Response {
@@ -564,11 +569,34 @@ async fn offer_page(
 ) -> Response {
     let engine = state.engine.clone();
     let key = reference.clone();
-    let offer = match crate::http::blocking(move || Ok(engine.public_offer(&key)?)).await {
+    let found = crate::http::blocking(move || {
+        let Some(offer) = engine.public_offer(&key)? else {
+            return Ok(None);
+        };
+        let similar = engine.similar(&offer, SIMILAR_SHOWN)?;
+        Ok(Some((offer, similar)))
+    })
+    .await;
+    let (offer, similar) = match found {
         Ok(Some(o)) => o,
         Ok(None) => return not_found_page(&v),
         Err(e) => return e.into_response(),
     };
+    let similar = similar
+        .iter()
+        .map(|o| {
+            let f = &o.fields;
+            let place = f
+                .location
+                .clone()
+                .unwrap_or_else(|| f.country.label().to_string());
+            (
+                format!("/offres/{}", o.reference),
+                f.title.clone(),
+                format!("{} · {} · {}", f.contract.label(), f.domain.label(), place),
+            )
+        })
+        .collect();
     let mut pairs = query_pairs(raw.as_deref(), state.config.max_query_bytes).unwrap_or_default();
     let position: Option<u64> = pairs
         .iter()
@@ -627,6 +655,7 @@ async fn offer_page(
                 .unwrap_or_default(),
             fields: offer_fields(&offer),
             nav,
+            similar,
         },
     )
 }
