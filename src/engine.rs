@@ -12,7 +12,9 @@ use crate::domain::{Offer, SearchParams};
 use crate::error::{Error, Result};
 use crate::index::{IndexerHandle, SearchHits, SearchIndex};
 use crate::percolator::Percolator;
+use crate::store::stats::Counts;
 use crate::store::{NewOffer, Store};
+use std::collections::HashMap;
 
 /// Where the current time comes from (injectable for tests).
 pub type Clock = Arc<dyn Fn() -> OffsetDateTime + Send + Sync>;
@@ -41,6 +43,30 @@ pub struct Engine {
     clock: Clock,
     data_dir: PathBuf,
     percolator: RwLock<Percolator>,
+    /// Statistics counted since the last flush, per (offer, day).
+    stats: std::sync::Mutex<HashMap<(u64, i32), Counts>>,
+}
+
+/// What a statistic counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// A view of the offer (page or API).
+    View,
+    /// A click on "Postuler".
+    Click,
+    /// An alert mail that carried it.
+    Mail,
+}
+
+/// Days since 1970-01-01 of a (local) date.
+pub fn day_number(d: time::Date) -> i32 {
+    d.to_julian_day() - time::macros::date!(1970 - 01 - 01).to_julian_day()
+}
+
+/// The date of a day number.
+pub fn day_date(n: i32) -> time::Date {
+    time::Date::from_julian_day(n + time::macros::date!(1970 - 01 - 01).to_julian_day())
+        .unwrap_or(time::Date::MIN)
 }
 
 impl Engine {
@@ -62,6 +88,7 @@ impl Engine {
             clock,
             data_dir: data_dir.to_path_buf(),
             percolator: RwLock::new(Percolator::new()),
+            stats: Default::default(),
         })
     }
 
@@ -287,6 +314,50 @@ impl Engine {
 
     /// Commits what is pending and stops the writer; the store closes when dropped.
     pub fn shutdown(&self) {
+        if let Err(e) = self.flush_stats() {
+            tracing::error!(error = %e, "statistics not written");
+        }
         self.indexer.shutdown();
+    }
+
+    /// Counts one event of an offer, today (local), in memory.
+    pub fn count(&self, offer: u64, event: Event) {
+        let day = day_number(crate::domain::local_time::today(self.now()));
+        let mut m = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let c = m.entry((offer, day)).or_default();
+        match event {
+            Event::View => c.views += 1,
+            Event::Click => c.clicks += 1,
+            Event::Mail => c.mails += 1,
+        }
+    }
+
+    /// Writes the counted statistics in one transaction (kept in memory if it fails).
+    pub fn flush_stats(&self) -> Result<usize> {
+        let batch: Vec<((u64, i32), Counts)> = {
+            let mut m = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            m.drain().collect()
+        };
+        if let Err(e) = self.store.add_stats(&batch) {
+            let mut m = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+            for (k, c) in batch {
+                m.entry(k).or_default().add(c);
+            }
+            return Err(e);
+        }
+        Ok(batch.len())
+    }
+
+    /// An offer's statistics per day (written and not yet written), in day order.
+    pub fn offer_stats(&self, offer: u64) -> Result<Vec<(time::Date, Counts)>> {
+        let mut days: std::collections::BTreeMap<i32, Counts> =
+            self.store.offer_stats(offer)?.into_iter().collect();
+        let m = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        for (&(o, day), c) in m.iter() {
+            if o == offer {
+                days.entry(day).or_default().add(*c);
+            }
+        }
+        Ok(days.into_iter().map(|(d, c)| (day_date(d), c)).collect())
     }
 }

@@ -43,7 +43,26 @@ impl Workers {
         if let Some(file) = self.synonyms_file.clone() {
             tokio::spawn(synonyms_watcher(self.engine.clone(), file));
         }
+        tokio::spawn(stats_writer(self.engine.clone()));
         tokio::spawn(archiver(self));
+    }
+}
+
+/// How often counted statistics are written.
+const STATS_EVERY: Duration = Duration::from_secs(5);
+
+/// Writes the statistics counted in memory, in one transaction every few seconds.
+async fn stats_writer(engine: Arc<Engine>) {
+    loop {
+        tokio::time::sleep(STATS_EVERY).await;
+        let e = engine.clone();
+        match tokio::task::spawn_blocking(move || e.flush_stats()).await {
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "statistics not written; kept for the next round")
+            }
+            Err(e) => tracing::error!(error = %e, "statistics writer failed"),
+            Ok(Ok(_)) => {}
+        }
     }
 }
 

@@ -191,7 +191,10 @@ pub async fn send_alerts(
         };
         for r in rows.iter_mut() {
             match &outcome {
-                Ok(()) => r.state = MailState::Sent,
+                Ok(()) => {
+                    r.state = MailState::Sent;
+                    engine.count(r.offer, crate::engine::Event::Mail);
+                }
                 Err((permanent, reason)) => {
                     r.attempts += 1;
                     r.last_error = Some(reason.clone());

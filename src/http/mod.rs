@@ -4,6 +4,7 @@
 
 mod api;
 mod assets;
+mod charts;
 mod client;
 mod contract;
 mod error;
@@ -194,6 +195,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .merge(api::ops::router())
         .merge(api::auth::router())
         .merge(api::recruiters::router())
+        .merge(api::stats::router())
         .merge(api::candidates::router())
         .merge(api::recruiter_offers::router(
             state.config.max_attachment_bytes,
@@ -347,6 +349,36 @@ async fn observe(req: Request, next: Next) -> Response {
 }
 
 /// Parses a raw query string into pairs, refusing oversized or malformed ones.
+/// Words of the User-Agent of obvious robots (crawlers, scripts, previews, monitors).
+const ROBOTS: [&str; 16] = [
+    "bot",
+    "crawl",
+    "spider",
+    "slurp",
+    "curl",
+    "wget",
+    "python",
+    "httpclient",
+    "go-http",
+    "java/",
+    "libwww",
+    "headless",
+    "facebookexternalhit",
+    "preview",
+    "monitor",
+    "scrap",
+];
+
+/// False for a request of an obvious robot (or without a User-Agent): statistics leave them out.
+pub(crate) fn is_person(headers: &axum::http::HeaderMap) -> bool {
+    let ua = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    ua.starts_with("mozilla/") && !ROBOTS.iter().any(|r| ua.contains(r))
+}
+
 pub(crate) fn query_pairs(
     raw: Option<&str>,
     max: usize,

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod backup;
+pub mod stats;
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -214,6 +215,7 @@ impl Store {
         tx.open_table(META)?;
         accounts::create_tables(&tx)?;
         alerts::create_tables(&tx)?;
+        stats::create_tables(&tx)?;
         tx.commit()?;
         Ok(Store {
             db,

@@ -150,6 +150,16 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
     assert!(body.contains("Gérer mes alertes : https://portail.example/compte/recherches"));
     assert!(!body.contains("/api/v1/offers"), "{body}");
     assert!(!decoded(&sink.all().join("\n")).contains(&format!("alert.{imm_id}.{}", id_of(&d))));
+    // Each mail counts in the offer's statistics.
+    let mails_of = |r: &str| -> u64 {
+        app.engine
+            .offer_stats(id_of(r))
+            .unwrap()
+            .iter()
+            .map(|(_, c)| c.mails)
+            .sum()
+    };
+    assert_eq!((mails_of(&a), mails_of(&c), mails_of(&d)), (1, 1, 0));
 
     // Daily: nothing before the digest hour; the next day, one digest listing A and B.
     assert!(sink.with("digest.").is_empty());

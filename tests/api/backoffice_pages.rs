@@ -18,7 +18,7 @@ async fn visit(page: &Page<'_>, app: &TestApp, path: &str) {
     page.assert_accessible(path).await;
 }
 
-async fn login(page: &Page<'_>, app: &TestApp, login: &str, password: &str) {
+pub(crate) async fn login(page: &Page<'_>, app: &TestApp, login: &str, password: &str) {
     visit(page, app, "/connexion").await;
     page.fill("#f-login", login).await;
     page.fill("#f-password", password).await;

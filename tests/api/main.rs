@@ -17,3 +17,4 @@ mod portal;
 mod search;
 mod serve;
 mod smtp;
+mod stats;

@@ -7,3 +7,4 @@ pub(super) mod offers;
 pub(super) mod ops;
 pub(super) mod recruiter_offers;
 pub(super) mod recruiters;
+pub(super) mod stats;

@@ -251,13 +251,19 @@ pub(crate) fn public_offer_json(base: &str, o: &Offer) -> serde_json::Value {
 )]
 async fn offer(
     State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
     Path(reference): Path<String>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let engine = state.engine.clone();
     let key = reference.clone();
     let offer = blocking(move || Ok(engine.public_offer(&key)?)).await?;
     match offer {
-        Some(o) => Ok(Json(public_offer_json(state.config.base_url(), &o))),
+        Some(o) => {
+            if crate::http::is_person(&headers) {
+                state.engine.count(o.id, crate::engine::Event::View);
+            }
+            Ok(Json(public_offer_json(state.config.base_url(), &o)))
+        }
         None => Err(AppError::not_found(format!("no visible offer {reference}"))),
     }
 }

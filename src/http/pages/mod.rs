@@ -13,6 +13,7 @@ mod candidate;
 pub(crate) mod portal;
 mod recruiter;
 mod sessions;
+mod stats;
 
 use askama::Template;
 use axum::extract::FromRequestParts;
@@ -34,6 +35,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(recruiter::router())
         .merge(admin::router())
         .merge(candidate::router())
+        .merge(stats::router())
 }
 
 const SESSION_COOKIE: &str = "ow_session";

@@ -28,6 +28,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(search_page))
         .routes(routes!(offer_page))
+        .routes(routes!(apply_click))
         .routes(routes!(alert_page, create_alert))
         .routes(routes!(signup_page, signup_submit))
 }
@@ -488,7 +489,8 @@ fn offer_fields(o: &Offer) -> Vec<(String, String)> {
 /// How to apply: by mail (reference and title in the subject), on the web, by phone.
 pub(crate) struct Apply {
     mailto: Option<(String, String)>,
-    url: Option<String>,
+    /// (address, as shown).
+    url: Option<(String, String)>,
     tel: Option<(String, String)>,
     share: String,
     attachments: Vec<(String, String)>,
@@ -518,7 +520,7 @@ fn apply_of(o: &Offer, public_url: &str) -> Apply {
                 m.clone(),
             )
         }),
-        url: f.contact_url.clone(),
+        url: f.contact_url.clone().map(|u| (u.clone(), u)),
         tel: f.contact_phone.as_ref().map(|p| {
             let digits: String = p
                 .chars()
@@ -564,15 +566,20 @@ fn apply_of(o: &Offer, public_url: &str) -> Apply {
 async fn offer_page(
     State(state): State<AppState>,
     v: Visitor,
+    headers: axum::http::HeaderMap,
     Path(reference): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Response {
     let engine = state.engine.clone();
     let key = reference.clone();
+    let person = crate::http::is_person(&headers);
     let found = crate::http::blocking(move || {
         let Some(offer) = engine.public_offer(&key)? else {
             return Ok(None);
         };
+        if person {
+            engine.count(offer.id, crate::engine::Event::View);
+        }
         let similar = engine.similar(&offer, SIMILAR_SHOWN)?;
         Ok(Some((offer, similar)))
     })
@@ -645,7 +652,10 @@ async fn offer_page(
         StatusCode::OK,
         OfferView {
             ctx: v.ctx(&[(&offer.fields.title, None)]),
-            apply: apply_of(&offer, &state.links.offer(&offer.reference.to_string())),
+            apply: counted_apply(
+                apply_of(&offer, &state.links.offer(&offer.reference.to_string())),
+                &offer,
+            ),
             title: offer.fields.title.clone(),
             reference: offer.reference.to_string(),
             contract: offer.fields.contract.label().to_string(),
@@ -658,6 +668,80 @@ async fn offer_page(
             similar,
         },
     )
+}
+
+/// How a candidate applies: `courriel`, `en-ligne`, `telephone`.
+const APPLY_WAYS: [&str; 3] = ["courriel", "en-ligne", "telephone"];
+
+/// The "Postuler" links through the redirect that counts them.
+fn counted_apply(mut a: Apply, o: &Offer) -> Apply {
+    let via = |way: &str| format!("/offres/{}/postuler?par={way}", o.reference);
+    if let Some(m) = a.mailto.as_mut() {
+        m.0 = via(APPLY_WAYS[0]);
+    }
+    if let Some(u) = a.url.as_mut() {
+        u.0 = via(APPLY_WAYS[1]);
+    }
+    if let Some(t) = a.tel.as_mut() {
+        t.0 = via(APPLY_WAYS[2]);
+    }
+    a
+}
+
+/// How to apply (documentation of the query string).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct ApplyQuery {
+    /// `courriel`, `en-ligne` or `telephone`.
+    par: String,
+}
+
+/// A click on "Postuler": counted (robots left out), then sent on to the offer's address,
+/// mail or phone.
+#[utoipa::path(get, path = "/offres/{reference}/postuler", tag = "portal",
+    params(("reference" = String, Path, description = "Offer reference"), ApplyQuery),
+    responses((status = 303, description = "To the way of applying"),
+              (status = 400, description = "Unknown way of applying (HTML)", content_type = "text/html", body = String),
+              (status = 404, description = "Not found page (HTML)", content_type = "text/html", body = String)))]
+async fn apply_click(
+    State(state): State<AppState>,
+    v: Visitor,
+    headers: axum::http::HeaderMap,
+    Path(reference): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let pairs = address_pairs(&raw);
+    let way = match pairs.as_slice() {
+        [(k, w)] if k == "par" && APPLY_WAYS.contains(&w.as_str()) => w.clone(),
+        _ => {
+            return message_page(
+                &v,
+                StatusCode::BAD_REQUEST,
+                "Adresse incorrecte",
+                "Le paramètre par n'est pas valable : courriel, en-ligne ou telephone.",
+            );
+        }
+    };
+    let engine = state.engine.clone();
+    let offer = match crate::http::blocking(move || Ok(engine.public_offer(&reference)?)).await {
+        Ok(Some(o)) => o,
+        Ok(None) => return not_found_page(&v),
+        Err(e) => return e.into_response(),
+    };
+    let a = apply_of(&offer, "");
+    let target = match way.as_str() {
+        "courriel" => a.mailto.map(|m| m.0),
+        "en-ligne" => a.url.map(|u| u.0),
+        _ => a.tel.map(|t| t.0),
+    };
+    let Some(target) = target else {
+        return not_found_page(&v);
+    };
+    if crate::http::is_person(&headers) {
+        state.engine.count(offer.id, crate::engine::Event::Click);
+    }
+    axum::response::Redirect::to(&target).into_response()
 }
 
 /// The criteria of the search in the address, checked like the search's own (the answer to
