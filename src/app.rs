@@ -39,6 +39,7 @@ pub fn start(engine: Arc<Engine>, config: Config) -> (http::Router, utoipa::open
         mail_wake: mail_wake.clone(),
         archive_every: std::time::Duration::from_secs(config.archive_interval_seconds.max(1)),
         synonyms_file: config.synonyms_file.clone(),
+        sources_every: std::time::Duration::from_secs(config.sources_interval_seconds.max(1)),
     }
     .spawn();
     http::router(AppState::new(engine, config, mail_wake))

@@ -51,6 +51,8 @@ pub struct Config {
     /// A synonym list replacing the compiled-in `index-schema/synonyms.json`; a server reloads
     /// it when it changes (no index rebuild).
     pub synonyms_file: Option<PathBuf>,
+    /// How often partner feeds are polled, in seconds.
+    pub sources_interval_seconds: u64,
 }
 
 /// Parses trusted proxies: addresses or networks (`10.0.0.1`, `10.0.0.0/8`).
@@ -90,6 +92,7 @@ impl Default for Config {
             mails_per_client_hour: 20,
             time_zone: crate::domain::local_time::DEFAULT_ZONE.into(),
             synonyms_file: None,
+            sources_interval_seconds: 900,
         }
     }
 }

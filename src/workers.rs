@@ -27,6 +27,8 @@ pub struct Workers {
     pub mail_wake: Arc<Notify>,
     /// Time between two archiver rounds.
     pub archive_every: Duration,
+    /// Time between two polls of the partner feeds.
+    pub sources_every: Duration,
     /// The synonym list to reload when it changes.
     pub synonyms_file: Option<std::path::PathBuf>,
 }
@@ -44,7 +46,19 @@ impl Workers {
             tokio::spawn(synonyms_watcher(self.engine.clone(), file));
         }
         tokio::spawn(stats_writer(self.engine.clone()));
+        tokio::spawn(sources_poller(self.engine.clone(), self.sources_every));
         tokio::spawn(archiver(self));
+    }
+}
+
+/// Polls every partner feed, then waits.
+async fn sources_poller(engine: Arc<Engine>, every: Duration) {
+    let client = crate::backoffice::sources::feed_client();
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(e) = crate::backoffice::sources::poll_all(&engine, &client).await {
+            tracing::error!(error = %e, "partner feeds not polled");
+        }
     }
 }
 

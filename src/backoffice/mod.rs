@@ -7,6 +7,7 @@ mod attachments;
 mod offers;
 mod recruiters;
 mod services;
+pub mod sources;
 pub mod stats;
 
 pub use attachments::{MAX_ATTACHMENTS, Refusal, attachment_path, clean_name, sniff_document};

@@ -196,6 +196,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .merge(api::auth::router())
         .merge(api::recruiters::router())
         .merge(api::stats::router())
+        .merge(api::sources::router())
         .merge(api::candidates::router())
         .merge(api::recruiter_offers::router(
             state.config.max_attachment_bytes,

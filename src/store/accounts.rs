@@ -112,11 +112,11 @@ pub struct Mail {
     pub last_error: Option<String>,
 }
 
-fn to_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>> {
+pub(super) fn to_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>> {
     Ok(serde_json::to_vec(v)?)
 }
 
-fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
+pub(super) fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
     serde_json::from_slice(b).map_err(|e| Error::Store(format!("corrupt record: {e}")))
 }
 

@@ -55,6 +55,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<Copied> {
     super::accounts::copy_tables(src, dst, &mut copied)?;
     super::alerts::copy_tables(src, dst, &mut copied)?;
     super::stats::copy_tables(src, dst, &mut copied)?;
+    super::sources::copy_tables(src, dst, &mut copied)?;
     // A table this version does not know would be lost silently: refuse instead.
     for t in src.list_tables()? {
         if !copied.tables.iter().any(|(name, _)| name == t.name()) {

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod alerts;
 pub mod backup;
+pub mod sources;
 pub mod stats;
 
 use std::num::NonZeroUsize;
@@ -216,6 +217,7 @@ impl Store {
         accounts::create_tables(&tx)?;
         alerts::create_tables(&tx)?;
         stats::create_tables(&tx)?;
+        sources::create_tables(&tx)?;
         tx.commit()?;
         Ok(Store {
             db,

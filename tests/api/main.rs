@@ -17,4 +17,5 @@ mod portal;
 mod search;
 mod serve;
 mod smtp;
+mod sources;
 mod stats;

@@ -73,6 +73,8 @@ async fn openapi_lists_every_served_route_and_every_listed_route_is_served() {
             );
             // Public GETs answer 200 as they are; the others need a session or a token.
             let needs_input = [
+                "suggest",
+                "postuler",
                 "recruiter",
                 "admin",
                 "/api/v1/me",

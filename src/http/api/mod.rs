@@ -7,4 +7,5 @@ pub(super) mod offers;
 pub(super) mod ops;
 pub(super) mod recruiter_offers;
 pub(super) mod recruiters;
+pub(super) mod sources;
 pub(super) mod stats;

@@ -1,0 +1,508 @@
+//! Partner feeds: an administrator registers an RSS or Atom feed for a service, with default
+//! field values; each poll (conditional GET, size limit, timeout) turns each item into an offer
+//! of that service — its guid (RSS) or id (Atom) keeps it unique, a changed item updates its
+//! offer, an item gone from the feed archives it — mapping the item's categories to the
+//! referentials by label or code. An item that cannot become a valid offer is rejected with its
+//! reason; a feed that cannot be read changes nothing. Imported offers percolate like any other.
+
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::Backoffice;
+use crate::auth::require;
+use crate::domain::account::{Account, Role};
+use crate::domain::offer::AuditEvent;
+use crate::domain::{DateRule, Facet, OfferInput, OfferState};
+use crate::engine::Engine;
+use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::store::NewOffer;
+use crate::store::sources::{Poll, Rejected, Source};
+
+/// Largest feed read.
+pub const MAX_FEED_BYTES: usize = 5 * 1024 * 1024;
+/// Longest a poll waits for the feed.
+pub const FEED_TIMEOUT: Duration = Duration::from_secs(20);
+
+/// The client partner feeds are fetched with.
+pub fn feed_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(FEED_TIMEOUT)
+        .user_agent(concat!(
+            "offerwatch/",
+            env!("CARGO_PKG_VERSION"),
+            " (partner feeds)"
+        ))
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap_or_default()
+}
+
+fn now_rfc3339(now: OffsetDateTime) -> String {
+    now.format(&Rfc3339).unwrap_or_default()
+}
+
+impl Backoffice<'_> {
+    /// Registers a feed for a service (administrators).
+    pub fn add_source(
+        &self,
+        admin: &Account,
+        url: &str,
+        service: u64,
+        defaults: OfferInput,
+    ) -> Result<Source> {
+        require(admin, Role::Admin)?;
+        let mut errors = ValidationErrors::default();
+        let url = url.trim();
+        if !crate::domain::validate::is_http_url(url) {
+            errors.push(FieldError::new(
+                "url",
+                format!("'{url}' is not an http:// or https:// address"),
+            ));
+        }
+        if self.engine.store().service(service)?.is_none() {
+            errors.push(FieldError::new("service", format!("no service {service}")));
+        }
+        if defaults.title.is_some() || defaults.state.is_some() || defaults.published_at.is_some() {
+            errors.push(FieldError::new(
+                "defaults",
+                "title, state and published_at come from each item, not from defaults",
+            ));
+        }
+        errors.into_result(())?;
+        let now = now_rfc3339(self.now());
+        self.engine.store().write(|tx| {
+            let s = Source {
+                id: tx.next_id("source")?,
+                url: url.to_string(),
+                service,
+                defaults,
+                created_at: now,
+                etag: None,
+                last_modified: None,
+                items: BTreeMap::new(),
+                fingerprints: BTreeMap::new(),
+                last_poll: None,
+            };
+            tx.put_source(&s)?;
+            Ok(s)
+        })
+    }
+
+    /// Every registered feed (administrators).
+    pub fn sources(&self, admin: &Account) -> Result<Vec<Source>> {
+        require(admin, Role::Admin)?;
+        self.engine.store().sources()
+    }
+
+    /// One feed (administrators).
+    pub fn source(&self, admin: &Account, id: u64) -> Result<Source> {
+        require(admin, Role::Admin)?;
+        self.engine
+            .store()
+            .source(id)?
+            .ok_or_else(|| Error::NotFound(format!("no source {id}")))
+    }
+
+    /// Stops polling a feed (its offers stay as they are).
+    pub fn remove_source(&self, admin: &Account, id: u64) -> Result<()> {
+        require(admin, Role::Admin)?;
+        if self.engine.store().write(|tx| tx.remove_source(id))? {
+            Ok(())
+        } else {
+            Err(Error::NotFound(format!("no source {id}")))
+        }
+    }
+}
+
+/// What a fetch brought.
+enum Fetched {
+    Body {
+        bytes: Vec<u8>,
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
+    NotModified,
+}
+
+async fn fetch(client: &reqwest::Client, s: &Source) -> std::result::Result<Fetched, String> {
+    let mut req = client.get(&s.url);
+    if let Some(e) = &s.etag {
+        req = req.header(reqwest::header::IF_NONE_MATCH, e);
+    }
+    if let Some(m) = &s.last_modified {
+        req = req.header(reqwest::header::IF_MODIFIED_SINCE, m);
+    }
+    let mut r = req
+        .send()
+        .await
+        .map_err(|e| format!("cannot fetch {}: {e}", s.url))?;
+    if r.status() == reqwest::StatusCode::NOT_MODIFIED {
+        return Ok(Fetched::NotModified);
+    }
+    if !r.status().is_success() {
+        return Err(format!("{} answered {}", s.url, r.status()));
+    }
+    if r.content_length()
+        .is_some_and(|n| n > MAX_FEED_BYTES as u64)
+    {
+        return Err(format!("the feed is larger than {MAX_FEED_BYTES} bytes"));
+    }
+    let header = |name| {
+        r.headers()
+            .get(name)
+            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (etag, last_modified) = (
+        header(reqwest::header::ETAG),
+        header(reqwest::header::LAST_MODIFIED),
+    );
+    let mut bytes = Vec::new();
+    while let Some(chunk) = r
+        .chunk()
+        .await
+        .map_err(|e| format!("reading {}: {e}", s.url))?
+    {
+        if bytes.len() + chunk.len() > MAX_FEED_BYTES {
+            return Err(format!("the feed is larger than {MAX_FEED_BYTES} bytes"));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(Fetched::Body {
+        bytes,
+        etag,
+        last_modified,
+    })
+}
+
+/// Text without its HTML tags and with its usual entities decoded.
+fn plain_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn folded(s: &str) -> String {
+    let mut a = crate::index::schema::fr_exact();
+    crate::index::schema::analyze(&mut a, s).join(" ")
+}
+
+/// Sets the fields an item's categories name, by label or code of the referentials.
+fn apply_categories(input: &mut OfferInput, categories: &[String]) {
+    for cat in categories {
+        let key = folded(cat);
+        for facet in Facet::ALL {
+            let v = facet.values();
+            let Some(o) = (0..v.len() as u16)
+                .find(|&o| folded(v.label(o)) == key || folded(v.code(o)) == key)
+            else {
+                continue;
+            };
+            let code = Some(v.code(o).to_string());
+            match facet {
+                Facet::Contract => input.contract = code,
+                Facet::Diploma => input.diploma = code,
+                Facet::Domain => input.domain = code,
+                Facet::Administration => input.administration = code,
+                Facet::Region => input.region = code,
+                Facet::Department => input.department = code,
+                Facet::Country => input.country = code,
+            }
+            break;
+        }
+    }
+}
+
+/// The offer an item stands for, before validation.
+fn item_input(
+    s: &Source,
+    service: &crate::domain::account::Service,
+    e: &feed_rs::model::Entry,
+) -> OfferInput {
+    let mut input = s.defaults.clone();
+    input.title = e.title.as_ref().map(|t| plain_text(&t.content));
+    let text = e
+        .summary
+        .as_ref()
+        .map(|t| t.content.clone())
+        .or_else(|| e.content.as_ref().and_then(|c| c.body.clone()))
+        .map(|t| plain_text(&t))
+        .filter(|t| !t.is_empty());
+    if text.is_some() {
+        input.description = text;
+    }
+    if let Some(link) = e.links.first() {
+        input.contact_url = Some(link.href.clone());
+    }
+    let cats: Vec<String> = e
+        .categories
+        .iter()
+        .flat_map(|c| [Some(c.term.clone()), c.label.clone()])
+        .flatten()
+        .collect();
+    apply_categories(&mut input, &cats);
+    input.service = Some(serde_json::Value::String(service.name.clone()));
+    if input.administration.is_none() {
+        input.administration = Some(service.administration.code().to_string());
+    }
+    input
+}
+
+fn fingerprint(input: &OfferInput) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(input)
+        .unwrap_or_default()
+        .hash(&mut h);
+    h.finish()
+}
+
+fn reason(e: &Error) -> String {
+    match e {
+        Error::Invalid(v) => {
+            v.0.iter()
+                .map(|f| format!("{} : {}", f.field, f.message))
+                .collect::<Vec<_>>()
+                .join(" ; ")
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Applies a fetched feed to the store: all new offers in one transaction, each change and
+/// archive durable; answers the poll's report and the source as it is now.
+fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)> {
+    let now = engine.now();
+    let mut poll = Poll {
+        at: now_rfc3339(now),
+        status: "ok".into(),
+        ..Poll::default()
+    };
+    let feed = match feed_rs::parser::parse(bytes) {
+        Ok(f) => f,
+        Err(e) => {
+            poll.status = "error".into();
+            poll.error = Some(format!("not an RSS or Atom feed: {e}"));
+            return Ok((s, poll));
+        }
+    };
+    let Some(service) = engine.store().service(s.service)? else {
+        poll.status = "error".into();
+        poll.error = Some(format!("the service {} no longer exists", s.service));
+        return Ok((s, poll));
+    };
+    let today = crate::domain::local_time::today(now);
+    let audit = |action: &str| AuditEvent {
+        at: now,
+        actor: None,
+        action: format!("{action} (flux partenaire {})", s.id),
+    };
+    let mut seen = HashSet::new();
+    let mut new: Vec<(String, u64, NewOffer)> = Vec::new();
+    poll.items = feed.entries.len() as u64;
+    for e in &feed.entries {
+        let guid = e.id.clone();
+        if !seen.insert(guid.clone()) {
+            continue;
+        }
+        let input = item_input(&s, &service, e);
+        let print = fingerprint(&input);
+        let title = input.title.clone().unwrap_or_default();
+        if s.items.contains_key(&guid) && s.fingerprints.get(&guid) == Some(&print) {
+            poll.unchanged += 1;
+            continue;
+        }
+        let fields = match input.validate(DateRule::Submission { today }) {
+            Ok(f) => f,
+            Err(v) => {
+                poll.rejected.push(Rejected {
+                    guid,
+                    title,
+                    reason: reason(&Error::Invalid(v)),
+                });
+                continue;
+            }
+        };
+        match s.items.get(&guid) {
+            Some(&id) => {
+                let changed = engine.update_offer(id, |o| {
+                    o.fields = fields;
+                    if o.state == OfferState::Archived {
+                        o.state = OfferState::Published;
+                        o.published_at = Some(now);
+                    }
+                    o.audit.push(audit("updated"));
+                    o.updated_at = now;
+                    Ok(())
+                });
+                match changed {
+                    Ok(_) => {
+                        poll.updated += 1;
+                        s.fingerprints.insert(guid, print);
+                    }
+                    Err(e) => poll.rejected.push(Rejected {
+                        guid,
+                        title,
+                        reason: reason(&e),
+                    }),
+                }
+            }
+            None => new.push((
+                guid,
+                print,
+                NewOffer {
+                    fields,
+                    state: OfferState::Published,
+                    created_at: now,
+                    published_at: Some(now),
+                    service_id: Some(service.id),
+                    audit: vec![audit("imported")],
+                },
+            )),
+        }
+    }
+    if !new.is_empty() {
+        let (keys, offers): (Vec<(String, u64)>, Vec<NewOffer>) =
+            new.into_iter().map(|(g, p, o)| ((g, p), o)).unzip();
+        let (created, _) = engine.create_offers(offers)?;
+        for ((guid, print), o) in keys.into_iter().zip(created) {
+            s.items.insert(guid.clone(), o.id);
+            s.fingerprints.insert(guid, print);
+            poll.imported += 1;
+        }
+    }
+    let gone: Vec<(String, u64)> = s
+        .items
+        .iter()
+        .filter(|(g, _)| !seen.contains(*g))
+        .map(|(g, &id)| (g.clone(), id))
+        .collect();
+    for (guid, id) in gone {
+        let archived = engine.update_offer(id, |o| {
+            if o.state == OfferState::Published {
+                o.state = OfferState::Archived;
+                o.audit.push(audit("archived: gone from the feed"));
+                o.updated_at = now;
+            }
+            Ok(())
+        });
+        match archived {
+            Ok(_) | Err(Error::NotFound(_)) => {
+                poll.archived += 1;
+                s.items.remove(&guid);
+                s.fingerprints.remove(&guid);
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((s, poll))
+}
+
+/// Polls one source now and records what it did (an unreadable feed is an error recorded in
+/// its report; nothing else changes).
+pub async fn poll_source(
+    engine: &std::sync::Arc<Engine>,
+    client: &reqwest::Client,
+    id: u64,
+) -> Result<Poll> {
+    let e = engine.clone();
+    let Some(source) = tokio::task::spawn_blocking(move || e.store().source(id))
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??
+    else {
+        return Err(Error::NotFound(format!("no source {id}")));
+    };
+    let fetched = fetch(client, &source).await;
+    let e = engine.clone();
+    tokio::task::spawn_blocking(move || -> Result<Poll> {
+        let now = now_rfc3339(e.now());
+        let (mut s, poll) = match fetched {
+            Err(err) => (
+                source,
+                Poll {
+                    at: now,
+                    status: "error".into(),
+                    error: Some(err),
+                    ..Poll::default()
+                },
+            ),
+            Ok(Fetched::NotModified) => {
+                let items = source.items.len() as u64;
+                (
+                    source,
+                    Poll {
+                        at: now,
+                        status: "not-modified".into(),
+                        items,
+                        unchanged: items,
+                        ..Poll::default()
+                    },
+                )
+            }
+            Ok(Fetched::Body {
+                bytes,
+                etag,
+                last_modified,
+            }) => {
+                let (mut s, poll) = apply(&e, source, &bytes)?;
+                if poll.status == "ok" {
+                    s.etag = etag;
+                    s.last_modified = last_modified;
+                }
+                (s, poll)
+            }
+        };
+        s.last_poll = Some(poll.clone());
+        // The source may have been removed meanwhile: then its report goes with it.
+        e.store().write(|tx| {
+            if e.store().source(s.id)?.is_some() {
+                tx.put_source(&s)?;
+            }
+            Ok(())
+        })?;
+        if poll.status == "error" {
+            tracing::warn!(source = s.id, error = ?poll.error, "partner feed not read");
+        }
+        Ok(poll)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?
+}
+
+/// Polls every source once.
+pub async fn poll_all(engine: &std::sync::Arc<Engine>, client: &reqwest::Client) -> Result<usize> {
+    let e = engine.clone();
+    let ids: Vec<u64> = tokio::task::spawn_blocking(move || e.store().sources())
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))??
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    for &id in &ids {
+        if let Err(e) = poll_source(engine, client, id).await {
+            tracing::error!(source = id, error = %e, "partner feed poll failed");
+        }
+    }
+    Ok(ids.len())
+}
