@@ -1,5 +1,5 @@
 //! Offer statistics: per offer and per day, views (offer page and API), clicks on "Postuler"
-//! and alert mails sent. Counted in memory by [`crate::engine`] and added here in batches (one
+//! and alert mails sent. Counted in memory by the engine and added here in batches (one
 //! transaction per flush, never one per view).
 
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
