@@ -275,8 +275,10 @@ async fn offer(
 pub struct SuggestQuery {
     /// What the person typed so far (1 to 100 characters; accents and case ignored; a
     /// trailing blank ends the last word).
+    #[param(min_length = 1, max_length = 100, pattern = r"\S")]
     q: String,
     /// 1..=20, default 8.
+    #[param(minimum = 1, maximum = 20)]
     limit: Option<u32>,
 }
 
@@ -371,6 +373,7 @@ pub struct SimilarAnswer {
 #[allow(dead_code)]
 pub struct SimilarQuery {
     /// 1..=20, default 5.
+    #[param(minimum = 1, maximum = 20)]
     limit: Option<u32>,
 }
 

@@ -694,6 +694,7 @@ fn counted_apply(mut a: Apply, o: &Offer) -> Apply {
 #[allow(dead_code)]
 struct ApplyQuery {
     /// `courriel`, `en-ligne` or `telephone`.
+    #[param(pattern = "^(courriel|en-ligne|telephone)$")]
     par: String,
 }
 
