@@ -5,7 +5,7 @@
 //! referentials by label or code. An item that cannot become a valid offer is rejected with its
 //! reason; a feed that cannot be read changes nothing. Imported offers percolate like any other.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ use crate::domain::offer::AuditEvent;
 use crate::domain::{DateRule, Facet, OfferInput, OfferState};
 use crate::engine::Engine;
 use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::index::schema::folded_key;
 use crate::store::NewOffer;
 use crate::store::sources::{Poll, Rejected, Source};
 
@@ -204,23 +205,35 @@ fn plain_text(html: &str) -> String {
     out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn folded(s: &str) -> String {
-    let mut a = crate::index::schema::fr_exact();
-    crate::index::schema::analyze(&mut a, s).join(" ")
-}
+/// The referentials' values by folded label and by folded code: (facet, code). Where two values
+/// share a key, the first facet of [`Facet::ALL`] and its first value win.
+struct Categories(HashMap<String, (Facet, String)>);
 
-/// Sets the fields an item's categories name, by label or code of the referentials.
-fn apply_categories(input: &mut OfferInput, categories: &[String]) {
-    for cat in categories {
-        let key = folded(cat);
+impl Categories {
+    fn new() -> Categories {
+        let mut exact = crate::index::schema::fr_exact();
+        let mut by_key = HashMap::new();
         for facet in Facet::ALL {
             let v = facet.values();
-            let Some(o) = (0..v.len() as u16)
-                .find(|&o| folded(v.label(o)) == key || folded(v.code(o)) == key)
-            else {
+            for o in 0..v.len() as u16 {
+                for text in [v.label(o), v.code(o)] {
+                    by_key
+                        .entry(folded_key(&mut exact, text))
+                        .or_insert_with(|| (facet, v.code(o).to_string()));
+                }
+            }
+        }
+        Categories(by_key)
+    }
+
+    /// Sets the fields an item's categories name.
+    fn apply(&self, input: &mut OfferInput, categories: &[String]) {
+        let mut exact = crate::index::schema::fr_exact();
+        for cat in categories {
+            let Some((facet, code)) = self.0.get(&folded_key(&mut exact, cat)) else {
                 continue;
             };
-            let code = Some(v.code(o).to_string());
+            let code = Some(code.clone());
             match facet {
                 Facet::Contract => input.contract = code,
                 Facet::Diploma => input.diploma = code,
@@ -230,7 +243,6 @@ fn apply_categories(input: &mut OfferInput, categories: &[String]) {
                 Facet::Department => input.department = code,
                 Facet::Country => input.country = code,
             }
-            break;
         }
     }
 }
@@ -239,6 +251,7 @@ fn apply_categories(input: &mut OfferInput, categories: &[String]) {
 fn item_input(
     s: &Source,
     service: &crate::domain::account::Service,
+    categories: &Categories,
     e: &feed_rs::model::Entry,
 ) -> OfferInput {
     let mut input = s.defaults.clone();
@@ -262,7 +275,7 @@ fn item_input(
         .flat_map(|c| [Some(c.term.clone()), c.label.clone()])
         .flatten()
         .collect();
-    apply_categories(&mut input, &cats);
+    categories.apply(&mut input, &cats);
     input.service = Some(serde_json::Value::String(service.name.clone()));
     if input.administration.is_none() {
         input.administration = Some(service.administration.code().to_string());
@@ -318,6 +331,7 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
         actor: None,
         action: format!("{action} (flux partenaire {})", s.id),
     };
+    let categories = Categories::new();
     let mut seen = HashSet::new();
     let mut new: Vec<(String, u64, NewOffer)> = Vec::new();
     poll.items = feed.entries.len() as u64;
@@ -326,7 +340,7 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
         if !seen.insert(guid.clone()) {
             continue;
         }
-        let input = item_input(&s, &service, e);
+        let input = item_input(&s, &service, &categories, e);
         let print = fingerprint(&input);
         let title = input.title.clone().unwrap_or_default();
         if s.items.contains_key(&guid) && s.fingerprints.get(&guid) == Some(&print) {

@@ -177,6 +177,12 @@ pub fn analyze(analyzer: &mut TextAnalyzer, text: &str) -> Vec<String> {
     out
 }
 
+/// A text's folded words joined by single spaces: the key under which texts are compared
+/// whatever their accents, case and punctuation ("Chargé(e) d'accueil" → "charge e d accueil").
+pub fn folded_key(exact: &mut TextAnalyzer, text: &str) -> String {
+    analyze(exact, text).join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -15,7 +15,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 use tantivy::{DocSet, Searcher, TERMINATED, Term};
 
-use super::schema::{OfferSchema, analyze, fr_exact, fr_stem};
+use super::schema::{OfferSchema, analyze, folded_key, fr_exact, fr_stem};
 use crate::domain::Offer;
 
 /// What a suggestion completes.
@@ -108,11 +108,6 @@ fn without_parentheses(text: &str) -> String {
         }
     }
     out
-}
-
-/// A whole text's key: its folded words, joined by spaces.
-pub fn key_of(text: &str, a: &mut Analyzers) -> String {
-    analyze(&mut a.exact, text).join(" ")
 }
 
 /// The title's words and pairs of words: (key, form). The title's first word loses its
@@ -267,7 +262,7 @@ impl Suggester {
         ];
         for (text, kind) in whole {
             if let Some(t) = text.map(str::trim).filter(|t| !t.is_empty()) {
-                let key = key_of(t, a);
+                let key = folded_key(&mut a.exact, t);
                 if !key.is_empty() {
                     found.push((key, kind, t.to_string()));
                 }
@@ -382,7 +377,7 @@ impl super::SearchIndex {
                 })
                 .collect()
         };
-        let mut key = analyze(&mut fr_exact(), typed).join(" ");
+        let mut key = folded_key(&mut fr_exact(), typed);
         if !key.is_empty() && typed.ends_with(char::is_whitespace) {
             key.push(' ');
         }

@@ -200,8 +200,7 @@ pub async fn suggestions_ready(app: &TestApp) {
 }
 
 fn folded(s: &str) -> String {
-    let mut a = offerwatch::index::schema::fr_exact();
-    offerwatch::index::schema::analyze(&mut a, s).join(" ")
+    offerwatch::index::schema::folded_key(&mut offerwatch::index::schema::fr_exact(), s)
 }
 
 #[tokio::test]
