@@ -673,17 +673,23 @@ async fn offer_page(
 /// How a candidate applies: `courriel`, `en-ligne`, `telephone`.
 const APPLY_WAYS: [&str; 3] = ["courriel", "en-ligne", "telephone"];
 
+impl Apply {
+    /// Each way of applying under its name in [`APPLY_WAYS`]: (address, as shown), if given.
+    fn ways_mut(&mut self) -> [(&'static str, Option<&mut (String, String)>); 3] {
+        [
+            (APPLY_WAYS[0], self.mailto.as_mut()),
+            (APPLY_WAYS[1], self.url.as_mut()),
+            (APPLY_WAYS[2], self.tel.as_mut()),
+        ]
+    }
+}
+
 /// The "Postuler" links through the redirect that counts them.
 fn counted_apply(mut a: Apply, o: &Offer) -> Apply {
-    let via = |way: &str| format!("/offres/{}/postuler?par={way}", o.reference);
-    if let Some(m) = a.mailto.as_mut() {
-        m.0 = via(APPLY_WAYS[0]);
-    }
-    if let Some(u) = a.url.as_mut() {
-        u.0 = via(APPLY_WAYS[1]);
-    }
-    if let Some(t) = a.tel.as_mut() {
-        t.0 = via(APPLY_WAYS[2]);
+    for (way, link) in a.ways_mut() {
+        if let Some(link) = link {
+            link.0 = format!("/offres/{}/postuler?par={way}", o.reference);
+        }
     }
     a
 }
@@ -730,12 +736,12 @@ async fn apply_click(
         Ok(None) => return not_found_page(&v),
         Err(e) => return e.into_response(),
     };
-    let a = apply_of(&offer, "");
-    let target = match way.as_str() {
-        "courriel" => a.mailto.map(|m| m.0),
-        "en-ligne" => a.url.map(|u| u.0),
-        _ => a.tel.map(|t| t.0),
-    };
+    let mut a = apply_of(&offer, "");
+    let target = a
+        .ways_mut()
+        .into_iter()
+        .find(|(name, _)| *name == way)
+        .and_then(|(_, link)| link.map(|l| l.0.clone()));
     let Some(target) = target else {
         return not_found_page(&v);
     };
