@@ -11,7 +11,7 @@ use offerwatch::Engine;
 use offerwatch::domain::SearchParams;
 
 mod common;
-use common::{data_dir, percentiles};
+use common::{data_dir, percentiles, size_label};
 
 /// What people type, letter by letter: short and long prefixes, words with and without
 /// accents, pairs of words, towns, administrations, references.
@@ -37,11 +37,7 @@ const PREFIXES: [&str; 16] = [
 fn aids_at(c: &mut Criterion, count: usize) {
     let dir = data_dir(count);
     let engine = Engine::open(&dir).expect("open");
-    let label = if count >= 1_000_000 {
-        format!("{}M", count / 1_000_000)
-    } else {
-        format!("{}k", count / 1000)
-    };
+    let label = size_label(count);
     let started = Instant::now();
     engine.indexer().fill_suggestions();
     while engine.suggest("a", 1).expect("suggest").is_empty() {

@@ -15,7 +15,7 @@ use offerwatch::import::{import_jsonl, parse_line};
 use time::macros::date;
 
 mod common;
-use common::{SEED, data_dir, percentiles};
+use common::{SEED, data_dir, percentiles, size_label};
 
 fn params(q: &str) -> SearchParams {
     let pairs: Vec<(String, String)> = q
@@ -66,11 +66,7 @@ const QUERIES: [&str; 12] = [
 fn search_at(c: &mut Criterion, count: usize) {
     let dir = data_dir(count);
     let engine = Engine::open(&dir).expect("open");
-    let label = if count >= 1_000_000 {
-        format!("{}M", count / 1_000_000)
-    } else {
-        format!("{}k", count / 1000)
-    };
+    let label = size_label(count);
     // Facet-only queries are the browse cases below: the keyword mix keeps the others.
     let mix: Vec<SearchParams> = QUERIES
         .iter()

@@ -50,3 +50,13 @@ pub fn percentiles(label: &str, mut samples: Vec<Duration>) {
         samples.len()
     );
 }
+
+/// "100k", "1M": how the benches name a size.
+#[allow(dead_code)] // not every benchmark has sizes
+pub fn size_label(count: usize) -> String {
+    if count >= 1_000_000 {
+        format!("{}M", count / 1_000_000)
+    } else {
+        format!("{}k", count / 1000)
+    }
+}

@@ -6,7 +6,6 @@
 //! stops the server cleanly.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -35,15 +34,7 @@ fn start(dir: &std::path::Path, smtp: &str) -> (Child, String) {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect(&line)
-        .to_string();
+    let base = crate::helpers::listening_base(&mut child);
     (child, base)
 }
 

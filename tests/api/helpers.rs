@@ -488,3 +488,17 @@ impl Browser<'_> {
         Self::answer(r).await
     }
 }
+
+/// The base URL a `serve` child prints once ready (`listening on http://…`), read from its
+/// stdout (blocking).
+pub fn listening_base(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("piped stdout"))
+        .read_line(&mut line)
+        .unwrap();
+    line.trim()
+        .strip_prefix("listening on ")
+        .expect(&line)
+        .to_string()
+}

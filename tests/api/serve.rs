@@ -1,6 +1,5 @@
 //! The real binary: `serve --addr 127.0.0.1:0 --demo`, then SIGTERM.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 #[tokio::test]
@@ -55,19 +54,12 @@ async fn serve_demo_with(
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let line = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line
+    let (child, base) = tokio::task::spawn_blocking(move || {
+        let base = crate::helpers::listening_base(&mut child);
+        (child, base)
     })
     .await
     .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .expect(&line)
-        .to_string();
     (child, base)
 }
 
