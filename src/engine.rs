@@ -284,7 +284,16 @@ impl Engine {
 
     /// Creates offers in one durable transaction and hands them to the index.
     pub fn create_offers(&self, new: Vec<NewOffer>) -> Result<(Vec<Offer>, u64)> {
-        let (offers, seq) = self.store.create_offers(new)?;
+        self.create_offers_and(new, |_, _| Ok(()))
+    }
+
+    /// [`Engine::create_offers`] with `also` written in the same transaction.
+    pub fn create_offers_and(
+        &self,
+        new: Vec<NewOffer>,
+        also: impl FnOnce(&crate::store::Tx<'_>, &[Offer]) -> Result<()>,
+    ) -> Result<(Vec<Offer>, u64)> {
+        let (offers, seq) = self.store.create_offers_and(new, also)?;
         self.indexer.notify();
         Ok((offers, seq))
     }

@@ -326,10 +326,11 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
         return Ok((s, poll));
     };
     let today = crate::domain::local_time::today(now);
+    let source_id = s.id;
     let audit = |action: &str| AuditEvent {
         at: now,
         actor: None,
-        action: format!("{action} (flux partenaire {})", s.id),
+        action: format!("{action} (flux partenaire {source_id})"),
     };
     let categories = Categories::new();
     let mut seen = HashSet::new();
@@ -397,14 +398,21 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
         }
     }
     if !new.is_empty() {
+        // The new offers and the items that became them are one transaction: a crash can
+        // neither lose an offer's item (and import it again) nor keep an item without its offer.
         let (keys, offers): (Vec<(String, u64)>, Vec<NewOffer>) =
             new.into_iter().map(|(g, p, o)| ((g, p), o)).unzip();
-        let (created, _) = engine.create_offers(offers)?;
-        for ((guid, print), o) in keys.into_iter().zip(created) {
-            s.items.insert(guid.clone(), o.id);
-            s.fingerprints.insert(guid, print);
-            poll.imported += 1;
-        }
+        engine.create_offers_and(offers, |tx, created| {
+            for ((guid, print), o) in keys.iter().zip(created) {
+                s.items.insert(guid.clone(), o.id);
+                s.fingerprints.insert(guid.clone(), *print);
+            }
+            if tx.source(s.id)?.is_some() {
+                tx.put_source(&s)?;
+            }
+            Ok(())
+        })?;
+        poll.imported = keys.len() as u64;
     }
     let gone: Vec<(String, u64)> = s
         .items
@@ -490,7 +498,7 @@ pub async fn poll_source(
         s.last_poll = Some(poll.clone());
         // The source may have been removed meanwhile: then its report goes with it.
         e.store().write(|tx| {
-            if e.store().source(s.id)?.is_some() {
+            if tx.source(s.id)?.is_some() {
                 tx.put_source(&s)?;
             }
             Ok(())

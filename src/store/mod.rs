@@ -228,6 +228,16 @@ impl Store {
     /// Creates offers in one transaction, allocating their ids and references. Returns the
     /// offers and the change-log sequence of the last one.
     pub fn create_offers(&self, new: Vec<NewOffer>) -> Result<(Vec<Offer>, u64)> {
+        self.create_offers_and(new, |_, _| Ok(()))
+    }
+
+    /// [`Store::create_offers`], with `also` written in the same transaction (which it may
+    /// refuse by returning an error: then nothing is written).
+    pub fn create_offers_and(
+        &self,
+        new: Vec<NewOffer>,
+        also: impl FnOnce(&Tx<'_>, &[Offer]) -> Result<()>,
+    ) -> Result<(Vec<Offer>, u64)> {
         self.write(|tx| {
             let mut created = Vec::with_capacity(new.len());
             let mut seq = 0;
@@ -240,6 +250,7 @@ impl Store {
                 seq = s;
                 created.push(offer);
             }
+            also(tx, &created)?;
             Ok((created, seq))
         })
     }
@@ -489,6 +500,36 @@ mod tests {
         );
         let log = store.changes_after(3, 10).unwrap();
         assert_eq!(log, vec![(4, s2.id), (5, s3.id), (6, s27.id)]);
+    }
+
+    #[test]
+    fn offers_and_what_is_written_with_them_commit_together() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let new = || NewOffer {
+            fields: sample_fields("stage"),
+            state: OfferState::Draft,
+            created_at: datetime!(2026-03-01 10:00 UTC),
+            published_at: None,
+            service_id: None,
+            audit: Vec::new(),
+        };
+        let refused = store.create_offers_and(vec![new(), new()], |tx, created| {
+            assert_eq!(created.len(), 2);
+            tx.next_id("witness")?;
+            Err(Error::Internal("refused".into()))
+        });
+        assert!(refused.is_err());
+        assert!(store.offer_by_reference("S-2026-0001").unwrap().is_none());
+        let (created, _) = store
+            .create_offers_and(vec![new()], |tx, created| {
+                assert_eq!(created[0].reference.to_string(), "S-2026-0001");
+                tx.next_id("witness").map(|_| ())
+            })
+            .unwrap();
+        assert_eq!(created.len(), 1);
+        // The refused transaction left no trace: the witness counter starts again at 2.
+        assert_eq!(store.write(|tx| tx.next_id("witness")).unwrap(), 2);
     }
 
     #[test]

@@ -92,6 +92,13 @@ pub struct Source {
 }
 
 impl Tx<'_> {
+    /// One source, as this transaction sees it.
+    pub fn source(&self, id: u64) -> Result<Option<Source>> {
+        let t = self.tx.open_table(SOURCES)?;
+        let v = t.get(id)?;
+        v.map(|v| from_bytes(v.value())).transpose()
+    }
+
     /// Writes a source.
     pub fn put_source(&self, s: &Source) -> Result<()> {
         self.tx
