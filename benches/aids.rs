@@ -34,18 +34,32 @@ const PREFIXES: [&str; 16] = [
     "juri",
 ];
 
+/// The process's resident memory (VmRSS), in MB.
+fn resident_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
+}
+
 fn aids_at(c: &mut Criterion, count: usize) {
     let dir = data_dir(count);
     let engine = Engine::open(&dir).expect("open");
     let label = size_label(count);
+    let before = resident_mb();
     let started = Instant::now();
     engine.indexer().fill_suggestions();
     while engine.suggest("a", 1).expect("suggest").is_empty() {
         std::thread::sleep(Duration::from_millis(20));
     }
     eprintln!(
-        "suggestions filled from {count} offers in {:.1} s",
-        started.elapsed().as_secs_f64()
+        "suggestions filled from {count} offers in {:.1} s; resident memory {before} MB before, {} MB after",
+        started.elapsed().as_secs_f64(),
+        resident_mb()
     );
     let mut samples = Vec::new();
     for _ in 0..100 {

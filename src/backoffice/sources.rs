@@ -56,6 +56,13 @@ impl Backoffice<'_> {
         defaults: OfferInput,
     ) -> Result<Source> {
         require(admin, Role::Admin)?;
+        self.register_source(url, service, defaults)
+    }
+
+    /// Registers a feed for a service, for whoever may (an administrator, the operator's
+    /// command line): the address must be http(s), the service must exist, and the defaults
+    /// may not set what each item gives.
+    pub fn register_source(&self, url: &str, service: u64, defaults: OfferInput) -> Result<Source> {
         let mut errors = ValidationErrors::default();
         let url = url.trim();
         if !crate::domain::validate::is_http_url(url) {

@@ -31,6 +31,9 @@ pub enum Op {
     /// Administrators and the review of recruiter requests.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Partner feeds (RSS or Atom) whose items become offers of a service.
+    #[command(subcommand)]
+    Sources(SourcesCommand),
     /// Write a consistent copy of the store and the attachments into DEST (a new directory),
     /// without stopping the server.
     Backup {
@@ -56,6 +59,25 @@ pub enum AdminCommand {
     },
     /// List the recruiter requests awaiting review.
     Pending,
+}
+
+/// Partner feeds.
+#[derive(clap::Subcommand, Debug, Clone, Serialize, Deserialize)]
+pub enum SourcesCommand {
+    /// Register a feed: a server polls it every `sources_interval_seconds`.
+    Add {
+        /// The feed's http:// or https:// address.
+        url: String,
+        /// The id of the service its offers belong to.
+        #[arg(long)]
+        service: u64,
+        /// Field values of every offer the items do not give, as a JSON object of offer
+        /// fields (e.g. '{"contract":"stage","country":"FR"}').
+        #[arg(long)]
+        defaults: Option<String>,
+    },
+    /// List the feeds and what their last poll did.
+    List,
 }
 
 /// The search criteria of `offerwatch search`, as on the API.
@@ -161,6 +183,11 @@ impl Op {
                     .with_context(|| format!("cannot open {}", file.display()))?;
             }
             Op::Backup { dest } => check_new_dir(dest)?,
+            Op::Sources(SourcesCommand::Add {
+                defaults: Some(d), ..
+            }) => {
+                defaults_of(Some(d))?;
+            }
             _ => {}
         }
         Ok(())
@@ -211,6 +238,7 @@ pub fn run(
         }
         Op::Search(args) => search(engine, &args, o.out),
         Op::Admin(cmd) => admin(engine, config, cmd, o.out),
+        Op::Sources(cmd) => sources(engine, config, cmd, o.out),
         Op::Backup { dest } => backup(engine, &dest, o.out),
     }
 }
@@ -313,6 +341,72 @@ fn search(engine: &Engine, args: &SearchArgs, out: &mut dyn Write) -> anyhow::Re
             String::new()
         };
         writeln!(out, "{:>15}: {}{more}", fc.facet.name(), shown.join(" · "))?;
+    }
+    Ok(())
+}
+
+/// The `--defaults` of a feed: a JSON object of offer fields.
+fn defaults_of(json: Option<&String>) -> anyhow::Result<crate::domain::OfferInput> {
+    match json {
+        None => Ok(Default::default()),
+        Some(j) => serde_json::from_str(j).map_err(|e| {
+            anyhow::anyhow!("--defaults: {e} (expected a JSON object of offer fields, e.g. '{{\"contract\":\"stage\"}}')")
+        }),
+    }
+}
+
+fn sources(
+    engine: &Engine,
+    config: &Config,
+    cmd: SourcesCommand,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let bo = crate::backoffice::Backoffice::new(engine, config.base_url());
+    match cmd {
+        SourcesCommand::Add {
+            url,
+            service,
+            defaults,
+        } => {
+            let s = bo.register_source(&url, service, defaults_of(defaults.as_ref())?)?;
+            writeln!(
+                out,
+                "source {} registered: {} for service {} (polled every {} s)",
+                s.id, s.url, s.service, config.sources_interval_seconds
+            )?;
+        }
+        SourcesCommand::List => {
+            let all = engine.store().sources()?;
+            if all.is_empty() {
+                writeln!(out, "no partner feed")?;
+            }
+            for s in all {
+                let last = match &s.last_poll {
+                    None => "never polled".to_string(),
+                    Some(p) => format!(
+                        "{} {}: {} imported, {} updated, {} archived, {} rejected{}",
+                        p.at,
+                        p.status,
+                        p.imported,
+                        p.updated,
+                        p.archived,
+                        p.rejected.len(),
+                        p.error
+                            .as_ref()
+                            .map(|e| format!(" ({e})"))
+                            .unwrap_or_default()
+                    ),
+                };
+                writeln!(
+                    out,
+                    "{}  {}  service {}  {} offers  {last}",
+                    s.id,
+                    s.url,
+                    s.service,
+                    s.items.len()
+                )?;
+            }
+        }
     }
     Ok(())
 }

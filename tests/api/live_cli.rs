@@ -100,6 +100,60 @@ async fn every_command_works_on_a_live_server() {
     let o = cli(&dir, &["admin", "pending"], None);
     assert!(text(&o).0.contains("no pending recruiter request"));
 
+    // sources add / list: registered in the running server's store; mistakes named first.
+    let bo = offerwatch::backoffice::Backoffice::new(&app.engine, "https://portail.example");
+    let (admin, _) = bo.create_admin("chef@culture.gouv.fr", "C", "C").unwrap();
+    let service = bo
+        .create_service(&admin, "Partenaire", "regions", None)
+        .unwrap();
+    let sid = service.id.to_string();
+    let o = cli(
+        &dir,
+        &[
+            "sources",
+            "add",
+            "https://partenaire.example/offres.rss",
+            "--service",
+            &sid,
+            "--defaults",
+            r#"{"contract":"stage"}"#,
+        ],
+        None,
+    );
+    let (out, err) = text(&o);
+    assert!(o.status.success(), "{out}{err}");
+    assert!(
+        out.contains("source 1 registered: https://partenaire.example/offres.rss"),
+        "{out}"
+    );
+    let stored = app.engine.store().sources().unwrap();
+    assert_eq!(stored[0].defaults.contract.as_deref(), Some("stage"));
+    let o = cli(&dir, &["sources", "list"], None);
+    assert!(text(&o).0.contains("never polled"), "{:?}", text(&o));
+    let o = cli(
+        &dir,
+        &["sources", "add", "ftp://x", "--service", "999"],
+        None,
+    );
+    assert!(!o.status.success());
+    let err = text(&o).1;
+    assert!(err.contains("url") && err.contains("service"), "{err}");
+    let o = cli(
+        &dir,
+        &[
+            "sources",
+            "add",
+            "https://x.example",
+            "--service",
+            &sid,
+            "--defaults",
+            "{",
+        ],
+        None,
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).1.contains("--defaults"), "{:?}", text(&o));
+
     // import from a file and from stdin: searchable on the server right away.
     let mut line: serde_json::Value = serde_json::from_str(&offerwatch::fixtures::to_json_line(
         &offerwatch::fixtures::Generator::new(5, time::macros::date!(2026 - 11 - 20))
