@@ -11,6 +11,7 @@ use tantivy::{IndexWriter, TantivyDocument, Term};
 use time::OffsetDateTime;
 
 use super::document::offer_document;
+use super::suggest::Suggester;
 use super::{CommitPayload, IndexState, SearchIndex};
 use crate::domain::OfferState;
 use crate::error::{Error, Result};
@@ -27,7 +28,8 @@ const WRITER_MEMORY: usize = 200_000_000;
 
 enum Msg {
     Changed,
-    FillSuggestions,
+    /// A suggester filled from a snapshot of the store at this change-log sequence.
+    Suggestions(Box<Suggester>, u64),
     Rebuild(mpsc::Sender<Result<u64>>),
     Shutdown,
 }
@@ -46,6 +48,7 @@ struct Shared {
 /// Handle on the writer thread.
 pub struct IndexerHandle {
     tx: Mutex<mpsc::Sender<Msg>>,
+    store: Arc<Store>,
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -93,29 +96,30 @@ impl Indexer {
         }
     }
 
-    /// Fills the suggester with every published offer of the store.
-    fn fill_suggestions(&mut self) -> Result<()> {
-        let started = Instant::now();
-        let mut s = super::suggest::Suggester::default();
-        let store = self.store.clone();
-        store.for_each_offer(|offer| {
-            if offer.state == OfferState::Published {
-                s.insert(&offer, &mut self.analyzers);
+    /// Brings a suggester filled at `seq` up to the store's latest changes and makes it the
+    /// one searches read.
+    fn install_suggestions(&mut self, mut s: Suggester, mut seq: u64) -> Result<()> {
+        loop {
+            let changes = self.store.changes_after(seq, STEP)?;
+            let Some(&(last, _)) = changes.last() else {
+                break;
+            };
+            let ids: Vec<u64> = changes.iter().map(|&(_, id)| id).collect();
+            for &id in &ids {
+                s.remove(id);
             }
-            Ok(())
-        })?;
-        s.set_ready();
-        let n = s.len();
+            for o in self.store.offers(&ids)? {
+                if o.state == OfferState::Published {
+                    s.insert(&o, &mut self.analyzers);
+                }
+            }
+            seq = last;
+        }
         *self
             .index
             .suggester
             .write()
             .unwrap_or_else(|p| p.into_inner()) = s;
-        tracing::info!(
-            completions = n,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "suggestions filled from the store"
-        );
         Ok(())
     }
 
@@ -151,7 +155,8 @@ impl Indexer {
         self.commit(seq)?;
         let filled = self.index.suggester.read().is_ok_and(|s| s.is_ready());
         if filled {
-            self.fill_suggestions()?;
+            let (s, at) = filled_from(&self.store)?;
+            self.install_suggestions(s, at)?;
         }
         tracing::info!(
             documents = count,
@@ -192,9 +197,9 @@ impl Indexer {
         Ok(())
     }
 
-    fn fill_logged(&mut self) {
-        if let Err(e) = self.fill_suggestions() {
-            tracing::error!(error = %e, "suggestions not filled");
+    fn suggestions_logged(&mut self, s: Suggester, seq: u64) {
+        if let Err(e) = self.install_suggestions(s, seq) {
+            tracing::error!(error = %e, "suggestions not installed");
         }
     }
 
@@ -208,7 +213,7 @@ impl Indexer {
                     for m in rx.try_iter() {
                         match m {
                             Msg::Changed => {}
-                            Msg::FillSuggestions => self.fill_logged(),
+                            Msg::Suggestions(s, seq) => self.suggestions_logged(*s, seq),
                             Msg::Rebuild(reply) => {
                                 let _ = reply.send(self.rebuild());
                             }
@@ -220,7 +225,7 @@ impl Indexer {
                     let _ = reply.send(self.rebuild());
                     continue;
                 }
-                Ok(Msg::FillSuggestions) => self.fill_logged(),
+                Ok(Msg::Suggestions(s, seq)) => self.suggestions_logged(*s, seq),
                 Ok(Msg::Shutdown) | Err(RecvTimeoutError::Disconnected) => shutdown = true,
                 Err(RecvTimeoutError::Timeout) => {}
             }
@@ -235,6 +240,27 @@ impl Indexer {
             tracing::warn!(error = %e, "index merges did not finish cleanly");
         }
     }
+}
+
+/// A suggester of every published offer of a snapshot of the store, and the snapshot's
+/// change-log sequence.
+fn filled_from(store: &Store) -> Result<(Suggester, u64)> {
+    let started = Instant::now();
+    let mut s = Suggester::default();
+    let mut analyzers = super::suggest::Analyzers::default();
+    let seq = store.for_each_offer(|offer| {
+        if offer.state == OfferState::Published {
+            s.insert(&offer, &mut analyzers);
+        }
+        Ok(())
+    })?;
+    s.set_ready();
+    tracing::info!(
+        completions = s.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "suggestions filled from the store"
+    );
+    Ok((s, seq))
 }
 
 impl IndexerHandle {
@@ -258,7 +284,7 @@ impl IndexerHandle {
         let mut indexer = Indexer {
             index,
             writer,
-            store,
+            store: store.clone(),
             shared: shared.clone(),
             applied: 0,
             analyzers: Default::default(),
@@ -279,15 +305,28 @@ impl IndexerHandle {
             .spawn(move || indexer.run(rx))?;
         Ok(IndexerHandle {
             tx: Mutex::new(tx),
+            store,
             shared,
             thread: Mutex::new(Some(thread)),
         })
     }
 
-    /// Asks the writer to fill the suggester from the store and keep it up to date (a server
-    /// does; commands do without).
+    /// Fills the suggester from the store in a thread of its own (the writer goes on indexing
+    /// meanwhile), then hands it to the writer, which brings it up to date and keeps it so (a
+    /// server does; commands do without).
     pub fn fill_suggestions(&self) {
-        self.send(Msg::FillSuggestions);
+        let (store, tx) = (self.store.clone(), lock(&self.tx).clone());
+        let spawned = std::thread::Builder::new()
+            .name("suggestions".into())
+            .spawn(move || match filled_from(&store) {
+                Ok((s, seq)) => {
+                    let _ = tx.send(Msg::Suggestions(Box::new(s), seq));
+                }
+                Err(e) => tracing::error!(error = %e, "suggestions not filled"),
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "suggestions not filled");
+        }
     }
 
     fn send(&self, m: Msg) -> bool {

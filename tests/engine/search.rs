@@ -357,3 +357,48 @@ fn synonyms_and_abbreviations_find_each_other_in_search_and_alerts() {
     got.sort_unstable();
     assert_eq!(got, vec![1, 2]);
 }
+
+#[test]
+fn suggestions_fill_in_the_background_and_miss_nothing_published_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    let t = datetime!(2026-10-01 09:00 UTC);
+    publish(
+        &engine,
+        (0..3000)
+            .map(|i| {
+                new_offer(
+                    input(&format!("Stagiaire juriste {i}"), "Droit"),
+                    OfferState::Published,
+                    t,
+                )
+            })
+            .collect(),
+    );
+    engine.indexer().fill_suggestions();
+    // Publishing is not held up by the fill, and what it publishes is suggested once ready.
+    let (_, seq) = engine
+        .create_offers(vec![new_offer(
+            input("Zygomancien territorial", "Rare"),
+            OfferState::Published,
+            t,
+        )])
+        .unwrap();
+    engine.wait_indexed(seq, Duration::from_secs(1)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while engine.suggest("stagiaire", 1).unwrap().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "never filled");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let got: Vec<(String, u64)> = engine
+        .suggest("zygo", 5)
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.text, s.count))
+        .collect();
+    assert_eq!(
+        got,
+        [("zygomancien".into(), 1), ("zygomancien territorial".into(), 1)]
+    );
+    assert_eq!(engine.suggest("stagiaire", 1).unwrap()[0].count, 3000);
+}
