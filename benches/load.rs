@@ -168,6 +168,30 @@ fn main() {
         .read_line(&mut line)
         .expect("listening line");
     let base = line.trim().trim_start_matches("listening on ").to_string();
+    // Steady state: after the suggestions, which a server fills from the store in the
+    // background at start (seconds at 100k offers), are there.
+    let started = Instant::now();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let url = format!("{base}/api/v1/suggest?q=st");
+            while started.elapsed() < Duration::from_secs(120) {
+                let body = match reqwest::get(&url).await {
+                    Ok(r) => r.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                };
+                if body.contains("\"text\"") {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+    println!(
+        "suggestions filled {:.1} s after listening",
+        started.elapsed().as_secs_f64()
+    );
     std::thread::sleep(Duration::from_secs(2));
     println!("serve on {offers} offers: {} after start", rss(server.id()));
 

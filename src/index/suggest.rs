@@ -67,7 +67,6 @@ struct Entry {
 }
 
 /// The completions of the visible offers.
-#[derive(Default)]
 pub struct Suggester {
     /// Filled from the store (a server asks for it; commands do without).
     ready: bool,
@@ -76,8 +75,9 @@ pub struct Suggester {
     free: Vec<u32>,
     /// Per store id, the offer's end of diffusion and the entries it holds.
     offers: Vec<Option<(i64, Box<[u32]>)>>,
-    /// (end of diffusion, store id) of the offers held.
-    ends: BTreeSet<(i64, u64)>,
+    /// No offer held ends its diffusion before this instant (a lower bound: ends fall at
+    /// local midnights, so the sweep that makes it exact again runs about once a day).
+    first_end: i64,
 }
 
 /// The analyzers a suggester reads texts with.
@@ -169,6 +169,19 @@ fn title_entries(title: &str, a: &mut Analyzers) -> Vec<(String, String)> {
     out
 }
 
+impl Default for Suggester {
+    fn default() -> Self {
+        Suggester {
+            ready: false,
+            keys: BTreeMap::new(),
+            entries: Vec::new(),
+            free: Vec::new(),
+            offers: Vec::new(),
+            first_end: i64::MAX,
+        }
+    }
+}
+
 impl Suggester {
     /// True once filled from the store.
     pub fn is_ready(&self) -> bool {
@@ -227,10 +240,9 @@ impl Suggester {
 
     /// Takes an offer's entries away (archived, changed, deleted, or its diffusion ended).
     pub fn remove(&mut self, id: u64) {
-        let Some((end, held)) = self.offers.get_mut(id as usize).and_then(Option::take) else {
+        let Some((_, held)) = self.offers.get_mut(id as usize).and_then(Option::take) else {
             return;
         };
-        self.ends.remove(&(end, id));
         for &e in held.iter() {
             let Some(entry) = self.entries[e as usize].as_mut() else {
                 continue;
@@ -286,22 +298,33 @@ impl Suggester {
         }
         let end = offer.visible_until().unix_timestamp();
         self.offers[slot] = Some((end, ids.into_boxed_slice()));
-        self.ends.insert((end, offer.id));
+        self.first_end = self.first_end.min(end);
     }
 
     /// True when an offer held has ended its diffusion at `now`.
     pub fn has_ended(&self, now: i64) -> bool {
-        self.ends.first().is_some_and(|&(end, _)| end <= now)
+        self.first_end <= now
     }
 
-    /// Takes away the offers whose diffusion has ended at `now`.
+    /// Takes away the offers whose diffusion has ended at `now` (one pass over the offers).
     pub fn remove_ended(&mut self, now: i64) {
-        while let Some(&(end, id)) = self.ends.first() {
-            if end > now {
-                break;
-            }
+        let ended: Vec<u64> = self
+            .offers
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.as_ref().is_some_and(|(end, _)| *end <= now))
+            .map(|(id, _)| id as u64)
+            .collect();
+        for id in ended {
             self.remove(id);
         }
+        self.first_end = self
+            .offers
+            .iter()
+            .flatten()
+            .map(|(end, _)| *end)
+            .min()
+            .unwrap_or(i64::MAX);
     }
 
     /// The best `limit` completions of `prefix` (already a key: folded words), most offers
@@ -482,6 +505,63 @@ mod tests {
         assert!(forms.contains(&"chargé d'accueil"));
         assert!(forms.contains(&"apprenti"));
         assert!(forms.contains(&"France"));
+    }
+
+    fn offer(id: u64, title: &str, unpublish_on: &str) -> Offer {
+        use crate::domain::{DateRule, OfferInput, OfferState, Reference};
+        let fields = OfferInput {
+            title: Some(title.into()),
+            contract: Some("stage".into()),
+            diploma: Some("niveau-6".into()),
+            domain: Some("numerique".into()),
+            administration: Some("min-culture".into()),
+            service: Some(serde_json::json!("Direction générale")),
+            country: Some("FR".into()),
+            region: Some("11".into()),
+            department: Some("75".into()),
+            description: Some("Missions".into()),
+            start: Some("2027-01".into()),
+            contact_email: Some("contact@culture.gouv.fr".into()),
+            unpublish_on: Some(unpublish_on.into()),
+            ..OfferInput::default()
+        }
+        .validate(DateRule::Import)
+        .unwrap();
+        let t = time::macros::datetime!(2026-11-25 12:00 UTC);
+        Offer {
+            id,
+            reference: Reference::parse(&format!("S-2026-{id:04}")).unwrap(),
+            state: OfferState::Published,
+            fields,
+            created_at: t,
+            updated_at: t,
+            published_at: Some(t),
+            first_published_at: Some(t),
+            service_id: None,
+            audit: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn offers_leave_the_suggestions_when_their_diffusion_ends() {
+        let mut s = Suggester::default();
+        let mut a = Analyzers::default();
+        let early = offer(1, "Cartographe", "2026-12-01");
+        let late = offer(2, "Cartographe adjoint", "2027-03-01");
+        s.insert(&early, &mut a);
+        s.insert(&late, &mut a);
+        let count = |s: &Suggester| s.complete("cartographe", 1)[0].count;
+        assert_eq!(count(&s), 2);
+        let between = early.visible_until().unix_timestamp();
+        assert!(!s.has_ended(between - 1));
+        assert!(s.has_ended(between));
+        s.remove_ended(between);
+        assert_eq!(count(&s), 1);
+        assert!(!s.has_ended(between + 86_400));
+        assert!(s.has_ended(late.visible_until().unix_timestamp()));
+        s.remove_ended(late.visible_until().unix_timestamp());
+        assert!(s.complete("cartographe", 1).is_empty());
+        assert!(s.is_empty());
     }
 
     #[test]

@@ -318,11 +318,19 @@ impl IndexerHandle {
         let (store, tx) = (self.store.clone(), lock(&self.tx).clone());
         let spawned = std::thread::Builder::new()
             .name("suggestions".into())
-            .spawn(move || match filled_from(&store) {
-                Ok((s, seq)) => {
-                    let _ = tx.send(Msg::Suggestions(Box::new(s), seq));
+            .spawn(move || {
+                match filled_from(&store) {
+                    Ok((s, seq)) => {
+                        let _ = tx.send(Msg::Suggestions(Box::new(s), seq));
+                    }
+                    Err(e) => tracing::error!(error = %e, "suggestions not filled"),
                 }
-                Err(e) => tracing::error!(error = %e, "suggestions not filled"),
+                // Reading every offer left freed memory in the allocator: give it back.
+                #[cfg(all(target_os = "linux", target_env = "gnu"))]
+                // SAFETY: malloc_trim only releases free memory of the allocator's heaps.
+                unsafe {
+                    libc::malloc_trim(0);
+                }
             });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "suggestions not filled");

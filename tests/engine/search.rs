@@ -398,7 +398,10 @@ fn suggestions_fill_in_the_background_and_miss_nothing_published_meanwhile() {
         .collect();
     assert_eq!(
         got,
-        [("zygomancien".into(), 1), ("zygomancien territorial".into(), 1)]
+        [
+            ("zygomancien".into(), 1),
+            ("zygomancien territorial".into(), 1)
+        ]
     );
     assert_eq!(engine.suggest("stagiaire", 1).unwrap()[0].count, 3000);
 }
