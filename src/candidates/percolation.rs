@@ -34,7 +34,7 @@ pub fn percolate_pending(engine: &Engine) -> Result<usize> {
         if offer.state != OfferState::Published || offer.first_published_at.is_none() {
             continue;
         }
-        let searches = engine.percolator().matches(&offer, now);
+        let searches: Vec<u64> = engine.percolator().matches(&offer, now).iter().collect();
         found.push((offer.id, searches));
     }
     let mut count = 0;

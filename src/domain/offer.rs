@@ -784,6 +784,28 @@ pub struct Offer {
 }
 
 impl Offer {
+    /// An offer published at `at` that no service owns, as an import or a test makes it
+    /// before the store gives it its place.
+    pub fn published(
+        id: u64,
+        reference: Reference,
+        fields: OfferFields,
+        at: OffsetDateTime,
+    ) -> Offer {
+        Offer {
+            id,
+            reference,
+            state: OfferState::Published,
+            fields,
+            created_at: at,
+            updated_at: at,
+            published_at: Some(at),
+            first_published_at: Some(at),
+            service_id: None,
+            audit: Vec::new(),
+        }
+    }
+
     /// The instant diffusion ends: midnight starting the `unpublish_on` day, in the portal's
     /// time zone.
     pub fn visible_until(&self) -> OffsetDateTime {

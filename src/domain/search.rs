@@ -210,6 +210,15 @@ pub fn suggest_params(pairs: &[(String, String)]) -> Result<(String, u32), Valid
 }
 
 impl SearchParams {
+    /// [`SearchParams::from_pairs`] of borrowed pairs.
+    pub fn from_str_pairs(pairs: &[(&str, &str)]) -> Result<SearchParams, ValidationErrors> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        SearchParams::from_pairs(&pairs)
+    }
+
     /// Parses query-string pairs. Empty values are ignored (as an HTML form sends them); an
     /// unknown parameter, an unknown code, a malformed value or a repeated single-value
     /// parameter is an error that names the parameter.

@@ -17,7 +17,7 @@ use super::synonyms::{self, Alternative, Synonyms, WordKey, word_keys};
 const TITLE_BOOST: f32 = 2.0;
 
 /// The parts of a keyword query.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct ParsedQuery {
     /// Stemmed terms that must all match.
     pub terms: Vec<String>,

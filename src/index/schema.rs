@@ -137,12 +137,27 @@ pub fn offer_schema() -> &'static OfferSchema {
     &SCHEMA
 }
 
-/// The stemmed French analyzer: lower-case → ASCII folding → stop words → stemmer.
+/// The stemmed French analyzer: lower-case → ASCII folding → stop words → stemmer, that is
+/// [`fr_exact`] followed by [`fr_stem_tail`].
 pub fn fr_stem() -> TextAnalyzer {
     let builder = TextAnalyzer::builder(SimpleTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter);
+    match StopWordFilter::new(Language::French) {
+        Some(stop) => builder
+            .filter(stop)
+            .filter(Stemmer::new(Language::French))
+            .build(),
+        None => builder.filter(Stemmer::new(Language::French)).build(),
+    }
+}
+
+/// What [`fr_stem`] does to one token of [`fr_exact`]: stop words → stemmer, on the whole
+/// text as one token. Every filter works token by token, so the stems of a text are the tails
+/// of its exact tokens (the percolator stems each distinct word once).
+pub fn fr_stem_tail() -> TextAnalyzer {
+    let builder = TextAnalyzer::builder(tantivy::tokenizer::RawTokenizer::default());
     match StopWordFilter::new(Language::French) {
         Some(stop) => builder
             .filter(stop)

@@ -508,7 +508,7 @@ mod tests {
     }
 
     fn offer(id: u64, title: &str, unpublish_on: &str) -> Offer {
-        use crate::domain::{DateRule, OfferInput, OfferState, Reference};
+        use crate::domain::{DateRule, OfferInput, Reference};
         let fields = OfferInput {
             title: Some(title.into()),
             contract: Some("stage".into()),
@@ -528,18 +528,12 @@ mod tests {
         .validate(DateRule::Import)
         .unwrap();
         let t = time::macros::datetime!(2026-11-25 12:00 UTC);
-        Offer {
+        Offer::published(
             id,
-            reference: Reference::parse(&format!("S-2026-{id:04}")).unwrap(),
-            state: OfferState::Published,
+            Reference::parse(&format!("S-2026-{id:04}")).unwrap(),
             fields,
-            created_at: t,
-            updated_at: t,
-            published_at: Some(t),
-            first_published_at: Some(t),
-            service_id: None,
-            audit: Vec::new(),
-        }
+            t,
+        )
     }
 
     #[test]

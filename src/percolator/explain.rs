@@ -197,7 +197,7 @@ pub fn explain(params: &SearchParams, offer: &Offer) -> Why {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{DateRule, OfferInput, OfferState, Reference};
+    use crate::domain::{DateRule, OfferInput, Reference};
 
     fn offer() -> Offer {
         let fields = OfferInput {
@@ -221,26 +221,11 @@ mod tests {
         .validate(DateRule::Import)
         .unwrap();
         let t = time::macros::datetime!(2026-11-25 12:00 UTC);
-        Offer {
-            id: 1,
-            reference: Reference::parse("S-2026-0001").unwrap(),
-            state: OfferState::Published,
-            fields,
-            created_at: t,
-            updated_at: t,
-            published_at: Some(t),
-            first_published_at: Some(t),
-            service_id: None,
-            audit: Vec::new(),
-        }
+        Offer::published(1, Reference::parse("S-2026-0001").unwrap(), fields, t)
     }
 
     fn params(pairs: &[(&str, &str)]) -> SearchParams {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        SearchParams::from_pairs(&pairs).unwrap()
+        SearchParams::from_str_pairs(pairs).unwrap()
     }
 
     #[test]

@@ -1,11 +1,15 @@
 //! The percolator: every active alert (saved search) in memory, to find at once the alerts an
 //! offer matches on its first publication.
 //!
-//! Facet part: per facet, a roaring bitmap of alerts per value plus one of alerts that do not
-//! constrain that facet; candidates = AND over facets of (bitmap[offer's value] OR
-//! unconstrained). Keyword part: each keyword alert is filed under its rarest required term;
-//! the offer's terms pick the few candidates, which are verified with the search's own analyzers
-//! and query semantics ([`verify`]). An alert matches iff its search would return the offer.
+//! Alerts with the same criteria (facets, keywords, date) form one *class*: a million alerts
+//! of candidates choosing among the same facets and popular words make tens of thousands of
+//! classes, and an offer is matched against those. Facet part: per facet, a roaring bitmap of
+//! classes per value plus one of classes that do not constrain that facet; candidates = AND
+//! over facets of (bitmap[offer's value] OR unconstrained). Keyword part: each keyword class is
+//! filed under its rarest required term; the offer's terms pick the few candidates, which are
+//! verified with the search's own analyzers and query semantics ([`verify`]), once per distinct
+//! query. The answer is the matching classes' member bitmaps (saved-search ids), disjoint, read
+//! a 64-bit word at a time. An alert matches iff its search would return the offer.
 
 pub mod explain;
 pub mod verify;
@@ -19,16 +23,6 @@ use crate::domain::{Facet, Offer, SearchParams, Since};
 use crate::index::query::{ParsedQuery, parse};
 use crate::index::synonyms::Alternative;
 pub use verify::OfferText;
-
-/// One active alert. Its facet constraints live only in the bitmaps (kept small: the
-/// percolator holds up to millions of these).
-#[derive(Debug, Clone)]
-struct Alert {
-    search: u64,
-    query: Option<Box<ParsedQuery>>,
-    /// `published_since` as a fixed instant (unix seconds), `i64::MIN` when none.
-    since: i64,
-}
 
 /// The keys every offer the query returns must have (its required words and references).
 fn required_keys(q: &ParsedQuery) -> impl Iterator<Item = String> + '_ {
@@ -78,28 +72,166 @@ fn choose_anchors(q: &ParsedQuery, doc_freq: &dyn Fn(&str) -> u64) -> Vec<String
         .unwrap_or_default()
 }
 
+/// Values held once each, with the number of holders: alerts repeat criteria and popular
+/// queries ("informatique", "juriste"), so each is stored, filed and verified once.
+struct Interned<T> {
+    /// A value and its number of holders; `None` when the slot is free.
+    held: Vec<Option<(T, u32)>>,
+    /// Hash of a value → its slot (a value whose hash collides gets a slot of its own).
+    by_hash: HashMap<u64, u32, verify::FxBuild>,
+    free: Vec<u32>,
+}
+
+impl<T> Default for Interned<T> {
+    fn default() -> Self {
+        Interned {
+            held: Vec::new(),
+            by_hash: HashMap::default(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<T: std::hash::Hash + Eq> Interned<T> {
+    fn hash(v: &T) -> u64 {
+        use std::hash::BuildHasher;
+        verify::FxBuild::default().hash_one(v)
+    }
+
+    /// The slot of `v` (shared with its other holders) and whether it is new.
+    fn intern(&mut self, v: T) -> (u32, bool) {
+        let h = Interned::hash(&v);
+        if let Some(&slot) = self.by_hash.get(&h)
+            && let Some((held, count)) = &mut self.held[slot as usize]
+            && *held == v
+        {
+            *count += 1;
+            return (slot, false);
+        }
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.held[slot as usize] = Some((v, 1));
+                slot
+            }
+            None => {
+                self.held.push(Some((v, 1)));
+                (self.held.len() - 1) as u32
+            }
+        };
+        self.by_hash.entry(h).or_insert(slot);
+        (slot, true)
+    }
+
+    fn get(&self, slot: u32) -> Option<&T> {
+        self.held.get(slot as usize)?.as_ref().map(|(v, _)| v)
+    }
+
+    /// One holder less for the value in `slot`; returns the value when none holds it now.
+    fn release(&mut self, slot: u32) -> Option<T> {
+        let entry = self.held.get_mut(slot as usize)?;
+        let (_, count) = entry.as_mut()?;
+        *count -= 1;
+        if *count > 0 {
+            return None;
+        }
+        let (v, _) = entry.take()?;
+        let h = Interned::hash(&v);
+        if self.by_hash.get(&h) == Some(&slot) {
+            self.by_hash.remove(&h);
+        }
+        self.free.push(slot);
+        Some(v)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &T> {
+        self.held.iter().flatten().map(|(v, _)| v)
+    }
+}
+
+/// What the alerts of one class share: their facet values, fixed date and keyword query.
+#[derive(PartialEq, Eq, Hash)]
+struct Criteria {
+    /// (facet, value) pairs, sorted.
+    filters: Box<[(u8, u16)]>,
+    /// `published_since` as a fixed instant (unix seconds), `i64::MIN` when none.
+    since: i64,
+    /// The query's slot, [`NO_QUERY`] when none.
+    query: u32,
+}
+
+/// No keyword query.
+const NO_QUERY: u32 = u32::MAX;
+/// An alert that is not active.
+const NO_CLASS: u32 = u32::MAX;
+
 /// The in-memory alert index.
 #[derive(Default)]
 pub struct Percolator {
-    alerts: Vec<Option<Alert>>,
-    by_search: HashMap<u64, u32>,
-    free: Vec<u32>,
+    /// The class of each saved search, by id ([`NO_CLASS`]: not active).
+    class_of: Vec<u32>,
+    /// Number of active alerts.
+    alerts: usize,
+    classes: Interned<Criteria>,
+    /// Each class's alerts (saved-search ids), by class.
+    members: Vec<RoaringBitmap>,
+    queries: Interned<ParsedQuery>,
+    /// The bitmaps below hold classes.
+    all: RoaringBitmap,
     values: Vec<Vec<RoaringBitmap>>,
     unconstrained: Vec<RoaringBitmap>,
     anchors: HashMap<Box<str>, RoaringBitmap, verify::FxBuild>,
     no_keywords: RoaringBitmap,
-    /// Keyword alerts whose whole query is their anchor (one word, one quoted word or one
-    /// reference): finding the anchor among the offer's terms is the verification.
+    /// Keyword classes that any of their anchors satisfies (one word, one quoted word, one
+    /// reference, or one synonym group of single words): finding an anchor among the offer's
+    /// terms is the verification.
     anchor_is_query: RoaringBitmap,
-    /// Alerts with a fixed `published_since`.
+    /// Classes with a fixed `published_since`.
     with_since: RoaringBitmap,
-    /// Saved-search id of each dense id (0 when free): the hot path's only lookup.
-    searches: Vec<u64>,
+}
+
+/// The alerts an offer matches: the member bitmaps of the matching classes (disjoint).
+pub struct Matches<'a> {
+    classes: Vec<&'a RoaringBitmap>,
+}
+
+impl Matches<'_> {
+    /// Number of alerts matched.
+    pub fn len(&self) -> u64 {
+        self.classes.iter().map(|b| b.len()).sum()
+    }
+
+    /// True when no alert matched.
+    pub fn is_empty(&self) -> bool {
+        self.classes.is_empty()
+    }
+
+    /// The matched saved searches, class after class.
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.classes.iter().flat_map(|b| b.iter().map(u64::from))
+    }
+
+    /// The matched saved searches as one bitmap.
+    pub fn to_bitmap(&self) -> RoaringBitmap {
+        use roaring::MultiOps;
+        self.classes.iter().copied().union()
+    }
 }
 
 /// The anchor key of a stemmed term, a folded term or a reference.
 fn key(kind: char, t: &str) -> String {
     format!("{kind}:{t}")
+}
+
+/// True when finding any of the query's anchors among an offer's terms is enough.
+fn anchor_is_query(q: &ParsedQuery) -> bool {
+    let required = q.terms.len() + q.exact_terms.len() + q.references.len();
+    let single = |a: &Alternative| a.terms.len() + a.exact_terms.len() == 1;
+    q.phrases.is_empty()
+        && match (required, q.any_of.as_slice()) {
+            (1, []) => true,
+            (0, [group]) => group.iter().all(single),
+            _ => false,
+        }
 }
 
 impl Percolator {
@@ -117,12 +249,17 @@ impl Percolator {
 
     /// Number of active alerts.
     pub fn len(&self) -> usize {
-        self.by_search.len()
+        self.alerts
     }
 
     /// True when no alert is active.
     pub fn is_empty(&self) -> bool {
-        self.by_search.is_empty()
+        self.alerts == 0
+    }
+
+    /// Number of classes (distinct criteria) of the active alerts.
+    pub fn class_count(&self) -> usize {
+        self.all.len() as usize
     }
 
     /// Adds (or replaces) the alert of a saved search. `doc_freq` tells how common an anchor
@@ -142,161 +279,229 @@ impl Percolator {
         doc_freq: &dyn Fn(&str) -> u64,
     ) {
         self.remove(search);
+        let Ok(id) = u32::try_from(search) else {
+            // Four billion saved searches: far beyond any portal; said rather than wrapped.
+            tracing::error!(
+                search,
+                "saved-search id beyond the percolator's range: alert off"
+            );
+            return;
+        };
         let query = query.filter(|p| !p.is_empty());
-        let anchors = query
-            .as_ref()
-            .map(|q| choose_anchors(q, doc_freq))
-            .unwrap_or_default();
+        let mut filters: Vec<(u8, u16)> = (0u8..)
+            .zip(&params.filters)
+            .flat_map(|(i, f)| f.iter().map(move |&v| (i, v)))
+            .collect();
+        filters.sort_unstable();
+        filters.dedup();
         let since = match params.published_since {
             Some(Since::Time(t)) => t.unix_timestamp(),
             _ => i64::MIN,
         };
-        let alert = Alert {
-            search,
-            query: query.map(Box::new),
-            since,
+        let (query_slot, anchors) = match query {
+            Some(q) => {
+                let anchors = choose_anchors(&q, doc_freq);
+                let whole = anchor_is_query(&q);
+                let (slot, _) = self.queries.intern(q);
+                (slot, Some((anchors, whole)))
+            }
+            None => (NO_QUERY, None),
         };
-        let id = self.free.pop().unwrap_or(self.alerts.len() as u32);
-        if since != i64::MIN {
-            self.with_since.insert(id);
+        let (class, new) = self.classes.intern(Criteria {
+            filters: filters.into_boxed_slice(),
+            since,
+            query: query_slot,
+        });
+        if !new && query_slot != NO_QUERY {
+            self.queries.release(query_slot); // the class already holds the query
+        }
+        if new {
+            self.file_class(class, params, anchors);
+        }
+        let c = class as usize;
+        if self.members.len() <= c {
+            self.members.resize_with(c + 1, RoaringBitmap::new);
+        }
+        self.members[c].insert(id);
+        if self.class_of.len() <= id as usize {
+            self.class_of.resize(id as usize + 1, NO_CLASS);
+        }
+        self.class_of[id as usize] = class;
+        self.alerts += 1;
+    }
+
+    /// Files a new class in the bitmaps.
+    fn file_class(
+        &mut self,
+        class: u32,
+        params: &SearchParams,
+        anchors: Option<(Vec<String>, bool)>,
+    ) {
+        if matches!(params.published_since, Some(Since::Time(_))) {
+            self.with_since.insert(class);
         }
         for (i, f) in params.filters.iter().enumerate() {
             if f.is_empty() {
-                self.unconstrained[i].insert(id);
+                self.unconstrained[i].insert(class);
             } else {
                 for &v in f.iter() {
-                    self.values[i][v as usize].insert(id);
+                    self.values[i][v as usize].insert(class);
                 }
             }
         }
-        let whole = alert.query.as_ref().is_some_and(|q| {
-            q.terms.len() + q.exact_terms.len() + q.references.len() == 1
-                && q.phrases.is_empty()
-                && q.any_of.is_empty()
-        });
-        if whole {
-            self.anchor_is_query.insert(id);
+        match anchors {
+            Some((anchors, whole)) if !anchors.is_empty() => {
+                if whole {
+                    self.anchor_is_query.insert(class);
+                }
+                for a in anchors {
+                    self.anchors
+                        .entry(a.into_boxed_str())
+                        .or_default()
+                        .insert(class);
+                }
+            }
+            _ => {
+                self.no_keywords.insert(class);
+            }
         }
-        if anchors.is_empty() {
-            self.no_keywords.insert(id);
-        }
-        for a in anchors {
-            self.anchors
-                .entry(a.into_boxed_str())
-                .or_default()
-                .insert(id);
-        }
-        if id as usize == self.alerts.len() {
-            self.alerts.push(Some(alert));
-            self.searches.push(search);
-        } else {
-            self.alerts[id as usize] = Some(alert);
-            self.searches[id as usize] = search;
-        }
-        self.by_search.insert(search, id);
+        self.all.insert(class);
     }
 
     /// Removes the alert of a saved search, if present.
     pub fn remove(&mut self, search: u64) {
-        let Some(id) = self.by_search.remove(&search) else {
+        let Some(slot) = usize::try_from(search)
+            .ok()
+            .and_then(|s| self.class_of.get_mut(s))
+        else {
             return;
         };
-        let Some(alert) = self.alerts[id as usize].take() else {
+        let class = std::mem::replace(slot, NO_CLASS);
+        if class == NO_CLASS {
+            return;
+        }
+        self.alerts -= 1;
+        self.members[class as usize].remove(search as u32);
+        let Some(criteria) = self.classes.release(class) else {
             return;
         };
-        self.searches[id as usize] = 0;
-        self.with_since.remove(id);
-        self.anchor_is_query.remove(id);
+        // The class's last alert: out of every bitmap.
+        self.all.remove(class);
+        self.with_since.remove(class);
+        self.anchor_is_query.remove(class);
+        self.no_keywords.remove(class);
+        self.members[class as usize] = RoaringBitmap::new();
         for (unconstrained, values) in self.unconstrained.iter_mut().zip(&mut self.values) {
-            unconstrained.remove(id);
+            unconstrained.remove(class);
             for b in values.iter_mut() {
-                b.remove(id);
+                b.remove(class);
             }
         }
-        match &alert.query {
-            Some(q) => {
-                for k in anchor_keys(q) {
-                    if let Some(b) = self.anchors.get_mut(k.as_str()) {
-                        b.remove(id);
-                        if b.is_empty() {
-                            self.anchors.remove(k.as_str());
-                        }
+        if let Some(q) = self.queries.get(criteria.query) {
+            for k in anchor_keys(q) {
+                if let Some(b) = self.anchors.get_mut(k.as_str()) {
+                    b.remove(class);
+                    if b.is_empty() {
+                        self.anchors.remove(k.as_str());
                     }
                 }
             }
-            None => {
-                self.no_keywords.remove(id);
-            }
+            self.queries.release(criteria.query);
         }
-        self.free.push(id);
     }
 
-    /// The saved searches whose search returns `offer` at `now` (its first publication), in no
-    /// particular order.
-    pub fn matches(&self, offer: &Offer, now: OffsetDateTime) -> Vec<u64> {
-        if !offer.is_visible(now) || self.by_search.is_empty() {
-            return Vec::new();
-        }
+    /// The classes that the facets of an offer allow: the AND over the facets some class
+    /// constrains of (classes without that facet OR classes naming the offer's value),
+    /// smallest first, so that each step works on fewer classes.
+    fn facet_candidates(&self, offer: &Offer) -> RoaringBitmap {
         let ords = offer.fields.facet_ordinals();
-        let mut candidates: Option<RoaringBitmap> = None;
-        for (i, ord) in ords.iter().enumerate() {
-            let mut allowed = self.unconstrained[i].clone();
-            if let Some(o) = ord {
-                allowed |= &self.values[i][*o as usize];
+        let total = self.all.len();
+        let empty = RoaringBitmap::new();
+        let mut steps: Vec<(u64, &RoaringBitmap, &RoaringBitmap)> = ords
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.unconstrained[*i].len() < total)
+            .map(|(i, ord)| {
+                let named = ord.map_or(&empty, |o| &self.values[i][o as usize]);
+                let free = &self.unconstrained[i];
+                (free.len() + named.len(), free, named)
+            })
+            .collect();
+        steps.sort_by_key(|s| s.0);
+        let mut steps = steps.into_iter();
+        let Some((_, free, named)) = steps.next() else {
+            return self.all.clone();
+        };
+        let mut candidates = free | named;
+        for (_, free, named) in steps {
+            if candidates.is_empty() {
+                break;
             }
-            candidates = Some(match candidates {
-                None => allowed,
-                Some(c) => c & allowed,
-            });
-            if candidates.as_ref().is_some_and(RoaringBitmap::is_empty) {
-                return Vec::new();
-            }
+            let kept = &candidates & named;
+            candidates &= free;
+            candidates |= kept;
         }
-        let candidates = candidates.unwrap_or_default();
+        candidates
+    }
+
+    /// The saved searches whose search returns `offer` at `now` (its first publication).
+    pub fn matches(&self, offer: &Offer, now: OffsetDateTime) -> Matches<'_> {
+        let mut matched = Matches {
+            classes: Vec::new(),
+        };
+        if !offer.is_visible(now) || self.all.is_empty() {
+            return matched;
+        }
+        let candidates = self.facet_candidates(offer);
+        if candidates.is_empty() {
+            return matched;
+        }
         let published = offer.published_at.unwrap_or(now).unix_timestamp();
-        let accept = |id: u32, text: Option<&OfferText>| -> Option<u64> {
-            let a = self.alerts.get(id as usize)?.as_ref()?;
-            if published < a.since {
-                return None;
-            }
-            if let (Some(q), Some(t)) = (&a.query, text)
-                && !t.satisfies(q)
-            {
-                return None;
-            }
-            Some(a.search)
+        let since_ok = |class: u32| {
+            self.classes
+                .get(class)
+                .is_some_and(|c| published >= c.since)
         };
         let plain = &candidates & &self.no_keywords;
-        // The common case: no keywords, no fixed date — a plain lookup.
-        let direct_plain = &plain - &self.with_since;
-        let mut out: Vec<u64> = Vec::with_capacity(plain.len() as usize + 64);
-        out.extend(direct_plain.iter().map(|id| self.searches[id as usize]));
-        out.extend(
-            (&plain & &self.with_since)
-                .iter()
-                .filter_map(|id| accept(id, None)),
-        );
+        // The common case: no keywords, no fixed date.
+        let mut out = &plain - &self.with_since;
+        out.extend((&plain & &self.with_since).iter().filter(|&c| since_ok(c)));
         if !self.anchors.is_empty() {
             let text = OfferText::new(offer);
             let mut keyed = RoaringBitmap::new();
-            for k in text.anchor_keys() {
-                if let Some(b) = self.anchors.get(k.as_str()) {
+            text.for_each_anchor_key(|k| {
+                if let Some(b) = self.anchors.get(k) {
                     keyed |= b;
                 }
-            }
+            });
             keyed &= &candidates;
             let mut direct = &keyed & &self.anchor_is_query;
             direct -= &self.with_since;
-            out.reserve(direct.len() as usize);
-            out.extend(direct.iter().map(|id| self.searches[id as usize]));
             keyed -= &direct;
-            out.reserve(keyed.len() as usize);
-            out.extend(keyed.iter().filter_map(|id| accept(id, Some(&text))));
+            out |= direct;
+            // Each distinct query is verified once.
+            let mut verdicts: HashMap<u32, bool, verify::FxBuild> = HashMap::default();
+            for class in keyed.iter() {
+                let Some(c) = self.classes.get(class) else {
+                    continue;
+                };
+                let yes = published >= c.since
+                    && *verdicts.entry(c.query).or_insert_with(|| {
+                        self.queries.get(c.query).is_none_or(|q| text.satisfies(q))
+                    });
+                if yes {
+                    out.insert(class);
+                }
+            }
         }
-        out
+        matched.classes = out
+            .iter()
+            .filter_map(|c| self.members.get(c as usize))
+            .collect();
+        matched
     }
 
-    /// Approximate heap bytes held (bitmaps, alerts, maps).
+    /// Approximate heap bytes held (bitmaps, criteria, queries, maps).
     pub fn memory_bytes(&self) -> usize {
         let bitmaps: usize = self
             .values
@@ -304,32 +509,132 @@ impl Percolator {
             .flatten()
             .chain(self.unconstrained.iter())
             .chain(self.anchors.values())
-            .chain(std::iter::once(&self.no_keywords))
-            .map(|b| b.serialized_size())
+            .chain(self.members.iter())
+            .chain([
+                &self.all,
+                &self.no_keywords,
+                &self.anchor_is_query,
+                &self.with_since,
+            ])
+            .map(|b| b.serialized_size() + std::mem::size_of::<RoaringBitmap>())
             .sum();
-        let alerts: usize = self
-            .alerts
-            .iter()
-            .flatten()
-            .map(|a| {
-                std::mem::size_of::<Option<Alert>>()
-                    + a.query.as_ref().map_or(0, |q| {
-                        std::mem::size_of::<ParsedQuery>()
-                            + q.terms
-                                .iter()
-                                .chain(&q.exact_terms)
-                                .chain(&q.references)
-                                .chain(q.phrases.iter().flatten())
-                                .map(|s| s.len() + 24)
-                                .sum::<usize>()
-                            + q.any_of.len() * 16
-                    })
+        let queries: usize = self
+            .queries
+            .values()
+            .map(|q| {
+                std::mem::size_of::<ParsedQuery>()
+                    + q.terms
+                        .iter()
+                        .chain(&q.exact_terms)
+                        .chain(&q.references)
+                        .chain(q.phrases.iter().flatten())
+                        .map(|s| s.len() + 24)
+                        .sum::<usize>()
+                    + q.any_of.len() * 16
             })
             .sum();
-        let maps = self.by_search.capacity() * 16 + self.anchors.capacity() * 40;
-        bitmaps
-            + alerts
-            + maps
-            + (self.alerts.capacity() - self.alerts.len()) * std::mem::size_of::<Option<Alert>>()
+        let classes: usize = self
+            .classes
+            .values()
+            .map(|c| std::mem::size_of::<Criteria>() + 8 + c.filters.len() * 4)
+            .sum();
+        let maps = self.anchors.capacity() * 40
+            + (self.queries.by_hash.capacity() + self.classes.by_hash.capacity()) * 16;
+        bitmaps + queries + classes + maps + self.class_of.capacity() * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Reference;
+    use crate::fixtures::{Generator, to_json_line};
+    use time::macros::{date, datetime};
+
+    const NOW: OffsetDateTime = datetime!(2026-11-20 10:00 UTC);
+
+    fn offer() -> Offer {
+        let o = Generator::new(4, date!(2026 - 11 - 20)).next().unwrap();
+        let n = crate::import::parse_line(&to_json_line(&o), NOW).unwrap();
+        Offer::published(
+            1,
+            Reference {
+                prefix: 'S',
+                year: 2026,
+                number: 1,
+            },
+            n.fields,
+            NOW,
+        )
+    }
+
+    fn params(pairs: &[(&str, &str)]) -> SearchParams {
+        SearchParams::from_str_pairs(pairs).unwrap()
+    }
+
+    fn matched(p: &Percolator, o: &Offer) -> Vec<u64> {
+        let m = p.matches(o, NOW);
+        let mut ids: Vec<u64> = m.iter().collect();
+        ids.sort_unstable();
+        assert_eq!(m.len(), ids.len() as u64);
+        assert_eq!(m.to_bitmap().iter().map(u64::from).collect::<Vec<_>>(), ids);
+        ids
+    }
+
+    #[test]
+    fn alerts_with_the_same_criteria_share_a_class_and_leave_it_one_by_one() {
+        let o = offer();
+        let contract = o.fields.contract.code();
+        let other = if contract == "stage" {
+            "apprentissage"
+        } else {
+            "stage"
+        };
+        let word = o
+            .fields
+            .title
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        let df = |_: &str| 1;
+        let mut p = Percolator::new();
+        let same = params(&[("contract", contract)]);
+        let elsewhere = params(&[("contract", other)]);
+        p.insert(1, &same, &df);
+        p.insert(2, &same, &df);
+        p.insert(3, &elsewhere, &df);
+        assert_eq!((p.len(), p.class_count()), (3, 2));
+        assert_eq!(matched(&p, &o), [1, 2]);
+        p.remove(1);
+        assert_eq!(matched(&p, &o), [2]);
+        // Replacing an alert's criteria moves it to another class.
+        p.insert(1, &elsewhere, &df);
+        p.insert(2, &elsewhere, &df);
+        assert_eq!(matched(&p, &o), Vec::<u64>::new());
+        assert_eq!((p.len(), p.class_count()), (3, 1));
+        // A freed class is taken again by other criteria; a keyword class verifies once.
+        let keyword = params(&[("contract", contract), ("q", &word)]);
+        p.insert(4, &keyword, &df);
+        p.insert(5, &keyword, &df);
+        let missing = params(&[("contract", contract), ("q", "zzzyxw")]);
+        p.insert(6, &missing, &df);
+        assert_eq!(matched(&p, &o), [4, 5]);
+        assert_eq!((p.len(), p.class_count()), (6, 3));
+        p.remove(4);
+        p.remove(5);
+        p.remove(6);
+        p.remove(6);
+        assert_eq!(matched(&p, &o), Vec::<u64>::new());
+        assert_eq!((p.len(), p.class_count()), (3, 1));
+        p.insert(7, &same, &df);
+        assert_eq!(matched(&p, &o), [7]);
+        // A fixed date after the publication keeps the alert quiet.
+        let later = params(&[
+            ("contract", contract),
+            ("published_since", "2026-12-01T00:00:00Z"),
+        ]);
+        p.insert(8, &later, &df);
+        assert_eq!(matched(&p, &o), [7]);
     }
 }

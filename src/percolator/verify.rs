@@ -3,14 +3,16 @@
 //! consecutive positions within one text value (tantivy leaves a position gap between values),
 //! every reference among the offer's reference forms, one member of every synonym group.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use tantivy::tokenizer::TokenStream;
+use std::cell::RefCell;
+
+use tantivy::tokenizer::{TextAnalyzer, TokenStream};
 
 use crate::domain::Offer;
 use crate::index::query::ParsedQuery;
-use crate::index::schema::{fr_exact, fr_stem};
+use crate::index::schema::{fr_exact, fr_stem_tail};
 
 /// The Fx hash (rustc's): a few cycles per word, where SipHash's flood resistance buys nothing
 /// (the keys are the offer's own words, looked up once per alert candidate).
@@ -57,79 +59,175 @@ impl Hasher for FxHasher {
 /// Hash sets and maps with [`FxHasher`].
 pub type FxBuild = BuildHasherDefault<FxHasher>;
 
+/// Distinct words whose stems a thread remembers (a few MB at most).
+const REMEMBERED_STEMS: usize = 100_000;
+
+/// A thread's analyzers and the stems it has computed (`None`: a stop word).
+struct Analyzers {
+    exact: TextAnalyzer,
+    tail: TextAnalyzer,
+    stems: HashMap<String, Option<String>, FxBuild>,
+}
+
 /// The analyzed text of an offer.
 pub struct OfferText {
     stems: HashSet<String, FxBuild>,
-    exact: HashSet<String, FxBuild>,
-    /// Per text value, (position, token) of the folded tokens.
-    values: Vec<Vec<(usize, String)>>,
+    /// Each folded token's places: (text value, position), in order.
+    positions: HashMap<String, Vec<(u32, u32)>, FxBuild>,
     references: [String; 2],
 }
 
 impl OfferText {
-    /// Analyzes the searchable text of an offer (the same values the index holds).
+    /// Analyzes the searchable text of an offer (the same values the index holds): the folded
+    /// tokens with their places, then the stem of each distinct one, remembered by the thread
+    /// (an offer's words are mostly words seen before; stemming costs more than a lookup).
     pub fn new(offer: &Offer) -> OfferText {
-        let f = &offer.fields;
-        let (mut stem, mut exact) = (fr_stem(), fr_exact());
-        let mut stems = HashSet::default();
-        let mut exact_set = HashSet::default();
-        let mut values = Vec::new();
-        for t in f.searchable_texts() {
-            let mut s = stem.token_stream(t);
-            while s.advance() {
-                stems.insert(s.token().text.clone());
-            }
-            let mut e = exact.token_stream(t);
-            let mut tokens = Vec::new();
+        thread_local! {
+            static ANALYZERS: RefCell<Analyzers> = RefCell::new(Analyzers {
+                exact: fr_exact(),
+                tail: fr_stem_tail(),
+                stems: HashMap::default(),
+            });
+        }
+        ANALYZERS.with_borrow_mut(|a| OfferText::with(offer, a))
+    }
+
+    fn with(offer: &Offer, a: &mut Analyzers) -> OfferText {
+        let mut positions: HashMap<String, Vec<(u32, u32)>, FxBuild> = HashMap::default();
+        for (value, t) in (0u32..).zip(offer.fields.searchable_texts()) {
+            let mut e = a.exact.token_stream(t);
             while e.advance() {
-                exact_set.insert(e.token().text.clone());
-                tokens.push((e.token().position, e.token().text.clone()));
+                let token = e.token();
+                let place = (value, token.position as u32);
+                match positions.get_mut(&token.text) {
+                    Some(at) => at.push(place),
+                    None => {
+                        positions.insert(token.text.clone(), vec![place]);
+                    }
+                }
             }
-            values.push(tokens);
+        }
+        if a.stems.len() > REMEMBERED_STEMS {
+            a.stems.clear();
+        }
+        let mut stems = HashSet::with_capacity_and_hasher(positions.len(), FxBuild::default());
+        for word in positions.keys() {
+            let stem = match a.stems.get(word) {
+                Some(stem) => stem.clone(),
+                None => {
+                    let mut s = a.tail.token_stream(word);
+                    let stem = s.advance().then(|| s.token().text.clone());
+                    a.stems.insert(word.clone(), stem.clone());
+                    stem
+                }
+            };
+            if let Some(stem) = stem {
+                stems.insert(stem);
+            }
         }
         OfferText {
             stems,
-            exact: exact_set,
-            values,
+            positions,
             references: [offer.reference.to_string(), offer.reference.short()],
         }
     }
 
-    /// The anchor keys under which alerts may be filed for this offer.
-    pub fn anchor_keys(&self) -> impl Iterator<Item = String> + '_ {
-        self.stems
-            .iter()
-            .map(|t| format!("s:{t}"))
-            .chain(self.exact.iter().map(|t| format!("e:{t}")))
-            .chain(self.references.iter().map(|r| format!("r:{r}")))
+    /// Calls `f` with each anchor key under which alerts may be filed for this offer
+    /// (`s:stem`, `e:word`, `r:reference`), built in one buffer.
+    pub fn for_each_anchor_key(&self, mut f: impl FnMut(&str)) {
+        let mut buf = String::with_capacity(48);
+        let stems = self.stems.iter().map(|t| ("s:", t));
+        let exact = self.positions.keys().map(|t| ("e:", t));
+        for (kind, t) in stems.chain(exact) {
+            buf.clear();
+            buf.push_str(kind);
+            buf.push_str(t);
+            f(&buf);
+        }
+        for r in &self.references {
+            buf.clear();
+            buf.push_str("r:");
+            buf.push_str(r);
+            f(&buf);
+        }
     }
 
     fn has_phrase(&self, phrase: &[String]) -> bool {
-        self.values.iter().any(|tokens| {
-            tokens.iter().enumerate().any(|(i, (pos, first))| {
-                first == &phrase[0]
-                    && phrase[1..].iter().enumerate().all(|(k, want)| {
-                        let at = pos + k + 1;
-                        tokens[i + 1..]
-                            .iter()
-                            .take_while(|(p, _)| *p <= at)
-                            .any(|(p, t)| *p == at && t == want)
-                    })
-            })
+        let Some((first, rest)) = phrase.split_first() else {
+            return true;
+        };
+        let Some(starts) = self.positions.get(first) else {
+            return false;
+        };
+        let mut wanted = Vec::with_capacity(rest.len());
+        for word in rest {
+            match self.positions.get(word) {
+                Some(at) => wanted.push(at),
+                None => return false,
+            }
+        }
+        starts.iter().any(|&(value, pos)| {
+            wanted
+                .iter()
+                .zip(1..)
+                .all(|(at, k)| at.binary_search(&(value, pos + k)).is_ok())
         })
     }
 
     /// True when the offer satisfies every part of the query.
     pub fn satisfies(&self, q: &ParsedQuery) -> bool {
         q.terms.iter().all(|t| self.stems.contains(t))
-            && q.exact_terms.iter().all(|t| self.exact.contains(t))
+            && q.exact_terms.iter().all(|t| self.positions.contains_key(t))
             && q.references.iter().all(|r| self.references.contains(r))
             && q.phrases.iter().all(|p| self.has_phrase(p))
             && q.any_of.iter().all(|group| {
                 group.iter().any(|a| {
                     a.terms.iter().all(|t| self.stems.contains(t))
-                        && a.exact_terms.iter().all(|t| self.exact.contains(t))
+                        && a.exact_terms.iter().all(|t| self.positions.contains_key(t))
                 })
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fixtures::{Generator, to_json_line};
+    use crate::index::schema::{analyze, fr_stem};
+    use time::macros::{date, datetime};
+
+    /// Stemming each distinct folded word gives exactly the stems of the stemmed analyzer.
+    #[test]
+    fn stems_of_words_are_the_stems_of_the_text() {
+        let now = datetime!(2026-11-20 10:00 UTC);
+        let mut stem = fr_stem();
+        let mut checked = 0;
+        for (i, o) in Generator::new(9, date!(2026 - 11 - 20))
+            .take(200)
+            .enumerate()
+        {
+            let mut n = crate::import::parse_line(&to_json_line(&o), now).unwrap();
+            if i == 0 {
+                n.fields.description = "Cœur de métier : ½ journée, Straße, ÉTÉ, l'été, d'où, \
+                    à côté ; naïveté, œuvres, ﬁnances, x² — et les « archives »."
+                    .into();
+            }
+            let reference = crate::domain::Reference {
+                prefix: 'S',
+                year: 2026,
+                number: i as u32 + 1,
+            };
+            let offer = crate::domain::Offer::published(i as u64 + 1, reference, n.fields, now);
+            let want: HashSet<String> = offer
+                .fields
+                .searchable_texts()
+                .flat_map(|t| analyze(&mut stem, t))
+                .collect();
+            let got = OfferText::new(&offer);
+            let got: HashSet<String> = got.stems.iter().cloned().collect();
+            assert_eq!(got, want, "offer {i}");
+            checked += want.len();
+        }
+        assert!(checked > 1000);
     }
 }

@@ -136,8 +136,13 @@ fn percolator_agrees_with_search_on_random_offers_and_alerts() {
                     let (created, seq) = engine.create_offers(vec![n]).unwrap();
                     engine.wait_indexed(seq, Duration::from_secs(10)).unwrap();
                     let offer = &created[0];
-                    let mut got = engine.percolator().matches(offer, NOW);
-                    got.sort_unstable();
+                    let got: Vec<u64> = engine
+                        .percolator()
+                        .matches(offer, NOW)
+                        .to_bitmap()
+                        .iter()
+                        .map(u64::from)
+                        .collect();
                     let mut want = Vec::new();
                     for (i, sp) in params.iter().enumerate() {
                         let mut sp = sp.clone();

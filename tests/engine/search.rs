@@ -353,8 +353,13 @@ fn synonyms_and_abbreviations_find_each_other_in_search_and_alerts() {
     }
     let (created, seq) = engine.create_offers(vec![spelled]).unwrap();
     engine.wait_indexed(seq, Duration::from_secs(10)).unwrap();
-    let mut got = engine.percolator().matches(&created[0], NOW);
-    got.sort_unstable();
+    let got: Vec<u64> = engine
+        .percolator()
+        .matches(&created[0], NOW)
+        .to_bitmap()
+        .iter()
+        .map(u64::from)
+        .collect();
     assert_eq!(got, vec![1, 2]);
 }
 
