@@ -5,7 +5,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::unsubscribe_token;
+use std::collections::HashMap;
+
+use lettre::Message;
+
+use super::signed_unsubscribe_token;
+use crate::auth::Signer;
 use crate::domain::account::{Account, Frequency, SavedSearch};
 use crate::domain::{Offer, local_time};
 use crate::engine::Engine;
@@ -66,22 +71,23 @@ fn offer_lines(o: &Offer, links: &Links, why: &Why) -> (String, String) {
     (text, html)
 }
 
-/// Composes the mail of one alert: one offer (immediate) or the day's offers (daily digest).
+/// Composes the mail of one alert: one offer (immediate) or the day's offers (daily digest),
+/// each with why it matched.
 fn alert_mail(
-    engine: &Engine,
-    settings: &AlertMailSettings,
+    c: &Composer<'_>,
     search: &SavedSearch,
     account: &Account,
-    offers: &[Offer],
+    offers: &[(&Offer, Arc<Why>)],
     message_id: String,
 ) -> Result<Mail> {
-    let token = unsubscribe_token(engine, search.id)?;
+    let settings = c.settings;
+    let token = signed_unsubscribe_token(&c.signer, search.id)?;
     let unsubscribe = settings.links.unsubscribe(&token);
     let search_url = settings
         .links
         .search(&serde_urlencoded::to_string(&search.criteria).unwrap_or_default());
     let subject = match offers {
-        [one] => format!("Nouvelle offre : {}", one.fields.title),
+        [(one, _)] => format!("Nouvelle offre : {}", one.fields.title),
         many => format!("{} nouvelles offres pour « {} »", many.len(), search.name),
     };
     let mut text = format!(
@@ -93,10 +99,8 @@ fn alert_mail(
         html_escape(&account.first_name),
         html_escape(&search.name)
     );
-    let params = search.params().ok();
-    for o in offers {
-        let why = params.as_ref().map(|p| explain(p, o)).unwrap_or_default();
-        let (t, h) = offer_lines(o, &settings.links, &why);
+    for (o, why) in offers {
+        let (t, h) = offer_lines(o, &settings.links, why);
         text.push_str(&t);
         text.push('\n');
         html.push_str(&h);
@@ -111,7 +115,7 @@ fn alert_mail(
         html_escape(&manage),
         html_escape(&unsubscribe)
     ));
-    let mut m = new_mail(&account.email, &subject, text, html, engine.now());
+    let mut m = new_mail(&account.email, &subject, text, html, c.now);
     m.headers = vec![
         ("List-Unsubscribe".into(), format!("<{unsubscribe}>")),
         (
@@ -123,9 +127,125 @@ fn alert_mail(
     Ok(m)
 }
 
+/// Alert mails composed per round: a storm of matches goes out round after round, so that the
+/// account mails (a password reset) never wait behind it.
+const ALERT_ROUND: usize = 2_000;
+/// SMTP transactions in flight at once, one per pooled connection.
+pub const SENDING_AT_ONCE: usize = crate::mail::SMTP_CONNECTIONS;
+/// Results written per transaction: a crash may resend at most this many (recognisable by
+/// their Message-ID), and a storm of mails costs one commit per batch, not per mail.
+pub const MARK_EVERY: usize = 64;
+
+/// A saved search's criteria, as stored.
+type Criteria = Vec<(String, String)>;
+/// One mail to send: (saved search, its offer or `None` for a digest) and the rows it covers.
+type Group = ((u64, Option<u64>), Vec<OutboxRow>);
+
+/// What a round reads once for all its mails.
+struct Composer<'a> {
+    settings: &'a AlertMailSettings,
+    signer: Signer,
+    now: time::OffsetDateTime,
+    searches: HashMap<u64, SavedSearch>,
+    accounts: HashMap<u64, Account>,
+    offers: HashMap<u64, Offer>,
+    /// Why an offer matched a search's criteria: thousands of alerts share criteria.
+    why: HashMap<(Criteria, u64), Arc<Why>>,
+}
+
+impl Composer<'_> {
+    fn why(&mut self, search: &SavedSearch, offer: &Offer) -> Arc<Why> {
+        let key = (search.criteria.clone(), offer.id);
+        if let Some(w) = self.why.get(&key) {
+            return w.clone();
+        }
+        let why = Arc::new(
+            search
+                .params()
+                .map(|p| explain(&p, offer))
+                .unwrap_or_default(),
+        );
+        self.why.insert(key, why.clone());
+        why
+    }
+
+    /// The message of one group of rows, or why it is not sent (permanently).
+    fn compose(
+        &mut self,
+        search_id: u64,
+        offer: Option<u64>,
+        rows: &[OutboxRow],
+        from: &str,
+        domain: &str,
+    ) -> std::result::Result<Message, (bool, String)> {
+        let gone = || {
+            (
+                true,
+                "alert off, address unconfirmed or offer gone".to_string(),
+            )
+        };
+        let search = self.searches.get(&search_id).cloned().ok_or_else(gone)?;
+        let account = self
+            .accounts
+            .get(&search.account)
+            .cloned()
+            .ok_or_else(gone)?;
+        if !search.alert || !account.email_confirmed {
+            return Err(gone());
+        }
+        let mut offers = Vec::new();
+        for r in rows {
+            if let Some(o) = self.offers.get(&r.offer).cloned() {
+                let why = self.why(&search, &o);
+                offers.push((o, why));
+            }
+        }
+        if offers.is_empty() {
+            return Err(gone());
+        }
+        let id = match offer {
+            Some(o) => format!("<alert.{search_id}.{o}@{domain}>"),
+            None => format!("<digest.{search_id}.{}@{domain}>", self.now.date()),
+        };
+        let offers: Vec<(&Offer, Arc<Why>)> = offers.iter().map(|(o, w)| (o, w.clone())).collect();
+        alert_mail(self, &search, &account, &offers, id)
+            .map_err(|e| e.to_string())
+            .and_then(|m| message(from, domain, &m))
+            .map_err(|e| (true, e))
+    }
+}
+
+/// Applies a delivery outcome to the rows of one mail.
+fn settle(engine: &Engine, rows: &mut [OutboxRow], outcome: &Outcome, now: time::OffsetDateTime) {
+    for r in rows.iter_mut() {
+        match outcome {
+            Ok(()) => {
+                r.state = MailState::Sent;
+                engine.count(r.offer, crate::engine::Event::Mail);
+            }
+            Err((permanent, reason)) => {
+                r.attempts += 1;
+                r.last_error = Some(reason.clone());
+                match retry_at(r.attempts, *permanent, now) {
+                    None => r.state = MailState::Failed,
+                    Some(at) => r.next_attempt_at = at,
+                }
+            }
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Internal(e.to_string()))?
+}
+
 /// Sends the alert mails that are due: immediate matches at once, daily ones as one digest per
-/// alert after the digest hour. A row is marked sent only after the server accepted the mail;
-/// its Message-ID is derived from (alert, offer) so that a resend after a crash is recognisable.
+/// alert after the digest hour, up to [`ALERT_ROUND`] mails per call, [`SENDING_AT_ONCE`] at a
+/// time. A row is marked sent only after the server accepted its mail (in batches of
+/// [`MARK_EVERY`]); its Message-ID is derived from (alert, offer), so that a resend after a
+/// crash is recognisable.
 pub async fn send_alerts(
     engine: &Arc<Engine>,
     transport: &Transport,
@@ -134,9 +254,7 @@ pub async fn send_alerts(
 ) -> Result<usize> {
     let domain = settings.links.host();
     let e = engine.clone();
-    let rows = tokio::task::spawn_blocking(move || e.store().pending_outbox())
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+    let rows = blocking(move || e.store().pending_outbox()).await?;
     if rows.is_empty() {
         return Ok(0);
     }
@@ -157,68 +275,92 @@ pub async fn send_alerts(
             Frequency::Daily => {}
         }
     }
-    let mut sent = 0;
-    for ((search_id, offer), mut rows) in groups {
-        let e = engine.clone();
-        let ids: Vec<u64> = rows.iter().map(|r| r.offer).collect();
-        let loaded = tokio::task::spawn_blocking(move || -> Result<_> {
-            let s = e.store().saved_search(search_id)?;
-            let a = match &s {
-                Some(s) => e.store().account(s.account)?,
-                None => None,
-            };
-            Ok((s, a, e.store().offers(&ids)?))
-        })
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
-        let (search, account, offers) = loaded;
-        let outcome: Outcome = match (&search, &account) {
-            (Some(s), Some(a)) if s.alert && a.email_confirmed && !offers.is_empty() => {
-                let id = match offer {
-                    Some(o) => format!("<alert.{search_id}.{o}@{domain}>"),
-                    None => format!("<digest.{search_id}.{}@{domain}>", now.date()),
-                };
-                match alert_mail(engine, settings, s, a, &offers, id)
-                    .map_err(|e| e.to_string())
-                    .and_then(|m| message(from, &domain, &m))
+    let groups: Vec<Group> = groups.into_iter().take(ALERT_ROUND).collect();
+    if groups.is_empty() {
+        return Ok(0);
+    }
+    // Everything the round's mails name, read once.
+    let e = engine.clone();
+    let mut search_ids: Vec<u64> = groups.iter().map(|((s, _), _)| *s).collect();
+    search_ids.dedup();
+    let mut offer_ids: Vec<u64> = groups
+        .iter()
+        .flat_map(|(_, rows)| rows.iter().map(|r| r.offer))
+        .collect();
+    offer_ids.sort_unstable();
+    offer_ids.dedup();
+    let (searches, accounts, offers, signer) = blocking(move || {
+        let store = e.store();
+        let mut searches = HashMap::new();
+        let mut accounts = HashMap::new();
+        for id in search_ids {
+            if let Some(s) = store.saved_search(id)? {
+                if !accounts.contains_key(&s.account)
+                    && let Some(a) = store.account(s.account)?
                 {
-                    Ok(msg) => transport.send(msg).await,
-                    Err(e) => Err((true, e)),
+                    accounts.insert(a.id, a);
                 }
-            }
-            // Switched off, unconfirmed or gone since the match: never sent.
-            _ => Err((true, "alert off, address unconfirmed or offer gone".into())),
-        };
-        for r in rows.iter_mut() {
-            match &outcome {
-                Ok(()) => {
-                    r.state = MailState::Sent;
-                    engine.count(r.offer, crate::engine::Event::Mail);
-                }
-                Err((permanent, reason)) => {
-                    r.attempts += 1;
-                    r.last_error = Some(reason.clone());
-                    match retry_at(r.attempts, *permanent, now) {
-                        None => r.state = MailState::Failed,
-                        Some(at) => r.next_attempt_at = at,
-                    }
-                }
+                searches.insert(id, s);
             }
         }
+        let offers: HashMap<u64, Offer> = store
+            .offers(&offer_ids)?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect();
+        Ok((searches, accounts, offers, Signer::of_store(store)?))
+    })
+    .await?;
+    let mut composer = Composer {
+        settings,
+        signer,
+        now,
+        searches,
+        accounts,
+        offers,
+        why: HashMap::new(),
+    };
+    let mut queue = groups.into_iter();
+    let mut in_flight = tokio::task::JoinSet::new();
+    let mut settled: Vec<OutboxRow> = Vec::new();
+    let mut sent = 0;
+    loop {
+        while in_flight.len() < SENDING_AT_ONCE {
+            let Some(((search, offer), rows)) = queue.next() else {
+                break;
+            };
+            let composed = composer.compose(search, offer, &rows, from, &domain);
+            let t = transport.clone();
+            in_flight.spawn(async move {
+                let outcome = match composed {
+                    Ok(m) => t.send(m).await,
+                    Err(why) => Err(why),
+                };
+                (search, rows, outcome)
+            });
+        }
+        let Some(done) = in_flight.join_next().await else {
+            break;
+        };
+        let (search, mut rows, outcome) = done.map_err(|e| Error::Internal(e.to_string()))?;
+        settle(engine, &mut rows, &outcome, now);
         match &outcome {
             Ok(()) => {
                 sent += 1;
                 metrics::counter!("alert_mails_sent_total").increment(1);
             }
-            Err((_, reason)) => tracing::warn!(search = search_id, %reason, "alert mail not sent"),
+            Err((_, reason)) => tracing::warn!(search, %reason, "alert mail not sent"),
         }
-        let e = engine.clone();
-        tokio::task::spawn_blocking(move || {
-            e.store()
-                .write(|tx| rows.iter().try_for_each(|r| tx.put_outbox(r)))
-        })
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+        settled.extend(rows);
+        if settled.len() >= MARK_EVERY || in_flight.is_empty() {
+            let batch = std::mem::take(&mut settled);
+            let e = engine.clone();
+            blocking(move || {
+                e.store()
+                    .write(|tx| batch.iter().try_for_each(|r| tx.put_outbox(r)))
+            })
+            .await?;
+        }
     }
     Ok(sent)
 }

@@ -9,10 +9,10 @@ mod searches;
 mod unsubscribe;
 
 pub use accounts::{AccountPatch, CONFIRM_DAYS, Signup};
-pub use mails::{AlertMailSettings, send_alerts};
+pub use mails::{AlertMailSettings, MARK_EVERY, SENDING_AT_ONCE, send_alerts};
 pub use percolation::percolate_pending;
 pub use searches::{NewSearch, SearchPatch, criteria_pairs};
-pub use unsubscribe::unsubscribe_token;
+pub use unsubscribe::{signed_unsubscribe_token, unsubscribe_token};
 
 use crate::auth::require;
 use crate::domain::account::{Account, Role};

@@ -13,7 +13,12 @@ fn message(search: u64) -> String {
 
 /// The signed token of the one-click unsubscribe link of one alert.
 pub fn unsubscribe_token(engine: &Engine, search: u64) -> Result<String> {
-    let signer = Signer::of_store(engine.store())?;
+    signed_unsubscribe_token(&Signer::of_store(engine.store())?, search)
+}
+
+/// [`unsubscribe_token`] with the store's signer already read (a round of mails signs
+/// thousands).
+pub fn signed_unsubscribe_token(signer: &Signer, search: u64) -> Result<String> {
     Ok(format!(
         "{search}.{}",
         signer.sign(message(search).as_bytes())?

@@ -9,7 +9,7 @@ mod transport;
 
 pub use backoff::{MAX_ATTEMPTS, Outcome, retry_at};
 pub use queue::{new_mail, send_due};
-pub use transport::{Transport, message, smtp_transport};
+pub use transport::{SMTP_CONNECTIONS, Transport, message, smtp_transport};
 
 /// Escapes text for HTML mail bodies.
 pub fn html_escape(s: &str) -> String {

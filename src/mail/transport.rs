@@ -11,6 +11,9 @@ use super::Outcome;
 use crate::error::{Error, Result};
 use crate::store::accounts::Mail;
 
+/// SMTP connections kept open to the server (and mails in flight at most).
+pub const SMTP_CONNECTIONS: usize = 16;
+
 /// Where mails go.
 #[derive(Clone)]
 pub enum Transport {
@@ -121,6 +124,7 @@ pub fn smtp_transport(
     };
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(port)
+        .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(SMTP_CONNECTIONS as u32))
         .tls(tls)
         .timeout(Some(Duration::from_secs(20)));
     if !u.username().is_empty() {

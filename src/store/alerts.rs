@@ -17,6 +17,12 @@ const ACCOUNT_SEARCHES: TableDefinition<(u64, u64), ()> = TableDefinition::new("
 const PERCOLATED: TableDefinition<u64, i64> = TableDefinition::new("percolated");
 /// (saved search, offer) → outbox row.
 const OUTBOX: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("alert_outbox");
+/// The outbox rows still pending, (saved search, offer) → row: the sender reads only these,
+/// not every mail ever sent.
+const PENDING: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("alert_pending");
+/// Set once the pending table holds every pending row of the outbox (stores made before it
+/// existed are brought up to date when opened).
+const PENDING_FILLED: &str = "alert_pending_filled";
 
 /// Copies this module's tables (see [`super::backup`]).
 pub(super) fn copy_tables(
@@ -28,6 +34,7 @@ pub(super) fn copy_tables(
     super::backup::copy(src, dst, ACCOUNT_SEARCHES, copied)?;
     super::backup::copy(src, dst, PERCOLATED, copied)?;
     super::backup::copy(src, dst, OUTBOX, copied)?;
+    super::backup::copy(src, dst, PENDING, copied)?;
     Ok(())
 }
 
@@ -35,7 +42,19 @@ pub(super) fn create_tables(tx: &WriteTransaction) -> Result<()> {
     tx.open_table(SEARCHES)?;
     tx.open_table(ACCOUNT_SEARCHES)?;
     tx.open_table(PERCOLATED)?;
-    tx.open_table(OUTBOX)?;
+    let outbox = tx.open_table(OUTBOX)?;
+    let mut pending = tx.open_table(PENDING)?;
+    let mut meta = tx.open_table(super::META)?;
+    if meta.get(PENDING_FILLED)?.is_none() {
+        for e in outbox.iter()? {
+            let (k, v) = e?;
+            let row: OutboxRow = de(v.value())?;
+            if row.state == MailState::Pending {
+                pending.insert(k.value(), v.value())?;
+            }
+        }
+        meta.insert(PENDING_FILLED, "1")?;
+    }
     Ok(())
 }
 
@@ -95,12 +114,14 @@ impl Tx<'_> {
             .open_table(ACCOUNT_SEARCHES)?
             .remove((s.account, s.id))?;
         let mut out = self.tx.open_table(OUTBOX)?;
+        let mut pending = self.tx.open_table(PENDING)?;
         let mut doomed = Vec::new();
         for e in out.range((s.id, 0)..=(s.id, u64::MAX))? {
             doomed.push(e?.0.value());
         }
         for k in doomed {
             out.remove(k)?;
+            pending.remove(k)?;
         }
         Ok(())
     }
@@ -131,19 +152,33 @@ impl Tx<'_> {
             .open_table(PERCOLATED)?
             .insert(offer, at.unix_timestamp())?;
         let mut out = self.tx.open_table(OUTBOX)?;
+        let mut pending = self.tx.open_table(PENDING)?;
+        let mut bytes = Vec::with_capacity(256);
         for m in matches {
-            if out.get((m.search, m.offer))?.is_none() {
-                out.insert((m.search, m.offer), serde_json::to_vec(m)?.as_slice())?;
+            let k = (m.search, m.offer);
+            if out.get(k)?.is_none() {
+                bytes.clear();
+                serde_json::to_writer(&mut bytes, m)?;
+                out.insert(k, bytes.as_slice())?;
+                if m.state == MailState::Pending {
+                    pending.insert(k, bytes.as_slice())?;
+                }
             }
         }
         Ok(())
     }
 
-    /// Writes an outbox row.
+    /// Writes an outbox row (and keeps the pending table in step with its state).
     pub fn put_outbox(&self, row: &OutboxRow) -> Result<()> {
-        self.tx
-            .open_table(OUTBOX)?
-            .insert((row.search, row.offer), serde_json::to_vec(row)?.as_slice())?;
+        let k = (row.search, row.offer);
+        let bytes = serde_json::to_vec(row)?;
+        self.tx.open_table(OUTBOX)?.insert(k, bytes.as_slice())?;
+        let mut pending = self.tx.open_table(PENDING)?;
+        if row.state == MailState::Pending {
+            pending.insert(k, bytes.as_slice())?;
+        } else {
+            pending.remove(k)?;
+        }
         Ok(())
     }
 }
@@ -187,13 +222,10 @@ impl Store {
     /// Outbox rows still pending.
     pub fn pending_outbox(&self) -> Result<Vec<OutboxRow>> {
         let tx = self.db.begin_read()?;
-        let t = tx.open_table(OUTBOX)?;
+        let t = tx.open_table(PENDING)?;
         let mut out = Vec::new();
         for e in t.iter()? {
-            let row: OutboxRow = de(e?.1.value())?;
-            if row.state == MailState::Pending {
-                out.push(row);
-            }
+            out.push(de(e?.1.value())?);
         }
         Ok(out)
     }
@@ -216,5 +248,66 @@ impl Store {
         use redb::ReadableTableMetadata;
         let tx = self.db.begin_read()?;
         Ok(tx.open_table(PERCOLATED)?.len()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn row(search: u64, offer: u64, state: MailState) -> OutboxRow {
+        let t = datetime!(2026-11-20 10:00 UTC);
+        OutboxRow {
+            search,
+            offer,
+            account: 1,
+            frequency: Frequency::Immediate,
+            state,
+            attempts: 0,
+            created_at: t,
+            next_attempt_at: t,
+            last_error: None,
+        }
+    }
+
+    #[test]
+    fn the_sender_reads_only_pending_rows_and_older_stores_are_brought_up_to_date() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let store = Store::open(&path).unwrap();
+        let t = datetime!(2026-11-20 10:00 UTC);
+        let rows = [
+            row(1, 10, MailState::Pending),
+            row(2, 10, MailState::Pending),
+        ];
+        store
+            .write(|tx| tx.record_percolation(10, t, &rows))
+            .unwrap();
+        assert_eq!(store.pending_outbox().unwrap(), rows);
+        let mut sent = rows[0].clone();
+        sent.state = MailState::Sent;
+        store.write(|tx| tx.put_outbox(&sent)).unwrap();
+        assert_eq!(store.pending_outbox().unwrap(), [rows[1].clone()]);
+        assert_eq!(
+            store.outbox_of(&[1, 2]).unwrap(),
+            [sent.clone(), rows[1].clone()]
+        );
+        // A store written before the pending table existed: rows only in the outbox.
+        let old = row(3, 11, MailState::Pending);
+        store
+            .write(|tx| {
+                tx.tx
+                    .open_table(OUTBOX)?
+                    .insert((3, 11), serde_json::to_vec(&old)?.as_slice())?;
+                tx.tx
+                    .open_table(super::super::META)?
+                    .remove(PENDING_FILLED)?;
+                Ok(())
+            })
+            .unwrap();
+        drop(store);
+        let store = Store::open(&path).unwrap();
+        assert_eq!(store.pending_outbox().unwrap(), [rows[1].clone(), old]);
     }
 }
