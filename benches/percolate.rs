@@ -4,98 +4,14 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use offerwatch::Engine;
 use offerwatch::domain::Offer;
-use offerwatch::domain::account::{Account, AccountState, Frequency, Role, SavedSearch};
 use offerwatch::fixtures::{Generator, to_json_line};
 use offerwatch::import::{import_jsonl, parse_line};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use time::macros::date;
-
-const WORDS: [&str; 20] = [
-    "stagiaire",
-    "juriste",
-    "données",
-    "communication",
-    "ressources humaines",
-    "comptabilité",
-    "accueil",
-    "archives",
-    "numérique",
-    "marchés publics",
-    "\"chargé de mission\"",
-    "ingénieur",
-    "urbanisme",
-    "santé",
-    "patrimoine",
-    "développeur",
-    "statistiques",
-    "logistique",
-    "paris",
-    "lyon",
-];
-
-/// A candidate's typical alert: a contract type, a place, often a domain or keywords.
-fn random_criteria(rng: &mut StdRng) -> Vec<(String, String)> {
-    let mut c = Vec::new();
-    let pick = |rng: &mut StdRng, xs: &[&str]| xs[rng.random_range(0..xs.len())].to_string();
-    if rng.random_bool(0.7) {
-        c.push(("contract".into(), pick(rng, &["stage", "apprentissage"])));
-    }
-    if rng.random_bool(0.5) {
-        c.push((
-            "region".into(),
-            pick(
-                rng,
-                &[
-                    "11", "84", "76", "75", "93", "44", "32", "52", "53", "28", "27", "24",
-                ],
-            ),
-        ));
-    } else if rng.random_bool(0.5) {
-        c.push((
-            "department".into(),
-            pick(
-                rng,
-                &[
-                    "75", "92", "93", "94", "69", "13", "31", "33", "59", "35", "44", "67",
-                ],
-            ),
-        ));
-    }
-    if rng.random_bool(0.5) {
-        c.push((
-            "domain".into(),
-            pick(
-                rng,
-                &[
-                    "numerique",
-                    "droit-juridique",
-                    "ressources-humaines",
-                    "communication-multimedia",
-                    "achats",
-                    "economie-finances",
-                    "accueil",
-                    "culture-metiers-art",
-                    "sante-medico-social",
-                    "environnement-energie",
-                ],
-            ),
-        ));
-    }
-    if rng.random_bool(0.3) {
-        c.push((
-            "diploma".into(),
-            pick(rng, &["niveau-4", "niveau-5", "niveau-6", "niveau-7"]),
-        ));
-    }
-    if rng.random_bool(0.5) {
-        c.push(("q".into(), pick(rng, &WORDS)));
-    }
-    c
-}
 
 fn data_dir(alerts: usize) -> std::path::PathBuf {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -110,42 +26,7 @@ fn data_dir(alerts: usize) -> std::path::PathBuf {
         .map(|o| to_json_line(&o) + "\n")
         .collect();
     import_jsonl(&engine, lines.as_bytes(), |_| {}).expect("import");
-    let now = engine.now();
-    let mut rng = StdRng::seed_from_u64(5);
-    engine
-        .store()
-        .write(|tx| {
-            tx.put_account(&Account {
-                id: 1,
-                role: Role::Candidate,
-                state: AccountState::Active,
-                civility: None,
-                first_name: "Bench".into(),
-                last_name: "Bench".into(),
-                email: "bench@example.fr".into(),
-                username: None,
-                email_confirmed: true,
-                phone: None,
-                password_hash: None,
-                services: Vec::new(),
-                requested_service: None,
-                refusal_reason: None,
-                created_at: now,
-            })?;
-            for id in 1..=alerts as u64 {
-                tx.put_saved_search(&SavedSearch {
-                    id,
-                    account: 1,
-                    name: format!("S{id}"),
-                    criteria: random_criteria(&mut rng),
-                    alert: true,
-                    frequency: Frequency::Immediate,
-                    created_at: now,
-                })?;
-            }
-            Ok(())
-        })
-        .expect("alerts");
+    common::store_alerts(&engine, alerts, 20, 5);
     engine.shutdown();
     drop(engine);
     std::fs::write(dir.join("ready"), "").expect("marker");

@@ -4,13 +4,17 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use offerwatch::Engine;
+use offerwatch::domain::account::{Account, AccountState, Frequency, Role, SavedSearch};
 use offerwatch::fixtures::{Generator, to_json_line};
 use offerwatch::import::import_jsonl;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
 use time::macros::date;
 
 /// Seed of the generated offers.
 pub const SEED: u64 = 42;
 
+#[allow(dead_code)] // not the alert benchmarks
 /// A data dir holding `count` generated offers, under `target/bench-data/`.
 pub fn data_dir(count: usize) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -59,4 +63,136 @@ pub fn size_label(count: usize) -> String {
     } else {
         format!("{}k", count / 1000)
     }
+}
+
+#[allow(dead_code)] // the alert benchmarks only
+const WORDS: [&str; 20] = [
+    "stagiaire",
+    "juriste",
+    "données",
+    "communication",
+    "ressources humaines",
+    "comptabilité",
+    "accueil",
+    "archives",
+    "numérique",
+    "marchés publics",
+    "\"chargé de mission\"",
+    "ingénieur",
+    "urbanisme",
+    "santé",
+    "patrimoine",
+    "développeur",
+    "statistiques",
+    "logistique",
+    "paris",
+    "lyon",
+];
+
+/// A candidate's typical alert (the generated mix: an offer matches about 4.3 % of them): a contract type, a place, often a domain or keywords.
+#[allow(dead_code)] // the alert benchmarks only
+pub fn random_criteria(rng: &mut StdRng) -> Vec<(String, String)> {
+    let mut c = Vec::new();
+    let pick = |rng: &mut StdRng, xs: &[&str]| xs[rng.random_range(0..xs.len())].to_string();
+    if rng.random_bool(0.7) {
+        c.push(("contract".into(), pick(rng, &["stage", "apprentissage"])));
+    }
+    if rng.random_bool(0.5) {
+        c.push((
+            "region".into(),
+            pick(
+                rng,
+                &[
+                    "11", "84", "76", "75", "93", "44", "32", "52", "53", "28", "27", "24",
+                ],
+            ),
+        ));
+    } else if rng.random_bool(0.5) {
+        c.push((
+            "department".into(),
+            pick(
+                rng,
+                &[
+                    "75", "92", "93", "94", "69", "13", "31", "33", "59", "35", "44", "67",
+                ],
+            ),
+        ));
+    }
+    if rng.random_bool(0.5) {
+        c.push((
+            "domain".into(),
+            pick(
+                rng,
+                &[
+                    "numerique",
+                    "droit-juridique",
+                    "ressources-humaines",
+                    "communication-multimedia",
+                    "achats",
+                    "economie-finances",
+                    "accueil",
+                    "culture-metiers-art",
+                    "sante-medico-social",
+                    "environnement-energie",
+                ],
+            ),
+        ));
+    }
+    if rng.random_bool(0.3) {
+        c.push((
+            "diploma".into(),
+            pick(rng, &["niveau-4", "niveau-5", "niveau-6", "niveau-7"]),
+        ));
+    }
+    if rng.random_bool(0.5) {
+        c.push(("q".into(), pick(rng, &WORDS)));
+    }
+    c
+}
+
+/// Stores `alerts` saved searches of the generated mix with their alert on (immediate mails),
+/// `per_account` per confirmed candidate account, in one transaction.
+#[allow(dead_code)] // the alert benchmarks only
+pub fn store_alerts(engine: &Engine, alerts: usize, per_account: usize, seed: u64) {
+    let now = engine.now();
+    let mut rng = StdRng::seed_from_u64(seed);
+    engine
+        .store()
+        .write(|tx| {
+            let mut account = 0;
+            for n in 0..alerts {
+                if n % per_account == 0 {
+                    account = tx.next_id("account_id")?;
+                    tx.put_account(&Account {
+                        id: account,
+                        role: Role::Candidate,
+                        state: AccountState::Active,
+                        civility: None,
+                        first_name: "Camille".into(),
+                        last_name: format!("Candidate {account}"),
+                        email: format!("candidate{account}@example.fr"),
+                        username: None,
+                        email_confirmed: true,
+                        phone: None,
+                        password_hash: None,
+                        services: Vec::new(),
+                        requested_service: None,
+                        refusal_reason: None,
+                        created_at: now,
+                    })?;
+                }
+                let id = tx.next_id("saved_search_id")?;
+                tx.put_saved_search(&SavedSearch {
+                    id,
+                    account,
+                    name: format!("Recherche {id}"),
+                    criteria: random_criteria(&mut rng),
+                    alert: true,
+                    frequency: Frequency::Immediate,
+                    created_at: now,
+                })?;
+            }
+            Ok(())
+        })
+        .expect("alerts");
 }

@@ -1,10 +1,14 @@
 //! Where mails go (SMTP or `.eml` files) and how a queued mail becomes a MIME message.
 
 use std::path::Path;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls};
+use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use super::Outcome;
@@ -17,8 +21,10 @@ pub const SMTP_CONNECTIONS: usize = 16;
 /// Where mails go.
 #[derive(Clone)]
 pub enum Transport {
-    /// An SMTP server (pooled connections).
+    /// An SMTP server spoken to in TLS from the first byte (lettre's pooled connections).
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    /// An SMTP server, plain or STARTTLS (pooled connections of our own).
+    Direct(Arc<DirectSmtp>),
     /// `.eml` files in a directory.
     Files(AsyncFileTransport<Tokio1Executor>),
 }
@@ -49,12 +55,8 @@ fn bad(url: &str, what: &str) -> Error {
 
 /// Parses `smtp[s]://[user:password@]host[:port][?tls=required|opportunistic|none]` into a
 /// pooled transport; `ca_file` (PEM) adds a certificate authority to the system's roots.
-pub fn smtp_transport(
-    url: &str,
-    ca_file: Option<&Path>,
-) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
-    use lettre::transport::smtp::authentication::Credentials;
-    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+pub fn smtp_transport(url: &str, ca_file: Option<&Path>) -> Result<Transport> {
+    use lettre::transport::smtp::client::{Certificate, TlsParameters};
     let u = url::Url::parse(url).map_err(|e| bad(url, &e.to_string()))?;
     let host = u
         .host_str()
@@ -116,29 +118,147 @@ pub fn smtp_transport(
     let params = params
         .build()
         .map_err(|e| bad(url, &format!("TLS set-up: {e}")))?;
+    let credentials = (!u.username().is_empty()).then(|| {
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8_lossy()
+                .into_owned()
+        };
+        Credentials::new(
+            decode(u.username()),
+            decode(u.password().unwrap_or_default()),
+        )
+    });
     let tls = match mode {
         TlsMode::Implicit => Tls::Wrapper(params),
         TlsMode::Required => Tls::Required(params),
         TlsMode::Opportunistic => Tls::Opportunistic(params),
         TlsMode::None => Tls::None,
     };
+    if mode != TlsMode::Implicit {
+        return Ok(Transport::Direct(Arc::new(DirectSmtp {
+            host,
+            port,
+            tls,
+            credentials,
+            hello: ClientId::default(),
+            idle: Mutex::new(Vec::new()),
+        })));
+    }
     let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
         .port(port)
         .pool_config(lettre::transport::smtp::PoolConfig::new().max_size(SMTP_CONNECTIONS as u32))
         .tls(tls)
-        .timeout(Some(Duration::from_secs(20)));
-    if !u.username().is_empty() {
-        let decode = |s: &str| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        };
-        builder = builder.credentials(Credentials::new(
-            decode(u.username()),
-            decode(u.password().unwrap_or_default()),
-        ));
+        .timeout(Some(SMTP_TIMEOUT));
+    if let Some(c) = credentials {
+        builder = builder.credentials(c);
     }
-    Ok(builder.build())
+    Ok(Transport::Smtp(builder.build()))
+}
+
+/// How long one SMTP step (connecting, one command, one message) may take.
+const SMTP_TIMEOUT: Duration = Duration::from_secs(20);
+/// An idle connection older than this is closed rather than reused.
+const SMTP_IDLE: Duration = Duration::from_secs(30);
+
+/// Connections to an SMTP server (plain or STARTTLS) that offerwatch opens itself, with
+/// `TCP_NODELAY`: lettre writes a message and its final `.` in two writes, and Nagle's
+/// algorithm holds the second until the server acknowledges the first, which a server that
+/// delays its acknowledgements does 40 ms later — 40 ms per mail. Up to [`SMTP_CONNECTIONS`]
+/// stay open for the next mails.
+pub struct DirectSmtp {
+    host: String,
+    port: u16,
+    tls: Tls,
+    credentials: Option<Credentials>,
+    hello: ClientId,
+    idle: Mutex<Vec<(Instant, AsyncSmtpConnection)>>,
+}
+
+/// A failed step: whether it is permanent, and why.
+type Failure = (bool, String);
+
+async fn within<T, E: std::fmt::Display>(
+    what: &str,
+    step: impl std::future::Future<Output = std::result::Result<T, E>>,
+) -> std::result::Result<T, Failure> {
+    match tokio::time::timeout(SMTP_TIMEOUT, step).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err((false, format!("{what}: {e}"))),
+        Err(_) => Err((
+            false,
+            format!("{what}: no answer in {} s", SMTP_TIMEOUT.as_secs()),
+        )),
+    }
+}
+
+impl DirectSmtp {
+    async fn connect(&self) -> std::result::Result<AsyncSmtpConnection, Failure> {
+        let tcp = within(
+            "connection",
+            tokio::net::TcpStream::connect((self.host.as_str(), self.port)),
+        )
+        .await?;
+        tcp.set_nodelay(true)
+            .map_err(|e| (false, format!("connection: {e}")))?;
+        let mut conn = within(
+            "greeting",
+            AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello),
+        )
+        .await?;
+        let params = match &self.tls {
+            Tls::Opportunistic(p) | Tls::Required(p) if conn.can_starttls() => Some(p.clone()),
+            Tls::Required(_) => {
+                return Err((false, "the server does not offer STARTTLS".into()));
+            }
+            _ => None,
+        };
+        if let Some(p) = params {
+            within("STARTTLS", conn.starttls(p, &self.hello)).await?;
+        }
+        if let Some(c) = &self.credentials {
+            within("AUTH", conn.auth(&[Mechanism::Plain, Mechanism::Login], c)).await?;
+        }
+        Ok(conn)
+    }
+
+    /// An idle connection young enough, or a new one; says whether it was reused.
+    async fn checkout(&self) -> std::result::Result<(AsyncSmtpConnection, bool), Failure> {
+        loop {
+            let idle = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            match idle {
+                Some((since, conn)) if since.elapsed() < SMTP_IDLE && !conn.has_broken() => {
+                    return Ok((conn, true));
+                }
+                Some((_, mut old)) => {
+                    let _ = tokio::time::timeout(Duration::from_secs(1), old.quit()).await;
+                }
+                None => return Ok((self.connect().await?, false)),
+            }
+        }
+    }
+
+    /// Sends one message; a reused connection the server closed meanwhile is replaced.
+    pub async fn send(&self, m: &Message) -> Outcome {
+        let bytes = m.formatted();
+        loop {
+            let (mut conn, reused) = self.checkout().await?;
+            match within("message", conn.send(m.envelope(), &bytes)).await {
+                Ok(_) => {
+                    let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+                    if idle.len() < SMTP_CONNECTIONS {
+                        idle.push((Instant::now(), conn));
+                    }
+                    return Ok(());
+                }
+                Err(_) if reused && conn.has_broken() => continue,
+                Err(failure) => {
+                    conn.abort().await;
+                    return Err(failure);
+                }
+            }
+        }
+    }
 }
 
 impl Transport {
@@ -149,7 +269,7 @@ impl Transport {
         data_dir: &Path,
     ) -> Result<Transport> {
         match smtp_url {
-            Some(url) => Ok(Transport::Smtp(smtp_transport(url, ca_file)?)),
+            Some(url) => smtp_transport(url, ca_file),
             None => {
                 let dir = data_dir.join("outbox");
                 std::fs::create_dir_all(&dir)?;
@@ -166,6 +286,7 @@ impl Transport {
                 .await
                 .map(|_| ())
                 .map_err(|e| (e.is_permanent(), e.to_string())),
+            Transport::Direct(t) => t.send(&m).await,
             Transport::Files(t) => t
                 .send(m)
                 .await

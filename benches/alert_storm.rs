@@ -1,0 +1,258 @@
+//! Alerts at national scale, end to end: a server holding 1M offers and 1M alerts (the
+//! generated mix, 20 per candidate); a recruiter publishes one offer through the API, and every
+//! alert mail it matches must be accepted by an SMTP server on loopback. Prints the time to the
+//! first and to the last mail, and the server's resident memory after start and after the storm.
+//! `cargo bench --bench alert_storm` (builds `target/bench-data/national-…` once: minutes);
+//! `STORM_OFFERS` / `STORM_ALERTS` change the sizes.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use offerwatch::Engine;
+use offerwatch::domain::AdministrationCode;
+use offerwatch::domain::account::{Account, AccountState, Role, Service};
+use serde_json::{Value, json};
+
+mod common;
+#[path = "../tests/api/smtp.rs"]
+#[allow(dead_code)] // the TLS parts serve the tests
+mod smtp;
+
+const RECRUITER: &str = "recrutement@culture.gouv.fr";
+const PASSWORD: &str = "Tres-Bon-Mot-2026";
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The offers of [`common::data_dir`], plus `alerts` alerts and a recruiter of one service.
+fn national_dir(offers: usize, alerts: usize) -> (PathBuf, u64) {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/bench-data")
+        .join(format!("national-{offers}-{alerts}"));
+    let service_file = dir.join("service");
+    if let Ok(id) = std::fs::read_to_string(&service_file) {
+        return (dir, id.trim().parse().expect("service id"));
+    }
+    let base = common::data_dir(offers);
+    let _ = std::fs::remove_dir_all(&dir);
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(&base)
+        .arg(&dir)
+        .status()
+        .expect("cp");
+    assert!(copied.success(), "copying {}", base.display());
+    let started = Instant::now();
+    let engine = Engine::open(&dir).expect("open");
+    common::store_alerts(&engine, alerts, 20, 7);
+    let now = engine.now();
+    let hash = offerwatch::auth::hash_password(PASSWORD).expect("hash");
+    let service = engine
+        .store()
+        .write(|tx| {
+            let service = Service {
+                id: tx.next_id("service_id")?,
+                name: "Bureau des stages".into(),
+                administration: AdministrationCode::parse("administration", "min-culture")
+                    .expect("administration"),
+                entity: None,
+            };
+            tx.put_service(&service)?;
+            let id = tx.next_id("account_id")?;
+            tx.put_account(&Account {
+                id,
+                role: Role::Recruiter,
+                state: AccountState::Active,
+                civility: Some("Mme".into()),
+                first_name: "Rose".into(),
+                last_name: "Valland".into(),
+                email: RECRUITER.into(),
+                username: None,
+                email_confirmed: true,
+                phone: None,
+                password_hash: Some(hash),
+                services: vec![service.id],
+                requested_service: None,
+                refusal_reason: None,
+                created_at: now,
+            })?;
+            tx.claim_login(RECRUITER, id)?;
+            Ok(service.id)
+        })
+        .expect("recruiter");
+    engine.shutdown();
+    drop(engine);
+    eprintln!(
+        "stored {alerts} alerts in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    std::fs::write(&service_file, service.to_string()).expect("marker");
+    (dir, service)
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// A counter of the server's Prometheus page.
+async fn metric(client: &reqwest::Client, base: &str, name: &str) -> f64 {
+    let text = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .unwrap_or_default();
+    text.lines()
+        .filter(|l| l.starts_with(name))
+        .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+        .sum()
+}
+
+async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: Value) -> Value {
+    let mut r = client.post(url).json(&body);
+    if let Some(t) = token {
+        r = r.bearer_auth(t);
+    }
+    let r = r.send().await.expect("request");
+    let status = r.status();
+    let body: Value = r.json().await.unwrap_or(Value::Null);
+    assert!(status.is_success(), "{status}: {body}");
+    body
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing: run only then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let offers = env_usize("STORM_OFFERS", 1_000_000);
+    let alerts = env_usize("STORM_ALERTS", 1_000_000);
+    let (dir, service) = national_dir(offers, alerts);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (sink, smtp_url) = smtp::Sink::start().await;
+        let started = Instant::now();
+        let mut server = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(&dir)
+            .env("OFFERWATCH_SMTP_URL", &smtp_url)
+            .env("OFFERWATCH_RATE_LIMIT_PER_SECOND", "0")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start offerwatch serve");
+        let mut line = String::new();
+        BufReader::new(server.stdout.take().expect("stdout"))
+            .read_line(&mut line)
+            .expect("listening line");
+        let base = line.trim().trim_start_matches("listening on ").to_string();
+        let client = reqwest::Client::new();
+        // Steady state: the percolator is built before listening; the suggestions fill in the
+        // background.
+        while started.elapsed() < Duration::from_secs(300) {
+            let body = match client.get(format!("{base}/api/v1/suggest?q=st")).send().await {
+                Ok(r) => r.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if body.contains("\"text\"") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let at_start = rss_mb(server.id());
+        eprintln!(
+            "serve {offers} offers, {alerts} alerts: ready in {:.0} s, {at_start:.0} MB resident",
+            started.elapsed().as_secs_f64()
+        );
+        let login = post(
+            &client,
+            format!("{base}/api/v1/auth/login"),
+            None,
+            json!({"login": RECRUITER, "password": PASSWORD}),
+        )
+        .await;
+        let token = login["token"].as_str().expect("token").to_string();
+        let draft = post(
+            &client,
+            format!("{base}/api/v1/recruiter/offers"),
+            Some(&token),
+            json!({
+                "title": "Stagiaire chargé de communication numérique (F/H)",
+                "contract": "stage", "diploma": "niveau-6", "domain": "communication-multimedia",
+                "service": service, "country": "FR", "region": "11", "department": "75",
+                "location": "Paris 7e",
+                "description": "Participer à la communication numérique du ministère : réseaux sociaux, site, données de fréquentation et statistiques, archives photographiques, accueil des publics lors des journées du patrimoine.",
+                "profile": "Licence ou master en communication", "start": "2027-02",
+                "duration_months": 6, "contact_email": "stages@culture.gouv.fr",
+                "unpublish_on": "2027-03-31"
+            }),
+        )
+        .await;
+        let reference = draft["reference"].as_str().expect("reference").to_string();
+        let before = sink.messages.lock().unwrap().len();
+        let published = Instant::now();
+        post(
+            &client,
+            format!("{base}/api/v1/recruiter/offers/{reference}/publish"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+        let acknowledged = published.elapsed();
+        let (mut first, mut last, mut count) = (None, Duration::ZERO, 0);
+        loop {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            let n = sink.messages.lock().unwrap().len() - before;
+            if n > count {
+                count = n;
+                last = published.elapsed();
+                first.get_or_insert(last);
+            }
+            let quiet = published.elapsed() - last;
+            if (count > 0 && quiet > Duration::from_secs(5))
+                || published.elapsed() > Duration::from_secs(300)
+            {
+                break;
+            }
+        }
+        let matches = metric(&client, &base, "alert_matches_total").await;
+        let sent = metric(&client, &base, "alert_mails_sent_total").await;
+        let first = first.unwrap_or_default();
+        eprintln!(
+            "publish {reference}: acknowledged in {:.0} ms; {matches} matches, {sent} alert mails sent, {count} accepted by the SMTP server",
+            acknowledged.as_secs_f64() * 1e3
+        );
+        eprintln!(
+            "first mail {:.2} s after the publish request, last {:.1} s ({:.0} mails/s)",
+            first.as_secs_f64(),
+            last.as_secs_f64(),
+            count as f64 / last.as_secs_f64().max(1e-9)
+        );
+        eprintln!(
+            "serve {offers} offers, {alerts} alerts: {:.0} MB resident after the storm",
+            rss_mb(server.id())
+        );
+        let _ = Command::new("kill")
+            .args(["-TERM", &server.id().to_string()])
+            .status();
+        let _ = server.wait();
+    });
+}
