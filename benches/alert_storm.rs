@@ -5,9 +5,8 @@
 //! `cargo bench --bench alert_storm` (builds `target/bench-data/national-…` once: minutes);
 //! `STORM_OFFERS` / `STORM_ALERTS` change the sizes.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use offerwatch::Engine;
@@ -141,6 +140,17 @@ fn main() {
     let offers = env_usize("STORM_OFFERS", 1_000_000);
     let alerts = env_usize("STORM_ALERTS", 1_000_000);
     let (dir, service) = national_dir(offers, alerts);
+    // A portal in service has percolated every offer it holds (the generated ones were
+    // imported, never percolated): the storm is the one offer published now.
+    {
+        let engine = Engine::open(&dir).expect("open");
+        let last = engine.store().last_seq().expect("last seq");
+        engine
+            .store()
+            .set_meta(offerwatch::candidates::PERCOLATED_CURSOR, &last.to_string())
+            .expect("cursor");
+        engine.shutdown();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -149,33 +159,10 @@ fn main() {
     runtime.block_on(async {
         let (sink, smtp_url) = smtp::Sink::start().await;
         let started = Instant::now();
-        let mut server = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-            .arg(&dir)
-            .env("OFFERWATCH_SMTP_URL", &smtp_url)
-            .env("OFFERWATCH_RATE_LIMIT_PER_SECOND", "0")
-            .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start offerwatch serve");
-        let mut line = String::new();
-        BufReader::new(server.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("listening line");
-        let base = line.trim().trim_start_matches("listening on ").to_string();
+        // The percolator is built before the server listens.
+        let (mut server, base) = common::serve(&dir, &[("OFFERWATCH_SMTP_URL", &smtp_url)]);
         let client = reqwest::Client::new();
-        // Steady state: the percolator is built before listening; the suggestions fill in the
-        // background.
-        while started.elapsed() < Duration::from_secs(300) {
-            let body = match client.get(format!("{base}/api/v1/suggest?q=st")).send().await {
-                Ok(r) => r.text().await.unwrap_or_default(),
-                Err(_) => String::new(),
-            };
-            if body.contains("\"text\"") {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
+        common::suggestions_filled(&base, Duration::from_secs(300)).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
         let at_start = rss_mb(server.id());
         eprintln!(

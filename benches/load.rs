@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -155,42 +154,15 @@ fn main() {
     let clients = env_usize("LOAD_CLIENTS", 8);
     let offers = env_usize("LOAD_OFFERS", 100_000);
     let dir = common::data_dir(offers);
-    let mut server = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(&dir)
-        .env("OFFERWATCH_RATE_LIMIT_PER_SECOND", "0")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start offerwatch serve");
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("listening line");
-    let base = line.trim().trim_start_matches("listening on ").to_string();
-    // Steady state: after the suggestions, which a server fills from the store in the
-    // background at start (seconds at 100k offers), are there.
-    let started = Instant::now();
-    tokio::runtime::Builder::new_current_thread()
+    let (mut server, base) = common::serve(&dir, &[]);
+    let filled = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime")
-        .block_on(async {
-            let url = format!("{base}/api/v1/suggest?q=st");
-            while started.elapsed() < Duration::from_secs(120) {
-                let body = match reqwest::get(&url).await {
-                    Ok(r) => r.text().await.unwrap_or_default(),
-                    Err(_) => String::new(),
-                };
-                if body.contains("\"text\"") {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        });
+        .block_on(common::suggestions_filled(&base, Duration::from_secs(120)));
     println!(
         "suggestions filled {:.1} s after listening",
-        started.elapsed().as_secs_f64()
+        filled.as_secs_f64()
     );
     std::thread::sleep(Duration::from_secs(2));
     println!("serve on {offers} offers: {} after start", rss(server.id()));

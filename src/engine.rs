@@ -115,6 +115,8 @@ impl Engine {
     /// confirmed addresses. Alerts changed meanwhile wait for it (it holds the percolator from
     /// before it reads the store), so none is lost.
     pub fn rebuild_percolator(&self) -> Result<usize> {
+        /// Saved searches decoded at once.
+        const REBUILD_CHUNK: usize = 50_000;
         use rayon::prelude::*;
         let mut held = self.percolator_mut();
         let confirmed: std::collections::HashSet<u64> = self
@@ -123,27 +125,6 @@ impl Engine {
             .into_iter()
             .filter(|a| a.email_confirmed)
             .map(|a| a.id)
-            .collect();
-        let searches = self.store.saved_searches()?;
-        // Parse the criteria in parallel; insert in id order.
-        let parsed: Vec<(u64, SearchParams, Option<crate::index::query::ParsedQuery>)> = searches
-            .into_par_iter()
-            .filter(|s| s.alert && confirmed.contains(&s.account))
-            .filter_map(|s| s.params().ok().map(|p| (s.id, p)))
-            .map_init(
-                || {
-                    (
-                        crate::index::schema::fr_stem(),
-                        crate::index::schema::fr_exact(),
-                    )
-                },
-                |(stem, exact), (id, p)| {
-                    let q =
-                        p.q.as_deref()
-                            .map(|q| crate::index::query::parse_with(q, stem, exact));
-                    (id, p, q)
-                },
-            )
             .collect();
         let df = self.anchor_doc_freq();
         let memo = std::cell::RefCell::new(std::collections::HashMap::<String, u64>::new());
@@ -156,9 +137,37 @@ impl Engine {
             n
         };
         let mut p = Percolator::new();
-        for (id, params, query) in parsed {
-            p.insert_parsed(id, &params, query, &cached);
-        }
+        // A chunk at a time, so that a million alerts never sit decoded all at once.
+        self.store
+            .saved_searches_by_chunk(REBUILD_CHUNK, |searches| {
+                // Parse the criteria in parallel; insert in id order.
+                let parsed: Vec<(u64, SearchParams, Option<crate::index::query::ParsedQuery>)> =
+                    searches
+                        .into_par_iter()
+                        .filter(|s| s.alert && confirmed.contains(&s.account))
+                        .filter_map(|s| s.params().ok().map(|p| (s.id, p)))
+                        .map_init(
+                            || {
+                                (
+                                    crate::index::schema::fr_stem(),
+                                    crate::index::schema::fr_exact(),
+                                )
+                            },
+                            |(stem, exact), (id, p)| {
+                                let q =
+                                    p.q.as_deref()
+                                        .map(|q| crate::index::query::parse_with(q, stem, exact));
+                                (id, p, q)
+                            },
+                        )
+                        .collect();
+                for (id, params, query) in parsed {
+                    p.insert_parsed(id, &params, query, &cached);
+                }
+                Ok(())
+            })?;
+        drop(confirmed);
+        crate::index::give_back_free_memory();
         let n = p.len();
         *held = p;
         Ok(n)

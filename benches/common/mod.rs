@@ -196,3 +196,44 @@ pub fn store_alerts(engine: &Engine, alerts: usize, per_account: usize, seed: u6
         })
         .expect("alerts");
 }
+
+/// Starts `offerwatch serve` (the real binary) on `dir` with the rate limits off and `env`;
+/// returns the child and its base URL.
+#[allow(dead_code)] // the HTTP benchmarks only
+pub fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_offerwatch"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("OFFERWATCH_RATE_LIMIT_PER_SECOND", "0")
+        .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start offerwatch serve");
+    let mut line = String::new();
+    std::io::BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("listening line");
+    let base = line.trim().trim_start_matches("listening on ").to_string();
+    (server, base)
+}
+
+/// Waits (at most `limit`) until a server has filled its suggestions, which it does from the
+/// store in the background at start: the steady state the benchmarks measure.
+#[allow(dead_code)] // the HTTP benchmarks only
+pub async fn suggestions_filled(base: &str, limit: Duration) -> Duration {
+    let started = Instant::now();
+    let url = format!("{base}/api/v1/suggest?q=st");
+    while started.elapsed() < limit {
+        let body = match reqwest::get(&url).await {
+            Ok(r) => r.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if body.contains("\"text\"") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    started.elapsed()
+}

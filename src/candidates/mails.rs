@@ -253,11 +253,6 @@ pub async fn send_alerts(
     settings: &AlertMailSettings,
 ) -> Result<usize> {
     let domain = settings.links.host();
-    let e = engine.clone();
-    let rows = blocking(move || e.store().pending_outbox()).await?;
-    if rows.is_empty() {
-        return Ok(0);
-    }
     let now = engine.now();
     // The digest hour is local: 7 o'clock in Paris is 06:00 UTC in winter, 05:00 in summer.
     let digest_time = local_time::at_hour_in(
@@ -265,14 +260,23 @@ pub async fn send_alerts(
         settings.digest_hour,
         local_time::zone(),
     );
+    let due = move |r: &OutboxRow| {
+        r.next_attempt_at <= now
+            && match r.frequency {
+                Frequency::Immediate => true,
+                Frequency::Daily => now >= digest_time && r.created_at < digest_time,
+            }
+    };
+    let e = engine.clone();
+    let rows = blocking(move || e.store().pending_outbox_where(ALERT_ROUND, due)).await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
     let mut groups: BTreeMap<(u64, Option<u64>), Vec<OutboxRow>> = BTreeMap::new();
-    for r in rows.into_iter().filter(|r| r.next_attempt_at <= now) {
+    for r in rows {
         match r.frequency {
             Frequency::Immediate => groups.entry((r.search, Some(r.offer))).or_default().push(r),
-            Frequency::Daily if now >= digest_time && r.created_at < digest_time => {
-                groups.entry((r.search, None)).or_default().push(r)
-            }
-            Frequency::Daily => {}
+            Frequency::Daily => groups.entry((r.search, None)).or_default().push(r),
         }
     }
     let groups: Vec<Group> = groups.into_iter().take(ALERT_ROUND).collect();

@@ -10,7 +10,7 @@ mod unsubscribe;
 
 pub use accounts::{AccountPatch, CONFIRM_DAYS, Signup};
 pub use mails::{AlertMailSettings, MARK_EVERY, SENDING_AT_ONCE, send_alerts};
-pub use percolation::percolate_pending;
+pub use percolation::{CURSOR as PERCOLATED_CURSOR, percolate_pending};
 pub use searches::{NewSearch, SearchPatch, criteria_pairs};
 pub use unsubscribe::{signed_unsubscribe_token, unsubscribe_token};
 

@@ -15,7 +15,7 @@ pub mod synonyms;
 mod writer;
 
 pub use search::{FacetCount, FacetCounts, SearchHits};
-pub use writer::IndexerHandle;
+pub use writer::{IndexerHandle, give_back_free_memory};
 
 use std::path::{Path, PathBuf};
 

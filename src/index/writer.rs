@@ -326,11 +326,7 @@ impl IndexerHandle {
                     Err(e) => tracing::error!(error = %e, "suggestions not filled"),
                 }
                 // Reading every offer left freed memory in the allocator: give it back.
-                #[cfg(all(target_os = "linux", target_env = "gnu"))]
-                // SAFETY: malloc_trim only releases free memory of the allocator's heaps.
-                unsafe {
-                    libc::malloc_trim(0);
-                }
+                give_back_free_memory();
             });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "suggestions not filled");
@@ -398,5 +394,15 @@ impl IndexerHandle {
 impl Drop for IndexerHandle {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Gives the memory the allocator holds free back to the system, after work that read a whole
+/// table (glibc keeps it otherwise).
+pub fn give_back_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory of the allocator's heaps.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }

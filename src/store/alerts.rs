@@ -184,16 +184,38 @@ impl Tx<'_> {
 }
 
 impl Store {
-    /// Every saved search, in id order (decoded in parallel: a million are read at start).
+    /// Every saved search, in id order.
     pub fn saved_searches(&self) -> Result<Vec<SavedSearch>> {
+        let mut all = Vec::new();
+        self.saved_searches_by_chunk(10_000, |chunk| {
+            all.extend(chunk);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Calls `f` with every saved search, in id order, `chunk` at a time (each chunk decoded in
+    /// parallel), from one snapshot: a million are read at start without holding them all.
+    pub fn saved_searches_by_chunk(
+        &self,
+        chunk: usize,
+        mut f: impl FnMut(Vec<SavedSearch>) -> Result<()>,
+    ) -> Result<()> {
         use rayon::prelude::*;
         let tx = self.db.begin_read()?;
         let t = tx.open_table(SEARCHES)?;
-        let mut raw = Vec::new();
-        for e in t.iter()? {
-            raw.push(e?.1.value().to_vec());
+        let mut raw = Vec::with_capacity(chunk);
+        let mut entries = t.iter()?;
+        loop {
+            raw.clear();
+            for e in entries.by_ref().take(chunk.max(1)) {
+                raw.push(e?.1.value().to_vec());
+            }
+            if raw.is_empty() {
+                return Ok(());
+            }
+            f(raw.par_iter().map(|b| de(b)).collect::<Result<_>>()?)?;
         }
-        raw.par_iter().map(|b| de(b)).collect()
     }
 
     /// An account's saved searches.
@@ -219,15 +241,32 @@ impl Store {
         v.map(|v| de(v.value())).transpose()
     }
 
-    /// Outbox rows still pending.
-    pub fn pending_outbox(&self) -> Result<Vec<OutboxRow>> {
+    /// Up to `limit` pending rows that `keep` accepts, in (saved search, offer) order; the
+    /// rows of the last saved search are all taken (a daily digest is one mail).
+    pub fn pending_outbox_where(
+        &self,
+        limit: usize,
+        keep: impl Fn(&OutboxRow) -> bool,
+    ) -> Result<Vec<OutboxRow>> {
         let tx = self.db.begin_read()?;
         let t = tx.open_table(PENDING)?;
-        let mut out = Vec::new();
+        let mut out: Vec<OutboxRow> = Vec::new();
         for e in t.iter()? {
-            out.push(de(e?.1.value())?);
+            let (k, v) = e?;
+            if out.len() >= limit && out.last().is_some_and(|r| r.search != k.value().0) {
+                break;
+            }
+            let row: OutboxRow = de(v.value())?;
+            if keep(&row) {
+                out.push(row);
+            }
         }
         Ok(out)
+    }
+
+    /// Outbox rows still pending.
+    pub fn pending_outbox(&self) -> Result<Vec<OutboxRow>> {
+        self.pending_outbox_where(usize::MAX, |_| true)
     }
 
     /// Every outbox row of these saved searches.
@@ -271,6 +310,13 @@ mod tests {
         }
     }
 
+    impl OutboxRow {
+        fn sent(mut self) -> OutboxRow {
+            self.state = MailState::Sent;
+            self
+        }
+    }
+
     #[test]
     fn the_sender_reads_only_pending_rows_and_older_stores_are_brought_up_to_date() {
         let dir = tempfile::tempdir().unwrap();
@@ -285,13 +331,34 @@ mod tests {
             .write(|tx| tx.record_percolation(10, t, &rows))
             .unwrap();
         assert_eq!(store.pending_outbox().unwrap(), rows);
-        let mut sent = rows[0].clone();
-        sent.state = MailState::Sent;
+        // A bounded read takes the whole last saved search, and only the rows kept.
+        let third = row(2, 11, MailState::Pending);
+        store
+            .write(|tx| tx.record_percolation(11, t, std::slice::from_ref(&third)))
+            .unwrap();
+        let keys = |rows: Vec<OutboxRow>| -> Vec<(u64, u64)> {
+            rows.iter().map(|r| (r.search, r.offer)).collect()
+        };
+        let all = |_: &OutboxRow| true;
+        assert_eq!(keys(store.pending_outbox_where(1, all).unwrap()), [(1, 10)]);
+        assert_eq!(
+            keys(store.pending_outbox_where(2, all).unwrap()),
+            [(1, 10), (2, 10), (2, 11)]
+        );
+        let later = |r: &OutboxRow| r.offer == 11;
+        assert_eq!(
+            keys(store.pending_outbox_where(1, later).unwrap()),
+            [(2, 11)]
+        );
+        store
+            .write(|tx| tx.put_outbox(&third.clone().sent()))
+            .unwrap();
+        let sent = rows[0].clone().sent();
         store.write(|tx| tx.put_outbox(&sent)).unwrap();
         assert_eq!(store.pending_outbox().unwrap(), [rows[1].clone()]);
         assert_eq!(
             store.outbox_of(&[1, 2]).unwrap(),
-            [sent.clone(), rows[1].clone()]
+            [sent.clone(), rows[1].clone(), third.sent()]
         );
         // A store written before the pending table existed: rows only in the outbox.
         let old = row(3, 11, MailState::Pending);
