@@ -3,7 +3,7 @@
 //! alert mail it matches must be accepted by an SMTP server on loopback. Prints the time to the
 //! first and to the last mail, and the server's resident memory after start and after the storm.
 //! `cargo bench --bench alert_storm` (builds `target/bench-data/national-…` once: minutes);
-//! `STORM_OFFERS` / `STORM_ALERTS` change the sizes.
+//! `STORM_OFFERS` / `STORM_ALERTS` change the sizes; `STORM_LOG=info` shows the server's log.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -160,7 +160,11 @@ fn main() {
         let (sink, smtp_url) = smtp::Sink::start().await;
         let started = Instant::now();
         // The percolator is built before the server listens.
-        let (mut server, base) = common::serve(&dir, &[("OFFERWATCH_SMTP_URL", &smtp_url)]);
+        let log = std::env::var("STORM_LOG").unwrap_or_else(|_| "warn".into());
+        let (mut server, base) = common::serve(
+            &dir,
+            &[("OFFERWATCH_SMTP_URL", &smtp_url), ("RUST_LOG", &log)],
+        );
         let client = reqwest::Client::new();
         common::suggestions_filled(&base, Duration::from_secs(300)).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -177,10 +181,18 @@ fn main() {
         )
         .await;
         let token = login["token"].as_str().expect("token").to_string();
-        let draft = post(
-            &client,
-            format!("{base}/api/v1/recruiter/offers"),
-            Some(&token),
+        // A typical offer of the generated mix, then a broad one (Paris, communication).
+        let offers_to_publish = [
+            json!({
+                "title": "Apprenti juriste en droit public (F/H)",
+                "contract": "apprentissage", "diploma": "niveau-7", "domain": "droit-juridique",
+                "service": service, "country": "FR", "region": "84", "department": "69",
+                "location": "Lyon 3e",
+                "description": "Rédiger des notes juridiques, suivre les marchés publics et les contentieux, assurer une veille réglementaire au sein du service juridique.",
+                "profile": "Master de droit public", "start": "2027-09",
+                "duration_months": 24, "contact_email": "stages@culture.gouv.fr",
+                "unpublish_on": "2027-06-30"
+            }),
             json!({
                 "title": "Stagiaire chargé de communication numérique (F/H)",
                 "contract": "stage", "diploma": "niveau-6", "domain": "communication-multimedia",
@@ -191,48 +203,59 @@ fn main() {
                 "duration_months": 6, "contact_email": "stages@culture.gouv.fr",
                 "unpublish_on": "2027-03-31"
             }),
-        )
-        .await;
-        let reference = draft["reference"].as_str().expect("reference").to_string();
-        let before = sink.messages.lock().unwrap().len();
-        let published = Instant::now();
-        post(
-            &client,
-            format!("{base}/api/v1/recruiter/offers/{reference}/publish"),
-            Some(&token),
-            json!({}),
-        )
-        .await;
-        let acknowledged = published.elapsed();
-        let (mut first, mut last, mut count) = (None, Duration::ZERO, 0);
-        loop {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-            let n = sink.messages.lock().unwrap().len() - before;
-            if n > count {
-                count = n;
-                last = published.elapsed();
-                first.get_or_insert(last);
+        ];
+        for body in offers_to_publish {
+            let matches_before = metric(&client, &base, "alert_matches_total").await;
+            let draft = post(
+                &client,
+                format!("{base}/api/v1/recruiter/offers"),
+                Some(&token),
+                body,
+            )
+            .await;
+            let reference = draft["reference"].as_str().expect("reference").to_string();
+            let before = sink.messages.lock().unwrap().len();
+            let published = Instant::now();
+            post(
+                &client,
+                format!("{base}/api/v1/recruiter/offers/{reference}/publish"),
+                Some(&token),
+                json!({}),
+            )
+            .await;
+            let acknowledged = published.elapsed();
+            let (mut first, mut last, mut count) = (None, Duration::ZERO, 0);
+            loop {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                let n = sink.messages.lock().unwrap().len() - before;
+                if n > count {
+                    count = n;
+                    last = published.elapsed();
+                    first.get_or_insert(last);
+                }
+                let quiet = published.elapsed() - last;
+                if (count > 0 && quiet > Duration::from_secs(5))
+                    || published.elapsed() > Duration::from_secs(300)
+                {
+                    break;
+                }
             }
-            let quiet = published.elapsed() - last;
-            if (count > 0 && quiet > Duration::from_secs(5))
-                || published.elapsed() > Duration::from_secs(300)
-            {
-                break;
-            }
+            let matches = metric(&client, &base, "alert_matches_total").await - matches_before;
+            let first = first.unwrap_or_default();
+            eprintln!(
+                "publish {reference}: acknowledged in {:.0} ms; {matches} matches, {count} mails accepted by the SMTP server",
+                acknowledged.as_secs_f64() * 1e3
+            );
+            eprintln!(
+                "  first mail {:.2} s after the publish request, last {:.1} s ({:.0} mails/s)",
+                first.as_secs_f64(),
+                last.as_secs_f64(),
+                count as f64 / last.as_secs_f64().max(1e-9)
+            );
+            sink.messages.lock().unwrap().clear();
         }
-        let matches = metric(&client, &base, "alert_matches_total").await;
         let sent = metric(&client, &base, "alert_mails_sent_total").await;
-        let first = first.unwrap_or_default();
-        eprintln!(
-            "publish {reference}: acknowledged in {:.0} ms; {matches} matches, {sent} alert mails sent, {count} accepted by the SMTP server",
-            acknowledged.as_secs_f64() * 1e3
-        );
-        eprintln!(
-            "first mail {:.2} s after the publish request, last {:.1} s ({:.0} mails/s)",
-            first.as_secs_f64(),
-            last.as_secs_f64(),
-            count as f64 / last.as_secs_f64().max(1e-9)
-        );
+        eprintln!("{sent} alert mails sent in all");
         eprintln!(
             "serve {offers} offers, {alerts} alerts: {:.0} MB resident after the storm",
             rss_mb(server.id())

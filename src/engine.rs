@@ -141,28 +141,33 @@ impl Engine {
         self.store
             .saved_searches_by_chunk(REBUILD_CHUNK, |searches| {
                 // Parse the criteria in parallel; insert in id order.
-                let parsed: Vec<(u64, SearchParams, Option<crate::index::query::ParsedQuery>)> =
-                    searches
-                        .into_par_iter()
-                        .filter(|s| s.alert && confirmed.contains(&s.account))
-                        .filter_map(|s| s.params().ok().map(|p| (s.id, p)))
-                        .map_init(
-                            || {
-                                (
-                                    crate::index::schema::fr_stem(),
-                                    crate::index::schema::fr_exact(),
-                                )
-                            },
-                            |(stem, exact), (id, p)| {
-                                let q =
-                                    p.q.as_deref()
-                                        .map(|q| crate::index::query::parse_with(q, stem, exact));
-                                (id, p, q)
-                            },
-                        )
-                        .collect();
+                type Owner = (u64, u64, crate::domain::account::Frequency);
+                let parsed: Vec<(
+                    Owner,
+                    SearchParams,
+                    Option<crate::index::query::ParsedQuery>,
+                )> = searches
+                    .into_par_iter()
+                    .filter(|s| s.alert && confirmed.contains(&s.account))
+                    .filter_map(|s| s.params().ok().map(|p| ((s.id, s.account, s.frequency), p)))
+                    .map_init(
+                        || {
+                            (
+                                crate::index::schema::fr_stem(),
+                                crate::index::schema::fr_exact(),
+                            )
+                        },
+                        |(stem, exact), (id, p)| {
+                            let q =
+                                p.q.as_deref()
+                                    .map(|q| crate::index::query::parse_with(q, stem, exact));
+                            (id, p, q)
+                        },
+                    )
+                    .collect();
                 for (id, params, query) in parsed {
-                    p.insert_parsed(id, &params, query, &cached);
+                    p.insert_parsed(id.0, &params, query, &cached);
+                    p.set_owner(id.0, id.1, id.2);
                 }
                 Ok(())
             })?;
@@ -178,7 +183,10 @@ impl Engine {
         let df = self.anchor_doc_freq();
         let mut p = self.percolator_mut();
         match s.params() {
-            Ok(params) if s.alert && confirmed => p.insert(s.id, &params, &df),
+            Ok(params) if s.alert && confirmed => {
+                p.insert(s.id, &params, &df);
+                p.set_owner(s.id, s.account, s.frequency);
+            }
             _ => p.remove(s.id),
         }
         Ok(())

@@ -127,8 +127,13 @@ async fn synonyms_watcher(engine: Arc<Engine>, file: std::path::PathBuf) {
 async fn mailer(w: Workers, transport: Transport) {
     loop {
         let e = w.engine.clone();
+        let started = std::time::Instant::now();
         match tokio::task::spawn_blocking(move || percolate_pending(&e)).await {
-            Ok(Ok(n)) if n > 0 => tracing::info!(matches = n, "offers percolated"),
+            Ok(Ok(n)) if n > 0 => tracing::info!(
+                matches = n,
+                ms = started.elapsed().as_millis() as u64,
+                "offers percolated"
+            ),
             Ok(Err(e)) => tracing::error!(error = %e, "percolation failed"),
             _ => {}
         }

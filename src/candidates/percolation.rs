@@ -2,6 +2,7 @@
 //! match becomes an outbox row keyed by (alert, offer), written in the transaction that records
 //! the offer as percolated, so a crash never loses or doubles a mail.
 
+use crate::domain::account::Frequency;
 use crate::domain::{Offer, OfferState};
 use crate::engine::Engine;
 use crate::error::Result;
@@ -46,7 +47,16 @@ pub fn percolate_pending(engine: &Engine) -> Result<usize> {
         if offer.state != OfferState::Published || offer.first_published_at.is_none() {
             continue;
         }
-        let searches: Vec<u64> = engine.percolator().matches(offer, now).iter().collect();
+        // In key order: the store's B-trees are then walked once, leaf after leaf. With the
+        // account and frequency the percolator knows (else read from the saved search).
+        let p = engine.percolator();
+        let mut searches: Vec<(u64, Option<(u64, Frequency)>)> = p
+            .matches(offer, now)
+            .iter()
+            .map(|s| (s, p.owner(s)))
+            .collect();
+        drop(p);
+        searches.sort_unstable_by_key(|s| s.0);
         matched += searches.len();
         found.push((offer.id, searches));
         if matched >= MATCHES_PER_ROUND {
@@ -60,15 +70,19 @@ pub fn percolate_pending(engine: &Engine) -> Result<usize> {
                 continue; // re-published, edited or unarchived: never again
             }
             let mut rows = Vec::new();
-            for &search in searches {
-                let Some(s) = tx.saved_search(search)? else {
-                    continue;
+            for &(search, owner) in searches {
+                let owner = match owner {
+                    Some(o) => o,
+                    None => match tx.saved_search(search)? {
+                        Some(s) => (s.account, s.frequency),
+                        None => continue,
+                    },
                 };
                 rows.push(OutboxRow {
                     search,
                     offer: *offer,
-                    account: s.account,
-                    frequency: s.frequency,
+                    account: owner.0,
+                    frequency: owner.1,
                     state: MailState::Pending,
                     attempts: 0,
                     created_at: now,

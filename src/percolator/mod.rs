@@ -19,6 +19,7 @@ use std::collections::HashMap;
 use roaring::RoaringBitmap;
 use time::OffsetDateTime;
 
+use crate::domain::account::Frequency;
 use crate::domain::{Facet, Offer, SearchParams, Since};
 use crate::index::query::{ParsedQuery, parse};
 use crate::index::synonyms::Alternative;
@@ -187,6 +188,11 @@ pub struct Percolator {
     anchor_is_query: RoaringBitmap,
     /// Classes with a fixed `published_since`.
     with_since: RoaringBitmap,
+    /// The account of each saved search, by id (0: not told), so that a percolation's matches
+    /// become outbox rows without reading the saved searches back.
+    owners: Vec<u64>,
+    /// Saved searches whose alert is a daily digest.
+    daily: RoaringBitmap,
 }
 
 /// The alerts an offer matches: the member bitmaps of the matching classes (disjoint).
@@ -368,6 +374,36 @@ impl Percolator {
         self.all.insert(class);
     }
 
+    /// Records whose alert a saved search is and how often it mails (after an insert).
+    pub fn set_owner(&mut self, search: u64, account: u64, frequency: Frequency) {
+        let Ok(id) = u32::try_from(search) else {
+            return;
+        };
+        if self.owners.len() <= id as usize {
+            self.owners.resize(id as usize + 1, 0);
+        }
+        self.owners[id as usize] = account;
+        match frequency {
+            Frequency::Daily => self.daily.insert(id),
+            Frequency::Immediate => self.daily.remove(id),
+        };
+    }
+
+    /// The account and frequency of an active alert, when they were recorded.
+    pub fn owner(&self, search: u64) -> Option<(u64, Frequency)> {
+        let id = u32::try_from(search).ok()?;
+        let account = *self.owners.get(id as usize)?;
+        let active = self
+            .class_of
+            .get(id as usize)
+            .is_some_and(|&c| c != NO_CLASS);
+        let frequency = match self.daily.contains(id) {
+            true => Frequency::Daily,
+            false => Frequency::Immediate,
+        };
+        (active && account != 0).then_some((account, frequency))
+    }
+
     /// Removes the alert of a saved search, if present.
     pub fn remove(&mut self, search: u64) {
         let Some(slot) = usize::try_from(search)
@@ -381,6 +417,9 @@ impl Percolator {
             return;
         }
         self.alerts -= 1;
+        if let Some(owner) = self.owners.get_mut(search as usize) {
+            *owner = 0;
+        }
         self.members[class as usize].remove(search as u32);
         let Some(criteria) = self.classes.release(class) else {
             return;
@@ -540,7 +579,12 @@ impl Percolator {
             .sum();
         let maps = self.anchors.capacity() * 40
             + (self.queries.by_hash.capacity() + self.classes.by_hash.capacity()) * 16;
-        bitmaps + queries + classes + maps + self.class_of.capacity() * 4
+        bitmaps
+            + queries
+            + classes
+            + maps
+            + self.class_of.capacity() * 4
+            + self.owners.capacity() * 8
     }
 }
 
@@ -604,10 +648,20 @@ mod tests {
         p.insert(1, &same, &df);
         p.insert(2, &same, &df);
         p.insert(3, &elsewhere, &df);
+        p.set_owner(2, 40, Frequency::Daily);
+        p.set_owner(3, 41, Frequency::Immediate);
+        assert_eq!(p.owner(2), Some((40, Frequency::Daily)));
+        assert_eq!(
+            (p.owner(1), p.owner(3)),
+            (None, Some((41, Frequency::Immediate)))
+        );
         assert_eq!((p.len(), p.class_count()), (3, 2));
         assert_eq!(matched(&p, &o), [1, 2]);
         p.remove(1);
         assert_eq!(matched(&p, &o), [2]);
+        p.remove(3);
+        assert_eq!(p.owner(3), None);
+        p.insert(3, &elsewhere, &df);
         // Replacing an alert's criteria moves it to another class.
         p.insert(1, &elsewhere, &df);
         p.insert(2, &elsewhere, &df);
