@@ -1,6 +1,6 @@
-//! Every background loop of a server: the mailer (percolate newly published offers into the
-//! outbox → send the account mails that are due → send the alert mails) and the
-//! end-of-diffusion archiver. Started once by the composition root (`app`).
+//! Every background loop of a server: the percolator (newly published offers into the outbox,
+//! a slice at a time), the mailer (the account mails that are due, then the alert mails), and
+//! the end-of-diffusion archiver. Started once by the composition root (`app`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,9 +36,11 @@ pub struct Workers {
 impl Workers {
     /// Starts every loop on the current runtime.
     pub fn spawn(self) {
+        let sender_wake = Arc::new(Notify::new());
+        tokio::spawn(percolator(self.clone(), sender_wake.clone()));
         match self.transport.clone() {
             Some(transport) => {
-                tokio::spawn(mailer(self.clone(), transport));
+                tokio::spawn(mailer(self.clone(), transport, sender_wake));
             }
             None => tracing::error!("mail transport unusable: mails stay queued"),
         }
@@ -122,21 +124,41 @@ async fn synonyms_watcher(engine: Arc<Engine>, file: std::path::PathBuf) {
     }
 }
 
-/// Percolates, then sends due account mails and alert mails, when woken and at least every
-/// 250 ms; goes round at once while there is work.
-async fn mailer(w: Workers, transport: Transport) {
+/// Percolates newly published offers when a request wakes it and at least every 250 ms,
+/// waking the sender after each slice of matches written; goes round at once while there is
+/// work.
+async fn percolator(w: Workers, sender_wake: Arc<Notify>) {
     loop {
-        let e = w.engine.clone();
+        let (e, wake) = (w.engine.clone(), sender_wake.clone());
         let started = std::time::Instant::now();
-        match tokio::task::spawn_blocking(move || percolate_pending(&e)).await {
-            Ok(Ok(n)) if n > 0 => tracing::info!(
-                matches = n,
-                ms = started.elapsed().as_millis() as u64,
-                "offers percolated"
-            ),
+        let round =
+            tokio::task::spawn_blocking(move || percolate_pending(&e, &|| wake.notify_one())).await;
+        // A request may also have queued an account mail.
+        sender_wake.notify_one();
+        match round {
+            Ok(Ok(n)) if n > 0 => {
+                tracing::info!(
+                    matches = n,
+                    ms = started.elapsed().as_millis() as u64,
+                    "offers percolated"
+                );
+                continue;
+            }
             Ok(Err(e)) => tracing::error!(error = %e, "percolation failed"),
+            Err(e) => tracing::error!(error = %e, "percolation failed"),
             _ => {}
         }
+        tokio::select! {
+            _ = w.mail_wake.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+    }
+}
+
+/// Sends due account mails and alert mails when the percolator wakes it and at least every
+/// 250 ms; goes round at once while there is work.
+async fn mailer(w: Workers, transport: Transport, wake: Arc<Notify>) {
+    loop {
         let mut busy = false;
         match send_due(
             w.engine.store(),
@@ -158,7 +180,7 @@ async fn mailer(w: Workers, transport: Transport) {
             continue;
         }
         tokio::select! {
-            _ = w.mail_wake.notified() => {}
+            _ = wake.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
     }

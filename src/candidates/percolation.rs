@@ -18,9 +18,48 @@ const MATCHES_PER_ROUND: usize = 200_000;
 /// The change-log sequence up to which offers were percolated.
 pub const CURSOR: &str = "percolated_seq";
 
+/// One match: the saved search, with its account and frequency when the percolator knows them.
+type Match = (u64, Option<(u64, Frequency)>);
+
+/// Outbox rows written per transaction.
+const SLICE: usize = 5_000;
+
+/// The outbox rows of an offer's matches (a match whose saved search is gone is dropped).
+fn outbox_rows(
+    tx: &crate::store::Tx<'_>,
+    offer: u64,
+    matches: &[Match],
+    now: time::OffsetDateTime,
+) -> Result<Vec<OutboxRow>> {
+    let mut rows = Vec::with_capacity(matches.len());
+    for &(search, owner) in matches {
+        let owner = match owner {
+            Some(o) => o,
+            None => match tx.saved_search(search)? {
+                Some(s) => (s.account, s.frequency),
+                None => continue,
+            },
+        };
+        rows.push(OutboxRow {
+            search,
+            offer,
+            account: owner.0,
+            frequency: owner.1,
+            state: MailState::Pending,
+            attempts: 0,
+            created_at: now,
+            next_attempt_at: now,
+            last_error: None,
+        });
+    }
+    Ok(rows)
+}
+
 /// Percolates the offers first published since the last round: each match becomes an
-/// outbox row, written with the record that the offer was percolated. Returns the matches.
-pub fn percolate_pending(engine: &Engine) -> Result<usize> {
+/// outbox row, an offer's rows written [`SLICE`] per transaction, the last with the record
+/// that the offer was percolated; `on_slice` is called after each commit (to wake the sender).
+/// Returns the matches.
+pub fn percolate_pending(engine: &Engine, on_slice: &dyn Fn()) -> Result<usize> {
     let store = engine.store();
     let cursor: u64 = store
         .meta(CURSOR)?
@@ -50,7 +89,7 @@ pub fn percolate_pending(engine: &Engine) -> Result<usize> {
         // In key order: the store's B-trees are then walked once, leaf after leaf. With the
         // account and frequency the percolator knows (else read from the saved search).
         let p = engine.percolator();
-        let mut searches: Vec<(u64, Option<(u64, Frequency)>)> = p
+        let mut searches: Vec<Match> = p
             .matches(offer, now)
             .iter()
             .map(|s| (s, p.owner(s)))
@@ -64,37 +103,40 @@ pub fn percolate_pending(engine: &Engine) -> Result<usize> {
         }
     }
     let mut count = 0;
-    store.write(|tx| {
-        for (offer, searches) in &found {
-            if tx.percolated(*offer)? {
-                continue; // re-published, edited or unarchived: never again
-            }
-            let mut rows = Vec::new();
-            for &(search, owner) in searches {
-                let owner = match owner {
-                    Some(o) => o,
-                    None => match tx.saved_search(search)? {
-                        Some(s) => (s.account, s.frequency),
-                        None => continue,
-                    },
-                };
-                rows.push(OutboxRow {
-                    search,
-                    offer: *offer,
-                    account: owner.0,
-                    frequency: owner.1,
-                    state: MailState::Pending,
-                    attempts: 0,
-                    created_at: now,
-                    next_attempt_at: now,
-                    last_error: None,
-                });
-            }
-            count += rows.len();
-            tx.record_percolation(*offer, now, &rows)?;
+    if found.is_empty() {
+        store.set_meta(CURSOR, &last.to_string())?;
+    }
+    let offers_found = found.len();
+    for (i, (offer, searches)) in found.iter().enumerate() {
+        // A slice per transaction, so that the first mails go out while the rest is written.
+        // The offer is recorded as percolated with its last slice; after a crash it is
+        // percolated again, and the rows already written are not written twice (one row per
+        // (alert, offer)).
+        let slices: Vec<&[Match]> = match searches.is_empty() {
+            true => vec![&[]],
+            false => searches.chunks(SLICE).collect(),
+        };
+        let n = slices.len();
+        for (k, slice) in slices.into_iter().enumerate() {
+            let (last_slice, last_of_round) = (k + 1 == n, k + 1 == n && i + 1 == offers_found);
+            count += store.write(|tx| {
+                let mut written = 0;
+                if !tx.percolated(*offer)? {
+                    let rows = outbox_rows(tx, *offer, slice, now)?;
+                    written = rows.len();
+                    match last_slice {
+                        true => tx.record_percolation(*offer, now, &rows)?,
+                        false => tx.add_outbox_rows(&rows)?,
+                    }
+                }
+                if last_of_round {
+                    Store::set_meta_in(tx, CURSOR, &last.to_string())?;
+                }
+                Ok(written)
+            })?;
+            on_slice();
         }
-        Store::set_meta_in(tx, CURSOR, &last.to_string())
-    })?;
+    }
     if count > 0 {
         metrics::counter!("alert_matches_total").increment(count as u64);
     }

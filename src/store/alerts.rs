@@ -151,6 +151,12 @@ impl Tx<'_> {
         self.tx
             .open_table(PERCOLATED)?
             .insert(offer, at.unix_timestamp())?;
+        self.add_outbox_rows(matches)
+    }
+
+    /// Adds outbox rows, each (search, offer) once: a row already there (written before a
+    /// crash, perhaps sent since) stays as it is.
+    pub fn add_outbox_rows(&self, matches: &[OutboxRow]) -> Result<()> {
         let mut out = self.tx.open_table(OUTBOX)?;
         let mut pending = self.tx.open_table(PENDING)?;
         let mut bytes = Vec::with_capacity(256);
@@ -355,6 +361,8 @@ mod tests {
             .unwrap();
         let sent = rows[0].clone().sent();
         store.write(|tx| tx.put_outbox(&sent)).unwrap();
+        // Written again after a crash (the offer percolated anew): the sent row stays sent.
+        store.write(|tx| tx.add_outbox_rows(&rows)).unwrap();
         assert_eq!(store.pending_outbox().unwrap(), [rows[1].clone()]);
         assert_eq!(
             store.outbox_of(&[1, 2]).unwrap(),
