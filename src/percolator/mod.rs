@@ -599,7 +599,10 @@ mod tests {
 
     fn offer() -> Offer {
         let o = Generator::new(4, date!(2026 - 11 - 20)).next().unwrap();
-        let n = crate::import::parse_line(&to_json_line(&o), NOW).unwrap();
+        let fields = serde_json::from_str::<crate::domain::OfferInput>(&to_json_line(&o))
+            .unwrap()
+            .validate(crate::domain::DateRule::Import)
+            .unwrap();
         Offer::published(
             1,
             Reference {
@@ -607,7 +610,7 @@ mod tests {
                 year: 2026,
                 number: 1,
             },
-            n.fields,
+            fields,
             NOW,
         )
     }

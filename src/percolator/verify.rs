@@ -206,9 +206,12 @@ mod tests {
             .take(200)
             .enumerate()
         {
-            let mut n = crate::import::parse_line(&to_json_line(&o), now).unwrap();
+            let mut fields = serde_json::from_str::<crate::domain::OfferInput>(&to_json_line(&o))
+                .unwrap()
+                .validate(crate::domain::DateRule::Import)
+                .unwrap();
             if i == 0 {
-                n.fields.description = "Cœur de métier : ½ journée, Straße, ÉTÉ, l'été, d'où, \
+                fields.description = "Cœur de métier : ½ journée, Straße, ÉTÉ, l'été, d'où, \
                     à côté ; naïveté, œuvres, ﬁnances, x² — et les « archives »."
                     .into();
             }
@@ -217,7 +220,7 @@ mod tests {
                 year: 2026,
                 number: i as u32 + 1,
             };
-            let offer = crate::domain::Offer::published(i as u64 + 1, reference, n.fields, now);
+            let offer = crate::domain::Offer::published(i as u64 + 1, reference, fields, now);
             let want: HashSet<String> = offer
                 .fields
                 .searchable_texts()
