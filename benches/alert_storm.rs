@@ -95,15 +95,6 @@ fn national_dir(offers: usize, alerts: usize) -> (PathBuf, u64) {
     (dir, service)
 }
 
-fn rss_mb(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 /// A counter of the server's Prometheus page.
 async fn metric(client: &reqwest::Client, base: &str, name: &str) -> f64 {
     let text = client
@@ -161,17 +152,17 @@ fn main() {
         let started = Instant::now();
         // The percolator is built before the server listens.
         let log = std::env::var("STORM_LOG").unwrap_or_else(|_| "warn".into());
-        let (mut server, base) = common::serve(
+        let (server, base) = common::serve(
             &dir,
             &[("OFFERWATCH_SMTP_URL", &smtp_url), ("RUST_LOG", &log)],
         );
         let client = reqwest::Client::new();
         common::suggestions_filled(&base, Duration::from_secs(300)).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
-        let at_start = rss_mb(server.id());
         eprintln!(
-            "serve {offers} offers, {alerts} alerts: ready in {:.0} s, {at_start:.0} MB resident",
-            started.elapsed().as_secs_f64()
+            "serve {offers} offers, {alerts} alerts: ready in {:.0} s, {}",
+            started.elapsed().as_secs_f64(),
+            common::rss(server.id())
         );
         let login = post(
             &client,
@@ -257,12 +248,9 @@ fn main() {
         let sent = metric(&client, &base, "alert_mails_sent_total").await;
         eprintln!("{sent} alert mails sent in all");
         eprintln!(
-            "serve {offers} offers, {alerts} alerts: {:.0} MB resident after the storm",
-            rss_mb(server.id())
+            "serve {offers} offers, {alerts} alerts: {} after the storm",
+            common::rss(server.id())
         );
-        let _ = Command::new("kill")
-            .args(["-TERM", &server.id().to_string()])
-            .status();
-        let _ = server.wait();
+        common::stop(server);
     });
 }

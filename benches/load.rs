@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -51,22 +50,6 @@ fn browse_wide() -> Vec<String> {
 
 /// Resident memory of a process, from /proc (Linux): all of it, and the anonymous part (the
 /// rest is the index's and the store's file pages, which the kernel drops first).
-fn rss(pid: u32) -> String {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let mb = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-            .map_or(0.0, |kb| kb / 1024.0)
-    };
-    format!(
-        "{:.0} MB resident ({:.0} MB anonymous)",
-        mb("VmRSS:"),
-        mb("RssAnon:")
-    )
-}
-
 async fn run(
     client: &reqwest::Client,
     base: &str,
@@ -154,7 +137,7 @@ fn main() {
     let clients = env_usize("LOAD_CLIENTS", 8);
     let offers = env_usize("LOAD_OFFERS", 100_000);
     let dir = common::data_dir(offers);
-    let (mut server, base) = common::serve(&dir, &[]);
+    let (server, base) = common::serve(&dir, &[]);
     let filled = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -165,7 +148,10 @@ fn main() {
         filled.as_secs_f64()
     );
     std::thread::sleep(Duration::from_secs(2));
-    println!("serve on {offers} offers: {} after start", rss(server.id()));
+    println!(
+        "serve on {offers} offers: {} after start",
+        common::rss(server.id())
+    );
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -210,10 +196,7 @@ fn main() {
     });
     println!(
         "serve on {offers} offers: {} after the loads",
-        rss(server.id())
+        common::rss(server.id())
     );
-    let _ = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    let _ = server.wait();
+    common::stop(server);
 }

@@ -237,3 +237,30 @@ pub async fn suggestions_filled(base: &str, limit: Duration) -> Duration {
     }
     started.elapsed()
 }
+
+/// A process's resident memory: "N MB resident (M MB anonymous)".
+#[allow(dead_code)] // the HTTP benchmarks only
+pub fn rss(pid: u32) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let mb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    format!(
+        "{:.0} MB resident ({:.0} MB anonymous)",
+        mb("VmRSS:"),
+        mb("RssAnon:")
+    )
+}
+
+/// Stops a server with SIGTERM and waits for it.
+#[allow(dead_code)] // the HTTP benchmarks only
+pub fn stop(mut server: std::process::Child) {
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+}
