@@ -150,13 +150,13 @@ struct Composer<'a> {
     accounts: HashMap<u64, Account>,
     offers: HashMap<u64, Offer>,
     /// Why an offer matched a search's criteria: thousands of alerts share criteria.
-    why: HashMap<(Criteria, u64), Arc<Why>>,
+    why: std::cell::RefCell<HashMap<(Criteria, u64), Arc<Why>>>,
 }
 
 impl Composer<'_> {
-    fn why(&mut self, search: &SavedSearch, offer: &Offer) -> Arc<Why> {
+    fn why(&self, search: &SavedSearch, offer: &Offer) -> Arc<Why> {
         let key = (search.criteria.clone(), offer.id);
-        if let Some(w) = self.why.get(&key) {
+        if let Some(w) = self.why.borrow().get(&key) {
             return w.clone();
         }
         let why = Arc::new(
@@ -165,13 +165,13 @@ impl Composer<'_> {
                 .map(|p| explain(&p, offer))
                 .unwrap_or_default(),
         );
-        self.why.insert(key, why.clone());
+        self.why.borrow_mut().insert(key, why.clone());
         why
     }
 
     /// The message of one group of rows, or why it is not sent (permanently).
     fn compose(
-        &mut self,
+        &self,
         search_id: u64,
         offer: Option<u64>,
         rows: &[OutboxRow],
@@ -184,22 +184,16 @@ impl Composer<'_> {
                 "alert off, address unconfirmed or offer gone".to_string(),
             )
         };
-        let search = self.searches.get(&search_id).cloned().ok_or_else(gone)?;
-        let account = self
-            .accounts
-            .get(&search.account)
-            .cloned()
-            .ok_or_else(gone)?;
+        let search = self.searches.get(&search_id).ok_or_else(gone)?;
+        let account = self.accounts.get(&search.account).ok_or_else(gone)?;
         if !search.alert || !account.email_confirmed {
             return Err(gone());
         }
-        let mut offers = Vec::new();
-        for r in rows {
-            if let Some(o) = self.offers.get(&r.offer).cloned() {
-                let why = self.why(&search, &o);
-                offers.push((o, why));
-            }
-        }
+        let offers: Vec<(&Offer, Arc<Why>)> = rows
+            .iter()
+            .filter_map(|r| self.offers.get(&r.offer))
+            .map(|o| (o, self.why(search, o)))
+            .collect();
         if offers.is_empty() {
             return Err(gone());
         }
@@ -207,8 +201,7 @@ impl Composer<'_> {
             Some(o) => format!("<alert.{search_id}.{o}@{domain}>"),
             None => format!("<digest.{search_id}.{}@{domain}>", self.now.date()),
         };
-        let offers: Vec<(&Offer, Arc<Why>)> = offers.iter().map(|(o, w)| (o, w.clone())).collect();
-        alert_mail(self, &search, &account, &offers, id)
+        alert_mail(self, search, account, &offers, id)
             .map_err(|e| e.to_string())
             .and_then(|m| message(from, domain, &m))
             .map_err(|e| (true, e))
@@ -315,14 +308,14 @@ pub async fn send_alerts(
         Ok((searches, accounts, offers, Signer::of_store(store)?))
     })
     .await?;
-    let mut composer = Composer {
+    let composer = Composer {
         settings,
         signer,
         now,
         searches,
         accounts,
         offers,
-        why: HashMap::new(),
+        why: Default::default(),
     };
     let mut queue = groups.into_iter();
     let mut in_flight = tokio::task::JoinSet::new();
