@@ -2,50 +2,35 @@
 //! together (approve an account + queue its mail + store its one-time token) are made in one
 //! transaction through [`Store::write`].
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Store;
+use super::kv::{AnyTable, Table, View};
 use crate::domain::account::{Account, Service};
 use crate::error::{Error, Result};
 
-const ACCOUNTS: TableDefinition<u64, &[u8]> = TableDefinition::new("accounts");
+const ACCOUNTS: Table<u64, &[u8]> = Table::new("accounts", &["id"], &["body"]);
 /// Lower-cased e-mail address or username → account id.
-const LOGINS: TableDefinition<&str, u64> = TableDefinition::new("logins");
+const LOGINS: Table<&str, u64> = Table::new("logins", &["login"], &["account_id"]);
 /// SHA-256 (hex) of a token → token record. Tokens themselves are never stored.
-const TOKENS: TableDefinition<&str, &[u8]> = TableDefinition::new("tokens");
-const SERVICES: TableDefinition<u64, &[u8]> = TableDefinition::new("services");
+const TOKENS: Table<&str, &[u8]> = Table::new("tokens", &["hash"], &["body"]);
+const SERVICES: Table<u64, &[u8]> = Table::new("services", &["id"], &["body"]);
 /// (service id, offer id) → (): the offers of each service.
-const SERVICE_OFFERS: TableDefinition<(u64, u64), ()> = TableDefinition::new("service_offers");
-const MAILS: TableDefinition<u64, &[u8]> = TableDefinition::new("mails");
-const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
+const SERVICE_OFFERS: Table<(u64, u64), ()> =
+    Table::new("service_offers", &["service_id", "offer_id"], &[]);
+const MAILS: Table<u64, &[u8]> = Table::new("mails", &["id"], &["body"]);
 
-/// Copies this module's tables (see [`super::backup`]).
-pub(super) fn copy_tables(
-    src: &redb::ReadTransaction,
-    dst: &redb::WriteTransaction,
-    copied: &mut super::backup::Copied,
-) -> Result<()> {
-    super::backup::copy(src, dst, ACCOUNTS, copied)?;
-    super::backup::copy(src, dst, LOGINS, copied)?;
-    super::backup::copy(src, dst, TOKENS, copied)?;
-    super::backup::copy(src, dst, SERVICES, copied)?;
-    super::backup::copy(src, dst, SERVICE_OFFERS, copied)?;
-    super::backup::copy(src, dst, MAILS, copied)?;
-    super::backup::copy(src, dst, COUNTERS, copied)?;
-    Ok(())
-}
-
-pub(super) fn create_tables(tx: &WriteTransaction) -> Result<()> {
-    tx.open_table(ACCOUNTS)?;
-    tx.open_table(LOGINS)?;
-    tx.open_table(TOKENS)?;
-    tx.open_table(SERVICES)?;
-    tx.open_table(SERVICE_OFFERS)?;
-    tx.open_table(MAILS)?;
-    Ok(())
+pub(super) fn tables() -> [&'static dyn AnyTable; 6] {
+    [
+        &ACCOUNTS,
+        &LOGINS,
+        &TOKENS,
+        &SERVICES,
+        &SERVICE_OFFERS,
+        &MAILS,
+    ]
 }
 
 /// What a token is for.
@@ -122,110 +107,119 @@ pub(super) fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
 
 /// One write transaction of the store.
 pub struct Tx<'a> {
-    pub(super) tx: &'a WriteTransaction,
+    pub(super) v: View<'a>,
     /// Offers written or removed, taken out of the cache after the commit.
     pub(super) touched: std::cell::RefCell<Vec<u64>>,
+    /// What to tell the other nodes at commit (a shared store).
+    pub(super) notify: Option<&'a super::pg::Notify>,
+}
+
+pub(super) fn record<T: DeserializeOwned>(b: Option<Vec<u8>>) -> Result<Option<T>> {
+    b.map(|b| from_bytes(&b)).transpose()
+}
+
+pub(super) fn records<T: DeserializeOwned>(
+    v: &View<'_>,
+    t: &Table<u64, &'static [u8]>,
+) -> Result<Vec<T>> {
+    let mut out = Vec::new();
+    v.each(t, |_, b| {
+        out.push(from_bytes(&b)?);
+        Ok(true)
+    })?;
+    Ok(out)
+}
+
+pub(super) fn second_parts(
+    v: &View<'_>,
+    t: &Table<(u64, u64), ()>,
+    first: u64,
+) -> Result<Vec<u64>> {
+    Ok(v.values_between(t, &(first, 0), &(first, u64::MAX))?
+        .into_iter()
+        .map(|((_, b), ())| b)
+        .collect())
 }
 
 impl Tx<'_> {
     /// Next value of a named counter.
     pub fn next_id(&self, key: &str) -> Result<u64> {
-        let mut t = self.tx.open_table(COUNTERS)?;
-        let n = t.get(key)?.map(|v| v.value()).unwrap_or(0) + 1;
-        t.insert(key, n)?;
-        Ok(n)
+        super::next_counter(&self.v, key)
     }
 
     /// An account.
     pub fn account(&self, id: u64) -> Result<Option<Account>> {
-        let t = self.tx.open_table(ACCOUNTS)?;
-        let v = t.get(id)?;
-        v.map(|v| from_bytes(v.value())).transpose()
+        record(self.v.get(&ACCOUNTS, &id)?)
     }
 
     /// Writes an account.
     pub fn put_account(&self, a: &Account) -> Result<()> {
-        self.tx
-            .open_table(ACCOUNTS)?
-            .insert(a.id, to_bytes(a)?.as_slice())?;
-        Ok(())
+        self.v.put(&ACCOUNTS, &a.id, &to_bytes(a)?)?;
+        self.alerts_changed(a.id)
     }
 
     /// Removes an account and its logins.
     pub fn delete_account(&self, a: &Account, logins: &[String]) -> Result<()> {
-        self.tx.open_table(ACCOUNTS)?.remove(a.id)?;
-        let mut l = self.tx.open_table(LOGINS)?;
+        self.v.remove(&ACCOUNTS, &a.id)?;
         for login in logins {
-            l.remove(login.as_str())?;
+            self.v.remove(&LOGINS, login)?;
         }
-        Ok(())
+        self.alerts_changed(a.id)
     }
 
     /// Claims a login for an account; a conflict when taken by another.
     pub fn claim_login(&self, login: &str, account: u64) -> Result<()> {
-        let mut t = self.tx.open_table(LOGINS)?;
-        if let Some(owner) = t.get(login)?.map(|v| v.value())
+        let login = login.to_string();
+        if let Some(owner) = self.v.get(&LOGINS, &login)?
             && owner != account
         {
             return Err(Error::Conflict(format!(
                 "'{login}' is already used by another account"
             )));
         }
-        t.insert(login, account)?;
-        Ok(())
+        self.v.put(&LOGINS, &login, &account)
     }
 
     /// Releases a login.
     pub fn release_login(&self, login: &str) -> Result<()> {
-        self.tx.open_table(LOGINS)?.remove(login)?;
+        self.v.remove(&LOGINS, &login.to_string())?;
         Ok(())
     }
 
     /// Stores a token under its hash.
     pub fn put_token(&self, hash: &str, t: &Token) -> Result<()> {
-        self.tx
-            .open_table(TOKENS)?
-            .insert(hash, to_bytes(t)?.as_slice())?;
-        Ok(())
+        self.v.put(&TOKENS, &hash.to_string(), &to_bytes(t)?)
     }
 
     /// Removes and returns a token (single use).
     pub fn take_token(&self, hash: &str) -> Result<Option<Token>> {
-        let mut t = self.tx.open_table(TOKENS)?;
-        let v = t.remove(hash)?;
-        v.map(|v| from_bytes(v.value())).transpose()
+        record(self.v.remove(&TOKENS, &hash.to_string())?)
     }
 
     /// Removes every token of an account (and purpose, when given).
     pub fn revoke_tokens(&self, account: u64, purpose: Option<TokenPurpose>) -> Result<()> {
-        let mut t = self.tx.open_table(TOKENS)?;
         let mut doomed = Vec::new();
-        for e in t.iter()? {
-            let (k, v) = e?;
-            let tok: Token = from_bytes(v.value())?;
+        self.v.each(&TOKENS, |k, b| {
+            let tok: Token = from_bytes(&b)?;
             if tok.account == account && purpose.is_none_or(|p| p == tok.purpose) {
-                doomed.push(k.value().to_string());
+                doomed.push(k);
             }
-        }
+            Ok(true)
+        })?;
         for k in doomed {
-            t.remove(k.as_str())?;
+            self.v.remove(&TOKENS, &k)?;
         }
         Ok(())
     }
 
     /// A service.
     pub fn service(&self, id: u64) -> Result<Option<Service>> {
-        let t = self.tx.open_table(SERVICES)?;
-        let v = t.get(id)?;
-        v.map(|v| from_bytes(v.value())).transpose()
+        record(self.v.get(&SERVICES, &id)?)
     }
 
     /// Writes a service.
     pub fn put_service(&self, s: &Service) -> Result<()> {
-        self.tx
-            .open_table(SERVICES)?
-            .insert(s.id, to_bytes(s)?.as_slice())?;
-        Ok(())
+        self.v.put(&SERVICES, &s.id, &to_bytes(s)?)
     }
 
     /// Queues a mail; returns its id.
@@ -237,156 +231,95 @@ impl Tx<'_> {
 
     /// Writes a mail record.
     pub fn put_mail(&self, m: &Mail) -> Result<()> {
-        self.tx
-            .open_table(MAILS)?
-            .insert(m.id, to_bytes(m)?.as_slice())?;
-        Ok(())
+        self.v.put(&MAILS, &m.id, &to_bytes(m)?)
     }
 
     /// Removes the pending mails addressed to `to`.
     pub fn drop_pending_mails_to(&self, to: &str) -> Result<()> {
-        let mut t = self.tx.open_table(MAILS)?;
         let mut doomed = Vec::new();
-        for e in t.iter()? {
-            let (k, v) = e?;
-            let m: Mail = from_bytes(v.value())?;
+        self.v.each(&MAILS, |k, b| {
+            let m: Mail = from_bytes(&b)?;
             if m.to == to && m.state == MailState::Pending {
-                doomed.push(k.value());
+                doomed.push(k);
             }
-        }
+            Ok(true)
+        })?;
         for k in doomed {
-            t.remove(k)?;
+            self.v.remove(&MAILS, &k)?;
         }
         Ok(())
     }
 
     /// Records that an offer belongs to a service.
     pub fn link_offer(&self, service: u64, offer: u64) -> Result<()> {
-        self.tx
-            .open_table(SERVICE_OFFERS)?
-            .insert((service, offer), ())?;
-        Ok(())
+        self.v.put(&SERVICE_OFFERS, &(service, offer), &())
     }
 
     /// Forgets that link.
     pub fn unlink_offer(&self, service: u64, offer: u64) -> Result<()> {
-        self.tx
-            .open_table(SERVICE_OFFERS)?
-            .remove((service, offer))?;
+        self.v.remove(&SERVICE_OFFERS, &(service, offer))?;
         Ok(())
     }
 }
 
 impl Store {
-    /// Runs `f` in one durable write transaction: all of it is committed, or nothing.
-    pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let tx = self.db.begin_write()?;
-        let scope = Tx {
-            tx: &tx,
-            touched: Default::default(),
-        };
-        let out = f(&scope);
-        let touched = scope.touched.take();
-        let out = out?;
-        let committed = tx.commit();
-        self.offers.changed(&touched);
-        committed?;
-        Ok(out)
-    }
-
     /// An account.
     pub fn account(&self, id: u64) -> Result<Option<Account>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(ACCOUNTS)?;
-        let v = t.get(id)?;
-        v.map(|v| from_bytes(v.value())).transpose()
+        self.read(|v| record(v.get(&ACCOUNTS, &id)?))
     }
 
     /// The account with this (lower-cased) e-mail address or username.
     pub fn account_by_login(&self, login: &str) -> Result<Option<Account>> {
-        let tx = self.db.begin_read()?;
-        let Some(id) = tx.open_table(LOGINS)?.get(login)?.map(|v| v.value()) else {
-            return Ok(None);
-        };
-        let t = tx.open_table(ACCOUNTS)?;
-        let v = t.get(id)?;
-        v.map(|v| from_bytes(v.value())).transpose()
+        self.read(|v| {
+            let Some(id) = v.get(&LOGINS, &login.to_string())? else {
+                return Ok(None);
+            };
+            record(v.get(&ACCOUNTS, &id)?)
+        })
     }
 
     /// Every account, in id order.
     pub fn accounts(&self) -> Result<Vec<Account>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(ACCOUNTS)?;
-        let mut out = Vec::new();
-        for e in t.iter()? {
-            out.push(from_bytes(e?.1.value())?);
-        }
-        Ok(out)
+        self.read(|v| records(v, &ACCOUNTS))
     }
 
     /// A token by its hash (not consumed).
     pub fn token(&self, hash: &str) -> Result<Option<Token>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(TOKENS)?;
-        let v = t.get(hash)?;
-        v.map(|v| from_bytes(v.value())).transpose()
+        self.read(|v| record(v.get(&TOKENS, &hash.to_string())?))
     }
 
     /// A service.
     pub fn service(&self, id: u64) -> Result<Option<Service>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(SERVICES)?;
-        let v = t.get(id)?;
-        v.map(|v| from_bytes(v.value())).transpose()
+        self.read(|v| record(v.get(&SERVICES, &id)?))
     }
 
     /// Every service, in id order.
     pub fn services(&self) -> Result<Vec<Service>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(SERVICES)?;
-        let mut out = Vec::new();
-        for e in t.iter()? {
-            out.push(from_bytes(e?.1.value())?);
-        }
-        Ok(out)
+        self.read(|v| records(v, &SERVICES))
     }
 
     /// Ids of the offers of a service.
     pub fn service_offer_ids(&self, service: u64) -> Result<Vec<u64>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(SERVICE_OFFERS)?;
-        let mut out = Vec::new();
-        for e in t.range((service, 0)..=(service, u64::MAX))? {
-            out.push(e?.0.value().1);
-        }
-        Ok(out)
+        self.read(|v| second_parts(v, &SERVICE_OFFERS, service))
     }
 
     /// Mails due for (another) attempt at `now`, oldest first.
     pub fn due_mails(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<Mail>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(MAILS)?;
-        let mut out = Vec::new();
-        for e in t.iter()? {
-            let m: Mail = from_bytes(e?.1.value())?;
-            if m.state == MailState::Pending && m.next_attempt_at <= now {
-                out.push(m);
-                if out.len() == limit {
-                    break;
+        self.read(|v| {
+            let mut out = Vec::new();
+            v.each(&MAILS, |_, b| {
+                let m: Mail = from_bytes(&b)?;
+                if m.state == MailState::Pending && m.next_attempt_at <= now {
+                    out.push(m);
                 }
-            }
-        }
-        Ok(out)
+                Ok(out.len() < limit)
+            })?;
+            Ok(out)
+        })
     }
 
     /// Every mail record (tests, operators).
     pub fn mails(&self) -> Result<Vec<Mail>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(MAILS)?;
-        let mut out = Vec::new();
-        for e in t.iter()? {
-            out.push(from_bytes(e?.1.value())?);
-        }
-        Ok(out)
+        self.read(|v| records(v, &MAILS))
     }
 }

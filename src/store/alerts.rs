@@ -2,60 +2,61 @@
 //! (saved search, offer): a match is written in the same transaction that records the offer as
 //! percolated, so a crash neither loses nor doubles it.
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Store;
-use super::accounts::{MailState, Tx};
+use super::accounts::{MailState, Tx, record, second_parts};
+use super::kv::{AnyTable, Table, View};
 use crate::domain::account::{Frequency, SavedSearch};
 use crate::error::{Error, Result};
 
-const SEARCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("saved_searches");
-const ACCOUNT_SEARCHES: TableDefinition<(u64, u64), ()> = TableDefinition::new("account_searches");
+const SEARCHES: Table<u64, &[u8]> = Table::new("saved_searches", &["id"], &["body"]);
+const ACCOUNT_SEARCHES: Table<(u64, u64), ()> =
+    Table::new("account_searches", &["account_id", "search_id"], &[]);
 /// Offers whose first publication was percolated → when.
-const PERCOLATED: TableDefinition<u64, i64> = TableDefinition::new("percolated");
+const PERCOLATED: Table<u64, i64> = Table::new("percolated", &["offer_id"], &["at"]);
 /// (saved search, offer) → outbox row.
-const OUTBOX: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("alert_outbox");
+const OUTBOX: Table<(u64, u64), &[u8]> =
+    Table::new("alert_outbox", &["search_id", "offer_id"], &["body"]);
 /// The outbox rows still pending, (saved search, offer) → row: the sender reads only these,
 /// not every mail ever sent.
-const PENDING: TableDefinition<(u64, u64), &[u8]> = TableDefinition::new("alert_pending");
+const PENDING: Table<(u64, u64), &[u8]> =
+    Table::new("alert_pending", &["search_id", "offer_id"], &["body"]);
+/// Change log of alerts: sequence → account whose saved searches changed (other nodes'
+/// percolators follow it).
+const ALERT_CHANGES: Table<u64, u64> = Table::new("alert_changes", &["seq"], &["account_id"]);
 /// Set once the pending table holds every pending row of the outbox (stores made before it
 /// existed are brought up to date when opened).
 const PENDING_FILLED: &str = "alert_pending_filled";
 
-/// Copies this module's tables (see [`super::backup`]).
-pub(super) fn copy_tables(
-    src: &redb::ReadTransaction,
-    dst: &redb::WriteTransaction,
-    copied: &mut super::backup::Copied,
-) -> Result<()> {
-    super::backup::copy(src, dst, SEARCHES, copied)?;
-    super::backup::copy(src, dst, ACCOUNT_SEARCHES, copied)?;
-    super::backup::copy(src, dst, PERCOLATED, copied)?;
-    super::backup::copy(src, dst, OUTBOX, copied)?;
-    super::backup::copy(src, dst, PENDING, copied)?;
-    Ok(())
+pub(super) fn tables() -> [&'static dyn AnyTable; 6] {
+    [
+        &SEARCHES,
+        &ACCOUNT_SEARCHES,
+        &PERCOLATED,
+        &OUTBOX,
+        &PENDING,
+        &ALERT_CHANGES,
+    ]
 }
 
-pub(super) fn create_tables(tx: &WriteTransaction) -> Result<()> {
-    tx.open_table(SEARCHES)?;
-    tx.open_table(ACCOUNT_SEARCHES)?;
-    tx.open_table(PERCOLATED)?;
-    let outbox = tx.open_table(OUTBOX)?;
-    let mut pending = tx.open_table(PENDING)?;
-    let mut meta = tx.open_table(super::META)?;
-    if meta.get(PENDING_FILLED)?.is_none() {
-        for e in outbox.iter()? {
-            let (k, v) = e?;
-            let row: OutboxRow = de(v.value())?;
-            if row.state == MailState::Pending {
-                pending.insert(k.value(), v.value())?;
-            }
-        }
-        meta.insert(PENDING_FILLED, "1")?;
+/// Fills the pending table of a store made before it existed.
+pub(super) fn bring_up_to_date(v: &View<'_>) -> Result<()> {
+    let filled = PENDING_FILLED.to_string();
+    if v.get(&super::META, &filled)?.is_some() {
+        return Ok(());
     }
-    Ok(())
+    let mut pending = Vec::new();
+    v.each(&OUTBOX, |k, b| {
+        let row: OutboxRow = de(&b)?;
+        if row.state == MailState::Pending {
+            pending.push((k, b));
+        }
+        Ok(true)
+    })?;
+    v.put_many(&PENDING, &pending)?;
+    v.put(&super::META, &filled, &"1".to_string())
 }
 
 /// One match waiting to be mailed (or mailed).
@@ -91,54 +92,45 @@ fn de<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T> {
 impl Tx<'_> {
     /// A saved search.
     pub fn saved_search(&self, id: u64) -> Result<Option<SavedSearch>> {
-        let t = self.tx.open_table(SEARCHES)?;
-        let v = t.get(id)?;
-        v.map(|v| de(v.value())).transpose()
+        record(self.v.get(&SEARCHES, &id)?)
     }
 
     /// Writes a saved search.
     pub fn put_saved_search(&self, s: &SavedSearch) -> Result<()> {
-        self.tx
-            .open_table(SEARCHES)?
-            .insert(s.id, serde_json::to_vec(s)?.as_slice())?;
-        self.tx
-            .open_table(ACCOUNT_SEARCHES)?
-            .insert((s.account, s.id), ())?;
-        Ok(())
+        self.v.put(&SEARCHES, &s.id, &serde_json::to_vec(s)?)?;
+        self.v.put(&ACCOUNT_SEARCHES, &(s.account, s.id), &())?;
+        self.alerts_changed(s.account)
     }
 
     /// Deletes a saved search and its pending matches.
     pub fn delete_saved_search(&self, s: &SavedSearch) -> Result<()> {
-        self.tx.open_table(SEARCHES)?.remove(s.id)?;
-        self.tx
-            .open_table(ACCOUNT_SEARCHES)?
-            .remove((s.account, s.id))?;
-        let mut out = self.tx.open_table(OUTBOX)?;
-        let mut pending = self.tx.open_table(PENDING)?;
-        let mut doomed = Vec::new();
-        for e in out.range((s.id, 0)..=(s.id, u64::MAX))? {
-            doomed.push(e?.0.value());
+        self.v.remove(&SEARCHES, &s.id)?;
+        self.v.remove(&ACCOUNT_SEARCHES, &(s.account, s.id))?;
+        for (k, _) in self
+            .v
+            .values_between(&OUTBOX, &(s.id, 0), &(s.id, u64::MAX))?
+        {
+            self.v.remove(&OUTBOX, &k)?;
+            self.v.remove(&PENDING, &k)?;
         }
-        for k in doomed {
-            out.remove(k)?;
-            pending.remove(k)?;
-        }
-        Ok(())
+        self.alerts_changed(s.account)
+    }
+
+    /// Logs that an account's alerts changed (its saved searches, its address confirmed, the
+    /// account gone): every node's percolator takes them again.
+    pub fn alerts_changed(&self, account: u64) -> Result<()> {
+        self.changed();
+        super::next_seq(&self.v, &ALERT_CHANGES, account).map(|_| ())
     }
 
     /// Ids of an account's saved searches.
     pub fn saved_search_ids(&self, account: u64) -> Result<Vec<u64>> {
-        let t = self.tx.open_table(ACCOUNT_SEARCHES)?;
-        let mut out = Vec::new();
-        for e in t.range((account, 0)..=(account, u64::MAX))? {
-            out.push(e?.0.value().1);
-        }
-        Ok(out)
+        second_parts(&self.v, &ACCOUNT_SEARCHES, account)
     }
 
     /// True when the offer's first publication was already percolated.
     pub fn percolated(&self, offer: u64) -> Result<bool> {
-        Ok(self.tx.open_table(PERCOLATED)?.get(offer)?.is_some())
+        self.v.contains(&PERCOLATED, &offer)
     }
 
     /// Records the percolation of an offer with its matches (once per (search, offer)).
@@ -148,44 +140,37 @@ impl Tx<'_> {
         at: OffsetDateTime,
         matches: &[OutboxRow],
     ) -> Result<()> {
-        self.tx
-            .open_table(PERCOLATED)?
-            .insert(offer, at.unix_timestamp())?;
+        self.v.put(&PERCOLATED, &offer, &at.unix_timestamp())?;
         self.add_outbox_rows(matches)
     }
 
     /// Adds outbox rows, each (search, offer) once: a row already there (written before a
     /// crash, perhaps sent since) stays as it is.
     pub fn add_outbox_rows(&self, matches: &[OutboxRow]) -> Result<()> {
-        let mut out = self.tx.open_table(OUTBOX)?;
-        let mut pending = self.tx.open_table(PENDING)?;
-        let mut bytes = Vec::with_capacity(256);
-        for m in matches {
-            let k = (m.search, m.offer);
-            if out.get(k)?.is_none() {
-                bytes.clear();
-                serde_json::to_writer(&mut bytes, m)?;
-                out.insert(k, bytes.as_slice())?;
-                if m.state == MailState::Pending {
-                    pending.insert(k, bytes.as_slice())?;
-                }
-            }
-        }
-        Ok(())
+        let rows = matches
+            .iter()
+            .map(|m| Ok(((m.search, m.offer), serde_json::to_vec(m)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let written = self.v.put_new(&OUTBOX, &rows)?;
+        let pending: Vec<_> = rows
+            .into_iter()
+            .zip(matches)
+            .filter(|((k, _), m)| m.state == MailState::Pending && written.contains(k))
+            .map(|(row, _)| row)
+            .collect();
+        self.v.put_many(&PENDING, &pending)
     }
 
     /// Writes an outbox row (and keeps the pending table in step with its state).
     pub fn put_outbox(&self, row: &OutboxRow) -> Result<()> {
         let k = (row.search, row.offer);
         let bytes = serde_json::to_vec(row)?;
-        self.tx.open_table(OUTBOX)?.insert(k, bytes.as_slice())?;
-        let mut pending = self.tx.open_table(PENDING)?;
+        self.v.put(&OUTBOX, &k, &bytes)?;
         if row.state == MailState::Pending {
-            pending.insert(k, bytes.as_slice())?;
+            self.v.put(&PENDING, &k, &bytes)
         } else {
-            pending.remove(k)?;
+            self.v.remove(&PENDING, &k).map(|_| ())
         }
-        Ok(())
     }
 }
 
@@ -208,43 +193,51 @@ impl Store {
         mut f: impl FnMut(Vec<SavedSearch>) -> Result<()>,
     ) -> Result<()> {
         use rayon::prelude::*;
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(SEARCHES)?;
-        let mut raw = Vec::with_capacity(chunk);
-        let mut entries = t.iter()?;
-        loop {
-            raw.clear();
-            for e in entries.by_ref().take(chunk.max(1)) {
-                raw.push(e?.1.value().to_vec());
+        let chunk = chunk.max(1);
+        self.read(|v| {
+            let mut raw = Vec::with_capacity(chunk);
+            let mut decode = |raw: &mut Vec<Vec<u8>>| -> Result<()> {
+                let decoded = raw.par_iter().map(|b| de(b)).collect::<Result<_>>()?;
+                raw.clear();
+                f(decoded)
+            };
+            let mut failed = None;
+            v.each(&SEARCHES, |_, b| {
+                raw.push(b);
+                if raw.len() == chunk
+                    && let Err(e) = decode(&mut raw)
+                {
+                    failed = Some(e);
+                    return Ok(false);
+                }
+                Ok(true)
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
             }
-            if raw.is_empty() {
-                return Ok(());
+            if !raw.is_empty() {
+                decode(&mut raw)?;
             }
-            f(raw.par_iter().map(|b| de(b)).collect::<Result<_>>()?)?;
-        }
+            Ok(())
+        })
     }
 
     /// An account's saved searches.
     pub fn saved_searches_of(&self, account: u64) -> Result<Vec<SavedSearch>> {
-        let tx = self.db.begin_read()?;
-        let idx = tx.open_table(ACCOUNT_SEARCHES)?;
-        let t = tx.open_table(SEARCHES)?;
-        let mut out = Vec::new();
-        for e in idx.range((account, 0)..=(account, u64::MAX))? {
-            let id = e?.0.value().1;
-            if let Some(v) = t.get(id)? {
-                out.push(de(v.value())?);
+        self.read(|v| {
+            let mut out = Vec::new();
+            for id in second_parts(v, &ACCOUNT_SEARCHES, account)? {
+                if let Some(s) = record(v.get(&SEARCHES, &id)?)? {
+                    out.push(s);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// A saved search.
     pub fn saved_search(&self, id: u64) -> Result<Option<SavedSearch>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(SEARCHES)?;
-        let v = t.get(id)?;
-        v.map(|v| de(v.value())).transpose()
+        self.read(|v| record(v.get(&SEARCHES, &id)?))
     }
 
     /// Up to `limit` pending rows that `keep` accepts, in (saved search, offer) order; the
@@ -254,20 +247,20 @@ impl Store {
         limit: usize,
         keep: impl Fn(&OutboxRow) -> bool,
     ) -> Result<Vec<OutboxRow>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(PENDING)?;
-        let mut out: Vec<OutboxRow> = Vec::new();
-        for e in t.iter()? {
-            let (k, v) = e?;
-            if out.len() >= limit && out.last().is_some_and(|r| r.search != k.value().0) {
-                break;
-            }
-            let row: OutboxRow = de(v.value())?;
-            if keep(&row) {
-                out.push(row);
-            }
-        }
-        Ok(out)
+        self.read(|v| {
+            let mut out: Vec<OutboxRow> = Vec::new();
+            v.each(&PENDING, |k, b| {
+                if out.len() >= limit && out.last().is_some_and(|r| r.search != k.0) {
+                    return Ok(false);
+                }
+                let row: OutboxRow = de(&b)?;
+                if keep(&row) {
+                    out.push(row);
+                }
+                Ok(true)
+            })?;
+            Ok(out)
+        })
     }
 
     /// Outbox rows still pending.
@@ -277,22 +270,30 @@ impl Store {
 
     /// Every outbox row of these saved searches.
     pub fn outbox_of(&self, searches: &[u64]) -> Result<Vec<OutboxRow>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(OUTBOX)?;
-        let mut out = Vec::new();
-        for &s in searches {
-            for e in t.range((s, 0)..=(s, u64::MAX))? {
-                out.push(de(e?.1.value())?);
+        self.read(|v| {
+            let mut out = Vec::new();
+            for &s in searches {
+                for (_, b) in v.values_between(&OUTBOX, &(s, 0), &(s, u64::MAX))? {
+                    out.push(de(&b)?);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// Number of offers percolated.
     pub fn percolated_count(&self) -> Result<u64> {
-        use redb::ReadableTableMetadata;
-        let tx = self.db.begin_read()?;
-        Ok(tx.open_table(PERCOLATED)?.len()?)
+        self.read(|v| v.len(&PERCOLATED))
+    }
+
+    /// The sequence of the latest change of alerts (0 when none).
+    pub fn last_alert_seq(&self) -> Result<u64> {
+        self.read(|v| Ok(v.last_key(&ALERT_CHANGES)?.unwrap_or(0)))
+    }
+
+    /// Up to `limit` changes of alerts after `seq`: (sequence, account).
+    pub fn alert_changes_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, u64)>> {
+        self.read(|v| super::changes_after(v, &ALERT_CHANGES, seq, limit))
     }
 }
 
@@ -372,12 +373,8 @@ mod tests {
         let old = row(3, 11, MailState::Pending);
         store
             .write(|tx| {
-                tx.tx
-                    .open_table(OUTBOX)?
-                    .insert((3, 11), serde_json::to_vec(&old)?.as_slice())?;
-                tx.tx
-                    .open_table(super::super::META)?
-                    .remove(PENDING_FILLED)?;
+                tx.v.put(&OUTBOX, &(3, 11), &serde_json::to_vec(&old)?)?;
+                tx.v.remove(&super::super::META, &PENDING_FILLED.to_string())?;
                 Ok(())
             })
             .unwrap();

@@ -4,12 +4,10 @@
 
 use std::path::Path;
 
-use redb::{
-    Database, Key, ReadTransaction, ReadableDatabase, ReadableTableMetadata, TableDefinition,
-    TableHandle, Value, WriteTransaction,
-};
+use redb::{Database, ReadableDatabase, ReadableTableMetadata, TableHandle};
 
-use super::Store;
+use super::kv::View;
+use super::{Db, Store};
 use crate::error::{Error, Result};
 
 /// What a copy holds: each table with its number of rows.
@@ -29,43 +27,29 @@ impl Copied {
     }
 }
 
-/// Copies one table of the snapshot into the destination.
-pub(super) fn copy<K: Key + 'static, V: Value + 'static>(
-    src: &ReadTransaction,
-    dst: &WriteTransaction,
-    def: TableDefinition<K, V>,
-    copied: &mut Copied,
-) -> Result<()> {
-    if copied.tables.iter().any(|(t, _)| t == def.name()) {
-        return Ok(());
+/// Copies every table of `src` into `dst`; `progress` hears (table, rows copied so far).
+fn copy_all(src: &View<'_>, dst: &View<'_>, progress: &mut dyn FnMut(&str, u64)) -> Result<Copied> {
+    let mut copied = Copied::default();
+    for t in super::tables() {
+        let name = t.table_name();
+        let n = t.copy(src, dst, &mut |n| progress(name, n))?;
+        copied.tables.push((name.to_string(), n));
     }
-    let from = src.open_table(def)?;
-    let mut to = dst.open_table(def)?;
-    for row in redb::ReadableTable::iter(&from)? {
-        let (k, v) = row?;
-        to.insert(k.value(), v.value())?;
-    }
-    copied.tables.push((def.name().to_string(), from.len()?));
-    Ok(())
+    Ok(copied)
 }
 
-fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> Result<Copied> {
-    let mut copied = Copied::default();
-    super::copy_tables(src, dst, &mut copied)?;
-    super::accounts::copy_tables(src, dst, &mut copied)?;
-    super::alerts::copy_tables(src, dst, &mut copied)?;
-    super::stats::copy_tables(src, dst, &mut copied)?;
-    super::sources::copy_tables(src, dst, &mut copied)?;
-    // A table this version does not know would be lost silently: refuse instead.
+/// A table of a redb file this version does not know would be lost silently: refuse instead.
+fn refuse_unknown_tables(src: &redb::ReadTransaction) -> Result<()> {
+    let known: Vec<&str> = super::tables().iter().map(|t| t.table_name()).collect();
     for t in src.list_tables()? {
-        if !copied.tables.iter().any(|(name, _)| name == t.name()) {
+        if !known.contains(&t.name()) {
             return Err(Error::Store(format!(
-                "table '{}' is unknown to this version of offerwatch: back up with the version that wrote it",
+                "table '{}' is unknown to this version of offerwatch: copy with the version that wrote it",
                 t.name()
             )));
         }
     }
-    Ok(copied)
+    Ok(())
 }
 
 /// Counts the rows of every table of a store file.
@@ -88,25 +72,42 @@ fn same_counts(a: &Copied, b: &Copied) -> bool {
     a == b
 }
 
+/// The tables of a store that hold rows, with their counts.
+fn held(c: &Copied) -> Copied {
+    Copied {
+        tables: c.tables.iter().filter(|(_, n)| *n > 0).cloned().collect(),
+    }
+}
+
 impl Store {
     /// Writes a consistent copy of the store to `dest` (a file that must not exist) while
     /// writers go on; returns what it holds.
     pub fn backup_to(&self, dest: &Path) -> Result<Copied> {
+        let Db::Redb(db) = &self.db else {
+            return Err(Error::Store(
+                "the records are in PostgreSQL: back them up with pg_dump (or `offerwatch migrate --to` a store file)".into(),
+            ));
+        };
         if dest.exists() {
             return Err(Error::Store(format!("{} already exists", dest.display())));
         }
         let tmp = dest.with_extension("partial");
         let _ = std::fs::remove_file(&tmp);
         let copied = {
-            let src = self.db.begin_read()?;
+            let src = db.begin_read()?;
+            refuse_unknown_tables(&src)?;
             let out = Database::builder()
                 .set_cache_size(8 * 1024 * 1024)
                 .create(&tmp)?;
             let dst = out.begin_write()?;
-            let copied = copy_all(&src, &dst)?;
+            let copied = copy_all(
+                &View::RedbRead(&src),
+                &View::RedbWrite(&dst),
+                &mut |_, _| {},
+            )?;
             dst.commit()?;
             let check = count(&out)?;
-            if !same_counts(&check, &copied) {
+            if !same_counts(&held(&check), &held(&copied)) {
                 return Err(Error::Store(format!(
                     "the copy does not hold what was read: {check:?} vs {copied:?}"
                 )));
@@ -118,6 +119,56 @@ impl Store {
             std::fs::File::open(dir)?.sync_all()?;
         }
         Ok(copied)
+    }
+
+    /// Copies every record of this store (one snapshot) into `dest`, which must hold no
+    /// records, in one transaction, and its attachments; then counts what `dest` holds and
+    /// refuses a difference. `progress` hears (table, rows copied so far).
+    pub fn copy_into(&self, dest: &Store, progress: &mut dyn FnMut(&str, u64)) -> Result<Copied> {
+        let held_before = dest.counts()?;
+        if let Some((t, n)) = held_before.tables.iter().find(|(_, n)| *n > 0) {
+            return Err(Error::Conflict(format!(
+                "the destination already holds records ({n} in '{t}'): offerwatch copies into an empty store only"
+            )));
+        }
+        let copied = self.read(|src| dest.write(|tx| copy_all(src, &tx.v, progress)))?;
+        // Attachments: files of an embedded store, rows of a shared one.
+        let mut seen = std::collections::HashSet::new();
+        self.read(|v| {
+            v.each(&super::OFFERS, |_, b| {
+                let offer = super::decode(&b)?;
+                for a in offer.fields.attachments {
+                    if seen.insert(a.sha256.clone()) {
+                        let bytes = self.attachment(&a.sha256)?.ok_or_else(|| {
+                            Error::Store(format!(
+                                "offer {}: attachment {} is missing from the source",
+                                offer.reference, a.sha256
+                            ))
+                        })?;
+                        dest.put_attachment(&a.sha256, &bytes)?;
+                    }
+                }
+                Ok(true)
+            })
+        })?;
+        let check = dest.counts()?;
+        if !same_counts(&held(&check), &held(&copied)) {
+            return Err(Error::Store(format!(
+                "the destination does not hold what was read: {check:?} vs {copied:?}"
+            )));
+        }
+        Ok(copied)
+    }
+
+    /// Rows of every table.
+    pub fn counts(&self) -> Result<Copied> {
+        self.read(|v| {
+            let mut c = Copied::default();
+            for t in super::tables() {
+                c.tables.push((t.table_name().to_string(), t.count(v)?));
+            }
+            Ok(c)
+        })
     }
 
     /// Checks a store file (a backup): it opens, and what each table holds.

@@ -1,10 +1,14 @@
-//! The system of record (redb): offers, the reference counters, the change log that the index
-//! replays, and metadata. Every write is one durable transaction: when a method returns `Ok`,
-//! the change survives a crash.
+//! The system of record — a redb file for one machine, PostgreSQL for several nodes — holding
+//! offers, the reference counters, the change log that every node's index replays, and
+//! metadata. Every write is one durable transaction: when a method returns `Ok`, the change
+//! survives a crash.
 
 pub mod accounts;
 pub mod alerts;
 pub mod backup;
+pub(crate) mod kv;
+pub mod leases;
+pub(crate) mod pg;
 pub mod sources;
 pub mod stats;
 
@@ -14,23 +18,37 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use lru::LruCache;
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{Database, ReadableDatabase};
 use time::OffsetDateTime;
 
 use crate::domain::offer::AuditEvent;
 use crate::domain::{Offer, OfferFields, OfferState, Reference};
 use crate::error::{Error, Result};
 pub use accounts::Tx;
+use kv::{Table, View};
 
-const OFFERS: TableDefinition<u64, &[u8]> = TableDefinition::new("offers");
-const REFERENCES: TableDefinition<&str, u64> = TableDefinition::new("references");
+pub(crate) const OFFERS: Table<u64, &[u8]> = Table::new("offers", &["id"], &["body"]);
+pub(crate) const REFERENCES: Table<&str, u64> =
+    Table::new("references", &["reference"], &["offer_id"]);
 /// Change log: sequence number → id of the offer that changed (its current state is in OFFERS,
 /// or it is gone).
-const CHANGES: TableDefinition<u64, u64> = TableDefinition::new("changes");
-const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
-const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+pub(crate) const CHANGES: Table<u64, u64> = Table::new("changes", &["seq"], &["offer_id"]);
+pub(crate) const COUNTERS: Table<&str, u64> = Table::new("counters", &["name"], &["value"]);
+pub(crate) const META: Table<&str, &str> = Table::new("meta", &["key"], &["value"]);
 
 const NEXT_OFFER_ID: &str = "offer_id";
+
+/// Every table of the store, for copies (backups, `offerwatch migrate`) and counts.
+pub(crate) fn tables() -> Vec<&'static dyn kv::AnyTable> {
+    let mut all: Vec<&'static dyn kv::AnyTable> =
+        vec![&OFFERS, &REFERENCES, &CHANGES, &COUNTERS, &META];
+    all.extend(accounts::tables());
+    all.extend(alerts::tables());
+    all.extend(stats::tables());
+    all.extend(sources::tables());
+    all.extend(leases::tables());
+    all
+}
 
 /// A new offer to create.
 #[derive(Debug, Clone)]
@@ -49,15 +67,26 @@ pub struct NewOffer {
     pub audit: Vec<AuditEvent>,
 }
 
+/// Where the records are.
+pub(crate) enum Db {
+    /// An embedded file: one process.
+    Redb(Database),
+    /// A PostgreSQL database shared by several nodes.
+    Pg(pg::Pg),
+}
+
 /// The store.
 pub struct Store {
-    pub(crate) db: Database,
+    pub(crate) db: Db,
     offers: OfferCache,
+    /// The directory of an embedded store (its attachment files).
+    files: Option<std::path::PathBuf>,
 }
 
 /// Offers decoded recently (the newest ones, which every browse page shows), so that a search
-/// page costs no JSON parsing. A write removes what it changed after its commit; a read that
-/// overlapped a write does not fill the cache (the `epoch` tells), so nothing stale stays.
+/// page costs no JSON parsing. A write removes what it changed after its commit (and the change
+/// log, what other nodes changed); a read that overlapped a write does not fill the cache (the
+/// `epoch` tells), so nothing stale stays.
 struct OfferCache {
     epoch: AtomicU64,
     lru: Mutex<LruCache<u64, Arc<Offer>>>,
@@ -93,19 +122,6 @@ impl OfferCache {
     }
 }
 
-/// Copies this module's tables (see [`backup`]).
-fn copy_tables(
-    src: &redb::ReadTransaction,
-    dst: &redb::WriteTransaction,
-    copied: &mut backup::Copied,
-) -> Result<()> {
-    backup::copy(src, dst, OFFERS, copied)?;
-    backup::copy(src, dst, REFERENCES, copied)?;
-    backup::copy(src, dst, CHANGES, copied)?;
-    backup::copy(src, dst, COUNTERS, copied)?;
-    backup::copy(src, dst, META, copied)
-}
-
 fn encode(offer: &Offer) -> Result<Vec<u8>> {
     Ok(serde_json::to_vec(offer)?)
 }
@@ -114,27 +130,26 @@ fn decode(bytes: &[u8]) -> Result<Offer> {
     serde_json::from_slice(bytes).map_err(|e| Error::Store(format!("corrupt offer record: {e}")))
 }
 
-fn next_counter(counters: &mut redb::Table<&str, u64>, key: &str) -> Result<u64> {
-    let n = counters.get(key)?.map(|v| v.value()).unwrap_or(0) + 1;
-    counters.insert(key, n)?;
+fn next_counter(v: &View<'_>, key: &str) -> Result<u64> {
+    let key = key.to_string();
+    let n = v.get(&COUNTERS, &key)?.unwrap_or(0) + 1;
+    v.put(&COUNTERS, &key, &n)?;
     Ok(n)
 }
 
-fn log_change(changes: &mut redb::Table<u64, u64>, id: u64) -> Result<u64> {
-    let seq = changes.last()?.map(|(k, _)| k.value()).unwrap_or(0) + 1;
-    changes.insert(seq, id)?;
+fn next_seq(v: &View<'_>, log: &Table<u64, u64>, id: u64) -> Result<u64> {
+    let seq = v.last_key(log)?.unwrap_or(0) + 1;
+    v.put(log, &seq, &id)?;
     Ok(seq)
 }
 
 impl Tx<'_> {
     /// Creates an offer, allocating its id and its reference, and logs the change.
     pub fn create_offer(&self, n: NewOffer) -> Result<(Offer, u64)> {
-        let mut counters = self.tx.open_table(COUNTERS)?;
-        let id = next_counter(&mut counters, NEXT_OFFER_ID)?;
+        let id = next_counter(&self.v, NEXT_OFFER_ID)?;
         let prefix = n.fields.contract.reference_prefix();
         let year = n.created_at.year() as u16;
-        let number = next_counter(&mut counters, &Reference::counter_key(prefix, year))?;
-        drop(counters);
+        let number = next_counter(&self.v, &Reference::counter_key(prefix, year))?;
         let reference = Reference {
             prefix,
             year,
@@ -152,39 +167,41 @@ impl Tx<'_> {
             service_id: n.service_id,
             audit: n.audit,
         };
-        self.tx
-            .open_table(REFERENCES)?
-            .insert(reference.to_string().as_str(), id)?;
+        self.v.put(&REFERENCES, &reference.to_string(), &id)?;
         let seq = self.put_offer(&offer)?;
         Ok((offer, seq))
     }
 
     /// The offer with this id.
     pub fn offer(&self, id: u64) -> Result<Option<Offer>> {
-        let t = self.tx.open_table(OFFERS)?;
-        let v = t.get(id)?;
-        v.map(|v| decode(v.value())).transpose()
+        self.v.get(&OFFERS, &id)?.map(|v| decode(&v)).transpose()
     }
 
     /// Writes an offer and logs the change; returns its sequence.
     pub fn put_offer(&self, offer: &Offer) -> Result<u64> {
         self.touched.borrow_mut().push(offer.id);
-        self.tx
-            .open_table(OFFERS)?
-            .insert(offer.id, encode(offer)?.as_slice())?;
-        let mut changes = self.tx.open_table(CHANGES)?;
-        log_change(&mut changes, offer.id)
+        self.v.put(&OFFERS, &offer.id, &encode(offer)?)?;
+        self.log_change(offer.id)
     }
 
     /// Removes an offer (its reference stays allocated) and logs the change.
     pub fn remove_offer(&self, offer: &Offer) -> Result<u64> {
         self.touched.borrow_mut().push(offer.id);
-        self.tx.open_table(OFFERS)?.remove(offer.id)?;
-        self.tx
-            .open_table(REFERENCES)?
-            .remove(offer.reference.to_string().as_str())?;
-        let mut changes = self.tx.open_table(CHANGES)?;
-        log_change(&mut changes, offer.id)
+        self.v.remove(&OFFERS, &offer.id)?;
+        self.v.remove(&REFERENCES, &offer.reference.to_string())?;
+        self.log_change(offer.id)
+    }
+
+    fn log_change(&self, id: u64) -> Result<u64> {
+        self.changed();
+        next_seq(&self.v, &CHANGES, id)
+    }
+
+    /// Tells the other nodes, at commit, that the change logs grew.
+    pub(crate) fn changed(&self) {
+        if let Some(n) = self.notify {
+            n.changed.set(true);
+        }
     }
 }
 
@@ -209,20 +226,89 @@ impl Store {
             other => other?,
         };
         let tx = db.begin_write()?;
-        tx.open_table(OFFERS)?;
-        tx.open_table(REFERENCES)?;
-        tx.open_table(CHANGES)?;
-        tx.open_table(COUNTERS)?;
-        tx.open_table(META)?;
-        accounts::create_tables(&tx)?;
-        alerts::create_tables(&tx)?;
-        stats::create_tables(&tx)?;
-        sources::create_tables(&tx)?;
+        {
+            let v = View::RedbWrite(&tx);
+            for t in tables() {
+                t.count(&v)?;
+            }
+            alerts::bring_up_to_date(&v)?;
+        }
         tx.commit()?;
         Ok(Store {
-            db,
+            db: Db::Redb(db),
             offers: OfferCache::new(),
+            files: path.parent().map(Path::to_path_buf),
         })
+    }
+
+    /// Connects to a PostgreSQL database (`postgres://…`) shared with other nodes, creating or
+    /// migrating its tables.
+    pub fn connect(url: &str) -> Result<Store> {
+        let pg = pg::Pg::connect(url)?;
+        pg.write(|v, _| alerts::bring_up_to_date(v))?;
+        Ok(Store {
+            db: Db::Pg(pg),
+            offers: OfferCache::new(),
+            files: None,
+        })
+    }
+
+    /// True when the records are in a database several nodes share.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.db, Db::Pg(_))
+    }
+
+    /// Runs `f` on one consistent snapshot.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
+        match &self.db {
+            Db::Redb(db) => {
+                let tx = db.begin_read()?;
+                f(&View::RedbRead(&tx))
+            }
+            Db::Pg(pg) => pg.read(f),
+        }
+    }
+
+    /// Runs `f` in one durable write transaction: all of it is committed, or nothing.
+    pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let mut touched = Vec::new();
+        let out = match &self.db {
+            Db::Redb(db) => {
+                let tx = db.begin_write()?;
+                let scope = Tx {
+                    v: View::RedbWrite(&tx),
+                    touched: Default::default(),
+                    notify: None,
+                };
+                let out = f(&scope);
+                touched = scope.touched.take();
+                drop(scope);
+                match out {
+                    Ok(v) => tx.commit().map(|()| v).map_err(Error::from),
+                    Err(e) => Err(e),
+                }
+            }
+            Db::Pg(pg) => pg.write(|v, notify| {
+                let scope = Tx {
+                    v: View::Pg(match v {
+                        View::Pg(c) => c,
+                        _ => return Err(Error::Internal("not a PostgreSQL transaction".into())),
+                    }),
+                    touched: Default::default(),
+                    notify: Some(notify),
+                };
+                let out = f(&scope);
+                touched = scope.touched.take();
+                out
+            }),
+        };
+        self.offers.changed(&touched);
+        out
+    }
+
+    /// After the change log told that other nodes changed these offers.
+    pub fn forget_offers(&self, ids: &[u64]) {
+        self.offers.changed(ids);
     }
 
     /// Creates offers in one transaction, allocating their ids and references. Returns the
@@ -230,7 +316,6 @@ impl Store {
     pub fn create_offers(&self, new: Vec<NewOffer>) -> Result<(Vec<Offer>, u64)> {
         self.create_offers_and(new, |_, _| Ok(()))
     }
-
     /// [`Store::create_offers`], with `also` written in the same transaction (which it may
     /// refuse by returning an error: then nothing is written).
     pub fn create_offers_and(
@@ -307,9 +392,7 @@ impl Store {
 
     /// The offer with this id.
     pub fn offer(&self, id: u64) -> Result<Option<Offer>> {
-        let tx = self.db.begin_read()?;
-        let offers = tx.open_table(OFFERS)?;
-        offers.get(id)?.map(|v| decode(v.value())).transpose()
+        self.read(|v| v.get(&OFFERS, &id)?.map(|b| decode(&b)).transpose())
     }
 
     /// The offers with these ids, in the same order (missing ones skipped), the recent ones
@@ -321,18 +404,19 @@ impl Store {
             ids.iter().map(|id| lru.get(id).cloned()).collect()
         };
         if found.iter().any(Option::is_none) {
-            let tx = self.db.begin_read()?;
-            let offers = tx.open_table(OFFERS)?;
-            let mut read = Vec::new();
-            for (slot, &id) in found.iter_mut().zip(ids) {
-                if slot.is_none()
-                    && let Some(v) = offers.get(id)?
-                {
-                    let offer = Arc::new(decode(v.value())?);
-                    read.push(offer.clone());
-                    *slot = Some(offer);
+            let read = self.read(|v| {
+                let mut read = Vec::new();
+                for (slot, &id) in found.iter_mut().zip(ids) {
+                    if slot.is_none()
+                        && let Some(b) = v.get(&OFFERS, &id)?
+                    {
+                        let offer = Arc::new(decode(&b)?);
+                        read.push(offer.clone());
+                        *slot = Some(offer);
+                    }
                 }
-            }
+                Ok(read)
+            })?;
             let mut lru = self.offers.lru();
             if self.offers.epoch.load(Ordering::SeqCst) == epoch {
                 for offer in read {
@@ -345,94 +429,97 @@ impl Store {
 
     /// The offers with these ids, in the same order (missing ones skipped), from one snapshot.
     pub fn offers(&self, ids: &[u64]) -> Result<Vec<Offer>> {
-        let tx = self.db.begin_read()?;
-        let offers = tx.open_table(OFFERS)?;
-        let mut out = Vec::with_capacity(ids.len());
-        for &id in ids {
-            if let Some(v) = offers.get(id)? {
-                out.push(decode(v.value())?);
+        self.read(|v| {
+            let mut out = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(b) = v.get(&OFFERS, id)? {
+                    out.push(decode(&b)?);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })
     }
 
     /// The offer with this reference.
     pub fn offer_by_reference(&self, reference: &str) -> Result<Option<Offer>> {
-        let tx = self.db.begin_read()?;
-        let refs = tx.open_table(REFERENCES)?;
-        let Some(id) = refs.get(reference)?.map(|v| v.value()) else {
-            return Ok(None);
-        };
-        let offers = tx.open_table(OFFERS)?;
-        offers.get(id)?.map(|v| decode(v.value())).transpose()
+        self.read(|v| {
+            let Some(id) = v.get(&REFERENCES, &reference.to_string())? else {
+                return Ok(None);
+            };
+            v.get(&OFFERS, &id)?.map(|b| decode(&b)).transpose()
+        })
     }
 
     /// Number of offers held.
     pub fn offer_count(&self) -> Result<u64> {
-        let tx = self.db.begin_read()?;
-        Ok(tx.open_table(OFFERS)?.len()?)
+        self.read(|v| v.len(&OFFERS))
     }
 
     /// The sequence number of the latest change (0 when none).
     pub fn last_seq(&self) -> Result<u64> {
-        let tx = self.db.begin_read()?;
-        let changes = tx.open_table(CHANGES)?;
-        Ok(changes.last()?.map(|(k, _)| k.value()).unwrap_or(0))
+        self.read(|v| Ok(v.last_key(&CHANGES)?.unwrap_or(0)))
     }
 
     /// Up to `limit` changes after `seq`, oldest first: (sequence, offer id).
     pub fn changes_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, u64)>> {
-        let tx = self.db.begin_read()?;
-        let changes = tx.open_table(CHANGES)?;
-        let mut out = Vec::new();
-        for entry in changes.range(seq + 1..)?.take(limit) {
-            let (k, v) = entry?;
-            out.push((k.value(), v.value()));
-        }
-        Ok(out)
+        self.read(|v| changes_after(v, &CHANGES, seq, limit))
     }
 
     /// Calls `f` with every offer, in id order, from one snapshot; returns the change-log
     /// sequence that snapshot contains.
     pub fn for_each_offer(&self, mut f: impl FnMut(Offer) -> Result<()>) -> Result<u64> {
-        let tx = self.db.begin_read()?;
-        let changes = tx.open_table(CHANGES)?;
-        let seq = changes.last()?.map(|(k, _)| k.value()).unwrap_or(0);
-        let offers = tx.open_table(OFFERS)?;
-        for entry in offers.iter()? {
-            let (_, v) = entry?;
-            f(decode(v.value())?)?;
-        }
-        Ok(seq)
+        self.read(|v| {
+            let seq = v.last_key(&CHANGES)?.unwrap_or(0);
+            v.each(&OFFERS, |_, b| {
+                f(decode(&b)?)?;
+                Ok(true)
+            })?;
+            Ok(seq)
+        })
     }
 
     /// A metadata value, written in a transaction.
     pub fn meta_in(tx: &Tx<'_>, key: &str) -> Result<Option<String>> {
-        let t = tx.tx.open_table(META)?;
-        let v = t.get(key)?.map(|v| v.value().to_string());
-        Ok(v)
+        tx.v.get(&META, &key.to_string())
     }
 
     /// Sets a metadata value in a transaction.
     pub fn set_meta_in(tx: &Tx<'_>, key: &str, value: &str) -> Result<()> {
-        tx.tx.open_table(META)?.insert(key, value)?;
-        Ok(())
+        tx.v.put(&META, &key.to_string(), &value.to_string())
     }
 
     /// A metadata value.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        let tx = self.db.begin_read()?;
-        let meta = tx.open_table(META)?;
-        Ok(meta.get(key)?.map(|v| v.value().to_string()))
+        self.read(|v| v.get(&META, &key.to_string()))
     }
 
     /// Sets a metadata value.
     pub fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        let tx = self.db.begin_write()?;
-        tx.open_table(META)?.insert(key, value)?;
-        tx.commit()?;
-        Ok(())
+        self.write(|tx| Store::set_meta_in(tx, key, value))
     }
+}
+
+/// Up to `limit` entries of a change log after `seq`, oldest first.
+fn changes_after(
+    v: &View<'_>,
+    log: &Table<u64, u64>,
+    seq: u64,
+    limit: usize,
+) -> Result<Vec<(u64, u64)>> {
+    let mut out = Vec::new();
+    if limit == 0 {
+        return Ok(out);
+    }
+    v.scan(
+        log,
+        std::ops::Bound::Excluded(&seq),
+        std::ops::Bound::Unbounded,
+        |k, id| {
+            out.push((k, id));
+            Ok(out.len() < limit)
+        },
+    )?;
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -3,27 +3,18 @@
 
 use std::collections::BTreeMap;
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::accounts::{from_bytes, to_bytes};
+use super::accounts::{record, records, to_bytes};
+use super::kv::{AnyTable, Table};
 use super::{Store, Tx};
 use crate::domain::OfferInput;
 use crate::error::Result;
 
-const SOURCES: TableDefinition<u64, &[u8]> = TableDefinition::new("sources");
+const SOURCES: Table<u64, &[u8]> = Table::new("sources", &["id"], &["body"]);
 
-pub(super) fn copy_tables(
-    src: &redb::ReadTransaction,
-    dst: &redb::WriteTransaction,
-    copied: &mut super::backup::Copied,
-) -> Result<()> {
-    super::backup::copy(src, dst, SOURCES, copied)
-}
-
-pub(super) fn create_tables(tx: &WriteTransaction) -> Result<()> {
-    tx.open_table(SOURCES)?;
-    Ok(())
+pub(super) fn tables() -> [&'static dyn AnyTable; 1] {
+    [&SOURCES]
 }
 
 /// An item that could not become an offer, and why.
@@ -94,42 +85,28 @@ pub struct Source {
 impl Tx<'_> {
     /// One source, as this transaction sees it.
     pub fn source(&self, id: u64) -> Result<Option<Source>> {
-        let t = self.tx.open_table(SOURCES)?;
-        let v = t.get(id)?;
-        v.map(|v| from_bytes(v.value())).transpose()
+        record(self.v.get(&SOURCES, &id)?)
     }
 
     /// Writes a source.
     pub fn put_source(&self, s: &Source) -> Result<()> {
-        self.tx
-            .open_table(SOURCES)?
-            .insert(s.id, to_bytes(s)?.as_slice())?;
-        Ok(())
+        self.v.put(&SOURCES, &s.id, &to_bytes(s)?)
     }
 
     /// Removes a source; true when it existed.
     pub fn remove_source(&self, id: u64) -> Result<bool> {
-        Ok(self.tx.open_table(SOURCES)?.remove(id)?.is_some())
+        Ok(self.v.remove(&SOURCES, &id)?.is_some())
     }
 }
 
 impl Store {
     /// Every source, by id.
     pub fn sources(&self) -> Result<Vec<Source>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(SOURCES)?;
-        let mut out = Vec::new();
-        for row in t.iter()? {
-            out.push(from_bytes(row?.1.value())?);
-        }
-        Ok(out)
+        self.read(|v| records(v, &SOURCES))
     }
 
     /// One source.
     pub fn source(&self, id: u64) -> Result<Option<Source>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(SOURCES)?;
-        let v = t.get(id)?;
-        v.map(|v| from_bytes(v.value())).transpose()
+        self.read(|v| record(v.get(&SOURCES, &id)?))
     }
 }

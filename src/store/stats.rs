@@ -2,26 +2,21 @@
 //! and alert mails sent. Counted in memory by the engine and added here in batches (one
 //! transaction per flush, never one per view).
 
-use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 use serde::Serialize;
 
 use super::Store;
+use super::kv::{AnyTable, Table};
 use crate::error::Result;
 
 /// (offer id, day as days since 1970-01-01) → [views, clicks, mails].
-const OFFER_STATS: TableDefinition<(u64, i32), [u64; 3]> = TableDefinition::new("offer_stats");
+const OFFER_STATS: Table<(u64, i32), [u64; 3]> = Table::new(
+    "offer_stats",
+    &["offer_id", "day"],
+    &["views", "clicks", "mails"],
+);
 
-pub(super) fn copy_tables(
-    src: &redb::ReadTransaction,
-    dst: &redb::WriteTransaction,
-    copied: &mut super::backup::Copied,
-) -> Result<()> {
-    super::backup::copy(src, dst, OFFER_STATS, copied)
-}
-
-pub(super) fn create_tables(tx: &WriteTransaction) -> Result<()> {
-    tx.open_table(OFFER_STATS)?;
-    Ok(())
+pub(super) fn tables() -> [&'static dyn AnyTable; 1] {
+    [&OFFER_STATS]
 }
 
 /// What is counted of an offer.
@@ -50,46 +45,42 @@ impl Counts {
 }
 
 impl Store {
-    /// Adds counts per (offer, day) in one durable transaction.
+    /// Adds counts to the rows of (offer, day), in one transaction.
     pub fn add_stats(&self, batch: &[((u64, i32), Counts)]) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
-        let tx = self.db.begin_write()?;
-        {
-            let mut t = tx.open_table(OFFER_STATS)?;
+        self.write(|tx| {
             for &(key, add) in batch {
-                let [v, c, m] = t.get(key)?.map(|g| g.value()).unwrap_or_default();
+                let [v, c, m] = tx.v.get(&OFFER_STATS, &key)?.unwrap_or_default();
                 let mut sum = Counts {
                     views: v,
                     clicks: c,
                     mails: m,
                 };
                 sum.add(add);
-                t.insert(key, [sum.views, sum.clicks, sum.mails])?;
+                tx.v.put(&OFFER_STATS, &key, &[sum.views, sum.clicks, sum.mails])?;
             }
-        }
-        tx.commit()?;
-        Ok(())
+            Ok(())
+        })
     }
 
-    /// An offer's counts per day (days since 1970-01-01), in day order.
+    /// The counts of an offer, per day.
     pub fn offer_stats(&self, offer: u64) -> Result<Vec<(i32, Counts)>> {
-        let tx = self.db.begin_read()?;
-        let t = tx.open_table(OFFER_STATS)?;
-        let mut out = Vec::new();
-        for row in t.range((offer, i32::MIN)..=(offer, i32::MAX))? {
-            let (k, v) = row?;
-            let [views, clicks, mails] = v.value();
-            out.push((
-                k.value().1,
-                Counts {
-                    views,
-                    clicks,
-                    mails,
-                },
-            ));
-        }
-        Ok(out)
+        let rows =
+            self.read(|v| v.values_between(&OFFER_STATS, &(offer, i32::MIN), &(offer, i32::MAX)))?;
+        Ok(rows
+            .into_iter()
+            .map(|((_, day), [views, clicks, mails])| {
+                (
+                    day,
+                    Counts {
+                        views,
+                        clicks,
+                        mails,
+                    },
+                )
+            })
+            .collect())
     }
 }

@@ -1,0 +1,177 @@
+//! What the nodes sharing a database must agree on besides the records: leases on work done by
+//! one node at a time (percolating, mailing, archiving, polling feeds), throttle counters, and
+//! the attachments' bytes. The embedded store holds the first two the same way (one node
+//! always holds the leases) and keeps attachments as files beside the store.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::accounts::{from_bytes, to_bytes};
+use super::kv::{AnyTable, Table};
+use super::{Db, Store};
+use crate::error::Result;
+
+/// Work name → who holds it and until when.
+const LEASES: Table<&str, &[u8]> = Table::new("leases", &["name"], &["body"]);
+/// Throttle key → attempts counted and since when.
+const THROTTLES: Table<&str, &[u8]> = Table::new("throttles", &["key"], &["body"]);
+/// Content hash → bytes (a shared store only).
+const ATTACHMENTS: Table<&str, &[u8]> = Table::new("attachments", &["name"], &["bytes"]);
+
+pub(super) fn tables() -> [&'static dyn AnyTable; 3] {
+    [&LEASES, &THROTTLES, &ATTACHMENTS]
+}
+
+/// A lease on some work.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The node holding it.
+    pub node: String,
+    /// When it lapses unless renewed (Unix milliseconds).
+    pub until_ms: i64,
+}
+
+/// Attempts counted under a throttle key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counted {
+    /// Attempts in the window.
+    pub n: u32,
+    /// When the window began (Unix milliseconds).
+    pub since_ms: i64,
+}
+
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+impl Store {
+    /// Takes the lease on `work` for `node` until `now + ttl`, or renews it, when it is free,
+    /// lapsed or already `node`'s: true when `node` holds it now. A node that stops renewing
+    /// (killed) leaves the work to the others once `ttl` has passed.
+    pub fn hold_lease(
+        &self,
+        work: &str,
+        node: &str,
+        now: OffsetDateTime,
+        ttl: std::time::Duration,
+    ) -> Result<bool> {
+        let key = work.to_string();
+        let now_ms = unix_ms(now);
+        self.write(|tx| {
+            let held: Option<Lease> =
+                tx.v.get(&LEASES, &key)?
+                    .map(|b| from_bytes(&b))
+                    .transpose()?;
+            if let Some(l) = &held
+                && l.node != node
+                && l.until_ms > now_ms
+            {
+                return Ok(false);
+            }
+            let lease = Lease {
+                node: node.to_string(),
+                until_ms: now_ms + ttl.as_millis() as i64,
+            };
+            tx.v.put(&LEASES, &key, &to_bytes(&lease)?)?;
+            Ok(true)
+        })
+    }
+
+    /// Gives a lease back (a node stopping cleanly), when `node` holds it.
+    pub fn release_lease(&self, work: &str, node: &str) -> Result<()> {
+        let key = work.to_string();
+        self.write(|tx| {
+            if let Some(b) = tx.v.get(&LEASES, &key)?
+                && from_bytes::<Lease>(&b)?.node == node
+            {
+                tx.v.remove(&LEASES, &key)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Who holds the lease on `work`.
+    pub fn lease(&self, work: &str) -> Result<Option<Lease>> {
+        self.read(|v| {
+            v.get(&LEASES, &work.to_string())?
+                .map(|b| from_bytes(&b))
+                .transpose()
+        })
+    }
+
+    /// The attempts counted under throttle keys.
+    pub fn throttle_counts(&self, keys: &[String]) -> Result<Vec<Option<Counted>>> {
+        self.read(|v| {
+            keys.iter()
+                .map(|k| v.get(&THROTTLES, k)?.map(|b| from_bytes(&b)).transpose())
+                .collect()
+        })
+    }
+
+    /// Applies `f` to the counts of these keys (None: absent) in one transaction; a result of
+    /// None removes the key.
+    pub fn update_throttles(
+        &self,
+        keys: &[String],
+        f: impl Fn(Option<Counted>) -> Option<Counted>,
+    ) -> Result<()> {
+        self.write(|tx| {
+            for k in keys {
+                let old =
+                    tx.v.get(&THROTTLES, k)?
+                        .map(|b| from_bytes(&b))
+                        .transpose()?;
+                match f(old) {
+                    Some(c) => tx.v.put(&THROTTLES, k, &to_bytes(&c)?)?,
+                    None => {
+                        tx.v.remove(&THROTTLES, k)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// The directory of the attachment files of an embedded store.
+    fn attachment_dir(&self) -> Option<PathBuf> {
+        self.files.as_ref().map(|d| d.join("attachments"))
+    }
+
+    /// Keeps an attachment's bytes under its content hash, durably (a file written and synced
+    /// beside the embedded store, or a row of the shared database).
+    pub fn put_attachment(&self, sha256: &str, bytes: &[u8]) -> Result<()> {
+        match (&self.db, self.attachment_dir()) {
+            (Db::Redb(_), Some(dir)) => {
+                let path = dir.join(sha256);
+                if !path.exists() {
+                    std::fs::create_dir_all(&dir)?;
+                    let tmp = dir.join(format!("{sha256}.tmp"));
+                    std::fs::write(&tmp, bytes)?;
+                    std::fs::File::open(&tmp)?.sync_all()?;
+                    std::fs::rename(&tmp, &path)?;
+                    std::fs::File::open(&dir)?.sync_all()?;
+                }
+                Ok(())
+            }
+            _ => {
+                let key = sha256.to_string();
+                let bytes = bytes.to_vec();
+                self.write(|tx| tx.v.put_new(&ATTACHMENTS, &[(key, bytes)]).map(|_| ()))
+            }
+        }
+    }
+
+    /// An attachment's bytes.
+    pub fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
+        match (&self.db, self.attachment_dir()) {
+            (Db::Redb(_), Some(dir)) => match std::fs::read(dir.join(sha256)) {
+                Ok(b) => Ok(Some(b)),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(e.into()),
+            },
+            _ => self.read(|v| v.get(&ATTACHMENTS, &sha256.to_string())),
+        }
+    }
+}

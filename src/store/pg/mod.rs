@@ -1,0 +1,291 @@
+//! PostgreSQL as the system of record, for several nodes: a small pool of connections (each
+//! keeping its prepared statements), the versioned schema migrations of `migrations/`, write
+//! transactions serialized by one advisory lock (the embedded store's single writer, across
+//! nodes: counters, references and the change log stay gapless and in commit order), read
+//! transactions on one snapshot, and the `LISTEN/NOTIFY` wake-ups of the change log.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
+
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, NoTls, Statement};
+
+use super::kv::{Param, View};
+use crate::error::{Error, Result};
+
+/// The channel a commit that logged a change notifies.
+pub(crate) const CHANNEL: &str = "offerwatch_changes";
+/// The advisory lock every write transaction holds until it ends.
+const WRITERS_LOCK: i64 = 0x6f66_6665_7277;
+/// The advisory lock held while migrating the schema.
+const MIGRATION_LOCK: i64 = 0x6f66_6d69_6772;
+/// Connections a node opens at most.
+const MAX_CONNECTIONS: usize = 16;
+
+/// The schema migrations, in order: (version, SQL).
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_tables.sql"))];
+
+/// Runs `f`, which waits on the database, off the async workers: the client runs its own
+/// event loop, which may not start on a thread that drives tasks.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) => Error::Store(format!("postgresql: {db}")),
+            None => Error::Store(format!("postgresql: {e}")),
+        }
+    }
+}
+
+/// One connection and the statements it prepared.
+pub(crate) struct PgConn {
+    client: Client,
+    prepared: HashMap<String, Statement>,
+}
+
+impl PgConn {
+    fn connect(config: &postgres::Config) -> Result<PgConn> {
+        Ok(PgConn {
+            client: config.connect(NoTls)?,
+            prepared: HashMap::new(),
+        })
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.prepared.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql)?;
+        self.prepared.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+
+    /// Runs a statement that returns rows.
+    pub(crate) fn query(&mut self, sql: &str, params: &[Param<'_>]) -> Result<Vec<postgres::Row>> {
+        let s = self.statement(sql)?;
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|p| p.as_ref() as _).collect();
+        Ok(self.client.query(&s, &refs)?)
+    }
+
+    /// Runs a statement; returns the rows it changed.
+    pub(crate) fn execute(&mut self, sql: &str, params: &[Param<'_>]) -> Result<u64> {
+        let s = self.statement(sql)?;
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|p| p.as_ref() as _).collect();
+        Ok(self.client.execute(&s, &refs)?)
+    }
+
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        Ok(self.client.batch_execute(sql)?)
+    }
+}
+
+/// A database shared by the nodes.
+pub(crate) struct Pg {
+    config: postgres::Config,
+    idle: Mutex<(Vec<PgConn>, usize)>,
+    freed: Condvar,
+}
+
+/// What a write transaction asks to do before it commits.
+#[derive(Default)]
+pub(crate) struct Notify {
+    /// The change log grew.
+    pub(crate) changed: std::cell::Cell<bool>,
+}
+
+impl Pg {
+    /// Connects to `url` and brings the schema up to date.
+    pub(crate) fn connect(url: &str) -> Result<Pg> {
+        let config: postgres::Config = url
+            .parse()
+            .map_err(|e| Error::Store(format!("database_url: not a PostgreSQL URL: {e}")))?;
+        let pg = Pg {
+            config,
+            idle: Mutex::new((Vec::new(), 0)),
+            freed: Condvar::new(),
+        };
+        blocking(|| pg.migrate())?;
+        Ok(pg)
+    }
+
+    fn migrate(&self) -> Result<()> {
+        let mut c = self.take()?;
+        let r = (|| {
+            c.batch(&format!(
+                "BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK});
+                 CREATE TABLE IF NOT EXISTS schema_migrations (
+                     version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            ))?;
+            let applied: Vec<i32> = c
+                .client
+                .query("SELECT version FROM schema_migrations", &[])?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            for (version, sql) in MIGRATIONS {
+                if !applied.contains(version) {
+                    c.batch(sql)?;
+                    c.client.execute(
+                        "INSERT INTO schema_migrations (version) VALUES ($1)",
+                        &[version],
+                    )?;
+                }
+            }
+            if let Some(newer) = applied
+                .iter()
+                .find(|v| !MIGRATIONS.iter().any(|m| m.0 == **v))
+            {
+                return Err(Error::Store(format!(
+                    "the database has schema version {newer}, unknown to this version of offerwatch"
+                )));
+            }
+            c.batch("COMMIT")
+        })();
+        if r.is_err() {
+            let _ = c.batch("ROLLBACK");
+        }
+        self.give_back(c);
+        r
+    }
+
+    fn take(&self) -> Result<PgConn> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(c) = idle.0.pop() {
+                return Ok(c);
+            }
+            if idle.1 < MAX_CONNECTIONS {
+                idle.1 += 1;
+                drop(idle);
+                return PgConn::connect(&self.config).inspect_err(|_| {
+                    self.idle.lock().unwrap_or_else(|e| e.into_inner()).1 -= 1;
+                });
+            }
+            idle = self.freed.wait(idle).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn give_back(&self, c: PgConn) {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        if c.client.is_closed() {
+            idle.1 -= 1;
+        } else {
+            idle.0.push(c);
+        }
+        self.freed.notify_one();
+    }
+
+    /// Runs `f` in one transaction holding the writers' lock; commits when it returns `Ok`
+    /// (notifying the other nodes when it logged a change), rolls back otherwise.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&View<'_>, &Notify) -> Result<T>) -> Result<T> {
+        blocking(|| self.write_here(f))
+    }
+
+    fn write_here<T>(&self, f: impl FnOnce(&View<'_>, &Notify) -> Result<T>) -> Result<T> {
+        let mut c = self.take()?;
+        let r = c.batch(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({WRITERS_LOCK})"
+        ));
+        let cell = RefCell::new(c);
+        let notify = Notify::default();
+        let out = r.and_then(|()| f(&View::Pg(&cell), &notify));
+        let mut c = cell.into_inner();
+        let out = match out {
+            Ok(v) => {
+                let end = if notify.changed.get() {
+                    format!("SELECT pg_notify('{CHANNEL}', ''); COMMIT")
+                } else {
+                    "COMMIT".to_string()
+                };
+                c.batch(&end).map(|()| v)
+            }
+            Err(e) => {
+                let _ = c.batch("ROLLBACK");
+                Err(e)
+            }
+        };
+        self.give_back(c);
+        out
+    }
+
+    /// Runs `f` on one consistent snapshot.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
+        blocking(|| self.read_here(f))
+    }
+
+    fn read_here<T>(&self, f: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
+        let mut c = self.take()?;
+        let r = c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        let cell = RefCell::new(c);
+        let out = r.and_then(|()| f(&View::Pg(&cell)));
+        let mut c = cell.into_inner();
+        let end = c.batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        self.give_back(c);
+        let out = out?;
+        end?;
+        Ok(out)
+    }
+
+    /// Calls `wake` whenever a node commits a change (`NOTIFY`), and every `poll` anyway (a
+    /// lost connection, a missed notification), until `stop` is set. Runs on its own thread
+    /// with its own connection; a lost connection is opened again.
+    pub(crate) fn follow(
+        &self,
+        poll: Duration,
+        stop: Arc<AtomicBool>,
+        wake: impl Fn() + Send + 'static,
+    ) -> std::thread::JoinHandle<()> {
+        let config = self.config.clone();
+        std::thread::Builder::new()
+            .name("pg-follow".into())
+            .spawn(move || {
+                while !stop.load(Ordering::SeqCst) {
+                    let mut client = match config.connect(NoTls) {
+                        Ok(mut c) => match c.batch_execute(&format!("LISTEN {CHANNEL}")) {
+                            Ok(()) => c,
+                            Err(e) => {
+                                tracing::warn!("listening to the change log: {e}");
+                                std::thread::sleep(poll);
+                                continue;
+                            }
+                        },
+                        Err(e) => {
+                            tracing::warn!("connecting to follow the change log: {e}");
+                            wake();
+                            std::thread::sleep(poll);
+                            continue;
+                        }
+                    };
+                    while !stop.load(Ordering::SeqCst) {
+                        let mut n = client.notifications();
+                        let got = n.timeout_iter(poll).next();
+                        match got {
+                            Ok(_) => {
+                                // Drain what else arrived: one catch-up for them all.
+                                while let Ok(Some(_)) = n.iter().next() {}
+                            }
+                            Err(e) => {
+                                tracing::warn!("change notifications: {e}");
+                                break;
+                            }
+                        }
+                        wake();
+                    }
+                }
+            })
+            .expect("spawn the change-log follower")
+    }
+}
