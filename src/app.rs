@@ -20,6 +20,8 @@ pub fn start(engine: Arc<Engine>, config: Config) -> (http::Router, utoipa::open
         Err(e) => tracing::error!(error = %e, "percolator not built: alerts will not fire"),
     }
     engine.indexer().fill_suggestions();
+    // Several nodes on one database: what the others write reaches this one.
+    engine.start_following();
     let mail_wake = Arc::new(tokio::sync::Notify::new());
     let transport = Transport::from_config(
         config.smtp_url.as_deref(),

@@ -14,6 +14,10 @@ pub struct Config {
     pub addr: SocketAddr,
     /// Data directory (store, index, outbox).
     pub data_dir: PathBuf,
+    /// A PostgreSQL database (`postgres://user:password@host:port/db`) shared by several nodes
+    /// as the system of record, instead of the embedded store of the data dir (which then holds
+    /// this node's index only).
+    pub database_url: Option<String>,
     /// Base URL of the portal, for links in feeds and mails (default: the listening address).
     pub public_url: Option<String>,
     /// SMTP server URL; unset = `.eml` files under the data dir.
@@ -75,6 +79,7 @@ impl Default for Config {
         Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./data"),
+            database_url: None,
             public_url: None,
             smtp_url: None,
             smtp_ca_file: None,
@@ -123,6 +128,14 @@ impl Config {
             c.addr = v
                 .parse()
                 .map_err(|_| ConfigError(format!("OFFERWATCH_ADDR: '{v}' is not HOST:PORT")))?;
+        }
+        if let Some(v) = env_var("OFFERWATCH_DATABASE_URL") {
+            if !v.starts_with("postgres://") && !v.starts_with("postgresql://") {
+                return Err(ConfigError(format!(
+                    "OFFERWATCH_DATABASE_URL / database_url: '{v}' is not a postgres:// URL"
+                )));
+            }
+            c.database_url = Some(v);
         }
         if let Some(v) = env_var("OFFERWATCH_DATA_DIR") {
             c.data_dir = v.into();

@@ -45,7 +45,27 @@ pub struct Engine {
     percolator: RwLock<Percolator>,
     /// Statistics counted since the last flush, per (offer, day).
     stats: std::sync::Mutex<HashMap<(u64, i32), Counts>>,
+    /// The last change of alerts the percolator holds.
+    alerts_seen: std::sync::atomic::AtomicU64,
+    /// The follower of a shared store's change logs, while it runs.
+    follower: std::sync::Mutex<
+        Option<(
+            Arc<std::sync::atomic::AtomicBool>,
+            std::thread::JoinHandle<()>,
+        )>,
+    >,
+    /// This process, among the nodes sharing a database.
+    node: String,
+    /// The works whose lease this node took (given back when it stops).
+    leases: std::sync::Mutex<Vec<String>>,
 }
+
+/// How long a node's lease on some work lasts unless renewed: the other nodes take the work
+/// over that long after the holder died.
+pub const LEASE_TTL: Duration = Duration::from_secs(10);
+
+/// How often a node looks at the shared change logs when no notification came.
+pub const FOLLOW_POLL: Duration = Duration::from_millis(500);
 
 /// What a statistic counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,8 +97,17 @@ impl Engine {
 
     /// [`Engine::open`] with a given clock.
     pub fn open_with_clock(data_dir: &Path, clock: Clock) -> Result<Engine> {
+        Self::open_with(data_dir, None, clock)
+    }
+
+    /// Opens the data dir (the index, and the store unless `database_url` names a PostgreSQL
+    /// database shared with other nodes).
+    pub fn open_with(data_dir: &Path, database_url: Option<&str>, clock: Clock) -> Result<Engine> {
         std::fs::create_dir_all(data_dir)?;
-        let store = Arc::new(Store::open(&data_dir.join("store.redb"))?);
+        let store = Arc::new(match database_url {
+            Some(url) => Store::connect(url)?,
+            None => Store::open(&data_dir.join("store.redb"))?,
+        });
         let (index, state) = SearchIndex::open(&data_dir.join("index"))?;
         let indexer = IndexerHandle::start(index.clone(), store.clone(), state)?;
         Ok(Engine {
@@ -89,7 +118,98 @@ impl Engine {
             data_dir: data_dir.to_path_buf(),
             percolator: RwLock::new(Percolator::new()),
             stats: Default::default(),
+            alerts_seen: Default::default(),
+            follower: Default::default(),
+            leases: Default::default(),
+            node: format!(
+                "{}-{}-{}",
+                std::env::var("HOSTNAME").unwrap_or_else(|_| "node".into()),
+                std::process::id(),
+                OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_007
+            ),
         })
+    }
+
+    /// This process's name among the nodes sharing a database (it holds leases under it).
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    /// Whether this node is the one to do `work` now (percolating, mailing, archiving, polling
+    /// feeds): with a shared store, it takes or renews the work's lease (see
+    /// [`Store::hold_lease`]); with the embedded store, the one process always is.
+    pub fn holds(&self, work: &str) -> bool {
+        if !self.store.is_shared() {
+            return true;
+        }
+        match self
+            .store
+            .hold_lease(work, &self.node, OffsetDateTime::now_utc(), LEASE_TTL)
+        {
+            Ok(held) => {
+                if held {
+                    let mut works = self.leases.lock().unwrap_or_else(|e| e.into_inner());
+                    if !works.iter().any(|w| w == work) {
+                        works.push(work.to_string());
+                    }
+                }
+                held
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, work, "lease not renewed");
+                false
+            }
+        }
+    }
+
+    /// With a shared store: follows the change logs, so that what other nodes write reaches
+    /// this node's index (within [`FOLLOW_POLL`], at once when notified) and percolator.
+    pub fn start_following(self: &Arc<Self>) {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let engine = Arc::downgrade(self);
+        let handle = self.store.follow(FOLLOW_POLL, stop.clone(), move || {
+            if let Some(e) = engine.upgrade()
+                && let Err(err) = e.follow_changes()
+            {
+                tracing::warn!(error = %err, "following the shared change log");
+            }
+        });
+        if let Some(h) = handle {
+            *self.follower.lock().unwrap_or_else(|e| e.into_inner()) = Some((stop, h));
+        }
+    }
+
+    /// Takes what the change logs hold since last time: offers into the index, changed alerts
+    /// into the percolator.
+    pub fn follow_changes(&self) -> Result<()> {
+        use std::sync::atomic::Ordering;
+        self.indexer.notify();
+        let mut seen = self.alerts_seen.load(Ordering::SeqCst);
+        loop {
+            let changes = self.store.alert_changes_after(seen, 1000)?;
+            let Some(&(last, _)) = changes.last() else {
+                return Ok(());
+            };
+            let accounts: std::collections::BTreeSet<u64> =
+                changes.iter().map(|&(_, a)| a).collect();
+            for a in accounts {
+                self.sync_alerts_of(a)?;
+            }
+            seen = last;
+            self.alerts_seen.store(seen, Ordering::SeqCst);
+        }
+    }
+
+    /// Makes the percolator hold exactly the stored alerts of an account.
+    fn sync_alerts_of(&self, account: u64) -> Result<()> {
+        let stored = self.store.saved_searches_of(account)?;
+        let held = self.percolator().alerts_of(account);
+        for id in held {
+            if !stored.iter().any(|s| s.id == id) {
+                self.percolator_mut().remove(id);
+            }
+        }
+        self.refresh_alerts_of(account)
     }
 
     /// How common an anchor key (`s:term`, `e:term`, `r:reference`) is among indexed offers:
@@ -119,6 +239,11 @@ impl Engine {
         const REBUILD_CHUNK: usize = 50_000;
         use rayon::prelude::*;
         let mut held = self.percolator_mut();
+        // Changes of alerts from here on are taken again by the follower (idempotent).
+        self.alerts_seen.store(
+            self.store.last_alert_seq()?,
+            std::sync::atomic::Ordering::SeqCst,
+        );
         let confirmed: std::collections::HashSet<u64> = self
             .store
             .accounts()?
@@ -340,6 +465,22 @@ impl Engine {
 
     /// Commits what is pending and stops the writer; the store closes when dropped.
     pub fn shutdown(&self) {
+        let follower = self
+            .follower
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some((stop, handle)) = follower {
+            stop.store(true, std::sync::atomic::Ordering::SeqCst);
+            let _ = handle.join();
+        }
+        // The other nodes take the work over at once.
+        let works = std::mem::take(&mut *self.leases.lock().unwrap_or_else(|e| e.into_inner()));
+        for work in works {
+            if let Err(e) = self.store.release_lease(&work, &self.node) {
+                tracing::warn!(error = %e, work, "lease not given back");
+            }
+        }
         if let Err(e) = self.flush_stats() {
             tracing::error!(error = %e, "statistics not written");
         }

@@ -24,6 +24,8 @@ pub mod mail;
 pub mod ops;
 pub mod percolator;
 pub mod store;
+#[doc(hidden)]
+pub mod testing;
 pub mod workers;
 
 /// The fixture generator (source in `fixtures/`).

@@ -62,6 +62,15 @@ enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Copy every record of the store (the data dir's embedded store, or the PostgreSQL
+    /// database of OFFERWATCH_DATABASE_URL) into another, empty one — a PostgreSQL database
+    /// (`postgres://…`) or a new data dir — with progress and a count check. Servers on the
+    /// source must be stopped.
+    Migrate {
+        /// `postgres://user:password@host:port/db`, or the directory of a new embedded store.
+        #[arg(long)]
+        to: String,
+    },
     /// Import, search, rebuild the index, administrators, backup: these work whether or not
     /// `serve` runs on the data dir (through its control socket).
     #[command(flatten)]
@@ -115,6 +124,12 @@ fn main() -> anyhow::Result<()> {
         Command::Restore { src, replace } => {
             offerwatch::ops::restore(&src, &data_dir, replace, &mut std::io::stdout().lock())
         }
+        Command::Migrate { to } => offerwatch::ops::migrate(
+            &config.data_dir,
+            config.database_url.as_deref(),
+            &to,
+            &mut std::io::stdout().lock(),
+        ),
         Command::Op(op) => run_op(&config, op),
     }
 }
@@ -128,7 +143,7 @@ fn run_op(config: &Config, op: Op) -> anyhow::Result<()> {
         // The server printed the outcome.
         std::process::exit(code);
     }
-    let engine = Engine::open(dir).map_err(|e| {
+    let engine = open_engine(config).map_err(|e| {
         anyhow::anyhow!(
             "cannot open the data dir {}: {e}. No server answers on {}: if a command or a \
              server is starting or running on it, wait for it to end (or stop it) and run this again",
@@ -178,12 +193,21 @@ fn gen_fixtures(
     Ok(())
 }
 
+/// The engine of the configured data dir, on the configured store.
+fn open_engine(config: &Config) -> offerwatch::Result<Engine> {
+    Engine::open_with(
+        &config.data_dir,
+        config.database_url.as_deref(),
+        offerwatch::engine::system_clock(),
+    )
+}
+
 /// Offers generated for `serve --demo`.
 const DEMO_OFFERS: usize = 3000;
 
 fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
     let engine = std::sync::Arc::new(
-        Engine::open(&config.data_dir)
+        open_engine(&config)
             .with_context(|| format!("cannot open data dir {}", config.data_dir.display()))?,
     );
     if demo && engine.store().offer_count()? == 0 {

@@ -1,6 +1,8 @@
 //! Every background loop of a server: the percolator (newly published offers into the outbox,
 //! a slice at a time), the mailer (the account mails that are due, then the alert mails), and
-//! the end-of-diffusion archiver. Started once by the composition root (`app`).
+//! the end-of-diffusion archiver. Started once by the composition root (`app`). When several
+//! nodes share a database, each work is done by the node holding its lease, and taken over by
+//! another when that node stops renewing it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,11 +55,28 @@ impl Workers {
     }
 }
 
+/// Works done by one node at a time when several share a database (leases).
+const PERCOLATING: &str = "percolating";
+const MAILING: &str = "mailing";
+const ARCHIVING: &str = "archiving";
+const POLLING_FEEDS: &str = "polling-feeds";
+
+/// Whether this node is the one to do `work` now (off the async threads: it asks the store).
+async fn holds(engine: &Arc<Engine>, work: &'static str) -> bool {
+    let e = engine.clone();
+    tokio::task::spawn_blocking(move || e.holds(work))
+        .await
+        .unwrap_or(false)
+}
+
 /// Polls every partner feed, then waits.
 async fn sources_poller(engine: Arc<Engine>, every: Duration) {
     let client = crate::backoffice::sources::feed_client();
     loop {
         tokio::time::sleep(every).await;
+        if !holds(&engine, POLLING_FEEDS).await {
+            continue;
+        }
         if let Err(e) = crate::backoffice::sources::poll_all(&engine, &client).await {
             tracing::error!(error = %e, "partner feeds not polled");
         }
@@ -131,8 +150,17 @@ async fn percolator(w: Workers, sender_wake: Arc<Notify>) {
     loop {
         let (e, wake) = (w.engine.clone(), sender_wake.clone());
         let started = std::time::Instant::now();
-        let round =
-            tokio::task::spawn_blocking(move || percolate_pending(&e, &|| wake.notify_one())).await;
+        let round = tokio::task::spawn_blocking(move || {
+            if !e.holds(PERCOLATING) {
+                return Ok(0);
+            }
+            // Each slice written renews the lease (a long round is not taken over).
+            percolate_pending(&e, &|| {
+                e.holds(PERCOLATING);
+                wake.notify_one()
+            })
+        })
+        .await;
         // A request may also have queued an account mail.
         sender_wake.notify_one();
         match round {
@@ -160,6 +188,10 @@ async fn percolator(w: Workers, sender_wake: Arc<Notify>) {
 async fn mailer(w: Workers, transport: Transport, wake: Arc<Notify>) {
     loop {
         let mut busy = false;
+        if !holds(&w.engine, MAILING).await {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
         match send_due(
             w.engine.store(),
             w.engine.now(),
@@ -191,8 +223,13 @@ async fn archiver(w: Workers) {
     loop {
         let e = w.engine.clone();
         let base = w.alerts.links.base().to_string();
-        let r =
-            tokio::task::spawn_blocking(move || Backoffice::new(&e, &base).archive_expired()).await;
+        let r = tokio::task::spawn_blocking(move || {
+            if !e.holds(ARCHIVING) {
+                return Ok(0);
+            }
+            Backoffice::new(&e, &base).archive_expired()
+        })
+        .await;
         if let Ok(Err(e)) = r {
             tracing::error!(error = %e, "archiving expired offers failed");
         }

@@ -2,21 +2,27 @@
 //! within [`THROTTLE_WINDOW`], further attempts are refused until the window has passed.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::store::Store;
+use crate::store::leases::Counted;
 
 /// Failed logins allowed per account or address within [`THROTTLE_WINDOW`].
 pub const MAX_FAILED_LOGINS: u32 = 5;
 /// The throttling window.
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// Counters of attempts per key within a window (in memory: a restart forgets them, which only
-/// helps a legitimate user). The login throttle counts failures; the password-recovery one
-/// counts every request.
+/// Counters of attempts per key within a window: in memory for one node (a restart forgets
+/// them, which only helps a legitimate user), in the database when several nodes share it (an
+/// attacker gains nothing by spreading attempts over them). The login throttle counts
+/// failures; the password-recovery one counts every request.
 pub struct Throttle {
     max: u32,
     window: Duration,
     fails: Mutex<HashMap<String, (u32, Instant)>>,
+    /// The shared store and this throttle's name there.
+    shared: Option<(Arc<Store>, &'static str)>,
 }
 
 /// The failed-login throttle: [`MAX_FAILED_LOGINS`] per login or address in [`THROTTLE_WINDOW`].
@@ -54,7 +60,25 @@ impl Throttle {
             max,
             window,
             fails: Mutex::new(HashMap::new()),
+            shared: None,
         }
+    }
+
+    /// The same, counted in `store` when several nodes share it (under `name`), in memory
+    /// otherwise.
+    pub fn on(self, store: &Arc<Store>, name: &'static str) -> Throttle {
+        Throttle {
+            shared: store.is_shared().then(|| (store.clone(), name)),
+            ..self
+        }
+    }
+
+    fn shared_keys(name: &str, keys: &[String]) -> Vec<String> {
+        keys.iter().map(|k| format!("{name}|{k}")).collect()
+    }
+
+    fn now_ms() -> i64 {
+        (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
     }
 
     /// Counts an attempt for each key unless one is over the limit: `Err(seconds to wait)`.
@@ -68,6 +92,20 @@ impl Throttle {
 
     /// Seconds to wait when one of `keys` is over the limit.
     pub fn blocked(&self, keys: &[String]) -> Option<u64> {
+        if let Some((store, name)) = &self.shared {
+            let window = self.window.as_millis() as i64;
+            let now = Self::now_ms();
+            let counts = store
+                .throttle_counts(&Self::shared_keys(name, keys))
+                .inspect_err(|e| tracing::warn!(error = %e, "throttle counts not read"))
+                .ok()?;
+            return counts
+                .into_iter()
+                .flatten()
+                .filter(|c| c.n >= self.max && now - c.since_ms < window)
+                .map(|c| ((window - (now - c.since_ms)) / 1000).max(1) as u64)
+                .max();
+        }
         let map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
         keys.iter()
             .filter_map(|k| map.get(k))
@@ -78,6 +116,21 @@ impl Throttle {
 
     /// Records a failure for each key.
     pub fn failed(&self, keys: &[String]) {
+        if let Some((store, name)) = &self.shared {
+            let window = self.window.as_millis() as i64;
+            let now = Self::now_ms();
+            let counted = store.update_throttles(&Self::shared_keys(name, keys), |c| match c {
+                Some(c) if now - c.since_ms < window => Some(Counted { n: c.n + 1, ..c }),
+                _ => Some(Counted {
+                    n: 1,
+                    since_ms: now,
+                }),
+            });
+            if let Err(e) = counted {
+                tracing::warn!(error = %e, "throttle counts not written");
+            }
+            return;
+        }
         let mut map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
         if map.len() > 100_000 {
             let window = self.window;
@@ -117,6 +170,13 @@ impl Throttle {
 
     /// Clears the counter of a login after a success.
     pub fn succeeded(&self, login_key: &str) {
+        if let Some((store, name)) = &self.shared {
+            let keys = Self::shared_keys(name, &[login_key.to_string()]);
+            if let Err(e) = store.update_throttles(&keys, |_| None) {
+                tracing::warn!(error = %e, "throttle counts not cleared");
+            }
+            return;
+        }
         self.fails
             .lock()
             .unwrap_or_else(|p| p.into_inner())

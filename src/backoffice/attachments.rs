@@ -1,7 +1,5 @@
 //! Attachments: up to three documents per offer (PDF, DOC, DOCX, ODT, told by content), stored
-//! by content hash under the data dir (durably) before the offer refers to them.
-
-use std::path::{Path, PathBuf};
+//! by content hash in the store (durably) before the offer refers to them.
 
 use super::Backoffice;
 use crate::auth::sha256_hex;
@@ -13,9 +11,11 @@ use crate::error::{Error, Result};
 /// Attachments per offer.
 pub const MAX_ATTACHMENTS: usize = 3;
 
-/// Where the file of an attachment is kept.
-pub fn attachment_path(data_dir: &Path, a: &Attachment) -> PathBuf {
-    data_dir.join("attachments").join(&a.sha256)
+/// The bytes of an attachment, from the store.
+pub fn attachment_bytes(store: &crate::store::Store, a: &Attachment) -> Result<Vec<u8>> {
+    store
+        .attachment(&a.sha256)?
+        .ok_or_else(|| Error::Store(format!("attachment {} is missing", a.sha256)))
 }
 
 /// The document type, told by content: PDF, DOC, DOCX or ODT.
@@ -99,15 +99,7 @@ impl Backoffice<'_> {
             size: bytes.len() as u64,
             sha256: sha256_hex(bytes),
         };
-        let path = attachment_path(self.engine.data_dir(), &meta);
-        if !path.exists() {
-            let dir = path.parent().unwrap_or(self.engine.data_dir());
-            std::fs::create_dir_all(dir)?;
-            let tmp = dir.join(format!("{}.tmp", meta.sha256));
-            std::fs::write(&tmp, bytes)?;
-            std::fs::File::open(&tmp)?.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-        }
+        self.engine.store().put_attachment(&meta.sha256, bytes)?;
         let now = self.now();
         let (offer, _) = self.engine.update_offer(current.id, |o| {
             if o.fields.attachments.len() >= MAX_ATTACHMENTS {

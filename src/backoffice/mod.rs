@@ -10,7 +10,7 @@ mod services;
 pub mod sources;
 pub mod stats;
 
-pub use attachments::{MAX_ATTACHMENTS, Refusal, attachment_path, clean_name, sniff_document};
+pub use attachments::{MAX_ATTACHMENTS, Refusal, attachment_bytes, clean_name, sniff_document};
 pub use recruiters::RecruiterRequest;
 
 use crate::auth::Auth;
@@ -36,9 +36,9 @@ impl<'a> Backoffice<'a> {
         self.engine.now()
     }
 
-    /// The data dir (attachments live under it).
-    pub fn data_dir(&self) -> &std::path::Path {
-        self.engine.data_dir()
+    /// The store (attachments live in it).
+    pub fn store(&self) -> &crate::store::Store {
+        self.engine.store()
     }
 
     /// The names of the recruiter and administrator accounts, by id (audit trails, lists).

@@ -146,6 +146,7 @@ impl AppState {
             tracing::error!(error = %e, "no signing secret in the store: forms signed with a key of this process");
             Signer::random()
         }));
+        let store = engine.store().clone();
         AppState {
             engine,
             limiter: Arc::new(ratelimit::RateLimiter::new(
@@ -153,14 +154,20 @@ impl AppState {
                 config.rate_limit_burst,
             )),
             links: Arc::new(Links::new(config.base_url())),
-            mails_per_address: Arc::new(Throttle::new(
-                limit(config.mails_per_address_hour),
-                std::time::Duration::from_secs(3600),
-            )),
-            mails_per_client: Arc::new(Throttle::new(
-                limit(config.mails_per_client_hour),
-                std::time::Duration::from_secs(3600),
-            )),
+            mails_per_address: Arc::new(
+                Throttle::new(
+                    limit(config.mails_per_address_hour),
+                    std::time::Duration::from_secs(3600),
+                )
+                .on(&store, "mails-per-address"),
+            ),
+            mails_per_client: Arc::new(
+                Throttle::new(
+                    limit(config.mails_per_client_hour),
+                    std::time::Duration::from_secs(3600),
+                )
+                .on(&store, "mails-per-client"),
+            ),
             trusted_proxies: Arc::new(
                 crate::config::parse_trusted_proxies(&config.trusted_proxies).unwrap_or_else(|e| {
                     tracing::error!(error = %e, "trusted proxies ignored");
@@ -170,7 +177,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: prometheus(),
             openapi: Arc::new(OnceLock::new()),
-            throttle: Arc::new(LoginThrottle::default()),
+            throttle: Arc::new(LoginThrottle::default().on(&store, "logins")),
             signer,
             mail_wake,
         }

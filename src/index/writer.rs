@@ -176,6 +176,8 @@ impl Indexer {
                 break;
             };
             let ids: Vec<u64> = changes.iter().map(|&(_, id)| id).collect();
+            // Changed by another node, perhaps: no decoded copy of them stays.
+            self.store.forget_offers(&ids);
             let offers = self.store.offers(&ids)?;
             for &id in &ids {
                 self.writer

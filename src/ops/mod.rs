@@ -521,6 +521,82 @@ fn backup(engine: &Engine, dest: &Path, out: &mut dyn Write) -> anyhow::Result<(
     Ok(())
 }
 
+/// Copies every record of the store of `data_dir` (or of the database `database_url`) into
+/// the store `to` names (a `postgres://` URL or a new data dir), which must be empty; prints
+/// progress and the rows of each table, checked against the source's.
+pub fn migrate(
+    data_dir: &Path,
+    database_url: Option<&str>,
+    to: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    use crate::store::Store;
+    let started = Instant::now();
+    let (src, from) = match database_url {
+        Some(url) => (Store::connect(url)?, redact(url)),
+        None => {
+            let path = data_dir.join(STORE_FILE);
+            if !path.is_file() {
+                anyhow::bail!(
+                    "{} holds no store to migrate (set OFFERWATCH_DATABASE_URL to migrate from PostgreSQL)",
+                    data_dir.display()
+                );
+            }
+            let store = Store::open(&path).with_context(|| {
+                format!(
+                    "cannot open {}: stop the server using it first",
+                    path.display()
+                )
+            })?;
+            (store, path.display().to_string())
+        }
+    };
+    let (dest, dest_name) = if to.starts_with("postgres://") || to.starts_with("postgresql://") {
+        if Some(to) == database_url {
+            anyhow::bail!("--to: the destination is the source");
+        }
+        (Store::connect(to)?, redact(to))
+    } else {
+        let dir = Path::new(to);
+        let path = dir.join(STORE_FILE);
+        if path.exists() {
+            anyhow::bail!("--to: {} already holds a store", dir.display());
+        }
+        (Store::open(&path)?, path.display().to_string())
+    };
+    writeln!(out, "migrating {from} into {dest_name}")?;
+    let mut last = Instant::now();
+    let copied = src.copy_into(&dest, &mut |table, n| {
+        if last.elapsed() >= std::time::Duration::from_secs(1) {
+            last = Instant::now();
+            let _ = writeln!(out, "  {table}: {n} rows");
+        }
+    })?;
+    for (table, n) in copied.tables.iter().filter(|(_, n)| *n > 0) {
+        writeln!(out, "  {table}: {n} rows copied, {n} held")?;
+    }
+    writeln!(
+        out,
+        "migrated {} offers, {} accounts, {} saved searches in {:.1} s; counts checked",
+        copied.rows("offers"),
+        copied.rows("accounts"),
+        copied.rows("saved_searches"),
+        started.elapsed().as_secs_f64()
+    )?;
+    Ok(())
+}
+
+/// A database URL without its password.
+fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// Brings a backup into `data_dir` (which must hold no store, unless `replace`), then opens it:
 /// the index is rebuilt from the restored store. The server must not run on `data_dir`.
 pub fn restore(

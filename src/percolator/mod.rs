@@ -404,6 +404,17 @@ impl Percolator {
         (active && account != 0).then_some((account, frequency))
     }
 
+    /// The saved searches of an account that have an active alert here.
+    pub fn alerts_of(&self, account: u64) -> Vec<u64> {
+        self.owners
+            .iter()
+            .enumerate()
+            .filter(|&(_, &a)| a == account)
+            .map(|(id, _)| id as u64)
+            .filter(|&id| self.owner(id).is_some())
+            .collect()
+    }
+
     /// Removes the alert of a saved search, if present.
     pub fn remove(&mut self, search: u64) {
         let Some(slot) = usize::try_from(search)

@@ -326,9 +326,11 @@ mod tests {
 
     #[test]
     fn the_sender_reads_only_pending_rows_and_older_stores_are_brought_up_to_date() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.redb");
-        let store = Store::open(&path).unwrap();
+        super::super::tests::on_both_stores(pending_rows);
+    }
+
+    fn pending_rows(open: &dyn Fn() -> Store) {
+        let store = open();
         let t = datetime!(2026-11-20 10:00 UTC);
         let rows = [
             row(1, 10, MailState::Pending),
@@ -379,7 +381,7 @@ mod tests {
             })
             .unwrap();
         drop(store);
-        let store = Store::open(&path).unwrap();
+        let store = open();
         assert_eq!(store.pending_outbox().unwrap(), [rows[1].clone(), old]);
     }
 }

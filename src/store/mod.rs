@@ -253,6 +253,20 @@ impl Store {
         })
     }
 
+    /// Calls `wake` whenever another node may have changed something (a shared store only:
+    /// None for the embedded one), until `stop` is set.
+    pub fn follow(
+        &self,
+        poll: std::time::Duration,
+        stop: Arc<std::sync::atomic::AtomicBool>,
+        wake: impl Fn() + Send + 'static,
+    ) -> Option<std::thread::JoinHandle<()>> {
+        match &self.db {
+            Db::Redb(_) => None,
+            Db::Pg(pg) => Some(pg.follow(poll, stop, wake)),
+        }
+    }
+
     /// True when the records are in a database several nodes share.
     pub fn is_shared(&self) -> bool {
         matches!(self.db, Db::Pg(_))
@@ -549,11 +563,23 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn references_are_sequential_per_type_and_year_and_never_reused() {
+    /// Runs a test on the embedded store, then on PostgreSQL; `open` opens the same store
+    /// again (after a drop).
+    pub(crate) fn on_both_stores(test: impl Fn(&dyn Fn() -> Store)) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("store.redb");
-        let store = Store::open(&path).unwrap();
+        test(&|| Store::open(&path).unwrap());
+        let url = crate::testing::database_url();
+        test(&|| Store::connect(&url).unwrap());
+    }
+
+    #[test]
+    fn references_are_sequential_per_type_and_year_and_never_reused() {
+        on_both_stores(references_are_sequential);
+    }
+
+    fn references_are_sequential(open: &dyn Fn() -> Store) {
+        let store = open();
         let new = |contract: &str, t| NewOffer {
             fields: sample_fields(contract),
             state: OfferState::Draft,
@@ -572,7 +598,7 @@ mod tests {
         store.delete_offer(s2.id, |_| Ok(())).unwrap();
         drop(store);
         // Reopen: the counter survives, the deleted number is not reused.
-        let store = Store::open(&path).unwrap();
+        let store = open();
         let (s3, seq) = store.create_offer(new("stage", t26)).unwrap();
         assert_eq!(s3.reference.to_string(), "S-2026-0003");
         let (s27, _) = store
@@ -591,8 +617,11 @@ mod tests {
 
     #[test]
     fn offers_and_what_is_written_with_them_commit_together() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        on_both_stores(commit_together);
+    }
+
+    fn commit_together(open: &dyn Fn() -> Store) {
+        let store = open();
         let new = || NewOffer {
             fields: sample_fields("stage"),
             state: OfferState::Draft,
@@ -621,8 +650,11 @@ mod tests {
 
     #[test]
     fn cached_offers_follow_every_write() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        on_both_stores(cached_offers_follow);
+    }
+
+    fn cached_offers_follow(open: &dyn Fn() -> Store) {
+        let store = open();
         let new = || NewOffer {
             fields: sample_fields("stage"),
             state: OfferState::Draft,
@@ -656,7 +688,7 @@ mod tests {
         store.delete_offer(b.id, |_| Ok(())).unwrap();
         assert_eq!(titles(&[a.id, b.id, 999]), ["Apprenti géomaticien"]);
         drop(store);
-        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        let store = open();
         assert_eq!(
             store.shared_offers(&[a.id]).unwrap()[0].fields.title,
             "Apprenti géomaticien"
@@ -665,8 +697,11 @@ mod tests {
 
     #[test]
     fn a_refused_update_writes_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("s.redb")).unwrap();
+        on_both_stores(refused_update);
+    }
+
+    fn refused_update(open: &dyn Fn() -> Store) {
+        let store = open();
         let (o, seq) = store
             .create_offer(NewOffer {
                 fields: sample_fields("stage"),

@@ -12,6 +12,7 @@ mod hardening;
 mod helpers;
 mod live_cli;
 mod mail_tls;
+mod nodes;
 mod ops;
 mod portal;
 mod search;

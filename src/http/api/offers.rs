@@ -508,8 +508,7 @@ async fn attachment(
         else {
             return Ok(None);
         };
-        let path = crate::backoffice::attachment_path(engine.data_dir(), &a);
-        let bytes = std::fs::read(path).map_err(crate::Error::from)?;
+        let bytes = crate::backoffice::attachment_bytes(engine.store(), &a)?;
         Ok(Some((a, bytes)))
     })
     .await?;

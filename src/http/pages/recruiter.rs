@@ -1505,7 +1505,7 @@ async fn download(
             .and_then(|i| o.fields.attachments.get(i))
             .cloned()
             .ok_or_else(|| Error::NotFound(format!("no attachment {n}")))?;
-        let bytes = std::fs::read(crate::backoffice::attachment_path(b.data_dir(), &a))?;
+        let bytes = crate::backoffice::attachment_bytes(b.store(), &a)?;
         Ok((a, bytes))
     })
     .await;

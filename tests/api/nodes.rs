@@ -1,0 +1,311 @@
+//! Two `serve` nodes on one PostgreSQL database (a private cluster of this test process): an
+//! offer published on node A is searchable on node B within a second; 100 candidates' alerts ×
+//! 50 publications spread over both nodes are mailed once per (alert, offer) to a real SMTP
+//! server, while node A is SIGKILLed mid-storm and B finishes the work; a session opened on A
+//! works on B; and the database moves back into an embedded store with `offerwatch migrate`.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use offerwatch::Engine;
+use offerwatch::auth::Auth;
+use offerwatch::backoffice::{Backoffice, RecruiterRequest};
+use offerwatch::candidates::{Candidates, NewSearch, Signup};
+use offerwatch::links::Links;
+use serde_json::json;
+
+use crate::helpers::{PASSWORD, offer_body, token_in};
+use crate::smtp::{Sink, header};
+
+const PUBLIC: &str = "https://portail.example";
+const CANDIDATES: usize = 100;
+const PUBLICATIONS: usize = 50;
+
+fn start(dir: &std::path::Path, url: &str, smtp: &str) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("OFFERWATCH_DATABASE_URL", url)
+        .env("OFFERWATCH_SMTP_URL", smtp)
+        .env("OFFERWATCH_PUBLIC_URL", PUBLIC)
+        .env("OFFERWATCH_RATE_LIMIT_PER_SECOND", "0")
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = crate::helpers::listening_base(&mut child);
+    (child, base)
+}
+
+/// An administrator, a recruiter, and 100 confirmed candidates with an immediate alert on
+/// internships each, written into the database with the library.
+fn prepare(dir: &std::path::Path, url: &str) -> Vec<u64> {
+    let engine = Engine::open_with(dir, Some(url), offerwatch::engine::system_clock()).unwrap();
+    let bo = Backoffice::new(&engine, PUBLIC);
+    let (admin, _) = bo.create_admin("admin@gouv.fr", "A", "A").unwrap();
+    let service = bo
+        .create_service(&admin, "Service", "min-culture", None)
+        .unwrap();
+    let r = bo
+        .request_recruiter(RecruiterRequest {
+            first_name: Some("R".into()),
+            last_name: Some("R".into()),
+            email: Some("rec@culture.gouv.fr".into()),
+            service: Some(service.id),
+            ..RecruiterRequest::default()
+        })
+        .unwrap();
+    bo.approve(&admin, r.id).unwrap();
+    let alerts = Candidates::new(&engine, PUBLIC, 20);
+    for i in 0..CANDIDATES {
+        alerts
+            .signup(Signup {
+                first_name: Some("C".into()),
+                last_name: Some(format!("N{i}")),
+                email: Some(format!("cand{i}@exemple.fr")),
+                username: Some(format!("cand{i}")),
+                password: Some(PASSWORD.into()),
+                ..Signup::default()
+            })
+            .unwrap();
+    }
+    let links = Links::new(PUBLIC);
+    for m in engine
+        .store()
+        .mails()
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.to != "admin@gouv.fr")
+    {
+        let token = token_in(&m.text);
+        if m.to == "rec@culture.gouv.fr" {
+            Auth::new(&engine, &links)
+                .set_password(&token, PASSWORD)
+                .unwrap();
+        } else {
+            alerts.confirm(&token).unwrap();
+        }
+    }
+    let mut searches = Vec::new();
+    for a in engine.store().accounts().unwrap() {
+        if !a.email.starts_with("cand") {
+            continue;
+        }
+        let mut criteria = serde_json::Map::new();
+        criteria.insert("contract".into(), json!(["stage"]));
+        let s = alerts
+            .create_search(
+                &a,
+                NewSearch {
+                    name: Some("Stages".into()),
+                    criteria,
+                    alert: Some(true),
+                    frequency: Some("immediate".into()),
+                },
+            )
+            .unwrap();
+        searches.push(s.id);
+    }
+    engine.shutdown();
+    searches
+}
+
+async fn login(client: &reqwest::Client, base: &str) -> String {
+    let r = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"login": "rec@culture.gouv.fr", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    r.json::<serde_json::Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+async fn publish(client: &reqwest::Client, base: &str, token: &str, n: usize) -> Option<String> {
+    let mut body = offer_body(1);
+    body["state"] = json!("published");
+    body["title"] = json!(format!("Stage de médiation numéro {n}"));
+    let r = client
+        .post(format!("{base}/api/v1/recruiter/offers"))
+        .bearer_auth(token)
+        .json(&body)
+        .timeout(Duration::from_secs(5))
+        .send()
+        .await
+        .ok()?;
+    assert_eq!(r.status(), 201);
+    let b: serde_json::Value = r.json().await.ok()?;
+    Some(b["reference"].as_str()?.to_string())
+}
+
+async fn total(client: &reqwest::Client, base: &str, q: &str) -> u64 {
+    let r: serde_json::Value = client
+        .get(format!(
+            "{base}/api/v1/offers?q={q}&per_page=1&facets=false"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["total"].as_u64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_one_database_and_mail_each_match_once() {
+    let url = offerwatch::testing::database_url();
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (sink, smtp) = Sink::start().await;
+    let searches = tokio::task::spawn_blocking({
+        let (d, u) = (a_dir.path().to_path_buf(), url.clone());
+        move || prepare(&d, &u)
+    })
+    .await
+    .unwrap();
+    assert_eq!(searches.len(), CANDIDATES);
+    let (mut a, a_base) = start(a_dir.path(), &url, &smtp);
+    let (mut b, b_base) = start(b_dir.path(), &url, &smtp);
+    let client = reqwest::Client::new();
+
+    // A session opened on A is good on B (sessions live in the database).
+    let token = login(&client, &a_base).await;
+    let me = client
+        .get(format!("{b_base}/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200, "a session of node A on node B");
+
+    // Published on A, searchable on B within a second.
+    let first = publish(&client, &a_base, &token, 0).await.unwrap();
+    let published_at = Instant::now();
+    loop {
+        if total(&client, &b_base, &first).await == 1 {
+            break;
+        }
+        assert!(
+            published_at.elapsed() < Duration::from_secs(1),
+            "{first}, published on A, is not searchable on B after a second"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let visible_after = published_at.elapsed();
+
+    // The storm: publications alternate between the nodes; A is killed half-way.
+    let mut acknowledged = vec![first];
+    for n in 1..PUBLICATIONS {
+        let on_a = n % 2 == 0 && n < PUBLICATIONS / 2;
+        let base = if on_a { &a_base } else { &b_base };
+        if let Some(r) = publish(&client, base, &token, n).await {
+            acknowledged.push(r);
+        }
+        if n == PUBLICATIONS / 2 {
+            // Mid-storm: the mails of the first half are being sent.
+            a.kill().unwrap(); // SIGKILL
+            a.wait().unwrap();
+        }
+    }
+    assert_eq!(
+        acknowledged.len(),
+        PUBLICATIONS,
+        "every publication answered"
+    );
+
+    // B finishes every mail (A's leases lapse, B takes the work over).
+    let want = CANDIDATES * PUBLICATIONS;
+    let started = Instant::now();
+    let distinct = |sink: &Sink| -> HashMap<String, usize> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for m in sink.with("Message-ID: <alert.") {
+            *seen.entry(header(&m, "Message-ID").unwrap()).or_default() += 1;
+        }
+        seen
+    };
+    while distinct(&sink).len() < want && started.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let seen = distinct(&sink);
+    let all_done = started.elapsed();
+
+    // Every acknowledged offer is in the database and searchable on B.
+    let engine = tokio::task::spawn_blocking({
+        let (d, u) = (tempfile::tempdir().unwrap(), url.clone());
+        move || {
+            let e =
+                Engine::open_with(d.path(), Some(&u), offerwatch::engine::system_clock()).unwrap();
+            (e, d)
+        }
+    })
+    .await
+    .unwrap();
+    let (engine, _check_dir) = engine;
+    let mut ids = Vec::new();
+    for reference in &acknowledged {
+        let o = engine.store().offer_by_reference(reference).unwrap();
+        ids.push(
+            o.unwrap_or_else(|| panic!("{reference} acknowledged, then lost"))
+                .id,
+        );
+        assert_eq!(
+            total(&client, &b_base, reference).await,
+            1,
+            "{reference} on B"
+        );
+    }
+    // Each (alert, offer) pair mailed, and nothing else.
+    for s in &searches {
+        for id in &ids {
+            let key = format!("<alert.{s}.{id}@portail.example>");
+            assert!(seen.contains_key(&key), "alert {s}, offer {id}: no mail");
+        }
+    }
+    assert_eq!(seen.len(), want, "mails for pairs that do not exist");
+    // A kill between the SMTP server's acceptance and the database's commit of a batch of
+    // results can repeat those mails (same Message-ID): at most one batch plus the mails in
+    // flight.
+    let repeats: usize = seen.values().map(|n| n - 1).sum();
+    let bound = offerwatch::candidates::MARK_EVERY + offerwatch::candidates::SENDING_AT_ONCE;
+    assert!(
+        repeats <= bound,
+        "{repeats} repeated deliveries for one kill"
+    );
+    eprintln!(
+        "searchable on B {} ms after publication on A; {want} alert mails ({repeats} repeated) all accepted {:.1} s after the last publication, A killed mid-storm",
+        visible_after.as_millis(),
+        all_done.as_secs_f64()
+    );
+
+    // And back: the database into an embedded store, counted.
+    Command::new("kill")
+        .args(["-TERM", &b.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(b.wait().unwrap().success());
+    let counts = engine.store().counts().unwrap();
+    engine.shutdown();
+    drop(engine);
+    let back = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
+        .args(["migrate", "--to"])
+        .arg(back.path())
+        .env("OFFERWATCH_DATABASE_URL", &url)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("counts checked"), "{text}");
+    let local = offerwatch::store::Store::open(&back.path().join("store.redb")).unwrap();
+    assert_eq!(local.counts().unwrap(), counts);
+    assert_eq!(local.offer_count().unwrap(), PUBLICATIONS as u64);
+}
