@@ -126,7 +126,12 @@ impl Store {
     /// refuses a difference. `progress` hears (table, rows copied so far).
     pub fn copy_into(&self, dest: &Store, progress: &mut dyn FnMut(&str, u64)) -> Result<Copied> {
         let held_before = dest.counts()?;
-        if let Some((t, n)) = held_before.tables.iter().find(|(_, n)| *n > 0) {
+        // A new store holds only metadata it wrote itself (copied over).
+        if let Some((t, n)) = held_before
+            .tables
+            .iter()
+            .find(|(t, n)| *n > 0 && t != "meta")
+        {
             return Err(Error::Conflict(format!(
                 "the destination already holds records ({n} in '{t}'): offerwatch copies into an empty store only"
             )));

@@ -99,6 +99,14 @@ pub(crate) struct Pg {
     freed: Condvar,
 }
 
+impl Drop for Pg {
+    fn drop(&mut self) {
+        // Closing a connection waits on the client's own event loop too.
+        let idle = std::mem::take(&mut self.idle.lock().unwrap_or_else(|e| e.into_inner()).0);
+        blocking(|| drop(idle));
+    }
+}
+
 /// What a write transaction asks to do before it commits.
 #[derive(Default)]
 pub(crate) struct Notify {
