@@ -72,7 +72,7 @@ pub(crate) enum Db {
     /// An embedded file: one process.
     Redb(Database),
     /// A PostgreSQL database shared by several nodes.
-    Pg(pg::Pg),
+    Pg(Box<pg::Pg>),
 }
 
 /// The store.
@@ -247,7 +247,7 @@ impl Store {
         let pg = pg::Pg::connect(url)?;
         pg.write(|v, _| alerts::bring_up_to_date(v))?;
         Ok(Store {
-            db: Db::Pg(pg),
+            db: Db::Pg(Box::new(pg)),
             offers: OfferCache::new(),
             files: None,
         })

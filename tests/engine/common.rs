@@ -10,8 +10,25 @@ use time::macros::datetime;
 /// The instant the tests run at.
 pub const NOW: OffsetDateTime = datetime!(2026-11-25 12:00 UTC);
 
+/// Set when the suite runs on PostgreSQL (see `main.rs`).
+pub const ON_POSTGRES: &str = "OFFERWATCH_TEST_ON_POSTGRES";
+
+/// The database of a data dir when the suite runs on PostgreSQL: a new one on the private
+/// cluster the first time, the same one after (its URL is kept in the dir).
+pub fn database_for(dir: &std::path::Path) -> Option<String> {
+    std::env::var_os(ON_POSTGRES)?;
+    let file = dir.join("test-database-url");
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return Some(url);
+    }
+    let url = offerwatch::testing::database_url();
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(&file, &url).unwrap();
+    Some(url)
+}
+
 pub fn open(dir: &std::path::Path) -> Engine {
-    Engine::open_with_clock(dir, Arc::new(|| NOW)).unwrap()
+    Engine::open_with(dir, database_for(dir).as_deref(), Arc::new(|| NOW)).unwrap()
 }
 
 pub fn input(title: &str, description: &str) -> OfferInput {

@@ -31,7 +31,11 @@ fn import_killed_at_any_moment_keeps_whole_batches_and_a_consistent_index() {
     let mut delay = Duration::from_millis(150);
     for round in 0..12 {
         let dir = tempfile::tempdir().unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_offerwatch"));
+        if let Some(url) = database_for(dir.path()) {
+            child.env("OFFERWATCH_DATABASE_URL", url);
+        }
+        let mut child = child
             .arg("--data-dir")
             .arg(dir.path())
             .arg("import")
@@ -56,7 +60,10 @@ fn import_killed_at_any_moment_keeps_whole_batches_and_a_consistent_index() {
         }
 
         let stored = {
-            let store = Store::open(&dir.path().join("store.redb")).unwrap();
+            let store = match database_for(dir.path()) {
+                Some(url) => Store::connect(&url).unwrap(),
+                None => Store::open(&dir.path().join("store.redb")).unwrap(),
+            };
             store.offer_count().unwrap()
         };
         assert!(
