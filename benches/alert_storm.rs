@@ -3,7 +3,9 @@
 //! alert mail it matches must be accepted by an SMTP server on loopback. Prints the time to the
 //! first and to the last mail, and the server's resident memory after start and after the storm.
 //! `cargo bench --bench alert_storm` (builds `target/bench-data/national-…` once: minutes);
-//! `STORM_OFFERS` / `STORM_ALERTS` change the sizes; `STORM_LOG=info` shows the server's log.
+//! `STORM_OFFERS` / `STORM_ALERTS` change the sizes; `STORM_LOG=info` shows the server's log;
+//! `STORM_STORE=postgres` moves the data into a PostgreSQL database of a private cluster (Debian's
+//! server binaries, as `offerwatch migrate --to` does) and serves from it.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -123,6 +125,43 @@ async fn post(client: &reqwest::Client, url: String, token: Option<&str>, body: 
     body
 }
 
+/// The records of `dir` copied into a new PostgreSQL database, and a node's data dir holding
+/// `dir`'s index (the same change log): where to serve from.
+fn on_postgres(dir: &std::path::Path) -> (PathBuf, String) {
+    use offerwatch::store::Store;
+    let url = offerwatch::testing::database_url();
+    let started = Instant::now();
+    let src = Store::open(&dir.join("store.redb")).expect("open the embedded store");
+    let dest = Store::connect(&url).expect("connect");
+    let mut last = Instant::now();
+    let copied = src
+        .copy_into(&dest, &mut |table, n| {
+            if last.elapsed() > Duration::from_secs(5) {
+                last = Instant::now();
+                eprintln!("  {table}: {n} rows");
+            }
+        })
+        .expect("copy into PostgreSQL");
+    eprintln!(
+        "moved into PostgreSQL in {:.0} s: {} offers, {} saved searches, {} accounts",
+        started.elapsed().as_secs_f64(),
+        copied.rows("offers"),
+        copied.rows("saved_searches"),
+        copied.rows("accounts")
+    );
+    let node = dir.with_extension("pg-node");
+    let _ = std::fs::remove_dir_all(&node);
+    std::fs::create_dir_all(&node).expect("node dir");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(dir.join("index"))
+        .arg(&node)
+        .status()
+        .expect("cp");
+    assert!(copied.success(), "copying the index");
+    (node, url)
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` would pass nothing: run only then.
     if !std::env::args().any(|a| a == "--bench") {
@@ -131,10 +170,22 @@ fn main() {
     let offers = env_usize("STORM_OFFERS", 1_000_000);
     let alerts = env_usize("STORM_ALERTS", 1_000_000);
     let (dir, service) = national_dir(offers, alerts);
+    let (dir, database) = match std::env::var("STORM_STORE").as_deref() {
+        Ok("postgres") => {
+            let (node, url) = on_postgres(&dir);
+            (node, Some(url))
+        }
+        _ => (dir, None),
+    };
     // A portal in service has percolated every offer it holds (the generated ones were
     // imported, never percolated): the storm is the one offer published now.
     {
-        let engine = Engine::open(&dir).expect("open");
+        let engine = Engine::open_with(
+            &dir,
+            database.as_deref(),
+            offerwatch::engine::system_clock(),
+        )
+        .expect("open");
         let last = engine.store().last_seq().expect("last seq");
         engine
             .store()
@@ -142,6 +193,7 @@ fn main() {
             .expect("cursor");
         engine.shutdown();
     }
+    let store_name = if database.is_some() { "PostgreSQL" } else { "embedded store" };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -152,15 +204,16 @@ fn main() {
         let started = Instant::now();
         // The percolator is built before the server listens.
         let log = std::env::var("STORM_LOG").unwrap_or_else(|_| "warn".into());
-        let (server, base) = common::serve(
-            &dir,
-            &[("OFFERWATCH_SMTP_URL", &smtp_url), ("RUST_LOG", &log)],
-        );
+        let mut env = vec![("OFFERWATCH_SMTP_URL", smtp_url.as_str()), ("RUST_LOG", &log)];
+        if let Some(url) = &database {
+            env.push(("OFFERWATCH_DATABASE_URL", url));
+        }
+        let (server, base) = common::serve(&dir, &env);
         let client = reqwest::Client::new();
         common::suggestions_filled(&base, Duration::from_secs(300)).await;
         tokio::time::sleep(Duration::from_secs(2)).await;
         eprintln!(
-            "serve {offers} offers, {alerts} alerts: ready in {:.0} s, {}",
+            "serve {offers} offers, {alerts} alerts ({store_name}): ready in {:.0} s, {}",
             started.elapsed().as_secs_f64(),
             common::rss(server.id())
         );
