@@ -288,18 +288,19 @@ pub async fn send_alerts(
     offer_ids.dedup();
     let (searches, accounts, offers, signer) = blocking(move || {
         let store = e.store();
-        let mut searches = HashMap::new();
-        let mut accounts = HashMap::new();
-        for id in search_ids {
-            if let Some(s) = store.saved_search(id)? {
-                if !accounts.contains_key(&s.account)
-                    && let Some(a) = store.account(s.account)?
-                {
-                    accounts.insert(a.id, a);
-                }
-                searches.insert(id, s);
-            }
-        }
+        let searches: HashMap<u64, SavedSearch> = store
+            .saved_searches_by_id(&search_ids)?
+            .into_iter()
+            .map(|s| (s.id, s))
+            .collect();
+        let mut account_ids: Vec<u64> = searches.values().map(|s| s.account).collect();
+        account_ids.sort_unstable();
+        account_ids.dedup();
+        let accounts: HashMap<u64, Account> = store
+            .accounts_by_id(&account_ids)?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
         let offers: HashMap<u64, Offer> = store
             .offers(&offer_ids)?
             .into_iter()
@@ -353,8 +354,7 @@ pub async fn send_alerts(
             let batch = std::mem::take(&mut settled);
             let e = engine.clone();
             blocking(move || {
-                e.store()
-                    .write(|tx| batch.iter().try_for_each(|r| tx.put_outbox(r)))
+                e.store().write(|tx| tx.put_outboxes(&batch))
             })
             .await?;
         }

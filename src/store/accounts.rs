@@ -18,7 +18,7 @@ const LOGINS: Table<&str, u64> = Table::new("logins", &["login"], &["account_id"
 const TOKENS: Table<&str, &[u8]> = Table::new("tokens", &["hash"], &["body"]);
 const SERVICES: Table<u64, &[u8]> = Table::new("services", &["id"], &["body"]);
 /// (service id, offer id) → (): the offers of each service.
-const SERVICE_OFFERS: Table<(u64, u64), ()> =
+pub(super) const SERVICE_OFFERS: Table<(u64, u64), ()> =
     Table::new("service_offers", &["service_id", "offer_id"], &[]);
 const MAILS: Table<u64, &[u8]> = Table::new("mails", &["id"], &["body"]);
 
@@ -266,6 +266,12 @@ impl Store {
     /// An account.
     pub fn account(&self, id: u64) -> Result<Option<Account>> {
         self.read(|v| record(v.get(&ACCOUNTS, &id)?))
+    }
+
+    /// The accounts with these ids (missing ones skipped), from one snapshot.
+    pub fn accounts_by_id(&self, ids: &[u64]) -> Result<Vec<Account>> {
+        let found = self.read(|v| v.get_many(&ACCOUNTS, ids))?;
+        found.into_iter().flatten().map(|b| from_bytes(&b)).collect()
     }
 
     /// The account with this (lower-cased) e-mail address or username.

@@ -161,6 +161,26 @@ impl Tx<'_> {
         self.v.put_many(&PENDING, &pending)
     }
 
+    /// Writes outbox rows (and keeps the pending table in step with their states), in few
+    /// statements.
+    pub fn put_outboxes(&self, rows: &[OutboxRow]) -> Result<()> {
+        let mut all = Vec::with_capacity(rows.len());
+        let (mut pending, mut done) = (Vec::new(), Vec::new());
+        for r in rows {
+            let k = (r.search, r.offer);
+            let bytes = serde_json::to_vec(r)?;
+            if r.state == MailState::Pending {
+                pending.push((k, bytes.clone()));
+            } else {
+                done.push(k);
+            }
+            all.push((k, bytes));
+        }
+        self.v.put_many(&OUTBOX, &all)?;
+        self.v.put_many(&PENDING, &pending)?;
+        self.v.remove_many(&PENDING, &done)
+    }
+
     /// Writes an outbox row (and keeps the pending table in step with its state).
     pub fn put_outbox(&self, row: &OutboxRow) -> Result<()> {
         let k = (row.search, row.offer);
@@ -238,6 +258,12 @@ impl Store {
     /// A saved search.
     pub fn saved_search(&self, id: u64) -> Result<Option<SavedSearch>> {
         self.read(|v| record(v.get(&SEARCHES, &id)?))
+    }
+
+    /// The saved searches with these ids (missing ones skipped), from one snapshot.
+    pub fn saved_searches_by_id(&self, ids: &[u64]) -> Result<Vec<SavedSearch>> {
+        let found = self.read(|v| v.get_many(&SEARCHES, ids))?;
+        found.into_iter().flatten().map(|b| de(&b)).collect()
     }
 
     /// Up to `limit` pending rows that `keep` accepts, in (saved search, offer) order; the

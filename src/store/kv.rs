@@ -238,6 +238,14 @@ impl<K: Col + redb::Key, V: Col> Table<K, V> {
             .join(" AND ")
     }
 
+    /// `(keys) IN ((…),(…))` for `n` keys.
+    fn keys_in(&self, n: usize) -> String {
+        let list: Vec<String> = (0..n)
+            .map(|i| format!("({})", Self::placeholders(i * K::N + 1, K::N)))
+            .collect();
+        format!("({}) IN ({})", Self::cols(self.keys), list.join(","))
+    }
+
     /// `INSERT … VALUES (…),(…)` for `rows` rows, then `tail`.
     fn insert_sql(&self, rows: usize, tail: &str) -> String {
         let n = K::N + V::N;
@@ -338,6 +346,55 @@ impl View<'_> {
                 rows.first().map(|r| V::read(r, 0)).transpose()
             }
         }
+    }
+
+    /// The values under `keys`, in the same order (None: absent), in few statements.
+    pub(crate) fn get_many<K: Col + redb::Key, V: Col>(
+        &self,
+        t: &Table<K, V>,
+        keys: &[K::Owned],
+    ) -> Result<Vec<Option<V::Owned>>> {
+        let View::Pg(c) = self else {
+            return keys.iter().map(|k| self.get(t, k)).collect();
+        };
+        let mut found = std::collections::HashMap::with_capacity(keys.len());
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT {} FROM \"{}\" WHERE {}",
+                t.all_cols(),
+                t.name(),
+                t.keys_in(chunk.len())
+            );
+            let mut params = Vec::with_capacity(chunk.len() * K::N);
+            for k in chunk {
+                K::bind(k, &mut params);
+            }
+            for row in c.borrow_mut().query(&sql, &params)? {
+                let (k, v) = t.row(&row)?;
+                found.insert(k, v);
+            }
+        }
+        Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
+    }
+
+    /// Removes the rows under `keys`, in few statements.
+    pub(crate) fn remove_many<K: Col + redb::Key, V: Col>(
+        &self,
+        t: &Table<K, V>,
+        keys: &[K::Owned],
+    ) -> Result<()> {
+        let View::Pg(c) = self else {
+            return keys.iter().try_for_each(|k| self.remove(t, k).map(|_| ()));
+        };
+        for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!("DELETE FROM \"{}\" WHERE {}", t.name(), t.keys_in(chunk.len()));
+            let mut params = Vec::with_capacity(chunk.len() * K::N);
+            for k in chunk {
+                K::bind(k, &mut params);
+            }
+            c.borrow_mut().execute(&sql, &params)?;
+        }
+        Ok(())
     }
 
     /// True when `k` is present.

@@ -146,30 +146,72 @@ fn next_seq(v: &View<'_>, log: &Table<u64, u64>, id: u64) -> Result<u64> {
 impl Tx<'_> {
     /// Creates an offer, allocating its id and its reference, and logs the change.
     pub fn create_offer(&self, n: NewOffer) -> Result<(Offer, u64)> {
-        let id = next_counter(&self.v, NEXT_OFFER_ID)?;
-        let prefix = n.fields.contract.reference_prefix();
-        let year = n.created_at.year() as u16;
-        let number = next_counter(&self.v, &Reference::counter_key(prefix, year))?;
-        let reference = Reference {
-            prefix,
-            year,
-            number: number as u32,
-        };
-        let offer = Offer {
-            id,
-            reference,
-            state: n.state,
-            fields: n.fields,
-            created_at: n.created_at,
-            updated_at: n.created_at,
-            published_at: n.published_at,
-            first_published_at: n.published_at,
-            service_id: n.service_id,
-            audit: n.audit,
-        };
-        self.v.put(&REFERENCES, &reference.to_string(), &id)?;
-        let seq = self.put_offer(&offer)?;
+        let (mut offers, seq) = self.create_offers(vec![n])?;
+        let offer = offers
+            .pop()
+            .ok_or_else(|| Error::Internal("no offer created".into()))?;
         Ok((offer, seq))
+    }
+
+    /// Creates offers, allocating their ids and references, links them to their services and
+    /// logs the changes; returns them and the sequence of the last change. The counters and
+    /// the log are read once and every table written in a few statements, whatever the number
+    /// of offers.
+    pub fn create_offers(&self, new: Vec<NewOffer>) -> Result<(Vec<Offer>, u64)> {
+        let mut counters: std::collections::BTreeMap<String, u64> = Default::default();
+        let mut next = |key: String| -> Result<u64> {
+            let n = match counters.get(&key) {
+                Some(&n) => n,
+                None => self.v.get(&COUNTERS, &key)?.unwrap_or(0),
+            } + 1;
+            counters.insert(key, n);
+            Ok(n)
+        };
+        let mut seq = self.v.last_key(&CHANGES)?.unwrap_or(0);
+        let (mut rows, mut refs, mut log, mut links) = (vec![], vec![], vec![], vec![]);
+        let mut created = Vec::with_capacity(new.len());
+        for n in new {
+            let id = next(NEXT_OFFER_ID.to_string())?;
+            let prefix = n.fields.contract.reference_prefix();
+            let year = n.created_at.year() as u16;
+            let number = next(Reference::counter_key(prefix, year))?;
+            let reference = Reference {
+                prefix,
+                year,
+                number: number as u32,
+            };
+            let offer = Offer {
+                id,
+                reference,
+                state: n.state,
+                fields: n.fields,
+                created_at: n.created_at,
+                updated_at: n.created_at,
+                published_at: n.published_at,
+                first_published_at: n.published_at,
+                service_id: n.service_id,
+                audit: n.audit,
+            };
+            seq += 1;
+            rows.push((id, encode(&offer)?));
+            refs.push((reference.to_string(), id));
+            log.push((seq, id));
+            if let Some(service) = offer.service_id {
+                links.push(((service, id), ()));
+            }
+            created.push(offer);
+        }
+        let counters: Vec<(String, u64)> = counters.into_iter().collect();
+        self.v.put_many(&COUNTERS, &counters)?;
+        self.v.put_many(&REFERENCES, &refs)?;
+        self.v.put_many(&OFFERS, &rows)?;
+        self.v.put_many(&CHANGES, &log)?;
+        self.v.put_many(&accounts::SERVICE_OFFERS, &links)?;
+        self.touched.borrow_mut().extend(created.iter().map(|o| o.id));
+        if !created.is_empty() {
+            self.changed();
+        }
+        Ok((created, seq))
     }
 
     /// The offer with this id.
@@ -338,17 +380,7 @@ impl Store {
         also: impl FnOnce(&Tx<'_>, &[Offer]) -> Result<()>,
     ) -> Result<(Vec<Offer>, u64)> {
         self.write(|tx| {
-            let mut created = Vec::with_capacity(new.len());
-            let mut seq = 0;
-            for n in new {
-                let service = n.service_id;
-                let (offer, s) = tx.create_offer(n)?;
-                if let Some(service) = service {
-                    tx.link_offer(service, offer.id)?;
-                }
-                seq = s;
-                created.push(offer);
-            }
+            let (created, seq) = tx.create_offers(new)?;
             also(tx, &created)?;
             Ok((created, seq))
         })
@@ -418,19 +450,22 @@ impl Store {
             ids.iter().map(|id| lru.get(id).cloned()).collect()
         };
         if found.iter().any(Option::is_none) {
-            let read = self.read(|v| {
-                let mut read = Vec::new();
-                for (slot, &id) in found.iter_mut().zip(ids) {
-                    if slot.is_none()
-                        && let Some(b) = v.get(&OFFERS, &id)?
-                    {
-                        let offer = Arc::new(decode(&b)?);
-                        read.push(offer.clone());
-                        *slot = Some(offer);
-                    }
+            let missing: Vec<u64> = found
+                .iter()
+                .zip(ids)
+                .filter(|(slot, _)| slot.is_none())
+                .map(|(_, &id)| id)
+                .collect();
+            let got = self.read(|v| v.get_many(&OFFERS, &missing))?;
+            let mut got = got.into_iter();
+            let mut read = Vec::new();
+            for slot in found.iter_mut().filter(|s| s.is_none()) {
+                if let Some(b) = got.next().flatten() {
+                    let offer = Arc::new(decode(&b)?);
+                    read.push(offer.clone());
+                    *slot = Some(offer);
                 }
-                Ok(read)
-            })?;
+            }
             let mut lru = self.offers.lru();
             if self.offers.epoch.load(Ordering::SeqCst) == epoch {
                 for offer in read {
@@ -443,15 +478,8 @@ impl Store {
 
     /// The offers with these ids, in the same order (missing ones skipped), from one snapshot.
     pub fn offers(&self, ids: &[u64]) -> Result<Vec<Offer>> {
-        self.read(|v| {
-            let mut out = Vec::with_capacity(ids.len());
-            for id in ids {
-                if let Some(b) = v.get(&OFFERS, id)? {
-                    out.push(decode(&b)?);
-                }
-            }
-            Ok(out)
-        })
+        let found = self.read(|v| v.get_many(&OFFERS, ids))?;
+        found.into_iter().flatten().map(|b| decode(&b)).collect()
     }
 
     /// The offer with this reference.
