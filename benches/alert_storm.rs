@@ -193,7 +193,11 @@ fn main() {
             .expect("cursor");
         engine.shutdown();
     }
-    let store_name = if database.is_some() { "PostgreSQL" } else { "embedded store" };
+    let store_name = if database.is_some() {
+        "PostgreSQL"
+    } else {
+        "embedded store"
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

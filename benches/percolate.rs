@@ -1,6 +1,7 @@
 //! Percolation benchmarks: one offer against N stored alerts (facets + keywords, a realistic
 //! mix), the rebuild of the percolator from the store, and its memory per alert.
-//! `cargo bench --bench percolate` runs 100k alerts; `OFFERWATCH_BENCH_1M=1` runs 1M.
+//! `cargo bench --bench percolate` runs 100k alerts; `OFFERWATCH_BENCH_1M=1` runs 1M;
+//! `PERCOLATE_STORE=postgres` rebuilds from a PostgreSQL database (a private cluster's) instead.
 
 use std::time::{Duration, Instant};
 
@@ -33,15 +34,40 @@ fn data_dir(alerts: usize) -> std::path::PathBuf {
     dir
 }
 
+/// The engine to rebuild from: the embedded store of `dir`, or a copy of it in PostgreSQL.
+fn engine_of(dir: &std::path::Path, node: &std::path::Path) -> Engine {
+    if std::env::var("PERCOLATE_STORE").as_deref() != Ok("postgres") {
+        return Engine::open(dir).expect("open");
+    }
+    let url = offerwatch::testing::database_url();
+    {
+        let src = offerwatch::store::Store::open(&dir.join("store.redb")).expect("open");
+        let dest = offerwatch::store::Store::connect(&url).expect("connect");
+        let started = Instant::now();
+        src.copy_into(&dest, &mut |_, _| {}).expect("copy");
+        eprintln!(
+            "copied into PostgreSQL in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Engine::open_with(node, Some(&url), offerwatch::engine::system_clock()).expect("open")
+}
+
 fn bench_at(c: &mut Criterion, alerts: usize) {
     let dir = data_dir(alerts);
-    let engine = Engine::open(&dir).expect("open");
+    let node = tempfile::tempdir().expect("node dir");
+    let engine = engine_of(&dir, node.path());
+    let store_name = if engine.store().is_shared() {
+        "PostgreSQL"
+    } else {
+        "embedded store"
+    };
     let started = Instant::now();
     let n = engine.rebuild_percolator().expect("rebuild");
     let rebuild = started.elapsed();
     let bytes = engine.percolator().memory_bytes();
     eprintln!(
-        "percolator {alerts}: rebuilt {n} alerts from the store in {:.2} s; ~{} bytes per alert",
+        "percolator {alerts}: rebuilt {n} alerts from the {store_name} in {:.2} s; ~{} bytes per alert",
         rebuild.as_secs_f64(),
         bytes / n.max(1)
     );

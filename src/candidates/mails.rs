@@ -353,10 +353,7 @@ pub async fn send_alerts(
         if settled.len() >= MARK_EVERY || in_flight.is_empty() {
             let batch = std::mem::take(&mut settled);
             let e = engine.clone();
-            blocking(move || {
-                e.store().write(|tx| tx.put_outboxes(&batch))
-            })
-            .await?;
+            blocking(move || e.store().write(|tx| tx.put_outboxes(&batch))).await?;
         }
     }
     Ok(sent)

@@ -271,7 +271,11 @@ impl Store {
     /// The accounts with these ids (missing ones skipped), from one snapshot.
     pub fn accounts_by_id(&self, ids: &[u64]) -> Result<Vec<Account>> {
         let found = self.read(|v| v.get_many(&ACCOUNTS, ids))?;
-        found.into_iter().flatten().map(|b| from_bytes(&b)).collect()
+        found
+            .into_iter()
+            .flatten()
+            .map(|b| from_bytes(&b))
+            .collect()
     }
 
     /// The account with this (lower-cased) e-mail address or username.

@@ -387,7 +387,11 @@ impl View<'_> {
             return keys.iter().try_for_each(|k| self.remove(t, k).map(|_| ()));
         };
         for chunk in keys.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!("DELETE FROM \"{}\" WHERE {}", t.name(), t.keys_in(chunk.len()));
+            let sql = format!(
+                "DELETE FROM \"{}\" WHERE {}",
+                t.name(),
+                t.keys_in(chunk.len())
+            );
             let mut params = Vec::with_capacity(chunk.len() * K::N);
             for k in chunk {
                 K::bind(k, &mut params);

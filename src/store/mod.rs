@@ -207,7 +207,9 @@ impl Tx<'_> {
         self.v.put_many(&OFFERS, &rows)?;
         self.v.put_many(&CHANGES, &log)?;
         self.v.put_many(&accounts::SERVICE_OFFERS, &links)?;
-        self.touched.borrow_mut().extend(created.iter().map(|o| o.id));
+        self.touched
+            .borrow_mut()
+            .extend(created.iter().map(|o| o.id));
         if !created.is_empty() {
             self.changed();
         }

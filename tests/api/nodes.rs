@@ -309,3 +309,92 @@ async fn two_nodes_share_one_database_and_mail_each_match_once() {
     assert_eq!(local.counts().unwrap(), counts);
     assert_eq!(local.offer_count().unwrap(), PUBLICATIONS as u64);
 }
+
+#[test]
+fn migrate_moves_an_embedded_store_into_postgresql_with_its_attachments() {
+    use offerwatch::domain::offer::Attachment;
+    use offerwatch::store::Store;
+    let dir = tempfile::tempdir().unwrap();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/sample.jsonl");
+    let imported = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .args(["import", sample])
+        .output()
+        .unwrap();
+    assert!(imported.status.success(), "{imported:?}");
+    let pdf = b"%PDF-1.4 une fiche de poste".to_vec();
+    let sha = offerwatch::auth::sha256_hex(&pdf);
+    let (counts, with_attachment) = {
+        let store = Store::open(&dir.path().join("store.redb")).unwrap();
+        store.put_attachment(&sha, &pdf).unwrap();
+        let (offer, _) = store
+            .update_offer(1, |o| {
+                o.fields.attachments.push(Attachment {
+                    name: "fiche.pdf".into(),
+                    content_type: "application/pdf".into(),
+                    size: pdf.len() as u64,
+                    sha256: sha.clone(),
+                });
+                Ok(())
+            })
+            .unwrap();
+        (store.counts().unwrap(), offer.reference.to_string())
+    };
+    let url = offerwatch::testing::database_url();
+    let migrate = || {
+        Command::new(env!("CARGO_BIN_EXE_offerwatch"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["migrate", "--to", &url])
+            .output()
+            .unwrap()
+    };
+    let out = migrate();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("counts checked"), "{text}");
+    let shared = Store::connect(&url).unwrap();
+    // Every table holds the same rows; the attachment file became a row.
+    let without_attachments = |c: offerwatch::store::backup::Copied| -> Vec<(String, u64)> {
+        c.tables.into_iter().filter(|(t, _)| t != "attachments").collect()
+    };
+    assert_eq!(
+        without_attachments(shared.counts().unwrap()),
+        without_attachments(counts.clone())
+    );
+    assert!(text.contains("attachments: 1 rows copied"), "{text}");
+    assert_eq!(shared.attachment(&sha).unwrap(), Some(pdf));
+    let offer = shared
+        .offer_by_reference(&with_attachment)
+        .unwrap()
+        .unwrap();
+    assert_eq!(offer.fields.attachments[0].name, "fiche.pdf");
+    // Into a database that holds records: refused, nothing written.
+    let again = migrate();
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("already holds records"), "{err}");
+    assert_eq!(
+        without_attachments(shared.counts().unwrap()),
+        without_attachments(counts)
+    );
+    // A URL that is not PostgreSQL's is refused with the setting named.
+    let bad = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("search")
+        .env("OFFERWATCH_DATABASE_URL", "mysql://x")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("OFFERWATCH_DATABASE_URL"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

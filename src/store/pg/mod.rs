@@ -97,6 +97,10 @@ pub(crate) struct Pg {
     config: postgres::Config,
     idle: Mutex<(Vec<PgConn>, usize)>,
     freed: Condvar,
+    /// One writer of this node at a time waits for the writers' lock: writers queued on it
+    /// would otherwise hold every connection while the one holding the lock waits for a
+    /// connection to read with.
+    writer: Mutex<()>,
 }
 
 impl Drop for Pg {
@@ -124,6 +128,7 @@ impl Pg {
             config,
             idle: Mutex::new((Vec::new(), 0)),
             freed: Condvar::new(),
+            writer: Mutex::new(()),
         };
         blocking(|| pg.migrate())?;
         Ok(pg)
@@ -203,6 +208,7 @@ impl Pg {
     }
 
     fn write_here<T>(&self, f: impl FnOnce(&View<'_>, &Notify) -> Result<T>) -> Result<T> {
+        let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut c = self.take()?;
         let r = c.batch(&format!(
             "BEGIN; SELECT pg_advisory_xact_lock({WRITERS_LOCK})"
