@@ -179,7 +179,9 @@ impl Store {
             )));
         }
         let mut copied = tables(&copied);
-        copied.tables.push(("attachments".into(), seen.len() as u64));
+        copied
+            .tables
+            .push(("attachments".into(), seen.len() as u64));
         Ok(copied)
     }
 

@@ -361,7 +361,10 @@ fn migrate_moves_an_embedded_store_into_postgresql_with_its_attachments() {
     let shared = Store::connect(&url).unwrap();
     // Every table holds the same rows; the attachment file became a row.
     let without_attachments = |c: offerwatch::store::backup::Copied| -> Vec<(String, u64)> {
-        c.tables.into_iter().filter(|(t, _)| t != "attachments").collect()
+        c.tables
+            .into_iter()
+            .filter(|(t, _)| t != "attachments")
+            .collect()
     };
     assert_eq!(
         without_attachments(shared.counts().unwrap()),
