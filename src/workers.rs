@@ -154,6 +154,11 @@ async fn percolator(w: Workers, sender_wake: Arc<Notify>) {
             if !e.holds(PERCOLATING) {
                 return Ok(0);
             }
+            // Alerts created on another node a moment before the offer was published are
+            // taken first (their change committed before the offer's).
+            if e.store().is_shared() {
+                e.follow_changes()?;
+            }
             // Each slice written renews the lease (a long round is not taken over).
             percolate_pending(&e, &|| {
                 e.holds(PERCOLATING);
