@@ -273,6 +273,25 @@ impl<K: Col + redb::Key, V: Col> Table<K, V> {
         format!("ON CONFLICT ({keys}) DO UPDATE SET {}", set.join(","))
     }
 
+    /// The parameters of rows, keys then values of each.
+    fn row_params(rows: &[(K::Owned, V::Owned)]) -> Vec<Param<'_>> {
+        let mut params = Vec::with_capacity(rows.len() * (K::N + V::N));
+        for (k, v) in rows {
+            K::bind(k, &mut params);
+            V::bind(v, &mut params);
+        }
+        params
+    }
+
+    /// The parameters of keys.
+    fn key_params(keys: &[K::Owned]) -> Vec<Param<'_>> {
+        let mut params = Vec::with_capacity(keys.len() * K::N);
+        for k in keys {
+            K::bind(k, &mut params);
+        }
+        params
+    }
+
     fn row(&self, row: &postgres::Row) -> Result<(K::Owned, V::Owned)> {
         Ok((K::read(row, 0)?, V::read(row, K::N)?))
     }
@@ -365,10 +384,7 @@ impl View<'_> {
                 t.name(),
                 t.keys_in(chunk.len())
             );
-            let mut params = Vec::with_capacity(chunk.len() * K::N);
-            for k in chunk {
-                K::bind(k, &mut params);
-            }
+            let params = Table::<K, V>::key_params(chunk);
             for row in c.borrow_mut().query(&sql, &params)? {
                 let (k, v) = t.row(&row)?;
                 found.insert(k, v);
@@ -392,11 +408,8 @@ impl View<'_> {
                 t.name(),
                 t.keys_in(chunk.len())
             );
-            let mut params = Vec::with_capacity(chunk.len() * K::N);
-            for k in chunk {
-                K::bind(k, &mut params);
-            }
-            c.borrow_mut().execute(&sql, &params)?;
+            c.borrow_mut()
+                .execute(&sql, &Table::<K, V>::key_params(chunk))?;
         }
         Ok(())
     }
@@ -423,14 +436,7 @@ impl View<'_> {
                 Ok(())
             }
             View::RedbRead(_) => Err(read_only()),
-            View::Pg(c) => {
-                let sql = t.insert_sql(1, &t.upsert_tail());
-                let mut params = Vec::new();
-                K::bind(k, &mut params);
-                V::bind(v, &mut params);
-                c.borrow_mut().execute(&sql, &params)?;
-                Ok(())
-            }
+            View::Pg(_) => self.put_many(t, &[(k.clone(), v.clone())]),
         }
     }
 
@@ -453,12 +459,8 @@ impl View<'_> {
                 let tail = t.upsert_tail();
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     let sql = t.insert_sql(chunk.len(), &tail);
-                    let mut params = Vec::with_capacity(chunk.len() * (K::N + V::N));
-                    for (k, v) in chunk {
-                        K::bind(k, &mut params);
-                        V::bind(v, &mut params);
-                    }
-                    c.borrow_mut().execute(&sql, &params)?;
+                    c.borrow_mut()
+                        .execute(&sql, &Table::<K, V>::row_params(chunk))?;
                 }
                 Ok(())
             }
@@ -492,11 +494,7 @@ impl View<'_> {
                 );
                 for chunk in rows.chunks(ROWS_PER_STATEMENT) {
                     let sql = t.insert_sql(chunk.len(), &tail);
-                    let mut params = Vec::with_capacity(chunk.len() * (K::N + V::N));
-                    for (k, v) in chunk {
-                        K::bind(k, &mut params);
-                        V::bind(v, &mut params);
-                    }
+                    let params = Table::<K, V>::row_params(chunk);
                     for row in c.borrow_mut().query(&sql, &params)? {
                         written.insert(K::read(&row, 0)?);
                     }
