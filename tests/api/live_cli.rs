@@ -227,10 +227,12 @@ async fn a_backup_during_a_publish_storm_restores_every_acknowledged_offer() {
     )
     .await;
     let stop = Arc::new(AtomicBool::new(false));
+    let published = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let app = Arc::new(app);
     let mut publishers = Vec::new();
     for _ in 0..4 {
         let (app, token, stop) = (app.clone(), token.clone(), stop.clone());
+        let published = published.clone();
         publishers.push(tokio::spawn(async move {
             let rec = app.with_token(token);
             let mut acknowledged = Vec::new();
@@ -243,11 +245,17 @@ async fn a_backup_during_a_publish_storm_restores_every_acknowledged_offer() {
                 let (s, b) = rec.offer_action(&reference, "publish").await;
                 assert_eq!(s, 200, "{b}");
                 acknowledged.push((Instant::now(), reference));
+                published.fetch_add(1, Ordering::SeqCst);
             }
             acknowledged
         }));
     }
-    tokio::time::sleep(std::time::Duration::from_millis(400)).await;
+    // The backup starts once the storm has acknowledged a few offers (however loaded the
+    // machine is).
+    let waited = Instant::now();
+    while published.load(Ordering::SeqCst) < 8 && waited.elapsed().as_secs() < 60 {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     let backup = tempfile::tempdir().unwrap();
     let dest = backup.path().join("copy");
     let began = Instant::now();
