@@ -42,7 +42,8 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
-    /// Creates an offer straight through the engine and waits until it is searchable.
+    /// Creates an offer straight through the engine and waits until it is searchable (up to 10 s on
+    /// a loaded machine; the 1 s promise itself is checked in `search.rs`).
     pub fn add(&self, input: OfferInput, state: OfferState) -> offerwatch::domain::Offer {
         let fields = input.validate(DateRule::Import).unwrap();
         let (mut created, seq) = self
@@ -57,7 +58,7 @@ impl TestApp {
             }])
             .unwrap();
         self.engine
-            .wait_indexed(seq, Duration::from_secs(1))
+            .wait_indexed(seq, Duration::from_secs(10))
             .unwrap();
         created.pop().unwrap()
     }

