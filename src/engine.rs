@@ -481,6 +481,9 @@ impl Engine {
                 tracing::warn!(error = %e, work, "lease not given back");
             }
         }
+        if let Err(e) = self.store.release_claims(&self.node) {
+            tracing::warn!(error = %e, "claims on alert mails not given back");
+        }
         if let Err(e) = self.flush_stats() {
             tracing::error!(error = %e, "statistics not written");
         }

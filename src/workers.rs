@@ -2,7 +2,8 @@
 //! a slice at a time), the mailer (the account mails that are due, then the alert mails), and
 //! the end-of-diffusion archiver. Started once by the composition root (`app`). When several
 //! nodes share a database, each work is done by the node holding its lease, and taken over by
-//! another when that node stops renewing it.
+//! another when that node stops renewing it; alert mails are claimed a batch at a time, so that
+//! every node sends them at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -189,25 +190,24 @@ async fn percolator(w: Workers, sender_wake: Arc<Notify>) {
 }
 
 /// Sends due account mails and alert mails when the percolator wakes it and at least every
-/// 250 ms; goes round at once while there is work.
+/// 250 ms; goes round at once while there is work. With a shared store, the account mails are
+/// sent by the node holding their lease, and every node sends the alert mails it claimed.
 async fn mailer(w: Workers, transport: Transport, wake: Arc<Notify>) {
     loop {
         let mut busy = false;
-        if !holds(&w.engine, MAILING).await {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-            continue;
-        }
-        match send_due(
-            w.engine.store(),
-            w.engine.now(),
-            &transport,
-            &w.from,
-            &w.alerts.links.host(),
-        )
-        .await
-        {
-            Ok(n) => busy |= n > 0,
-            Err(e) => tracing::error!(error = %e, "mail sender round failed"),
+        if holds(&w.engine, MAILING).await {
+            match send_due(
+                w.engine.store(),
+                w.engine.now(),
+                &transport,
+                &w.from,
+                &w.alerts.links.host(),
+            )
+            .await
+            {
+                Ok(n) => busy |= n > 0,
+                Err(e) => tracing::error!(error = %e, "mail sender round failed"),
+            }
         }
         match send_alerts(&w.engine, &transport, &w.from, &w.alerts).await {
             Ok(n) => busy |= n > 0,

@@ -19,7 +19,7 @@ use crate::links::Links;
 use crate::mail::{Outcome, Transport, html_escape, message, new_mail, retry_at};
 use crate::percolator::explain::{Why, explain};
 use crate::store::accounts::{Mail, MailState};
-use crate::store::alerts::OutboxRow;
+use crate::store::alerts::{CLAIM_TTL, Due, OutboxRow};
 
 /// Settings of the alert mails.
 #[derive(Clone)]
@@ -245,7 +245,6 @@ pub async fn send_alerts(
     from: &str,
     settings: &AlertMailSettings,
 ) -> Result<usize> {
-    let domain = settings.links.host();
     let now = engine.now();
     // The digest hour is local: 7 o'clock in Paris is 06:00 UTC in winter, 05:00 in summer.
     let digest_time = local_time::at_hour_in(
@@ -253,15 +252,9 @@ pub async fn send_alerts(
         settings.digest_hour,
         local_time::zone(),
     );
-    let due = move |r: &OutboxRow| {
-        r.next_attempt_at <= now
-            && match r.frequency {
-                Frequency::Immediate => true,
-                Frequency::Daily => now >= digest_time && r.created_at < digest_time,
-            }
-    };
-    let e = engine.clone();
-    let rows = blocking(move || e.store().pending_outbox_where(ALERT_ROUND, due)).await?;
+    let due = Due { now, digest_time };
+    let (e, node) = (engine.clone(), engine.node().to_string());
+    let rows = blocking(move || e.store().claim_pending(&node, ALERT_ROUND, due)).await?;
     if rows.is_empty() {
         return Ok(0);
     }
@@ -272,10 +265,24 @@ pub async fn send_alerts(
             Frequency::Daily => groups.entry((r.search, None)).or_default().push(r),
         }
     }
-    let groups: Vec<Group> = groups.into_iter().take(ALERT_ROUND).collect();
-    if groups.is_empty() {
-        return Ok(0);
-    }
+    let sent = send_claimed(engine, transport, from, settings, now, groups).await;
+    // What the round did not settle (it failed half-way) goes back to every node at once.
+    let (e, node) = (engine.clone(), engine.node().to_string());
+    blocking(move || e.store().release_claims(&node)).await?;
+    sent
+}
+
+/// Sends the mails of the claimed rows, renewing the claims while it sends.
+async fn send_claimed(
+    engine: &Arc<Engine>,
+    transport: &Transport,
+    from: &str,
+    settings: &AlertMailSettings,
+    now: time::OffsetDateTime,
+    groups: BTreeMap<(u64, Option<u64>), Vec<OutboxRow>>,
+) -> Result<usize> {
+    let domain = settings.links.host();
+    let groups: Vec<Group> = groups.into_iter().collect();
     // Everything the round's mails name, read once.
     let e = engine.clone();
     let mut search_ids: Vec<u64> = groups.iter().map(|((s, _), _)| *s).collect();
@@ -322,7 +329,13 @@ pub async fn send_alerts(
     let mut in_flight = tokio::task::JoinSet::new();
     let mut settled: Vec<OutboxRow> = Vec::new();
     let mut sent = 0;
+    let mut renewed = std::time::Instant::now();
     loop {
+        if renewed.elapsed() >= CLAIM_TTL / 3 {
+            let (e, node) = (engine.clone(), engine.node().to_string());
+            blocking(move || e.store().renew_claims(&node)).await?;
+            renewed = std::time::Instant::now();
+        }
         while in_flight.len() < SENDING_AT_ONCE {
             let Some(((search, offer), rows)) = queue.next() else {
                 break;

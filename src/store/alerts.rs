@@ -5,9 +5,9 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::Store;
 use super::accounts::{MailState, Tx, record, second_parts};
 use super::kv::{AnyTable, Table, View};
+use super::{Db, Store};
 use crate::domain::account::{Frequency, SavedSearch};
 use crate::error::{Error, Result};
 
@@ -83,6 +83,49 @@ pub struct OutboxRow {
     /// Why the last attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+}
+
+/// Which pending rows a sender takes now: those whose attempt is due, immediate ones at once
+/// and daily ones once the digest hour has passed (the matches made before it).
+#[derive(Debug, Clone, Copy)]
+pub struct Due {
+    /// The time now.
+    pub now: OffsetDateTime,
+    /// Today's digest time.
+    pub digest_time: OffsetDateTime,
+}
+
+impl Due {
+    /// Whether the row is due.
+    pub fn accepts(&self, r: &OutboxRow) -> bool {
+        r.next_attempt_at <= self.now
+            && match r.frequency {
+                Frequency::Immediate => true,
+                Frequency::Daily => self.now >= self.digest_time && r.created_at < self.digest_time,
+            }
+    }
+}
+
+/// How long a node's claim on pending rows lasts unless it renews it: when a node dies, the
+/// rows it claimed go to the others after this.
+pub const CLAIM_TTL: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Claims, for a node, up to a number of due pending rows after a key and up to a saved search
+/// that no other node is claiming (`FOR UPDATE SKIP LOCKED`) or whose claim lapsed; the same
+/// rule as [`Due::accepts`], on the columns that migration 2 keeps beside the record.
+const CLAIM: &str = "WITH c AS (
+        SELECT search_id, offer_id FROM alert_pending
+        WHERE claimed_until < $1 AND due_at <= $2
+          AND (NOT daily OR ($2 >= $3 AND created_at < $3))
+          AND (search_id, offer_id) > ($4, $5) AND search_id <= $6
+        ORDER BY search_id, offer_id LIMIT $7
+        FOR UPDATE SKIP LOCKED)
+    UPDATE alert_pending p SET claimed_by = $8, claimed_until = $9
+    FROM c WHERE p.search_id = c.search_id AND p.offer_id = c.offer_id
+    RETURNING p.body";
+
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 fn de<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T> {
@@ -289,6 +332,77 @@ impl Store {
         })
     }
 
+    /// Claims for `node` up to `limit` due pending rows, in (saved search, offer) order, that no
+    /// other node holds, and the rest of the last saved search when it is a daily digest (one
+    /// mail). With a shared store, several nodes claim at once without taking the same row, and
+    /// a claim lapses after [`CLAIM_TTL`] unless renewed ([`Store::renew_claims`]); it is given
+    /// up when the row is settled. With the embedded store, the one process reads them.
+    pub fn claim_pending(&self, node: &str, limit: usize, due: Due) -> Result<Vec<OutboxRow>> {
+        let Db::Pg(pg) = &self.db else {
+            return self.pending_outbox_where(limit, |r| due.accepts(r));
+        };
+        let now = OffsetDateTime::now_utc();
+        let until = unix_ms(now + CLAIM_TTL);
+        let claim = |c: &mut super::pg::PgConn, after: (i64, i64), last: u64, limit: usize| {
+            let params: Vec<super::kv::Param<'_>> = vec![
+                Box::new(unix_ms(now)),
+                Box::new(unix_ms(due.now)),
+                Box::new(unix_ms(due.digest_time)),
+                Box::new(after.0),
+                Box::new(after.1),
+                Box::new(last.min(i64::MAX as u64) as i64),
+                Box::new(limit.min(i64::MAX as usize) as i64),
+                Box::new(node.to_string()),
+                Box::new(until),
+            ];
+            let mut rows = c
+                .query(CLAIM, &params)?
+                .iter()
+                .map(|r| de::<OutboxRow>(r.get(0)))
+                .collect::<Result<Vec<_>>>()?;
+            rows.sort_by_key(|r| (r.search, r.offer));
+            Ok::<_, Error>(rows)
+        };
+        pg.claim(|c| {
+            let mut rows = claim(c, (-1, -1), u64::MAX, limit)?;
+            if let Some(last) = rows.last().filter(|r| r.frequency == Frequency::Daily) {
+                let after = (last.search as i64, last.offer as i64);
+                let rest = claim(c, after, last.search, usize::MAX)?;
+                rows.extend(rest);
+            }
+            Ok(rows)
+        })
+    }
+
+    /// Extends the claims `node` holds by [`CLAIM_TTL`] (a node sending a long round); the
+    /// number of rows renewed.
+    pub fn renew_claims(&self, node: &str) -> Result<u64> {
+        let Db::Pg(pg) = &self.db else {
+            return Ok(0);
+        };
+        let until = unix_ms(OffsetDateTime::now_utc() + CLAIM_TTL);
+        pg.claim(|c| {
+            c.execute(
+                "UPDATE alert_pending SET claimed_until = $2 WHERE claimed_by = $1",
+                &[Box::new(node.to_string()), Box::new(until)],
+            )
+        })
+    }
+
+    /// Gives up the claims `node` still holds (the end of its round, its shutdown): the other
+    /// nodes take those rows at once.
+    pub fn release_claims(&self, node: &str) -> Result<u64> {
+        let Db::Pg(pg) = &self.db else {
+            return Ok(0);
+        };
+        pg.claim(|c| {
+            c.execute(
+                "UPDATE alert_pending SET claimed_by = NULL, claimed_until = 0 WHERE claimed_by = $1",
+                &[Box::new(node.to_string())],
+            )
+        })
+    }
+
     /// Outbox rows still pending.
     pub fn pending_outbox(&self) -> Result<Vec<OutboxRow>> {
         self.pending_outbox_where(usize::MAX, |_| true)
@@ -409,5 +523,119 @@ mod tests {
         drop(store);
         let store = open();
         assert_eq!(store.pending_outbox().unwrap(), [rows[1].clone(), old]);
+    }
+
+    #[test]
+    fn nodes_claim_due_rows_without_taking_the_same_one_twice() {
+        super::super::tests::on_both_stores(claims);
+    }
+
+    fn claims(open: &dyn Fn() -> Store) {
+        let store = open();
+        let t = datetime!(2026-11-20 10:00 UTC);
+        let due = Due {
+            now: t,
+            digest_time: t - time::Duration::hours(1),
+        };
+        let daily = |search, offer| OutboxRow {
+            frequency: Frequency::Daily,
+            created_at: t - time::Duration::hours(2),
+            ..row(search, offer, MailState::Pending)
+        };
+        let later = OutboxRow {
+            next_attempt_at: t + time::Duration::minutes(5),
+            ..row(2, 10, MailState::Pending)
+        };
+        let made_after_the_digest = OutboxRow {
+            created_at: t - time::Duration::minutes(30),
+            ..daily(5, 10)
+        };
+        let rows = [
+            row(1, 10, MailState::Pending),
+            later,
+            daily(3, 10),
+            daily(3, 11),
+            row(4, 10, MailState::Pending),
+            made_after_the_digest,
+        ];
+        store
+            .write(|tx| tx.record_percolation(10, t, &rows))
+            .unwrap();
+        let keys = |rows: Vec<OutboxRow>| -> Vec<(u64, u64)> {
+            rows.iter().map(|r| (r.search, r.offer)).collect()
+        };
+        let claim = |node: &str, limit| keys(store.claim_pending(node, limit, due).unwrap());
+        if !store.is_shared() {
+            // One process: the due rows, whoever asks.
+            let all = [(1, 10), (3, 10), (3, 11), (4, 10)];
+            assert_eq!(claim("a", 10), all);
+            assert_eq!(claim("b", 10), all);
+            return;
+        }
+        // A daily digest is claimed whole; a claimed row is nobody else's.
+        assert_eq!(claim("a", 1), [(1, 10)]);
+        assert_eq!(claim("b", 1), [(3, 10), (3, 11)]);
+        assert_eq!(claim("a", 10), [(4, 10)]);
+        assert_eq!(claim("b", 10), []);
+        assert_eq!(store.renew_claims("b").unwrap(), 2);
+        // A settled attempt gives its claim up; retried later, it is not due now.
+        let failed = OutboxRow {
+            attempts: 1,
+            next_attempt_at: t + time::Duration::minutes(1),
+            ..rows[0].clone()
+        };
+        store.write(|tx| tx.put_outbox(&failed)).unwrap();
+        let retry = Due {
+            now: t + time::Duration::minutes(1),
+            ..due
+        };
+        assert_eq!(
+            keys(store.claim_pending("b", 10, retry).unwrap()),
+            [(1, 10)]
+        );
+        // Given back, the rows go to the others at once.
+        assert_eq!(store.release_claims("b").unwrap(), 3);
+        assert_eq!(claim("a", 10), [(3, 10), (3, 11)]);
+        // The claims of a node that died lapse.
+        let Db::Pg(pg) = &store.db else {
+            unreachable!()
+        };
+        pg.claim(|c| {
+            c.execute(
+                "UPDATE alert_pending SET claimed_until = 1 WHERE claimed_by = 'a'",
+                &[],
+            )
+        })
+        .unwrap();
+        assert_eq!(claim("b", 10), [(3, 10), (3, 11), (4, 10)]);
+        store.release_claims("b").unwrap();
+        // Nodes claiming at once share the rows out, each once.
+        let many: Vec<OutboxRow> = (100..400).map(|s| row(s, 20, MailState::Pending)).collect();
+        store
+            .write(|tx| tx.record_percolation(20, t, &many))
+            .unwrap();
+        let taken: Vec<Vec<(u64, u64)>> = std::thread::scope(|scope| {
+            let nodes: Vec<_> = ["a", "b", "c"]
+                .into_iter()
+                .map(|node| {
+                    scope.spawn(move || {
+                        let mut mine = Vec::new();
+                        loop {
+                            let got = claim(node, 7);
+                            if got.is_empty() {
+                                return mine;
+                            }
+                            mine.extend(got);
+                        }
+                    })
+                })
+                .collect();
+            nodes.into_iter().map(|n| n.join().unwrap()).collect()
+        });
+        let mut all: Vec<_> = taken.concat();
+        all.sort_unstable();
+        let mut expected = vec![(3, 10), (3, 11), (4, 10)]; // (1, 10) is retried later
+        expected.extend((100..400).map(|s| (s, 20)));
+        assert_eq!(all, expected, "every due row claimed exactly once");
     }
 }

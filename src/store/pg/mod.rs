@@ -26,7 +26,10 @@ const MIGRATION_LOCK: i64 = 0x6f66_6d69_6772;
 const MAX_CONNECTIONS: usize = 16;
 
 /// The schema migrations, in order: (version, SQL).
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_tables.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/0001_tables.sql")),
+    (2, include_str!("migrations/0002_alert_claims.sql")),
+];
 
 /// Runs `f`, which waits on the database, off the async workers: the client runs its own
 /// event loop, which may not start on a thread that drives tasks.
@@ -233,6 +236,20 @@ impl Pg {
         };
         self.give_back(c);
         out
+    }
+
+    /// Runs `f` in one transaction that does not take the writers' lock: for statements that
+    /// lock the rows they touch (claims of work rows), which nodes run at once.
+    pub(crate) fn claim<T>(&self, f: impl FnOnce(&mut PgConn) -> Result<T>) -> Result<T> {
+        blocking(|| {
+            let mut c = self.take()?;
+            let out = c.batch("BEGIN").and_then(|()| f(&mut c));
+            let end = c.batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+            self.give_back(c);
+            let out = out?;
+            end?;
+            Ok(out)
+        })
     }
 
     /// Runs `f` on one consistent snapshot.
