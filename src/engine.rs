@@ -57,7 +57,7 @@ pub struct Engine {
     /// This process, among the nodes sharing a database.
     node: String,
     /// The works whose lease this node took (given back when it stops).
-    leases: std::sync::Mutex<Vec<String>>,
+    leases: std::sync::Mutex<HashMap<String, std::time::Instant>>,
 }
 
 /// How long a node's lease on some work lasts unless renewed: the other nodes take the work
@@ -136,22 +136,33 @@ impl Engine {
     }
 
     /// Whether this node is the one to do `work` now (percolating, mailing, archiving, polling
-    /// feeds): with a shared store, it takes or renews the work's lease (see
-    /// [`Store::hold_lease`]); with the embedded store, the one process always is.
+    /// feeds): with a shared store, it takes the work's lease or renews it once half of it has
+    /// passed (see [`Store::hold_lease`]); with the embedded store, the one process always is.
     pub fn holds(&self, work: &str) -> bool {
         if !self.store.is_shared() {
             return true;
         }
+        // Renewed less than half its time ago: still this node's, without asking.
+        let renewed = self
+            .leases
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(work)
+            .copied();
+        if renewed.is_some_and(|at| at.elapsed() < LEASE_TTL / 2) {
+            return true;
+        }
+        let asked = std::time::Instant::now();
         match self
             .store
             .hold_lease(work, &self.node, OffsetDateTime::now_utc(), LEASE_TTL)
         {
             Ok(held) => {
+                let mut works = self.leases.lock().unwrap_or_else(|e| e.into_inner());
                 if held {
-                    let mut works = self.leases.lock().unwrap_or_else(|e| e.into_inner());
-                    if !works.iter().any(|w| w == work) {
-                        works.push(work.to_string());
-                    }
+                    works.insert(work.to_string(), asked);
+                } else {
+                    works.remove(work);
                 }
                 held
             }
@@ -476,7 +487,7 @@ impl Engine {
         }
         // The other nodes take the work over at once.
         let works = std::mem::take(&mut *self.leases.lock().unwrap_or_else(|e| e.into_inner()));
-        for work in works {
+        for work in works.into_keys() {
             if let Err(e) = self.store.release_lease(&work, &self.node) {
                 tracing::warn!(error = %e, work, "lease not given back");
             }

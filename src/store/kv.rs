@@ -304,6 +304,7 @@ const SCAN_PAGE: i64 = 2000;
 
 /// A transaction open on one of the stores: writes go through a write transaction; a read
 /// transaction is one consistent snapshot.
+#[derive(Clone, Copy)]
 pub(crate) enum View<'a> {
     RedbWrite(&'a redb::WriteTransaction),
     RedbRead(&'a redb::ReadTransaction),

@@ -348,10 +348,7 @@ impl Store {
             }
             Db::Pg(pg) => pg.write(|v, notify| {
                 let scope = Tx {
-                    v: View::Pg(match v {
-                        View::Pg(c) => c,
-                        _ => return Err(Error::Internal("not a PostgreSQL transaction".into())),
-                    }),
+                    v: *v,
                     touched: Default::default(),
                     notify: Some(notify),
                 };

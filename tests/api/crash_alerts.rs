@@ -13,15 +13,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use offerwatch::Engine;
-use offerwatch::auth::Auth;
-use offerwatch::backoffice::{Backoffice, RecruiterRequest};
-use offerwatch::candidates::{Candidates, NewSearch, Signup};
 use offerwatch::domain::OfferState;
-use offerwatch::links::Links;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, offer_body, token_in};
+use crate::helpers::{PASSWORD, offer_body};
 use crate::smtp::{Sink, header};
 
 fn start(dir: &std::path::Path, smtp: &str) -> (Child, String) {
@@ -42,63 +38,7 @@ fn start(dir: &std::path::Path, smtp: &str) -> (Child, String) {
 /// Accounts, a service and an immediate alert on every internship, made with the library.
 fn prepare(dir: &std::path::Path) {
     let engine = Engine::open(dir).unwrap();
-    let bo = Backoffice::new(&engine, "https://portail.example");
-    let (admin, _) = bo.create_admin("admin@gouv.fr", "A", "A").unwrap();
-    let service = bo
-        .create_service(&admin, "Service", "min-culture", None)
-        .unwrap();
-    let r = bo
-        .request_recruiter(RecruiterRequest {
-            first_name: Some("R".into()),
-            last_name: Some("R".into()),
-            email: Some("rec@culture.gouv.fr".into()),
-            service: Some(service.id),
-            ..RecruiterRequest::default()
-        })
-        .unwrap();
-    bo.approve(&admin, r.id).unwrap();
-    let alerts = Candidates::new(&engine, "https://portail.example", 20);
-    let c = alerts
-        .signup(Signup {
-            first_name: Some("C".into()),
-            last_name: Some("C".into()),
-            email: Some("cand@exemple.fr".into()),
-            username: Some("cand".into()),
-            password: Some(PASSWORD.into()),
-            ..Signup::default()
-        })
-        .unwrap();
-    // The administrator's notice of the request carries no link: only the two accounts' mails.
-    for m in engine
-        .store()
-        .mails()
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.to != "admin@gouv.fr")
-    {
-        let token = token_in(&m.text);
-        if m.to == "rec@culture.gouv.fr" {
-            let links = Links::new("https://portail.example");
-            Auth::new(&engine, &links)
-                .set_password(&token, PASSWORD)
-                .unwrap();
-        } else {
-            alerts.confirm(&token).unwrap();
-        }
-    }
-    let mut criteria = serde_json::Map::new();
-    criteria.insert("contract".into(), json!(["stage"]));
-    alerts
-        .create_search(
-            &engine.store().account(c.id).unwrap().unwrap(),
-            NewSearch {
-                name: Some("Stages".into()),
-                criteria,
-                alert: Some(true),
-                frequency: Some("immediate".into()),
-            },
-        )
-        .unwrap();
+    crate::helpers::prepare_alert_storm(&engine, 1);
     engine.shutdown();
 }
 

@@ -503,3 +503,83 @@ pub fn listening_base(child: &mut std::process::Child) -> String {
         .expect(&line)
         .to_string()
 }
+
+/// Prepares a store for an alert storm through the library: an administrator, a recruiter
+/// `rec@culture.gouv.fr` (password [`PASSWORD`]) of a service of the ministry of culture, and
+/// `candidates` confirmed candidates `cand{i}@exemple.fr`, each with an immediate alert on
+/// internships; returns the alerts' ids.
+pub fn prepare_alert_storm(engine: &Engine, candidates: usize) -> Vec<u64> {
+    use offerwatch::auth::Auth;
+    use offerwatch::backoffice::RecruiterRequest;
+    use offerwatch::candidates::{Candidates, NewSearch, Signup};
+    use offerwatch::links::Links;
+
+    const PUBLIC: &str = "https://portail.example";
+    let bo = Backoffice::new(engine, PUBLIC);
+    let (admin, _) = bo.create_admin("admin@gouv.fr", "A", "A").unwrap();
+    let service = bo
+        .create_service(&admin, "Service", "min-culture", None)
+        .unwrap();
+    let r = bo
+        .request_recruiter(RecruiterRequest {
+            first_name: Some("R".into()),
+            last_name: Some("R".into()),
+            email: Some("rec@culture.gouv.fr".into()),
+            service: Some(service.id),
+            ..RecruiterRequest::default()
+        })
+        .unwrap();
+    bo.approve(&admin, r.id).unwrap();
+    let alerts = Candidates::new(engine, PUBLIC, 20);
+    for i in 0..candidates {
+        alerts
+            .signup(Signup {
+                first_name: Some("C".into()),
+                last_name: Some(format!("N{i}")),
+                email: Some(format!("cand{i}@exemple.fr")),
+                username: Some(format!("cand{i}")),
+                password: Some(PASSWORD.into()),
+                ..Signup::default()
+            })
+            .unwrap();
+    }
+    // The administrator's notice of the request carries no link: only the accounts' mails.
+    let links = Links::new(PUBLIC);
+    for m in engine
+        .store()
+        .mails()
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.to != "admin@gouv.fr")
+    {
+        let token = token_in(&m.text);
+        if m.to == "rec@culture.gouv.fr" {
+            Auth::new(engine, &links)
+                .set_password(&token, PASSWORD)
+                .unwrap();
+        } else {
+            alerts.confirm(&token).unwrap();
+        }
+    }
+    let mut searches = Vec::new();
+    for a in engine.store().accounts().unwrap() {
+        if !a.email.starts_with("cand") {
+            continue;
+        }
+        let mut criteria = serde_json::Map::new();
+        criteria.insert("contract".into(), json!(["stage"]));
+        let s = alerts
+            .create_search(
+                &a,
+                NewSearch {
+                    name: Some("Stages".into()),
+                    criteria,
+                    alert: Some(true),
+                    frequency: Some("immediate".into()),
+                },
+            )
+            .unwrap();
+        searches.push(s.id);
+    }
+    searches
+}

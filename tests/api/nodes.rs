@@ -9,13 +9,9 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use offerwatch::Engine;
-use offerwatch::auth::Auth;
-use offerwatch::backoffice::{Backoffice, RecruiterRequest};
-use offerwatch::candidates::{Candidates, NewSearch, Signup};
-use offerwatch::links::Links;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, offer_body, token_in};
+use crate::helpers::{PASSWORD, offer_body};
 use crate::smtp::{Sink, header};
 
 const PUBLIC: &str = "https://portail.example";
@@ -38,75 +34,10 @@ fn start(dir: &std::path::Path, url: &str, smtp: &str) -> (Child, String) {
     (child, base)
 }
 
-/// An administrator, a recruiter, and 100 confirmed candidates with an immediate alert on
-/// internships each, written into the database with the library.
+/// The accounts and alerts of the storm, written into the database with the library.
 fn prepare(dir: &std::path::Path, url: &str) -> Vec<u64> {
     let engine = Engine::open_with(dir, Some(url), offerwatch::engine::system_clock()).unwrap();
-    let bo = Backoffice::new(&engine, PUBLIC);
-    let (admin, _) = bo.create_admin("admin@gouv.fr", "A", "A").unwrap();
-    let service = bo
-        .create_service(&admin, "Service", "min-culture", None)
-        .unwrap();
-    let r = bo
-        .request_recruiter(RecruiterRequest {
-            first_name: Some("R".into()),
-            last_name: Some("R".into()),
-            email: Some("rec@culture.gouv.fr".into()),
-            service: Some(service.id),
-            ..RecruiterRequest::default()
-        })
-        .unwrap();
-    bo.approve(&admin, r.id).unwrap();
-    let alerts = Candidates::new(&engine, PUBLIC, 20);
-    for i in 0..CANDIDATES {
-        alerts
-            .signup(Signup {
-                first_name: Some("C".into()),
-                last_name: Some(format!("N{i}")),
-                email: Some(format!("cand{i}@exemple.fr")),
-                username: Some(format!("cand{i}")),
-                password: Some(PASSWORD.into()),
-                ..Signup::default()
-            })
-            .unwrap();
-    }
-    let links = Links::new(PUBLIC);
-    for m in engine
-        .store()
-        .mails()
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.to != "admin@gouv.fr")
-    {
-        let token = token_in(&m.text);
-        if m.to == "rec@culture.gouv.fr" {
-            Auth::new(&engine, &links)
-                .set_password(&token, PASSWORD)
-                .unwrap();
-        } else {
-            alerts.confirm(&token).unwrap();
-        }
-    }
-    let mut searches = Vec::new();
-    for a in engine.store().accounts().unwrap() {
-        if !a.email.starts_with("cand") {
-            continue;
-        }
-        let mut criteria = serde_json::Map::new();
-        criteria.insert("contract".into(), json!(["stage"]));
-        let s = alerts
-            .create_search(
-                &a,
-                NewSearch {
-                    name: Some("Stages".into()),
-                    criteria,
-                    alert: Some(true),
-                    frequency: Some("immediate".into()),
-                },
-            )
-            .unwrap();
-        searches.push(s.id);
-    }
+    let searches = crate::helpers::prepare_alert_storm(&engine, CANDIDATES);
     engine.shutdown();
     searches
 }
