@@ -201,6 +201,17 @@ impl Engine {
             let Some(&(last, _)) = changes.last() else {
                 return Ok(());
             };
+            if changes[0].0 > seen + 1 {
+                // Further behind than the log keeps: every alert is read again.
+                tracing::warn!(
+                    seen,
+                    first = changes[0].0,
+                    "alert changes dropped meanwhile"
+                );
+                self.rebuild_percolator()?;
+                seen = self.alerts_seen.load(Ordering::SeqCst);
+                continue;
+            }
             let accounts: std::collections::BTreeSet<u64> =
                 changes.iter().map(|&(_, a)| a).collect();
             for a in accounts {
@@ -540,5 +551,61 @@ impl Engine {
             }
         }
         Ok(days.into_iter().map(|(d, c)| (day_date(d), c)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::account::{Account, AccountState, Frequency, Role, SavedSearch};
+
+    fn candidate(id: u64, now: OffsetDateTime) -> Account {
+        Account {
+            id,
+            role: Role::Candidate,
+            state: AccountState::Active,
+            civility: None,
+            first_name: "Camille".into(),
+            last_name: format!("Candidate {id}"),
+            email: format!("candidate{id}@example.fr"),
+            username: None,
+            email_confirmed: true,
+            phone: None,
+            password_hash: None,
+            services: Vec::new(),
+            requested_service: None,
+            refusal_reason: None,
+            created_at: now,
+        }
+    }
+
+    #[test]
+    fn a_percolator_further_behind_than_the_alert_log_keeps_reads_every_alert_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path()).unwrap();
+        let now = engine.now();
+        engine.rebuild_percolator().unwrap();
+        // Another node's alert, then changes dropped from the log before this node read them:
+        // only a later change of some other account is left.
+        engine
+            .store()
+            .write(|tx| {
+                tx.put_account(&candidate(7, now))?;
+                tx.put_saved_search(&SavedSearch {
+                    id: 70,
+                    account: 7,
+                    name: "Stages".into(),
+                    criteria: vec![("contract".into(), "stage".into())],
+                    alert: true,
+                    frequency: Frequency::Immediate,
+                    created_at: now,
+                })?;
+                tx.alerts_changed(8)?;
+                tx.drop_alert_changes_but_the_last()
+            })
+            .unwrap();
+        assert!(engine.percolator().alerts_of(7).is_empty());
+        engine.follow_changes().unwrap();
+        assert_eq!(engine.percolator().alerts_of(7), [70]);
     }
 }

@@ -232,6 +232,11 @@ async fn archiver(w: Workers) {
             if !e.holds(ARCHIVING) {
                 return Ok(0);
             }
+            // Throttle counts shared by the nodes whose window (an hour at most) is long over.
+            let day_ago = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+            if let Err(err) = e.store().prune_throttles(day_ago) {
+                tracing::warn!(error = %err, "old throttle counts not removed");
+            }
             Backoffice::new(&e, &base).archive_expired()
         })
         .await;

@@ -26,6 +26,9 @@ const PENDING: Table<(u64, u64), &[u8]> =
 /// Change log of alerts: sequence → account whose saved searches changed (other nodes'
 /// percolators follow it).
 const ALERT_CHANGES: Table<u64, u64> = Table::new("alert_changes", &["seq"], &["account_id"]);
+/// Changes of alerts kept: each new one drops the one this many before it. A node that fell
+/// further behind (it finds a gap) reads every alert again.
+pub const ALERT_CHANGES_KEPT: u64 = 100_000;
 /// Set once the pending table holds every pending row of the outbox (stores made before it
 /// existed are brought up to date when opened).
 const PENDING_FILLED: &str = "alert_pending_filled";
@@ -163,7 +166,19 @@ impl Tx<'_> {
     /// account gone): every node's percolator takes them again.
     pub fn alerts_changed(&self, account: u64) -> Result<()> {
         self.changed();
-        super::next_seq(&self.v, &ALERT_CHANGES, account).map(|_| ())
+        let seq = super::next_seq(&self.v, &ALERT_CHANGES, account)?;
+        if let Some(old) = seq.checked_sub(ALERT_CHANGES_KEPT) {
+            self.v.remove(&ALERT_CHANGES, &old)?;
+        }
+        Ok(())
+    }
+
+    /// Drops the changes of alerts before the last one (as a long-running log would have).
+    #[cfg(test)]
+    pub(crate) fn drop_alert_changes_but_the_last(&self) -> Result<()> {
+        let last = self.v.last_key(&ALERT_CHANGES)?.unwrap_or(0);
+        let old: Vec<u64> = (1..last).collect();
+        self.v.remove_many(&ALERT_CHANGES, &old)
     }
 
     /// Ids of an account's saved searches.
@@ -431,7 +446,9 @@ impl Store {
         self.read(|v| Ok(v.last_key(&ALERT_CHANGES)?.unwrap_or(0)))
     }
 
-    /// Up to `limit` changes of alerts after `seq`: (sequence, account).
+    /// Up to `limit` changes of alerts after `seq`: (sequence, account). The sequences follow
+    /// each other; when the first is not `seq + 1`, the changes in between were dropped (see
+    /// [`ALERT_CHANGES_KEPT`]).
     pub fn alert_changes_after(&self, seq: u64, limit: usize) -> Result<Vec<(u64, u64)>> {
         self.read(|v| super::changes_after(v, &ALERT_CHANGES, seq, limit))
     }
@@ -637,5 +654,27 @@ mod tests {
         let mut expected = vec![(3, 10), (3, 11), (4, 10)]; // (1, 10) is retried later
         expected.extend((100..400).map(|s| (s, 20)));
         assert_eq!(all, expected, "every due row claimed exactly once");
+    }
+
+    #[test]
+    fn the_alert_change_log_keeps_its_newest_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("store.redb")).unwrap();
+        store
+            .write(|tx| {
+                for account in 0..ALERT_CHANGES_KEPT + 5 {
+                    tx.alerts_changed(account)?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        store.write(|tx| tx.alerts_changed(1)).unwrap();
+        assert_eq!(
+            store.read(|v| v.len(&ALERT_CHANGES)).unwrap(),
+            ALERT_CHANGES_KEPT
+        );
+        let first = store.alert_changes_after(0, 1).unwrap();
+        assert_eq!(first, [(7, 6)], "the oldest kept change");
+        assert_eq!(store.last_alert_seq().unwrap(), ALERT_CHANGES_KEPT + 6);
     }
 }

@@ -134,6 +134,23 @@ impl Store {
         })
     }
 
+    /// Removes the throttle counts whose window began before `before` (their window is over:
+    /// keys of clients that never came back); the number removed.
+    pub fn prune_throttles(&self, before: OffsetDateTime) -> Result<usize> {
+        let cutoff = unix_ms(before);
+        self.write(|tx| {
+            let mut old = Vec::new();
+            tx.v.each(&THROTTLES, |k, b| {
+                if from_bytes::<Counted>(&b)?.since_ms < cutoff {
+                    old.push(k);
+                }
+                Ok(true)
+            })?;
+            tx.v.remove_many(&THROTTLES, &old)?;
+            Ok(old.len())
+        })
+    }
+
     /// The directory of the attachment files of an embedded store.
     fn attachment_dir(&self) -> Option<PathBuf> {
         self.files.as_ref().map(|d| d.join("attachments"))
@@ -173,5 +190,39 @@ impl Store {
             },
             _ => self.read(|v| v.get(&ATTACHMENTS, &sha256.to_string())),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn throttle_counts_whose_window_is_long_over_are_removed() {
+        super::super::tests::on_both_stores(prune);
+    }
+
+    fn prune(open: &dyn Fn() -> Store) {
+        let store = open();
+        let t = datetime!(2026-11-20 10:00 UTC);
+        let keys = ["login|old".to_string(), "login|new".to_string()];
+        for (key, since) in keys.iter().zip([t - time::Duration::days(2), t]) {
+            store
+                .update_throttles(std::slice::from_ref(key), |_| {
+                    Some(Counted {
+                        n: 3,
+                        since_ms: unix_ms(since),
+                    })
+                })
+                .unwrap();
+        }
+        assert_eq!(
+            store.prune_throttles(t - time::Duration::days(1)).unwrap(),
+            1
+        );
+        let counts = store.throttle_counts(&keys).unwrap();
+        assert_eq!(counts[0], None);
+        assert_eq!(counts[1].map(|c| c.n), Some(3));
     }
 }
