@@ -557,27 +557,8 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::account::{Account, AccountState, Frequency, Role, SavedSearch};
-
-    fn candidate(id: u64, now: OffsetDateTime) -> Account {
-        Account {
-            id,
-            role: Role::Candidate,
-            state: AccountState::Active,
-            civility: None,
-            first_name: "Camille".into(),
-            last_name: format!("Candidate {id}"),
-            email: format!("candidate{id}@example.fr"),
-            username: None,
-            email_confirmed: true,
-            phone: None,
-            password_hash: None,
-            services: Vec::new(),
-            requested_service: None,
-            refusal_reason: None,
-            created_at: now,
-        }
-    }
+    use crate::domain::account::{Frequency, SavedSearch};
+    use crate::testing::candidate;
 
     #[test]
     fn a_percolator_further_behind_than_the_alert_log_keeps_reads_every_alert_again() {

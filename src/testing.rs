@@ -190,3 +190,26 @@ pub fn cluster_dir() -> Option<&'static Path> {
         _ => None,
     }
 }
+
+/// A confirmed candidate `candidate{id}@example.fr` without a password, as the benchmarks and
+/// tests store them by the thousand.
+pub fn candidate(id: u64, now: time::OffsetDateTime) -> crate::domain::account::Account {
+    use crate::domain::account::{Account, AccountState, Role};
+    Account {
+        id,
+        role: Role::Candidate,
+        state: AccountState::Active,
+        civility: None,
+        first_name: "Camille".into(),
+        last_name: format!("Candidate {id}"),
+        email: format!("candidate{id}@example.fr"),
+        username: None,
+        email_confirmed: true,
+        phone: None,
+        password_hash: None,
+        services: Vec::new(),
+        requested_service: None,
+        refusal_reason: None,
+        created_at: now,
+    }
+}

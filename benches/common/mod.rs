@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use offerwatch::Engine;
-use offerwatch::domain::account::{Account, AccountState, Frequency, Role, SavedSearch};
+use offerwatch::domain::account::{Frequency, SavedSearch};
 use offerwatch::fixtures::{Generator, to_json_line};
 use offerwatch::import::import_jsonl;
 use rand::rngs::StdRng;
@@ -163,23 +163,7 @@ pub fn store_alerts(engine: &Engine, alerts: usize, per_account: usize, seed: u6
             for n in 0..alerts {
                 if n % per_account == 0 {
                     account = tx.next_id("account_id")?;
-                    tx.put_account(&Account {
-                        id: account,
-                        role: Role::Candidate,
-                        state: AccountState::Active,
-                        civility: None,
-                        first_name: "Camille".into(),
-                        last_name: format!("Candidate {account}"),
-                        email: format!("candidate{account}@example.fr"),
-                        username: None,
-                        email_confirmed: true,
-                        phone: None,
-                        password_hash: None,
-                        services: Vec::new(),
-                        requested_service: None,
-                        refusal_reason: None,
-                        created_at: now,
-                    })?;
+                    tx.put_account(&offerwatch::testing::candidate(account, now))?;
                 }
                 let id = tx.next_id("saved_search_id")?;
                 tx.put_saved_search(&SavedSearch {
