@@ -102,7 +102,7 @@ async fn the_recruiter_manual_end_to_end() {
     assert_eq!(public_total(&app, "restauration").await, 0);
     let (s, b) = rec.offer_action(&reference, "publish").await;
     assert_eq!(s, 200, "{b}");
-    visible_within_a_second(&app, "restauration", 1).await;
+    visible_soon(&app, "restauration", 1).await;
     let rss = app
         .get("/feeds/offers.rss?q=restauration")
         .await
@@ -123,14 +123,14 @@ async fn the_recruiter_manual_end_to_end() {
     // Archive → gone; unarchive → back; filled → gone.
     let (s, _) = rec.offer_action(&reference, "archive").await;
     assert_eq!(s, 200);
-    visible_within_a_second(&app, "restauration", 0).await;
+    visible_soon(&app, "restauration", 0).await;
     let (s, _) = rec.offer_action(&reference, "unarchive").await;
     assert_eq!(s, 200);
-    visible_within_a_second(&app, "restauration", 1).await;
+    visible_soon(&app, "restauration", 1).await;
     let (s, filled) = rec.offer_action(&reference, "filled").await;
     assert_eq!(s, 200);
     assert_eq!(filled["state"], "filled");
-    visible_within_a_second(&app, "restauration", 0).await;
+    visible_soon(&app, "restauration", 0).await;
     let actions: Vec<&str> = filled["audit"]
         .as_array()
         .unwrap()
@@ -432,7 +432,7 @@ async fn offers_are_archived_when_their_diffusion_ends() {
     let (s, offer) = rec.post("/api/v1/recruiter/offers", body).await;
     assert_eq!(s, 201, "{offer}");
     let reference = offer["reference"].as_str().unwrap().to_string();
-    visible_within_a_second(&app, "restauration", 1).await;
+    visible_soon(&app, "restauration", 1).await;
     // Move the clock past the end of diffusion: the background task archives it.
     app.clock
         .store(7 * 86_400, std::sync::atomic::Ordering::SeqCst);
@@ -458,7 +458,7 @@ async fn offers_are_archived_when_their_diffusion_ends() {
         assert!(Instant::now() < deadline, "not archived: {}", o["state"]);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    visible_within_a_second(&app, "restauration", 0).await;
+    visible_soon(&app, "restauration", 0).await;
     // Unarchiving needs a new end-of-diffusion date first.
     let (s, _) = rec.offer_action(&reference, "unarchive").await;
     assert_eq!(s, 409);

@@ -405,13 +405,15 @@ pub async fn public_total(app: &TestApp, q: &str) -> u64 {
         .unwrap()
 }
 
-/// Polls the public search until it shows `want` (within 1 s, the product's promise).
-pub async fn visible_within_a_second(app: &TestApp, q: &str, want: u64) {
-    let deadline = Instant::now() + Duration::from_secs(1);
+/// Polls the public search until it shows `want`. The product promises 1 s, which
+/// `search.rs` and the two-node test check on their own; here, with the whole suite and its
+/// browsers sharing 2 cores, up to 10 s (it returns as soon as it is there).
+pub async fn visible_soon(app: &TestApp, q: &str, want: u64) {
+    let deadline = Instant::now() + Duration::from_secs(10);
     while public_total(app, q).await != want {
         assert!(
             Instant::now() < deadline,
-            "search for {q} did not reach {want} within 1 s"
+            "search for {q} did not reach {want} within 10 s"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }

@@ -168,7 +168,7 @@ async fn every_command_works_on_a_live_server() {
     let o = cli(&dir, &["import", file.to_str().unwrap()], None);
     assert!(o.status.success(), "{:?}", text(&o));
     assert!(text(&o).0.contains("imported 1 offers (0 rejected)"));
-    visible_within_a_second(&app, "xylographe", 1).await;
+    visible_soon(&app, "xylographe", 1).await;
     line["title"] = "Stagiaire lithographe".into();
     let bad = r#"{"title": "sans contrat"}"#;
     let o = cli(&dir, &["import", "-"], Some(&format!("{line}\n{bad}\n")));
@@ -176,7 +176,7 @@ async fn every_command_works_on_a_live_server() {
     assert_eq!(o.status.code(), Some(1), "{out}{err}");
     assert!(out.contains("imported 1 offers (1 rejected)"), "{out}");
     assert!(err.contains("line 2:") && err.contains("contract"), "{err}");
-    visible_within_a_second(&app, "lithographe", 1).await;
+    visible_soon(&app, "lithographe", 1).await;
 
     // search prints what the server's index finds; a bad criterion is named before anything.
     let o = cli(&dir, &["search", "lithographe"], None);

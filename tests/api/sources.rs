@@ -124,7 +124,7 @@ async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons(
             .contains("title"),
         "{p}"
     );
-    visible_within_a_second(&app, "zorblatte", 2).await;
+    visible_soon(&app, "zorblatte", 2).await;
     let b = app.json("/api/v1/offers?q=logistique").await;
     assert_eq!(
         b["offers"][0]["contract"], "apprentissage",
@@ -146,7 +146,7 @@ async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons(
     let p = poll(id).await;
     assert_eq!(p["status"], "not-modified", "{p}");
     assert_eq!(*feed.not_modified.lock().unwrap(), 1);
-    visible_within_a_second(&app, "zorblatte", 2).await;
+    visible_soon(&app, "zorblatte", 2).await;
 
     // A changed item updates its offer; an item gone archives its offer.
     feed.body.lock().unwrap().0 = rss(&[
@@ -163,13 +163,13 @@ async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons(
         (Some(1), Some(1), Some(0)),
         "{p}"
     );
-    visible_within_a_second(&app, "orientation", 1).await;
+    visible_soon(&app, "orientation", 1).await;
     feed.body.lock().unwrap().0 =
         rss(&[("a-1", "Stagiaire zorblatte accueil et orientation", "Stage")]);
     let p = poll(id).await;
     assert_eq!(p["archived"], 1, "{p}");
-    visible_within_a_second(&app, "zorblatte", 1).await;
-    visible_within_a_second(&app, "logistique", 0).await;
+    visible_soon(&app, "zorblatte", 1).await;
+    visible_soon(&app, "logistique", 0).await;
     let (_, shown) = admin.get(&format!("/api/v1/admin/sources/{id}")).await;
     assert_eq!(shown["last_poll"]["archived"], 1);
     assert_eq!(shown["offers"], 1);
@@ -188,7 +188,7 @@ async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons(
         .await;
     let p = poll(s2["id"].as_u64().unwrap()).await;
     assert_eq!(p["imported"], 1, "{p}");
-    visible_within_a_second(&app, "quorvex", 1).await;
+    visible_soon(&app, "quorvex", 1).await;
     assert_eq!(
         app.json("/api/v1/offers?q=quorvex").await["offers"][0]["domain"],
         "numerique"
@@ -205,7 +205,7 @@ async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons(
             .contains("not an RSS or Atom feed"),
         "{p}"
     );
-    visible_within_a_second(&app, "quorvex", 1).await;
+    visible_soon(&app, "quorvex", 1).await;
     let dead = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
