@@ -21,8 +21,13 @@ const SERVICES: Table<u64, &[u8]> = Table::new("services", &["id"], &["body"]);
 pub(super) const SERVICE_OFFERS: Table<(u64, u64), ()> =
     Table::new("service_offers", &["service_id", "offer_id"], &[]);
 const MAILS: Table<u64, &[u8]> = Table::new("mails", &["id"], &["body"]);
+/// The ids of the mails still pending: the sender reads these, not every mail ever sent.
+const PENDING_MAILS: Table<u64, ()> = Table::new("mail_pending", &["id"], &[]);
+/// Set once the pending mails' table holds every pending mail (stores made before it existed
+/// are brought up to date when opened).
+const PENDING_MAILS_FILLED: &str = "mail_pending_filled";
 
-pub(super) fn tables() -> [&'static dyn AnyTable; 6] {
+pub(super) fn tables() -> [&'static dyn AnyTable; 7] {
     [
         &ACCOUNTS,
         &LOGINS,
@@ -30,7 +35,15 @@ pub(super) fn tables() -> [&'static dyn AnyTable; 6] {
         &SERVICES,
         &SERVICE_OFFERS,
         &MAILS,
+        &PENDING_MAILS,
     ]
+}
+
+/// Fills the pending mails' table of a store made before it existed.
+pub(super) fn bring_up_to_date(v: &View<'_>) -> Result<()> {
+    super::fill_once(v, PENDING_MAILS_FILLED, &MAILS, &PENDING_MAILS, |b| {
+        Ok((from_bytes::<Mail>(b)?.state == MailState::Pending).then_some(()))
+    })
 }
 
 /// What a token is for.
@@ -231,23 +244,31 @@ impl Tx<'_> {
 
     /// Writes a mail record.
     pub fn put_mail(&self, m: &Mail) -> Result<()> {
-        self.v.put(&MAILS, &m.id, &to_bytes(m)?)
+        self.v.put(&MAILS, &m.id, &to_bytes(m)?)?;
+        if m.state == MailState::Pending {
+            self.v.put(&PENDING_MAILS, &m.id, &())
+        } else {
+            self.v.remove(&PENDING_MAILS, &m.id).map(|_| ())
+        }
     }
 
     /// Removes the pending mails addressed to `to`.
     pub fn drop_pending_mails_to(&self, to: &str) -> Result<()> {
-        let mut doomed = Vec::new();
-        self.v.each(&MAILS, |k, b| {
-            let m: Mail = from_bytes(&b)?;
-            if m.to == to && m.state == MailState::Pending {
-                doomed.push(k);
-            }
+        let mut ids = Vec::new();
+        self.v.each(&PENDING_MAILS, |k, ()| {
+            ids.push(k);
             Ok(true)
         })?;
-        for k in doomed {
-            self.v.remove(&MAILS, &k)?;
+        let mut doomed = Vec::new();
+        for (id, b) in ids.iter().zip(self.v.get_many(&MAILS, &ids)?) {
+            if let Some(b) = b
+                && from_bytes::<Mail>(&b)?.to == to
+            {
+                doomed.push(*id);
+            }
         }
-        Ok(())
+        self.v.remove_many(&MAILS, &doomed)?;
+        self.v.remove_many(&PENDING_MAILS, &doomed)
     }
 
     /// Records that an offer belongs to a service.
@@ -316,14 +337,21 @@ impl Store {
     /// Mails due for (another) attempt at `now`, oldest first.
     pub fn due_mails(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<Mail>> {
         self.read(|v| {
+            let mut ids = Vec::new();
+            v.each(&PENDING_MAILS, |k, ()| {
+                ids.push(k);
+                Ok(true)
+            })?;
             let mut out = Vec::new();
-            v.each(&MAILS, |_, b| {
+            for b in v.get_many(&MAILS, &ids)?.into_iter().flatten() {
                 let m: Mail = from_bytes(&b)?;
                 if m.state == MailState::Pending && m.next_attempt_at <= now {
                     out.push(m);
+                    if out.len() >= limit {
+                        break;
+                    }
                 }
-                Ok(out.len() < limit)
-            })?;
+            }
             Ok(out)
         })
     }
@@ -331,5 +359,80 @@ impl Store {
     /// Every mail record (tests, operators).
     pub fn mails(&self) -> Result<Vec<Mail>> {
         self.read(|v| records(v, &MAILS))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn the_mail_sender_reads_only_pending_mails_and_older_stores_are_brought_up_to_date() {
+        super::super::tests::on_both_stores(pending_mails);
+    }
+
+    fn pending_mails(open: &dyn Fn() -> Store) {
+        let store = open();
+        let t = datetime!(2026-11-20 10:00 UTC);
+        let mail = |to: &str, next_attempt_at| Mail {
+            id: 0,
+            to: to.into(),
+            subject: "Objet".into(),
+            text: "Texte".into(),
+            html: "<p>Texte</p>".into(),
+            headers: Vec::new(),
+            state: MailState::Pending,
+            attempts: 0,
+            next_attempt_at,
+            last_error: None,
+        };
+        let ids: Vec<u64> = ["a@exemple.fr", "b@exemple.fr", "c@exemple.fr"]
+            .iter()
+            .map(|to| store.write(|tx| tx.queue_mail(mail(to, t))).unwrap())
+            .collect();
+        let later = store
+            .write(|tx| tx.queue_mail(mail("a@exemple.fr", t + time::Duration::hours(1))))
+            .unwrap();
+        let due = |store: &Store| -> Vec<u64> {
+            store
+                .due_mails(t, 10)
+                .unwrap()
+                .iter()
+                .map(|m| m.id)
+                .collect()
+        };
+        assert_eq!(due(&store), ids);
+        assert_eq!(store.due_mails(t, 2).unwrap().len(), 2, "the limit");
+        // Sent: no longer read; the pending mails to an address dropped: gone.
+        let mut sent = store.due_mails(t, 1).unwrap().remove(0);
+        sent.state = MailState::Sent;
+        store.write(|tx| tx.put_mail(&sent)).unwrap();
+        assert_eq!(due(&store), ids[1..]);
+        store
+            .write(|tx| tx.drop_pending_mails_to("c@exemple.fr"))
+            .unwrap();
+        assert_eq!(due(&store), [ids[1]]);
+        assert_eq!(store.mails().unwrap().len(), 3);
+        // A store written before the pending table existed.
+        store
+            .write(|tx| {
+                tx.v.remove(&PENDING_MAILS, &ids[1])?;
+                tx.v.remove(&PENDING_MAILS, &later)?;
+                tx.v.remove(&super::super::META, &PENDING_MAILS_FILLED.to_string())?;
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(due(&store), Vec::<u64>::new());
+        drop(store);
+        let store = open();
+        assert_eq!(due(&store), [ids[1]]);
+        let in_an_hour: Vec<u64> = store
+            .due_mails(t + time::Duration::hours(1), 10)
+            .unwrap()
+            .iter()
+            .map(|m| m.id)
+            .collect();
+        assert_eq!(in_an_hour, [ids[1], later]);
     }
 }

@@ -46,20 +46,10 @@ pub(super) fn tables() -> [&'static dyn AnyTable; 6] {
 
 /// Fills the pending table of a store made before it existed.
 pub(super) fn bring_up_to_date(v: &View<'_>) -> Result<()> {
-    let filled = PENDING_FILLED.to_string();
-    if v.get(&super::META, &filled)?.is_some() {
-        return Ok(());
-    }
-    let mut pending = Vec::new();
-    v.each(&OUTBOX, |k, b| {
-        let row: OutboxRow = de(&b)?;
-        if row.state == MailState::Pending {
-            pending.push((k, b));
-        }
-        Ok(true)
-    })?;
-    v.put_many(&PENDING, &pending)?;
-    v.put(&super::META, &filled, &"1".to_string())
+    super::fill_once(v, PENDING_FILLED, &OUTBOX, &PENDING, |b| {
+        let row: OutboxRow = de(b)?;
+        Ok((row.state == MailState::Pending).then(|| b.clone()))
+    })
 }
 
 /// One match waiting to be mailed (or mailed).

@@ -137,6 +137,30 @@ fn next_counter(v: &View<'_>, key: &str) -> Result<u64> {
     Ok(n)
 }
 
+/// Fills the table `into` from the rows of `from` that `pick` keeps, once per store (`flag`,
+/// in the metadata): a table added to keep some rows at hand, in a store made before it.
+fn fill_once<K: kv::Col + redb::Key, V: kv::Col, W: kv::Col>(
+    v: &View<'_>,
+    flag: &str,
+    from: &Table<K, V>,
+    into: &Table<K, W>,
+    pick: impl Fn(&V::Owned) -> Result<Option<W::Owned>>,
+) -> Result<()> {
+    let flag = flag.to_string();
+    if v.get(&META, &flag)?.is_some() {
+        return Ok(());
+    }
+    let mut rows = Vec::new();
+    v.each(from, |k, b| {
+        if let Some(w) = pick(&b)? {
+            rows.push((k, w));
+        }
+        Ok(true)
+    })?;
+    v.put_many(into, &rows)?;
+    v.put(&META, &flag, &"1".to_string())
+}
+
 fn next_seq(v: &View<'_>, log: &Table<u64, u64>, id: u64) -> Result<u64> {
     let seq = v.last_key(log)?.unwrap_or(0) + 1;
     v.put(log, &seq, &id)?;
@@ -276,6 +300,7 @@ impl Store {
                 t.count(&v)?;
             }
             alerts::bring_up_to_date(&v)?;
+            accounts::bring_up_to_date(&v)?;
         }
         tx.commit()?;
         Ok(Store {
@@ -289,7 +314,10 @@ impl Store {
     /// migrating its tables.
     pub fn connect(url: &str) -> Result<Store> {
         let pg = pg::Pg::connect(url)?;
-        pg.write(|v, _| alerts::bring_up_to_date(v))?;
+        pg.write(|v, _| {
+            alerts::bring_up_to_date(v)?;
+            accounts::bring_up_to_date(v)
+        })?;
         Ok(Store {
             db: Db::Pg(Box::new(pg)),
             offers: OfferCache::new(),

@@ -29,6 +29,7 @@ const MAX_CONNECTIONS: usize = 16;
 const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/0001_tables.sql")),
     (2, include_str!("migrations/0002_alert_claims.sql")),
+    (3, include_str!("migrations/0003_mail_pending.sql")),
 ];
 
 /// Runs `f`, which waits on the database, off the async workers: the client runs its own
