@@ -238,7 +238,8 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
 /// alert after the digest hour, up to [`ALERT_ROUND`] mails per call, [`SENDING_AT_ONCE`] at a
 /// time. A row is marked sent only after the server accepted its mail (in batches of
 /// [`MARK_EVERY`]); its Message-ID is derived from (alert, offer), so that a resend after a
-/// crash is recognisable.
+/// crash is recognisable. The rows are claimed first (`Store::claim_pending`): with a shared
+/// store, every node sends at once and no two take the same row.
 pub async fn send_alerts(
     engine: &Arc<Engine>,
     transport: &Transport,
