@@ -254,7 +254,10 @@ impl Store {
     }
 
     /// Calls `f` with every saved search, in id order, `chunk` at a time (each chunk decoded in
-    /// parallel), from one snapshot: a million are read at start without holding them all.
+    /// parallel), from one snapshot: a million are read at start without holding them all. From
+    /// a shared store, a thread of its own reads the next chunk while this one decodes and `f`
+    /// takes the last (the reader mostly waits on the server); the embedded store's pages are
+    /// read in-process, between the chunks.
     pub fn saved_searches_by_chunk(
         &self,
         chunk: usize,
@@ -262,31 +265,48 @@ impl Store {
     ) -> Result<()> {
         use rayon::prelude::*;
         let chunk = chunk.max(1);
-        self.read(|v| {
-            let mut raw = Vec::with_capacity(chunk);
-            let mut decode = |raw: &mut Vec<Vec<u8>>| -> Result<()> {
-                let decoded = raw.par_iter().map(|b| de(b)).collect::<Result<_>>()?;
-                raw.clear();
-                f(decoded)
-            };
-            let mut failed = None;
-            v.each(&SEARCHES, |_, b| {
-                raw.push(b);
-                if raw.len() == chunk
-                    && let Err(e) = decode(&mut raw)
-                {
-                    failed = Some(e);
-                    return Ok(false);
+        // Reads the raw records, handing over each full chunk until `take` says stop.
+        let read = |take: &mut dyn FnMut(Vec<Vec<u8>>) -> bool| {
+            self.read(|v| {
+                let mut raw = Vec::with_capacity(chunk);
+                v.each(&SEARCHES, |_, b| {
+                    raw.push(b);
+                    if raw.len() == chunk {
+                        return Ok(take(std::mem::replace(&mut raw, Vec::with_capacity(chunk))));
+                    }
+                    Ok(true)
+                })?;
+                if !raw.is_empty() {
+                    take(raw);
                 }
-                Ok(true)
+                Ok(())
+            })
+        };
+        let mut decode = |raw: Vec<Vec<u8>>| -> Result<()> {
+            let decoded = raw.par_iter().map(|b| de(b)).collect::<Result<_>>()?;
+            f(decoded)
+        };
+        if !self.is_shared() {
+            let mut failed = None;
+            read(&mut |raw| match decode(raw) {
+                Ok(()) => true,
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
             })?;
-            if let Some(e) = failed {
-                return Err(e);
-            }
-            if !raw.is_empty() {
-                decode(&mut raw)?;
-            }
-            Ok(())
+            return failed.map_or(Ok(()), Err);
+        }
+        std::thread::scope(|scope| {
+            let (send, chunks) = std::sync::mpsc::sync_channel::<Vec<Vec<u8>>>(1);
+            // The taker stopped (it failed): so does the reading.
+            let reader = scope.spawn(move || read(&mut |raw| send.send(raw).is_ok()));
+            let taken = chunks.iter().try_for_each(&mut decode);
+            drop(chunks);
+            let read = reader
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
+            taken.and(read)
         })
     }
 
@@ -666,5 +686,47 @@ mod tests {
         let first = store.alert_changes_after(0, 1).unwrap();
         assert_eq!(first, [(7, 6)], "the oldest kept change");
         assert_eq!(store.last_alert_seq().unwrap(), ALERT_CHANGES_KEPT + 6);
+    }
+
+    #[test]
+    fn saved_searches_are_read_a_chunk_at_a_time_in_id_order() {
+        super::super::tests::on_both_stores(chunks);
+    }
+
+    fn chunks(open: &dyn Fn() -> Store) {
+        let store = open();
+        let t = datetime!(2026-11-20 10:00 UTC);
+        store
+            .write(|tx| {
+                for id in 1..=5 {
+                    tx.put_saved_search(&SavedSearch {
+                        id,
+                        account: 1,
+                        name: format!("Recherche {id}"),
+                        criteria: vec![("contract".into(), "stage".into())],
+                        alert: true,
+                        frequency: Frequency::Immediate,
+                        created_at: t,
+                    })?;
+                }
+                Ok(())
+            })
+            .unwrap();
+        let mut seen = Vec::new();
+        store
+            .saved_searches_by_chunk(2, |c| {
+                seen.push(c.iter().map(|s| s.id).collect::<Vec<_>>());
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(seen, [vec![1, 2], vec![3, 4], vec![5]]);
+        // A taker that fails stops the reading, with its error.
+        let mut calls = 0;
+        let failed = store.saved_searches_by_chunk(1, |_| {
+            calls += 1;
+            Err(Error::Internal("full".into()))
+        });
+        assert!(matches!(failed, Err(Error::Internal(m)) if m == "full"));
+        assert_eq!(calls, 1);
     }
 }
