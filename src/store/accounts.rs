@@ -39,6 +39,20 @@ pub(super) fn tables() -> [&'static dyn AnyTable; 7] {
     ]
 }
 
+/// The pending mails, in id order (oldest first).
+fn pending_mails(v: &View<'_>) -> Result<Vec<Mail>> {
+    let mut ids = Vec::new();
+    v.each(&PENDING_MAILS, |k, ()| {
+        ids.push(k);
+        Ok(true)
+    })?;
+    v.get_many(&MAILS, &ids)?
+        .into_iter()
+        .flatten()
+        .map(|b| from_bytes(&b))
+        .collect()
+}
+
 /// Fills the pending mails' table of a store made before it existed.
 pub(super) fn bring_up_to_date(v: &View<'_>) -> Result<()> {
     super::fill_once(v, PENDING_MAILS_FILLED, &MAILS, &PENDING_MAILS, |b| {
@@ -254,19 +268,11 @@ impl Tx<'_> {
 
     /// Removes the pending mails addressed to `to`.
     pub fn drop_pending_mails_to(&self, to: &str) -> Result<()> {
-        let mut ids = Vec::new();
-        self.v.each(&PENDING_MAILS, |k, ()| {
-            ids.push(k);
-            Ok(true)
-        })?;
-        let mut doomed = Vec::new();
-        for (id, b) in ids.iter().zip(self.v.get_many(&MAILS, &ids)?) {
-            if let Some(b) = b
-                && from_bytes::<Mail>(&b)?.to == to
-            {
-                doomed.push(*id);
-            }
-        }
+        let doomed: Vec<u64> = pending_mails(&self.v)?
+            .into_iter()
+            .filter(|m| m.to == to)
+            .map(|m| m.id)
+            .collect();
         self.v.remove_many(&MAILS, &doomed)?;
         self.v.remove_many(&PENDING_MAILS, &doomed)
     }
@@ -337,22 +343,11 @@ impl Store {
     /// Mails due for (another) attempt at `now`, oldest first.
     pub fn due_mails(&self, now: OffsetDateTime, limit: usize) -> Result<Vec<Mail>> {
         self.read(|v| {
-            let mut ids = Vec::new();
-            v.each(&PENDING_MAILS, |k, ()| {
-                ids.push(k);
-                Ok(true)
-            })?;
-            let mut out = Vec::new();
-            for b in v.get_many(&MAILS, &ids)?.into_iter().flatten() {
-                let m: Mail = from_bytes(&b)?;
-                if m.state == MailState::Pending && m.next_attempt_at <= now {
-                    out.push(m);
-                    if out.len() >= limit {
-                        break;
-                    }
-                }
-            }
-            Ok(out)
+            Ok(pending_mails(v)?
+                .into_iter()
+                .filter(|m| m.state == MailState::Pending && m.next_attempt_at <= now)
+                .take(limit)
+                .collect())
         })
     }
 

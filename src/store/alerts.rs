@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use super::accounts::{MailState, Tx, record, second_parts};
 use super::kv::{AnyTable, Table, View};
-use super::{Db, Store};
+use super::{Db, Store, unix_ms};
 use crate::domain::account::{Frequency, SavedSearch};
 use crate::error::{Error, Result};
 
@@ -116,10 +116,6 @@ const CLAIM: &str = "WITH c AS (
     UPDATE alert_pending p SET claimed_by = $8, claimed_until = $9
     FROM c WHERE p.search_id = c.search_id AND p.offer_id = c.offer_id
     RETURNING p.body";
-
-fn unix_ms(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
 
 fn de<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T> {
     serde_json::from_slice(b).map_err(|e| Error::Store(format!("corrupt record: {e}")))

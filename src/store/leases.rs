@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::accounts::{from_bytes, to_bytes};
 use super::kv::{AnyTable, Table};
-use super::{Db, Store};
+use super::{Db, Store, unix_ms};
 use crate::error::Result;
 
 /// Work name → who holds it and until when.
@@ -40,10 +40,6 @@ pub struct Counted {
     pub n: u32,
     /// When the window began (Unix milliseconds).
     pub since_ms: i64,
-}
-
-fn unix_ms(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 impl Store {

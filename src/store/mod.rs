@@ -137,6 +137,11 @@ fn next_counter(v: &View<'_>, key: &str) -> Result<u64> {
     Ok(n)
 }
 
+/// A time as Unix milliseconds (leases, claims and throttle windows are kept so).
+fn unix_ms(t: OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 /// Fills the table `into` from the rows of `from` that `pick` keeps, once per store (`flag`,
 /// in the metadata): a table added to keep some rows at hand, in a store made before it.
 fn fill_once<K: kv::Col + redb::Key, V: kv::Col, W: kv::Col>(
