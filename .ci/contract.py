@@ -48,6 +48,7 @@ class Server:
         env.update(
             OFFERWATCH_DATA_DIR=data_dir,
             OFFERWATCH_RATE_LIMIT_PER_SECOND="0",
+            OFFERWATCH_ANONYMOUS_POSTS_PER_MINUTE="0",
             OFFERWATCH_PUBLIC_URL=self.base,
             RUST_LOG="warn",
         )

@@ -61,8 +61,16 @@ pub async fn serve(engine: Arc<Engine>, mut config: Config) -> std::io::Result<(
             tracing::warn!(error = %e, "no control socket: commands must wait for the server to stop")
         })
         .ok();
+    let metrics_listener = match config.metrics_addr {
+        Some(a) => Some(tokio::net::TcpListener::bind(a).await?),
+        None => None,
+    };
     let (router, _) = start(engine.clone(), config);
     println!("listening on http://{addr}");
+    if let Some(l) = metrics_listener {
+        tracing::info!(addr = %l.local_addr()?, "metrics served on their own address");
+        tokio::spawn(http::serve_metrics(l, engine.clone()));
+    }
     use std::io::Write;
     std::io::stdout().flush()?;
     http::run(listener, router).await?;

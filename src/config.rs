@@ -30,6 +30,11 @@ pub struct Config {
     pub rate_limit_per_second: f64,
     /// Burst of public requests allowed above the rate.
     pub rate_limit_burst: f64,
+    /// Anonymous form posts (sign-up, recruiter request, login, password recovery, links)
+    /// allowed per minute and client address, refusals included (0 = unlimited).
+    pub anonymous_posts_per_minute: f64,
+    /// Burst of anonymous form posts allowed above that rate.
+    pub anonymous_posts_burst: f64,
     /// Longest query string accepted, in bytes.
     pub max_query_bytes: usize,
     /// Sender of the mails.
@@ -57,6 +62,12 @@ pub struct Config {
     pub synonyms_file: Option<PathBuf>,
     /// How often partner feeds are polled, in seconds.
     pub sources_interval_seconds: u64,
+    /// A secret that `GET /metrics` requires as `Authorization: Bearer …`; unset, the metrics
+    /// answer loopback clients only.
+    pub metrics_token: Option<String>,
+    /// An address of its own (e.g. `127.0.0.1:9090`, a private network) where the metrics are
+    /// served instead of the public address.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// Parses trusted proxies: addresses or networks (`10.0.0.1`, `10.0.0.0/8`).
@@ -86,6 +97,8 @@ impl Default for Config {
             cors_origins: vec!["*".into()],
             rate_limit_per_second: 50.0,
             rate_limit_burst: 200.0,
+            anonymous_posts_per_minute: 20.0,
+            anonymous_posts_burst: 30.0,
             max_query_bytes: 4096,
             mail_from: "offerwatch <no-reply@offerwatch.localhost>".into(),
             max_attachment_bytes: 5 * 1024 * 1024,
@@ -98,6 +111,8 @@ impl Default for Config {
             time_zone: crate::domain::local_time::DEFAULT_ZONE.into(),
             synonyms_file: None,
             sources_interval_seconds: 900,
+            metrics_token: None,
+            metrics_addr: None,
         }
     }
 }
@@ -165,6 +180,26 @@ impl Config {
             .map_err(|e| ConfigError(format!("OFFERWATCH_TIME_ZONE / time_zone: {e}")))?;
         if let Some(v) = env_var("OFFERWATCH_SYNONYMS_FILE") {
             c.synonyms_file = Some(v.into());
+        }
+        if let Some(v) = env_var("OFFERWATCH_METRICS_TOKEN") {
+            c.metrics_token = Some(v);
+        }
+        if let Some(v) = env_var("OFFERWATCH_METRICS_ADDR") {
+            c.metrics_addr = Some(v.parse().map_err(|_| {
+                ConfigError(format!("OFFERWATCH_METRICS_ADDR: '{v}' is not HOST:PORT"))
+            })?);
+        }
+        if c.metrics_token.as_deref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError(
+                "OFFERWATCH_METRICS_TOKEN / metrics_token: at least 16 characters".into(),
+            ));
+        }
+        if let Some(v) = env_var("OFFERWATCH_ANONYMOUS_POSTS_PER_MINUTE") {
+            c.anonymous_posts_per_minute = v.parse().map_err(|_| {
+                ConfigError(format!(
+                    "OFFERWATCH_ANONYMOUS_POSTS_PER_MINUTE: '{v}' is not a number"
+                ))
+            })?;
         }
         if let Some(v) = env_var("OFFERWATCH_RATE_LIMIT_PER_SECOND") {
             c.rate_limit_per_second = v.parse().map_err(|_| {

@@ -38,6 +38,19 @@ impl FieldError {
     }
 }
 
+/// Faulty fields an answer lists; the others are counted.
+pub const MAX_REPORTED_FIELDS: usize = 20;
+/// Allowed values an answer lists for one field (the referentials' longest list is shorter).
+const MAX_ALLOWED_LISTED: usize = 300;
+
+/// `s` cut to at most `max` characters, with an ellipsis when cut.
+fn cut(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
 /// Every faulty field of one input, collected rather than stopping at the first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ValidationErrors(pub Vec<FieldError>);
@@ -46,6 +59,45 @@ impl ValidationErrors {
     /// Adds an error.
     pub fn push(&mut self, e: FieldError) {
         self.0.push(e);
+    }
+
+    /// The errors as an answer may carry them, small whatever the input: one error per field
+    /// (a field named several times says how many more of its values were wrong), its allowed
+    /// values once, each name and message cut to a bounded length, at most
+    /// [`MAX_REPORTED_FIELDS`] fields and a last entry counting the others.
+    pub fn compact(self) -> ValidationErrors {
+        let mut out: Vec<(FieldError, usize)> = Vec::new();
+        for e in self.0 {
+            match out.iter_mut().find(|(o, _)| o.field == e.field) {
+                Some((_, more)) => *more += 1,
+                None => out.push((e, 0)),
+            }
+        }
+        let total = out.len();
+        let mut errors: Vec<FieldError> = out
+            .into_iter()
+            .take(MAX_REPORTED_FIELDS)
+            .map(|(mut e, more)| {
+                e.field = cut(&e.field, 80);
+                e.message = cut(&e.message, 300);
+                if more > 0 {
+                    e.message = format!("{} (and {more} more wrong values)", e.message);
+                }
+                e.allowed.truncate(MAX_ALLOWED_LISTED);
+                e.allowed.iter_mut().for_each(|a| *a = cut(a, 80));
+                e
+            })
+            .collect();
+        if total > MAX_REPORTED_FIELDS {
+            errors.push(FieldError::new(
+                "…",
+                format!(
+                    "{} more faulty fields not listed",
+                    total - MAX_REPORTED_FIELDS
+                ),
+            ));
+        }
+        ValidationErrors(errors)
     }
 
     /// `Ok(value)` when nothing was recorded.
@@ -104,6 +156,10 @@ pub enum Error {
     /// Too many attempts; the caller may retry after this many seconds.
     #[error("too many attempts; retry in {0} s")]
     TooMany(u64),
+    /// The service cannot do this now (busy, or its database is away); the caller may retry
+    /// after this many seconds.
+    #[error("temporarily unavailable: {0}; retry in {1} s")]
+    Unavailable(String, u64),
     /// The store failed.
     #[error("store: {0}")]
     Store(String),
@@ -142,6 +198,7 @@ impl Error {
             Error::Forbidden(_) => (403, "Forbidden", true),
             Error::Conflict(_) => (409, "Conflict", true),
             Error::TooMany(_) => (429, "Too many requests", true),
+            Error::Unavailable(..) => (503, "Service unavailable", true),
             Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => {
                 (500, "Internal error", false)
             }

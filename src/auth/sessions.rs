@@ -135,12 +135,12 @@ impl<'a> Auth<'a> {
             hash_password("offerwatch-dummy-password").unwrap_or_default()
         });
         let ok = match &account {
-            Some(a) if a.state == AccountState::Active => a
-                .password_hash
-                .as_deref()
-                .is_some_and(|h| verify_password(password, h)),
+            Some(a) if a.state == AccountState::Active => match a.password_hash.as_deref() {
+                Some(h) => verify_password(password, h)?,
+                None => false,
+            },
             _ => {
-                verify_password(password, &DUMMY);
+                verify_password(password, &DUMMY)?;
                 false
             }
         };
@@ -170,22 +170,11 @@ impl<'a> Auth<'a> {
         password: &str,
         client: &str,
     ) -> Result<String> {
-        let keys = keys(login, client);
-        if let Some(wait) = throttle.blocked(&keys) {
-            return Err(Error::TooMany(wait));
-        }
-        match self.login(login, password) {
-            Ok(token) => {
-                throttle.succeeded(&keys[0]);
-                Ok(token)
-            }
-            Err(e) => {
-                if matches!(e, Error::Unauthorized(_)) {
-                    throttle.failed(&keys);
-                }
-                Err(e)
-            }
-        }
+        throttle.guarded(
+            &keys(login, client),
+            || self.login(login, password),
+            |e| matches!(e, Error::Unauthorized(_)),
+        )
     }
 
     /// Ends a session.

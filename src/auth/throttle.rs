@@ -82,12 +82,61 @@ impl Throttle {
     }
 
     /// Counts an attempt for each key unless one is over the limit: `Err(seconds to wait)`.
+    /// The check and the count are one step (under a lock, or in one transaction of the shared
+    /// store): attempts sent at the same time cannot all pass the check before any is counted.
     pub fn attempt(&self, keys: &[String]) -> Result<(), u64> {
-        if let Some(wait) = self.blocked(keys) {
+        if let Some((store, name)) = &self.shared {
+            let window = self.window.as_millis() as i64;
+            return match store.reserve_throttles(
+                &Self::shared_keys(name, keys),
+                self.max,
+                window,
+                Self::now_ms(),
+            ) {
+                Ok(None) => Ok(()),
+                Ok(Some(wait_ms)) => Err((wait_ms / 1000).max(1) as u64),
+                Err(e) => {
+                    // Better a refusal than unlimited guesses while the store is away.
+                    tracing::warn!(error = %e, "throttle counts not reserved");
+                    Err(1)
+                }
+            };
+        }
+        let mut map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
+        let wait = keys
+            .iter()
+            .filter_map(|k| map.get(k))
+            .filter(|(n, since)| *n >= self.max && since.elapsed() < self.window)
+            .map(|(_, since)| (self.window - since.elapsed()).as_secs().max(1))
+            .max();
+        if let Some(wait) = wait {
             return Err(wait);
         }
-        self.failed(keys);
+        Self::count(&mut map, keys, self.window);
         Ok(())
+    }
+
+    /// Gives back one attempt reserved by [`Throttle::attempt`] under each key (the attempt
+    /// turned out not to be one that counts).
+    pub fn give_back(&self, keys: &[String]) {
+        if let Some((store, name)) = &self.shared {
+            let counted = store.update_throttles(&Self::shared_keys(name, keys), |c| {
+                c.filter(|c| c.n > 1).map(|c| Counted { n: c.n - 1, ..c })
+            });
+            if let Err(e) = counted {
+                tracing::warn!(error = %e, "throttle counts not given back");
+            }
+            return;
+        }
+        let mut map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
+        for k in keys {
+            if let Some(e) = map.get_mut(k) {
+                e.0 = e.0.saturating_sub(1);
+                if e.0 == 0 {
+                    map.remove(k);
+                }
+            }
+        }
     }
 
     /// Seconds to wait when one of `keys` is over the limit.
@@ -132,13 +181,17 @@ impl Throttle {
             return;
         }
         let mut map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
+        Self::count(&mut map, keys, self.window);
+    }
+
+    /// Counts one attempt under each key of the in-memory counters.
+    fn count(map: &mut HashMap<String, (u32, Instant)>, keys: &[String], window: Duration) {
         if map.len() > 100_000 {
-            let window = self.window;
             map.retain(|_, (_, since)| since.elapsed() < window);
         }
         for k in keys {
             let e = map.entry(k.clone()).or_insert((0, Instant::now()));
-            if e.1.elapsed() >= self.window {
+            if e.1.elapsed() >= window {
                 *e = (0, Instant::now());
             }
             e.0 += 1;
@@ -155,15 +208,29 @@ impl Throttle {
         client: &str,
         check: impl FnOnce() -> crate::Result<T>,
     ) -> crate::Result<T> {
-        let keys = keys(login, client);
-        if let Some(wait) = self.blocked(&keys) {
-            return Err(crate::Error::TooMany(wait));
-        }
+        self.guarded(&keys(login, client), check, wrong_password)
+    }
+
+    /// Runs `check` with one attempt reserved beforehand under `keys` (`[login, client]`), so
+    /// that attempts made at once are counted before any is verified: refused with
+    /// [`Error::TooMany`] while a key is at its limit. An answer that `counts` keeps the
+    /// reservation (a failure); a success clears the login's counter and gives the client's
+    /// attempt back; any other answer gives both back.
+    pub(super) fn guarded<T>(
+        &self,
+        keys: &[String; 2],
+        check: impl FnOnce() -> crate::Result<T>,
+        counts: impl Fn(&crate::Error) -> bool,
+    ) -> crate::Result<T> {
+        self.attempt(keys).map_err(crate::Error::TooMany)?;
         let r = check();
         match &r {
-            Ok(_) => self.succeeded(&keys[0]),
-            Err(e) if wrong_password(e) => self.failed(&keys),
-            Err(_) => {}
+            Ok(_) => {
+                self.succeeded(&keys[0]);
+                self.give_back(&keys[1..]);
+            }
+            Err(e) if counts(e) => {}
+            Err(_) => self.give_back(keys),
         }
         r
     }
@@ -188,6 +255,53 @@ impl Throttle {
 mod tests {
     use super::*;
     use crate::error::{Error, FieldError};
+
+    #[test]
+    fn attempts_sent_at_once_are_counted_before_any_is_verified() {
+        let t = std::sync::Arc::new(Throttle::new(5, Duration::from_secs(60)));
+        let verified = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let threads: Vec<_> = (0..40)
+            .map(|i| {
+                let (t, verified) = (t.clone(), verified.clone());
+                std::thread::spawn(move || {
+                    let k = keys("victim@x.fr", &format!("10.0.0.{}", i % 8));
+                    t.guarded(
+                        &k,
+                        || -> crate::Result<()> {
+                            verified.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            // A slow password check: the others arrive meanwhile.
+                            std::thread::sleep(Duration::from_millis(30));
+                            Err(Error::Unauthorized("wrong".into()))
+                        },
+                        |e| matches!(e, Error::Unauthorized(_)),
+                    )
+                })
+            })
+            .collect();
+        let refused = threads
+            .into_iter()
+            .map(|h| h.join().unwrap())
+            .filter(|r| matches!(r, Err(Error::TooMany(_))))
+            .count();
+        assert_eq!(verified.load(std::sync::atomic::Ordering::SeqCst), 5);
+        assert_eq!(refused, 35);
+    }
+
+    #[test]
+    fn a_success_gives_its_attempt_back() {
+        let t = Throttle::new(2, Duration::from_secs(60));
+        for n in 0..5 {
+            let k = keys(&format!("user{n}@x.fr"), "10.0.0.9");
+            assert!(t.guarded(&k, || Ok(()), |_| true).is_ok(), "login {n}");
+        }
+        // Other errors (a store failure) count nothing either.
+        let k = keys("a@x.fr", "10.0.0.9");
+        for _ in 0..4 {
+            let r: crate::Result<()> =
+                t.guarded(&k, || Err(Error::Internal("x".into())), |_| false);
+            assert!(matches!(r, Err(Error::Internal(_))));
+        }
+    }
 
     #[test]
     fn wrong_confirmation_passwords_count_like_failed_logins() {

@@ -138,6 +138,14 @@ impl Candidates<'_> {
         if !e.0.is_empty() {
             return Err(Error::Invalid(e));
         }
+        // A taken address or username is found before the (slow) hash: a refusal costs a read.
+        for login in [&email, &username] {
+            if self.engine.store().account_by_login(login)?.is_some() {
+                return Err(Error::Conflict(format!(
+                    "'{login}' is already used by another account"
+                )));
+            }
+        }
         let hash = hash_password(&password)?;
         let now = self.engine.now();
         self.engine.store().write(|tx| {
@@ -202,11 +210,14 @@ impl Candidates<'_> {
         };
         let new_hash = match &p.password {
             Some(pw) => {
-                let current_ok = p
+                let current_ok = match p
                     .current_password
                     .as_deref()
                     .zip(who.password_hash.as_deref())
-                    .is_some_and(|(c, h)| verify_password(c, h));
+                {
+                    Some((c, h)) => verify_password(c, h)?,
+                    None => false,
+                };
                 if !current_ok {
                     e.push(FieldError::new(
                         "current_password",
@@ -318,5 +329,50 @@ impl Candidates<'_> {
             "alert_matches": alerts.iter().map(|r| serde_json::json!({"search": r.search, "offer": self.engine.store().offer(r.offer).ok().flatten().map(|o| o.reference.to_string()), "state": r.state, "created_at": r.created_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()})).collect::<Vec<_>>(),
             "mails": mails,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::Signup;
+    use crate::auth::evaluations_on_this_thread;
+    use crate::candidates::Candidates;
+    use crate::engine::Engine;
+    use crate::error::Error;
+
+    fn signup(email: &str, username: &str) -> Signup {
+        Signup {
+            first_name: Some("Jean".into()),
+            last_name: Some("Zay".into()),
+            email: Some(email.into()),
+            username: Some(username.into()),
+            password: Some("Un-Mot-De-Passe-2026".into()),
+            ..Signup::default()
+        }
+    }
+
+    #[test]
+    fn a_taken_address_or_username_is_refused_before_any_hash() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Arc::new(Engine::open(dir.path()).unwrap());
+        let c = Candidates::new(&engine, "https://portail.example", 20);
+        let before = evaluations_on_this_thread();
+        c.signup(signup("jean@exemple.fr", "jzay")).unwrap();
+        assert_eq!(evaluations_on_this_thread() - before, 1);
+        let before = evaluations_on_this_thread();
+        for s in [
+            signup("jean@exemple.fr", "autre"),
+            signup("autre@exemple.fr", "jzay"),
+            signup("autre@exemple.fr", "jean@exemple.fr"),
+        ] {
+            assert!(matches!(c.signup(s), Err(Error::Conflict(_))));
+        }
+        assert_eq!(
+            evaluations_on_this_thread(),
+            before,
+            "no hash for a refusal"
+        );
     }
 }

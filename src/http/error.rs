@@ -37,6 +37,7 @@ pub struct Problem {
 impl AppError {
     /// A 400 for bad parameters.
     pub fn bad_request(errors: ValidationErrors) -> Self {
+        let errors = errors.compact();
         AppError {
             status: StatusCode::BAD_REQUEST,
             title: "Invalid request parameters",
@@ -109,8 +110,13 @@ impl From<Error> for AppError {
         }
         let status = status_of(&e);
         let retry_after = match e {
-            Error::TooMany(s) => Some(s),
+            Error::TooMany(s) | Error::Unavailable(_, s) => Some(s),
             _ => None,
+        };
+        let e = match e {
+            Error::Invalid(v) => Error::Invalid(v.compact()),
+            Error::BadRequest(v) => Error::BadRequest(v.compact()),
+            other => other,
         };
         let detail = match &e {
             Error::Invalid(v) | Error::BadRequest(v) => v.to_string(),
@@ -118,6 +124,7 @@ impl From<Error> for AppError {
             | Error::Unauthorized(m)
             | Error::Forbidden(m)
             | Error::Conflict(m) => m.clone(),
+            Error::Unavailable(m, s) => format!("{m}; retry in {s} s"),
             other => other.to_string(),
         };
         let errors = match e {

@@ -49,6 +49,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     metrics: PrometheusHandle,
     limiter: Arc<ratelimit::RateLimiter>,
+    /// The per-client budget of anonymous posts.
+    anonymous: Arc<ratelimit::RateLimiter>,
     openapi: Arc<OnceLock<String>>,
     throttle: Arc<LoginThrottle>,
     /// Mails of anonymous forms per address and hour (`mails_per_address_hour`).
@@ -153,6 +155,10 @@ impl AppState {
                 config.rate_limit_per_second,
                 config.rate_limit_burst,
             )),
+            anonymous: Arc::new(ratelimit::RateLimiter::new(
+                config.anonymous_posts_per_minute / 60.0,
+                config.anonymous_posts_burst,
+            )),
             links: Arc::new(Links::new(config.base_url())),
             mails_per_address: Arc::new(
                 Throttle::new(
@@ -184,6 +190,28 @@ impl AppState {
     }
 }
 
+/// Serves the operator's own address of the metrics (`metrics_addr`) until the process ends.
+pub async fn serve_metrics(listener: tokio::net::TcpListener, engine: Arc<Engine>) {
+    if let Err(e) = axum::serve(listener, metrics_router(engine)).await {
+        tracing::error!(error = %e, "the metrics server stopped");
+    }
+}
+
+/// The operator's own server of the metrics: `GET /metrics` and nothing else.
+fn metrics_router(engine: Arc<Engine>) -> Router {
+    axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let engine = engine.clone();
+            async move {
+                api::ops::render_metrics(engine, &prometheus())
+                    .await
+                    .into_response()
+            }
+        }),
+    )
+}
+
 /// Builds the application: routes and middleware over the state.
 pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
@@ -194,9 +222,16 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
             state.clone(),
             ratelimit::limit,
         ));
-    // The routes under the rate limit, for the document to say so.
-    let limited: std::collections::HashSet<String> =
-        public.get_openapi().paths.paths.keys().cloned().collect();
+    // The routes under the rate limit or the budget of anonymous posts, for the document to
+    // say so.
+    let limited: std::collections::HashSet<String> = public
+        .get_openapi()
+        .paths
+        .paths
+        .keys()
+        .cloned()
+        .chain(ratelimit::ANONYMOUS_POSTS.map(String::from))
+        .collect();
     let (router, api) = public
         .merge(assets::router())
         .merge(api::ops::router())
@@ -234,6 +269,10 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
                 "this resource does not accept that method",
             )
         })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::anonymous_posts,
+        ))
         .layer(middleware::from_fn_with_state(
             state.config.base_url().starts_with("https://"),
             plain_rejections,
@@ -304,10 +343,50 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
      img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
      base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-/// Security headers on every answer; HSTS when the public URL is https (`https` is the state).
+/// Paths whose answers are always someone's own: never kept by a browser or a proxy.
+const PRIVATE_PREFIXES: [&str; 8] = [
+    "/compte",
+    "/recruteur",
+    "/admin",
+    "/connexion",
+    "/api/v1/me",
+    "/api/v1/recruiter",
+    "/api/v1/admin",
+    "/api/v1/auth",
+];
+
+/// Whether the answer to `req` may hold a person's data: a private path, or a request carrying
+/// credentials (a session cookie or a bearer token) anywhere but the static files — a public
+/// page then shows the person's name in its header.
+fn private_answer(req: &Request) -> bool {
+    let path = req.uri().path();
+    if PRIVATE_PREFIXES.iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '.', '?']))
+    }) {
+        return true;
+    }
+    let h = req.headers();
+    let credentials = h.contains_key(axum::http::header::AUTHORIZATION)
+        || h.get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.contains(pages::SESSION_COOKIE));
+    credentials && !path.starts_with("/static/")
+}
+
+/// Security headers on every answer; HSTS when the public URL is https (`https` is the state);
+/// `Cache-Control: no-store` on private answers.
 async fn security_headers(State(https): State<bool>, req: Request, next: Next) -> Response {
+    let private = private_answer(&req);
     let mut response = next.run(req).await;
     let h = response.headers_mut();
+    if private || h.contains_key(axum::http::header::SET_COOKIE) {
+        h.insert(
+            axum::http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        );
+    }
     let mut set = |name: &'static str, value: &'static str| {
         h.entry(name).or_insert(HeaderValue::from_static(value));
     };
@@ -325,6 +404,24 @@ async fn security_headers(State(https): State<bool>, req: Request, next: Next) -
     response
 }
 
+/// The method as a metrics label: one of the known methods, or `other`, so that made-up
+/// methods cannot add series without end.
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "other",
+    }
+}
+
 /// Request id, metrics and one log line per request.
 async fn observe(req: Request, next: Next) -> Response {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -333,7 +430,7 @@ async fn observe(req: Request, next: Next) -> Response {
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let method = req.method().clone();
+    let method = method_label(req.method());
     let request_id = req
         .headers()
         .get("x-request-id")
@@ -349,7 +446,7 @@ async fn observe(req: Request, next: Next) -> Response {
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", v);
     }
-    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method.to_string(), "status" => status.to_string()).increment(1);
+    metrics::counter!("http_requests_total", "route" => route.clone(), "method" => method, "status" => status.to_string()).increment(1);
     metrics::histogram!("http_request_duration_seconds", "route" => route.clone())
         .record(elapsed.as_secs_f64());
     tracing::info!(request_id, %method, route, status, latency_ms = elapsed.as_secs_f64() * 1e3, "request");

@@ -67,6 +67,45 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     next.run(req).await
 }
 
+/// The anonymous posts: forms and API calls anyone may send, each of which may hash a password,
+/// send a mail or check a token. They share one per-client budget
+/// (`anonymous_posts_per_minute`), which counts every post, refused or not.
+pub(crate) const ANONYMOUS_POSTS: [&str; 12] = [
+    "/api/v1/candidates",
+    "/api/v1/recruiters",
+    "/api/v1/auth/login",
+    "/api/v1/auth/password",
+    "/api/v1/me/confirm",
+    "/api/v1/alerts/unsubscribe",
+    "/connexion",
+    "/set-password",
+    "/compte/nouveau",
+    "/mot-de-passe-oublie",
+    "/recruteur/demande",
+    "/alertes/nouvelle",
+];
+
+/// Middleware: an anonymous post past its client's budget is refused before anything is read
+/// or checked — 429 with `Retry-After`, problem+json for the API, a French page for a form.
+pub async fn anonymous_posts(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if req.method() != axum::http::Method::POST || !ANONYMOUS_POSTS.contains(&req.uri().path()) {
+        return next.run(req).await;
+    }
+    let ip = super::client::of_request(req.extensions(), req.headers(), &state);
+    let Err(wait) = state.anonymous.check(ip) else {
+        return next.run(req).await;
+    };
+    metrics::counter!("http_anonymous_posts_refused_total").increment(1);
+    if req.uri().path().starts_with("/api/") {
+        return AppError::too_many(wait).into_response();
+    }
+    let https = state.config.base_url().starts_with("https://");
+    super::pages::error_page(
+        &super::pages::Visitor::anonymous(https),
+        &crate::Error::TooMany(wait),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,6 +130,49 @@ impl Store {
         })
     }
 
+    /// Reserves one attempt under each of `keys` in one transaction — every node sees the
+    /// reservation before it verifies anything — unless one key already counts `max` attempts
+    /// in a window of `window_ms` still running at `now_ms`: then nothing is counted and the
+    /// answer is the milliseconds until that window ends.
+    pub fn reserve_throttles(
+        &self,
+        keys: &[String],
+        max: u32,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<Option<i64>> {
+        self.write(|tx| {
+            let mut counts = Vec::with_capacity(keys.len());
+            for k in keys {
+                let old: Option<Counted> =
+                    tx.v.get(&THROTTLES, k)?
+                        .map(|b| from_bytes(&b))
+                        .transpose()?;
+                counts.push(old.filter(|c| now_ms - c.since_ms < window_ms));
+            }
+            let wait = counts
+                .iter()
+                .flatten()
+                .filter(|c| c.n >= max)
+                .map(|c| window_ms - (now_ms - c.since_ms))
+                .max();
+            if wait.is_some() {
+                return Ok(wait);
+            }
+            for (k, c) in keys.iter().zip(counts) {
+                let c = match c {
+                    Some(c) => Counted { n: c.n + 1, ..c },
+                    None => Counted {
+                        n: 1,
+                        since_ms: now_ms,
+                    },
+                };
+                tx.v.put(&THROTTLES, k, &to_bytes(&c)?)?;
+            }
+            Ok(None)
+        })
+    }
+
     /// Removes the throttle counts whose window began before `before` (their window is over:
     /// keys of clients that never came back); the number removed.
     pub fn prune_throttles(&self, before: OffsetDateTime) -> Result<usize> {
@@ -193,6 +236,46 @@ impl Store {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn throttle_reservations_stop_at_the_limit_for_every_key() {
+        super::super::tests::on_both_stores(reserve);
+    }
+
+    fn reserve(open: &dyn Fn() -> Store) {
+        let store = open();
+        let keys = ["login|a".to_string(), "ip|1".to_string()];
+        let now = 1_000_000;
+        for _ in 0..3 {
+            assert_eq!(
+                store.reserve_throttles(&keys, 3, 60_000, now).unwrap(),
+                None
+            );
+        }
+        assert_eq!(
+            store
+                .reserve_throttles(&keys, 3, 60_000, now + 1_000)
+                .unwrap(),
+            Some(59_000)
+        );
+        // Nothing was counted by the refusal; another client of the same login is refused too.
+        let other = ["login|a".to_string(), "ip|2".to_string()];
+        assert!(
+            store
+                .reserve_throttles(&other, 3, 60_000, now)
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(store.throttle_counts(&other).unwrap()[1], None);
+        // Once the window is over, a new one begins.
+        assert_eq!(
+            store
+                .reserve_throttles(&keys, 3, 60_000, now + 60_000)
+                .unwrap(),
+            None
+        );
+        assert_eq!(store.throttle_counts(&keys).unwrap()[0].unwrap().n, 1);
+    }
 
     #[test]
     fn throttle_counts_whose_window_is_long_over_are_removed() {

@@ -89,6 +89,8 @@ pub struct Store {
 /// `epoch` tells), so nothing stale stays.
 struct OfferCache {
     epoch: AtomicU64,
+    /// Offers handed out by [`Store::shared_offers`] since the store was opened.
+    loaded: AtomicU64,
     lru: Mutex<LruCache<u64, Arc<Offer>>>,
 }
 
@@ -99,6 +101,7 @@ impl OfferCache {
     fn new() -> OfferCache {
         OfferCache {
             epoch: AtomicU64::new(0),
+            loaded: AtomicU64::new(0),
             lru: Mutex::new(LruCache::new(
                 NonZeroUsize::new(CACHED_OFFERS).unwrap_or(NonZeroUsize::MIN),
             )),
@@ -473,9 +476,18 @@ impl Store {
         self.read(|v| v.get(&OFFERS, &id)?.map(|b| decode(&b)).transpose())
     }
 
+    /// How many offers [`Store::shared_offers`] has handed out since the store was opened: what
+    /// the answers of a server cost in offers read.
+    pub fn offers_loaded(&self) -> u64 {
+        self.offers.loaded.load(Ordering::Relaxed)
+    }
+
     /// The offers with these ids, in the same order (missing ones skipped), the recent ones
     /// from the cache of decoded offers, the others from one snapshot.
     pub fn shared_offers(&self, ids: &[u64]) -> Result<Vec<Arc<Offer>>> {
+        self.offers
+            .loaded
+            .fetch_add(ids.len() as u64, Ordering::Relaxed);
         let epoch = self.offers.epoch.load(Ordering::SeqCst);
         let mut found: Vec<Option<Arc<Offer>>> = {
             let mut lru = self.offers.lru();

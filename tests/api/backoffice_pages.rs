@@ -413,25 +413,31 @@ async fn forms_keep_the_input_mark_the_faults_and_need_their_csrf_token() {
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
-    let r = browser
-        .client
-        .post(app.url("/connexion"))
-        .form(&[
-            ("login", "admin@gouv.fr"),
-            ("password", PASSWORD),
-            ("csrf", &csrf_of(&page.body)),
-            ("suite", "https://evil.example/"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 303);
-    assert_eq!(
-        r.headers()["location"],
-        "/admin/demandes",
-        "never to another site"
-    );
-    let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    // Never to another site: a full address, and the ones browsers read as another site once
+    // they drop the tab (`/%09/evil.example` in a link) or read `\` as `/`.
+    let mut cookie = String::new();
+    for evil in [
+        "https://evil.example/",
+        "/\t/evil.example",
+        "/\\evil.example",
+        "\n//evil.example",
+    ] {
+        let r = browser
+            .client
+            .post(app.url("/connexion"))
+            .form(&[
+                ("login", "admin@gouv.fr"),
+                ("password", PASSWORD),
+                ("csrf", &csrf_of(&page.body)),
+                ("suite", evil),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        assert_eq!(r.headers()["location"], "/admin/demandes", "{evil:?}");
+        cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+    }
     assert!(
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"),
         "{cookie}"

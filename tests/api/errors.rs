@@ -26,6 +26,50 @@ async fn unknown_codes_name_the_parameter_and_list_allowed_values() {
 }
 
 #[tokio::test]
+async fn a_query_of_many_wrong_codes_gets_a_small_answer() {
+    let app = spawn_app(0).await;
+    // 4 KB of unknown country codes: each parameter reported once, its allowed values once.
+    let codes = vec!["x"; 2000].join(",");
+    let r = app.get(&format!("/api/v1/offers?country={codes}")).await;
+    assert_eq!(r.status(), 400);
+    let body = r.bytes().await.unwrap();
+    assert!(body.len() < 32 * 1024, "{} bytes", body.len());
+    let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let errors = p["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{p}");
+    assert_eq!(errors[0]["field"], "country");
+    assert!(errors[0]["allowed"].as_array().unwrap().len() > 200);
+    // Every facet wrong and many made-up parameters: still small, and the count is said.
+    let mut query: Vec<String> = [
+        "country",
+        "region",
+        "department",
+        "domain",
+        "administration",
+    ]
+    .iter()
+    .map(|f| format!("{f}={}", vec!["zz"; 150].join(",")))
+    .collect();
+    query.extend((0..150).map(|i| format!("p{i}=1")));
+    let r = app
+        .get(&format!("/api/v1/offers?{}", query.join("&")))
+        .await;
+    assert_eq!(r.status(), 400);
+    let body = r.bytes().await.unwrap();
+    assert!(body.len() < 32 * 1024, "{} bytes", body.len());
+    let p: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let errors = p["errors"].as_array().unwrap();
+    assert!(errors.len() <= 21, "{}", errors.len());
+    assert!(
+        errors.last().unwrap()["message"]
+            .as_str()
+            .unwrap()
+            .contains("more faulty fields"),
+        "{p}"
+    );
+}
+
+#[tokio::test]
 async fn every_malformed_parameter_is_a_400() {
     let app = spawn_app(0).await;
     for (query, field) in [

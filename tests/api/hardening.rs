@@ -156,3 +156,187 @@ async fn a_password_given_to_change_the_password_is_throttled_like_a_login() {
     let (s, b) = me.patch("/api/v1/me", json!({"first_name": "Rosa"})).await;
     assert_eq!(s, 200, "{b}");
 }
+
+#[tokio::test]
+async fn an_offer_page_deep_in_a_search_reads_only_its_neighbours() {
+    let app = spawn_app(400).await;
+    let api = app.json("/api/v1/offers?per_page=100&page=3").await;
+    let total = api["total"].as_u64().unwrap();
+    assert!(total >= 250, "{total}");
+    let (prev, this, next) = (
+        api["offers"][48]["reference"].as_str().unwrap().to_string(),
+        api["offers"][49]["reference"].as_str().unwrap().to_string(),
+        api["offers"][50]["reference"].as_str().unwrap().to_string(),
+    );
+    let before = app.engine.store().offers_loaded();
+    let html = app
+        .get(&format!("/offres/{this}?i=250"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let read = app.engine.store().offers_loaded() - before;
+    assert!(
+        html.contains(&format!("Offre 250/{total}")),
+        "navigation shown"
+    );
+    assert!(html.contains(&format!("/offres/{prev}?i=249")), "previous");
+    assert!(html.contains(&format!("/offres/{next}?i=251")), "next");
+    // The two neighbours and the similar offers; never the 251 first ranks of the search.
+    assert!(read <= 12, "{read} offers read for one page view");
+}
+
+#[tokio::test]
+async fn made_up_methods_add_no_metric_series() {
+    let app = spawn_app(0).await;
+    for i in 0..60 {
+        let method = reqwest::Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap();
+        let r = app
+            .client
+            .request(method, app.url(&format!("/no/such/path/{i}")))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_client_error());
+        let method = reqwest::Method::from_bytes(format!("OTHER{i}").as_bytes()).unwrap();
+        app.client
+            .request(method, app.url("/api/v1/offers"))
+            .send()
+            .await
+            .unwrap();
+    }
+    let text = app.get("/metrics").await.text().await.unwrap();
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{"))
+        .collect();
+    assert!(
+        !series
+            .iter()
+            .any(|l| l.contains("MADEUP") || l.contains("OTHER") || l.contains("/no/such")),
+        "{series:#?}"
+    );
+    assert!(series.iter().any(|l| l.contains("method=\"other\"")));
+}
+
+#[tokio::test]
+async fn private_answers_are_never_stored_and_metrics_need_the_operators_token() {
+    let app = spawn_app_with(1, |c| {
+        c.metrics_token = Some("a-long-operator-secret".into())
+    })
+    .await;
+    let no_store = |r: &reqwest::Response| {
+        r.headers()
+            .get("cache-control")
+            .is_some_and(|v| v == "no-store")
+    };
+    for path in ["/api/v1/offers", "/feeds/offers.rss"] {
+        let r = app.get(path).await;
+        assert!(!no_store(&r), "{path}: a public answer may be cached");
+    }
+    for path in [
+        "/compte",
+        "/recruteur/offres",
+        "/admin/demandes",
+        "/connexion",
+    ] {
+        let r = app.get(path).await;
+        assert!(no_store(&r), "{path}");
+    }
+    let token = admin(&app).await;
+    let r = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(no_store(&r), "the account's JSON");
+    // /metrics: the operator's token, not anyone on the internet.
+    let r = app.get("/metrics").await;
+    assert_eq!(r.status(), 401);
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("a-long-operator-secreT")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let r = app
+        .client
+        .get(app.url("/metrics"))
+        .bearer_auth("a-long-operator-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(no_store(&r));
+}
+
+#[tokio::test]
+async fn a_flood_of_taken_sign_ups_is_cut_short_by_the_budget_of_anonymous_posts() {
+    let app = spawn_app_with(0, |c| {
+        let d = offerwatch::config::Config::default();
+        c.anonymous_posts_per_minute = d.anonymous_posts_per_minute;
+        c.anonymous_posts_burst = d.anonymous_posts_burst;
+    })
+    .await;
+    let r = app
+        .client
+        .post(app.url("/api/v1/candidates"))
+        .json(&signup(0))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    // 120 sign-ups of the same address from one client, 8 at a time.
+    let statuses: Vec<u16> = futures_batches(&app, 120, 8).await;
+    let conflicts = statuses.iter().filter(|&&s| s == 409).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(conflicts + refused, 120, "{statuses:?}");
+    assert!(conflicts <= 33, "{conflicts} evaluated");
+    assert!(refused >= 87, "{refused} refused");
+    // The forms of the pages share the budget: a French page, with Retry-After.
+    let r = app
+        .client
+        .post(app.url("/connexion"))
+        .form(&[("login", "x"), ("password", "y")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(r.text().await.unwrap().contains("Trop de tentatives"));
+    // Searches are not anonymous posts: they go on.
+    assert_eq!(app.get("/api/v1/offers").await.status(), 200);
+}
+
+/// Sends `n` sign-ups of the taken `signup(0)`, `at_once` at a time; their statuses.
+async fn futures_batches(app: &TestApp, n: usize, at_once: usize) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for batch in 0..n.div_ceil(at_once) {
+        let sends = (0..at_once.min(n - batch * at_once)).map(|_| {
+            let req = app
+                .client
+                .post(app.url("/api/v1/candidates"))
+                .json(&signup(0));
+            async move {
+                let r = req.send().await.unwrap();
+                if r.status() == 429 {
+                    assert!(r.headers().contains_key("retry-after"));
+                }
+                r.status().as_u16()
+            }
+        });
+        let mut handles = Vec::new();
+        for s in sends {
+            handles.push(tokio::spawn(s));
+        }
+        for h in handles {
+            statuses.push(h.await.unwrap());
+        }
+    }
+    statuses
+}

@@ -113,6 +113,8 @@ pub async fn spawn_app_with(offers: usize, tweak: impl FnOnce(&mut Config)) -> T
         rate_limit_per_second: 0.0,
         // Tests sign up many accounts from 127.0.0.1 (the limit has its own test).
         mails_per_client_hour: 0,
+        // …and log in as often (the budget of anonymous posts has its own test).
+        anonymous_posts_per_minute: 0.0,
         ..Config::default()
     };
     tweak(&mut config);

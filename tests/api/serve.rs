@@ -5,7 +5,27 @@ use std::process::{Command, Stdio};
 #[tokio::test]
 async fn serve_demo_answers_then_stops_cleanly_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let (mut child, base) = serve_demo_with(dir.path(), &[]).await;
+    // The operator's metrics on an address of their own (a port free a moment ago).
+    let metrics_addr = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let (mut child, base) = serve_demo_with(
+        dir.path(),
+        &[(
+            "OFFERWATCH_METRICS_ADDR",
+            std::path::Path::new(&metrics_addr),
+        )],
+    )
+    .await;
+    let public = reqwest::get(format!("{base}/metrics")).await.unwrap();
+    assert_eq!(public.status(), 404, "not on the public address");
+    let own = reqwest::get(format!("http://{metrics_addr}/metrics"))
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+    assert!(own.text().await.unwrap().contains("index_documents"));
     let body: serde_json::Value = reqwest::get(format!("{base}/api/v1/offers?contract=stage"))
         .await
         .unwrap()

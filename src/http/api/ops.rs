@@ -52,10 +52,56 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
     }
 }
 
-/// Prometheus metrics.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
-async fn metrics_text(State(state): State<AppState>) -> Result<Response, AppError> {
-    let engine = state.engine.clone();
+/// Prometheus metrics, for the operator only: with `metrics_token` set, to a request bearing
+/// it; without, to a client on this machine (loopback) alone. When `metrics_addr` is set they
+/// are served there and not here.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain"),
+              (status = 401, description = "Not the operator: `Authorization: Bearer <metrics_token>`, or a loopback client when no token is set", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 404, description = "Served on `metrics_addr` instead", body = crate::http::Problem, content_type = "application/problem+json")))]
+async fn metrics_text(
+    State(state): State<AppState>,
+    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, AppError> {
+    if state.config.metrics_addr.is_some() {
+        return Err(AppError::not_found(
+            "the metrics are served on the operator's address (metrics_addr)",
+        ));
+    }
+    let allowed = match state.config.metrics_token.as_deref() {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|given| same_secret(given.trim(), token)),
+        None => client.is_loopback(),
+    };
+    if !allowed {
+        return Err(AppError::status(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "the metrics are for the operator: send Authorization: Bearer <metrics_token>",
+        ));
+    }
+    render_metrics(state.engine.clone(), &state.metrics).await
+}
+
+/// Whether two secrets are equal, in a time that does not tell how much of them matched.
+fn same_secret(given: &str, expected: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    let (a, b) = (Sha256::digest(given), Sha256::digest(expected));
+    a.iter()
+        .zip(b.iter())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+/// The metrics in Prometheus' text format, with the index and store gauges brought up to date.
+pub(crate) async fn render_metrics(
+    engine: std::sync::Arc<crate::engine::Engine>,
+    handle: &metrics_exporter_prometheus::PrometheusHandle,
+) -> Result<Response, AppError> {
     let (docs, applied, last, commit) = blocking(move || {
         Ok((
             engine.index().num_docs(),
@@ -72,11 +118,13 @@ async fn metrics_text(State(state): State<AppState>) -> Result<Response, AppErro
         let age = (time::OffsetDateTime::now_utc() - t).as_seconds_f64();
         metrics::gauge!("index_last_commit_age_seconds").set(age);
     }
-    let mut r = state.metrics.render().into_response();
+    let mut r = handle.render().into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4"),
     );
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(r)
 }
 

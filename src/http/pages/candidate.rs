@@ -419,7 +419,11 @@ async fn delete_submit(
     let (login, hash) = (who.email.clone(), who.password_hash.clone());
     let checked = tokio::task::spawn_blocking(move || {
         throttle.password_check(&login, &peer, || {
-            if hash.is_some_and(|h| verify_password(&given, &h)) {
+            let matches = match hash {
+                Some(h) => verify_password(&given, &h)?,
+                None => false,
+            };
+            if matches {
                 Ok(())
             } else {
                 Err(Error::invalid(FieldError::new(

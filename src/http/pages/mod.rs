@@ -38,7 +38,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(stats::router())
 }
 
-const SESSION_COOKIE: &str = "ow_session";
+pub(crate) const SESSION_COOKIE: &str = "ow_session";
 const CSRF_COOKIE: &str = "ow_csrf";
 
 /// One step of the breadcrumbs: a link, or the current page (no link).
@@ -491,6 +491,9 @@ pub(crate) fn explain(e: &Error) -> String {
             wait.div_ceil(60)
         ),
         Error::Conflict(m) | Error::NotFound(m) | Error::Forbidden(m) => french(m),
+        Error::Unavailable(..) => {
+            "Le service est momentanément indisponible : réessayez dans quelques instants.".into()
+        }
         _ => "Le service n'a pas pu répondre ; réessayez plus tard.".into(),
     }
 }
@@ -563,7 +566,12 @@ pub(crate) fn error_page(v: &Visitor, e: &Error) -> Response {
     if !e.kind().user_fault {
         tracing::error!(error = %e, "page failed");
     }
-    message_page(v, status, e.kind_title_fr(), &explain(e))
+    let mut r = message_page(v, status, e.kind_title_fr(), &explain(e));
+    if let Error::TooMany(s) | Error::Unavailable(_, s) = e {
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(*s));
+    }
+    r
 }
 
 impl Error {
@@ -576,6 +584,7 @@ impl Error {
             404 => "Page introuvable",
             409 => "Action impossible",
             429 => "Trop de tentatives",
+            503 => "Service momentanément indisponible",
             _ => "Erreur du service",
         }
     }

@@ -612,39 +612,7 @@ async fn offer_page(
         .filter(|&i| (1..=u64::from(crate::domain::search::MAX_DEPTH)).contains(&i));
     pairs.retain(|(k, _)| k != "i" && k != "page" && k != "per_page");
     let nav = match (position, SearchParams::from_pairs(&pairs)) {
-        (Some(i), Ok(mut params)) => {
-            // Ranks 1..=i+1 of the same search: the neighbours are i-1 and i+1.
-            params.facets = false;
-            params.page = 1;
-            params.per_page = (i + 1) as u32;
-            match run_search(&state, params).await {
-                Ok((params, page)) => {
-                    let criteria = params.criteria_pairs();
-                    let link = |rank: u64| {
-                        let o = page
-                            .offers
-                            .get(usize::try_from(rank).ok()?.checked_sub(1)?)?;
-                        let mut c = criteria.clone();
-                        c.push(("i", rank.to_string()));
-                        Some(with_query(&format!("/offres/{}", o.reference), &c))
-                    };
-                    let mut back = criteria.clone();
-                    let back_page =
-                        (i - 1) / u64::from(crate::domain::search::DEFAULT_PER_PAGE) + 1;
-                    if back_page > 1 {
-                        back.push(("page", back_page.to_string()));
-                    }
-                    Some(OfferNav {
-                        position: i,
-                        total: page.total,
-                        prev_url: link(i - 1),
-                        next_url: link(i + 1),
-                        back_url: with_query("/", &back),
-                    })
-                }
-                Err(_) => None,
-            }
-        }
+        (Some(i), Ok(params)) => offer_nav(&state, params, i).await,
         _ => None,
     };
     render(
@@ -668,6 +636,46 @@ async fn offer_page(
             similar,
         },
     )
+}
+
+/// The "Offre n/N" navigation of the offer at rank `i` of a search: the search is run for the
+/// two neighbours alone (ranks `i-1` and `i+1`, one offer each), so that a page view reads at
+/// most two offers whatever its rank.
+async fn offer_nav(state: &AppState, mut params: SearchParams, i: u64) -> Option<OfferNav> {
+    params.facets = false;
+    params.per_page = 1;
+    let neighbour = |rank: u64| {
+        let mut p = params.clone();
+        async move {
+            p.page = u32::try_from(rank).ok().filter(|&r| r >= 1)?;
+            run_search(state, p).await.ok()
+        }
+    };
+    let (prev, next) = tokio::join!(neighbour(i - 1), neighbour(i + 1));
+    let total = next
+        .as_ref()
+        .or(prev.as_ref())
+        .map(|(_, page)| page.total)?;
+    let criteria = params.criteria_pairs();
+    let link = |found: Option<(SearchParams, crate::engine::SearchPage)>, rank: u64| {
+        let (_, page) = found?;
+        let o = page.offers.first()?;
+        let mut c = criteria.clone();
+        c.push(("i", rank.to_string()));
+        Some(with_query(&format!("/offres/{}", o.reference), &c))
+    };
+    let mut back = criteria.clone();
+    let back_page = (i - 1) / u64::from(crate::domain::search::DEFAULT_PER_PAGE) + 1;
+    if back_page > 1 {
+        back.push(("page", back_page.to_string()));
+    }
+    Some(OfferNav {
+        position: i,
+        total,
+        prev_url: link(prev, i - 1),
+        next_url: link(next, i + 1),
+        back_url: with_query("/", &back),
+    })
 }
 
 /// How a candidate applies: `courriel`, `en-ligne`, `telephone`.

@@ -24,10 +24,23 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(password_page, password_submit))
 }
 
-/// Where to go after logging in: a local path only (never another site).
-fn local_path(suite: &str) -> Option<String> {
-    (suite.starts_with('/') && !suite.starts_with("//") && !suite.contains('\\'))
-        .then(|| suite.to_string())
+/// Where to go after logging in: a path of this site only, never another site. The address is
+/// read as a browser reads it (the URL standard drops tabs and newlines anywhere, spaces and
+/// control characters at the ends, and reads `\\` as `/`), then kept only when it resolves to
+/// this very origin; the cleaned form is answered, so the browser follows what was checked.
+pub(crate) fn local_path(suite: &str) -> Option<String> {
+    let cleaned: String = suite
+        .trim_matches(|c: char| c <= ' ')
+        .chars()
+        .filter(|c| !matches!(c, '\t' | '\n' | '\r'))
+        .collect();
+    if !cleaned.starts_with('/') || cleaned.contains('\\') || cleaned.chars().any(char::is_control)
+    {
+        return None;
+    }
+    let base = url::Url::parse("http://offerwatch.invalid/").ok()?;
+    let resolved = base.join(&cleaned).ok()?;
+    (resolved.origin() == base.origin()).then_some(cleaned)
 }
 
 /// The query of the login page.
@@ -247,5 +260,51 @@ async fn password_submit(
             password_form(&v, &q.token).with_error(&e),
         ),
         Err(e) => axum::response::IntoResponse::into_response(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::local_path;
+
+    #[test]
+    fn only_paths_of_this_site_are_followed_after_login() {
+        assert_eq!(local_path("/compte").as_deref(), Some("/compte"));
+        assert_eq!(
+            local_path("/?q=stage&page=2").as_deref(),
+            Some("/?q=stage&page=2")
+        );
+        assert_eq!(local_path(" /compte\t").as_deref(), Some("/compte"));
+        for evil in [
+            "/\t/evil.example",
+            "/%09/evil.example",
+            "/\n/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "https://evil.example/",
+            "evil.example",
+            "javascript:alert(1)",
+            " //evil.example",
+            "/\u{0}/evil.example",
+        ] {
+            let kept = local_path(evil);
+            // `/%09/…` stays a path of this site: the browser does not decode it.
+            if let Some(k) = &kept {
+                assert!(
+                    k.starts_with('/') && !k.starts_with("//"),
+                    "{evil:?} → {k:?}"
+                );
+                let joined = url::Url::parse("http://site.invalid/")
+                    .unwrap()
+                    .join(k)
+                    .unwrap();
+                assert_eq!(joined.host_str(), Some("site.invalid"), "{evil:?}");
+            }
+        }
+        assert_eq!(local_path("/\t/evil.example"), None);
+        assert_eq!(local_path("//evil.example"), None);
     }
 }
