@@ -103,7 +103,7 @@ impl Engine {
     /// Opens the data dir (the index, and the store unless `database_url` names a PostgreSQL
     /// database shared with other nodes).
     pub fn open_with(data_dir: &Path, database_url: Option<&str>, clock: Clock) -> Result<Engine> {
-        std::fs::create_dir_all(data_dir)?;
+        crate::store::create_private_dir(data_dir)?;
         let store = Arc::new(match database_url {
             Some(url) => Store::connect(url)?,
             None => Store::open(&data_dir.join("store.redb"))?,

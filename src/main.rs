@@ -91,6 +91,13 @@ fn limit_malloc_arenas() {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Everything this program writes — store, index, outbox, backups, exports — holds personal
+    // data: for its own user alone (files 0600, directories 0700).
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-creation mask; no memory is involved.
+    unsafe {
+        libc::umask(0o077);
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     limit_malloc_arenas();
     tracing_subscriber::fmt()

@@ -44,11 +44,11 @@ impl<'a> Auth<'a> {
         let (token, hash) = new_token();
         tx.put_token(
             &hash,
-            &Token {
+            &Token::new(
                 account,
-                purpose: TokenPurpose::SetPassword,
-                expires_at: self.engine.now() + valid,
-            },
+                TokenPurpose::SetPassword,
+                self.engine.now() + valid,
+            ),
         )?;
         Ok(self.links.set_password(&token))
     }
@@ -122,7 +122,9 @@ impl<'a> Auth<'a> {
                 .ok_or_else(|| Error::NotFound("account".into()))?;
             a.password_hash = Some(pw_hash);
             tx.put_account(&a)?;
-            tx.revoke_tokens(a.id, Some(TokenPurpose::Session))
+            // Every session and every other pending link ends (a recovery after a theft
+            // leaves the thief nothing).
+            tx.revoke_access(a.id, None)
         })
     }
 
@@ -152,11 +154,7 @@ impl<'a> Auth<'a> {
         self.engine.store().write(|tx| {
             tx.put_token(
                 &hash,
-                &Token {
-                    account: account.id,
-                    purpose: TokenPurpose::Session,
-                    expires_at,
-                },
+                &Token::new(account.id, TokenPurpose::Session, expires_at),
             )
         })?;
         Ok(token)

@@ -16,6 +16,8 @@ use crate::store::accounts::{Token, TokenPurpose};
 
 /// Lifetime of an e-mail confirmation link.
 pub const CONFIRM_DAYS: i64 = 7;
+/// Lifetime of the link that makes a new address the account's.
+pub const CHANGE_EMAIL_HOURS: i64 = 48;
 
 /// A candidate's sign-up. Missing required fields are each named in the 422 answer.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -54,11 +56,12 @@ pub struct AccountPatch {
     pub last_name: Option<String>,
     /// Phone number (empty to remove).
     pub phone: Option<String>,
-    /// A new address, to be confirmed again.
+    /// A new address: needs `current_password`; it becomes the account's address once the
+    /// link mailed to it is opened (the current address is told).
     pub email: Option<String>,
-    /// A new password; needs `current_password`.
+    /// A new password: needs `current_password`; every other session and pending link ends.
     pub password: Option<String>,
-    /// The current password, to change the password.
+    /// The current password, to change the address or the password.
     pub current_password: Option<String>,
 }
 
@@ -67,11 +70,11 @@ impl Candidates<'_> {
         let (token, hash) = new_token();
         tx.put_token(
             &hash,
-            &Token {
-                account: a.id,
-                purpose: TokenPurpose::ConfirmEmail,
-                expires_at: self.engine.now() + Duration::days(CONFIRM_DAYS),
-            },
+            &Token::new(
+                a.id,
+                TokenPurpose::ConfirmEmail,
+                self.engine.now() + Duration::days(CONFIRM_DAYS),
+            ),
         )?;
         let link = self.links.confirm_email(&token);
         let text = format!(
@@ -175,20 +178,36 @@ impl Candidates<'_> {
         })
     }
 
-    /// Confirms an address with the token of its link; the candidate's alerts become active.
+    /// Confirms an address with the token of its link: the account's own address (a
+    /// candidate's alerts become active), or a new address asked for by
+    /// [`Candidates::update_me`], which then becomes the account's address and login.
     pub fn confirm(&self, token: &str) -> Result<Account> {
         let hash = token_hash(token);
         let now = self.engine.now();
+        let bad_link = || Error::invalid(FieldError::new("token", "unknown, used or expired link"));
         let account = self.engine.store().write(|tx| {
             let t = tx
                 .take_token(&hash)?
-                .filter(|t| t.purpose == TokenPurpose::ConfirmEmail && t.expires_at > now)
-                .ok_or_else(|| {
-                    Error::invalid(FieldError::new("token", "unknown, used or expired link"))
-                })?;
+                .filter(|t| {
+                    matches!(
+                        t.purpose,
+                        TokenPurpose::ConfirmEmail | TokenPurpose::ChangeEmail
+                    ) && t.expires_at > now
+                })
+                .ok_or_else(bad_link)?;
             let mut a = tx
                 .account(t.account)?
                 .ok_or_else(|| Error::NotFound("account".into()))?;
+            if t.purpose == TokenPurpose::ChangeEmail {
+                let new = t.email.clone().ok_or_else(bad_link)?;
+                tx.claim_login(&new, a.id)?;
+                if a.username.as_deref() != Some(a.email.as_str()) {
+                    tx.release_login(&a.email)?;
+                }
+                a.email = new;
+                // One change at a time: other pending changes of address end.
+                tx.revoke_tokens(a.id, Some(TokenPurpose::ChangeEmail))?;
+            }
             a.email_confirmed = true;
             tx.put_account(&a)?;
             Ok(a)
@@ -197,9 +216,65 @@ impl Candidates<'_> {
         Ok(account)
     }
 
-    /// Changes the caller's account; a new e-mail address must be confirmed again, a new
-    /// password needs the current one.
-    pub fn update_me(&self, who: &Account, p: AccountPatch) -> Result<Account> {
+    /// Mails the link that makes `new` the address of `a` (to `new`), and tells the current
+    /// address that a change was asked for.
+    fn change_email_mails(&self, tx: &crate::store::Tx<'_>, a: &Account, new: &str) -> Result<()> {
+        let (token, hash) = new_token();
+        let mut t = Token::new(
+            a.id,
+            TokenPurpose::ChangeEmail,
+            self.engine.now() + Duration::hours(CHANGE_EMAIL_HOURS),
+        );
+        t.email = Some(new.to_string());
+        tx.put_token(&hash, &t)?;
+        let link = self.links.confirm_email(&token);
+        let now = self.engine.now();
+        let text = format!(
+            "Bonjour {},\n\nPour que cette adresse devienne celle de votre compte, ouvrez ce lien (valable {CHANGE_EMAIL_HOURS} heures, utilisable une fois) :\n{link}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne change.\n",
+            a.first_name
+        );
+        let html = format!(
+            "<p>Bonjour {},</p><p><a href=\"{}\">Confirmer ma nouvelle adresse</a> (lien valable {CHANGE_EMAIL_HOURS} heures, utilisable une fois).</p><p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne change.</p>",
+            html_escape(&a.first_name),
+            html_escape(&link)
+        );
+        tx.queue_mail(new_mail(
+            new,
+            "Confirmez votre nouvelle adresse",
+            text,
+            html,
+            now,
+        ))?;
+        let text = format!(
+            "Bonjour {},\n\nUn changement d'adresse de votre compte vers {new} a été demandé. Il ne prendra effet que lorsque le lien envoyé à cette adresse aura été ouvert.\n\nSi vous n'êtes pas à l'origine de cette demande, changez votre mot de passe (« Mot de passe oublié ») : vos sessions et ce lien prendront fin.\n",
+            a.first_name
+        );
+        let html = format!(
+            "<p>Bonjour {},</p><p>Un changement d'adresse de votre compte vers {} a été demandé. Il ne prendra effet que lorsque le lien envoyé à cette adresse aura été ouvert.</p><p>Si vous n'êtes pas à l'origine de cette demande, changez votre mot de passe (« Mot de passe oublié ») : vos sessions et ce lien prendront fin.</p>",
+            html_escape(&a.first_name),
+            html_escape(new)
+        );
+        tx.queue_mail(new_mail(
+            &a.email,
+            "Changement d'adresse demandé",
+            text,
+            html,
+            now,
+        ))?;
+        Ok(())
+    }
+
+    /// Changes the caller's account. A change of address or of password needs the current
+    /// password; a new address takes effect only through the link mailed to it (the current
+    /// address is told); a new password ends every other session (all but `session`, the hash
+    /// of the session making the change) and every pending link. Answers the account and the
+    /// address waiting for confirmation, if one was asked for.
+    pub fn update_me(
+        &self,
+        who: &Account,
+        p: AccountPatch,
+        session: Option<&str>,
+    ) -> Result<(Account, Option<String>)> {
         let mut e = ValidationErrors::default();
         let new_email = match p.email.as_deref() {
             Some(m) => normalize_email("email", m)
@@ -208,23 +283,33 @@ impl Candidates<'_> {
                 .filter(|m| *m != who.email),
             None => None,
         };
+        if let Some(m) = &new_email
+            && self.engine.store().account_by_login(m)?.is_some()
+        {
+            e.push(FieldError::new(
+                "email",
+                "is already used by another account",
+            ));
+        }
+        if new_email.is_some() || p.password.is_some() {
+            let current_ok = match p
+                .current_password
+                .as_deref()
+                .zip(who.password_hash.as_deref())
+            {
+                Some((c, h)) => verify_password(c, h)?,
+                None => false,
+            };
+            if !current_ok {
+                e.push(FieldError::new(
+                    "current_password",
+                    "is required and must be the current password to change the address or the password",
+                ));
+            }
+        }
         let new_hash = match &p.password {
             Some(pw) => {
-                let current_ok = match p
-                    .current_password
-                    .as_deref()
-                    .zip(who.password_hash.as_deref())
-                {
-                    Some((c, h)) => verify_password(c, h)?,
-                    None => false,
-                };
-                if !current_ok {
-                    e.push(FieldError::new(
-                        "current_password",
-                        "is required and must be the current password to change the password",
-                    ));
-                }
-                if let Err(x) = check_password(pw, new_email.as_deref().unwrap_or(&who.email)) {
+                if let Err(x) = check_password(pw, &who.email) {
                     e.push(x);
                 }
                 (e.0.is_empty()).then(|| hash_password(pw)).transpose()?
@@ -265,23 +350,15 @@ impl Candidates<'_> {
             }
             if let Some(h) = new_hash {
                 a.password_hash = Some(h);
-            }
-            if let Some(m) = &new_email {
-                tx.claim_login(m, a.id)?;
-                tx.release_login(&a.email)?;
-                a.email = m.clone();
-                if a.role == Role::Candidate {
-                    a.email_confirmed = false;
-                }
+                tx.revoke_access(a.id, session)?;
             }
             tx.put_account(&a)?;
-            if new_email.is_some() && a.role == Role::Candidate {
-                self.confirm_mail(tx, &a)?;
+            if let Some(m) = &new_email {
+                self.change_email_mails(tx, &a, m)?;
             }
             Ok(a)
         })?;
-        self.engine.refresh_alerts_of(account.id)?;
-        Ok(account)
+        Ok((account, new_email))
     }
 
     /// Deletes the caller's account and everything attached: saved searches, their alerts and

@@ -564,15 +564,18 @@ pub(crate) async fn with_candidates<T: Send + 'static>(
     .await
 }
 
-/// Changes a candidate's account: a new password is checked under the login throttle (the
-/// current one is a password check like a login), a new address — mailed a confirmation —
-/// under the hourly mail limits of the anonymous forms.
+/// Changes the caller's account (every role). A change of address or password verifies the
+/// current password under the login throttle (it is a password check like a login); a new
+/// address — mailed a confirmation link — is under the hourly mail limits of the anonymous
+/// forms. `session` is the caller's own session token, which a new password leaves open.
+/// Answers the account and the address waiting for confirmation, if any.
 pub(crate) async fn change_account(
     state: &AppState,
     who: crate::domain::account::Account,
     client: std::net::IpAddr,
+    session: Option<String>,
     patch: crate::candidates::AccountPatch,
-) -> crate::Result<crate::domain::account::Account> {
+) -> crate::Result<(crate::domain::account::Account, Option<String>)> {
     let new_email = patch
         .email
         .as_deref()
@@ -583,16 +586,20 @@ pub(crate) async fn change_account(
     }
     let throttle = state.throttle.clone();
     let (login, peer) = (who.email.clone(), client.to_string());
-    let checks_password = patch.password.is_some();
+    let checks_password = patch.password.is_some() || new_email.is_some();
+    let keep = session.map(|t| crate::auth::token_hash(&t));
     let changed = with_candidates(state, move |c| {
+        let change = || c.update_me(&who, patch, keep.as_deref());
         if checks_password {
-            throttle.password_check(&login, &peer, || c.update_me(&who, patch))
+            throttle.password_check(&login, &peer, change)
         } else {
-            c.update_me(&who, patch)
+            change()
         }
     })
     .await?;
-    if let Some(e) = &new_email {
+    if changed.1.is_some()
+        && let Some(e) = &new_email
+    {
         state.mail_sent(e, client);
     }
     Ok(changed)

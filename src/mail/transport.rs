@@ -26,7 +26,7 @@ pub enum Transport {
     /// An SMTP server, plain or STARTTLS (pooled connections of our own).
     Direct(Arc<DirectSmtp>),
     /// `.eml` files in a directory.
-    Files(AsyncFileTransport<Tokio1Executor>),
+    Files(AsyncFileTransport<Tokio1Executor>, std::path::PathBuf),
 }
 
 /// How an SMTP URL asks for TLS.
@@ -272,8 +272,8 @@ impl Transport {
             Some(url) => smtp_transport(url, ca_file),
             None => {
                 let dir = data_dir.join("outbox");
-                std::fs::create_dir_all(&dir)?;
-                Ok(Transport::Files(AsyncFileTransport::new(dir)))
+                crate::store::create_private_dir(&dir)?;
+                Ok(Transport::Files(AsyncFileTransport::new(&dir), dir))
             }
         }
     }
@@ -287,11 +287,13 @@ impl Transport {
                 .map(|_| ())
                 .map_err(|e| (e.is_permanent(), e.to_string())),
             Transport::Direct(t) => t.send(&m).await,
-            Transport::Files(t) => t
-                .send(m)
-                .await
-                .map(|_| ())
-                .map_err(|e| (false, e.to_string())),
+            Transport::Files(t, dir) => {
+                let id = t.send(m).await.map_err(|e| (false, e.to_string()))?;
+                // The file holds live links: for the service's user alone, whatever the umask.
+                let file = dir.join(format!("{id}.eml"));
+                crate::store::set_private(&file)
+                    .map_err(|e| (false, format!("{}: {e}", file.display())))
+            }
         }
     }
 }

@@ -476,7 +476,7 @@ fn copy_attachments(from: &Path, to: &Path) -> anyhow::Result<u64> {
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(0);
     };
-    std::fs::create_dir_all(to)?;
+    crate::store::create_private_dir(to)?;
     let mut n = 0;
     for e in entries {
         let e = e?;
@@ -497,7 +497,8 @@ fn copy_attachments(from: &Path, to: &Path) -> anyhow::Result<u64> {
 fn backup(engine: &Engine, dest: &Path, out: &mut dyn Write) -> anyhow::Result<()> {
     check_new_dir(dest)?;
     let started = Instant::now();
-    std::fs::create_dir_all(dest).with_context(|| format!("cannot create {}", dest.display()))?;
+    crate::store::create_private_dir(dest)
+        .with_context(|| format!("cannot create {}", dest.display()))?;
     let copied = engine.store().backup_to(&dest.join(STORE_FILE))?;
     let files = copy_attachments(
         &engine.data_dir().join(ATTACHMENTS),

@@ -60,6 +60,34 @@ pub(super) fn bring_up_to_date(v: &View<'_>) -> Result<()> {
     })
 }
 
+/// What replaces a token in a mail once settled.
+pub const REDACTED_TOKEN: &str = "[jeton retiré]";
+
+/// `text` with every token (a run of 64 hexadecimal digits, as [`crate::auth::new_token`] makes
+/// them) replaced by [`REDACTED_TOKEN`].
+pub fn without_tokens(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut copied) = (0, 0);
+    while i < bytes.len() {
+        if !bytes[i].is_ascii_hexdigit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < bytes.len() && bytes[i].is_ascii_hexdigit() {
+            i += 1;
+        }
+        if i - start == 64 {
+            out.push_str(&text[copied..start]);
+            out.push_str(REDACTED_TOKEN);
+            copied = i;
+        }
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
 /// What a token is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -70,6 +98,8 @@ pub enum TokenPurpose {
     SetPassword,
     /// A single-use link to confirm an e-mail address.
     ConfirmEmail,
+    /// A single-use link, mailed to a new address, that makes it the account's address.
+    ChangeEmail,
 }
 
 /// A stored token.
@@ -82,6 +112,21 @@ pub struct Token {
     /// When it stops working.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// The new address a [`TokenPurpose::ChangeEmail`] link confirms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+impl Token {
+    /// A token of `account` for `purpose` until `expires_at`.
+    pub fn new(account: u64, purpose: TokenPurpose, expires_at: OffsetDateTime) -> Token {
+        Token {
+            account,
+            purpose,
+            expires_at,
+            email: None,
+        }
+    }
 }
 
 /// Delivery state of a queued mail.
@@ -225,10 +270,28 @@ impl Tx<'_> {
 
     /// Removes every token of an account (and purpose, when given).
     pub fn revoke_tokens(&self, account: u64, purpose: Option<TokenPurpose>) -> Result<()> {
+        self.revoke_tokens_where(account, |_, t| purpose.is_none_or(|p| p == t.purpose))
+    }
+
+    /// Ends what a changed password must end: every session but `keep` (the hash of the
+    /// session that made the change, if any) and every pending link of the account but the
+    /// confirmation of its own address.
+    pub fn revoke_access(&self, account: u64, keep: Option<&str>) -> Result<()> {
+        self.revoke_tokens_where(account, |hash, t| {
+            t.purpose != TokenPurpose::ConfirmEmail && Some(hash) != keep
+        })
+    }
+
+    /// Removes the tokens of an account for which `doomed(hash, token)` holds.
+    fn revoke_tokens_where(
+        &self,
+        account: u64,
+        doomed_if: impl Fn(&str, &Token) -> bool,
+    ) -> Result<()> {
         let mut doomed = Vec::new();
         self.v.each(&TOKENS, |k, b| {
             let tok: Token = from_bytes(&b)?;
-            if tok.account == account && purpose.is_none_or(|p| p == tok.purpose) {
+            if tok.account == account && doomed_if(&k, &tok) {
                 doomed.push(k);
             }
             Ok(true)
@@ -258,6 +321,17 @@ impl Tx<'_> {
 
     /// Writes a mail record.
     pub fn put_mail(&self, m: &Mail) -> Result<()> {
+        if m.state != MailState::Pending {
+            // Sent or given up: the one-time links it carried are of no use to keep, and a
+            // copy of the store (a backup) must not open anyone's account.
+            let settled = Mail {
+                text: without_tokens(&m.text),
+                html: without_tokens(&m.html),
+                ..m.clone()
+            };
+            self.v.put(&MAILS, &m.id, &to_bytes(&settled)?)?;
+            return self.v.remove(&PENDING_MAILS, &m.id).map(|_| ());
+        }
         self.v.put(&MAILS, &m.id, &to_bytes(m)?)?;
         if m.state == MailState::Pending {
             self.v.put(&PENDING_MAILS, &m.id, &())
@@ -363,19 +437,32 @@ mod tests {
     use time::macros::datetime;
 
     #[test]
+    fn tokens_are_cut_from_settled_mails_and_nothing_else() {
+        let t = "a".repeat(64);
+        assert_eq!(
+            without_tokens(&format!("lien ?token={t}&x=1 ; jeton : {t}")),
+            format!("lien ?token={REDACTED_TOKEN}&x=1 ; jeton : {REDACTED_TOKEN}")
+        );
+        let short = "abc123 2026 ".to_string() + &"f".repeat(65);
+        assert_eq!(without_tokens(&short), short, "only runs of exactly 64");
+        assert_eq!(without_tokens("Réf. é ü"), "Réf. é ü");
+    }
+
+    #[test]
     fn the_mail_sender_reads_only_pending_mails_and_older_stores_are_brought_up_to_date() {
         super::super::tests::on_both_stores(pending_mails);
     }
 
     fn pending_mails(open: &dyn Fn() -> Store) {
+        const TOKEN: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         let store = open();
         let t = datetime!(2026-11-20 10:00 UTC);
         let mail = |to: &str, next_attempt_at| Mail {
             id: 0,
             to: to.into(),
             subject: "Objet".into(),
-            text: "Texte".into(),
-            html: "<p>Texte</p>".into(),
+            text: format!("Texte https://portail.example/set-password?token={TOKEN}"),
+            html: format!("<p><a href=\"/set-password?token={TOKEN}\">lien</a></p>"),
             headers: Vec::new(),
             state: MailState::Pending,
             attempts: 0,
@@ -399,11 +486,16 @@ mod tests {
         };
         assert_eq!(due(&store), ids);
         assert_eq!(store.due_mails(t, 2).unwrap().len(), 2, "the limit");
-        // Sent: no longer read; the pending mails to an address dropped: gone.
+        // Sent: no longer read, and its one-time link is gone from the store; the pending
+        // mails to an address dropped: gone.
         let mut sent = store.due_mails(t, 1).unwrap().remove(0);
+        assert!(sent.text.contains(TOKEN), "a pending mail keeps its link");
         sent.state = MailState::Sent;
         store.write(|tx| tx.put_mail(&sent)).unwrap();
         assert_eq!(due(&store), ids[1..]);
+        let kept = store.mails().unwrap().remove(0);
+        assert!(!kept.text.contains(TOKEN) && !kept.html.contains(TOKEN));
+        assert!(kept.text.ends_with(&format!("?token={REDACTED_TOKEN}")));
         store
             .write(|tx| tx.drop_pending_mails_to("c@exemple.fr"))
             .unwrap();

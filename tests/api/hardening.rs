@@ -340,3 +340,141 @@ async fn futures_batches(app: &TestApp, n: usize, at_once: usize) -> Vec<u16> {
     }
     statuses
 }
+
+#[tokio::test]
+async fn a_stolen_session_cannot_take_the_account_over() {
+    let app = spawn_app(0).await;
+    let admin_token = admin(&app).await;
+    let other_session = login(&app, "admin@gouv.fr", PASSWORD).await;
+    let me = app.with_token(admin_token.clone());
+    // A new address needs the current password, for every role.
+    for body in [
+        json!({"email": "thief@evil.example"}),
+        json!({"email": "thief@evil.example", "current_password": "Pas-Le-Bon-2026"}),
+    ] {
+        let (s, b) = me.patch("/api/v1/me", body).await;
+        assert_eq!(s, 422, "{b}");
+        assert!(
+            error_fields(&b).contains(&"current_password".to_string()),
+            "{b}"
+        );
+    }
+    // With it, the address changes only through the link mailed to the new address; the
+    // current address is told.
+    let (s, b) = me
+        .patch(
+            "/api/v1/me",
+            json!({"email": "ada@gouv.fr", "current_password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["email"], "admin@gouv.fr");
+    assert_eq!(b["pending_email"], "ada@gouv.fr");
+    assert!(
+        app.mail_to("admin@gouv.fr", "ada@gouv.fr")
+            .await
+            .contains("a été demandé")
+    );
+    let link = app
+        .mail_to("ada@gouv.fr", "devienne celle de votre compte")
+        .await;
+    assert_eq!(me.get("/api/v1/me").await.1["email"], "admin@gouv.fr");
+    let (s, b) = app
+        .anon()
+        .post("/api/v1/me/confirm", json!({"token": token_in(&link)}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["email"], "ada@gouv.fr");
+    login(&app, "ada@gouv.fr", PASSWORD).await;
+    let (s, _) = app
+        .anon()
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": "admin@gouv.fr", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 401, "the old address is no longer a login");
+    // A pending change of address, then a new password: the other sessions and the pending
+    // link end; the session that changed it stays.
+    let (s, _) = me
+        .patch(
+            "/api/v1/me",
+            json!({"email": "ada2@gouv.fr", "current_password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    let pending = app
+        .mail_to("ada2@gouv.fr", "devienne celle de votre compte")
+        .await;
+    let (s, b) = me
+        .patch(
+            "/api/v1/me",
+            json!({"password": "Un-Autre-Mot-2027", "current_password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(me.get("/api/v1/me").await.0, 200, "this session stays");
+    assert_eq!(
+        app.with_token(other_session).get("/api/v1/me").await.0,
+        401,
+        "the other session ended"
+    );
+    let (s, _) = app
+        .anon()
+        .post("/api/v1/me/confirm", json!({"token": token_in(&pending)}))
+        .await;
+    assert_eq!(s, 422, "the pending link ended");
+    // A recovery ends every session, the one that asked included.
+    let browser = app.browser();
+    let r = browser
+        .submit(
+            "/mot-de-passe-oublie",
+            "/mot-de-passe-oublie",
+            &[("email", "ada@gouv.fr")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let recovery = app
+        .mail_to("ada@gouv.fr", "choisir un nouveau mot de passe")
+        .await;
+    let (s, _) = app
+        .anon()
+        .post(
+            "/api/v1/auth/password",
+            json!({"token": token_in(&recovery), "password": "Encore-Un-Mot-2028"}),
+        )
+        .await;
+    assert_eq!(s, 204);
+    assert_eq!(me.get("/api/v1/me").await.0, 401);
+    // Secrets at rest: once sent, the stored mails hold no live token; the outbox is the
+    // service user's alone.
+    let tokens = [&link, &pending, &recovery].map(|m| token_in(m));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mails = app.engine.store().mails().unwrap();
+        let settled = mails
+            .iter()
+            .all(|m| m.state != offerwatch::store::accounts::MailState::Pending);
+        if settled {
+            for m in &mails {
+                for t in &tokens {
+                    assert!(
+                        !m.text.contains(t.as_str()) && !m.html.contains(t.as_str()),
+                        "{}",
+                        m.text
+                    );
+                }
+            }
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "mails still pending");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let outbox = app.data_dir.join("outbox");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&outbox), 0o700);
+    for e in std::fs::read_dir(&outbox).unwrap().flatten() {
+        assert_eq!(mode(&e.path()), 0o600, "{}", e.path().display());
+    }
+}

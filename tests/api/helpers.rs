@@ -256,6 +256,45 @@ pub async fn mail_to(app: &TestApp, to: &str, containing: &str) -> String {
     }
 }
 
+/// The decoded texts of the mails to `to` containing `containing` in the outbox folder, oldest
+/// first.
+pub fn outbox_mails(app: &TestApp, to: &str, containing: &str) -> Vec<String> {
+    let mut found: Vec<(std::time::SystemTime, String)> =
+        std::fs::read_dir(app.data_dir.join("outbox"))
+            .map(|entries| {
+                entries
+                    .flatten()
+                    .filter_map(|e| {
+                        let raw = std::fs::read_to_string(e.path()).ok()?;
+                        let text = crate::smtp::decoded(&raw);
+                        (raw.contains(&format!("To: {to}")) && text.contains(containing))
+                            .then(|| Some((e.metadata().ok()?.modified().ok()?, text)))
+                            .flatten()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+    found.sort_by_key(|(t, _)| *t);
+    found.into_iter().map(|(_, text)| text).collect()
+}
+
+/// Waits for the outbox to hold more than `seen` mails to `to` containing `containing`; the
+/// newest.
+pub async fn next_mail_to(app: &TestApp, to: &str, containing: &str, seen: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut mails = outbox_mails(app, to, containing);
+        if mails.len() > seen {
+            return mails.pop().unwrap();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no new mail to {to} containing {containing:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub fn token_in(text: &str) -> String {
     let i = text.find("token=").expect("a link with a token") + 6;
     text[i..i + 64].to_string()

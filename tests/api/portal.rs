@@ -217,20 +217,9 @@ async fn create_an_alert_from_the_search_page_without_javascript() {
         .await
         .unwrap();
     assert_eq!(r.status(), 403);
-    let mail = app
-        .engine
-        .store()
-        .mails()
-        .unwrap()
-        .into_iter()
-        .find(|m| m.to == "olympe@exemple.fr")
-        .unwrap();
-    let i = mail.text.find("/confirmer-email?token=").unwrap();
-    let link = mail.text[i..]
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_string();
+    let mail = mail_to(&app, "olympe@exemple.fr", "/confirmer-email?token=").await;
+    let i = mail.find("/confirmer-email?token=").unwrap();
+    let link = mail[i..].split_whitespace().next().unwrap().to_string();
     let r = app.get(&link).await;
     assert_eq!(r.status(), 200);
     assert!(r.text().await.unwrap().contains("Adresse confirmée"));

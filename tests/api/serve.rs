@@ -26,6 +26,19 @@ async fn serve_demo_answers_then_stops_cleanly_on_sigterm() {
         .unwrap();
     assert_eq!(own.status(), 200);
     assert!(own.text().await.unwrap().contains("index_documents"));
+    // What the server wrote is its user's alone.
+    fn walk(dir: &std::path::Path) {
+        use std::os::unix::fs::PermissionsExt;
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let meta = std::fs::symlink_metadata(e.path()).unwrap();
+            let mode = meta.permissions().mode() & 0o777;
+            assert_eq!(mode & 0o077, 0, "{} is {mode:o}", e.path().display());
+            if meta.is_dir() {
+                walk(&e.path());
+            }
+        }
+    }
+    walk(dir.path());
     let body: serde_json::Value = reqwest::get(format!("{base}/api/v1/offers?contract=stage"))
         .await
         .unwrap()

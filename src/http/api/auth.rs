@@ -99,13 +99,21 @@ fn whole_numbers(v: &mut serde_json::Value) {
 pub struct Caller(pub Account);
 
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+    bearer_of(&parts.headers)
+}
+
+fn bearer_of(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?
         .strip_prefix("Bearer ")
         .map(str::trim)
+}
+
+/// The bearer token of a request, if any.
+pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<String> {
+    bearer_of(headers).map(str::to_string)
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -174,13 +182,7 @@ async fn logout(
     Caller(_caller): Caller,
     parts: axum::http::HeaderMap,
 ) -> Result<StatusCode, AppError> {
-    let token = parts
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("")
-        .trim()
-        .to_string();
+    let token = bearer_token(&parts).unwrap_or_default();
     with_auth(&state, move |a| a.logout(&token)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

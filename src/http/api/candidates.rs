@@ -85,8 +85,10 @@ async fn confirm(
     Ok(Json(account_json(&state, &a)))
 }
 
-/// Changes the caller's account (names, phone, e-mail — to confirm again —, password with the
-/// current one).
+/// Changes the caller's account: names and phone; the address and the password with the
+/// current password. A new address takes effect through the link mailed to it (answered as
+/// `pending_email`; the current address is told); a new password ends every other session and
+/// pending link.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "candidates", request_body = AccountPatch,
     responses((status = 200, description = "The account", body = Object), (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json"),
               (status = 429, description = "Too many wrong current passwords, or mails to a new address", body = crate::http::Problem, content_type = "application/problem+json")))]
@@ -94,10 +96,16 @@ async fn update_me(
     State(state): State<AppState>,
     Caller(who): Caller,
     crate::http::client::ClientIp(client): crate::http::client::ClientIp,
+    headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody<AccountPatch>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let a = crate::http::change_account(&state, who, client, body).await?;
-    Ok(Json(account_json(&state, &a)))
+    let session = crate::http::api::auth::bearer_token(&headers);
+    let (a, pending) = crate::http::change_account(&state, who, client, session, body).await?;
+    let mut answer = account_json(&state, &a);
+    if let Some(p) = pending {
+        answer["pending_email"] = p.into();
+    }
+    Ok(Json(answer))
 }
 
 /// Deletes the caller's account, saved searches, alerts and pending mails.

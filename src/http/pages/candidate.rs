@@ -72,8 +72,8 @@ fn done(fait: &str) -> Option<String> {
     Some(
         match fait {
             "details" => "Vos coordonnées sont enregistrées.",
-            "email" => "Adresse enregistrée : confirmez-la avec le lien envoyé ; d'ici là, vos alertes sont suspendues.",
-            "password" => "Mot de passe changé.",
+            "email" => "Un lien a été envoyé à la nouvelle adresse : elle remplacera l'actuelle dès qu'il sera ouvert. Votre adresse actuelle en est informée.",
+            "password" => "Mot de passe changé. Vos autres sessions sont fermées.",
             "alert_on" => "Alerte activée.",
             "alert_off" => "Alerte désactivée.",
             "update" => "Recherche enregistrée.",
@@ -126,10 +126,13 @@ fn account_forms(a: &Account, form: &Form) -> Vec<MiniForm> {
         },
         MiniForm {
             title: "Mon adresse électronique".into(),
-            intro: "Une nouvelle adresse doit être confirmée avec le lien qui y sera envoyé ; d'ici là, vos alertes sont suspendues.".into(),
+            intro: "La nouvelle adresse remplacera l'actuelle lorsque le lien qui y sera envoyé aura été ouvert ; l'adresse actuelle en est informée.".into(),
             action: "/compte/email".into(),
             method: "post",
-            fields: vec![Field::new("email", "Adresse électronique", "email", &pick("email", &a.email)).required().autocomplete("email")],
+            fields: vec![
+                Field::new("email", "Adresse électronique", "email", &pick("email", &a.email)).required().autocomplete("email"),
+                Field::new("email_current_password", "Mot de passe actuel", "password", "").required().autocomplete("current-password"),
+            ],
             submit: "Changer d'adresse",
             secondary: false,
         },
@@ -161,7 +164,19 @@ fn account_view(
     let mut forms = account_forms(a, form);
     let mut top = None;
     if let Some(e) = error {
-        let rest = super::attach_errors(&mut forms[which].fields, e.fields());
+        // The address form names its password field apart (one id per page).
+        let fields: Vec<FieldError> = e
+            .fields()
+            .iter()
+            .cloned()
+            .map(|mut f| {
+                if which == 1 && f.field == "current_password" {
+                    f.field = "email_current_password".into();
+                }
+                f
+            })
+            .collect();
+        let rest = super::attach_errors(&mut forms[which].fields, &fields);
         top = Some(if e.fields().is_empty() {
             explain(e)
         } else {
@@ -246,7 +261,7 @@ async fn patch(
     which: usize,
     fait: &str,
 ) -> Response {
-    match crate::http::change_account(state, who.clone(), client, p).await {
+    match crate::http::change_account(state, who.clone(), client, v.session.clone(), p).await {
         Ok(_) => see_other(&format!("/compte?fait={fait}")),
         Err(e) => render(
             v,
@@ -304,6 +319,7 @@ async fn update_email(
     };
     let p = AccountPatch {
         email: Some(form.get("email").to_string()),
+        current_password: Some(form.get("email_current_password").to_string()),
         ..AccountPatch::default()
     };
     patch(&state, (&v, client), who, form, p, 1, "email").await

@@ -178,7 +178,7 @@ pub struct TokenQuery {
     token: String,
 }
 
-/// The confirmation link of a candidate's e-mail address.
+/// The confirmation link of an address: a candidate's own, or a new address of any account.
 #[utoipa::path(get, path = "/confirmer-email", tag = "portal", params(TokenQuery),
     responses((status = 200, description = "Confirmed (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
@@ -192,11 +192,18 @@ async fn confirm_email(
             &v,
             StatusCode::OK,
             "Adresse confirmée",
-            &format!(
-                "L'adresse {} est confirmée : vos alertes sont actives.",
-                a.email
-            ),
-            vec![("/connexion?espace=candidat".into(), "Se connecter".into())],
+            &if a.role == crate::domain::account::Role::Candidate {
+                format!(
+                    "L'adresse {} est confirmée : vos alertes sont actives.",
+                    a.email
+                )
+            } else {
+                format!(
+                    "L'adresse {} est désormais celle de votre compte et votre identifiant.",
+                    a.email
+                )
+            },
+            vec![("/connexion".into(), "Se connecter".into())],
         ),
         Err(e) => message_page(
             &v,
