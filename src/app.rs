@@ -42,6 +42,7 @@ pub fn start(engine: Arc<Engine>, config: Config) -> (http::Router, utoipa::open
         archive_every: std::time::Duration::from_secs(config.archive_interval_seconds.max(1)),
         synonyms_file: config.synonyms_file.clone(),
         sources_every: std::time::Duration::from_secs(config.sources_interval_seconds.max(1)),
+        outbound: crate::backoffice::outbound::Outbound::of_config(&config),
     }
     .spawn();
     http::router(AppState::new(engine, config, mail_wake))

@@ -68,10 +68,18 @@ pub struct Config {
     /// An address of its own (e.g. `127.0.0.1:9090`, a private network) where the metrics are
     /// served instead of the public address.
     pub metrics_addr: Option<SocketAddr>,
+    /// Networks that partner feeds may be fetched from although not public (loopback,
+    /// private, link-local… are refused otherwise): addresses or networks.
+    pub sources_allowed_networks: Vec<String>,
 }
 
 /// Parses trusted proxies: addresses or networks (`10.0.0.1`, `10.0.0.0/8`).
 pub fn parse_trusted_proxies(list: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
+    parse_networks(list)
+}
+
+/// Parses a list of addresses or networks (`10.0.0.1`, `10.0.0.0/8`, `::1`).
+pub fn parse_networks(list: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
     list.iter()
         .map(|s| s.trim())
         .filter(|s| !s.is_empty())
@@ -113,6 +121,7 @@ impl Default for Config {
             sources_interval_seconds: 900,
             metrics_token: None,
             metrics_addr: None,
+            sources_allowed_networks: Vec::new(),
         }
     }
 }
@@ -172,6 +181,14 @@ impl Config {
         }
         parse_trusted_proxies(&c.trusted_proxies).map_err(|e| {
             ConfigError(format!("OFFERWATCH_TRUSTED_PROXIES / trusted_proxies: {e}"))
+        })?;
+        if let Some(v) = env_var("OFFERWATCH_SOURCES_ALLOWED_NETWORKS") {
+            c.sources_allowed_networks = v.split(',').map(|s| s.trim().to_string()).collect();
+        }
+        parse_networks(&c.sources_allowed_networks).map_err(|e| {
+            ConfigError(format!(
+                "OFFERWATCH_SOURCES_ALLOWED_NETWORKS / sources_allowed_networks: {e}"
+            ))
         })?;
         if let Some(v) = env_var("OFFERWATCH_TIME_ZONE") {
             c.time_zone = v;

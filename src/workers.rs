@@ -32,6 +32,8 @@ pub struct Workers {
     pub archive_every: Duration,
     /// Time between two polls of the partner feeds.
     pub sources_every: Duration,
+    /// The addresses partner feeds may be fetched from.
+    pub outbound: crate::backoffice::outbound::Outbound,
     /// The synonym list to reload when it changes.
     pub synonyms_file: Option<std::path::PathBuf>,
 }
@@ -51,7 +53,11 @@ impl Workers {
             tokio::spawn(synonyms_watcher(self.engine.clone(), file));
         }
         tokio::spawn(stats_writer(self.engine.clone()));
-        tokio::spawn(sources_poller(self.engine.clone(), self.sources_every));
+        tokio::spawn(sources_poller(
+            self.engine.clone(),
+            self.sources_every,
+            self.outbound.clone(),
+        ));
         tokio::spawn(archiver(self));
     }
 }
@@ -71,14 +77,18 @@ async fn holds(engine: &Arc<Engine>, work: &'static str) -> bool {
 }
 
 /// Polls every partner feed, then waits.
-async fn sources_poller(engine: Arc<Engine>, every: Duration) {
-    let client = crate::backoffice::sources::feed_client();
+async fn sources_poller(
+    engine: Arc<Engine>,
+    every: Duration,
+    outbound: crate::backoffice::outbound::Outbound,
+) {
+    let client = crate::backoffice::sources::feed_client(&outbound);
     loop {
         tokio::time::sleep(every).await;
         if !holds(&engine, POLLING_FEEDS).await {
             continue;
         }
-        if let Err(e) = crate::backoffice::sources::poll_all(&engine, &client).await {
+        if let Err(e) = crate::backoffice::sources::poll_all(&engine, (&client, &outbound)).await {
             tracing::error!(error = %e, "partner feeds not polled");
         }
     }

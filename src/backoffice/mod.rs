@@ -5,6 +5,7 @@
 mod archiver;
 mod attachments;
 mod offers;
+pub mod outbound;
 mod recruiters;
 mod services;
 pub mod sources;

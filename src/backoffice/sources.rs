@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::Backoffice;
+use super::outbound::Outbound;
 use crate::auth::require;
 use crate::domain::account::{Account, Role};
 use crate::domain::offer::AuditEvent;
@@ -28,18 +29,15 @@ pub const MAX_FEED_BYTES: usize = 5 * 1024 * 1024;
 /// Longest a poll waits for the feed.
 pub const FEED_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The client partner feeds are fetched with.
-pub fn feed_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(FEED_TIMEOUT)
-        .user_agent(concat!(
-            "offerwatch/",
-            env!("CARGO_PKG_VERSION"),
-            " (partner feeds)"
-        ))
-        .redirect(reqwest::redirect::Policy::limited(5))
-        .build()
-        .unwrap_or_default()
+/// Items read from one feed per poll: a longer feed is refused whole (nothing changes).
+pub const MAX_FEED_ITEMS: usize = 1000;
+
+/// The client partner feeds are fetched with: only addresses `outbound` permits.
+pub fn feed_client(outbound: &Outbound) -> reqwest::Client {
+    outbound.client(
+        FEED_TIMEOUT,
+        concat!("offerwatch/", env!("CARGO_PKG_VERSION"), " (partner feeds)"),
+    )
 }
 
 fn now_rfc3339(now: OffsetDateTime) -> String {
@@ -54,15 +52,23 @@ impl Backoffice<'_> {
         url: &str,
         service: u64,
         defaults: OfferInput,
+        outbound: &Outbound,
     ) -> Result<Source> {
         require(admin, Role::Admin)?;
-        self.register_source(url, service, defaults)
+        self.register_source(url, service, defaults, outbound)
     }
 
     /// Registers a feed for a service, for whoever may (an administrator, the operator's
     /// command line): the address must be http(s), the service must exist, and the defaults
-    /// may not set what each item gives.
-    pub fn register_source(&self, url: &str, service: u64, defaults: OfferInput) -> Result<Source> {
+    /// may not set what each item gives; the address must lead to a public address (or one
+    /// `outbound` allows), checked once resolved.
+    pub fn register_source(
+        &self,
+        url: &str,
+        service: u64,
+        defaults: OfferInput,
+        outbound: &Outbound,
+    ) -> Result<Source> {
         let mut errors = ValidationErrors::default();
         let url = url.trim();
         if !crate::domain::validate::is_http_url(url) {
@@ -70,6 +76,8 @@ impl Backoffice<'_> {
                 "url",
                 format!("'{url}' is not an http:// or https:// address"),
             ));
+        } else if let Err(why) = outbound.check_url(url) {
+            errors.push(FieldError::new("url", why));
         }
         if self.engine.store().service(service)?.is_none() {
             errors.push(FieldError::new("service", format!("no service {service}")));
@@ -126,6 +134,22 @@ impl Backoffice<'_> {
     }
 }
 
+/// An error and its causes, outermost first (the client's own message hides why: a refused
+/// address, a refused redirect).
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut words = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let c_text = c.to_string();
+        if !words.contains(&c_text) {
+            words.push_str(": ");
+            words.push_str(&c_text);
+        }
+        cause = c.source();
+    }
+    words
+}
+
 /// What a fetch brought.
 enum Fetched {
     Body {
@@ -136,8 +160,18 @@ enum Fetched {
     NotModified,
 }
 
-async fn fetch(client: &reqwest::Client, s: &Source) -> std::result::Result<Fetched, String> {
-    let mut req = client.get(&s.url);
+async fn fetch(
+    client: &reqwest::Client,
+    outbound: &Outbound,
+    s: &Source,
+) -> std::result::Result<Fetched, String> {
+    // A name is filtered once resolved (the client's resolver), an address as written here and
+    // at every redirect.
+    let url = url::Url::parse(&s.url).map_err(|e| format!("not an address: {e}"))?;
+    if let Some(why) = outbound.refuses_literal(&url) {
+        return Err(why);
+    }
+    let mut req = client.get(url);
     if let Some(e) = &s.etag {
         req = req.header(reqwest::header::IF_NONE_MATCH, e);
     }
@@ -147,7 +181,7 @@ async fn fetch(client: &reqwest::Client, s: &Source) -> std::result::Result<Fetc
     let mut r = req
         .send()
         .await
-        .map_err(|e| format!("cannot fetch {}: {e}", s.url))?;
+        .map_err(|e| format!("cannot fetch {}: {}", s.url, with_causes(&e)))?;
     if r.status() == reqwest::StatusCode::NOT_MODIFIED {
         return Ok(Fetched::NotModified);
     }
@@ -343,6 +377,14 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
     let mut seen = HashSet::new();
     let mut new: Vec<(String, u64, NewOffer)> = Vec::new();
     poll.items = feed.entries.len() as u64;
+    if feed.entries.len() > MAX_FEED_ITEMS {
+        poll.status = "error".into();
+        poll.error = Some(format!(
+            "the feed has {} items; at most {MAX_FEED_ITEMS} are read per poll (nothing changed)",
+            feed.entries.len()
+        ));
+        return Ok((s, poll));
+    }
     for e in &feed.entries {
         let guid = e.id.clone();
         if !seen.insert(guid.clone()) {
@@ -452,7 +494,7 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
 /// its report; nothing else changes).
 pub async fn poll_source(
     engine: &std::sync::Arc<Engine>,
-    client: &reqwest::Client,
+    (client, outbound): (&reqwest::Client, &Outbound),
     id: u64,
 ) -> Result<Poll> {
     let e = engine.clone();
@@ -462,7 +504,7 @@ pub async fn poll_source(
     else {
         return Err(Error::NotFound(format!("no source {id}")));
     };
-    let fetched = fetch(client, &source).await;
+    let fetched = fetch(client, outbound, &source).await;
     let e = engine.clone();
     tokio::task::spawn_blocking(move || -> Result<Poll> {
         let now = now_rfc3339(e.now());
@@ -520,7 +562,10 @@ pub async fn poll_source(
 }
 
 /// Polls every source once.
-pub async fn poll_all(engine: &std::sync::Arc<Engine>, client: &reqwest::Client) -> Result<usize> {
+pub async fn poll_all(
+    engine: &std::sync::Arc<Engine>,
+    (client, outbound): (&reqwest::Client, &Outbound),
+) -> Result<usize> {
     let e = engine.clone();
     let ids: Vec<u64> = tokio::task::spawn_blocking(move || e.store().sources())
         .await
@@ -529,7 +574,7 @@ pub async fn poll_all(engine: &std::sync::Arc<Engine>, client: &reqwest::Client)
         .map(|s| s.id)
         .collect();
     for &id in &ids {
-        if let Err(e) = poll_source(engine, client, id).await {
+        if let Err(e) = poll_source(engine, (client, outbound), id).await {
             tracing::error!(source = id, error = %e, "partner feed poll failed");
         }
     }

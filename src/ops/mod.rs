@@ -368,7 +368,11 @@ fn sources(
             service,
             defaults,
         } => {
-            let s = bo.register_source(&url, service, defaults_of(defaults.as_ref())?)?;
+            let outbound =
+                crate::backoffice::outbound::Outbound::new(&config.sources_allowed_networks)
+                    .map_err(anyhow::Error::msg)?;
+            let s =
+                bo.register_source(&url, service, defaults_of(defaults.as_ref())?, &outbound)?;
             writeln!(
                 out,
                 "source {} registered: {} for service {} (polled every {} s)",

@@ -63,7 +63,7 @@ pub(super) fn bring_up_to_date(v: &View<'_>) -> Result<()> {
 /// What replaces a token in a mail once settled.
 pub const REDACTED_TOKEN: &str = "[jeton retiré]";
 
-/// `text` with every token (a run of 64 hexadecimal digits, as [`crate::auth::new_token`] makes
+/// `text` with every token (a run of 64 hexadecimal digits, as the one-time links carry
 /// them) replaced by [`REDACTED_TOKEN`].
 pub fn without_tokens(text: &str) -> String {
     let bytes = text.as_bytes();

@@ -45,6 +45,15 @@ async fn feed_server() -> (String, Feed) {
     let feed = Feed::default();
     let app = axum::Router::new()
         .route("/feed", axum::routing::get(serve_feed))
+        // A redirect to wherever the query says (`/moved?to=…`).
+        .route(
+            "/moved",
+            axum::routing::get(
+                |axum::extract::Query(q): axum::extract::Query<
+                    std::collections::HashMap<String, String>,
+                >| async move { axum::response::Redirect::temporary(&q["to"]) },
+            ),
+        )
         .with_state(feed.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -67,7 +76,9 @@ fn rss(items: &[(&str, &str, &str)]) -> String {
 
 #[tokio::test]
 async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons() {
-    let app = spawn_app(0).await;
+    // The test's feeds are on loopback: allowed here, as an operator would allow a partner's
+    // private network.
+    let app = spawn_app_with(0, |c| c.sources_allowed_networks = vec!["127.0.0.1".into()]).await;
     let admin = app.as_admin().await;
     let (_, service) = admin
         .post(
@@ -245,4 +256,118 @@ async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons(
     assert_eq!(s, 404);
     let (s, _) = app.anon().get("/api/v1/admin/sources").await;
     assert_eq!(s, 401);
+}
+
+#[tokio::test]
+async fn partner_feeds_never_lead_to_this_machine_or_private_networks_unless_allowed() {
+    let app = spawn_app(0).await;
+    let admin = app.as_admin().await;
+    let (_, service) = admin
+        .post(
+            "/api/v1/admin/services",
+            json!({"name": "Partenaire", "administration": "regions"}),
+        )
+        .await;
+    let sid = service["id"].as_u64().unwrap();
+    let (url, feed) = feed_server().await;
+    *feed.body.lock().unwrap() = (
+        rss(&[("a-1", "Stagiaire zorblatte", "Stage")]),
+        "application/rss+xml",
+    );
+    let port = url::Url::parse(&url).unwrap().port().unwrap();
+    // Refused at registration: loopback, cloud metadata, private, IPv6 loopback, an IPv4
+    // written as IPv6 or as a number, and a name that resolves to loopback. Nothing is sent to
+    // any of them: the addresses are read, not contacted.
+    for refused in [
+        url.clone(),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://10.0.0.1/feed".to_string(),
+        format!("http://[::1]:{port}/feed"),
+        format!("http://[::ffff:127.0.0.1]:{port}/feed"),
+        format!("http://2130706433:{port}/feed"),
+        format!("http://localhost:{port}/feed"),
+    ] {
+        let (s, b) = admin
+            .post(
+                "/api/v1/admin/sources",
+                json!({"url": refused, "service": sid}),
+            )
+            .await;
+        assert_eq!(s, 422, "{refused}: {b}");
+        assert_eq!(error_fields(&b), vec!["url"], "{refused}");
+        assert!(
+            b["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("refused"),
+            "{b}"
+        );
+    }
+    // Registered some other way (an older store, a laxer operator): refused at each fetch,
+    // after name resolution, and nothing is imported.
+    let lax =
+        offerwatch::backoffice::outbound::Outbound::new(&["127.0.0.0/8".into(), "::1".into()])
+            .unwrap();
+    let bo = offerwatch::backoffice::Backoffice::new(&app.engine, "https://portail.example");
+    for sneaked in [url.clone(), format!("http://localhost:{port}/feed")] {
+        let s = bo
+            .register_source(&sneaked, sid, Default::default(), &lax)
+            .unwrap();
+        let (st, p) = admin
+            .post(&format!("/api/v1/admin/sources/{}/poll", s.id), json!({}))
+            .await;
+        assert_eq!(st, 200);
+        assert_eq!(p["status"], "error", "{p}");
+        assert!(p["error"].as_str().unwrap().contains("refused"), "{p}");
+    }
+    assert_eq!(public_total(&app, "zorblatte").await, 0);
+
+    // Where the operator allows loopback (127.0.0.1 only): the feed is read, but a redirect
+    // to an address still refused (IPv6 loopback) is not followed, and a feed of more items
+    // than a poll reads changes nothing.
+    let lab = spawn_app_with(0, |c| c.sources_allowed_networks = vec!["127.0.0.1".into()]).await;
+    let admin = lab.as_admin().await;
+    let (_, service) = admin
+        .post(
+            "/api/v1/admin/services",
+            json!({"name": "Partenaire", "administration": "regions"}),
+        )
+        .await;
+    let sid = service["id"].as_u64().unwrap();
+    let moved = url.replace("/feed", &format!("/moved?to=http://[::1]:{port}/feed"));
+    let (s, b) = admin
+        .post(
+            "/api/v1/admin/sources",
+            json!({"url": moved, "service": sid}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let (_, p) = admin
+        .post(
+            &format!("/api/v1/admin/sources/{}/poll", b["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(p["status"], "error", "{p}");
+    assert!(p["error"].as_str().unwrap().contains("refused"), "{p}");
+    let many: Vec<(String, String)> = (0..=offerwatch::backoffice::sources::MAX_FEED_ITEMS)
+        .map(|i| (format!("g-{i}"), format!("Stagiaire {i}")))
+        .collect();
+    let items: Vec<(&str, &str, &str)> = many
+        .iter()
+        .map(|(g, t)| (g.as_str(), t.as_str(), "Stage"))
+        .collect();
+    *feed.body.lock().unwrap() = (rss(&items), "application/rss+xml");
+    let (_, b) = admin
+        .post("/api/v1/admin/sources", json!({"url": url, "service": sid}))
+        .await;
+    let (_, p) = admin
+        .post(
+            &format!("/api/v1/admin/sources/{}/poll", b["id"]),
+            json!({}),
+        )
+        .await;
+    assert_eq!(p["status"], "error", "{p}");
+    assert!(p["error"].as_str().unwrap().contains("at most 1000"), "{p}");
+    assert_eq!(p["imported"], 0);
 }

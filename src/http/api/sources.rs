@@ -59,12 +59,14 @@ async fn add(
     Caller(admin): Caller,
     JsonBody(body): JsonBody<SourceBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let outbound = crate::backoffice::outbound::Outbound::of_config(&state.config);
     let s = with_backoffice(&state, move |b| {
         b.add_source(
             &admin,
             &body.url,
             body.service,
             body.defaults.unwrap_or_default(),
+            &outbound,
         )
     })
     .await?;
@@ -122,5 +124,9 @@ async fn poll(
     Path(id): Path<u64>,
 ) -> Result<Json<Poll>, AppError> {
     crate::auth::require(&admin, Role::Admin)?;
-    Ok(Json(poll_source(&state.engine, &feed_client(), id).await?))
+    let outbound = crate::backoffice::outbound::Outbound::of_config(&state.config);
+    let client = feed_client(&outbound);
+    Ok(Json(
+        poll_source(&state.engine, (&client, &outbound), id).await?,
+    ))
 }
