@@ -61,6 +61,19 @@ async fn feed_server() -> (String, Feed) {
     (format!("http://{addr}/feed"), feed)
 }
 
+/// An administrator's client and the id of a new service of a region.
+async fn admin_and_service(app: &TestApp) -> (Client<'_>, u64) {
+    let admin = app.as_admin().await;
+    let (_, service) = admin
+        .post(
+            "/api/v1/admin/services",
+            json!({"name": "Partenaire régional", "administration": "regions"}),
+        )
+        .await;
+    let sid = service["id"].as_u64().unwrap();
+    (admin, sid)
+}
+
 fn rss(items: &[(&str, &str, &str)]) -> String {
     let items: String = items
         .iter()
@@ -79,14 +92,7 @@ async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons(
     // The test's feeds are on loopback: allowed here, as an operator would allow a partner's
     // private network.
     let app = spawn_app_with(0, |c| c.sources_allowed_networks = vec!["127.0.0.1".into()]).await;
-    let admin = app.as_admin().await;
-    let (_, service) = admin
-        .post(
-            "/api/v1/admin/services",
-            json!({"name": "Partenaire régional", "administration": "regions"}),
-        )
-        .await;
-    let sid = service["id"].as_u64().unwrap();
+    let (admin, sid) = admin_and_service(&app).await;
     let (url, feed) = feed_server().await;
     *feed.body.lock().unwrap() = (
         rss(&[
@@ -261,14 +267,7 @@ async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons(
 #[tokio::test]
 async fn partner_feeds_never_lead_to_this_machine_or_private_networks_unless_allowed() {
     let app = spawn_app(0).await;
-    let admin = app.as_admin().await;
-    let (_, service) = admin
-        .post(
-            "/api/v1/admin/services",
-            json!({"name": "Partenaire", "administration": "regions"}),
-        )
-        .await;
-    let sid = service["id"].as_u64().unwrap();
+    let (admin, sid) = admin_and_service(&app).await;
     let (url, feed) = feed_server().await;
     *feed.body.lock().unwrap() = (
         rss(&[("a-1", "Stagiaire zorblatte", "Stage")]),
@@ -326,14 +325,7 @@ async fn partner_feeds_never_lead_to_this_machine_or_private_networks_unless_all
     // to an address still refused (IPv6 loopback) is not followed, and a feed of more items
     // than a poll reads changes nothing.
     let lab = spawn_app_with(0, |c| c.sources_allowed_networks = vec!["127.0.0.1".into()]).await;
-    let admin = lab.as_admin().await;
-    let (_, service) = admin
-        .post(
-            "/api/v1/admin/services",
-            json!({"name": "Partenaire", "administration": "regions"}),
-        )
-        .await;
-    let sid = service["id"].as_u64().unwrap();
+    let (admin, sid) = admin_and_service(&lab).await;
     let moved = url.replace("/feed", &format!("/moved?to=http://[::1]:{port}/feed"));
     let (s, b) = admin
         .post(
