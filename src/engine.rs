@@ -108,8 +108,19 @@ impl Engine {
             Some(url) => Store::connect(url)?,
             None => Store::open(&data_dir.join("store.redb"))?,
         });
-        let (index, state) = SearchIndex::open(&data_dir.join("index"))?;
-        let indexer = IndexerHandle::start(index.clone(), store.clone(), state)?;
+        let (index, mut state) = SearchIndex::open(&data_dir.join("index"))?;
+        let mut replica = None;
+        if store.is_shared() {
+            // The node's own copy of the offers, kept by the index writer with the index: a
+            // new copy is filled by rebuilding the index.
+            let (r, fresh) = crate::store::replica::Replica::open(&data_dir.join("offers.redb"))?;
+            if fresh {
+                state = crate::index::IndexState::NeedsRebuild;
+            }
+            store.use_replica(r.clone());
+            replica = Some(r);
+        }
+        let indexer = IndexerHandle::start(index.clone(), store.clone(), state, replica)?;
         Ok(Engine {
             store,
             index,
@@ -442,7 +453,7 @@ impl Engine {
         let now = self.now();
         Ok(self
             .store
-            .offer_by_reference(reference)?
+            .public_offer_by_reference(reference)?
             .filter(|o| o.is_visible(now)))
     }
 

@@ -8,12 +8,13 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 
-/// The cluster of this process.
+/// A cluster: its directory, binaries, port and server options.
 struct Cluster {
     dir: PathBuf,
     bin: PathBuf,
     port: u16,
     as_postgres: bool,
+    opts: String,
 }
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
@@ -77,6 +78,14 @@ fn free_port() -> Result<u16, String> {
 }
 
 fn start() -> Result<Cluster, String> {
+    let c = init(None)?;
+    unsafe { libc::atexit(stop_cluster) };
+    Ok(c)
+}
+
+/// Makes and starts a cluster; with `tls` (a certificate and its key, PEM), it also accepts
+/// TLS connections.
+fn init(tls: Option<(&str, &str)>) -> Result<Cluster, String> {
     let bin = bin_dir()?;
     let as_postgres = unsafe { libc::geteuid() } == 0;
     let dir = std::env::temp_dir().join(format!(
@@ -100,11 +109,12 @@ fn start() -> Result<Cluster, String> {
         }
     }
     let port = free_port()?;
-    let c = Cluster {
+    let mut c = Cluster {
         dir,
         bin,
         port,
         as_postgres,
+        opts: String::new(),
     };
     let data = c.dir.join("data");
     let data_s = data.to_string_lossy().to_string();
@@ -123,23 +133,114 @@ fn start() -> Result<Cluster, String> {
             "--no-sync",
         ],
     )?;
-    let opts = format!(
+    c.opts = format!(
         "-p {port} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB",
         c.dir.display()
     );
+    if let Some((cert, key)) = tls {
+        for (name, pem) in [("server.crt", cert), ("server.key", key)] {
+            let path = data.join(name);
+            std::fs::write(&path, pem).map_err(|e| format!("{name}: {e}"))?;
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| e.to_string())?;
+            if as_postgres {
+                Command::new("chown")
+                    .arg("postgres:postgres")
+                    .arg(&path)
+                    .output()
+                    .map_err(|e| format!("chown: {e}"))?;
+            }
+        }
+        c.opts
+            .push_str(" -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key");
+    }
+    pg_start(&c)?;
+    Ok(c)
+}
+
+/// Starts a cluster's server (made by [`init`]) and waits until it accepts connections.
+fn pg_start(c: &Cluster) -> Result<(), String> {
+    let data_s = c.dir.join("data").to_string_lossy().to_string();
     let log = c.dir.join("server.log").to_string_lossy().to_string();
-    if let Err(e) = run(
-        &c,
+    run(
+        c,
         "pg_ctl",
         &[
-            "-D", &data_s, "-o", &opts, "-l", &log, "-w", "-t", "60", "start",
+            "-D", &data_s, "-o", &c.opts, "-l", &log, "-w", "-t", "60", "start",
         ],
-    ) {
+    )
+    .map_err(|e| {
         let tail = std::fs::read_to_string(&log).unwrap_or_default();
-        return Err(format!("{e}\n{tail}"));
+        format!("{e}\n{tail}")
+    })
+}
+
+/// Creates a database on a cluster; its URL.
+fn create_database(c: &Cluster) -> Result<String, String> {
+    let n = DATABASES.fetch_add(1, Ordering::SeqCst);
+    let name = format!("t{}_{n}", std::process::id());
+    let admin = format!("postgres://offerwatch@127.0.0.1:{}/postgres", c.port);
+    let create = format!("CREATE DATABASE {name}");
+    // On a thread of its own: the client may not run on an async worker.
+    std::thread::spawn(move || -> Result<(), String> {
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+            .map_err(|e| format!("connecting to the private cluster: {e}"))?;
+        client
+            .batch_execute(&create)
+            .map_err(|e| format!("creating a database: {e}"))
+    })
+    .join()
+    .map_err(|_| "creating a database: the thread panicked".to_string())??;
+    Ok(format!("postgres://offerwatch@127.0.0.1:{}/{name}", c.port))
+}
+
+/// A private cluster of its own, for a test that stops and starts it (an outage) or that
+/// needs TLS; removed when dropped.
+pub struct OwnCluster(Cluster);
+
+impl OwnCluster {
+    /// Makes and starts a cluster; with `tls` (certificate and key, PEM), TLS is offered too.
+    pub fn start(tls: Option<(&str, &str)>) -> Result<OwnCluster, String> {
+        init(tls).map(OwnCluster)
     }
-    unsafe { libc::atexit(stop_cluster) };
-    Ok(c)
+
+    /// The URL of a new, empty database on it (`postgres://offerwatch@127.0.0.1:PORT/NAME`).
+    pub fn database_url(&self) -> Result<String, String> {
+        create_database(&self.0)
+    }
+
+    /// Its port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.0.port
+    }
+
+    /// Stops the server (fast shutdown: sessions are ended), as an outage would.
+    pub fn stop(&self) -> Result<(), String> {
+        let data = self.0.dir.join("data").to_string_lossy().to_string();
+        run(
+            &self.0,
+            "pg_ctl",
+            &["-D", &data, "-m", "fast", "-w", "stop"],
+        )
+    }
+
+    /// Starts the server again after [`OwnCluster::stop`].
+    pub fn restart(&self) -> Result<(), String> {
+        pg_start(&self.0)
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let data = self.0.dir.join("data").to_string_lossy().to_string();
+        let _ = run(
+            &self.0,
+            "pg_ctl",
+            &["-D", &data, "-m", "immediate", "-w", "stop"],
+        );
+        let _ = std::fs::remove_dir_all(&self.0.dir);
+    }
 }
 
 extern "C" fn stop_cluster() {
@@ -162,25 +263,7 @@ pub fn database_url() -> String {
         Ok(c) => c,
         Err(e) => panic!("the private PostgreSQL cluster did not start: {e}"),
     };
-    let n = DATABASES.fetch_add(1, Ordering::SeqCst);
-    let name = format!("t{}_{n}", std::process::id());
-    let admin = format!("postgres://offerwatch@127.0.0.1:{}/postgres", c.port);
-    let create = format!("CREATE DATABASE {name}");
-    // On a thread of its own: the client may not run on an async worker.
-    let made = std::thread::spawn(move || -> Result<(), String> {
-        let mut client = postgres::Client::connect(&admin, postgres::NoTls)
-            .map_err(|e| format!("connecting to the private cluster: {e}"))?;
-        client
-            .batch_execute(&create)
-            .map_err(|e| format!("creating a database: {e}"))
-    })
-    .join();
-    match made {
-        Ok(Ok(())) => {}
-        Ok(Err(e)) => panic!("{e}"),
-        Err(_) => panic!("creating a database: the thread panicked"),
-    }
-    format!("postgres://offerwatch@127.0.0.1:{}/{name}", c.port)
+    create_database(c).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Where the cluster's files are (its server log), once started.

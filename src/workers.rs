@@ -188,7 +188,10 @@ async fn percolator(w: Workers, sender_wake: Arc<Notify>) {
                 );
                 continue;
             }
-            Ok(Err(e)) => tracing::error!(error = %e, "percolation failed"),
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "percolation failed");
+                wait_while_away(&e).await;
+            }
             Err(e) => tracing::error!(error = %e, "percolation failed"),
             _ => {}
         }
@@ -196,6 +199,14 @@ async fn percolator(w: Workers, sender_wake: Arc<Notify>) {
             _ = w.mail_wake.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
+    }
+}
+
+/// After an error saying that the database is away, waits the time it gives before the next
+/// round (rather than retrying, and logging, several times a second).
+async fn wait_while_away(e: &crate::Error) {
+    if let crate::Error::Unavailable(_, seconds) = e {
+        tokio::time::sleep(Duration::from_secs(*seconds)).await;
     }
 }
 
@@ -216,12 +227,18 @@ async fn mailer(w: Workers, transport: Transport, wake: Arc<Notify>) {
             .await
             {
                 Ok(n) => busy |= n > 0,
-                Err(e) => tracing::error!(error = %e, "mail sender round failed"),
+                Err(e) => {
+                    tracing::error!(error = %e, "mail sender round failed");
+                    wait_while_away(&e).await;
+                }
             }
         }
         match send_alerts(&w.engine, &transport, &w.from, &w.alerts).await {
             Ok(n) => busy |= n > 0,
-            Err(e) => tracing::error!(error = %e, "alert sender round failed"),
+            Err(e) => {
+                tracing::error!(error = %e, "alert sender round failed");
+                wait_while_away(&e).await;
+            }
         }
         if busy {
             continue;

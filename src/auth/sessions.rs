@@ -66,12 +66,8 @@ impl<'a> Auth<'a> {
     ) -> Result<()> {
         let email =
             crate::domain::validate::normalize_email("email", email).map_err(Error::invalid)?;
-        if let Err(wait) = per_client.attempt(&[format!("recover-ip:{client}")]) {
-            return Err(Error::TooMany(wait));
-        }
-        if let Err(wait) = throttle.attempt(&[format!("recover:{email}")]) {
-            return Err(Error::TooMany(wait));
-        }
+        per_client.attempt(&[format!("recover-ip:{client}")])?;
+        throttle.attempt(&[format!("recover:{email}")])?;
         let Some(a) = self
             .engine
             .store()

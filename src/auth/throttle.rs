@@ -84,7 +84,9 @@ impl Throttle {
     /// Counts an attempt for each key unless one is over the limit: `Err(seconds to wait)`.
     /// The check and the count are one step (under a lock, or in one transaction of the shared
     /// store): attempts sent at the same time cannot all pass the check before any is counted.
-    pub fn attempt(&self, keys: &[String]) -> Result<(), u64> {
+    /// Refused with [`crate::Error::TooMany`]; a store that cannot count (the database away)
+    /// refuses too, with its error: better no attempt than unlimited guesses.
+    pub fn attempt(&self, keys: &[String]) -> crate::Result<()> {
         if let Some((store, name)) = &self.shared {
             let window = self.window.as_millis() as i64;
             return match store.reserve_throttles(
@@ -92,14 +94,9 @@ impl Throttle {
                 self.max,
                 window,
                 Self::now_ms(),
-            ) {
-                Ok(None) => Ok(()),
-                Ok(Some(wait_ms)) => Err((wait_ms / 1000).max(1) as u64),
-                Err(e) => {
-                    // Better a refusal than unlimited guesses while the store is away.
-                    tracing::warn!(error = %e, "throttle counts not reserved");
-                    Err(1)
-                }
+            )? {
+                None => Ok(()),
+                Some(wait_ms) => Err(crate::Error::TooMany((wait_ms / 1000).max(1) as u64)),
             };
         }
         let mut map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
@@ -110,7 +107,7 @@ impl Throttle {
             .map(|(_, since)| (self.window - since.elapsed()).as_secs().max(1))
             .max();
         if let Some(wait) = wait {
-            return Err(wait);
+            return Err(crate::Error::TooMany(wait));
         }
         Self::count(&mut map, keys, self.window);
         Ok(())
@@ -222,7 +219,7 @@ impl Throttle {
         check: impl FnOnce() -> crate::Result<T>,
         counts: impl Fn(&crate::Error) -> bool,
     ) -> crate::Result<T> {
-        self.attempt(keys).map_err(crate::Error::TooMany)?;
+        self.attempt(keys)?;
         let r = check();
         match &r {
             Ok(_) => {

@@ -13,9 +13,10 @@ use time::OffsetDateTime;
 use super::document::offer_document;
 use super::suggest::Suggester;
 use super::{CommitPayload, IndexState, SearchIndex};
-use crate::domain::OfferState;
+use crate::domain::{Offer, OfferState};
 use crate::error::{Error, Result};
 use crate::store::Store;
+use crate::store::replica::Replica;
 
 /// Longest a notified change waits before the writer looks at the log (batches bursts).
 const BATCH_WINDOW: Duration = Duration::from_millis(25);
@@ -57,6 +58,8 @@ struct Indexer {
     index: SearchIndex,
     writer: IndexWriter<TantivyDocument>,
     store: Arc<Store>,
+    /// A shared store's node-local copy of the offers, kept with the index.
+    replica: Option<Arc<Replica>>,
     shared: Arc<Shared>,
     applied: u64,
     analyzers: super::suggest::Analyzers,
@@ -146,12 +149,27 @@ impl Indexer {
         self.writer.delete_all_documents()?;
         let mut count = 0u64;
         let store = self.store.clone();
+        let replica = self.replica.clone();
+        if let Some(r) = &replica {
+            r.clear()?;
+        }
+        let mut copied: Vec<Offer> = Vec::new();
         let seq = store.for_each_offer(|offer| {
             if offer.state == OfferState::Published {
                 count += 1;
             }
-            self.add(&offer)
+            self.add(&offer)?;
+            if let Some(r) = &replica {
+                copied.push(offer);
+                if copied.len() >= 1000 {
+                    r.apply(&[], &std::mem::take(&mut copied))?;
+                }
+            }
+            Ok(())
         })?;
+        if let Some(r) = &replica {
+            r.apply(&[], &copied)?;
+        }
         self.commit(seq)?;
         let filled = self.index.suggester.read().is_ok_and(|s| s.is_ready());
         if filled {
@@ -176,9 +194,13 @@ impl Indexer {
                 break;
             };
             let ids: Vec<u64> = changes.iter().map(|&(_, id)| id).collect();
-            // Changed by another node, perhaps: no decoded copy of them stays.
-            self.store.forget_offers(&ids);
             let offers = self.store.offers(&ids)?;
+            // The node's copy first (durable before the index commits: never behind it), then
+            // no decoded copy of the old versions stays (another node may have changed them).
+            if let Some(r) = &self.replica {
+                r.apply(&ids, &offers)?;
+            }
+            self.store.forget_offers(&ids);
             for &id in &ids {
                 self.writer
                     .delete_term(Term::from_field_u64(self.index.schema.id, id));
@@ -272,6 +294,7 @@ impl IndexerHandle {
         index: SearchIndex,
         store: Arc<Store>,
         state: IndexState,
+        replica: Option<Arc<Replica>>,
     ) -> Result<IndexerHandle> {
         let threads = std::thread::available_parallelism()
             .map(|n| n.get().min(4))
@@ -287,6 +310,7 @@ impl IndexerHandle {
             index,
             writer,
             store: store.clone(),
+            replica,
             shared: shared.clone(),
             applied: 0,
             analyzers: Default::default(),

@@ -9,6 +9,7 @@ pub mod backup;
 pub(crate) mod kv;
 pub mod leases;
 pub(crate) mod pg;
+pub mod replica;
 pub mod sources;
 pub mod stats;
 
@@ -81,6 +82,9 @@ pub struct Store {
     offers: OfferCache,
     /// The directory of an embedded store (its attachment files).
     files: Option<std::path::PathBuf>,
+    /// A shared store's node-local copy of the offers, which public reads use (set by the
+    /// engine; see [`replica`]).
+    replica: std::sync::OnceLock<Arc<replica::Replica>>,
 }
 
 /// Offers decoded recently (the newest ones, which every browse page shows), so that a search
@@ -315,6 +319,7 @@ impl Store {
             db: Db::Redb(db),
             offers: OfferCache::new(),
             files: path.parent().map(Path::to_path_buf),
+            replica: Default::default(),
         })
     }
 
@@ -330,6 +335,7 @@ impl Store {
             db: Db::Pg(Box::new(pg)),
             offers: OfferCache::new(),
             files: None,
+            replica: Default::default(),
         })
     }
 
@@ -500,14 +506,25 @@ impl Store {
                 .filter(|(slot, _)| slot.is_none())
                 .map(|(_, &id)| id)
                 .collect();
-            let got = self.read(|v| v.get_many(&OFFERS, &missing))?;
-            let mut got = got.into_iter();
             let mut read = Vec::new();
-            for slot in found.iter_mut().filter(|s| s.is_none()) {
-                if let Some(b) = got.next().flatten() {
-                    let offer = Arc::new(decode(&b)?);
-                    read.push(offer.clone());
-                    *slot = Some(offer);
+            if let Some(replica) = self.replica.get() {
+                // This node's copy, whether or not the database answers.
+                let mut got = replica.offers(&missing)?.into_iter().peekable();
+                for (slot, id) in found.iter_mut().zip(ids).filter(|(s, _)| s.is_none()) {
+                    if let Some(offer) = got.next_if(|o| o.id == *id) {
+                        read.push(offer.clone());
+                        *slot = Some(offer);
+                    }
+                }
+            } else {
+                let got = self.read(|v| v.get_many(&OFFERS, &missing))?;
+                let mut got = got.into_iter();
+                for slot in found.iter_mut().filter(|s| s.is_none()) {
+                    if let Some(b) = got.next().flatten() {
+                        let offer = Arc::new(decode(&b)?);
+                        read.push(offer.clone());
+                        *slot = Some(offer);
+                    }
                 }
             }
             let mut lru = self.offers.lru();
@@ -524,6 +541,20 @@ impl Store {
     pub fn offers(&self, ids: &[u64]) -> Result<Vec<Offer>> {
         let found = self.read(|v| v.get_many(&OFFERS, ids))?;
         found.into_iter().flatten().map(|b| decode(&b)).collect()
+    }
+
+    /// Makes `replica` the copy of the offers that public reads use (a shared store's node).
+    pub fn use_replica(&self, replica: Arc<replica::Replica>) {
+        let _ = self.replica.set(replica);
+    }
+
+    /// The offer with this reference as the public sees it: from this node's copy when it has
+    /// one (it answers while the database is away), else from the store.
+    pub fn public_offer_by_reference(&self, reference: &str) -> Result<Option<Offer>> {
+        match self.replica.get() {
+            Some(r) => r.by_reference(reference),
+            None => self.offer_by_reference(reference),
+        }
     }
 
     /// The offer with this reference.

@@ -7,7 +7,7 @@
 //! stops the server cleanly.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -21,18 +21,7 @@ use crate::helpers::{PASSWORD, offer_body};
 use crate::smtp::{Sink, header};
 
 fn start(dir: &std::path::Path, smtp: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("OFFERWATCH_SMTP_URL", smtp)
-        .env("OFFERWATCH_PUBLIC_URL", "https://portail.example")
-        .env("OFFERWATCH_RATE_LIMIT_PER_SECOND", "0")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = crate::helpers::listening_base(&mut child);
-    (child, base)
+    crate::helpers::serve_node(dir, &[("OFFERWATCH_SMTP_URL", smtp)])
 }
 
 /// Accounts, a service and an immediate alert on every internship, made with the library.

@@ -535,6 +535,35 @@ impl Browser<'_> {
 
 /// The base URL a `serve` child prints once ready (`listening on http://…`), read from its
 /// stdout (blocking).
+/// Starts `serve` on `dir` (127.0.0.1, any port, the portal's public URL, no rate limits) with
+/// `env` besides; the child and its base URL.
+pub fn serve_node(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_offerwatch"));
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("OFFERWATCH_PUBLIC_URL", "https://portail.example")
+        .env("OFFERWATCH_RATE_LIMIT_PER_SECOND", "0")
+        .env("OFFERWATCH_ANONYMOUS_POSTS_PER_MINUTE", "0")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let base = listening_base(&mut child);
+    (child, base)
+}
+
+/// Logs the recruiter of [`prepare_alert_storm`] in through `base`: the answer.
+pub async fn recruiter_login(client: &reqwest::Client, base: &str) -> reqwest::Response {
+    client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&json!({"login": "rec@culture.gouv.fr", "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap()
+}
+
 pub fn listening_base(child: &mut std::process::Child) -> String {
     use std::io::BufRead;
     let mut line = String::new();

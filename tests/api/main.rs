@@ -14,6 +14,7 @@ mod live_cli;
 mod mail_tls;
 mod nodes;
 mod ops;
+mod outage;
 mod portal;
 mod search;
 mod serve;

@@ -5,33 +5,26 @@
 //! works on B; and the database moves back into an embedded store with `offerwatch migrate`.
 
 use std::collections::HashMap;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use offerwatch::Engine;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, offer_body};
+use crate::helpers::offer_body;
 use crate::smtp::{Sink, header};
 
-const PUBLIC: &str = "https://portail.example";
 const CANDIDATES: usize = 100;
 const PUBLICATIONS: usize = 50;
 
 fn start(dir: &std::path::Path, url: &str, smtp: &str) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("OFFERWATCH_DATABASE_URL", url)
-        .env("OFFERWATCH_SMTP_URL", smtp)
-        .env("OFFERWATCH_PUBLIC_URL", PUBLIC)
-        .env("OFFERWATCH_RATE_LIMIT_PER_SECOND", "0")
-        .env("RUST_LOG", "error")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let base = crate::helpers::listening_base(&mut child);
-    (child, base)
+    crate::helpers::serve_node(
+        dir,
+        &[
+            ("OFFERWATCH_DATABASE_URL", url),
+            ("OFFERWATCH_SMTP_URL", smtp),
+        ],
+    )
 }
 
 /// The accounts and alerts of the storm, written into the database with the library.
@@ -43,12 +36,7 @@ fn prepare(dir: &std::path::Path, url: &str) -> Vec<u64> {
 }
 
 async fn login(client: &reqwest::Client, base: &str) -> String {
-    let r = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&json!({"login": "rec@culture.gouv.fr", "password": PASSWORD}))
-        .send()
-        .await
-        .unwrap();
+    let r = crate::helpers::recruiter_login(client, base).await;
     assert_eq!(r.status(), 200);
     r.json::<serde_json::Value>().await.unwrap()["token"]
         .as_str()

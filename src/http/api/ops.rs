@@ -32,17 +32,40 @@ async fn healthz() -> Json<serde_json::Value> {
     tag = "operations",
     responses(
         (status = 200, description = "Ready", body = Object),
-        (status = 503, description = "Index still catching up", body = crate::http::Problem, content_type = "application/problem+json")
+        (status = 503, description = "Index still catching up, or degraded (the shared database away: what the node holds still answers)", body = crate::http::Problem, content_type = "application/problem+json")
     )
 )]
-async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>, AppError> {
+async fn readyz(State(state): State<AppState>) -> Result<Response, AppError> {
     let engine = state.engine.clone();
-    let (applied, last) =
-        blocking(move || Ok((engine.indexer().applied(), engine.store().last_seq()?))).await?;
+    let seen = blocking(move || {
+        let applied = engine.indexer().applied();
+        Ok((applied, engine.store().last_seq()))
+    })
+    .await?;
+    let (applied, last) = match seen {
+        (applied, Ok(last)) => (applied, last),
+        (applied, Err(e)) => {
+            // Degraded, not down: the node's index and copy of the offers still answer.
+            let mut r = AppError::status(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Degraded",
+                format!(
+                    "degraded: the store cannot be read ({e}); public search, facet counts, \
+                     feeds and offer pages answer from this node's index (at change {applied}); \
+                     writes, logins and private pages answer 503 until it returns"
+                ),
+            )
+            .into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            return Ok(r);
+        }
+    };
     if applied >= last {
-        Ok(Json(
-            serde_json::json!({"status": "ready", "index_seq": applied, "store_seq": last}),
-        ))
+        Ok(
+            Json(serde_json::json!({"status": "ready", "index_seq": applied, "store_seq": last}))
+                .into_response(),
+        )
     } else {
         Err(AppError::status(
             StatusCode::SERVICE_UNAVAILABLE,

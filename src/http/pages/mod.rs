@@ -69,6 +69,8 @@ pub(crate) const HONEYPOT: &str = "site_web";
 pub(crate) struct Visitor {
     pub account: Option<Account>,
     pub session: Option<String>,
+    /// The session could not be checked: the store is away (its private pages answer 503).
+    unavailable: Option<u64>,
     csrf_cookie: String,
     new_csrf: bool,
     csrf: String,
@@ -103,20 +105,22 @@ impl FromRequestParts<AppState> for Visitor {
             .signer
             .sign(format!("csrf:{csrf_cookie}").as_bytes())
             .unwrap_or_default();
-        let account = match &session {
+        let (account, unavailable) = match &session {
             Some(token) => {
                 let (engine, links, token) =
                     (state.engine.clone(), state.links.clone(), token.clone());
-                blocking(move || Ok(Auth::new(&engine, &links).authenticate(&token).ok()))
-                    .await
-                    .ok()
-                    .flatten()
+                match blocking(move || Ok(Auth::new(&engine, &links).authenticate(&token))).await {
+                    Ok(Ok(a)) => (Some(a), None),
+                    Ok(Err(Error::Unavailable(_, wait))) => (None, Some(wait)),
+                    _ => (None, None),
+                }
             }
-            None => None,
+            None => (None, None),
         };
         Ok(Visitor {
             account,
             session,
+            unavailable,
             csrf_cookie,
             new_csrf,
             csrf,
@@ -131,6 +135,7 @@ impl Visitor {
         Visitor {
             account: None,
             session: None,
+            unavailable: None,
             csrf_cookie: String::new(),
             new_csrf: false,
             csrf: String::new(),
@@ -183,6 +188,12 @@ impl Visitor {
 
     /// The account if it has `role`, else a redirect to the login page (or a 403 page).
     pub fn require(&self, role: Role, back: &str) -> Result<&Account, Response> {
+        if let Some(wait) = self.unavailable {
+            return Err(error_page(
+                self,
+                &Error::Unavailable("the database cannot be reached".into(), wait),
+            ));
+        }
         match &self.account {
             Some(a) if a.role == role => Ok(a),
             Some(_) => Err(message_page(

@@ -43,13 +43,43 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
+/// Seconds a client is told to wait while the database cannot be reached.
+const RETRY_AFTER_OUTAGE: u64 = 5;
+
 impl From<postgres::Error> for Error {
     fn from(e: postgres::Error) -> Self {
+        if unreachable(&e) {
+            tracing::debug!(error = %e, "the database cannot be reached");
+            return Error::Unavailable("the database cannot be reached".into(), RETRY_AFTER_OUTAGE);
+        }
         match e.as_db_error() {
             Some(db) => Error::Store(format!("postgresql: {db}")),
             None => Error::Store(format!("postgresql: {e}")),
         }
     }
+}
+
+/// Whether an error says that the database is away (not reachable, shutting down, a
+/// connection lost) rather than that a statement failed: writes, logins and private pages
+/// then answer 503 while what the node holds keeps answering.
+fn unreachable(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(db) = e.as_db_error() {
+        let code = db.code().code();
+        // 08: connection exception; 57P01-03: shutting down, crashed, not accepting yet.
+        return code.starts_with("08") || code.starts_with("57P");
+    }
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        if c.downcast_ref::<std::io::Error>().is_some() {
+            return true;
+        }
+        cause = c.source();
+    }
+    let text = e.to_string();
+    text.starts_with("error connecting to server") || text.contains("timed out")
 }
 
 /// One connection and the statements it prepared.
@@ -125,9 +155,13 @@ pub(crate) struct Notify {
 impl Pg {
     /// Connects to `url` and brings the schema up to date.
     pub(crate) fn connect(url: &str) -> Result<Pg> {
-        let config: postgres::Config = url
+        let mut config: postgres::Config = url
             .parse()
             .map_err(|e| Error::Store(format!("database_url: not a PostgreSQL URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            // A database that does not answer is an outage, told in seconds, not minutes.
+            config.connect_timeout(Duration::from_secs(5));
+        }
         let pg = Pg {
             config,
             idle: Mutex::new((Vec::new(), 0)),
