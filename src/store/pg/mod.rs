@@ -10,8 +10,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+mod tls;
+
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, Statement};
 
 use super::kv::{Param, View};
 use crate::error::{Error, Result};
@@ -54,7 +56,15 @@ impl From<postgres::Error> for Error {
         }
         match e.as_db_error() {
             Some(db) => Error::Store(format!("postgresql: {db}")),
-            None => Error::Store(format!("postgresql: {e}")),
+            None => {
+                let mut words = format!("postgresql: {e}");
+                let mut cause = std::error::Error::source(&e);
+                while let Some(c) = cause {
+                    words.push_str(&format!(": {c}"));
+                    cause = c.source();
+                }
+                Error::Store(words)
+            }
         }
     }
 }
@@ -73,8 +83,9 @@ fn unreachable(e: &postgres::Error) -> bool {
     }
     let mut cause = std::error::Error::source(e);
     while let Some(c) = cause {
-        if c.downcast_ref::<std::io::Error>().is_some() {
-            return true;
+        if let Some(io) = c.downcast_ref::<std::io::Error>() {
+            // A refused certificate is a setting to fix, not an outage.
+            return io.kind() != std::io::ErrorKind::InvalidData;
         }
         cause = c.source();
     }
@@ -89,9 +100,9 @@ pub(crate) struct PgConn {
 }
 
 impl PgConn {
-    fn connect(config: &postgres::Config) -> Result<PgConn> {
+    fn connect(config: &postgres::Config, tls: &tls::Tls) -> Result<PgConn> {
         Ok(PgConn {
-            client: config.connect(NoTls)?,
+            client: tls.connect(config)?,
             prepared: HashMap::new(),
         })
     }
@@ -129,6 +140,8 @@ impl PgConn {
 /// A database shared by the nodes.
 pub(crate) struct Pg {
     config: postgres::Config,
+    /// TLS of the connections (`sslmode`, `sslrootcert` of the URL).
+    tls: tls::Tls,
     idle: Mutex<(Vec<PgConn>, usize)>,
     freed: Condvar,
     /// One writer of this node at a time waits for the writers' lock: writers queued on it
@@ -155,6 +168,7 @@ pub(crate) struct Notify {
 impl Pg {
     /// Connects to `url` and brings the schema up to date.
     pub(crate) fn connect(url: &str) -> Result<Pg> {
+        let (url, tls) = tls::from_url(url)?;
         let mut config: postgres::Config = url
             .parse()
             .map_err(|e| Error::Store(format!("database_url: not a PostgreSQL URL: {e}")))?;
@@ -164,6 +178,7 @@ impl Pg {
         }
         let pg = Pg {
             config,
+            tls,
             idle: Mutex::new((Vec::new(), 0)),
             freed: Condvar::new(),
             writer: Mutex::new(()),
@@ -221,7 +236,7 @@ impl Pg {
             if idle.1 < MAX_CONNECTIONS {
                 idle.1 += 1;
                 drop(idle);
-                return PgConn::connect(&self.config).inspect_err(|_| {
+                return PgConn::connect(&self.config, &self.tls).inspect_err(|_| {
                     self.idle.lock().unwrap_or_else(|e| e.into_inner()).1 -= 1;
                 });
             }
@@ -314,12 +329,12 @@ impl Pg {
         stop: Arc<AtomicBool>,
         wake: impl Fn() + Send + 'static,
     ) -> std::thread::JoinHandle<()> {
-        let config = self.config.clone();
+        let (config, tls) = (self.config.clone(), self.tls.clone());
         std::thread::Builder::new()
             .name("pg-follow".into())
             .spawn(move || {
                 while !stop.load(Ordering::SeqCst) {
-                    let mut client = match config.connect(NoTls) {
+                    let mut client = match tls.connect(&config) {
                         Ok(mut c) => match c.batch_execute(&format!("LISTEN {CHANNEL}")) {
                             Ok(()) => c,
                             Err(e) => {
