@@ -84,19 +84,22 @@ pub(crate) fn from_url(url: &str) -> Result<(String, Tls)> {
         parsed.query_pairs_mut().clear().extend_pairs(kept);
     }
     let roots = root.as_deref().map(load_roots).transpose()?;
-    let verifier: Arc<dyn ServerCertVerifier> = match (mode, roots) {
+    let (chain, check_name) = match (mode, roots) {
         (Mode::Disable, _) => return Ok((parsed.to_string(), Tls::None)),
         (Mode::VerifyCa | Mode::VerifyFull, None) => {
             return Err(config_error(
                 "sslmode=verify-ca and verify-full need sslrootcert (the authority's certificate, PEM)",
             ));
         }
-        (Mode::VerifyFull, Some(roots)) => webpki(roots)?,
-        (Mode::VerifyCa | Mode::Require, Some(roots)) => Arc::new(ChainOnly(webpki(roots)?)),
-        (Mode::Require | Mode::Prefer, None) | (Mode::Prefer, Some(_)) => {
-            Arc::new(Unchecked(provider()))
-        }
+        (Mode::VerifyFull, Some(roots)) => (Some(webpki(roots)?), true),
+        (Mode::VerifyCa | Mode::Require, Some(roots)) => (Some(webpki(roots)?), false),
+        (Mode::Require | Mode::Prefer, None) | (Mode::Prefer, Some(_)) => (None, false),
     };
+    let verifier = Arc::new(Verifier {
+        chain,
+        check_name,
+        provider: provider(),
+    });
     let config = ClientConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| config_error(format!("TLS: {e}")))?
@@ -143,11 +146,16 @@ fn webpki(roots: RootCertStore) -> Result<Arc<dyn ServerCertVerifier>> {
     Ok(v)
 }
 
-/// `verify-ca`: the chain must lead to the authority; the name is not checked.
+/// How a server's certificate is checked: against an authority (`chain`) or not at all, its
+/// name or not; the handshake's signatures always.
 #[derive(Debug)]
-struct ChainOnly(Arc<dyn ServerCertVerifier>);
+struct Verifier {
+    chain: Option<Arc<dyn ServerCertVerifier>>,
+    check_name: bool,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
 
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -157,13 +165,13 @@ impl ServerCertVerifier for ChainOnly {
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
         use rustls::CertificateError::{NotValidForName, NotValidForNameContext};
-        match self
-            .0
-            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
-        {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(rustls::Error::InvalidCertificate(
                 NotValidForName | NotValidForNameContext { .. },
-            )) => Ok(ServerCertVerified::assertion()),
+            )) if !self.check_name => Ok(ServerCertVerified::assertion()),
             other => other,
         }
     }
@@ -174,7 +182,8 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls12_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -183,61 +192,14 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        self.0.verify_tls13_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.supported_verify_schemes()
-    }
-}
-
-/// `require` without an authority, `prefer`: encrypted, the certificate not checked (libpq's
-/// meaning of these modes).
-#[derive(Debug)]
-struct Unchecked(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for Unchecked {
-    fn verify_server_cert(
-        &self,
-        _: &CertificateDer<'_>,
-        _: &[CertificateDer<'_>],
-        _: &ServerName<'_>,
-        _: &[u8],
-        _: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
     }
 }
 
