@@ -99,6 +99,8 @@ impl Store {
             let out = Database::builder()
                 .set_cache_size(8 * 1024 * 1024)
                 .create(&tmp)?;
+            // A copy of every account: its owner's alone, whatever the umask.
+            super::set_private(&tmp)?;
             let dst = out.begin_write()?;
             let copied = copy_all(
                 &View::RedbRead(&src),

@@ -265,6 +265,17 @@ async fn a_backup_during_a_publish_storm_restores_every_acknowledged_offer() {
     )
     .await;
     assert!(o.status.success(), "{:?}", text(&o));
+    {
+        // The copy is its owner's alone.
+        use std::os::unix::fs::PermissionsExt;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dest), 0o700);
+        for e in std::fs::read_dir(&dest).unwrap().flatten() {
+            if e.path().is_file() {
+                assert_eq!(mode(&e.path()), 0o600, "{}", e.path().display());
+            }
+        }
+    }
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     stop.store(true, Ordering::SeqCst);
     let mut before = Vec::new();
