@@ -7,9 +7,7 @@ mod sessions;
 mod throttle;
 mod tokens;
 
-pub use passwords::{
-    HASH_QUEUE_DEADLINE, evaluations_on_this_thread, hash_password, hashing_slots, verify_password,
-};
+pub use passwords::{evaluations_on_this_thread, hash_password, verify_password};
 pub use sessions::{Auth, RECOVERY_MINUTES, SESSION_HOURS, SET_PASSWORD_HOURS};
 pub use throttle::{
     LoginThrottle, MAX_FAILED_LOGINS, NOT_YOUR_PASSWORD, THROTTLE_WINDOW, Throttle,

@@ -100,13 +100,7 @@ impl Throttle {
             };
         }
         let mut map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
-        let wait = keys
-            .iter()
-            .filter_map(|k| map.get(k))
-            .filter(|(n, since)| *n >= self.max && since.elapsed() < self.window)
-            .map(|(_, since)| (self.window - since.elapsed()).as_secs().max(1))
-            .max();
-        if let Some(wait) = wait {
+        if let Some(wait) = self.wait_in(&map, keys) {
             return Err(crate::Error::TooMany(wait));
         }
         Self::count(&mut map, keys, self.window);
@@ -153,6 +147,11 @@ impl Throttle {
                 .max();
         }
         let map = self.fails.lock().unwrap_or_else(|p| p.into_inner());
+        self.wait_in(&map, keys)
+    }
+
+    /// Seconds to wait when one of `keys` is over the limit in the in-memory counters.
+    fn wait_in(&self, map: &HashMap<String, (u32, Instant)>, keys: &[String]) -> Option<u64> {
         keys.iter()
             .filter_map(|k| map.get(k))
             .filter(|(n, since)| *n >= self.max && since.elapsed() < self.window)

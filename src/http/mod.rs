@@ -57,6 +57,8 @@ pub struct AppState {
     mails_per_address: Arc<Throttle>,
     /// Mails of anonymous forms per client address and hour (`mails_per_client_hour`).
     mails_per_client: Arc<Throttle>,
+    /// The addresses partner feeds may be fetched from (`sources_allowed_networks`).
+    outbound: crate::backoffice::outbound::Outbound,
     /// Reverse proxies trusted for `X-Forwarded-For`.
     trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     mail_wake: Arc<tokio::sync::Notify>,
@@ -174,6 +176,7 @@ impl AppState {
                 )
                 .on(&store, "mails-per-client"),
             ),
+            outbound: crate::backoffice::outbound::Outbound::of_config(&config),
             trusted_proxies: Arc::new(
                 crate::config::parse_trusted_proxies(&config.trusted_proxies).unwrap_or_else(|e| {
                     tracing::error!(error = %e, "trusted proxies ignored");

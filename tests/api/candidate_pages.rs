@@ -82,6 +82,11 @@ async fn a_candidate_lives_in_their_space() {
     page.wait_text("Mon compte").await;
     page.assert_accessible("/compte").await;
     page.screenshot("mon-compte.png").await;
+    // On a phone: the address form with its password field, audited at that width too.
+    page.resize(390, 844).await;
+    page.assert_accessible("/compte").await;
+    page.screenshot("mon-compte-phone.png").await;
+    page.resize(1280, 1000).await;
 
     // From the search page: saved without an alert, after the count of the last 30 days.
     visit(&page, &app, "/?q=juriste&contract=stage").await;

@@ -48,34 +48,6 @@ async fn login(client: &reqwest::Client, base: &str) -> String {
         .to_string()
 }
 
-/// Waits until every acknowledged reference is found by a search on the restarted server.
-async fn all_searchable(client: &reqwest::Client, base: &str, acknowledged: &[String]) {
-    for reference in acknowledged {
-        let mut found = false;
-        for _ in 0..50 {
-            let r: serde_json::Value = client
-                .get(format!(
-                    "{base}/api/v1/offers?q={reference}&per_page=1&facets=false"
-                ))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if r["total"] == 1 {
-                found = true;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert!(
-            found,
-            "{reference} was acknowledged but is not searchable after a restart"
-        );
-    }
-}
-
 #[tokio::test]
 async fn every_alert_is_mailed_once_across_sigkills() {
     let dir = tempfile::tempdir().unwrap();
@@ -93,7 +65,7 @@ async fn every_alert_is_mailed_once_across_sigkills() {
     for round in 0..=kills {
         let (mut child, base) = start(dir.path(), &smtp);
         let before: Vec<String> = acknowledged.lock().unwrap().clone();
-        all_searchable(&client, &base, &before).await;
+        crate::helpers::all_searchable(&client, &base, &before).await;
         let token = login(&client, &base).await;
         let stop = Arc::new(AtomicBool::new(false));
         let mut tasks = Vec::new();

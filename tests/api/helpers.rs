@@ -554,6 +554,36 @@ pub fn serve_node(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process:
     (child, base)
 }
 
+/// The total of a keyword search `q` on the server at `base`.
+pub async fn search_total(client: &reqwest::Client, base: &str, q: &str) -> u64 {
+    let r: serde_json::Value = client
+        .get(format!(
+            "{base}/api/v1/offers?q={q}&per_page=1&facets=false"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["total"].as_u64().unwrap()
+}
+
+/// Waits until every acknowledged reference is found by a search (after a restart, an outage…).
+pub async fn all_searchable(client: &reqwest::Client, base: &str, acknowledged: &[String]) {
+    for reference in acknowledged {
+        let mut found = false;
+        for _ in 0..50 {
+            if search_total(client, base, reference).await == 1 {
+                found = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert!(found, "{reference} was acknowledged but is not searchable");
+    }
+}
+
 /// Logs the recruiter of [`prepare_alert_storm`] in through `base`: the answer.
 pub async fn recruiter_login(client: &reqwest::Client, base: &str) -> reqwest::Response {
     client

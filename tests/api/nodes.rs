@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use offerwatch::Engine;
 use serde_json::json;
 
-use crate::helpers::offer_body;
+use crate::helpers::{offer_body, search_total};
 use crate::smtp::{Sink, header};
 
 const CANDIDATES: usize = 100;
@@ -61,20 +61,6 @@ async fn publish(client: &reqwest::Client, base: &str, token: &str, n: usize) ->
     Some(b["reference"].as_str()?.to_string())
 }
 
-async fn total(client: &reqwest::Client, base: &str, q: &str) -> u64 {
-    let r: serde_json::Value = client
-        .get(format!(
-            "{base}/api/v1/offers?q={q}&per_page=1&facets=false"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["total"].as_u64().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_nodes_share_one_database_and_mail_each_match_once() {
     let url = offerwatch::testing::database_url();
@@ -105,7 +91,7 @@ async fn two_nodes_share_one_database_and_mail_each_match_once() {
     let first = publish(&client, &a_base, &token, 0).await.unwrap();
     let published_at = Instant::now();
     loop {
-        if total(&client, &b_base, &first).await == 1 {
+        if search_total(&client, &b_base, &first).await == 1 {
             break;
         }
         assert!(
@@ -173,7 +159,7 @@ async fn two_nodes_share_one_database_and_mail_each_match_once() {
                 .id,
         );
         assert_eq!(
-            total(&client, &b_base, reference).await,
+            search_total(&client, &b_base, reference).await,
             1,
             "{reference} on B"
         );

@@ -227,37 +227,7 @@ async fn a_database_outage_leaves_public_search_up_and_loses_nothing() {
         "writes answered {others:?} during the outage"
     );
     // Every acknowledged publication is there and searchable.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let r: serde_json::Value = client
-            .get(format!(
-                "{base}/api/v1/offers?q=cartographie&per_page=100&facets=false"
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let found: Vec<&str> = r["offers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter_map(|o| o["reference"].as_str())
-            .collect();
-        if acknowledged.iter().all(|a| found.contains(&a.as_str())) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "acknowledged offers missing: {:?}",
-            acknowledged
-                .iter()
-                .filter(|a| !found.contains(&a.as_str()))
-                .collect::<Vec<_>>()
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    crate::helpers::all_searchable(&client, &base, &acknowledged).await;
     let r = client.get(format!("{base}/readyz")).send().await.unwrap();
     assert_eq!(r.status(), 200, "ready again");
     let _ = node.kill();

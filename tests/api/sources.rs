@@ -61,6 +61,15 @@ async fn feed_server() -> (String, Feed) {
     (format!("http://{addr}/feed"), feed)
 }
 
+/// Polls source `id` now: the poll's report.
+async fn poll(admin: &Client<'_>, id: u64) -> serde_json::Value {
+    let (s, p) = admin
+        .post(&format!("/api/v1/admin/sources/{id}/poll"), json!({}))
+        .await;
+    assert_eq!(s, 200, "{p}");
+    p
+}
+
 /// An administrator's client and the id of a new service of a region.
 async fn admin_and_service(app: &TestApp) -> (Client<'_>, u64) {
     let admin = app.as_admin().await;
@@ -111,16 +120,7 @@ async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons(
         .await;
     assert_eq!(s, 201, "{source}");
     let id = source["id"].as_u64().unwrap();
-    let poll = |id: u64| {
-        let admin = &admin;
-        async move {
-            let (s, p) = admin
-                .post(&format!("/api/v1/admin/sources/{id}/poll"), json!({}))
-                .await;
-            assert_eq!(s, 200, "{p}");
-            p
-        }
-    };
+    let poll = |id: u64| poll(&admin, id);
 
     // First poll: two offers, one item rejected with its reason.
     let p = poll(id).await;
@@ -274,13 +274,11 @@ async fn partner_feeds_never_lead_to_this_machine_or_private_networks_unless_all
         "application/rss+xml",
     );
     let port = url::Url::parse(&url).unwrap().port().unwrap();
-    // Refused at registration: loopback, cloud metadata, private, IPv6 loopback, an IPv4
-    // written as IPv6 or as a number, and a name that resolves to loopback. Nothing is sent to
-    // any of them: the addresses are read, not contacted.
+    // Refused at registration: loopback, IPv6 loopback, an IPv4 loopback written as IPv6 or as
+    // a number, and a name that resolves to loopback (the other ranges — cloud metadata,
+    // private networks… — are the filter's unit tests: end to end, only loopback is named).
     for refused in [
         url.clone(),
-        "http://169.254.169.254/latest/meta-data/".to_string(),
-        "http://10.0.0.1/feed".to_string(),
         format!("http://[::1]:{port}/feed"),
         format!("http://[::ffff:127.0.0.1]:{port}/feed"),
         format!("http://2130706433:{port}/feed"),
@@ -312,10 +310,7 @@ async fn partner_feeds_never_lead_to_this_machine_or_private_networks_unless_all
         let s = bo
             .register_source(&sneaked, sid, Default::default(), &lax)
             .unwrap();
-        let (st, p) = admin
-            .post(&format!("/api/v1/admin/sources/{}/poll", s.id), json!({}))
-            .await;
-        assert_eq!(st, 200);
+        let p = poll(&admin, s.id).await;
         assert_eq!(p["status"], "error", "{p}");
         assert!(p["error"].as_str().unwrap().contains("refused"), "{p}");
     }
@@ -334,12 +329,7 @@ async fn partner_feeds_never_lead_to_this_machine_or_private_networks_unless_all
         )
         .await;
     assert_eq!(s, 201, "{b}");
-    let (_, p) = admin
-        .post(
-            &format!("/api/v1/admin/sources/{}/poll", b["id"]),
-            json!({}),
-        )
-        .await;
+    let p = poll(&admin, b["id"].as_u64().unwrap()).await;
     assert_eq!(p["status"], "error", "{p}");
     assert!(p["error"].as_str().unwrap().contains("refused"), "{p}");
     let many: Vec<(String, String)> = (0..=offerwatch::backoffice::sources::MAX_FEED_ITEMS)
@@ -353,12 +343,7 @@ async fn partner_feeds_never_lead_to_this_machine_or_private_networks_unless_all
     let (_, b) = admin
         .post("/api/v1/admin/sources", json!({"url": url, "service": sid}))
         .await;
-    let (_, p) = admin
-        .post(
-            &format!("/api/v1/admin/sources/{}/poll", b["id"]),
-            json!({}),
-        )
-        .await;
+    let p = poll(&admin, b["id"].as_u64().unwrap()).await;
     assert_eq!(p["status"], "error", "{p}");
     assert!(p["error"].as_str().unwrap().contains("at most 1000"), "{p}");
     assert_eq!(p["imported"], 0);

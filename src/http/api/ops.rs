@@ -93,11 +93,8 @@ async fn metrics_text(
         ));
     }
     let allowed = match state.config.metrics_token.as_deref() {
-        Some(token) => headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|given| same_secret(given.trim(), token)),
+        Some(token) => crate::http::api::auth::bearer_token(&headers)
+            .is_some_and(|given| same_secret(&given, token)),
         None => client.is_loopback(),
     };
     if !allowed {

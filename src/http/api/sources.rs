@@ -59,7 +59,7 @@ async fn add(
     Caller(admin): Caller,
     JsonBody(body): JsonBody<SourceBody>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
-    let outbound = crate::backoffice::outbound::Outbound::of_config(&state.config);
+    let outbound = state.outbound.clone();
     let s = with_backoffice(&state, move |b| {
         b.add_source(
             &admin,
@@ -124,9 +124,8 @@ async fn poll(
     Path(id): Path<u64>,
 ) -> Result<Json<Poll>, AppError> {
     crate::auth::require(&admin, Role::Admin)?;
-    let outbound = crate::backoffice::outbound::Outbound::of_config(&state.config);
-    let client = feed_client(&outbound);
+    let client = feed_client(&state.outbound);
     Ok(Json(
-        poll_source(&state.engine, (&client, &outbound), id).await?,
+        poll_source(&state.engine, (&client, &state.outbound), id).await?,
     ))
 }
