@@ -9,19 +9,35 @@ use crate::engine::Engine;
 use crate::http::{self, AppState};
 use crate::links::Links;
 use crate::mail::Transport;
-use crate::workers::Workers;
+use crate::workers::{Running, Workers};
+
+/// A started server: what to serve, and its background loops.
+pub struct Started {
+    /// The routes and middleware.
+    pub router: http::Router,
+    /// The OpenAPI document of the API.
+    pub openapi: utoipa::openapi::OpenApi,
+    /// The background loops, to stop after the last request.
+    pub workers: Running,
+}
 
 /// Starts the workers of `engine` and builds the HTTP router (with its OpenAPI document).
-/// Must be called inside a tokio runtime.
-pub fn start(engine: Arc<Engine>, config: Config) -> (http::Router, utoipa::openapi::OpenApi) {
-    // Only a server percolates: commands open the engine without building the percolator.
-    match engine.rebuild_percolator() {
-        Ok(n) => tracing::info!(alerts = n, "percolator built"),
-        Err(e) => tracing::error!(error = %e, "percolator not built: alerts will not fire"),
+pub async fn start(engine: Arc<Engine>, config: Config) -> crate::Result<Started> {
+    let e = engine.clone();
+    let prepared = crate::blocking::run(move || {
+        // Only a server percolates: commands open the engine without building the percolator.
+        match e.rebuild_percolator() {
+            Ok(n) => tracing::info!(alerts = n, "percolator built"),
+            Err(e) => tracing::error!(error = %e, "percolator not built: alerts will not fire"),
+        }
+        e.indexer().fill_suggestions();
+        // Several nodes on one database: what the others write reaches this one.
+        e.start_following();
+    })
+    .await;
+    if let Err(e) = prepared {
+        tracing::error!(error = %e, "the server's start failed");
     }
-    engine.indexer().fill_suggestions();
-    // Several nodes on one database: what the others write reaches this one.
-    engine.start_following();
     let mail_wake = Arc::new(tokio::sync::Notify::new());
     let transport = Transport::from_config(
         config.smtp_url.as_deref(),
@@ -30,7 +46,7 @@ pub fn start(engine: Arc<Engine>, config: Config) -> (http::Router, utoipa::open
     )
     .map_err(|e| tracing::error!(error = %e, "mail transport unusable"))
     .ok();
-    Workers {
+    let workers = Workers {
         engine: engine.clone(),
         transport,
         from: config.mail_from.clone(),
@@ -45,10 +61,19 @@ pub fn start(engine: Arc<Engine>, config: Config) -> (http::Router, utoipa::open
         outbound: crate::backoffice::outbound::Outbound::of_config(&config),
     }
     .spawn();
-    http::router(AppState::new(engine, config, mail_wake))
+    // The state reads its secrets and shared counters from the store.
+    let (router, openapi) =
+        crate::blocking::run(move || http::router(AppState::new(engine, config, mail_wake)))
+            .await?;
+    Ok(Started {
+        router,
+        openapi,
+        workers,
+    })
 }
 
-/// Serves until SIGINT/SIGTERM, then lets in-flight requests finish and commits the index.
+/// Serves until SIGINT/SIGTERM, then lets in-flight requests finish, stops the background
+/// loops (each ends its round) and commits the index.
 /// Prints `listening on http://ADDR` once ready.
 pub async fn serve(engine: Arc<Engine>, mut config: Config) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.addr).await?;
@@ -66,16 +91,27 @@ pub async fn serve(engine: Arc<Engine>, mut config: Config) -> std::io::Result<(
         Some(a) => Some(tokio::net::TcpListener::bind(a).await?),
         None => None,
     };
-    let (router, _) = start(engine.clone(), config);
+    let started = start(engine.clone(), config)
+        .await
+        .map_err(std::io::Error::other)?;
     println!("listening on http://{addr}");
-    if let Some(l) = metrics_listener {
-        tracing::info!(addr = %l.local_addr()?, "metrics served on their own address");
-        tokio::spawn(http::serve_metrics(l, engine.clone()));
-    }
+    let metrics = match metrics_listener {
+        Some(l) => {
+            tracing::info!(addr = %l.local_addr()?, "metrics served on their own address");
+            let mut stop = started.workers.stopping();
+            let until = async move { stop.wait().await };
+            Some(tokio::spawn(http::serve_metrics(l, engine.clone(), until)))
+        }
+        None => None,
+    };
     use std::io::Write;
     std::io::stdout().flush()?;
-    http::run(listener, router).await?;
-    tokio::task::spawn_blocking(move || engine.shutdown())
+    http::run(listener, started.router).await?;
+    started.workers.stop().await;
+    if let Some(m) = metrics {
+        let _ = m.await;
+    }
+    crate::blocking::run(move || engine.shutdown())
         .await
         .map_err(std::io::Error::other)?;
     drop(control);

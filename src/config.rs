@@ -48,7 +48,7 @@ pub struct Config {
     /// Hour (local, see `time_zone`) at which daily alert digests are sent.
     pub daily_digest_hour: u8,
     /// Reverse proxies whose `X-Forwarded-For` names the client: addresses or networks.
-    pub trusted_proxies: Vec<String>,
+    pub trusted_proxies: Vec<Network>,
     /// Mails that anonymous forms (sign-up, recruiter request, password reset) may send to one
     /// address per hour (0 = unlimited).
     pub mails_per_address_hour: u32,
@@ -70,27 +70,94 @@ pub struct Config {
     pub metrics_addr: Option<SocketAddr>,
     /// Networks that partner feeds may be fetched from although not public (loopback,
     /// private, link-local… are refused otherwise): addresses or networks.
-    pub sources_allowed_networks: Vec<String>,
+    pub sources_allowed_networks: Vec<Network>,
 }
 
-/// Parses trusted proxies: addresses or networks (`10.0.0.1`, `10.0.0.0/8`).
-pub fn parse_trusted_proxies(list: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
-    parse_networks(list)
+/// An address or a network (`10.0.0.1`, `10.0.0.0/8`, `::1`), read from text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Network(pub ipnet::IpNet);
+
+impl std::str::FromStr for Network {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Network, String> {
+        let s = s.trim();
+        s.parse::<ipnet::IpNet>()
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map(Network)
+            .map_err(|_| {
+                format!("'{s}' is not an IP address or network (e.g. 10.0.0.1, 10.0.0.0/8)")
+            })
+    }
 }
 
-/// Parses a list of addresses or networks (`10.0.0.1`, `10.0.0.0/8`, `::1`).
-pub fn parse_networks(list: &[String]) -> Result<Vec<ipnet::IpNet>, String> {
-    list.iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse::<ipnet::IpNet>()
-                .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-                .map_err(|_| {
-                    format!("'{s}' is not an IP address or network (e.g. 10.0.0.1, 10.0.0.0/8)")
-                })
-        })
-        .collect()
+impl<'de> Deserialize<'de> for Network {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Network, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Reads a list of addresses or networks.
+pub fn parse_networks(list: &[&str]) -> Result<Vec<Network>, String> {
+    list.iter().map(|s| s.parse()).collect()
+}
+
+/// The networks of a list of [`Network`]s.
+pub fn networks(list: &[Network]) -> Vec<ipnet::IpNet> {
+    list.iter().map(|n| n.0).collect()
+}
+
+/// How a setting's environment variable is read.
+#[derive(Clone, Copy)]
+enum Kind {
+    Text,
+    Integer,
+    Number,
+    /// Comma-separated.
+    List,
+}
+
+/// Every setting, by its key in the file; its environment variable is `OFFERWATCH_` and the key
+/// in capitals ([`env_name`]). A test checks that the list names every field of [`Config`].
+const SETTINGS: &[(&str, Kind)] = &[
+    ("addr", Kind::Text),
+    ("data_dir", Kind::Text),
+    ("database_url", Kind::Text),
+    ("public_url", Kind::Text),
+    ("smtp_url", Kind::Text),
+    ("smtp_ca_file", Kind::Text),
+    ("cors_origins", Kind::List),
+    ("rate_limit_per_second", Kind::Number),
+    ("rate_limit_burst", Kind::Number),
+    ("anonymous_posts_per_minute", Kind::Number),
+    ("anonymous_posts_burst", Kind::Number),
+    ("max_query_bytes", Kind::Integer),
+    ("mail_from", Kind::Text),
+    ("max_attachment_bytes", Kind::Integer),
+    ("archive_interval_seconds", Kind::Integer),
+    ("max_saved_searches", Kind::Integer),
+    ("daily_digest_hour", Kind::Integer),
+    ("trusted_proxies", Kind::List),
+    ("mails_per_address_hour", Kind::Integer),
+    ("mails_per_client_hour", Kind::Integer),
+    ("time_zone", Kind::Text),
+    ("synonyms_file", Kind::Text),
+    ("sources_interval_seconds", Kind::Integer),
+    ("metrics_token", Kind::Text),
+    ("metrics_addr", Kind::Text),
+    ("sources_allowed_networks", Kind::List),
+];
+
+/// The environment variable of a setting: `OFFERWATCH_` and its key in capitals.
+pub fn env_name(key: &str) -> String {
+    format!("OFFERWATCH_{}", key.to_ascii_uppercase())
+}
+
+/// The keys of every setting, in the order of the README's table.
+pub fn keys() -> impl Iterator<Item = &'static str> {
+    SETTINGS.iter().map(|(k, _)| *k)
 }
 
 impl Default for Config {
@@ -135,97 +202,96 @@ fn env_var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// The value of an environment variable as the file would hold it.
+fn env_value(name: &str, kind: Kind, v: &str) -> Result<toml::Value, ConfigError> {
+    let number = |what| ConfigError(format!("{name}: '{v}' is not {what}"));
+    Ok(match kind {
+        Kind::Text => toml::Value::String(v.to_string()),
+        Kind::Integer => {
+            toml::Value::Integer(v.trim().parse().map_err(|_| number("a whole number"))?)
+        }
+        Kind::Number => toml::Value::Float(v.trim().parse().map_err(|_| number("a number"))?),
+        Kind::List => toml::Value::Array(
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.to_string()))
+                .collect(),
+        ),
+    })
+}
+
 impl Config {
-    /// Loads defaults, then `file` (or `offerwatch.toml` when present), then the environment.
+    /// Loads defaults, then `file` (or `offerwatch.toml` when present), then the environment
+    /// (`OFFERWATCH_*`, one variable per setting); checks the values, naming the setting.
     pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        Config::load_with(file, env_var)
+    }
+
+    /// [`Config::load`] with the environment read by `env`.
+    pub fn load_with(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
         let default_file = Path::new("offerwatch.toml");
         let file = file.or(default_file.exists().then_some(default_file));
-        let mut c = match file {
+        let mut table = match file {
             Some(f) => {
                 let text = std::fs::read_to_string(f)
                     .map_err(|e| ConfigError(format!("cannot read {}: {e}", f.display())))?;
-                toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", f.display())))?
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError(format!("{}: {e}", f.display())))?
             }
-            None => Config::default(),
+            None => toml::Table::new(),
         };
-        if let Some(v) = env_var("OFFERWATCH_ADDR") {
-            c.addr = v
-                .parse()
-                .map_err(|_| ConfigError(format!("OFFERWATCH_ADDR: '{v}' is not HOST:PORT")))?;
-        }
-        if let Some(v) = env_var("OFFERWATCH_DATABASE_URL") {
-            if !v.starts_with("postgres://") && !v.starts_with("postgresql://") {
-                return Err(ConfigError(format!(
-                    "OFFERWATCH_DATABASE_URL / database_url: '{v}' is not a postgres:// URL"
-                )));
+        let source = file.map_or("configuration".to_string(), |f| f.display().to_string());
+        for (key, kind) in SETTINGS {
+            let name = env_name(key);
+            if let Some(v) = env(&name) {
+                table.insert(key.to_string(), env_value(&name, *kind, &v)?);
             }
-            c.database_url = Some(v);
         }
-        if let Some(v) = env_var("OFFERWATCH_DATA_DIR") {
-            c.data_dir = v.into();
+        // Each setting alone, so that an error names it and where it came from.
+        for (key, value) in &table {
+            let mut one = toml::Table::new();
+            one.insert(key.clone(), value.clone());
+            if let Err(e) = Config::deserialize(toml::Value::Table(one)) {
+                let origin = if env(&env_name(key)).is_some() {
+                    env_name(key)
+                } else {
+                    source.clone()
+                };
+                return Err(ConfigError(format!("{key} ({origin}): {e}")));
+            }
         }
-        if let Some(v) = env_var("OFFERWATCH_PUBLIC_URL") {
-            c.public_url = Some(v);
-        }
-        if let Some(v) = env_var("OFFERWATCH_SMTP_URL") {
-            c.smtp_url = Some(v);
-        }
-        if let Some(v) = env_var("OFFERWATCH_SMTP_CA_FILE") {
-            c.smtp_ca_file = Some(v.into());
-        }
-        if let Some(v) = env_var("OFFERWATCH_CORS_ORIGINS") {
-            c.cors_origins = v.split(',').map(|s| s.trim().to_string()).collect();
-        }
-        if let Some(v) = env_var("OFFERWATCH_TRUSTED_PROXIES") {
-            c.trusted_proxies = v.split(',').map(|s| s.trim().to_string()).collect();
-        }
-        parse_trusted_proxies(&c.trusted_proxies).map_err(|e| {
-            ConfigError(format!("OFFERWATCH_TRUSTED_PROXIES / trusted_proxies: {e}"))
-        })?;
-        if let Some(v) = env_var("OFFERWATCH_SOURCES_ALLOWED_NETWORKS") {
-            c.sources_allowed_networks = v.split(',').map(|s| s.trim().to_string()).collect();
-        }
-        parse_networks(&c.sources_allowed_networks).map_err(|e| {
-            ConfigError(format!(
-                "OFFERWATCH_SOURCES_ALLOWED_NETWORKS / sources_allowed_networks: {e}"
-            ))
-        })?;
-        if let Some(v) = env_var("OFFERWATCH_TIME_ZONE") {
-            c.time_zone = v;
-        }
-        crate::domain::local_time::parse_zone(&c.time_zone)
-            .map_err(|e| ConfigError(format!("OFFERWATCH_TIME_ZONE / time_zone: {e}")))?;
-        if let Some(v) = env_var("OFFERWATCH_SYNONYMS_FILE") {
-            c.synonyms_file = Some(v.into());
-        }
-        if let Some(v) = env_var("OFFERWATCH_METRICS_TOKEN") {
-            c.metrics_token = Some(v);
-        }
-        if let Some(v) = env_var("OFFERWATCH_METRICS_ADDR") {
-            c.metrics_addr = Some(v.parse().map_err(|_| {
-                ConfigError(format!("OFFERWATCH_METRICS_ADDR: '{v}' is not HOST:PORT"))
-            })?);
-        }
-        if c.metrics_token.as_deref().is_some_and(|t| t.len() < 16) {
-            return Err(ConfigError(
-                "OFFERWATCH_METRICS_TOKEN / metrics_token: at least 16 characters".into(),
+        let c = Config::deserialize(toml::Value::Table(table))
+            .map_err(|e| ConfigError(format!("{source}: {e}")))?;
+        c.check()?;
+        Ok(c)
+    }
+
+    /// The checks a value's type does not make.
+    fn check(&self) -> Result<(), ConfigError> {
+        let named =
+            |key: &str, why: String| ConfigError(format!("{key} ({}): {why}", env_name(key)));
+        if let Some(v) = &self.database_url
+            && !v.starts_with("postgres://")
+            && !v.starts_with("postgresql://")
+        {
+            return Err(named(
+                "database_url",
+                format!("'{v}' is not a postgres:// URL"),
             ));
         }
-        if let Some(v) = env_var("OFFERWATCH_ANONYMOUS_POSTS_PER_MINUTE") {
-            c.anonymous_posts_per_minute = v.parse().map_err(|_| {
-                ConfigError(format!(
-                    "OFFERWATCH_ANONYMOUS_POSTS_PER_MINUTE: '{v}' is not a number"
-                ))
-            })?;
+        crate::domain::local_time::parse_zone(&self.time_zone)
+            .map_err(|e| named("time_zone", e.to_string()))?;
+        if self.metrics_token.as_deref().is_some_and(|t| t.len() < 16) {
+            return Err(named("metrics_token", "at least 16 characters".into()));
         }
-        if let Some(v) = env_var("OFFERWATCH_RATE_LIMIT_PER_SECOND") {
-            c.rate_limit_per_second = v.parse().map_err(|_| {
-                ConfigError(format!(
-                    "OFFERWATCH_RATE_LIMIT_PER_SECOND: '{v}' is not a number"
-                ))
-            })?;
+        if self.daily_digest_hour > 23 {
+            return Err(named("daily_digest_hour", "an hour from 0 to 23".into()));
         }
-        Ok(c)
+        Ok(())
     }
 
     /// Makes the configured synonym list the one queries are read with (the compiled-in list
@@ -246,5 +312,103 @@ impl Config {
             .as_deref()
             .unwrap_or("http://127.0.0.1:8080")
             .trim_end_matches('/')
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(file: &str, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("offerwatch.toml");
+        std::fs::write(&path, file).unwrap();
+        let env: HashMap<String, String> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load_with(Some(&path), |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn every_field_is_a_setting_with_an_environment_variable() {
+        // The derived deserializer names every field when it refuses an unknown one.
+        let refusal = toml::from_str::<Config>("no_such_setting = 1")
+            .unwrap_err()
+            .to_string();
+        let expected = refusal.split("expected one of").nth(1).unwrap();
+        let fields: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+        assert_eq!(
+            fields,
+            keys().collect::<Vec<_>>(),
+            "SETTINGS is every field, in order"
+        );
+        // …and the README's configuration table gives each its variable.
+        let readme = include_str!("../README.md");
+        for key in keys() {
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{key}`")))
+                .unwrap_or_else(|| panic!("no README row for {key}"));
+            assert!(row.contains(&format!("`{}`", env_name(key))), "{row}");
+        }
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file_for_every_kind_of_setting() {
+        let c = load(
+            "mail_from = \"Portail <a@b.fr>\"\nmails_per_client_hour = 5\ncors_origins = [\"x\"]",
+            &[
+                ("OFFERWATCH_MAILS_PER_CLIENT_HOUR", "7"),
+                ("OFFERWATCH_SOURCES_INTERVAL_SECONDS", "60"),
+                ("OFFERWATCH_RATE_LIMIT_BURST", "12.5"),
+                ("OFFERWATCH_TRUSTED_PROXIES", "10.0.0.0/8, 192.0.2.7"),
+                ("OFFERWATCH_MAIL_FROM", "Stages <no-reply@stages.gouv.fr>"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.mails_per_client_hour, 7);
+        assert_eq!(c.sources_interval_seconds, 60);
+        assert_eq!(c.rate_limit_burst, 12.5);
+        assert_eq!(c.mail_from, "Stages <no-reply@stages.gouv.fr>");
+        assert_eq!(
+            c.cors_origins,
+            ["x"],
+            "the file's value stays when not overridden"
+        );
+        assert_eq!(
+            networks(&c.trusted_proxies),
+            [
+                "10.0.0.0/8".parse().unwrap(),
+                "192.0.2.7/32".parse().unwrap()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_wrong_value_names_its_setting_and_where_it_came_from() {
+        let e = |file: &str, env: &[(&str, &str)]| load(file, env).unwrap_err().to_string();
+        assert!(
+            e("", &[("OFFERWATCH_MAX_SAVED_SEARCHES", "beaucoup")])
+                .contains("OFFERWATCH_MAX_SAVED_SEARCHES: 'beaucoup' is not a whole number")
+        );
+        let bad_proxy = e("", &[("OFFERWATCH_TRUSTED_PROXIES", "10.0.0.0/33")]);
+        assert!(
+            bad_proxy.contains("trusted_proxies (OFFERWATCH_TRUSTED_PROXIES)")
+                && bad_proxy.contains("10.0.0.0/33"),
+            "{bad_proxy}"
+        );
+        let from_file = e("metrics_addr = \"nowhere\"", &[]);
+        assert!(
+            from_file.contains("metrics_addr (") && from_file.contains("offerwatch.toml"),
+            "{from_file}"
+        );
+        assert!(
+            e("time_zone = \"Mars/Olympus\"", &[]).contains("time_zone (OFFERWATCH_TIME_ZONE)")
+        );
+        assert!(e("", &[("OFFERWATCH_DAILY_DIGEST_HOUR", "25")]).contains("daily_digest_hour"));
+        assert!(e("", &[("OFFERWATCH_DATABASE_URL", "mysql://x")]).contains("postgres://"));
+        assert!(e("no_such_setting = 1", &[]).contains("no_such_setting"));
     }
 }

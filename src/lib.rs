@@ -10,6 +10,7 @@
 pub mod app;
 pub mod auth;
 pub mod backoffice;
+pub mod blocking;
 pub mod candidates;
 pub mod config;
 pub mod domain;

@@ -3,12 +3,14 @@
 //! the end-of-diffusion archiver. Started once by the composition root (`app`). When several
 //! nodes share a database, each work is done by the node holding its lease, and taken over by
 //! another when that node stops renewing it; alert mails are claimed a batch at a time, so that
-//! every node sends them at once.
+//! every node sends them at once. Each loop ends its round and stops when the server stops
+//! ([`Running::stop`]).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinSet;
 
 use crate::backoffice::Backoffice;
 use crate::candidates::{AlertMailSettings, percolate_pending, send_alerts};
@@ -38,27 +40,111 @@ pub struct Workers {
     pub synonyms_file: Option<std::path::PathBuf>,
 }
 
+/// The running loops, until [`Running::stop`].
+pub struct Running {
+    stop: watch::Sender<bool>,
+    loops: JoinSet<()>,
+}
+
+impl Running {
+    /// Asks every loop to stop, and waits until each has finished its round.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        while let Some(ended) = self.loops.join_next().await {
+            if let Err(e) = ended {
+                tracing::error!(error = %e, "a background loop failed");
+            }
+        }
+    }
+
+    /// Loops still running.
+    pub fn len(&self) -> usize {
+        self.loops.len()
+    }
+
+    /// Whether no loop runs.
+    pub fn is_empty(&self) -> bool {
+        self.loops.is_empty()
+    }
+
+    /// Tells, to a task of the caller's, when the loops are asked to stop.
+    pub fn stopping(&self) -> Stop {
+        Stop(self.stop.subscribe())
+    }
+}
+
+/// Tells a loop that the server stops.
+#[derive(Clone)]
+pub struct Stop(watch::Receiver<bool>);
+
+impl Stop {
+    /// Waits until the server stops.
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|stop| *stop).await;
+    }
+
+    /// Whether the server stops.
+    fn asked(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Waits `d`, or until the server stops: `true` when it stops.
+    async fn pause(&mut self, d: Duration) -> bool {
+        tokio::select! {
+            _ = self.wait() => true,
+            _ = tokio::time::sleep(d) => false,
+        }
+    }
+
+    /// Waits for `wake` or `d`, or until the server stops: `true` when it stops.
+    async fn pause_or(&mut self, wake: &Notify, d: Duration) -> bool {
+        tokio::select! {
+            _ = self.wait() => true,
+            _ = wake.notified() => false,
+            _ = tokio::time::sleep(d) => false,
+        }
+    }
+}
+
 impl Workers {
     /// Starts every loop on the current runtime.
-    pub fn spawn(self) {
+    pub fn spawn(self) -> Running {
+        let (stop, stopping) = watch::channel(false);
+        let stopping = Stop(stopping);
+        let mut loops = JoinSet::new();
         let sender_wake = Arc::new(Notify::new());
-        tokio::spawn(percolator(self.clone(), sender_wake.clone()));
+        loops.spawn(percolator(
+            self.clone(),
+            sender_wake.clone(),
+            stopping.clone(),
+        ));
         match self.transport.clone() {
             Some(transport) => {
-                tokio::spawn(mailer(self.clone(), transport, sender_wake));
+                loops.spawn(mailer(
+                    self.clone(),
+                    transport,
+                    sender_wake,
+                    stopping.clone(),
+                ));
             }
             None => tracing::error!("mail transport unusable: mails stay queued"),
         }
         if let Some(file) = self.synonyms_file.clone() {
-            tokio::spawn(synonyms_watcher(self.engine.clone(), file));
+            loops.spawn(synonyms_watcher(
+                self.engine.clone(),
+                file,
+                stopping.clone(),
+            ));
         }
-        tokio::spawn(stats_writer(self.engine.clone()));
-        tokio::spawn(sources_poller(
+        loops.spawn(stats_writer(self.engine.clone(), stopping.clone()));
+        loops.spawn(sources_poller(
             self.engine.clone(),
             self.sources_every,
             self.outbound.clone(),
+            stopping.clone(),
         ));
-        tokio::spawn(archiver(self));
+        loops.spawn(archiver(self, stopping));
+        Running { stop, loops }
     }
 }
 
@@ -71,7 +157,7 @@ const POLLING_FEEDS: &str = "polling-feeds";
 /// Whether this node is the one to do `work` now (off the async threads: it asks the store).
 async fn holds(engine: &Arc<Engine>, work: &'static str) -> bool {
     let e = engine.clone();
-    tokio::task::spawn_blocking(move || e.holds(work))
+    crate::blocking::run(move || e.holds(work))
         .await
         .unwrap_or(false)
 }
@@ -81,10 +167,13 @@ async fn sources_poller(
     engine: Arc<Engine>,
     every: Duration,
     outbound: crate::backoffice::outbound::Outbound,
+    mut stop: Stop,
 ) {
     let client = crate::backoffice::sources::feed_client(&outbound);
     loop {
-        tokio::time::sleep(every).await;
+        if stop.pause(every).await {
+            return;
+        }
         if !holds(&engine, POLLING_FEEDS).await {
             continue;
         }
@@ -98,16 +187,19 @@ async fn sources_poller(
 const STATS_EVERY: Duration = Duration::from_secs(5);
 
 /// Writes the statistics counted in memory, in one transaction every few seconds.
-async fn stats_writer(engine: Arc<Engine>) {
+/// The last counts are written when the server stops.
+async fn stats_writer(engine: Arc<Engine>, mut stop: Stop) {
     loop {
-        tokio::time::sleep(STATS_EVERY).await;
+        let stopping = stop.pause(STATS_EVERY).await;
         let e = engine.clone();
-        match tokio::task::spawn_blocking(move || e.flush_stats()).await {
-            Ok(Err(e)) => {
+        match crate::blocking::run(move || e.flush_stats()).await {
+            Ok(Err(e)) | Err(e) => {
                 tracing::error!(error = %e, "statistics not written; kept for the next round")
             }
-            Err(e) => tracing::error!(error = %e, "statistics writer failed"),
             Ok(Ok(_)) => {}
+        }
+        if stopping {
+            return;
         }
     }
 }
@@ -118,7 +210,7 @@ const SYNONYMS_CHECK: Duration = Duration::from_secs(2);
 /// Reloads the synonym list when its file changes (modification time or size), then
 /// re-reads every alert with it; a list that does not parse is logged and the previous one
 /// kept.
-async fn synonyms_watcher(engine: Arc<Engine>, file: std::path::PathBuf) {
+async fn synonyms_watcher(engine: Arc<Engine>, file: std::path::PathBuf, mut stop: Stop) {
     let stamp = |f: &std::path::Path| {
         std::fs::metadata(f)
             .ok()
@@ -126,14 +218,16 @@ async fn synonyms_watcher(engine: Arc<Engine>, file: std::path::PathBuf) {
     };
     let mut seen = stamp(&file);
     loop {
-        tokio::time::sleep(SYNONYMS_CHECK).await;
+        if stop.pause(SYNONYMS_CHECK).await {
+            return;
+        }
         let now = stamp(&file);
         if now == seen {
             continue;
         }
         seen = now;
         let (f, e) = (file.clone(), engine.clone());
-        let outcome = tokio::task::spawn_blocking(move || {
+        let outcome = crate::blocking::run(move || {
             let list = crate::index::synonyms::Synonyms::load(&f)?;
             let groups = list.len();
             crate::index::synonyms::install(list);
@@ -157,11 +251,11 @@ async fn synonyms_watcher(engine: Arc<Engine>, file: std::path::PathBuf) {
 /// Percolates newly published offers when a request wakes it and at least every 250 ms,
 /// waking the sender after each slice of matches written; goes round at once while there is
 /// work.
-async fn percolator(w: Workers, sender_wake: Arc<Notify>) {
+async fn percolator(w: Workers, sender_wake: Arc<Notify>, mut stop: Stop) {
     loop {
         let (e, wake) = (w.engine.clone(), sender_wake.clone());
         let started = std::time::Instant::now();
-        let round = tokio::task::spawn_blocking(move || {
+        let round = crate::blocking::run(move || {
             if !e.holds(PERCOLATING) {
                 return Ok(0);
             }
@@ -190,30 +284,33 @@ async fn percolator(w: Workers, sender_wake: Arc<Notify>) {
             }
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "percolation failed");
-                wait_while_away(&e).await;
+                wait_while_away(&e, &mut stop).await;
             }
             Err(e) => tracing::error!(error = %e, "percolation failed"),
             _ => {}
         }
-        tokio::select! {
-            _ = w.mail_wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        if stop
+            .pause_or(&w.mail_wake, Duration::from_millis(250))
+            .await
+        {
+            return;
         }
     }
 }
 
 /// After an error saying that the database is away, waits the time it gives before the next
-/// round (rather than retrying, and logging, several times a second).
-async fn wait_while_away(e: &crate::Error) {
+/// round (rather than retrying, and logging, several times a second), or until the server
+/// stops.
+async fn wait_while_away(e: &crate::Error, stop: &mut Stop) {
     if let crate::Error::Unavailable(_, seconds) = e {
-        tokio::time::sleep(Duration::from_secs(*seconds)).await;
+        stop.pause(Duration::from_secs(*seconds)).await;
     }
 }
 
 /// Sends due account mails and alert mails when the percolator wakes it and at least every
 /// 250 ms; goes round at once while there is work. With a shared store, the account mails are
 /// sent by the node holding their lease, and every node sends the alert mails it claimed.
-async fn mailer(w: Workers, transport: Transport, wake: Arc<Notify>) {
+async fn mailer(w: Workers, transport: Transport, wake: Arc<Notify>, mut stop: Stop) {
     loop {
         let mut busy = false;
         if holds(&w.engine, MAILING).await {
@@ -229,7 +326,7 @@ async fn mailer(w: Workers, transport: Transport, wake: Arc<Notify>) {
                 Ok(n) => busy |= n > 0,
                 Err(e) => {
                     tracing::error!(error = %e, "mail sender round failed");
-                    wait_while_away(&e).await;
+                    wait_while_away(&e, &mut stop).await;
                 }
             }
         }
@@ -237,25 +334,24 @@ async fn mailer(w: Workers, transport: Transport, wake: Arc<Notify>) {
             Ok(n) => busy |= n > 0,
             Err(e) => {
                 tracing::error!(error = %e, "alert sender round failed");
-                wait_while_away(&e).await;
+                wait_while_away(&e, &mut stop).await;
             }
         }
-        if busy {
+        if busy && !stop.asked() {
             continue;
         }
-        tokio::select! {
-            _ = wake.notified() => {}
-            _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+        if stop.pause_or(&wake, Duration::from_millis(250)).await {
+            return;
         }
     }
 }
 
 /// Archives the offers whose diffusion has ended, every `archive_every`.
-async fn archiver(w: Workers) {
+async fn archiver(w: Workers, mut stop: Stop) {
     loop {
         let e = w.engine.clone();
         let base = w.alerts.links.base().to_string();
-        let r = tokio::task::spawn_blocking(move || {
+        let r = crate::blocking::run(move || {
             if !e.holds(ARCHIVING) {
                 return Ok(0);
             }
@@ -270,6 +366,8 @@ async fn archiver(w: Workers) {
         if let Ok(Err(e)) = r {
             tracing::error!(error = %e, "archiving expired offers failed");
         }
-        tokio::time::sleep(w.archive_every).await;
+        if stop.pause(w.archive_every).await {
+            return;
+        }
     }
 }

@@ -113,6 +113,7 @@ pub fn hash_password(password: &str) -> Result<String> {
     rand::rng().fill_bytes(&mut bytes);
     let salt = SaltString::encode_b64(&bytes)
         .map_err(|e| Error::Internal(format!("password salt: {e}")))?;
+    crate::blocking::check("password hashing")?;
     let _slot = pool().slot(HASH_QUEUE_DEADLINE)?;
     EVALUATED.with(|n| n.set(n.get() + 1));
     Argon2::default()
@@ -127,6 +128,7 @@ pub fn verify_password(password: &str, hash: &str) -> Result<bool> {
     let Ok(h) = PasswordHash::new(hash) else {
         return Ok(false);
     };
+    crate::blocking::check("password hashing")?;
     let _slot = pool().slot(HASH_QUEUE_DEADLINE)?;
     EVALUATED.with(|n| n.set(n.get() + 1));
     Ok(Argon2::default()

@@ -58,20 +58,15 @@ pub fn is_public(ip: IpAddr) -> bool {
 
 impl Outbound {
     /// Public addresses, and those of `allowed` (`10.0.0.0/8`, `127.0.0.1`…).
-    pub fn new(allowed: &[String]) -> Result<Outbound, String> {
-        let allowed = crate::config::parse_networks(allowed)?;
-        Ok(Outbound {
-            allowed: Arc::new(allowed),
-        })
+    pub fn new(allowed: &[crate::config::Network]) -> Outbound {
+        Outbound {
+            allowed: Arc::new(crate::config::networks(allowed)),
+        }
     }
 
-    /// The addresses of the configuration's `sources_allowed_networks` (checked when it was
-    /// loaded; a list set otherwise and wrong is logged and ignored).
+    /// The addresses of the configuration's `sources_allowed_networks`.
     pub fn of_config(config: &crate::config::Config) -> Outbound {
-        Outbound::new(&config.sources_allowed_networks).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "sources_allowed_networks ignored");
-            Outbound::default()
-        })
+        Outbound::new(&config.sources_allowed_networks)
     }
 
     /// Whether the server may connect to `ip`.
@@ -231,12 +226,13 @@ mod tests {
         for public in ["93.184.216.34", "2606:4700::1111", "::ffff:8.8.8.8"] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
-        let lab = Outbound::new(&["127.0.0.1".into(), "10.1.0.0/16".into()]).unwrap();
+        let networks = |l: &[&str]| crate::config::parse_networks(l).unwrap();
+        let lab = Outbound::new(&networks(&["127.0.0.1", "10.1.0.0/16"]));
         assert!(lab.permits("127.0.0.1".parse().unwrap()));
         assert!(lab.permits("10.1.2.3".parse().unwrap()));
         assert!(!lab.permits("10.2.0.1".parse().unwrap()));
         assert!(!lab.permits("169.254.169.254".parse().unwrap()));
-        assert!(Outbound::new(&["pas un réseau".into()]).is_err());
+        assert!(crate::config::parse_networks(&["pas un réseau"]).is_err());
     }
 
     #[test]
@@ -258,7 +254,7 @@ mod tests {
             o.check_url("https://partenaire.invalid/offres.rss").is_ok(),
             "checked at each fetch"
         );
-        let lab = Outbound::new(&["127.0.0.0/8".into(), "::1".into()]).unwrap();
+        let lab = Outbound::new(&crate::config::parse_networks(&["127.0.0.0/8", "::1"]).unwrap());
         assert!(lab.check_url("http://localhost:9/feed").is_ok());
         assert!(lab.check_url("http://127.0.0.1:9/feed").is_ok());
     }

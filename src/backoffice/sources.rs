@@ -498,15 +498,12 @@ pub async fn poll_source(
     id: u64,
 ) -> Result<Poll> {
     let e = engine.clone();
-    let Some(source) = tokio::task::spawn_blocking(move || e.store().source(id))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??
-    else {
+    let Some(source) = crate::blocking::run(move || e.store().source(id)).await?? else {
         return Err(Error::NotFound(format!("no source {id}")));
     };
     let fetched = fetch(client, outbound, &source).await;
     let e = engine.clone();
-    tokio::task::spawn_blocking(move || -> Result<Poll> {
+    crate::blocking::run(move || -> Result<Poll> {
         let now = now_rfc3339(e.now());
         let (mut s, poll) = match fetched {
             Err(err) => (
@@ -557,8 +554,7 @@ pub async fn poll_source(
         }
         Ok(poll)
     })
-    .await
-    .map_err(|e| Error::Internal(e.to_string()))?
+    .await?
 }
 
 /// Polls every source once.
@@ -567,9 +563,8 @@ pub async fn poll_all(
     (client, outbound): (&reqwest::Client, &Outbound),
 ) -> Result<usize> {
     let e = engine.clone();
-    let ids: Vec<u64> = tokio::task::spawn_blocking(move || e.store().sources())
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??
+    let ids: Vec<u64> = crate::blocking::run(move || e.store().sources())
+        .await??
         .into_iter()
         .map(|s| s.id)
         .collect();

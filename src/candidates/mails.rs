@@ -229,9 +229,7 @@ fn settle(engine: &Engine, rows: &mut [OutboxRow], outcome: &Outcome, now: time:
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))?
+    crate::blocking::run(f).await?
 }
 
 /// Sends the alert mails that are due: immediate matches at once, daily ones as one digest per

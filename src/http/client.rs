@@ -82,9 +82,9 @@ mod tests {
 
     #[test]
     fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
-        let trusted =
-            crate::config::parse_trusted_proxies(&["10.0.0.0/8".into(), "192.0.2.7".into()])
-                .unwrap();
+        let trusted = crate::config::networks(
+            &crate::config::parse_networks(&["10.0.0.0/8", "192.0.2.7"]).unwrap(),
+        );
         let ip = |s: &str| s.parse::<IpAddr>().unwrap();
         // A direct client cannot pretend.
         assert_eq!(
@@ -118,7 +118,7 @@ mod tests {
             ip("10.1.2.3")
         );
         assert!(
-            crate::config::parse_trusted_proxies(&["10.0.0.0/33".into()])
+            crate::config::parse_networks(&["10.0.0.0/33"])
                 .unwrap_err()
                 .contains("10.0.0.0/33")
         );

@@ -177,12 +177,7 @@ impl AppState {
                 .on(&store, "mails-per-client"),
             ),
             outbound: crate::backoffice::outbound::Outbound::of_config(&config),
-            trusted_proxies: Arc::new(
-                crate::config::parse_trusted_proxies(&config.trusted_proxies).unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "trusted proxies ignored");
-                    Vec::new()
-                }),
-            ),
+            trusted_proxies: Arc::new(crate::config::networks(&config.trusted_proxies)),
             config: Arc::new(config),
             metrics: prometheus(),
             openapi: Arc::new(OnceLock::new()),
@@ -194,8 +189,13 @@ impl AppState {
 }
 
 /// Serves the operator's own address of the metrics (`metrics_addr`) until the process ends.
-pub async fn serve_metrics(listener: tokio::net::TcpListener, engine: Arc<Engine>) {
-    if let Err(e) = axum::serve(listener, metrics_router(engine)).await {
+pub async fn serve_metrics(
+    listener: tokio::net::TcpListener,
+    engine: Arc<Engine>,
+    until: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let served = axum::serve(listener, metrics_router(engine)).with_graceful_shutdown(until);
+    if let Err(e) = served.await {
         tracing::error!(error = %e, "the metrics server stopped");
     }
 }
@@ -533,9 +533,7 @@ async fn engine_call<T: Send + 'static>(
         state.config.clone(),
     );
     let wake = state.mail_wake.clone();
-    let r = tokio::task::spawn_blocking(move || f(&engine, &links, &config))
-        .await
-        .map_err(|e| crate::Error::Internal(format!("blocking task: {e}")))?;
+    let r = crate::blocking::run(move || f(&engine, &links, &config)).await?;
     wake.notify_one();
     r
 }
@@ -614,7 +612,7 @@ where
     F: FnOnce() -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    tokio::task::spawn_blocking(f).await?
+    crate::blocking::run(f).await?
 }
 
 async fn shutdown_signal() {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::{Transport, message, retry_at};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::Store;
 use crate::store::accounts::{Mail, MailState};
 
@@ -37,9 +37,7 @@ pub async fn send_due(
     domain: &str,
 ) -> Result<usize> {
     let st = store.clone();
-    let due = tokio::task::spawn_blocking(move || st.due_mails(now, BATCH))
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))??;
+    let due = crate::blocking::run(move || st.due_mails(now, BATCH)).await??;
     let mut sent = 0;
     for mut m in due {
         let outcome = match message(from, domain, &m) {
@@ -70,9 +68,7 @@ pub async fn send_due(
             }
         }
         let st = store.clone();
-        tokio::task::spawn_blocking(move || st.write(|tx| tx.put_mail(&m)))
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))??;
+        crate::blocking::run(move || st.write(|tx| tx.put_mail(&m))).await??;
     }
     Ok(sent)
 }

@@ -368,9 +368,7 @@ fn sources(
             service,
             defaults,
         } => {
-            let outbound =
-                crate::backoffice::outbound::Outbound::new(&config.sources_allowed_networks)
-                    .map_err(anyhow::Error::msg)?;
+            let outbound = crate::backoffice::outbound::Outbound::of_config(config);
             let s =
                 bo.register_source(&url, service, defaults_of(defaults.as_ref())?, &outbound)?;
             writeln!(

@@ -360,6 +360,7 @@ impl Store {
 
     /// Runs `f` on one consistent snapshot.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
+        crate::blocking::check("a store transaction")?;
         match &self.db {
             Db::Redb(db) => {
                 let tx = db.begin_read()?;
@@ -371,6 +372,7 @@ impl Store {
 
     /// Runs `f` in one durable write transaction: all of it is committed, or nothing.
     pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        crate::blocking::check("a store transaction")?;
         let mut touched = Vec::new();
         let out = match &self.db {
             Db::Redb(db) => {

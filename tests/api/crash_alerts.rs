@@ -52,7 +52,7 @@ async fn login(client: &reqwest::Client, base: &str) -> String {
 async fn every_alert_is_mailed_once_across_sigkills() {
     let dir = tempfile::tempdir().unwrap();
     let (sink, smtp) = Sink::start().await;
-    tokio::task::spawn_blocking({
+    offerwatch::blocking::run({
         let d = dir.path().to_path_buf();
         move || prepare(&d)
     })

@@ -14,7 +14,7 @@ fn signup(n: usize) -> serde_json::Value {
 async fn mails_of_anonymous_forms_are_limited_per_client_and_forwarded_clients_are_told_apart() {
     let app = spawn_app_with(0, |c| {
         c.mails_per_client_hour = 2;
-        c.trusted_proxies = vec!["127.0.0.1".into()];
+        c.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
     let post = |body: serde_json::Value, forwarded: &'static str| {

@@ -24,10 +24,34 @@ pub struct TestApp {
     /// The SMTP server mails go to, when the app was started with one.
     pub sink: Option<crate::smtp::Sink>,
     pub client: reqwest::Client,
+    /// The server's own multi-threaded runtime, as in production: a store call made on one of
+    /// its async workers fails the debug assertion of `offerwatch::blocking`.
+    server: Option<tokio::runtime::Runtime>,
+    /// The server's background loops.
+    workers: std::sync::Mutex<Option<offerwatch::workers::Running>>,
     _dir: tempfile::TempDir,
 }
 
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(rt) = self.server.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
 impl TestApp {
+    /// Stops the server's background loops as a server stopping does (each ends its round);
+    /// answers how many there were. Fails when they take more than 10 s.
+    pub async fn stop_workers(&self) -> usize {
+        let workers = self.workers.lock().unwrap().take().expect("running");
+        let loops = workers.len();
+        tokio::time::timeout(Duration::from_secs(10), workers.stop())
+            .await
+            .expect("every loop stops within 10 s");
+        loops
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -104,7 +128,8 @@ pub async fn spawn_app_with(offers: usize, tweak: impl FnOnce(&mut Config)) -> T
             .collect();
         offerwatch::import::import_jsonl(&engine, lines.as_bytes(), |_| {}).unwrap();
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     let mut config = Config {
         addr,
@@ -118,15 +143,29 @@ pub async fn spawn_app_with(offers: usize, tweak: impl FnOnce(&mut Config)) -> T
         ..Config::default()
     };
     tweak(&mut config);
-    let (app, _) = offerwatch::app::start(engine.clone(), config);
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
+    let server = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let e = engine.clone();
+    let workers = server
+        .spawn(async move {
+            let started = offerwatch::app::start(e, config).await.unwrap();
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let app = started.router;
+            tokio::spawn(async move {
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .await
+                .unwrap();
+            });
+            started.workers
+        })
         .await
         .unwrap();
-    });
     TestApp {
         base: format!("http://{addr}"),
         engine,
@@ -134,6 +173,8 @@ pub async fn spawn_app_with(offers: usize, tweak: impl FnOnce(&mut Config)) -> T
         data_dir: dir.path().to_path_buf(),
         sink: None,
         client: reqwest::Client::new(),
+        server: Some(server),
+        workers: std::sync::Mutex::new(Some(workers)),
         _dir: dir,
     }
 }

@@ -42,7 +42,7 @@ fn cli(data_dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output
 }
 
 async fn cli_async(data_dir: std::path::PathBuf, args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || {
+    offerwatch::blocking::run(move || {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         cli(&data_dir, &args, None)
     })

@@ -66,7 +66,7 @@ async fn two_nodes_share_one_database_and_mail_each_match_once() {
     let url = offerwatch::testing::database_url();
     let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let (sink, smtp) = Sink::start().await;
-    let searches = tokio::task::spawn_blocking({
+    let searches = offerwatch::blocking::run({
         let (d, u) = (a_dir.path().to_path_buf(), url.clone());
         move || prepare(&d, &u)
     })
@@ -140,7 +140,7 @@ async fn two_nodes_share_one_database_and_mail_each_match_once() {
     let all_done = started.elapsed();
 
     // Every acknowledged offer is in the database and searchable on B.
-    let engine = tokio::task::spawn_blocking({
+    let engine = offerwatch::blocking::run({
         let (d, u) = (tempfile::tempdir().unwrap(), url.clone());
         move || {
             let e =
@@ -151,9 +151,17 @@ async fn two_nodes_share_one_database_and_mail_each_match_once() {
     .await
     .unwrap();
     let (engine, _check_dir) = engine;
+    let engine = std::sync::Arc::new(engine);
+    let (e, refs) = (engine.clone(), acknowledged.clone());
+    let found = offerwatch::blocking::run(move || {
+        refs.iter()
+            .map(|r| e.store().offer_by_reference(r).unwrap())
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
     let mut ids = Vec::new();
-    for reference in &acknowledged {
-        let o = engine.store().offer_by_reference(reference).unwrap();
+    for (reference, o) in acknowledged.iter().zip(found) {
         ids.push(
             o.unwrap_or_else(|| panic!("{reference} acknowledged, then lost"))
                 .id,
@@ -193,9 +201,13 @@ async fn two_nodes_share_one_database_and_mail_each_match_once() {
         .status()
         .unwrap();
     assert!(b.wait().unwrap().success());
-    let counts = engine.store().counts().unwrap();
-    engine.shutdown();
-    drop(engine);
+    let counts = offerwatch::blocking::run(move || {
+        let counts = engine.store().counts().unwrap();
+        engine.shutdown();
+        counts
+    })
+    .await
+    .unwrap();
     let back = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_offerwatch"))
         .args(["migrate", "--to"])
@@ -210,9 +222,14 @@ async fn two_nodes_share_one_database_and_mail_each_match_once() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(text.contains("counts checked"), "{text}");
-    let local = offerwatch::store::Store::open(&back.path().join("store.redb")).unwrap();
-    assert_eq!(local.counts().unwrap(), counts);
-    assert_eq!(local.offer_count().unwrap(), PUBLICATIONS as u64);
+    let store = back.path().join("store.redb");
+    let local = offerwatch::blocking::run(move || {
+        let local = offerwatch::store::Store::open(&store).unwrap();
+        (local.counts().unwrap(), local.offer_count().unwrap())
+    })
+    .await
+    .unwrap();
+    assert_eq!(local, (counts, PUBLICATIONS as u64));
 }
 
 #[test]

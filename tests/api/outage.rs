@@ -59,7 +59,7 @@ async fn a_database_outage_leaves_public_search_up_and_loses_nothing() {
     let cluster = Arc::new(OwnCluster::start(None).expect("a private PostgreSQL cluster"));
     let url = cluster.database_url().unwrap();
     let dir = tempfile::tempdir().unwrap();
-    tokio::task::spawn_blocking({
+    offerwatch::blocking::run({
         let (d, u) = (dir.path().to_path_buf(), url.clone());
         move || {
             let engine =
@@ -128,7 +128,7 @@ async fn a_database_outage_leaves_public_search_up_and_loses_nothing() {
     });
 
     // The outage, with the recruiter publishing throughout.
-    let stopped = tokio::task::spawn_blocking({
+    let stopped = offerwatch::blocking::run({
         let c = cluster.clone();
         move || c.stop()
     });
@@ -188,7 +188,7 @@ async fn a_database_outage_leaves_public_search_up_and_loses_nothing() {
         "{why}"
     );
     down.store(false, Ordering::SeqCst);
-    let restarted = tokio::task::spawn_blocking({
+    let restarted = offerwatch::blocking::run({
         let c = cluster.clone();
         move || c.restart()
     });

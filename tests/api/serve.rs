@@ -61,7 +61,7 @@ async fn serve_demo_answers_then_stops_cleanly_on_sigterm() {
         .status()
         .unwrap();
     assert!(status.success());
-    let exit = tokio::task::spawn_blocking(move || child.wait().unwrap())
+    let exit = offerwatch::blocking::run(move || child.wait().unwrap())
         .await
         .unwrap();
     assert!(exit.success(), "clean exit after SIGTERM: {exit:?}");
@@ -87,7 +87,7 @@ async fn serve_demo_with(
         cmd.env(k, v);
     }
     let mut child = cmd.spawn().unwrap();
-    let (child, base) = tokio::task::spawn_blocking(move || {
+    let (child, base) = offerwatch::blocking::run(move || {
         let base = crate::helpers::listening_base(&mut child);
         (child, base)
     })
@@ -157,5 +157,5 @@ async fn a_changed_synonym_list_applies_to_search_and_feeds_without_reindexing()
     let _ = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status();
-    let _ = tokio::task::spawn_blocking(move || child.wait()).await;
+    let _ = offerwatch::blocking::run(move || child.wait()).await;
 }

@@ -100,7 +100,10 @@ fn rss(items: &[(&str, &str, &str)]) -> String {
 async fn partner_feeds_become_offers_updated_archived_and_rejected_with_reasons() {
     // The test's feeds are on loopback: allowed here, as an operator would allow a partner's
     // private network.
-    let app = spawn_app_with(0, |c| c.sources_allowed_networks = vec!["127.0.0.1".into()]).await;
+    let app = spawn_app_with(0, |c| {
+        c.sources_allowed_networks = vec!["127.0.0.1".parse().unwrap()]
+    })
+    .await;
     let (admin, sid) = admin_and_service(&app).await;
     let (url, feed) = feed_server().await;
     *feed.body.lock().unwrap() = (
@@ -302,9 +305,9 @@ async fn partner_feeds_never_lead_to_this_machine_or_private_networks_unless_all
     }
     // Registered some other way (an older store, a laxer operator): refused at each fetch,
     // after name resolution, and nothing is imported.
-    let lax =
-        offerwatch::backoffice::outbound::Outbound::new(&["127.0.0.0/8".into(), "::1".into()])
-            .unwrap();
+    let lax = offerwatch::backoffice::outbound::Outbound::new(
+        &offerwatch::config::parse_networks(&["127.0.0.0/8", "::1"]).unwrap(),
+    );
     let bo = offerwatch::backoffice::Backoffice::new(&app.engine, "https://portail.example");
     for sneaked in [url.clone(), format!("http://localhost:{port}/feed")] {
         let s = bo
@@ -319,7 +322,10 @@ async fn partner_feeds_never_lead_to_this_machine_or_private_networks_unless_all
     // Where the operator allows loopback (127.0.0.1 only): the feed is read, but a redirect
     // to an address still refused (IPv6 loopback) is not followed, and a feed of more items
     // than a poll reads changes nothing.
-    let lab = spawn_app_with(0, |c| c.sources_allowed_networks = vec!["127.0.0.1".into()]).await;
+    let lab = spawn_app_with(0, |c| {
+        c.sources_allowed_networks = vec!["127.0.0.1".parse().unwrap()]
+    })
+    .await;
     let (admin, sid) = admin_and_service(&lab).await;
     let moved = url.replace("/feed", &format!("/moved?to=http://[::1]:{port}/feed"));
     let (s, b) = admin

@@ -21,6 +21,13 @@ async fn get_as(app: &TestApp, path: &str, ua: Option<&str>) -> reqwest::Respons
     r.send().await.unwrap()
 }
 
+/// The statistics of an offer that the store holds (written, not only counted).
+fn stored_stats(app: &TestApp, reference: &str) -> Vec<(i32, offerwatch::store::stats::Counts)> {
+    let store = app.engine.store();
+    let id = store.offer_by_reference(reference).unwrap().unwrap().id;
+    store.offer_stats(id).unwrap()
+}
+
 #[tokio::test]
 async fn views_and_clicks_are_counted_for_people_and_shown_to_recruiters_and_administrators() {
     let app = spawn_app(40).await;
@@ -110,14 +117,7 @@ async fn views_and_clicks_are_counted_for_people_and_shown_to_recruiters_and_adm
     assert_eq!(stats["days"][0]["date"], "2026-11-25");
     // Written in a batch, the same figures come back from the store.
     app.engine.flush_stats().unwrap();
-    let id = app
-        .engine
-        .store()
-        .offer_by_reference(&reference)
-        .unwrap()
-        .unwrap()
-        .id;
-    let stored = app.engine.store().offer_stats(id).unwrap();
+    let stored = stored_stats(&app, &reference);
     assert_eq!(stored.len(), 1);
     assert_eq!((stored[0].1.views, stored[0].1.clicks), (3, 1));
     let (_, again) = rec
@@ -226,4 +226,29 @@ async fn views_and_clicks_are_counted_for_people_and_shown_to_recruiters_and_adm
     driver
         .call("DELETE", &format!("/session/{session}"), None)
         .await;
+}
+
+#[tokio::test]
+async fn every_background_loop_stops_with_the_server_and_the_last_counts_are_written() {
+    let app = spawn_app(3).await;
+    let offers = app.json("/api/v1/offers?per_page=1&facets=false").await;
+    let reference = offers["offers"][0]["reference"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        get_as(&app, &format!("/offres/{reference}"), Some(FIREFOX))
+            .await
+            .status(),
+        200
+    );
+    // Counted in memory, written every 5 s: the stop writes what was counted since.
+    assert_eq!(
+        app.stop_workers().await,
+        5,
+        "percolator, mailer, statistics, partner feeds, archiver"
+    );
+    let stored = stored_stats(&app, &reference);
+    assert_eq!(stored.len(), 1, "the view was written at the stop");
+    assert_eq!(stored[0].1.views, 1);
 }

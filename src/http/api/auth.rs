@@ -198,12 +198,34 @@ async fn set_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The public view of accounts, their services read in one crossing into the store.
+pub async fn accounts_json(
+    state: &AppState,
+    accounts: Vec<Account>,
+) -> Result<Vec<serde_json::Value>, AppError> {
+    let store = state.engine.store().clone();
+    let views = crate::blocking::run(move || {
+        accounts
+            .iter()
+            .map(|a| account_value(&store, a))
+            .collect::<Vec<_>>()
+    })
+    .await?;
+    Ok(views)
+}
+
 /// The public view of an account.
-pub fn account_json(state: &AppState, a: &Account) -> serde_json::Value {
+pub async fn account_json(state: &AppState, a: &Account) -> Result<serde_json::Value, AppError> {
+    let mut one = accounts_json(state, vec![a.clone()]).await?;
+    Ok(one.remove(0))
+}
+
+/// The public view of an account, its services read from `store`.
+fn account_value(store: &crate::store::Store, a: &Account) -> serde_json::Value {
     let services: Vec<serde_json::Value> = a
         .services
         .iter()
-        .filter_map(|id| state.engine.store().service(*id).ok().flatten())
+        .filter_map(|id| store.service(*id).ok().flatten())
         .map(|s| serde_json::json!({"id": s.id, "name": s.name, "administration": s.administration.code(), "versant": s.versant()}))
         .collect();
     serde_json::json!({
@@ -219,8 +241,11 @@ pub fn account_json(state: &AppState, a: &Account) -> serde_json::Value {
 /// The caller's account (recruiters: with their services).
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
     responses((status = 200, description = "The account", body = Object), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")))]
-async fn me(State(state): State<AppState>, Caller(a): Caller) -> Json<serde_json::Value> {
-    Json(account_json(&state, &a))
+async fn me(
+    State(state): State<AppState>,
+    Caller(a): Caller,
+) -> Result<Json<serde_json::Value>, AppError> {
+    Ok(Json(account_json(&state, &a).await?))
 }
 
 #[cfg(test)]

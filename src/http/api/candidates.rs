@@ -64,7 +64,7 @@ async fn signup(
     state.mail_allowed(&email, client)?;
     let a = alerts(&state, move |x| x.signup(body)).await?;
     state.mail_sent(&email, client);
-    Ok((StatusCode::CREATED, Json(account_json(&state, &a))))
+    Ok((StatusCode::CREATED, Json(account_json(&state, &a).await?)))
 }
 
 /// The token of a confirmation link.
@@ -82,7 +82,7 @@ async fn confirm(
     JsonBody(body): JsonBody<TokenBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = alerts(&state, move |x| x.confirm(&body.token)).await?;
-    Ok(Json(account_json(&state, &a)))
+    Ok(Json(account_json(&state, &a).await?))
 }
 
 /// Changes the caller's account: names and phone; the address and the password with the
@@ -101,7 +101,7 @@ async fn update_me(
 ) -> Result<Json<serde_json::Value>, AppError> {
     let session = crate::http::api::auth::bearer_token(&headers);
     let (a, pending) = crate::http::change_account(&state, who, client, session, body).await?;
-    let mut answer = account_json(&state, &a);
+    let mut answer = account_json(&state, &a).await?;
     if let Some(p) = pending {
         answer["pending_email"] = p.into();
     }

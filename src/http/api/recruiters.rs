@@ -12,7 +12,7 @@ use crate::auth::require;
 use crate::backoffice::RecruiterRequest;
 use crate::domain::account::{AccountState, Role};
 use crate::error::{FieldError, ValidationErrors};
-use crate::http::api::auth::{Caller, JsonBody, account_json};
+use crate::http::api::auth::{Caller, JsonBody, account_json, accounts_json};
 use crate::http::{AppError, AppState, with_backoffice as backoffice};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -139,11 +139,7 @@ async fn list_requests(
         }
     };
     let list = backoffice(&state, move |b| b.recruiters(filter)).await?;
-    Ok(Json(serde_json::json!(
-        list.iter()
-            .map(|a| account_json(&state, a))
-            .collect::<Vec<_>>()
-    )))
+    Ok(Json(serde_json::json!(accounts_json(&state, list).await?)))
 }
 
 /// Approves a request and mails a one-time link to choose a password.
@@ -156,7 +152,7 @@ async fn approve(
     Path(id): Path<u64>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.approve(&admin, id)).await?;
-    Ok(Json(account_json(&state, &a)))
+    Ok(Json(account_json(&state, &a).await?))
 }
 
 /// A refusal.
@@ -177,7 +173,7 @@ async fn refuse(
     JsonBody(body): JsonBody<RefuseBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.refuse(&admin, id, &body.reason)).await?;
-    Ok(Json(account_json(&state, &a)))
+    Ok(Json(account_json(&state, &a).await?))
 }
 
 /// A membership.
@@ -198,7 +194,7 @@ async fn add_member(
     JsonBody(body): JsonBody<MemberBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.add_member(&admin, id, body.service)).await?;
-    Ok(Json(account_json(&state, &a)))
+    Ok(Json(account_json(&state, &a).await?))
 }
 
 /// Removes a recruiter from a service (administrators).
@@ -211,7 +207,7 @@ async fn remove_member(
     Path((id, service)): Path<(u64, u64)>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.remove_member(&admin, id, service)).await?;
-    Ok(Json(account_json(&state, &a)))
+    Ok(Json(account_json(&state, &a).await?))
 }
 
 /// A change of a service.
@@ -275,10 +271,7 @@ async fn list_accounts(
     };
     let accounts = backoffice(&state, move |b| b.staff(&admin, role)).await?;
     Ok(Json(serde_json::json!(
-        accounts
-            .iter()
-            .map(|a| account_json(&state, a))
-            .collect::<Vec<_>>()
+        accounts_json(&state, accounts).await?
     )))
 }
 
@@ -292,7 +285,7 @@ async fn enable_account(
     Path(id): Path<u64>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.set_enabled(&admin, id, true)).await?;
-    Ok(Json(account_json(&state, &a)))
+    Ok(Json(account_json(&state, &a).await?))
 }
 
 /// Disables an account: its sessions end and it cannot log in (administrators).
@@ -305,7 +298,7 @@ async fn disable_account(
     Path(id): Path<u64>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.set_enabled(&admin, id, false)).await?;
-    Ok(Json(account_json(&state, &a)))
+    Ok(Json(account_json(&state, &a).await?))
 }
 
 /// Filter of every offer.

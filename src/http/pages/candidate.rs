@@ -433,7 +433,7 @@ async fn delete_submit(
         client.to_string(),
     );
     let (login, hash) = (who.email.clone(), who.password_hash.clone());
-    let checked = tokio::task::spawn_blocking(move || {
+    let checked = crate::blocking::run(move || {
         throttle.password_check(&login, &peer, || {
             let matches = match hash {
                 Some(h) => verify_password(&given, &h)?,
@@ -450,7 +450,7 @@ async fn delete_submit(
         })
     })
     .await
-    .unwrap_or_else(|e| Err(Error::Internal(format!("password check: {e}"))));
+    .and_then(|checked| checked);
     if let Err(e) = checked {
         return render(&v, status_of(&e), delete_form(&v).with_error(&e));
     }

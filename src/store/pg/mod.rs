@@ -34,17 +34,6 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("migrations/0003_mail_pending.sql")),
 ];
 
-/// Runs `f`, which waits on the database, off the async workers: the client runs its own
-/// event loop, which may not start on a thread that drives tasks.
-fn blocking<T>(f: impl FnOnce() -> T) -> T {
-    match tokio::runtime::Handle::try_current() {
-        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
-            tokio::task::block_in_place(f)
-        }
-        _ => f(),
-    }
-}
-
 /// Seconds a client is told to wait while the database cannot be reached.
 const RETRY_AFTER_OUTAGE: u64 = 5;
 
@@ -153,8 +142,14 @@ pub(crate) struct Pg {
 impl Drop for Pg {
     fn drop(&mut self) {
         // Closing a connection waits on the client's own event loop too.
+        // Closing a connection waits on the client's own event loop, which may not run on a
+        // thread that drives async tasks: there, they are closed on a thread of their own.
         let idle = std::mem::take(&mut self.idle.lock().unwrap_or_else(|e| e.into_inner()).0);
-        blocking(|| drop(idle));
+        if crate::blocking::may_block() {
+            drop(idle);
+        } else {
+            std::thread::spawn(move || drop(idle));
+        }
     }
 }
 
@@ -183,7 +178,8 @@ impl Pg {
             freed: Condvar::new(),
             writer: Mutex::new(()),
         };
-        blocking(|| pg.migrate())?;
+        crate::blocking::check("connecting to the database")?;
+        pg.migrate()?;
         Ok(pg)
     }
 
@@ -257,7 +253,8 @@ impl Pg {
     /// Runs `f` in one transaction holding the writers' lock; commits when it returns `Ok`
     /// (notifying the other nodes when it logged a change), rolls back otherwise.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&View<'_>, &Notify) -> Result<T>) -> Result<T> {
-        blocking(|| self.write_here(f))
+        crate::blocking::check("a database transaction")?;
+        self.write_here(f)
     }
 
     fn write_here<T>(&self, f: impl FnOnce(&View<'_>, &Notify) -> Result<T>) -> Result<T> {
@@ -291,20 +288,20 @@ impl Pg {
     /// Runs `f` in one transaction that does not take the writers' lock: for statements that
     /// lock the rows they touch (claims of work rows), which nodes run at once.
     pub(crate) fn claim<T>(&self, f: impl FnOnce(&mut PgConn) -> Result<T>) -> Result<T> {
-        blocking(|| {
-            let mut c = self.take()?;
-            let out = c.batch("BEGIN").and_then(|()| f(&mut c));
-            let end = c.batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
-            self.give_back(c);
-            let out = out?;
-            end?;
-            Ok(out)
-        })
+        crate::blocking::check("a database transaction")?;
+        let mut c = self.take()?;
+        let out = c.batch("BEGIN").and_then(|()| f(&mut c));
+        let end = c.batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
+        self.give_back(c);
+        let out = out?;
+        end?;
+        Ok(out)
     }
 
     /// Runs `f` on one consistent snapshot.
     pub(crate) fn read<T>(&self, f: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
-        blocking(|| self.read_here(f))
+        crate::blocking::check("a database transaction")?;
+        self.read_here(f)
     }
 
     fn read_here<T>(&self, f: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
