@@ -9,14 +9,13 @@ use std::collections::HashSet;
 use std::hash::Hash;
 use std::ops::Bound;
 
-use postgres::types::ToSql;
 use redb::{ReadableTable, ReadableTableMetadata, TableDefinition};
 
 use super::pg::PgConn;
 use crate::error::{Error, Result};
 
 /// A parameter of a PostgreSQL statement.
-pub(crate) type Param<'a> = Box<dyn ToSql + Sync + 'a>;
+pub(crate) use super::pg::Param;
 
 /// A key or value type: how redb holds it, and how it maps to PostgreSQL columns.
 pub(crate) trait Col: redb::Value + 'static {

@@ -327,9 +327,10 @@ impl Store {
     /// migrating its tables.
     pub fn connect(url: &str) -> Result<Store> {
         let pg = pg::Pg::connect(url)?;
-        pg.write(|v, _| {
-            alerts::bring_up_to_date(v)?;
-            accounts::bring_up_to_date(v)
+        pg.write(|c, _| {
+            let v = View::Pg(c);
+            alerts::bring_up_to_date(&v)?;
+            accounts::bring_up_to_date(&v)
         })?;
         Ok(Store {
             db: Db::Pg(Box::new(pg)),
@@ -366,7 +367,7 @@ impl Store {
                 let tx = db.begin_read()?;
                 f(&View::RedbRead(&tx))
             }
-            Db::Pg(pg) => pg.read(f),
+            Db::Pg(pg) => pg.read(|c| f(&View::Pg(c))),
         }
     }
 
@@ -390,9 +391,9 @@ impl Store {
                     Err(e) => Err(e),
                 }
             }
-            Db::Pg(pg) => pg.write(|v, notify| {
+            Db::Pg(pg) => pg.write(|c, notify| {
                 let scope = Tx {
-                    v: *v,
+                    v: View::Pg(c),
                     touched: Default::default(),
                     notify: Some(notify),
                 };

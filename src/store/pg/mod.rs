@@ -15,7 +15,9 @@ mod tls;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, Statement};
 
-use super::kv::{Param, View};
+/// A statement's parameter.
+pub(crate) type Param<'a> = Box<dyn postgres::types::ToSql + Sync + 'a>;
+
 use crate::error::{Error, Result};
 
 /// The channel a commit that logged a change notifies.
@@ -252,12 +254,15 @@ impl Pg {
 
     /// Runs `f` in one transaction holding the writers' lock; commits when it returns `Ok`
     /// (notifying the other nodes when it logged a change), rolls back otherwise.
-    pub(crate) fn write<T>(&self, f: impl FnOnce(&View<'_>, &Notify) -> Result<T>) -> Result<T> {
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&RefCell<PgConn>, &Notify) -> Result<T>,
+    ) -> Result<T> {
         crate::blocking::check("a database transaction")?;
         self.write_here(f)
     }
 
-    fn write_here<T>(&self, f: impl FnOnce(&View<'_>, &Notify) -> Result<T>) -> Result<T> {
+    fn write_here<T>(&self, f: impl FnOnce(&RefCell<PgConn>, &Notify) -> Result<T>) -> Result<T> {
         let _one_writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
         let mut c = self.take()?;
         let r = c.batch(&format!(
@@ -265,7 +270,7 @@ impl Pg {
         ));
         let cell = RefCell::new(c);
         let notify = Notify::default();
-        let out = r.and_then(|()| f(&View::Pg(&cell), &notify));
+        let out = r.and_then(|()| f(&cell, &notify));
         let mut c = cell.into_inner();
         let out = match out {
             Ok(v) => {
@@ -299,16 +304,16 @@ impl Pg {
     }
 
     /// Runs `f` on one consistent snapshot.
-    pub(crate) fn read<T>(&self, f: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&RefCell<PgConn>) -> Result<T>) -> Result<T> {
         crate::blocking::check("a database transaction")?;
         self.read_here(f)
     }
 
-    fn read_here<T>(&self, f: impl FnOnce(&View<'_>) -> Result<T>) -> Result<T> {
+    fn read_here<T>(&self, f: impl FnOnce(&RefCell<PgConn>) -> Result<T>) -> Result<T> {
         let mut c = self.take()?;
         let r = c.batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         let cell = RefCell::new(c);
-        let out = r.and_then(|()| f(&View::Pg(&cell)));
+        let out = r.and_then(|()| f(&cell));
         let mut c = cell.into_inner();
         let end = c.batch(if out.is_ok() { "COMMIT" } else { "ROLLBACK" });
         self.give_back(c);

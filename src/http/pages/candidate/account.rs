@@ -1,41 +1,6 @@
-//! The candidate's space in pages: "Mon compte" (details, address — confirmed again —,
-//! password, the export of every personal datum, deletion) and "Mes recherches" (run again,
-//! rename, frequency, the bell that switches the alert on and off, delete); and password
-//! recovery for every role at `/mot-de-passe-oublie`.
+//! "Mon compte": details, address (confirmed again), password, the export of every personal datum, deletion.
 
-use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
-
-use super::{
-    Ctx, Field, Form, FormPage, Visitor, error_page, explain, message_with_links, render, see_other,
-};
-use crate::auth::{NOT_YOUR_PASSWORD, verify_password};
-use crate::candidates::{AccountPatch, SearchPatch};
-use crate::domain::Facet;
-use crate::domain::account::{Account, Frequency, Role, SavedSearch};
-use crate::error::{Error, FieldError};
-use crate::http::client::ClientIp;
-use crate::http::error::status_of;
-use crate::http::{AppState, with_auth, with_candidates};
-
-pub(crate) fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(account_page))
-        .routes(routes!(update_details))
-        .routes(routes!(update_email))
-        .routes(routes!(update_password))
-        .routes(routes!(export))
-        .routes(routes!(delete_page, delete_submit))
-        .routes(routes!(searches_page))
-        .routes(routes!(update_search))
-        .routes(routes!(delete_search))
-        .routes(routes!(recovery_page, recovery_submit))
-}
+use super::*;
 
 /// One small form of a page of several.
 pub(crate) struct MiniForm {
@@ -60,40 +25,7 @@ pub(crate) struct FormsPage {
     pub links: Vec<(String, String)>,
 }
 
-/// What was just done (shown once).
-#[derive(serde::Deserialize, utoipa::IntoParams, Default)]
-pub struct DoneQuery {
-    /// What was just done.
-    #[serde(default)]
-    fait: String,
-}
-
-fn done(fait: &str) -> Option<String> {
-    Some(
-        match fait {
-            "details" => "Vos coordonnées sont enregistrées.",
-            "email" => "Un lien a été envoyé à la nouvelle adresse : elle remplacera l'actuelle dès qu'il sera ouvert. Votre adresse actuelle en est informée.",
-            "password" => "Mot de passe changé. Vos autres sessions sont fermées.",
-            "alert_on" => "Alerte activée.",
-            "alert_off" => "Alerte désactivée.",
-            "update" => "Recherche enregistrée.",
-            "deleted" => "Recherche supprimée.",
-            "saved" => "Recherche enregistrée.",
-            _ => return None,
-        }
-        .to_string(),
-    )
-}
-
-fn candidate(v: &Visitor, back: &str) -> Result<Account, Response> {
-    v.require(Role::Candidate, back).cloned()
-}
-
-fn changing(v: &Visitor, body: &Bytes, back: &str) -> Result<(Account, Form), Response> {
-    v.changing(Role::Candidate, back, body)
-}
-
-fn civility_field(value: &str) -> Field {
+pub(super) fn civility_field(value: &str) -> Field {
     Field::new("civility", "Civilité", "select", value).options(vec![
         ("".into(), "— Choisir —".into()),
         ("Mme".into(), "Madame".into()),
@@ -101,7 +33,7 @@ fn civility_field(value: &str) -> Field {
     ])
 }
 
-fn account_forms(a: &Account, form: &Form) -> Vec<MiniForm> {
+pub(super) fn account_forms(a: &Account, form: &Form) -> Vec<MiniForm> {
     let pick = |name: &str, stored: &str| {
         if form.0.iter().any(|(k, _)| k == name) {
             form.get(name).to_string()
@@ -153,7 +85,7 @@ fn account_forms(a: &Account, form: &Form) -> Vec<MiniForm> {
     ]
 }
 
-fn account_view(
+pub(super) fn account_view(
     v: &Visitor,
     a: &Account,
     form: &Form,
@@ -176,7 +108,7 @@ fn account_view(
                 f
             })
             .collect();
-        let rest = super::attach_errors(&mut forms[which].fields, &fields);
+        let rest = crate::http::pages::attach_errors(&mut forms[which].fields, &fields);
         top = Some(if e.fields().is_empty() {
             explain(e)
         } else {
@@ -241,7 +173,7 @@ fn account_view(
 #[utoipa::path(get, path = "/compte", tag = "portal", params(DoneQuery),
     responses((status = 200, description = "The account (HTML)", content_type = "text/html", body = String),
               (status = 303, description = "Not logged in: to the login page")))]
-async fn account_page(v: Visitor, Query(q): Query<DoneQuery>) -> Response {
+pub(super) async fn account_page(v: Visitor, Query(q): Query<DoneQuery>) -> Response {
     match candidate(&v, "/compte") {
         Ok(a) => render(
             &v,
@@ -252,7 +184,7 @@ async fn account_page(v: Visitor, Query(q): Query<DoneQuery>) -> Response {
     }
 }
 
-async fn patch(
+pub(super) async fn patch(
     state: &AppState,
     (v, client): (&Visitor, std::net::IpAddr),
     who: Account,
@@ -275,7 +207,7 @@ async fn patch(
 #[utoipa::path(post, path = "/compte/coordonnees", tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Saved"), (status = 422, description = "The page again, faults marked", content_type = "text/html", body = String)))]
-async fn update_details(
+pub(super) async fn update_details(
     State(state): State<AppState>,
     v: Visitor,
     ClientIp(client): ClientIp,
@@ -307,7 +239,7 @@ async fn update_details(
 #[utoipa::path(post, path = "/compte/email", tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Saved"), (status = 422, description = "The page again, faults marked", content_type = "text/html", body = String)))]
-async fn update_email(
+pub(super) async fn update_email(
     State(state): State<AppState>,
     v: Visitor,
     ClientIp(client): ClientIp,
@@ -329,7 +261,7 @@ async fn update_email(
 #[utoipa::path(post, path = "/compte/mot-de-passe", tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Changed"), (status = 422, description = "The page again, faults marked", content_type = "text/html", body = String)))]
-async fn update_password(
+pub(super) async fn update_password(
     State(state): State<AppState>,
     v: Visitor,
     ClientIp(client): ClientIp,
@@ -361,7 +293,7 @@ async fn update_password(
 /// Every personal datum held, as a JSON download.
 #[utoipa::path(get, path = "/compte/export", tag = "portal",
     responses((status = 200, description = "The data (JSON download)", content_type = "application/json", body = Object)))]
-async fn export(State(state): State<AppState>, v: Visitor) -> Response {
+pub(super) async fn export(State(state): State<AppState>, v: Visitor) -> Response {
     let who = match candidate(&v, "/compte") {
         Ok(a) => a,
         Err(r) => return r,
@@ -386,7 +318,7 @@ async fn export(State(state): State<AppState>, v: Visitor) -> Response {
     }
 }
 
-fn delete_form(v: &Visitor) -> FormPage {
+pub(super) fn delete_form(v: &Visitor) -> FormPage {
     let mut page = FormPage::new(
         v.ctx(&[("Mon compte", Some("/compte")), ("Supprimer mon compte", None)]),
         "Supprimer mon compte",
@@ -403,7 +335,7 @@ fn delete_form(v: &Visitor) -> FormPage {
 /// Asks to confirm the deletion of the account.
 #[utoipa::path(get, path = "/compte/supprimer", tag = "portal",
     responses((status = 200, description = "The confirmation (HTML)", content_type = "text/html", body = String)))]
-async fn delete_page(v: Visitor) -> Response {
+pub(super) async fn delete_page(v: Visitor) -> Response {
     match candidate(&v, "/compte/supprimer") {
         Ok(_) => render(&v, StatusCode::OK, delete_form(&v)),
         Err(r) => r,
@@ -415,7 +347,7 @@ async fn delete_page(v: Visitor) -> Response {
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 200, description = "Deleted (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "Wrong password (HTML)", content_type = "text/html", body = String)))]
-async fn delete_submit(
+pub(super) async fn delete_submit(
     State(state): State<AppState>,
     v: Visitor,
     ClientIp(client): ClientIp,
@@ -469,238 +401,5 @@ async fn delete_submit(
             r
         }
         Err(e) => error_page(&v, &e),
-    }
-}
-
-// ----- Mes recherches -----
-
-pub(crate) struct SearchView {
-    id: u64,
-    name: String,
-    summary: String,
-    alert: bool,
-    frequency: &'static str,
-    frequency_label: &'static str,
-    run_url: String,
-}
-
-#[derive(Template)]
-#[template(path = "searches.html")]
-struct SearchesPage {
-    ctx: Ctx,
-    notice: Option<String>,
-    error: Option<String>,
-    confirmed: bool,
-    searches: Vec<SearchView>,
-}
-
-/// The criteria of a search in words: « keywords » · labels of the chosen values.
-pub(crate) fn criteria_summary(pairs: &[(String, String)]) -> String {
-    let mut parts = Vec::new();
-    for (k, v) in pairs {
-        if k == "q" {
-            parts.push(format!("« {v} »"));
-        } else if let Some(f) = Facet::ALL.iter().find(|f| f.name() == k) {
-            let values = f.values();
-            parts.push(
-                values
-                    .ordinal(v)
-                    .map_or(v.clone(), |o| values.label(o).to_string()),
-            );
-        } else if k == "published_since" {
-            parts.push(format!("publiées depuis {v} jours"));
-        }
-    }
-    if parts.is_empty() {
-        "Toutes les offres".into()
-    } else {
-        parts.join(" · ")
-    }
-}
-
-fn search_view(s: &SavedSearch) -> SearchView {
-    let (frequency, frequency_label) = match s.frequency {
-        Frequency::Immediate => ("immediate", "un courriel à chaque nouvelle offre"),
-        Frequency::Daily => ("daily", "un récapitulatif par jour"),
-    };
-    SearchView {
-        id: s.id,
-        name: s.name.clone(),
-        summary: criteria_summary(&s.criteria),
-        alert: s.alert,
-        frequency,
-        frequency_label,
-        run_url: crate::links::with_query(
-            "/",
-            &serde_urlencoded::to_string(&s.criteria).unwrap_or_default(),
-        ),
-    }
-}
-
-async fn searches(
-    state: &AppState,
-    v: &Visitor,
-    status: StatusCode,
-    notice: Option<String>,
-    error: Option<String>,
-) -> Response {
-    let who = match candidate(v, "/compte/recherches") {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let confirmed = who.email_confirmed;
-    match with_candidates(state, move |c| c.searches(&who)).await {
-        Ok(list) => render(
-            v,
-            status,
-            SearchesPage {
-                ctx: v.ctx(&[("Mon compte", Some("/compte")), ("Mes recherches", None)]),
-                notice,
-                error,
-                confirmed,
-                searches: list.iter().map(search_view).collect(),
-            },
-        ),
-        Err(e) => error_page(v, &e),
-    }
-}
-
-/// "Mes recherches".
-#[utoipa::path(get, path = "/compte/recherches", tag = "portal", params(DoneQuery),
-    responses((status = 200, description = "The saved searches (HTML)", content_type = "text/html", body = String)))]
-async fn searches_page(
-    State(state): State<AppState>,
-    v: Visitor,
-    Query(q): Query<DoneQuery>,
-) -> Response {
-    searches(&state, &v, StatusCode::OK, done(&q.fait), None).await
-}
-
-/// The bell (`do` = alert_on | alert_off) or a rename and frequency (`do` = update).
-#[utoipa::path(post, path = "/compte/recherches/{id}", tag = "portal",
-    params(("id" = u64, Path, description = "Saved search id")),
-    request_body(content_type = "application/x-www-form-urlencoded", content = String),
-    responses((status = 303, description = "Saved"), (status = 422, description = "The page again (HTML)", content_type = "text/html", body = String)))]
-async fn update_search(
-    State(state): State<AppState>,
-    v: Visitor,
-    Path(id): Path<u64>,
-    body: Bytes,
-) -> Response {
-    let (who, form) = match changing(&v, &body, "/compte/recherches") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let step = form.get("do").to_string();
-    let p = match step.as_str() {
-        "alert_on" => SearchPatch {
-            alert: Some(true),
-            ..SearchPatch::default()
-        },
-        "alert_off" => SearchPatch {
-            alert: Some(false),
-            ..SearchPatch::default()
-        },
-        _ => SearchPatch {
-            name: Some(form.get("name").to_string()),
-            frequency: Some(form.get("frequency").to_string()),
-            ..SearchPatch::default()
-        },
-    };
-    match with_candidates(&state, move |c| c.patch_search(&who, id, p)).await {
-        Ok(_) => see_other(&format!(
-            "/compte/recherches?fait={}",
-            if step.starts_with("alert_") {
-                step.as_str()
-            } else {
-                "update"
-            }
-        )),
-        Err(e) => searches(&state, &v, status_of(&e), None, Some(explain(&e))).await,
-    }
-}
-
-/// Deletes a saved search (and its alert).
-#[utoipa::path(post, path = "/compte/recherches/{id}/supprimer", tag = "portal",
-    params(("id" = u64, Path, description = "Saved search id")),
-    request_body(content_type = "application/x-www-form-urlencoded", content = String),
-    responses((status = 303, description = "Deleted")))]
-async fn delete_search(
-    State(state): State<AppState>,
-    v: Visitor,
-    Path(id): Path<u64>,
-    body: Bytes,
-) -> Response {
-    let (who, _) = match changing(&v, &body, "/compte/recherches") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match with_candidates(&state, move |c| c.delete_search(&who, id)).await {
-        Ok(()) => see_other("/compte/recherches?fait=deleted"),
-        Err(e) => searches(&state, &v, status_of(&e), None, Some(explain(&e))).await,
-    }
-}
-
-// ----- password recovery -----
-
-fn recovery_form(v: &Visitor, email: &str) -> FormPage {
-    FormPage::new(
-        v.ctx(&[("Connexion", Some("/connexion")), ("Mot de passe oublié", None)]),
-        "Mot de passe oublié",
-        "/mot-de-passe-oublie",
-        vec![Field::new("email", "Adresse électronique de votre compte", "email", email).required().autocomplete("email")
-            .hint("Format attendu : nom@domaine.fr")],
-        "Recevoir un lien",
-    )
-    .intro("Candidats, recruteurs et administrateurs : indiquez l'adresse de votre compte ; un lien pour choisir un nouveau mot de passe y sera envoyé, valable une heure et utilisable une fois.")
-}
-
-/// The recovery form.
-#[utoipa::path(get, path = "/mot-de-passe-oublie", tag = "portal",
-    responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
-async fn recovery_page(v: Visitor) -> Response {
-    render(&v, StatusCode::OK, recovery_form(&v, ""))
-}
-
-/// Mails a one-time link when the address is an account's; the same answer either way.
-#[utoipa::path(post, path = "/mot-de-passe-oublie", tag = "portal",
-    request_body(content_type = "application/x-www-form-urlencoded", content = String),
-    responses((status = 200, description = "The same answer whether or not the address exists (HTML)", content_type = "text/html", body = String),
-              (status = 429, description = "Too many requests (HTML)", content_type = "text/html", body = String)))]
-async fn recovery_submit(
-    State(state): State<AppState>,
-    v: Visitor,
-    crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
-    body: Bytes,
-) -> Response {
-    let form = match v.form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let email = form.get("email").to_string();
-    let (per_address, per_client) = (
-        state.mails_per_address.clone(),
-        state.mails_per_client.clone(),
-    );
-    let client = peer.to_string();
-    let e2 = email.clone();
-    match with_auth(&state, move |a| {
-        a.recover(&per_address, &per_client, &e2, &client)
-    })
-    .await
-    {
-        Ok(()) => message_with_links(
-            &v,
-            StatusCode::OK,
-            "Demande enregistrée",
-            "Si un compte utilise cette adresse, un courriel vient d'y être envoyé avec un lien pour choisir un nouveau mot de passe, valable une heure.",
-            vec![("/connexion".into(), "Revenir à la connexion".into())],
-        ),
-        Err(e @ Error::TooMany(_)) => {
-            let mut page = recovery_form(&v, &email);
-            page.errors.push(explain(&e));
-            render(&v, StatusCode::TOO_MANY_REQUESTS, page)
-        }
-        Err(e) => render(&v, status_of(&e), recovery_form(&v, &email).with_error(&e)),
     }
 }

@@ -1,0 +1,196 @@
+//! The accounts: disable, re-enable, memberships of services.
+
+use super::*;
+
+pub(super) struct AccountView {
+    pub(super) id: u64,
+    pub(super) name: String,
+    pub(super) email: String,
+    pub(super) role: &'static str,
+    pub(super) state: &'static str,
+    pub(super) services: Vec<(u64, String)>,
+    pub(super) recruiter: bool,
+    pub(super) can_disable: bool,
+    pub(super) can_enable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_accounts.html")]
+pub(super) struct AccountsPage {
+    pub(super) ctx: Ctx,
+    pub(super) notice: Option<String>,
+    pub(super) error: Option<String>,
+    pub(super) accounts: Vec<AccountView>,
+    pub(super) service_options: Vec<(String, String)>,
+}
+
+pub(super) async fn accounts(
+    state: &AppState,
+    v: &Visitor,
+    status: StatusCode,
+    notice_: Option<String>,
+    error: Option<String>,
+) -> Response {
+    let admin = match admin_of(v, "/admin/comptes") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let me = admin.id;
+    let loaded = with_backoffice(state, move |b| {
+        Ok((b.staff(&admin, None)?, b.services(None)?))
+    })
+    .await;
+    let (list, services) = match loaded {
+        Ok(x) => x,
+        Err(e) => return error_page(v, &e),
+    };
+    let name_of = |id: u64| {
+        services
+            .iter()
+            .find(|s| s.id == id)
+            .map_or(format!("Service n° {id}"), |s| s.name.clone())
+    };
+    let accounts = list
+        .iter()
+        .map(|a| AccountView {
+            id: a.id,
+            name: format!("{} {}", a.first_name, a.last_name),
+            email: a.email.clone(),
+            role: if a.role == Role::Admin {
+                "Administrateur"
+            } else {
+                "Recruteur"
+            },
+            state: match a.state {
+                AccountState::Active => "Actif",
+                AccountState::Pending => "En attente",
+                AccountState::Refused => "Refusé",
+                AccountState::Disabled => "Désactivé",
+            },
+            services: a.services.iter().map(|id| (*id, name_of(*id))).collect(),
+            recruiter: a.role == Role::Recruiter,
+            can_disable: a.state == AccountState::Active && a.id != me,
+            can_enable: a.state == AccountState::Disabled,
+        })
+        .collect();
+    let service_options = services
+        .iter()
+        .map(|s| {
+            (
+                s.id.to_string(),
+                format!("{} – {}", s.name, s.administration.label()),
+            )
+        })
+        .collect();
+    render(
+        v,
+        status,
+        AccountsPage {
+            ctx: v.ctx(&[("Administration", None), ("Comptes", None)]),
+            notice: notice_,
+            error,
+            accounts,
+            service_options,
+        },
+    )
+}
+
+/// The recruiter and administrator accounts.
+#[utoipa::path(get, path = "/admin/comptes", tag = "portal", params(NoticeQuery),
+    responses((status = 200, description = "The accounts (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn accounts_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<NoticeQuery>,
+) -> Response {
+    accounts(&state, &v, StatusCode::OK, notice(&q.fait), None).await
+}
+
+pub(super) async fn account_change(
+    state: &AppState,
+    v: &Visitor,
+    body: &Bytes,
+    done: &str,
+    f: impl FnOnce(&Backoffice<'_>, &Account, &Form) -> crate::Result<Account> + Send + 'static,
+) -> Response {
+    let (admin, form) = match changing(v, body) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match with_backoffice(state, move |b| f(b, &admin, &form)).await {
+        Ok(_) => see_other(&format!("/admin/comptes?fait={done}")),
+        Err(e) => accounts(state, v, status_of(&e), None, Some(explain(&e))).await,
+    }
+}
+
+/// Adds a recruiter to a service.
+#[utoipa::path(post, path = "/admin/comptes/{id}/services", tag = "portal",
+    params(("id" = u64, Path, description = "Account id")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Added")))]
+pub(super) async fn add_membership(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Response {
+    account_change(&state, &v, &body, "member", move |b, admin, form| {
+        let service = form
+            .get("service")
+            .parse::<u64>()
+            .map_err(|_| Error::invalid(crate::FieldError::new("service", "choose a service")))?;
+        b.add_member(admin, id, service)
+    })
+    .await
+}
+
+/// Removes a recruiter from a service.
+#[utoipa::path(post, path = "/admin/comptes/{id}/services/{service}/retirer", tag = "portal",
+    params(("id" = u64, Path, description = "Account id"), ("service" = u64, Path, description = "Service id")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Removed")))]
+pub(super) async fn remove_membership(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path((id, service)): Path<(u64, u64)>,
+    body: Bytes,
+) -> Response {
+    account_change(&state, &v, &body, "unmember", move |b, admin, _| {
+        b.remove_member(admin, id, service)
+    })
+    .await
+}
+
+/// Disables an account.
+#[utoipa::path(post, path = "/admin/comptes/{id}/desactiver", tag = "portal",
+    params(("id" = u64, Path, description = "Account id")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Disabled")))]
+pub(super) async fn disable(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Response {
+    account_change(&state, &v, &body, "disabled", move |b, admin, _| {
+        b.set_enabled(admin, id, false)
+    })
+    .await
+}
+
+/// Enables an account again.
+#[utoipa::path(post, path = "/admin/comptes/{id}/reactiver", tag = "portal",
+    params(("id" = u64, Path, description = "Account id")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Enabled")))]
+pub(super) async fn enable(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(id): Path<u64>,
+    body: Bytes,
+) -> Response {
+    account_change(&state, &v, &body, "enabled", move |b, admin, _| {
+        b.set_enabled(admin, id, true)
+    })
+    .await
+}

@@ -1,0 +1,137 @@
+//! Every offer, and its moderation: withdraw one that breaks the rules, the reason mailed to its service.
+
+use super::*;
+
+/// Every offer, to withdraw one that breaks the rules.
+#[utoipa::path(get, path = "/admin/offres", tag = "portal", params(ListQuery),
+    responses((status = 200, description = "The offers (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn offers_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let admin = match admin_of(&v, "/admin/offres") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let filter = match q.state() {
+        Ok(f) => f,
+        Err(e) => return error_page(&v, &e),
+    };
+    let loaded = with_backoffice(&state, move |b| {
+        Ok((b.all_offers(&admin, filter)?, b.account_names()?))
+    })
+    .await;
+    let (offers, names) = match loaded {
+        Ok(x) => x,
+        Err(e) => return error_page(&v, &e),
+    };
+    let mut list = offers_list(
+        v.ctx(&[("Administration", None), ("Offres", None)]),
+        "Toutes les offres",
+        "/admin/offres",
+        offers,
+        &q,
+        Lookups {
+            names: &|id| names.get(&id).cloned().unwrap_or_default(),
+            services: &|o| o.fields.service.clone(),
+            actions: &|_| Vec::new(),
+        },
+    );
+    for r in &mut list.rows {
+        r.url = format!("/admin/offres/{}", r.reference);
+    }
+    list.notice = notice(q.done());
+    render(&v, StatusCode::OK, list)
+}
+
+pub(super) fn moderate_form(
+    v: &Visitor,
+    reference: &str,
+    title: &str,
+    state: OfferState,
+    reason: &str,
+) -> FormPage {
+    let mut page = FormPage::new(
+        v.ctx(&[
+            ("Administration", None),
+            ("Offres", Some("/admin/offres")),
+            (reference, None),
+        ]),
+        &format!("Retirer l'offre {reference}"),
+        &format!("/admin/offres/{reference}"),
+        vec![
+            Field::new("reason", "Motif du retrait", "textarea", reason)
+                .required()
+                .hint("Envoyé aux recruteurs du service de l'offre."),
+        ],
+        "Retirer l'offre",
+    )
+    .intro(&format!(
+        "« {title} » – état : {}. Retirer une offre l'archive : elle n'est plus diffusée.",
+        crate::http::pages::recruiter::state_name(state)
+    ))
+    .links(vec![("/admin/offres".into(), "Revenir à la liste".into())]);
+    if !matches!(state, OfferState::Published | OfferState::Filled) {
+        page.notice =
+            Some("Cette offre n'est pas diffusée : elle ne peut pas être retirée.".into());
+    }
+    page
+}
+
+/// The withdrawal form of an offer.
+#[utoipa::path(get, path = "/admin/offres/{reference}", tag = "portal",
+    params(("reference" = String, Path, description = "Reference")),
+    responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn moderate_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+) -> Response {
+    let admin = match admin_of(&v, "/admin/offres") {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let r = reference.clone();
+    match with_backoffice(&state, move |b| b.any_offer(&admin, &r)).await {
+        Ok(o) => render(
+            &v,
+            StatusCode::OK,
+            moderate_form(&v, &reference, &o.fields.title, o.state, ""),
+        ),
+        Err(e) => error_page(&v, &e),
+    }
+}
+
+/// Withdraws the offer; the reason is mailed to its service.
+#[utoipa::path(post, path = "/admin/offres/{reference}", tag = "portal",
+    params(("reference" = String, Path, description = "Reference")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Withdrawn"), (status = 422, description = "No reason (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn moderate_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (admin, form) = match changing(&v, &body) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let reason = form.get("reason").to_string();
+    let (a, r, why) = (admin.clone(), reference.clone(), reason.clone());
+    match with_backoffice(&state, move |b| b.moderate(&a, &r, &why)).await {
+        Ok(_) => see_other("/admin/offres?fait=moderated"),
+        Err(e) => {
+            let r = reference.clone();
+            match with_backoffice(&state, move |b| b.any_offer(&admin, &r)).await {
+                Ok(o) => render(
+                    &v,
+                    status_of(&e),
+                    moderate_form(&v, &reference, &o.fields.title, o.state, &reason).with_error(&e),
+                ),
+                Err(e) => error_page(&v, &e),
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The candidate's space in pages: the sign-up (`/compte/nouveau`), "Mon compte" (details,
+//! address — confirmed again —, password, the export of every personal datum, deletion) and
+//! "Mes recherches" (run again, rename, frequency, the bell that switches the alert on and off,
+//! delete); and password recovery for every role at `/mot-de-passe-oublie`.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{
+    Ctx, Field, Form, FormPage, Visitor, error_page, explain, message_with_links, render, see_other,
+};
+use crate::auth::{NOT_YOUR_PASSWORD, verify_password};
+use crate::candidates::{AccountPatch, SearchPatch};
+use crate::domain::Facet;
+use crate::domain::account::{Account, Frequency, Role, SavedSearch};
+use crate::error::{Error, FieldError};
+use crate::http::client::ClientIp;
+use crate::http::error::status_of;
+use crate::http::{AppState, with_auth, with_candidates};
+
+mod account;
+mod recovery;
+mod searches;
+mod signup;
+pub(crate) use account::*;
+pub(crate) use recovery::*;
+pub(crate) use searches::*;
+pub(crate) use signup::*;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(signup_page, signup_submit))
+        .routes(routes!(account_page))
+        .routes(routes!(update_details))
+        .routes(routes!(update_email))
+        .routes(routes!(update_password))
+        .routes(routes!(export))
+        .routes(routes!(delete_page, delete_submit))
+        .routes(routes!(searches_page))
+        .routes(routes!(update_search))
+        .routes(routes!(delete_search))
+        .routes(routes!(recovery_page, recovery_submit))
+}
+
+/// What was just done (shown once).
+#[derive(serde::Deserialize, utoipa::IntoParams, Default)]
+pub struct DoneQuery {
+    /// What was just done.
+    #[serde(default)]
+    fait: String,
+}
+
+fn done(fait: &str) -> Option<String> {
+    Some(
+        match fait {
+            "details" => "Vos coordonnées sont enregistrées.",
+            "email" => "Un lien a été envoyé à la nouvelle adresse : elle remplacera l'actuelle dès qu'il sera ouvert. Votre adresse actuelle en est informée.",
+            "password" => "Mot de passe changé. Vos autres sessions sont fermées.",
+            "alert_on" => "Alerte activée.",
+            "alert_off" => "Alerte désactivée.",
+            "update" => "Recherche enregistrée.",
+            "deleted" => "Recherche supprimée.",
+            "saved" => "Recherche enregistrée.",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+fn candidate(v: &Visitor, back: &str) -> Result<Account, Response> {
+    v.require(Role::Candidate, back).cloned()
+}
+
+fn changing(v: &Visitor, body: &Bytes, back: &str) -> Result<(Account, Form), Response> {
+    v.changing(Role::Candidate, back, body)
+}

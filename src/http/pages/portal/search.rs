@@ -1,0 +1,342 @@
+//! The search page: keywords, the seven facets with their counts, the results and their pages.
+
+use super::*;
+
+pub(super) struct FacetOption {
+    pub(super) value: String,
+    pub(super) label: String,
+    pub(super) count: u64,
+    pub(super) checked: bool,
+    pub(super) toggle_url: String,
+}
+
+pub(super) struct FacetGroup {
+    pub(super) name: &'static str,
+    pub(super) title: &'static str,
+    pub(super) options: Vec<FacetOption>,
+    pub(super) open: bool,
+}
+
+pub(super) struct DepartmentGroup {
+    pub(super) region: String,
+    pub(super) options: Vec<FacetOption>,
+}
+
+pub(super) struct ResultItem {
+    pub(super) reference: String,
+    pub(super) title: String,
+    pub(super) url: String,
+    pub(super) contract: String,
+    pub(super) diploma: String,
+    pub(super) place: String,
+    pub(super) service: String,
+    pub(super) date: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub(super) struct SearchView {
+    pub(super) ctx: Ctx,
+    pub(super) title: String,
+    pub(super) chosen: Vec<(String, String)>,
+    pub(super) errors: Vec<String>,
+    pub(super) q: String,
+    pub(super) contract: FacetGroup,
+    pub(super) diploma: FacetGroup,
+    pub(super) groups: Vec<FacetGroup>,
+    pub(super) departments: Vec<DepartmentGroup>,
+    pub(super) departments_open: bool,
+    pub(super) total: u64,
+    pub(super) results: Vec<ResultItem>,
+    pub(super) first_rank: u64,
+    pub(super) page: u32,
+    pub(super) pages: u64,
+    pub(super) prev_url: Option<String>,
+    pub(super) next_url: Option<String>,
+    pub(super) rss_url: String,
+    pub(super) atom_url: String,
+    pub(super) alert_url: String,
+    pub(super) has_query: bool,
+    pub(super) sort_relevance: bool,
+    pub(super) sort_date_url: String,
+    pub(super) sort_relevance_url: String,
+}
+
+pub(super) fn encode(pairs: &[(&str, String)]) -> String {
+    serde_urlencoded::to_string(pairs).unwrap_or_default()
+}
+
+pub(super) fn with_query(path: &str, pairs: &[(&str, String)]) -> String {
+    let qs = encode(pairs);
+    if qs.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{qs}")
+    }
+}
+
+pub(super) fn place(o: &Offer) -> String {
+    let f = &o.fields;
+    match (&f.location, f.department) {
+        (Some(l), Some(d)) => format!("{l} ({})", d.code()),
+        (Some(l), None) => format!("{l}, {}", f.country.label()),
+        (None, Some(d)) => d.label().to_string(),
+        (None, None) => f.country.label().to_string(),
+    }
+}
+
+/// The criteria pairs with `value` of `facet` switched on or off; paging reset.
+pub(super) fn toggled(
+    params: &SearchParams,
+    facet: Facet,
+    ord: u16,
+) -> Vec<(&'static str, String)> {
+    let mut p = params.clone();
+    let list = &mut p.filters[facet.index()];
+    if let Some(i) = list.iter().position(|&o| o == ord) {
+        list.remove(i);
+    } else if facet == Facet::Diploma {
+        *list = vec![ord];
+    } else {
+        list.push(ord);
+    }
+    p.criteria_pairs()
+}
+
+pub(super) fn options(
+    params: &SearchParams,
+    counts: Option<&FacetCounts>,
+    facet: Facet,
+) -> Vec<FacetOption> {
+    let values = facet.values();
+    let selected = params.filter(facet);
+    let mut out: Vec<FacetOption> = counts
+        .map(|c| c.values.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|v| {
+            let ord = values.ordinal(v.value)?;
+            Some(FacetOption {
+                value: v.value.to_string(),
+                label: v.label.to_string(),
+                count: v.count,
+                checked: selected.contains(&ord),
+                toggle_url: with_query("/", &toggled(params, facet, ord)),
+            })
+        })
+        .collect();
+    // A chosen value stays visible even when nothing matches it any more.
+    for &ord in selected {
+        if !out.iter().any(|o| o.value == values.code(ord)) {
+            out.push(FacetOption {
+                value: values.code(ord).to_string(),
+                label: values.label(ord).to_string(),
+                count: 0,
+                checked: true,
+                toggle_url: with_query("/", &toggled(params, facet, ord)),
+            });
+        }
+    }
+    out
+}
+
+pub(super) fn group(
+    params: &SearchParams,
+    facets: Option<&[FacetCounts]>,
+    facet: Facet,
+    title: &'static str,
+) -> FacetGroup {
+    let counts = facets.and_then(|f| f.get(facet.index()));
+    FacetGroup {
+        name: facet.name(),
+        title,
+        options: options(params, counts, facet),
+        open: !params.filter(facet).is_empty(),
+    }
+}
+
+/// Search page: criteria, facet counts, results, pagination, feed and alert links.
+#[utoipa::path(get, path = "/", tag = "portal", params(crate::http::api::offers::SearchQuery),
+    responses((status = 200, description = "The search page (HTML)", content_type = "text/html", body = String),
+              (status = 400, description = "The page, with the faulty criteria explained", content_type = "text/html", body = String)))]
+pub(super) async fn search_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    RawQuery(raw): RawQuery,
+) -> Response {
+    let pairs = match query_pairs(raw.as_deref(), state.config.max_query_bytes) {
+        Ok(p) => p,
+        Err(_) => {
+            return message_page(
+                &v,
+                StatusCode::BAD_REQUEST,
+                "Recherche invalide",
+                "L'adresse de cette recherche est mal formée.",
+            );
+        }
+    };
+    let (params, errors) = match SearchParams::from_pairs(&pairs) {
+        Ok(p) => (p, Vec::new()),
+        Err(e) => {
+            // Show what was wrong, and the search without the faulty criteria.
+            let bad: Vec<String> = e.0.iter().map(|f| f.field.clone()).collect();
+            let kept: Vec<(String, String)> = pairs
+                .into_iter()
+                .filter(|(k, _)| !bad.contains(k))
+                .collect();
+            let messages =
+                e.0.iter()
+                    .map(|f| format!("Critère « {} » ignoré : {}", f.field, f.message))
+                    .collect();
+            (
+                SearchParams::from_pairs(&kept).unwrap_or_default(),
+                messages,
+            )
+        }
+    };
+    let mut params = params;
+    params.facets = true;
+    let (params, page) = match run_search(&state, params).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let facets = page.facets.as_deref();
+    let criteria = params.criteria_pairs();
+    let per_page = u64::from(params.per_page.max(1));
+    let pages = page.total.div_ceil(per_page).max(1);
+    let page_url = |n: u32| {
+        let mut c = criteria.clone();
+        if n > 1 {
+            c.push(("page", n.to_string()));
+        }
+        if params.per_page != crate::domain::search::DEFAULT_PER_PAGE {
+            c.push(("per_page", params.per_page.to_string()));
+        }
+        with_query("/", &c)
+    };
+    let first_rank = u64::from(params.page - 1) * per_page + 1;
+    let results = page
+        .offers
+        .iter()
+        .enumerate()
+        .map(|(i, o)| {
+            let mut c = criteria.clone();
+            c.push(("i", (first_rank + i as u64).to_string()));
+            ResultItem {
+                reference: o.reference.to_string(),
+                title: o.fields.title.clone(),
+                url: with_query(&format!("/offres/{}", o.reference), &c),
+                contract: o.fields.contract.label().to_string(),
+                diploma: o.fields.diploma.label().to_string(),
+                place: place(o),
+                service: o.fields.service.clone(),
+                date: o.published_at.map(date_fr).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let dep_counts = options(
+        &params,
+        facets.and_then(|f| f.get(Facet::Department.index())),
+        Facet::Department,
+    );
+    let departments = referentials()
+        .regions
+        .iter()
+        .filter_map(|r| {
+            let options: Vec<FacetOption> = r
+                .departments
+                .iter()
+                .filter_map(|d| dep_counts.iter().find(|o| &o.value == d))
+                .map(|o| FacetOption {
+                    value: o.value.clone(),
+                    label: o.label.clone(),
+                    count: o.count,
+                    checked: o.checked,
+                    toggle_url: o.toggle_url.clone(),
+                })
+                .collect();
+            (!options.is_empty()).then(|| DepartmentGroup {
+                region: r.label.clone(),
+                options,
+            })
+        })
+        .collect();
+    let mut country = group(&params, facets, Facet::Country, "Stage à l'étranger (pays)");
+    country.options.retain(|o| o.value != "FR");
+    let qs = encode(&criteria);
+    let suffix = if qs.is_empty() {
+        String::new()
+    } else {
+        format!("?{qs}")
+    };
+    let mut sort_date = criteria.clone();
+    sort_date.retain(|(k, _)| *k != "sort");
+    let mut sort_rel = sort_date.clone();
+    sort_rel.push(("sort", "relevance".into()));
+    let title = match &params.q {
+        Some(q) => format!("{} offres pour « {q} »", page.total),
+        None => format!("{} offres", page.total),
+    };
+    // The chosen criteria, each with the search without it.
+    let mut chosen: Vec<(String, String)> = Vec::new();
+    if let Some(q) = &params.q {
+        let mut p = params.clone();
+        p.q = None;
+        chosen.push((format!("« {q} »"), with_query("/", &p.criteria_pairs())));
+    }
+    for f in Facet::ALL {
+        for &ord in params.filter(f) {
+            chosen.push((
+                f.values().label(ord).to_string(),
+                with_query("/", &toggled(&params, f, ord)),
+            ));
+        }
+    }
+    if params.published_since.is_some() {
+        let mut p = params.clone();
+        p.published_since = None;
+        chosen.push((
+            "Publiées récemment".into(),
+            with_query("/", &p.criteria_pairs()),
+        ));
+    }
+    render(
+        &v,
+        if errors.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::BAD_REQUEST
+        },
+        SearchView {
+            ctx: v.ctx(&[]),
+            title,
+            errors,
+            chosen,
+            q: params.q.clone().unwrap_or_default(),
+            contract: group(&params, facets, Facet::Contract, "Type de contrat"),
+            diploma: group(&params, facets, Facet::Diploma, "Niveau de diplôme"),
+            groups: vec![
+                group(&params, facets, Facet::Domain, "Domaine"),
+                group(&params, facets, Facet::Administration, "Administration"),
+                group(&params, facets, Facet::Region, "Région"),
+                country,
+            ],
+            departments,
+            departments_open: !params.filter(Facet::Department).is_empty(),
+            total: page.total,
+            results,
+            first_rank,
+            page: params.page,
+            pages,
+            prev_url: (params.page > 1).then(|| page_url(params.page - 1)),
+            next_url: (u64::from(params.page) < pages).then(|| page_url(params.page + 1)),
+            rss_url: format!("/feeds/offers.rss{suffix}"),
+            atom_url: format!("/feeds/offers.atom{suffix}"),
+            alert_url: format!("/alertes/nouvelle{suffix}"),
+            has_query: params.q.is_some(),
+            sort_relevance: params.sort == Sort::Relevance,
+            sort_date_url: with_query("/", &sort_date),
+            sort_relevance_url: with_query("/", &sort_rel),
+        },
+    )
+}

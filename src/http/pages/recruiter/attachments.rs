@@ -1,0 +1,143 @@
+//! An offer's attachments: upload (checked by content), removal, download.
+
+use super::*;
+
+/// Adds a document (multipart: `csrf`, then `file`).
+#[utoipa::path(post, path = "/recruteur/offres/{reference}/pieces-jointes", tag = "portal",
+    params(("reference" = String, Path, description = "Reference")),
+    request_body(content_type = "multipart/form-data", content = String),
+    responses((status = 303, description = "Attached: back to the offer"),
+              (status = 422, description = "The page again, the file refused", content_type = "text/html", body = String)))]
+pub(super) async fn upload(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+    mut multipart: Multipart,
+) -> Response {
+    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let mut form = Form::default();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    let mut failure: Option<String> = None;
+    loop {
+        match multipart.next_field().await {
+            Ok(Some(field)) => {
+                let name = field.name().unwrap_or("").to_string();
+                let file_name = field.file_name().unwrap_or("").to_string();
+                match field.bytes().await {
+                    Ok(bytes) if name == "file" => file = Some((file_name, bytes.to_vec())),
+                    Ok(bytes) => form
+                        .0
+                        .push((name, String::from_utf8_lossy(&bytes).into_owned())),
+                    Err(_) => {
+                        failure = Some(
+                            "Le fichier n'a pas pu être reçu : il est peut-être trop volumineux."
+                                .into(),
+                        );
+                        break;
+                    }
+                }
+            }
+            Ok(None) => break,
+            Err(_) => {
+                failure = Some(
+                    "Le fichier n'a pas pu être reçu : il est peut-être trop volumineux.".into(),
+                );
+                break;
+            }
+        }
+    }
+    if failure.is_none()
+        && let Err(r) = v.check_csrf(&form)
+    {
+        return r;
+    }
+    let max = state.config.max_attachment_bytes;
+    let outcome: Result<(), String> = match (failure, file) {
+        (Some(f), _) => Err(f),
+        (None, None) => Err("Choisissez un fichier à joindre.".to_string()),
+        (None, Some((_, bytes))) if bytes.is_empty() => {
+            Err("Choisissez un fichier à joindre.".to_string())
+        }
+        (None, Some((name, bytes))) => {
+            let (w, r) = (who.clone(), reference.clone());
+            match with_backoffice(&state, move |b| b.attach(&w, &r, &name, &bytes, max)).await {
+                Ok(Ok(_)) => {
+                    return see_other(&format!("/recruteur/offres/{reference}?fait=attached"));
+                }
+                Ok(Err(Refusal::TooLarge(m))) => Err(format!(
+                    "Le fichier dépasse la taille maximale ({}).",
+                    size_fr(m as u64)
+                )),
+                Ok(Err(Refusal::NotADocument)) => {
+                    Err("Ce fichier n'est pas un document PDF, DOC, DOCX ou ODT.".into())
+                }
+                Err(e @ Error::Conflict(_)) => Err(format!(
+                    "Une offre a au plus {MAX_ATTACHMENTS} pièces jointes ({}).",
+                    crate::http::pages::explain(&e)
+                )),
+                Err(e) => return error_page(&v, &e),
+            }
+        }
+    };
+    let message = outcome.err().unwrap_or_default();
+    stored_offer_page(
+        &state,
+        &v,
+        &who,
+        reference,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        |page| page.upload_error = Some(message),
+    )
+    .await
+}
+
+/// Removes the n-th document.
+#[utoipa::path(post, path = "/recruteur/offres/{reference}/pieces-jointes/{n}/retirer", tag = "portal",
+    params(("reference" = String, Path, description = "Reference"), ("n" = usize, Path, description = "1-based")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Removed: back to the offer")))]
+pub(super) async fn remove_attachment(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path((reference, n)): Path<(String, usize)>,
+    body: Bytes,
+) -> Response {
+    act(&state, &v, &body, move |b, who, _| {
+        b.remove_attachment(who, &reference, n)?;
+        Ok(format!("/recruteur/offres/{reference}?fait=removed"))
+    })
+    .await
+}
+
+/// Downloads the n-th document of an offer of the caller's services (drafts included).
+#[utoipa::path(get, path = "/recruteur/offres/{reference}/pieces-jointes/{n}", tag = "portal",
+    params(("reference" = String, Path, description = "Reference"), ("n" = usize, Path, description = "1-based")),
+    responses((status = 200, description = "The document", content_type = "application/octet-stream", body = String)))]
+pub(super) async fn download(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path((reference, n)): Path<(String, usize)>,
+) -> Response {
+    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let result = with_backoffice(&state, move |b| {
+        let o = b.offer(&who, &reference)?;
+        let a = n
+            .checked_sub(1)
+            .and_then(|i| o.fields.attachments.get(i))
+            .cloned()
+            .ok_or_else(|| Error::NotFound(format!("no attachment {n}")))?;
+        let bytes = crate::backoffice::attachment_bytes(b.store(), &a)?;
+        Ok((a, bytes))
+    })
+    .await;
+    match result {
+        Ok((a, bytes)) => crate::http::api::offers::attachment_response(&a, bytes),
+        Err(e) => error_page(&v, &e),
+    }
+}

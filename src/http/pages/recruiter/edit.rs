@@ -1,0 +1,328 @@
+//! The offer's pages and actions: new, edit, submit, the lifecycle actions, renewal, deletion.
+
+use super::*;
+
+pub(super) async fn load(
+    state: &AppState,
+    who: &Account,
+    reference: Option<String>,
+) -> crate::Result<EditState> {
+    let w = who.clone();
+    with_backoffice(state, move |b| {
+        let offer = reference.map(|r| b.offer(&w, &r)).transpose()?;
+        let (names, services) = lookups(b, &w)?;
+        Ok(EditState {
+            offer,
+            services,
+            names,
+        })
+    })
+    .await
+}
+
+/// The page of a stored offer of the caller's services, with `tweak` applied (a notice, an
+/// error beside one of its forms), answered with `status`.
+pub(super) async fn stored_offer_page(
+    state: &AppState,
+    v: &Visitor,
+    who: &Account,
+    reference: String,
+    status: StatusCode,
+    tweak: impl FnOnce(&mut OfferEdit),
+) -> Response {
+    let st = match load(state, who, Some(reference)).await {
+        Ok(st) => st,
+        Err(e) => return error_page(v, &e),
+    };
+    let Some(offer) = st.offer.as_ref() else {
+        return error_page(v, &Error::NotFound("offer".into()));
+    };
+    let values = Values::of_offer(offer);
+    let mut page = edit_page(v, &st, &values, state.config.max_attachment_bytes);
+    tweak(&mut page);
+    render(v, status, page)
+}
+
+/// The form of a new offer.
+#[utoipa::path(get, path = "/recruteur/offres/nouvelle", tag = "portal",
+    responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn new_offer_page(State(state): State<AppState>, v: Visitor) -> Response {
+    let who = match v.require(Role::Recruiter, "/recruteur/offres/nouvelle") {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    match load(&state, &who, None).await {
+        Ok(st) => {
+            let mut values = Values(Form::default());
+            if let [only] = st.services.as_slice() {
+                values.0.0.push(("service".into(), only.id.to_string()));
+            }
+            render(
+                &v,
+                StatusCode::OK,
+                edit_page(&v, &st, &values, state.config.max_attachment_bytes),
+            )
+        }
+        Err(e) => error_page(&v, &e),
+    }
+}
+
+/// Creates the offer: a draft, or published at once with "Publier".
+#[utoipa::path(post, path = "/recruteur/offres/nouvelle", tag = "portal",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Created: to its page"),
+              (status = 422, description = "The form again, faulty fields marked", content_type = "text/html", body = String)))]
+pub(super) async fn new_offer_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    body: Bytes,
+) -> Response {
+    let who = match v.require(Role::Recruiter, "/recruteur/offres/nouvelle") {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let values = Values(Form::parse(&body));
+    if let Err(r) = v.check_csrf(&values.0) {
+        return r;
+    }
+    let mut input = values.input();
+    if values.0.get("action") == "publish" {
+        input.state = Some("published".into());
+    }
+    let w = who.clone();
+    match with_backoffice(&state, move |b| b.create_offer(&w, &input)).await {
+        Ok((o, _)) => see_other(&format!(
+            "/recruteur/offres/{}?fait={}",
+            o.reference,
+            if o.state == OfferState::Published {
+                "publish"
+            } else {
+                "created"
+            }
+        )),
+        Err(e) => match load(&state, &who, None).await {
+            Ok(st) => {
+                let mut page = edit_page(&v, &st, &values, state.config.max_attachment_bytes);
+                page.form = page.form.with_error(&e);
+                render(&v, status_of(&e), page)
+            }
+            Err(e) => error_page(&v, &e),
+        },
+    }
+}
+
+/// What was just done on an offer's page.
+#[derive(serde::Deserialize, utoipa::IntoParams, Default)]
+pub struct DoneQuery {
+    /// What was just done (shown once).
+    #[serde(default)]
+    pub(super) fait: String,
+}
+
+/// An offer of the caller's services: the form, its actions, attachments and history.
+#[utoipa::path(get, path = "/recruteur/offres/{reference}", tag = "portal",
+    params(("reference" = String, Path, description = "Reference"), DoneQuery),
+    responses((status = 200, description = "The offer's page (HTML)", content_type = "text/html", body = String),
+              (status = 404, description = "Not an offer of the caller's services (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn offer_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> Response {
+    let who = match v.require(Role::Recruiter, &format!("/recruteur/offres/{reference}")) {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    stored_offer_page(&state, &v, &who, reference, StatusCode::OK, |page| {
+        page.form.notice = done_notice(&q.fait)
+    })
+    .await
+}
+
+/// Saves the offer's fields ("Publier" also publishes a draft).
+#[utoipa::path(post, path = "/recruteur/offres/{reference}", tag = "portal",
+    params(("reference" = String, Path, description = "Reference")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Saved: back to its page"),
+              (status = 422, description = "The form again, faulty fields marked", content_type = "text/html", body = String)))]
+pub(super) async fn offer_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+    body: Bytes,
+) -> Response {
+    let who = match v.require(Role::Recruiter, &format!("/recruteur/offres/{reference}")) {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let values = Values(Form::parse(&body));
+    if let Err(r) = v.check_csrf(&values.0) {
+        return r;
+    }
+    let input = values.input();
+    let publish = values.0.get("action") == "publish";
+    let (w, r) = (who.clone(), reference.clone());
+    let result = with_backoffice(&state, move |b| {
+        let (o, _) = b.replace_offer(&w, &r, &input)?;
+        if publish && o.state == OfferState::Draft {
+            b.transition(&w, &r, "publish")?;
+        }
+        Ok(o)
+    })
+    .await;
+    match result {
+        Ok(_) => see_other(&format!(
+            "/recruteur/offres/{reference}?fait={}",
+            if publish { "publish" } else { "saved" }
+        )),
+        Err(e) => match load(&state, &who, Some(reference)).await {
+            Ok(st) => {
+                let mut page = edit_page(&v, &st, &values, state.config.max_attachment_bytes);
+                page.form = page.form.with_error(&e);
+                render(&v, status_of(&e), page)
+            }
+            Err(e2) => error_page(
+                &v,
+                if matches!(e2, Error::NotFound(_)) {
+                    &e2
+                } else {
+                    &e
+                },
+            ),
+        },
+    }
+}
+
+/// One lifecycle step from a button (`do` = publish, archive, unarchive, filled, unfill, clone).
+#[utoipa::path(post, path = "/recruteur/offres/{reference}/action", tag = "portal",
+    params(("reference" = String, Path, description = "Reference")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Done: back to the offer (or to the copy)"),
+              (status = 409, description = "Not possible in this state (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn offer_action(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+    body: Bytes,
+) -> Response {
+    act(&state, &v, &body, move |b, who, form| {
+        let step = form.get("do").to_string();
+        let (o, _) = if step == "clone" {
+            b.clone_offer(who, &reference)?
+        } else {
+            b.transition(who, &reference, &step)?
+        };
+        Ok(format!("/recruteur/offres/{}?fait={step}", o.reference))
+    })
+    .await
+}
+
+/// A button of the back office: the recruiter's form checked, the work done, then a redirect
+/// to where `f` says, or the error's page.
+pub(super) async fn act(
+    state: &AppState,
+    v: &Visitor,
+    body: &[u8],
+    f: impl FnOnce(&Backoffice<'_>, &Account, &Form) -> crate::Result<String> + Send + 'static,
+) -> Response {
+    let (who, form) = match v.changing(Role::Recruiter, "/recruteur/offres", body) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    match with_backoffice(state, move |b| f(b, &who, &form)).await {
+        Ok(to) => see_other(&to),
+        Err(e) => error_page(v, &e),
+    }
+}
+
+/// Renews the diffusion: a new end date in one step.
+#[utoipa::path(post, path = "/recruteur/offres/{reference}/renouveler", tag = "portal",
+    params(("reference" = String, Path, description = "Reference")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Renewed: back to the offer"),
+              (status = 422, description = "The page again, the date marked", content_type = "text/html", body = String)))]
+pub(super) async fn renew(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (who, form) = match v.changing(Role::Recruiter, "/recruteur/offres", &body) {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let date = form.get("unpublish_on").to_string();
+    let (w, r, d) = (who.clone(), reference.clone(), date.clone());
+    match with_backoffice(&state, move |b| b.renew(&w, &r, &d)).await {
+        Ok(_) => see_other(&format!("/recruteur/offres/{reference}?fait=renew")),
+        Err(e) => {
+            stored_offer_page(&state, &v, &who, reference, status_of(&e), |page| {
+                page.renew_value = date;
+                page.renew_error = Some(crate::http::pages::explain(&e));
+            })
+            .await
+        }
+    }
+}
+
+/// Asks to confirm the deletion of a draft.
+#[utoipa::path(get, path = "/recruteur/offres/{reference}/supprimer", tag = "portal",
+    params(("reference" = String, Path, description = "Reference")),
+    responses((status = 200, description = "The confirmation (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn delete_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+) -> Response {
+    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
+        Ok(a) => a.clone(),
+        Err(r) => return r,
+    };
+    let r = reference.clone();
+    match with_backoffice(&state, move |b| b.offer(&who, &r)).await {
+        Ok(o) => {
+            let mut page = FormPage::new(
+                v.ctx(&[
+                    ("Mes offres", Some("/recruteur/offres")),
+                    (&reference, Some(&format!("/recruteur/offres/{reference}"))),
+                    ("Supprimer", None),
+                ]),
+                "Supprimer ce brouillon ?",
+                &format!("/recruteur/offres/{reference}/supprimer"),
+                Vec::new(),
+                "Supprimer définitivement",
+            )
+            .intro(&format!(
+                "Le brouillon {} « {} » sera supprimé ; cette action est définitive.",
+                o.reference, o.fields.title
+            ))
+            .links(vec![(
+                format!("/recruteur/offres/{reference}"),
+                "Annuler et revenir à l'offre".into(),
+            )]);
+            page.sections.clear();
+            render(&v, StatusCode::OK, page)
+        }
+        Err(e) => error_page(&v, &e),
+    }
+}
+
+/// Deletes the draft (confirmed).
+#[utoipa::path(post, path = "/recruteur/offres/{reference}/supprimer", tag = "portal",
+    params(("reference" = String, Path, description = "Reference")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Deleted: to Mes offres"),
+              (status = 409, description = "Not a draft (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn delete_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+    body: Bytes,
+) -> Response {
+    act(&state, &v, &body, move |b, who, _| {
+        b.delete_offer(who, &reference)?;
+        Ok("/recruteur/offres?fait=deleted".into())
+    })
+    .await
+}

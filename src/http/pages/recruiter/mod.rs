@@ -1,0 +1,57 @@
+//! The recruiter's back office in pages: the account request (the organisation tree in steps
+//! that need no JavaScript), "Mes offres", the offer form, its lifecycle actions, the renewal
+//! of its diffusion, its attachments and its history.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
+
+use super::{
+    Ctx, Field, Form, FormPage, OptGroup, Section, Visitor, date_fr, error_page, message_page,
+    render, see_other,
+};
+use crate::backoffice::{Backoffice, MAX_ATTACHMENTS, RecruiterRequest, Refusal};
+use crate::domain::account::{Account, Role, Service};
+use crate::domain::offer::iso_date;
+use crate::domain::{Facet, Offer, OfferInput, OfferState, referentials};
+use crate::error::Error;
+use crate::http::error::status_of;
+use crate::http::{AppState, with_backoffice};
+use crate::links::offer_path;
+
+mod attachments;
+mod edit;
+mod form;
+mod list;
+mod request;
+pub(crate) use attachments::*;
+pub(crate) use edit::*;
+pub(crate) use form::*;
+pub(crate) use list::*;
+pub(crate) use request::*;
+
+pub(crate) fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(request_page, request_submit))
+        .routes(routes!(offers_page))
+        .routes(routes!(new_offer_page, new_offer_submit))
+        .routes(routes!(offer_page, offer_submit))
+        .routes(routes!(offer_action))
+        .routes(routes!(renew))
+        .routes(routes!(delete_page, delete_submit))
+        .routes(routes!(upload).layer(DefaultBodyLimit::max(16 * 1024 * 1024)))
+        .routes(routes!(download))
+        .routes(routes!(remove_attachment))
+}
+
+/// Options of a facet's referential (code, label).
+pub(crate) fn facet_options(facet: Facet) -> Vec<(String, String)> {
+    let v = facet.values();
+    (0..v.len() as u16)
+        .map(|i| (v.code(i).to_string(), v.label(i).to_string()))
+        .collect()
+}
