@@ -2,11 +2,55 @@
 
 use serde::Serialize;
 
+/// What is wrong with a field, as a stable code: clients and the pages (which say it in
+/// French) rely on it; the message says it in English words, with the details.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldCode {
+    /// Wrong in a way its message tells.
+    #[default]
+    Invalid,
+    /// Missing.
+    Required,
+    /// Not one of the allowed values (listed).
+    NotAllowed,
+    /// Not an e-mail address.
+    NotAnEmail,
+    /// Not a phone number.
+    NotAPhone,
+    /// Not an http:// or https:// URL.
+    NotAUrl,
+    /// A new password shorter than 12 characters.
+    PasswordTooShort,
+    /// A new password with fewer than three kinds of characters.
+    PasswordTooSimple,
+    /// A new password containing the account's address.
+    PasswordHasEmail,
+    /// A change that needs the current password, which was not given.
+    CurrentPasswordRequired,
+    /// A password that is not the account's.
+    NotYourPassword,
+    /// A password and its confirmation that differ.
+    PasswordsDiffer,
+    /// A one-time link unknown, used or expired.
+    BadLink,
+    /// An offer without a way to apply (an address or a web page).
+    ContactRequired,
+    /// A date that must come after today.
+    NotAfterToday,
+    /// A date more than a year ahead.
+    TooFarAhead,
+    /// An address or username that another account uses.
+    AlreadyUsed,
+}
+
 /// One faulty field of an input: which field, what was wrong, and what is allowed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     /// Name of the field or parameter, as the API spells it.
     pub field: String,
+    /// What is wrong with it, as a stable code.
+    pub code: FieldCode,
     /// What is wrong with it, in plain words.
     pub message: String,
     /// The allowed values when they form a closed list.
@@ -19,9 +63,21 @@ impl FieldError {
     pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
         FieldError {
             field: field.into(),
+            code: FieldCode::Invalid,
             message: message.into(),
             allowed: Vec::new(),
         }
+    }
+
+    /// A missing `field`.
+    pub fn required(field: impl Into<String>) -> Self {
+        FieldError::new(field, "is required").coded(FieldCode::Required)
+    }
+
+    /// The error with its code.
+    pub fn coded(mut self, code: FieldCode) -> Self {
+        self.code = code;
+        self
     }
 
     /// An error on `field` listing the allowed values.
@@ -32,6 +88,7 @@ impl FieldError {
     ) -> Self {
         FieldError {
             field: field.into(),
+            code: FieldCode::NotAllowed,
             message: message.into(),
             allowed,
         }
@@ -153,6 +210,9 @@ pub enum Error {
     /// The request conflicts with the current state.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// An address or username that another account already uses (a conflict).
+    #[error("conflict: {0}")]
+    AlreadyUsed(String),
     /// Too many attempts; the caller may retry after this many seconds.
     #[error("too many attempts; retry in {0} s")]
     TooMany(u64),
@@ -185,28 +245,37 @@ pub struct ErrorKind {
     pub title: &'static str,
     /// True when the caller can fix it; false for internal failures.
     pub user_fault: bool,
+    /// A stable code of the kind, for clients (`invalid_body`, `not_found`…).
+    pub code: &'static str,
 }
 
 impl Error {
     /// The one table from error to status and title, for the API and the pages alike.
     pub fn kind(&self) -> ErrorKind {
-        let (status, title, user_fault) = match self {
-            Error::Invalid(_) => (422, "Invalid body", true),
-            Error::BadRequest(_) => (400, "Invalid request parameters", true),
-            Error::NotFound(_) => (404, "Not found", true),
-            Error::Unauthorized(_) => (401, "Unauthorized", true),
-            Error::Forbidden(_) => (403, "Forbidden", true),
-            Error::Conflict(_) => (409, "Conflict", true),
-            Error::TooMany(_) => (429, "Too many requests", true),
-            Error::Unavailable(..) => (503, "Service unavailable", true),
+        let (status, title, user_fault, code) = match self {
+            Error::Invalid(_) => (422, "Invalid body", true, "invalid_body"),
+            Error::BadRequest(_) => (
+                400,
+                "Invalid request parameters",
+                true,
+                "invalid_parameters",
+            ),
+            Error::NotFound(_) => (404, "Not found", true, "not_found"),
+            Error::Unauthorized(_) => (401, "Unauthorized", true, "unauthorized"),
+            Error::Forbidden(_) => (403, "Forbidden", true, "forbidden"),
+            Error::Conflict(_) => (409, "Conflict", true, "conflict"),
+            Error::AlreadyUsed(_) => (409, "Conflict", true, "already_used"),
+            Error::TooMany(_) => (429, "Too many requests", true, "too_many_requests"),
+            Error::Unavailable(..) => (503, "Service unavailable", true, "unavailable"),
             Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => {
-                (500, "Internal error", false)
+                (500, "Internal error", false, "internal")
             }
         };
         ErrorKind {
             status,
             title,
             user_fault,
+            code,
         }
     }
 

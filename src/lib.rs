@@ -34,4 +34,4 @@ pub mod workers;
 pub mod fixtures;
 
 pub use engine::Engine;
-pub use error::{Error, ErrorKind, FieldError, Result, ValidationErrors};
+pub use error::{Error, ErrorKind, FieldCode, FieldError, Result, ValidationErrors};

@@ -130,3 +130,80 @@ fn the_directions_of_the_module_map_hold() {
         }
     }
 }
+
+/// The modules of `store/` (its files and folders, the parent `mod.rs` aside) → the sibling
+/// modules their code (tests aside) names.
+fn store_graph() -> BTreeMap<String, BTreeSet<String>> {
+    let store = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+    let mut files = Vec::new();
+    sources(&store, &mut files);
+    let module_of = |f: &Path| {
+        let rel = f.strip_prefix(&store).unwrap();
+        let first = rel
+            .components()
+            .next()
+            .unwrap()
+            .as_os_str()
+            .to_str()
+            .unwrap();
+        first.trim_end_matches(".rs").to_string()
+    };
+    let modules: BTreeSet<String> = files.iter().map(|f| module_of(f)).collect();
+    let mut g: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in &files {
+        let me = module_of(f);
+        if me == "mod" {
+            continue;
+        }
+        let text = std::fs::read_to_string(f).unwrap();
+        let code = text.split("#[cfg(test)]\nmod tests").next().unwrap();
+        // A file of a folder names its siblings one `super::` further.
+        let rel = f.strip_prefix(&store).unwrap();
+        let depth = rel.components().count() - usize::from(rel.ends_with("mod.rs"));
+        let prefixes = ["super::".repeat(depth), "crate::store::".to_string()];
+        let uses = g.entry(me.clone()).or_default();
+        for prefix in &prefixes {
+            for (i, _) in code.match_indices(prefix.as_str()) {
+                if prefix.starts_with("super") && code[..i].ends_with("super::") {
+                    continue;
+                }
+                let rest = &code[i + prefix.len()..];
+                let mut names = vec![
+                    rest.chars()
+                        .take_while(|c| c.is_alphanumeric() || *c == '_')
+                        .collect::<String>(),
+                ];
+                if let Some(group) = rest.strip_prefix('{') {
+                    let group = &group[..group.find('}').unwrap_or(0)];
+                    names.extend(
+                        group
+                            .split(',')
+                            .map(|n| n.trim().split("::").next().unwrap_or("").to_string()),
+                    );
+                }
+                for name in names {
+                    if name != me && modules.contains(&name) && name != "mod" {
+                        uses.insert(name);
+                    }
+                }
+            }
+        }
+    }
+    g
+}
+
+#[test]
+fn no_circle_between_the_modules_of_the_store() {
+    let g = store_graph();
+    assert!(g.contains_key("kv") && g.contains_key("pg"), "{g:?}");
+    for (m, uses) in &g {
+        for n in uses {
+            assert!(
+                !reaches(&g, n, m),
+                "store: {m} uses {n}, which leads back to {m}"
+            );
+        }
+    }
+    // The table layer sits on the backends, never the other way.
+    assert!(g["kv"].contains("pg"), "{g:?}");
+}

@@ -10,7 +10,7 @@ mod tokens;
 pub use passwords::{evaluations_on_this_thread, hash_password, verify_password};
 pub use sessions::{Auth, RECOVERY_MINUTES, SESSION_HOURS, SET_PASSWORD_HOURS};
 pub use throttle::{
-    LoginThrottle, MAX_FAILED_LOGINS, NOT_YOUR_PASSWORD, THROTTLE_WINDOW, Throttle,
+    LoginThrottle, MAX_FAILED_LOGINS, THROTTLE_WINDOW, Throttle, not_your_password,
 };
 pub use tokens::{Signer, new_token, sha256_hex, token_hash};
 

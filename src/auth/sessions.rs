@@ -26,7 +26,9 @@ pub struct Auth<'a> {
 }
 
 fn bad_link() -> Error {
-    Error::invalid(FieldError::new("token", "unknown, used or expired link"))
+    Error::invalid(
+        FieldError::new("token", "unknown, used or expired link").coded(crate::FieldCode::BadLink),
+    )
 }
 
 impl<'a> Auth<'a> {

@@ -34,15 +34,18 @@ impl Default for Throttle {
     }
 }
 
-/// The message of a wrong password given to confirm an action.
-pub const NOT_YOUR_PASSWORD: &str = "is not your password";
+/// A wrong password given to confirm an action, in `field`.
+pub fn not_your_password(field: &str) -> crate::FieldError {
+    crate::FieldError::new(field, "is not your password").coded(crate::FieldCode::NotYourPassword)
+}
 
 /// Whether an error says that a password given was wrong.
 fn wrong_password(e: &crate::Error) -> bool {
+    use crate::FieldCode::{CurrentPasswordRequired, NotYourPassword};
     matches!(e, crate::Error::Unauthorized(_))
         || e.fields()
             .iter()
-            .any(|f| f.field == "current_password" || f.message == NOT_YOUR_PASSWORD)
+            .any(|f| matches!(f.code, CurrentPasswordRequired | NotYourPassword))
 }
 
 /// The counter keys of one attempt: the login and the client.
@@ -302,12 +305,7 @@ mod tests {
     #[test]
     fn wrong_confirmation_passwords_count_like_failed_logins() {
         let t = Throttle::new(2, Duration::from_secs(60));
-        let wrong = || -> crate::Result<()> {
-            Err(Error::invalid(FieldError::new(
-                "password",
-                NOT_YOUR_PASSWORD,
-            )))
-        };
+        let wrong = || -> crate::Result<()> { Err(Error::invalid(not_your_password("password"))) };
         let other = || -> crate::Result<()> {
             Err(Error::invalid(FieldError::new(
                 "email",

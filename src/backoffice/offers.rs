@@ -273,7 +273,7 @@ impl Backoffice<'_> {
         require(admin, Role::Admin)?;
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(Error::invalid(FieldError::new("reason", "is required")));
+            return Err(Error::invalid(FieldError::required("reason")));
         }
         let offer = self
             .engine

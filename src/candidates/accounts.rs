@@ -10,7 +10,7 @@ use crate::domain::account::{
     required_text,
 };
 use crate::domain::validate::optional_phone;
-use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::error::{Error, FieldCode, FieldError, Result, ValidationErrors};
 use crate::mail::{html_escape, new_mail};
 use crate::store::accounts::{Token, TokenPurpose};
 
@@ -123,7 +123,7 @@ impl Candidates<'_> {
         });
         let password = match (s.password.as_deref(), &email) {
             (None, _) => {
-                e.push(FieldError::new("password", "is required"));
+                e.push(FieldError::required("password"));
                 None
             }
             (Some(p), m) => check_password(p, m.as_deref().unwrap_or(""))
@@ -144,7 +144,7 @@ impl Candidates<'_> {
         // A taken address or username is found before the (slow) hash: a refusal costs a read.
         for login in [&email, &username] {
             if self.engine.store().account_by_login(login)?.is_some() {
-                return Err(Error::Conflict(format!(
+                return Err(Error::AlreadyUsed(format!(
                     "'{login}' is already used by another account"
                 )));
             }
@@ -184,7 +184,11 @@ impl Candidates<'_> {
     pub fn confirm(&self, token: &str) -> Result<Account> {
         let hash = token_hash(token);
         let now = self.engine.now();
-        let bad_link = || Error::invalid(FieldError::new("token", "unknown, used or expired link"));
+        let bad_link = || {
+            Error::invalid(
+                FieldError::new("token", "unknown, used or expired link").coded(FieldCode::BadLink),
+            )
+        };
         let account = self.engine.store().write(|tx| {
             let t = tx
                 .take_token(&hash)?
@@ -286,10 +290,10 @@ impl Candidates<'_> {
         if let Some(m) = &new_email
             && self.engine.store().account_by_login(m)?.is_some()
         {
-            e.push(FieldError::new(
-                "email",
-                "is already used by another account",
-            ));
+            e.push(
+                FieldError::new("email", "is already used by another account")
+                    .coded(FieldCode::AlreadyUsed),
+            );
         }
         if new_email.is_some() || p.password.is_some() {
             let current_ok = match p
@@ -304,7 +308,7 @@ impl Candidates<'_> {
                 e.push(FieldError::new(
                     "current_password",
                     "is required and must be the current password to change the address or the password",
-                ));
+                ).coded(FieldCode::CurrentPasswordRequired));
             }
         }
         let new_hash = match &p.password {
@@ -444,7 +448,7 @@ mod tests {
             signup("autre@exemple.fr", "jzay"),
             signup("autre@exemple.fr", "jean@exemple.fr"),
         ] {
-            assert!(matches!(c.signup(s), Err(Error::Conflict(_))));
+            assert!(matches!(c.signup(s), Err(Error::AlreadyUsed(_))));
         }
         assert_eq!(
             evaluations_on_this_thread(),

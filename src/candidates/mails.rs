@@ -18,8 +18,8 @@ use crate::error::{Error, Result};
 use crate::links::Links;
 use crate::mail::{Outcome, Transport, html_escape, message, new_mail, retry_at};
 use crate::percolator::explain::{Why, explain};
-use crate::store::accounts::{Mail, MailState};
 use crate::store::alerts::{CLAIM_TTL, Due, OutboxRow};
+use crate::store::mails::{Mail, MailState};
 
 /// Settings of the alert mails.
 #[derive(Clone)]

@@ -7,8 +7,8 @@ use crate::domain::{Offer, OfferState};
 use crate::engine::Engine;
 use crate::error::Result;
 use crate::store::Store;
-use crate::store::accounts::MailState;
 use crate::store::alerts::OutboxRow;
+use crate::store::mails::MailState;
 
 /// Change-log entries percolated per round.
 const PERCOLATE_STEP: usize = 2_000;

@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use super::referentials::AdministrationCode;
 pub use super::validate::{civility, normalize_email, required_email, required_text};
-use crate::error::{FieldError, ValidationErrors};
+use crate::error::{FieldCode, FieldError, ValidationErrors};
 
 /// What an account may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,19 +136,21 @@ pub fn check_password(password: &str, email: &str) -> Result<(), FieldError> {
         Err(FieldError::new(
             "password",
             format!("at least {PASSWORD_MIN_CHARS} characters are required"),
-        ))
+        )
+        .coded(FieldCode::PasswordTooShort))
     } else if password.chars().count() > 200 {
         Err(FieldError::new("password", "at most 200 characters"))
     } else if classes < 3 {
         Err(FieldError::new(
             "password",
             "use at least three of: lower-case letters, capitals, digits, symbols",
-        ))
+        )
+        .coded(FieldCode::PasswordTooSimple))
     } else if local.len() >= 4 && password.to_lowercase().contains(&local) {
-        Err(FieldError::new(
-            "password",
-            "must not contain the e-mail address",
-        ))
+        Err(
+            FieldError::new("password", "must not contain the e-mail address")
+                .coded(FieldCode::PasswordHasEmail),
+        )
     } else {
         Ok(())
     }

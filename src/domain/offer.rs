@@ -9,7 +9,7 @@ use super::referentials::{
     RegionCode,
 };
 use super::validate;
-use crate::error::{FieldError, ValidationErrors};
+use crate::error::{FieldCode, FieldError, ValidationErrors};
 
 /// Longest title accepted.
 pub const TITLE_MAX_CHARS: usize = 200;
@@ -407,7 +407,7 @@ fn code<T>(
     match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => {
             if is_required {
-                errors.push(FieldError::new(field, "is required"));
+                errors.push(FieldError::required(field));
             }
             None
         }
@@ -449,7 +449,7 @@ pub fn parse_unpublish_on(s: &str, today: Date) -> Result<Date, FieldError> {
         Date::from_calendar_date(today.year() + 1, Month::February, 28).unwrap_or(today)
     });
     if d <= today {
-        Err(FieldError::new("unpublish_on", "must be after today"))
+        Err(FieldError::new("unpublish_on", "must be after today").coded(FieldCode::NotAfterToday))
     } else if d > limit {
         Err(FieldError::new(
             "unpublish_on",
@@ -457,7 +457,8 @@ pub fn parse_unpublish_on(s: &str, today: Date) -> Result<Date, FieldError> {
                 "must be at most one year ahead (on or before {})",
                 iso_date::format(limit)
             ),
-        ))
+        )
+        .coded(FieldCode::TooFarAhead))
     } else {
         Ok(d)
     }
@@ -492,7 +493,7 @@ impl OfferInput {
             }
             Some(serde_json::Value::Number(n)) => Some(n.to_string()),
             _ => {
-                e.push(FieldError::new("service", "is required"));
+                e.push(FieldError::required("service"));
                 None
             }
         };
@@ -594,10 +595,13 @@ impl OfferInput {
             && contact_url.is_none()
             && !e.0.iter().any(|f| f.field.starts_with("contact_"))
         {
-            e.push(FieldError::new(
-                "contact_email",
-                "one of contact_email or contact_url is required",
-            ));
+            e.push(
+                FieldError::new(
+                    "contact_email",
+                    "one of contact_email or contact_url is required",
+                )
+                .coded(FieldCode::ContactRequired),
+            );
         }
         let contact_phone =
             validate::optional_phone(&mut e, "contact_phone", self.contact_phone.as_deref());

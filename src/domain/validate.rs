@@ -1,7 +1,7 @@
 //! The one set of field validators shared by offers and accounts: e-mail addresses, phone
 //! numbers, web addresses and texts. Each records what is wrong under the field's API name.
 
-use crate::error::{FieldError, ValidationErrors};
+use crate::error::{FieldCode, FieldError, ValidationErrors};
 
 /// Longest e-mail address accepted (RFC 5321's path limit).
 pub const EMAIL_MAX_CHARS: usize = 254;
@@ -44,10 +44,10 @@ pub fn normalize_email(field: &str, email: &str) -> Result<String, FieldError> {
     if is_email(&e) {
         Ok(e)
     } else {
-        Err(FieldError::new(
-            field,
-            format!("'{email}' is not an e-mail address"),
-        ))
+        Err(
+            FieldError::new(field, format!("'{email}' is not an e-mail address"))
+                .coded(FieldCode::NotAnEmail),
+        )
     }
 }
 
@@ -59,7 +59,7 @@ pub fn required_email(
 ) -> Option<String> {
     match value {
         None => {
-            errors.push(FieldError::new(field, "is required"));
+            errors.push(FieldError::required(field));
             None
         }
         Some(m) => normalize_email(field, m).map_err(|e| errors.push(e)).ok(),
@@ -93,7 +93,7 @@ pub fn required_text(
 ) -> Option<String> {
     let v = optional_text(errors, field, value, max);
     if v.is_none() && value.is_none_or(|s| s.trim().is_empty()) {
-        errors.push(FieldError::new(field, "is required"));
+        errors.push(FieldError::required(field));
     }
     v
 }
@@ -108,10 +108,10 @@ pub fn optional_phone(
     if is_phone(&p) {
         Some(p)
     } else {
-        errors.push(FieldError::new(
-            field,
-            format!("'{p}' is not a phone number"),
-        ));
+        errors.push(
+            FieldError::new(field, format!("'{p}' is not a phone number"))
+                .coded(FieldCode::NotAPhone),
+        );
         None
     }
 }
@@ -126,10 +126,10 @@ pub fn optional_email(
     if is_email(&m) {
         Some(m)
     } else {
-        errors.push(FieldError::new(
-            field,
-            format!("'{m}' is not an e-mail address"),
-        ));
+        errors.push(
+            FieldError::new(field, format!("'{m}' is not an e-mail address"))
+                .coded(FieldCode::NotAnEmail),
+        );
         None
     }
 }
@@ -144,7 +144,9 @@ pub fn optional_url(
     if is_http_url(&u) {
         Some(u)
     } else {
-        errors.push(FieldError::new(field, "must be an http:// or https:// URL"));
+        errors.push(
+            FieldError::new(field, "must be an http:// or https:// URL").coded(FieldCode::NotAUrl),
+        );
         None
     }
 }

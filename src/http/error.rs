@@ -12,6 +12,8 @@ use crate::error::{Error, FieldError, ValidationErrors};
 pub struct AppError {
     status: StatusCode,
     title: &'static str,
+    /// The stable code of the kind (`invalid_body`, `not_found`, `already_used`…).
+    code: &'static str,
     detail: String,
     errors: Vec<FieldError>,
     retry_after: Option<u64>,
@@ -25,6 +27,11 @@ pub struct Problem {
     kind: String,
     /// The kind's stable title.
     title: &'static str,
+    /// The kind's stable code, for programs: `invalid_parameters`, `invalid_body`,
+    /// `unauthorized`, `forbidden`, `not_found`, `method_not_allowed`, `conflict`,
+    /// `already_used`, `payload_too_large`, `unsupported_media_type`, `too_many_requests`,
+    /// `unavailable`, `internal`.
+    code: &'static str,
     /// The HTTP status.
     status: u16,
     /// What went wrong, in plain words.
@@ -41,6 +48,7 @@ impl AppError {
         AppError {
             status: StatusCode::BAD_REQUEST,
             title: "Invalid request parameters",
+            code: "invalid_parameters",
             detail: errors.to_string(),
             errors: errors.0,
             retry_after: None,
@@ -52,6 +60,7 @@ impl AppError {
         AppError {
             status: StatusCode::UNPROCESSABLE_ENTITY,
             title: "Invalid body",
+            code: "invalid_body",
             detail: format!("{}: {}", e.field, e.message),
             errors: vec![e],
             retry_after: None,
@@ -63,6 +72,7 @@ impl AppError {
         AppError {
             status,
             title,
+            code: code_of(status),
             detail: detail.into(),
             errors: Vec::new(),
             retry_after: None,
@@ -97,6 +107,24 @@ impl AppError {
     }
 }
 
+/// The code of an answer made from its status alone (the framework's refusals, the limits).
+fn code_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "invalid_parameters",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        413 => "payload_too_large",
+        415 => "unsupported_media_type",
+        422 => "invalid_body",
+        429 => "too_many_requests",
+        503 => "unavailable",
+        _ => "internal",
+    }
+}
+
 /// The status of an error, from the one table ([`Error::kind`]); pages answer with it too.
 pub fn status_of(e: &Error) -> StatusCode {
     StatusCode::from_u16(e.kind().status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
@@ -123,7 +151,8 @@ impl From<Error> for AppError {
             Error::NotFound(m)
             | Error::Unauthorized(m)
             | Error::Forbidden(m)
-            | Error::Conflict(m) => m.clone(),
+            | Error::Conflict(m)
+            | Error::AlreadyUsed(m) => m.clone(),
             Error::Unavailable(m, s) => format!("{m}; retry in {s} s"),
             other => other.to_string(),
         };
@@ -134,6 +163,7 @@ impl From<Error> for AppError {
         AppError {
             status,
             title: kind.title,
+            code: kind.code,
             detail,
             errors,
             retry_after,
@@ -153,6 +183,7 @@ impl IntoResponse for AppError {
         let body = serde_json::to_vec(&Problem {
             kind: format!("https://offerwatch.example/problems/{slug}"),
             title: self.title,
+            code: self.code,
             status: self.status.as_u16(),
             detail: self.detail,
             errors: self.errors,

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use super::{Transport, message, retry_at};
 use crate::error::Result;
 use crate::store::Store;
-use crate::store::accounts::{Mail, MailState};
+use crate::store::mails::{Mail, MailState};
 
 /// Mails taken per round.
 const BATCH: usize = 100;

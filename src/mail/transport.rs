@@ -13,7 +13,7 @@ use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, To
 
 use super::Outcome;
 use crate::error::{Error, Result};
-use crate::store::accounts::Mail;
+use crate::store::mails::Mail;
 
 /// SMTP connections kept open to the server (and mails in flight at most).
 pub const SMTP_CONNECTIONS: usize = 16;

@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::accounts::{MailState, Tx, record, second_parts};
 use super::kv::{AnyTable, Table, View};
+use super::mails::MailState;
+use super::tx::{Tx, record, second_parts};
 use super::{Db, Store, unix_ms};
 use crate::domain::account::{Frequency, SavedSearch};
 use crate::error::{Error, Result};
@@ -44,12 +45,70 @@ pub(super) fn tables() -> [&'static dyn AnyTable; 6] {
     ]
 }
 
-/// Fills the pending table of a store made before it existed.
+/// Fills the pending table of a store made before it existed; in a shared store, the claim
+/// columns of the pending rows written without them.
 pub(super) fn bring_up_to_date(v: &View<'_>) -> Result<()> {
     super::fill_once(v, PENDING_FILLED, &OUTBOX, &PENDING, |b| {
         let row: OutboxRow = de(b)?;
         Ok((row.state == MailState::Pending).then(|| b.clone()))
-    })
+    })?;
+    if let View::Pg(c) = v {
+        let bodies = c
+            .borrow_mut()
+            .query("SELECT body FROM alert_pending WHERE created_at = 0", &[])?;
+        let rows = bodies
+            .iter()
+            .map(|r| de::<OutboxRow>(r.get(0)))
+            .collect::<Result<Vec<_>>>()?;
+        set_claim_columns(v, rows.iter())?;
+    }
+    Ok(())
+}
+
+/// Writes pending rows; in a shared store, with the columns that the claims read (when each
+/// row is due, whether it is a daily digest's, when it was made) taken from the row, and the
+/// claim of a rewritten row given up (an attempt was settled).
+fn put_pending<'r>(
+    v: &View<'_>,
+    rows: &[((u64, u64), Vec<u8>)],
+    records: impl Iterator<Item = &'r OutboxRow>,
+) -> Result<()> {
+    v.put_many(&PENDING, rows)?;
+    set_claim_columns(v, records)
+}
+
+/// The claim columns of pending rows (a shared store; nothing otherwise), in one statement.
+fn set_claim_columns<'r>(v: &View<'_>, rows: impl Iterator<Item = &'r OutboxRow>) -> Result<()> {
+    let View::Pg(c) = v else {
+        return Ok(());
+    };
+    let (mut search, mut offer, mut due, mut daily, mut created) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for r in rows {
+        search.push(r.search as i64);
+        offer.push(r.offer as i64);
+        due.push(unix_ms(r.next_attempt_at));
+        daily.push(r.frequency == Frequency::Daily);
+        created.push(unix_ms(r.created_at));
+    }
+    if search.is_empty() {
+        return Ok(());
+    }
+    c.borrow_mut().execute(
+        "UPDATE alert_pending p SET due_at = u.due_at, daily = u.daily,
+             created_at = u.created_at, claimed_by = NULL, claimed_until = 0
+         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::boolean[], $5::bigint[])
+             AS u(search_id, offer_id, due_at, daily, created_at)
+         WHERE p.search_id = u.search_id AND p.offer_id = u.offer_id",
+        &[
+            Box::new(search),
+            Box::new(offer),
+            Box::new(due),
+            Box::new(daily),
+            Box::new(created),
+        ],
+    )?;
+    Ok(())
 }
 
 /// One match waiting to be mailed (or mailed).
@@ -105,7 +164,7 @@ pub const CLAIM_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Claims, for a node, up to a number of due pending rows after a key and up to a saved search
 /// that no other node is claiming (`FOR UPDATE SKIP LOCKED`) or whose claim lapsed; the same
-/// rule as [`Due::accepts`], on the columns that migration 2 keeps beside the record.
+/// rule as [`Due::accepts`], on the columns written beside the record ([`set_claim_columns`]).
 const CLAIM: &str = "WITH c AS (
         SELECT search_id, offer_id FROM alert_pending
         WHERE claimed_until < $1 AND due_at <= $2
@@ -196,32 +255,32 @@ impl Tx<'_> {
             .map(|m| Ok(((m.search, m.offer), serde_json::to_vec(m)?)))
             .collect::<Result<Vec<_>>>()?;
         let written = self.v.put_new(&OUTBOX, &rows)?;
-        let pending: Vec<_> = rows
+        let (pending, records): (Vec<_>, Vec<_>) = rows
             .into_iter()
             .zip(matches)
             .filter(|((k, _), m)| m.state == MailState::Pending && written.contains(k))
-            .map(|(row, _)| row)
-            .collect();
-        self.v.put_many(&PENDING, &pending)
+            .unzip();
+        put_pending(&self.v, &pending, records.into_iter())
     }
 
     /// Writes outbox rows (and keeps the pending table in step with their states), in few
     /// statements.
     pub fn put_outboxes(&self, rows: &[OutboxRow]) -> Result<()> {
         let mut all = Vec::with_capacity(rows.len());
-        let (mut pending, mut done) = (Vec::new(), Vec::new());
+        let (mut pending, mut records, mut done) = (Vec::new(), Vec::new(), Vec::new());
         for r in rows {
             let k = (r.search, r.offer);
             let bytes = serde_json::to_vec(r)?;
             if r.state == MailState::Pending {
                 pending.push((k, bytes.clone()));
+                records.push(r);
             } else {
                 done.push(k);
             }
             all.push((k, bytes));
         }
         self.v.put_many(&OUTBOX, &all)?;
-        self.v.put_many(&PENDING, &pending)?;
+        put_pending(&self.v, &pending, records.into_iter())?;
         self.v.remove_many(&PENDING, &done)
     }
 
@@ -231,7 +290,7 @@ impl Tx<'_> {
         let bytes = serde_json::to_vec(row)?;
         self.v.put(&OUTBOX, &k, &bytes)?;
         if row.state == MailState::Pending {
-            self.v.put(&PENDING, &k, &bytes)
+            put_pending(&self.v, &[(k, bytes)], std::iter::once(row))
         } else {
             self.v.remove(&PENDING, &k).map(|_| ())
         }

@@ -5,13 +5,16 @@
 
 pub mod accounts;
 pub mod alerts;
+mod attachments;
 pub mod backup;
 pub(crate) mod kv;
 pub mod leases;
+pub mod mails;
 pub(crate) mod pg;
 pub mod replica;
 pub mod sources;
 pub mod stats;
+mod tx;
 
 use std::num::NonZeroUsize;
 use std::path::Path;
@@ -25,8 +28,8 @@ use time::OffsetDateTime;
 use crate::domain::offer::AuditEvent;
 use crate::domain::{Offer, OfferFields, OfferState, Reference};
 use crate::error::{Error, Result};
-pub use accounts::Tx;
 use kv::{Table, View};
+pub use tx::Tx;
 
 pub(crate) const OFFERS: Table<u64, &[u8]> = Table::new("offers", &["id"], &["body"]);
 pub(crate) const REFERENCES: Table<&str, u64> =
@@ -44,10 +47,12 @@ pub(crate) fn tables() -> Vec<&'static dyn kv::AnyTable> {
     let mut all: Vec<&'static dyn kv::AnyTable> =
         vec![&OFFERS, &REFERENCES, &CHANGES, &COUNTERS, &META];
     all.extend(accounts::tables());
+    all.extend(mails::tables());
     all.extend(alerts::tables());
     all.extend(stats::tables());
     all.extend(sources::tables());
     all.extend(leases::tables());
+    all.extend(attachments::tables());
     all
 }
 
@@ -312,7 +317,7 @@ impl Store {
                 t.count(&v)?;
             }
             alerts::bring_up_to_date(&v)?;
-            accounts::bring_up_to_date(&v)?;
+            mails::bring_up_to_date(&v)?;
         }
         tx.commit()?;
         Ok(Store {
@@ -330,7 +335,7 @@ impl Store {
         pg.write(|c, _| {
             let v = View::Pg(c);
             alerts::bring_up_to_date(&v)?;
-            accounts::bring_up_to_date(&v)
+            mails::bring_up_to_date(&v)
         })?;
         Ok(Store {
             db: Db::Pg(Box::new(pg)),

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::accounts::{record, records, to_bytes};
 use super::kv::{AnyTable, Table};
+use super::tx::{record, records, to_bytes};
 use super::{Store, Tx};
 use crate::domain::OfferInput;
 use crate::error::Result;

@@ -38,8 +38,26 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
     let anon = app.anon();
     let (s, b) = anon.post("/api/v1/candidates", json!({"civility": "Mme", "first_name": "Camille", "last_name": "Claudel", "email": "camille@exemple.fr", "username": "camille", "password": PASSWORD})).await;
     assert_eq!(s, 201, "{b}");
-    let (s, _) = anon.post("/api/v1/candidates", json!({"first_name": "C", "last_name": "C", "email": "autre@exemple.fr", "username": "Camille", "password": PASSWORD})).await;
+    let (s, b) = anon.post("/api/v1/candidates", json!({"first_name": "C", "last_name": "C", "email": "autre@exemple.fr", "username": "Camille", "password": PASSWORD})).await;
     assert_eq!(s, 409, "usernames are unique, whatever the case");
+    assert_eq!(b["code"], "already_used", "{b}");
+    let (s, b) = anon.post("/api/v1/candidates", json!({"civility": "Mme", "first_name": "C", "last_name": "C", "email": "pas-une-adresse", "password": "court"})).await;
+    assert_eq!(
+        (s.as_u16(), &b["code"]),
+        (422, &json!("invalid_body")),
+        "{b}"
+    );
+    let codes: Vec<(&str, &str)> = b["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["field"].as_str().unwrap(), e["code"].as_str().unwrap()))
+        .collect();
+    assert!(codes.contains(&("email", "not_an_email")), "{codes:?}");
+    assert!(
+        codes.contains(&("password", "password_too_short")),
+        "{codes:?}"
+    );
     let text = app.mail_to("camille@exemple.fr", "token=").await;
     let (s, b) = anon
         .post("/api/v1/me/confirm", json!({"token": token_in(&text)}))

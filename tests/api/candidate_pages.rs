@@ -28,6 +28,14 @@ async fn a_candidate_lives_in_their_space() {
     juriste.contact_phone = Some("01 40 15 80 00".into());
     juriste.comments = Some("Poste ouvert aux personnes en situation de handicap.".into());
     let first = app.add(juriste, OfferState::Published);
+    // The comments are public, in the API as on the page.
+    let public = app
+        .json(&format!("/api/v1/offers/{}", first.reference))
+        .await;
+    assert_eq!(
+        public["comments"],
+        "Poste ouvert aux personnes en situation de handicap."
+    );
     let (driver, session) = Driver::start().await;
     let page = Page {
         d: &driver,
@@ -230,7 +238,7 @@ async fn a_candidate_lives_in_their_space() {
             .unwrap()
             .iter()
             .all(|m| m.to != "olympe@exemple.fr"
-                || m.state != offerwatch::store::accounts::MailState::Pending)
+                || m.state != offerwatch::store::mails::MailState::Pending)
     );
 
     // The offer page: apply by mail (reference and title in the subject), on the web, by phone.

@@ -5,6 +5,8 @@ async fn unknown_codes_name_the_parameter_and_list_allowed_values() {
     let app = spawn_app(0).await;
     let b = problem(app.get("/api/v1/offers?domain=numerik").await, 400).await;
     assert_eq!(b["errors"][0]["field"], "domain");
+    assert_eq!(b["code"], "invalid_parameters");
+    assert_eq!(b["errors"][0]["code"], "not_allowed");
     assert!(
         b["errors"][0]["message"]
             .as_str()

@@ -454,7 +454,7 @@ async fn a_stolen_session_cannot_take_the_account_over() {
         let mails = app.engine.store().mails().unwrap();
         let settled = mails
             .iter()
-            .all(|m| m.state != offerwatch::store::accounts::MailState::Pending);
+            .all(|m| m.state != offerwatch::store::mails::MailState::Pending);
         if settled {
             for m in &mails {
                 for t in &tokens {

@@ -5,6 +5,7 @@ pub(super) mod candidates;
 pub(super) mod feeds;
 pub(super) mod offers;
 pub(super) mod ops;
+pub(super) mod public_offer;
 pub(super) mod recruiter_offers;
 pub(super) mod recruiters;
 pub(super) mod sources;

@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 use crate::domain::{Facet, Offer, SearchParams, referentials};
 use crate::engine::SearchPage;
 use crate::http::Problem;
+use crate::http::api::public_offer::PublicOffer;
 use crate::http::{AppError, AppState, blocking, query_pairs};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -215,27 +216,9 @@ async fn search(
     }))
 }
 
-/// The public fields of an offer.
+/// The public fields of an offer ([`PublicOffer`]), as JSON.
 pub(crate) fn public_offer_json(base: &str, o: &Offer) -> serde_json::Value {
-    let mut v = serde_json::to_value(o).unwrap_or_default();
-    if let Some(map) = v.as_object_mut() {
-        map.remove("id");
-        map.remove("comments");
-        map.remove("audit");
-        map.remove("service_id");
-        map.insert("url".into(), offer_url(base, o).into());
-        let labels = serde_json::json!({
-            "contract": o.fields.contract.label(),
-            "diploma": o.fields.diploma.label(),
-            "domain": o.fields.domain.label(),
-            "administration": o.fields.administration.label(),
-            "region": o.fields.region.map(|r| r.label()),
-            "department": o.fields.department.map(|d| d.label()),
-            "country": o.fields.country.label(),
-        });
-        map.insert("labels".into(), labels);
-    }
-    v
+    serde_json::to_value(PublicOffer::of(base, o)).unwrap_or_default()
 }
 
 /// One visible offer with every public field.
@@ -245,7 +228,7 @@ pub(crate) fn public_offer_json(base: &str, o: &Offer) -> serde_json::Value {
     tag = "search",
     params(("reference" = String, Path, description = "`A-YYYY-NNNN` or `S-YYYY-NNNN`")),
     responses(
-        (status = 200, description = "The offer", body = Object),
+        (status = 200, description = "The offer", body = PublicOffer),
         (status = 404, description = "Unknown, draft or no longer diffused", body = Problem, content_type = "application/problem+json")
     )
 )]

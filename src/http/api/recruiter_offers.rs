@@ -35,7 +35,6 @@ pub(crate) fn offer_json(state: &AppState, o: &Offer) -> serde_json::Value {
         map.insert("state".into(), serde_json::json!(o.state));
         map.insert("service_id".into(), serde_json::json!(o.service_id));
         map.insert("audit".into(), serde_json::json!(o.audit));
-        map.insert("comments".into(), serde_json::json!(o.fields.comments));
         map.remove("url");
         if o.state == OfferState::Published {
             map.insert(

@@ -1,6 +1,8 @@
-//! What a page answers besides itself: the message and error pages (in French, with the status of the one error table), redirects, French dates.
+//! What a page answers besides itself: the message and error pages (in French, by the codes of
+//! the errors, with the status of the one error table), redirects, French dates.
 
 use super::*;
+use crate::error::FieldCode;
 
 /// Unknown paths: a problem+json 404 under the API and the feeds, the 404 page elsewhere.
 pub(crate) async fn fallback(v: Visitor, uri: axum::http::Uri) -> Response {
@@ -12,80 +14,44 @@ pub(crate) async fn fallback(v: Visitor, uri: axum::http::Uri) -> Response {
     }
 }
 
-/// The validators' messages, in French for the pages.
-pub(super) fn french(message: &str) -> String {
-    let table: &[(&str, &str)] = &[
-        (
-            "is required and must be the current password",
-            "Indiquez votre mot de passe actuel.",
-        ),
-        (
-            "the two passwords differ",
-            "Les deux mots de passe ne sont pas identiques.",
-        ),
-        ("is not your password", "Ce n'est pas votre mot de passe."),
-        ("is required", "Ce champ est obligatoire."),
-        (
-            "is not an e-mail address",
-            "n'est pas une adresse électronique valide.",
-        ),
-        (
-            "is not a phone number",
-            "n'est pas un numéro de téléphone valide.",
-        ),
-        (
-            "must be an http:// or https:// URL",
-            "Indiquez une adresse web commençant par http:// ou https://.",
-        ),
-        (
-            "at least 12 characters are required",
-            "Au moins 12 caractères sont nécessaires.",
-        ),
-        (
-            "use at least three of",
-            "Utilisez au moins trois sortes de caractères : minuscules, majuscules, chiffres, symboles.",
-        ),
-        (
-            "must not contain the e-mail address",
-            "Le mot de passe ne doit pas contenir l'adresse électronique.",
-        ),
-        (
-            "unknown, used or expired link",
-            "Ce lien est inconnu, déjà utilisé ou expiré.",
-        ),
-        (
-            "one of contact_email or contact_url is required",
-            "Indiquez une adresse électronique ou une adresse web pour postuler.",
-        ),
-        (
-            "must be after today",
-            "La date doit être postérieure à aujourd'hui.",
-        ),
-        ("at most one year ahead", "La date ne peut dépasser un an."),
-        (
-            "already used",
-            "Cette adresse ou cet identifiant est déjà utilisé.",
-        ),
-    ];
-    for &(en, fr) in table {
-        if let Some(i) = message.find(en) {
-            let before = message[..i].trim();
-            return if before.is_empty() {
-                fr.to_string()
-            } else {
-                format!("{before} {fr}")
-            };
+/// What is wrong with a field, in French, by its code; a field error without a French
+/// sentence of its own shows its message.
+pub(super) fn french(e: &FieldError) -> String {
+    let fr = match e.code {
+        FieldCode::Required => "Ce champ est obligatoire.",
+        FieldCode::NotAnEmail => "Ce n'est pas une adresse électronique valide.",
+        FieldCode::NotAPhone => "Ce n'est pas un numéro de téléphone valide.",
+        FieldCode::NotAUrl => "Indiquez une adresse web commençant par http:// ou https://.",
+        FieldCode::PasswordTooShort => "Au moins 12 caractères sont nécessaires.",
+        FieldCode::PasswordTooSimple => {
+            "Utilisez au moins trois sortes de caractères : minuscules, majuscules, chiffres, symboles."
         }
-    }
-    message.to_string()
+        FieldCode::PasswordHasEmail => {
+            "Le mot de passe ne doit pas contenir l'adresse électronique."
+        }
+        FieldCode::CurrentPasswordRequired => "Indiquez votre mot de passe actuel.",
+        FieldCode::NotYourPassword => "Ce n'est pas votre mot de passe.",
+        FieldCode::PasswordsDiffer => "Les deux mots de passe ne sont pas identiques.",
+        FieldCode::BadLink => "Ce lien est inconnu, déjà utilisé ou expiré.",
+        FieldCode::ContactRequired => {
+            "Indiquez une adresse électronique ou une adresse web pour postuler."
+        }
+        FieldCode::NotAfterToday => "La date doit être postérieure à aujourd'hui.",
+        FieldCode::TooFarAhead => "La date ne peut dépasser un an.",
+        FieldCode::AlreadyUsed => ALREADY_USED,
+        FieldCode::Invalid | FieldCode::NotAllowed => return e.message.clone(),
+    };
+    fr.to_string()
 }
+
+const ALREADY_USED: &str = "Cette adresse ou cet identifiant est déjà utilisé.";
 
 /// The message of an engine error for a person.
 pub(crate) fn explain(e: &Error) -> String {
     match e {
         Error::Invalid(v) | Error::BadRequest(v) => {
             v.0.iter()
-                .map(|f| format!("{} : {}", f.field, french(&f.message)))
+                .map(|f| format!("{} : {}", f.field, french(f)))
                 .collect::<Vec<_>>()
                 .join(" ; ")
         }
@@ -94,7 +60,8 @@ pub(crate) fn explain(e: &Error) -> String {
             "Trop de tentatives : réessayez dans {} minutes.",
             wait.div_ceil(60)
         ),
-        Error::Conflict(m) | Error::NotFound(m) | Error::Forbidden(m) => french(m),
+        Error::AlreadyUsed(_) => ALREADY_USED.into(),
+        Error::Conflict(m) | Error::NotFound(m) | Error::Forbidden(m) => m.clone(),
         Error::Unavailable(..) => {
             "Le service est momentanément indisponible : réessayez dans quelques instants.".into()
         }

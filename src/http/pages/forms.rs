@@ -110,7 +110,7 @@ impl Field {
 pub(crate) fn attach_errors(fields: &mut [Field], errors: &[FieldError]) -> Vec<String> {
     let mut rest = Vec::new();
     for e in errors {
-        let message = french(&e.message);
+        let message = french(e);
         match fields.iter_mut().find(|f| f.name == e.field) {
             Some(f) => {
                 f.error = Some(match f.error.take() {
@@ -222,7 +222,7 @@ impl FormPage {
                             .iter()
                             .any(|s| s.fields.iter().any(|x| x.name == f.field))
                     })
-                    .map(|f| format!("{} : {}", f.field, french(&f.message)))
+                    .map(|f| format!("{} : {}", f.field, french(f)))
                     .collect();
             }
             self.errors.extend(rest);

@@ -34,6 +34,10 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/0001_tables.sql")),
     (2, include_str!("migrations/0002_alert_claims.sql")),
     (3, include_str!("migrations/0003_mail_pending.sql")),
+    (
+        4,
+        include_str!("migrations/0004_claim_columns_from_rust.sql"),
+    ),
 ];
 
 /// Seconds a client is told to wait while the database cannot be reached.

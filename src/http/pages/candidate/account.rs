@@ -218,7 +218,7 @@ pub(super) async fn update_details(
         Err(r) => return r,
     };
     if form.get("civility").is_empty() {
-        let e = Error::invalid(FieldError::new("civility", "is required"));
+        let e = Error::invalid(FieldError::required("civility"));
         return render(
             &v,
             status_of(&e),
@@ -272,10 +272,10 @@ pub(super) async fn update_password(
         Err(r) => return r,
     };
     if form.get("password") != form.get("password_confirm") {
-        let e = Error::invalid(FieldError::new(
-            "password_confirm",
-            "the two passwords differ",
-        ));
+        let e = Error::invalid(
+            FieldError::new("password_confirm", "the two passwords differ")
+                .coded(FieldCode::PasswordsDiffer),
+        );
         return render(
             &v,
             status_of(&e),
@@ -374,10 +374,7 @@ pub(super) async fn delete_submit(
             if matches {
                 Ok(())
             } else {
-                Err(Error::invalid(FieldError::new(
-                    "password",
-                    NOT_YOUR_PASSWORD,
-                )))
+                Err(Error::invalid(not_your_password("password")))
             }
         })
     })

@@ -14,10 +14,11 @@ use utoipa_axum::routes;
 use super::{
     Ctx, Field, Form, FormPage, Visitor, error_page, explain, message_with_links, render, see_other,
 };
-use crate::auth::{NOT_YOUR_PASSWORD, verify_password};
+use crate::auth::{not_your_password, verify_password};
 use crate::candidates::{AccountPatch, SearchPatch};
 use crate::domain::Facet;
 use crate::domain::account::{Account, Frequency, Role, SavedSearch};
+use crate::error::FieldCode;
 use crate::error::{Error, FieldError};
 use crate::http::client::ClientIp;
 use crate::http::error::status_of;

@@ -75,13 +75,13 @@ pub(super) async fn signup_submit(
     // The page asks what the API leaves to its clients: a civility, the password twice.
     let mut faults = Vec::new();
     if form.get("civility").is_empty() {
-        faults.push(crate::FieldError::new("civility", "is required"));
+        faults.push(crate::FieldError::required("civility"));
     }
     if form.get("password") != form.get("password_confirm") {
-        faults.push(crate::FieldError::new(
-            "password_confirm",
-            "the two passwords differ",
-        ));
+        faults.push(
+            crate::FieldError::new("password_confirm", "the two passwords differ")
+                .coded(crate::FieldCode::PasswordsDiffer),
+        );
     }
     if !faults.is_empty() {
         let e = crate::Error::Invalid(crate::ValidationErrors(faults));
