@@ -96,7 +96,7 @@ pub struct PublicOffer<'a> {
     pub unpublish_on: time::Date,
     /// Attached documents (name, type, size, content hash).
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    #[schema(value_type = Vec<Object>)]
+    #[schema(value_type = Vec<Object>, required = false)]
     pub attachments: &'a [Attachment],
     /// Creation time (RFC 3339).
     #[serde(with = "time::serde::rfc3339")]
