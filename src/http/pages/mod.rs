@@ -12,6 +12,7 @@ mod admin;
 mod answers;
 mod candidate;
 mod forms;
+mod notice;
 pub(crate) mod portal;
 mod recruiter;
 mod sessions;
@@ -32,6 +33,7 @@ use crate::http::{AppState, blocking};
 
 pub(crate) use answers::*;
 pub(crate) use forms::*;
+pub(crate) use notice::Notice;
 pub(crate) use visitor::*;
 
 /// Every page's routes.

@@ -103,14 +103,14 @@ pub(super) async fn accounts_page(
     v: Visitor,
     Query(q): Query<NoticeQuery>,
 ) -> Response {
-    accounts(&state, &v, StatusCode::OK, notice(&q.fait), None).await
+    accounts(&state, &v, StatusCode::OK, Notice::of_query(&q.fait), None).await
 }
 
 pub(super) async fn account_change(
     state: &AppState,
     v: &Visitor,
     body: &Bytes,
-    done: &str,
+    done: Notice,
     f: impl FnOnce(&Backoffice<'_>, &Account, &Form) -> crate::Result<Account> + Send + 'static,
 ) -> Response {
     let (admin, form) = match changing(v, body) {
@@ -118,7 +118,7 @@ pub(super) async fn account_change(
         Err(r) => return r,
     };
     match with_backoffice(state, move |b| f(b, &admin, &form)).await {
-        Ok(_) => see_other(&format!("/admin/comptes?fait={done}")),
+        Ok(_) => see_other(&done.after("/admin/comptes")),
         Err(e) => accounts(state, v, status_of(&e), None, Some(explain(&e))).await,
     }
 }
@@ -134,13 +134,18 @@ pub(super) async fn add_membership(
     Path(id): Path<u64>,
     body: Bytes,
 ) -> Response {
-    account_change(&state, &v, &body, "member", move |b, admin, form| {
-        let service = form
-            .get("service")
-            .parse::<u64>()
-            .map_err(|_| Error::invalid(crate::FieldError::new("service", "choose a service")))?;
-        b.add_member(admin, id, service)
-    })
+    account_change(
+        &state,
+        &v,
+        &body,
+        Notice::MemberAdded,
+        move |b, admin, form| {
+            let service = form.get("service").parse::<u64>().map_err(|_| {
+                Error::invalid(crate::FieldError::new("service", "choose a service"))
+            })?;
+            b.add_member(admin, id, service)
+        },
+    )
     .await
 }
 
@@ -155,9 +160,13 @@ pub(super) async fn remove_membership(
     Path((id, service)): Path<(u64, u64)>,
     body: Bytes,
 ) -> Response {
-    account_change(&state, &v, &body, "unmember", move |b, admin, _| {
-        b.remove_member(admin, id, service)
-    })
+    account_change(
+        &state,
+        &v,
+        &body,
+        Notice::MemberRemoved,
+        move |b, admin, _| b.remove_member(admin, id, service),
+    )
     .await
 }
 
@@ -172,7 +181,7 @@ pub(super) async fn disable(
     Path(id): Path<u64>,
     body: Bytes,
 ) -> Response {
-    account_change(&state, &v, &body, "disabled", move |b, admin, _| {
+    account_change(&state, &v, &body, Notice::Disabled, move |b, admin, _| {
         b.set_enabled(admin, id, false)
     })
     .await
@@ -189,7 +198,7 @@ pub(super) async fn enable(
     Path(id): Path<u64>,
     body: Bytes,
 ) -> Response {
-    account_change(&state, &v, &body, "enabled", move |b, admin, _| {
+    account_change(&state, &v, &body, Notice::Enabled, move |b, admin, _| {
         b.set_enabled(admin, id, true)
     })
     .await

@@ -17,6 +17,7 @@ use crate::domain::account::{Account, AccountState, Role, Service};
 use crate::domain::{OfferState, referentials};
 use crate::error::Error;
 use crate::http::error::status_of;
+use crate::http::pages::Notice;
 use crate::http::{AppState, with_backoffice};
 
 mod accounts;
@@ -50,26 +51,6 @@ pub struct NoticeQuery {
     /// What was just done.
     #[serde(default)]
     fait: String,
-}
-
-fn notice(fait: &str) -> Option<String> {
-    Some(
-        match fait {
-            "approved" => {
-                "Demande acceptée : le recruteur a reçu un lien pour choisir son mot de passe."
-            }
-            "refused" => "Demande refusée : le motif a été envoyé.",
-            "added" => "Service ajouté.",
-            "renamed" => "Service modifié.",
-            "member" => "Rattachement ajouté.",
-            "unmember" => "Rattachement retiré.",
-            "disabled" => "Compte désactivé : ses sessions sont terminées.",
-            "enabled" => "Compte réactivé.",
-            "moderated" => "Offre retirée : le motif a été envoyé à son service.",
-            _ => return None,
-        }
-        .to_string(),
-    )
 }
 
 /// The admin behind the request, or the answer to give instead.

@@ -41,7 +41,7 @@ pub(super) async fn offers_page(
     for r in &mut list.rows {
         r.url = format!("/admin/offres/{}", r.reference);
     }
-    list.notice = notice(q.done());
+    list.notice = Notice::of_query(q.done());
     render(&v, StatusCode::OK, list)
 }
 
@@ -121,7 +121,7 @@ pub(super) async fn moderate_submit(
     let reason = form.get("reason").to_string();
     let (a, r, why) = (admin.clone(), reference.clone(), reason.clone());
     match with_backoffice(&state, move |b| b.moderate(&a, &r, &why)).await {
-        Ok(_) => see_other("/admin/offres?fait=moderated"),
+        Ok(_) => see_other(&Notice::Moderated.after("/admin/offres")),
         Err(e) => {
             let r = reference.clone();
             match with_backoffice(&state, move |b| b.any_offer(&admin, &r)).await {

@@ -102,7 +102,7 @@ pub(super) async fn requests_page(
     if let Err(r) = admin_of(&v, "/admin/demandes") {
         return r;
     }
-    requests(&state, &v, StatusCode::OK, notice(&q.fait), None).await
+    requests(&state, &v, StatusCode::OK, Notice::of_query(&q.fait), None).await
 }
 
 /// Approves a request: the recruiter is mailed a link to choose a password.
@@ -121,7 +121,7 @@ pub(super) async fn approve(
         Err(r) => return r,
     };
     match with_backoffice(&state, move |b| b.approve(&admin, id)).await {
-        Ok(_) => see_other("/admin/demandes?fait=approved"),
+        Ok(_) => see_other(&Notice::Approved.after("/admin/demandes")),
         Err(e) => requests(&state, &v, status_of(&e), None, Some(explain(&e))).await,
     }
 }
@@ -144,7 +144,7 @@ pub(super) async fn refuse(
     };
     let reason = form.get("reason").to_string();
     match with_backoffice(&state, move |b| b.refuse(&admin, id, &reason)).await {
-        Ok(_) => see_other("/admin/demandes?fait=refused"),
+        Ok(_) => see_other(&Notice::Refused.after("/admin/demandes")),
         Err(e) => {
             let message = match &e {
                 Error::Invalid(_) => {

@@ -132,7 +132,7 @@ pub(super) async fn services_page(
         &v,
         StatusCode::OK,
         &Form::default(),
-        notice(&q.fait),
+        Notice::of_query(&q.fait),
         None,
     )
     .await
@@ -161,7 +161,7 @@ pub(super) async fn add_service(
     })
     .await
     {
-        Ok(_) => see_other("/admin/services?fait=added"),
+        Ok(_) => see_other(&Notice::ServiceAdded.after("/admin/services")),
         Err(e) => services(&state, &v, status_of(&e), &form, None, Some(&e)).await,
     }
 }
@@ -187,7 +187,7 @@ pub(super) async fn rename_service(
     })
     .await
     {
-        Ok(_) => see_other("/admin/services?fait=renamed"),
+        Ok(_) => see_other(&Notice::ServiceRenamed.after("/admin/services")),
         Err(e) => services(&state, &v, status_of(&e), &Form::default(), None, Some(&e)).await,
     }
 }

@@ -178,7 +178,7 @@ pub(super) async fn account_page(v: Visitor, Query(q): Query<DoneQuery>) -> Resp
         Ok(a) => render(
             &v,
             StatusCode::OK,
-            account_view(&v, &a, &Form::default(), done(&q.fait), None, 0),
+            account_view(&v, &a, &Form::default(), Notice::of_query(&q.fait), None, 0),
         ),
         Err(r) => r,
     }
@@ -191,10 +191,10 @@ pub(super) async fn patch(
     form: Form,
     p: AccountPatch,
     which: usize,
-    fait: &str,
+    done: Notice,
 ) -> Response {
     match crate::http::change_account(state, who.clone(), client, v.session.clone(), p).await {
-        Ok(_) => see_other(&format!("/compte?fait={fait}")),
+        Ok(_) => see_other(&done.after("/compte")),
         Err(e) => render(
             v,
             status_of(&e),
@@ -232,7 +232,7 @@ pub(super) async fn update_details(
         phone: Some(form.get("phone").to_string()),
         ..AccountPatch::default()
     };
-    patch(&state, (&v, client), who, form, p, 0, "details").await
+    patch(&state, (&v, client), who, form, p, 0, Notice::DetailsSaved).await
 }
 
 /// Changes the address (confirmed again).
@@ -254,7 +254,16 @@ pub(super) async fn update_email(
         current_password: Some(form.get("email_current_password").to_string()),
         ..AccountPatch::default()
     };
-    patch(&state, (&v, client), who, form, p, 1, "email").await
+    patch(
+        &state,
+        (&v, client),
+        who,
+        form,
+        p,
+        1,
+        Notice::AddressPending,
+    )
+    .await
 }
 
 /// Changes the password: the current one, the new one twice.
@@ -287,7 +296,16 @@ pub(super) async fn update_password(
         current_password: Some(form.get("current_password").to_string()),
         ..AccountPatch::default()
     };
-    patch(&state, (&v, client), who, Form::default(), p, 2, "password").await
+    patch(
+        &state,
+        (&v, client),
+        who,
+        Form::default(),
+        p,
+        2,
+        Notice::PasswordChanged,
+    )
+    .await
 }
 
 /// Every personal datum held, as a JSON download.

@@ -22,6 +22,7 @@ use crate::error::FieldCode;
 use crate::error::{Error, FieldError};
 use crate::http::client::ClientIp;
 use crate::http::error::status_of;
+use crate::http::pages::Notice;
 use crate::http::{AppState, with_auth, with_candidates};
 
 mod account;
@@ -54,23 +55,6 @@ pub struct DoneQuery {
     /// What was just done.
     #[serde(default)]
     fait: String,
-}
-
-fn done(fait: &str) -> Option<String> {
-    Some(
-        match fait {
-            "details" => "Vos coordonnées sont enregistrées.",
-            "email" => "Un lien a été envoyé à la nouvelle adresse : elle remplacera l'actuelle dès qu'il sera ouvert. Votre adresse actuelle en est informée.",
-            "password" => "Mot de passe changé. Vos autres sessions sont fermées.",
-            "alert_on" => "Alerte activée.",
-            "alert_off" => "Alerte désactivée.",
-            "update" => "Recherche enregistrée.",
-            "deleted" => "Recherche supprimée.",
-            "saved" => "Recherche enregistrée.",
-            _ => return None,
-        }
-        .to_string(),
-    )
 }
 
 fn candidate(v: &Visitor, back: &str) -> Result<Account, Response> {

@@ -101,7 +101,7 @@ pub(super) async fn searches_page(
     v: Visitor,
     Query(q): Query<DoneQuery>,
 ) -> Response {
-    searches(&state, &v, StatusCode::OK, done(&q.fait), None).await
+    searches(&state, &v, StatusCode::OK, Notice::of_query(&q.fait), None).await
 }
 
 /// The bell (`do` = alert_on | alert_off) or a rename and frequency (`do` = update).
@@ -136,14 +136,12 @@ pub(super) async fn update_search(
         },
     };
     match with_candidates(&state, move |c| c.patch_search(&who, id, p)).await {
-        Ok(_) => see_other(&format!(
-            "/compte/recherches?fait={}",
-            if step.starts_with("alert_") {
-                step.as_str()
-            } else {
-                "update"
-            }
-        )),
+        Ok(_) => see_other(
+            &Notice::parse(&step)
+                .filter(|n| matches!(n, Notice::AlertOn | Notice::AlertOff))
+                .unwrap_or(Notice::SearchSaved)
+                .after("/compte/recherches"),
+        ),
         Err(e) => searches(&state, &v, status_of(&e), None, Some(explain(&e))).await,
     }
 }
@@ -164,7 +162,7 @@ pub(super) async fn delete_search(
         Err(r) => return r,
     };
     match with_candidates(&state, move |c| c.delete_search(&who, id)).await {
-        Ok(()) => see_other("/compte/recherches?fait=deleted"),
+        Ok(()) => see_other(&Notice::SearchDeleted.after("/compte/recherches")),
         Err(e) => searches(&state, &v, status_of(&e), None, Some(explain(&e))).await,
     }
 }

@@ -65,7 +65,9 @@ pub(super) async fn upload(
             let (w, r) = (who.clone(), reference.clone());
             match with_backoffice(&state, move |b| b.attach(&w, &r, &name, &bytes, max)).await {
                 Ok(Ok(_)) => {
-                    return see_other(&format!("/recruteur/offres/{reference}?fait=attached"));
+                    return see_other(
+                        &Notice::Attached.after(&format!("/recruteur/offres/{reference}")),
+                    );
                 }
                 Ok(Err(Refusal::TooLarge(m))) => Err(format!(
                     "Le fichier dépasse la taille maximale ({}).",
@@ -107,7 +109,7 @@ pub(super) async fn remove_attachment(
 ) -> Response {
     act(&state, &v, &body, move |b, who, _| {
         b.remove_attachment(who, &reference, n)?;
-        Ok(format!("/recruteur/offres/{reference}?fait=removed"))
+        Ok(Notice::Detached.after(&format!("/recruteur/offres/{reference}")))
     })
     .await
 }

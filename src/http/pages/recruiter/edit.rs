@@ -91,15 +91,14 @@ pub(super) async fn new_offer_submit(
     }
     let w = who.clone();
     match with_backoffice(&state, move |b| b.create_offer(&w, &input)).await {
-        Ok((o, _)) => see_other(&format!(
-            "/recruteur/offres/{}?fait={}",
-            o.reference,
-            if o.state == OfferState::Published {
-                "publish"
+        Ok((o, _)) => see_other(
+            &if o.state == OfferState::Published {
+                Notice::Published
             } else {
-                "created"
+                Notice::DraftCreated
             }
-        )),
+            .after(&format!("/recruteur/offres/{}", o.reference)),
+        ),
         Err(e) => match load(&state, &who, None).await {
             Ok(st) => {
                 let mut page = edit_page(&v, &st, &values, state.config.max_attachment_bytes);
@@ -135,7 +134,7 @@ pub(super) async fn offer_page(
         Err(r) => return r,
     };
     stored_offer_page(&state, &v, &who, reference, StatusCode::OK, |page| {
-        page.form.notice = done_notice(&q.fait)
+        page.form.notice = Notice::of_query(&q.fait)
     })
     .await
 }
@@ -172,10 +171,14 @@ pub(super) async fn offer_submit(
     })
     .await;
     match result {
-        Ok(_) => see_other(&format!(
-            "/recruteur/offres/{reference}?fait={}",
-            if publish { "publish" } else { "saved" }
-        )),
+        Ok(_) => see_other(
+            &if publish {
+                Notice::Published
+            } else {
+                Notice::OfferSaved
+            }
+            .after(&format!("/recruteur/offres/{reference}")),
+        ),
         Err(e) => match load(&state, &who, Some(reference)).await {
             Ok(st) => {
                 let mut page = edit_page(&v, &st, &values, state.config.max_attachment_bytes);
@@ -213,7 +216,11 @@ pub(super) async fn offer_action(
         } else {
             b.transition(who, &reference, &step)?
         };
-        Ok(format!("/recruteur/offres/{}?fait={step}", o.reference))
+        let page = format!("/recruteur/offres/{}", o.reference);
+        Ok(match Notice::of_step(&step) {
+            Some(n) => n.after(&page),
+            None => page,
+        })
     })
     .await
 }
@@ -255,7 +262,7 @@ pub(super) async fn renew(
     let date = form.get("unpublish_on").to_string();
     let (w, r, d) = (who.clone(), reference.clone(), date.clone());
     match with_backoffice(&state, move |b| b.renew(&w, &r, &d)).await {
-        Ok(_) => see_other(&format!("/recruteur/offres/{reference}?fait=renew")),
+        Ok(_) => see_other(&Notice::Renewed.after(&format!("/recruteur/offres/{reference}"))),
         Err(e) => {
             stored_offer_page(&state, &v, &who, reference, status_of(&e), |page| {
                 page.renew_value = date;
@@ -322,7 +329,7 @@ pub(super) async fn delete_submit(
 ) -> Response {
     act(&state, &v, &body, move |b, who, _| {
         b.delete_offer(who, &reference)?;
-        Ok("/recruteur/offres?fait=deleted".into())
+        Ok(Notice::DraftDeleted.after("/recruteur/offres"))
     })
     .await
 }

@@ -219,25 +219,6 @@ pub(super) fn steps(o: &Offer) -> Actions {
         .collect()
 }
 
-pub(super) fn done_notice(fait: &str) -> Option<String> {
-    let text = match fait {
-        "publish" => "L'offre est publiée.",
-        "archive" => "L'offre est archivée.",
-        "unarchive" => "L'offre est publiée de nouveau.",
-        "filled" => "L'offre est marquée pourvue.",
-        "unfill" => "L'offre est rouverte.",
-        "clone" => "Copie créée : c'est un nouveau brouillon.",
-        "created" => "Brouillon enregistré.",
-        "saved" => "Modifications enregistrées.",
-        "renew" => "Diffusion renouvelée.",
-        "deleted" => "Brouillon supprimé.",
-        "attached" => "Document joint.",
-        "removed" => "Document retiré.",
-        _ => return None,
-    };
-    Some(text.into())
-}
-
 /// Names of accounts by id, and the recruiter's services.
 pub(super) fn lookups(
     b: &crate::backoffice::Backoffice<'_>,
@@ -295,6 +276,6 @@ pub(super) async fn offers_page(
         },
     );
     list.new_url = "/recruteur/offres/nouvelle".into();
-    list.notice = done_notice(&q.fait);
+    list.notice = Notice::of_query(&q.fait);
     render(&v, StatusCode::OK, list)
 }

@@ -20,6 +20,7 @@ use crate::domain::offer::iso_date;
 use crate::domain::{Facet, Offer, OfferInput, OfferState, referentials};
 use crate::error::Error;
 use crate::http::error::status_of;
+use crate::http::pages::Notice;
 use crate::http::{AppState, with_backoffice};
 use crate::links::offer_path;
 
