@@ -29,6 +29,13 @@ pub async fn run<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> R
     .map_err(|e| Error::Internal(format!("blocking work failed: {e}")))
 }
 
+/// [`run`] for work that may fail: its error, or the crossing's.
+pub async fn try_run<T: Send + 'static, E: From<Error> + Send + 'static>(
+    f: impl FnOnce() -> std::result::Result<T, E> + Send + 'static,
+) -> std::result::Result<T, E> {
+    run(f).await?
+}
+
 /// Whether this thread may wait on a disk or a database: a thread of [`run`], or one that
 /// does not drive the tasks of a multi-threaded runtime (a command, the index writer, a
 /// test's own runtime).

@@ -498,12 +498,12 @@ pub async fn poll_source(
     id: u64,
 ) -> Result<Poll> {
     let e = engine.clone();
-    let Some(source) = crate::blocking::run(move || e.store().source(id)).await?? else {
+    let Some(source) = crate::blocking::try_run(move || e.store().source(id)).await? else {
         return Err(Error::NotFound(format!("no source {id}")));
     };
     let fetched = fetch(client, outbound, &source).await;
     let e = engine.clone();
-    crate::blocking::run(move || -> Result<Poll> {
+    crate::blocking::try_run(move || -> Result<Poll> {
         let now = now_rfc3339(e.now());
         let (mut s, poll) = match fetched {
             Err(err) => (
@@ -554,7 +554,7 @@ pub async fn poll_source(
         }
         Ok(poll)
     })
-    .await?
+    .await
 }
 
 /// Polls every source once.
@@ -563,8 +563,8 @@ pub async fn poll_all(
     (client, outbound): (&reqwest::Client, &Outbound),
 ) -> Result<usize> {
     let e = engine.clone();
-    let ids: Vec<u64> = crate::blocking::run(move || e.store().sources())
-        .await??
+    let ids: Vec<u64> = crate::blocking::try_run(move || e.store().sources())
+        .await?
         .into_iter()
         .map(|s| s.id)
         .collect();

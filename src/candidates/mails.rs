@@ -228,10 +228,6 @@ fn settle(engine: &Engine, rows: &mut [OutboxRow], outcome: &Outcome, now: time:
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    crate::blocking::run(f).await?
-}
-
 /// Sends the alert mails that are due: immediate matches at once, daily ones as one digest per
 /// alert after the digest hour, up to [`ALERT_ROUND`] mails per call, [`SENDING_AT_ONCE`] at a
 /// time. A row is marked sent only after the server accepted its mail (in batches of
@@ -253,7 +249,8 @@ pub async fn send_alerts(
     );
     let due = Due { now, digest_time };
     let (e, node) = (engine.clone(), engine.node().to_string());
-    let rows = blocking(move || e.store().claim_pending(&node, ALERT_ROUND, due)).await?;
+    let rows =
+        crate::blocking::try_run(move || e.store().claim_pending(&node, ALERT_ROUND, due)).await?;
     if rows.is_empty() {
         return Ok(0);
     }
@@ -267,7 +264,7 @@ pub async fn send_alerts(
     let sent = send_claimed(engine, transport, from, settings, now, groups).await;
     // What the round did not settle (it failed half-way) goes back to every node at once.
     let (e, node) = (engine.clone(), engine.node().to_string());
-    blocking(move || e.store().release_claims(&node)).await?;
+    crate::blocking::try_run(move || e.store().release_claims(&node)).await?;
     sent
 }
 
@@ -292,7 +289,7 @@ async fn send_claimed(
         .collect();
     offer_ids.sort_unstable();
     offer_ids.dedup();
-    let (searches, accounts, offers, signer) = blocking(move || {
+    let (searches, accounts, offers, signer) = crate::blocking::try_run(move || {
         let store = e.store();
         let searches: HashMap<u64, SavedSearch> = store
             .saved_searches_by_id(&search_ids)?
@@ -312,7 +309,7 @@ async fn send_claimed(
             .into_iter()
             .map(|o| (o.id, o))
             .collect();
-        Ok((searches, accounts, offers, Signer::of_store(store)?))
+        Ok::<_, Error>((searches, accounts, offers, Signer::of_store(store)?))
     })
     .await?;
     let composer = Composer {
@@ -332,7 +329,7 @@ async fn send_claimed(
     loop {
         if renewed.elapsed() >= CLAIM_TTL / 3 {
             let (e, node) = (engine.clone(), engine.node().to_string());
-            blocking(move || e.store().renew_claims(&node)).await?;
+            crate::blocking::try_run(move || e.store().renew_claims(&node)).await?;
             renewed = std::time::Instant::now();
         }
         while in_flight.len() < SENDING_AT_ONCE {
@@ -365,7 +362,7 @@ async fn send_claimed(
         if settled.len() >= MARK_EVERY || in_flight.is_empty() {
             let batch = std::mem::take(&mut settled);
             let e = engine.clone();
-            blocking(move || e.store().write(|tx| tx.put_outboxes(&batch))).await?;
+            crate::blocking::try_run(move || e.store().write(|tx| tx.put_outboxes(&batch))).await?;
         }
     }
     Ok(sent)

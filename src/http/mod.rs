@@ -612,7 +612,7 @@ where
     F: FnOnce() -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    crate::blocking::run(f).await?
+    crate::blocking::try_run(f).await
 }
 
 async fn shutdown_signal() {

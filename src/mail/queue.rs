@@ -37,7 +37,7 @@ pub async fn send_due(
     domain: &str,
 ) -> Result<usize> {
     let st = store.clone();
-    let due = crate::blocking::run(move || st.due_mails(now, BATCH)).await??;
+    let due = crate::blocking::try_run(move || st.due_mails(now, BATCH)).await?;
     let mut sent = 0;
     for mut m in due {
         let outcome = match message(from, domain, &m) {
@@ -68,7 +68,7 @@ pub async fn send_due(
             }
         }
         let st = store.clone();
-        crate::blocking::run(move || st.write(|tx| tx.put_mail(&m))).await??;
+        crate::blocking::try_run(move || st.write(|tx| tx.put_mail(&m))).await?;
     }
     Ok(sent)
 }
