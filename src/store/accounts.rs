@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Store;
-use super::kv::{AnyTable, Table};
+use super::kv::AnyTable;
+use super::table::Table;
 use super::tx::{Tx, from_bytes, record, records, second_parts, to_bytes};
 use crate::domain::account::{Account, Service};
 use crate::error::{Error, Result};

@@ -5,8 +5,9 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::kv::{AnyTable, Table, View};
+use super::kv::{AnyTable, View};
 use super::mails::MailState;
+use super::table::Table;
 use super::tx::{Tx, record, second_parts};
 use super::{Db, Store, unix_ms};
 use crate::domain::account::{Frequency, SavedSearch};
@@ -423,26 +424,27 @@ impl Store {
         };
         let now = OffsetDateTime::now_utc();
         let until = unix_ms(now + CLAIM_TTL);
-        let claim = |c: &mut super::pg::PgConn, after: (i64, i64), last: u64, limit: usize| {
-            let params: Vec<super::kv::Param<'_>> = vec![
-                Box::new(unix_ms(now)),
-                Box::new(unix_ms(due.now)),
-                Box::new(unix_ms(due.digest_time)),
-                Box::new(after.0),
-                Box::new(after.1),
-                Box::new(last.min(i64::MAX as u64) as i64),
-                Box::new(limit.min(i64::MAX as usize) as i64),
-                Box::new(node.to_string()),
-                Box::new(until),
-            ];
-            let mut rows = c
-                .query(CLAIM, &params)?
-                .iter()
-                .map(|r| de::<OutboxRow>(r.get(0)))
-                .collect::<Result<Vec<_>>>()?;
-            rows.sort_by_key(|r| (r.search, r.offer));
-            Ok::<_, Error>(rows)
-        };
+        let claim =
+            |c: &mut super::postgres::PgConn, after: (i64, i64), last: u64, limit: usize| {
+                let params: Vec<super::table::Param<'_>> = vec![
+                    Box::new(unix_ms(now)),
+                    Box::new(unix_ms(due.now)),
+                    Box::new(unix_ms(due.digest_time)),
+                    Box::new(after.0),
+                    Box::new(after.1),
+                    Box::new(last.min(i64::MAX as u64) as i64),
+                    Box::new(limit.min(i64::MAX as usize) as i64),
+                    Box::new(node.to_string()),
+                    Box::new(until),
+                ];
+                let mut rows = c
+                    .query(CLAIM, &params)?
+                    .iter()
+                    .map(|r| de::<OutboxRow>(r.get(0)))
+                    .collect::<Result<Vec<_>>>()?;
+                rows.sort_by_key(|r| (r.search, r.offer));
+                Ok::<_, Error>(rows)
+            };
         pg.claim(|c| {
             let mut rows = claim(c, (-1, -1), u64::MAX, limit)?;
             if let Some(last) = rows.last().filter(|r| r.frequency == Frequency::Daily) {

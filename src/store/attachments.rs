@@ -3,7 +3,8 @@
 
 use std::path::PathBuf;
 
-use super::kv::{AnyTable, Table};
+use super::kv::AnyTable;
+use super::table::Table;
 use super::{Db, Store};
 use crate::error::Result;
 

@@ -5,7 +5,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::kv::{AnyTable, Table};
+use super::kv::AnyTable;
+use super::table::Table;
 use super::tx::{from_bytes, to_bytes};
 use super::{Store, unix_ms};
 use crate::error::Result;

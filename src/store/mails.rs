@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use super::Store;
-use super::kv::{AnyTable, Table, View};
+use super::kv::{AnyTable, View};
+use super::table::Table;
 use super::tx::{Tx, from_bytes, records, to_bytes};
 use crate::error::Result;
 

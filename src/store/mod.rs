@@ -10,10 +10,12 @@ pub mod backup;
 pub(crate) mod kv;
 pub mod leases;
 pub mod mails;
-pub(crate) mod pg;
+pub(crate) mod postgres;
+pub(crate) mod redb;
 pub mod replica;
 pub mod sources;
 pub mod stats;
+pub(crate) mod table;
 mod tx;
 
 use std::num::NonZeroUsize;
@@ -21,14 +23,15 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use ::redb::{Database, ReadableDatabase};
 use lru::LruCache;
-use redb::{Database, ReadableDatabase};
 use time::OffsetDateTime;
 
 use crate::domain::offer::AuditEvent;
 use crate::domain::{Offer, OfferFields, OfferState, Reference};
 use crate::error::{Error, Result};
-use kv::{Table, View};
+use kv::View;
+use table::Table;
 pub use tx::Tx;
 
 pub(crate) const OFFERS: Table<u64, &[u8]> = Table::new("offers", &["id"], &["body"]);
@@ -78,7 +81,7 @@ pub(crate) enum Db {
     /// An embedded file: one process.
     Redb(Database),
     /// A PostgreSQL database shared by several nodes.
-    Pg(Box<pg::Pg>),
+    Pg(Box<postgres::Pg>),
 }
 
 /// The store.
@@ -156,7 +159,7 @@ fn unix_ms(t: OffsetDateTime) -> i64 {
 
 /// Fills the table `into` from the rows of `from` that `pick` keeps, once per store (`flag`,
 /// in the metadata): a table added to keep some rows at hand, in a store made before it.
-fn fill_once<K: kv::Col + redb::Key, V: kv::Col, W: kv::Col>(
+fn fill_once<K: table::Col + ::redb::Key, V: table::Col, W: table::Col>(
     v: &View<'_>,
     flag: &str,
     from: &Table<K, V>,
@@ -296,20 +299,7 @@ impl Store {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        // redb's page cache defaults to 1 GiB and fills up with whatever is read (a whole
-        // import, an export); the OS page cache keeps the file's hot pages anyway.
-        let db = match Database::builder()
-            .set_cache_size(32 * 1024 * 1024)
-            .create(path)
-        {
-            Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
-                return Err(Error::Store(format!(
-                    "{} is in use by another offerwatch process",
-                    path.display()
-                )));
-            }
-            other => other?,
-        };
+        let db = redb::open(path)?;
         let tx = db.begin_write()?;
         {
             let v = View::RedbWrite(&tx);
@@ -331,7 +321,7 @@ impl Store {
     /// Connects to a PostgreSQL database (`postgres://…`) shared with other nodes, creating or
     /// migrating its tables.
     pub fn connect(url: &str) -> Result<Store> {
-        let pg = pg::Pg::connect(url)?;
+        let pg = postgres::Pg::connect(url)?;
         pg.write(|c, _| {
             let v = View::Pg(c);
             alerts::bring_up_to_date(&v)?;

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::kv::{AnyTable, Table};
+use super::kv::AnyTable;
+use super::table::Table;
 use super::tx::{record, records, to_bytes};
 use super::{Store, Tx};
 use crate::domain::OfferInput;

@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use super::Store;
-use super::kv::{AnyTable, Table};
+use super::kv::AnyTable;
+use super::table::Table;
 use crate::error::Result;
 
 /// (offer id, day as days since 1970-01-01) → [views, clicks, mails].

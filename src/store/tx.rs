@@ -3,7 +3,8 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::kv::{Table, View};
+use super::kv::View;
+use super::table::Table;
 use crate::error::{Error, Result};
 
 pub(super) fn to_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>> {
@@ -20,7 +21,7 @@ pub struct Tx<'a> {
     /// Offers written or removed, taken out of the cache after the commit.
     pub(super) touched: std::cell::RefCell<Vec<u64>>,
     /// What to tell the other nodes at commit (a shared store).
-    pub(super) notify: Option<&'a super::pg::Notify>,
+    pub(super) notify: Option<&'a super::postgres::Notify>,
 }
 
 pub(super) fn record<T: DeserializeOwned>(b: Option<Vec<u8>>) -> Result<Option<T>> {

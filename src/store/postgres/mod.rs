@@ -10,15 +10,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+pub(crate) mod tables;
 mod tls;
 
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, Statement};
 
-/// A statement's parameter.
-pub(crate) type Param<'a> = Box<dyn postgres::types::ToSql + Sync + 'a>;
-
 use crate::error::{Error, Result};
+use crate::store::table::Param;
 
 /// The channel a commit that logged a change notifies.
 pub(crate) const CHANNEL: &str = "offerwatch_changes";
