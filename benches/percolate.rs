@@ -88,7 +88,7 @@ fn bench_at(c: &mut Criterion, alerts: usize) {
                 now,
             )
         })
-        .filter(|o| o.is_visible(now))
+        .filter(|o| o.is_visible(now, &offerwatch::domain::local_time::Zone::default()))
         .collect();
     let p = engine.percolator();
     eprintln!(

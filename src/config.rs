@@ -221,6 +221,11 @@ fn env_value(name: &str, kind: Kind, v: &str) -> Result<toml::Value, ConfigError
     })
 }
 
+/// An error of the setting `key`, named with its environment variable.
+fn named(key: &str, why: String) -> ConfigError {
+    ConfigError(format!("{key} ({}): {why}", env_name(key)))
+}
+
 impl Config {
     /// Loads defaults, then `file` (or `offerwatch.toml` when present), then the environment
     /// (`OFFERWATCH_*`, one variable per setting); checks the values, naming the setting.
@@ -272,8 +277,6 @@ impl Config {
 
     /// The checks a value's type does not make.
     fn check(&self) -> Result<(), ConfigError> {
-        let named =
-            |key: &str, why: String| ConfigError(format!("{key} ({}): {why}", env_name(key)));
         if let Some(v) = &self.database_url
             && !v.starts_with("postgres://")
             && !v.starts_with("postgresql://")
@@ -294,16 +297,26 @@ impl Config {
         Ok(())
     }
 
-    /// Makes the configured synonym list the one queries are read with (the compiled-in list
-    /// when none is configured).
-    pub fn install_synonyms(&self) -> Result<(), ConfigError> {
-        if let Some(f) = &self.synonyms_file {
-            let list = crate::index::synonyms::Synonyms::load(f).map_err(|e| {
-                ConfigError(format!("OFFERWATCH_SYNONYMS_FILE / synonyms_file: {e}"))
-            })?;
-            crate::index::synonyms::install(list);
-        }
-        Ok(())
+    /// How the engine opens: the configured store, time zone and synonym list (the compiled-in
+    /// list when none is configured), with `clock`.
+    pub fn engine_options(
+        &self,
+        clock: crate::engine::Clock,
+    ) -> Result<crate::engine::Options, ConfigError> {
+        let zone = crate::domain::local_time::Zone::parse(&self.time_zone)
+            .map_err(|e| named("time_zone", e))?;
+        let synonyms = match &self.synonyms_file {
+            Some(f) => {
+                crate::index::synonyms::Synonyms::load(f).map_err(|e| named("synonyms_file", e))?
+            }
+            None => crate::index::synonyms::Synonyms::builtin(),
+        };
+        Ok(crate::engine::Options {
+            database_url: self.database_url.clone(),
+            clock,
+            zone,
+            synonyms,
+        })
     }
 
     /// The public URL without a trailing slash.

@@ -8,8 +8,10 @@ use std::time::Duration;
 use time::OffsetDateTime;
 
 use crate::domain::account::SavedSearch;
+use crate::domain::local_time::Zone;
 use crate::domain::{Offer, SearchParams};
 use crate::error::{Error, Result};
+use crate::index::synonyms::Synonyms;
 use crate::index::{IndexerHandle, SearchHits, SearchIndex};
 use crate::percolator::Percolator;
 use crate::store::stats::Counts;
@@ -89,10 +91,34 @@ pub fn day_date(n: i32) -> time::Date {
         .unwrap_or(time::Date::MIN)
 }
 
+/// How an engine is opened: its store, clock, time zone and synonyms (the defaults: the redb
+/// store of the data dir, the system clock, Europe/Paris, the compiled-in synonyms).
+pub struct Options {
+    /// A PostgreSQL database shared with other nodes, instead of the data dir's redb file.
+    pub database_url: Option<String>,
+    /// Where the time comes from.
+    pub clock: Clock,
+    /// The portal's time zone.
+    pub zone: Zone,
+    /// The synonym list keywords are read with.
+    pub synonyms: Synonyms,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            database_url: None,
+            clock: system_clock(),
+            zone: Zone::default(),
+            synonyms: Synonyms::builtin(),
+        }
+    }
+}
+
 impl Engine {
     /// Opens the data dir: the store, then the index (rebuilt or caught up from the store).
     pub fn open(data_dir: &Path) -> Result<Engine> {
-        Self::open_with_clock(data_dir, system_clock())
+        Self::open_options(data_dir, Options::default())
     }
 
     /// [`Engine::open`] with a given clock.
@@ -103,12 +129,31 @@ impl Engine {
     /// Opens the data dir (the index, and the store unless `database_url` names a PostgreSQL
     /// database shared with other nodes).
     pub fn open_with(data_dir: &Path, database_url: Option<&str>, clock: Clock) -> Result<Engine> {
+        Self::open_options(
+            data_dir,
+            Options {
+                database_url: database_url.map(str::to_string),
+                clock,
+                ..Options::default()
+            },
+        )
+    }
+
+    /// Opens the data dir as `options` say.
+    pub fn open_options(data_dir: &Path, options: Options) -> Result<Engine> {
+        let Options {
+            database_url,
+            clock,
+            zone,
+            synonyms,
+        } = options;
         crate::store::create_private_dir(data_dir)?;
-        let store = Arc::new(match database_url {
+        let store = Arc::new(match database_url.as_deref() {
             Some(url) => Store::connect(url)?,
             None => Store::open(&data_dir.join("store.redb"))?,
         });
-        let (index, mut state) = SearchIndex::open(&data_dir.join("index"))?;
+        let (index, mut state) = SearchIndex::open(&data_dir.join("index"), zone)?;
+        index.synonyms().set(synonyms);
         let mut replica = None;
         if store.is_shared() {
             // The node's own copy of the offers, kept by the index writer with the index: a
@@ -120,6 +165,7 @@ impl Engine {
             store.use_replica(r.clone());
             replica = Some(r);
         }
+        let percolator = Percolator::new(index.zone().clone(), index.synonyms().get());
         let indexer = IndexerHandle::start(index.clone(), store.clone(), state, replica)?;
         Ok(Engine {
             store,
@@ -127,7 +173,7 @@ impl Engine {
             indexer,
             clock,
             data_dir: data_dir.to_path_buf(),
-            percolator: RwLock::new(Percolator::new()),
+            percolator: RwLock::new(percolator),
             stats: Default::default(),
             alerts_seen: Default::default(),
             follower: Default::default(),
@@ -294,7 +340,8 @@ impl Engine {
             memo.borrow_mut().insert(k.to_string(), n);
             n
         };
-        let mut p = Percolator::new();
+        let synonyms = self.index.synonyms().get();
+        let mut p = Percolator::new(self.index.zone().clone(), synonyms.clone());
         // A chunk at a time, so that a million alerts never sit decoded all at once.
         self.store
             .saved_searches_by_chunk(REBUILD_CHUNK, |searches| {
@@ -316,9 +363,9 @@ impl Engine {
                             )
                         },
                         |(stem, exact), (id, p)| {
-                            let q =
-                                p.q.as_deref()
-                                    .map(|q| crate::index::query::parse_with(q, stem, exact));
+                            let q = p.q.as_deref().map(|q| {
+                                crate::index::query::parse_with(q, stem, exact, &synonyms)
+                            });
                             (id, p, q)
                         },
                     )
@@ -375,6 +422,18 @@ impl Engine {
     /// The current time.
     pub fn now(&self) -> OffsetDateTime {
         (self.clock)()
+    }
+
+    /// The portal's time zone.
+    pub fn zone(&self) -> &Zone {
+        self.index.zone()
+    }
+
+    /// Makes `list` the synonym list searches read keywords with, then rebuilds the percolator
+    /// so that alerts read theirs with it too; returns the alerts held.
+    pub fn set_synonyms(&self, list: Synonyms) -> Result<usize> {
+        self.index.synonyms().set(list);
+        self.rebuild_percolator()
     }
 
     /// The store.
@@ -454,7 +513,7 @@ impl Engine {
         Ok(self
             .store
             .public_offer_by_reference(reference)?
-            .filter(|o| o.is_visible(now)))
+            .filter(|o| o.is_visible(now, self.zone())))
     }
 
     /// Creates offers in one durable transaction and hands them to the index.
@@ -525,7 +584,7 @@ impl Engine {
 
     /// Counts one event of an offer, today (local), in memory.
     pub fn count(&self, offer: u64, event: Event) {
-        let day = day_number(crate::domain::local_time::today(self.now()));
+        let day = day_number(self.zone().today(self.now()));
         let mut m = self.stats.lock().unwrap_or_else(|e| e.into_inner());
         let c = m.entry((offer, day)).or_default();
         match event {

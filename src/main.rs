@@ -112,8 +112,6 @@ fn main() -> anyhow::Result<()> {
     if let Some(d) = cli.data_dir {
         config.data_dir = d;
     }
-    offerwatch::domain::local_time::set_zone(&config.time_zone).map_err(anyhow::Error::msg)?;
-    config.install_synonyms()?;
     let data_dir = config.data_dir.clone();
     match cli.command {
         Command::Serve { addr, demo } => {
@@ -129,7 +127,14 @@ fn main() -> anyhow::Result<()> {
             out,
         } => gen_fixtures(count, seed, anchor, &out),
         Command::Restore { src, replace } => {
-            offerwatch::ops::restore(&src, &data_dir, replace, &mut std::io::stdout().lock())
+            let options = config.engine_options(offerwatch::engine::system_clock())?;
+            offerwatch::ops::restore(
+                &src,
+                &data_dir,
+                replace,
+                options,
+                &mut std::io::stdout().lock(),
+            )
         }
         Command::Migrate { to } => offerwatch::ops::migrate(
             &config.data_dir,
@@ -201,12 +206,9 @@ fn gen_fixtures(
 }
 
 /// The engine of the configured data dir, on the configured store.
-fn open_engine(config: &Config) -> offerwatch::Result<Engine> {
-    Engine::open_with(
-        &config.data_dir,
-        config.database_url.as_deref(),
-        offerwatch::engine::system_clock(),
-    )
+fn open_engine(config: &Config) -> anyhow::Result<Engine> {
+    let options = config.engine_options(offerwatch::engine::system_clock())?;
+    Ok(Engine::open_options(&config.data_dir, options)?)
 }
 
 /// Offers generated for `serve --demo`.

@@ -230,8 +230,7 @@ async fn synonyms_watcher(engine: Arc<Engine>, file: std::path::PathBuf, mut sto
         let outcome = crate::blocking::run(move || {
             let list = crate::index::synonyms::Synonyms::load(&f)?;
             let groups = list.len();
-            crate::index::synonyms::install(list);
-            e.rebuild_percolator()
+            e.set_synonyms(list)
                 .map(|alerts| (groups, alerts))
                 .map_err(|e| e.to_string())
         })

@@ -15,7 +15,7 @@ impl Backoffice<'_> {
         let mut archived = 0;
         for &id in &expired {
             let r = self.engine.update_offer(id, |o| {
-                if o.state != OfferState::Published || o.visible_until() > now {
+                if o.state != OfferState::Published || o.visible_until(self.engine.zone()) > now {
                     // Changed since the index saw it (renewed, archived by hand): nothing to do.
                     return Err(Error::Conflict("no longer due".into()));
                 }

@@ -100,7 +100,7 @@ impl Backoffice<'_> {
             }
         }
         let fields = input.validate(DateRule::Submission {
-            today: crate::domain::local_time::today(self.now()),
+            today: self.engine.zone().today(self.now()),
         });
         match fields {
             Ok(f) if errors.0.is_empty() => Ok((f, service.map(|s| s.id).unwrap_or(0))),
@@ -183,8 +183,9 @@ impl Backoffice<'_> {
             .ok_or_else(|| Error::NotFound(format!("no action {action}")))?;
         let current = self.offer(who, reference)?;
         let now = self.now();
-        self.engine
-            .update_offer(current.id, |o| o.apply(step, Some(who.id), now))
+        self.engine.update_offer(current.id, |o| {
+            o.apply(step, Some(who.id), now, self.engine.zone())
+        })
     }
 
     /// A new draft with the same fields and a new reference.
@@ -220,11 +221,9 @@ impl Backoffice<'_> {
     ) -> Result<(Offer, u64)> {
         let current = self.offer(who, reference)?;
         let now = self.now();
-        let date = crate::domain::offer::parse_unpublish_on(
-            unpublish_on,
-            crate::domain::local_time::today(now),
-        )
-        .map_err(Error::invalid)?;
+        let date =
+            crate::domain::offer::parse_unpublish_on(unpublish_on, self.engine.zone().today(now))
+                .map_err(Error::invalid)?;
         self.engine.update_offer(current.id, |o| {
             if o.state == OfferState::Draft {
                 return Err(Error::Conflict(
@@ -238,7 +237,7 @@ impl Backoffice<'_> {
                 now,
             );
             if o.state == OfferState::Archived {
-                o.apply(Lifecycle::Unarchive, Some(who.id), now)?;
+                o.apply(Lifecycle::Unarchive, Some(who.id), now, self.engine.zone())?;
             }
             Ok(())
         })
@@ -297,7 +296,7 @@ impl Backoffice<'_> {
             let mut o = tx
                 .offer(offer.id)?
                 .ok_or_else(|| Error::NotFound(format!("no offer {reference}")))?;
-            o.apply(Lifecycle::Archive, Some(admin.id), now)?;
+            o.apply(Lifecycle::Archive, Some(admin.id), now, self.engine.zone())?;
             o.record(Some(admin.id), &format!("archived by moderation: {reason}"), now);
             let seq = tx.put_offer(&o)?;
             for r in &recipients {

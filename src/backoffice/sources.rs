@@ -366,7 +366,7 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
         poll.error = Some(format!("the service {} no longer exists", s.service));
         return Ok((s, poll));
     };
-    let today = crate::domain::local_time::today(now);
+    let today = engine.zone().today(now);
     let source_id = s.id;
     let audit = |action: &str| AuditEvent {
         at: now,

@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use super::Backoffice;
 use crate::auth::require;
+use crate::domain::OfferState;
 use crate::domain::account::{Account, Role};
-use crate::domain::{OfferState, local_time};
 use crate::error::Result;
 use crate::store::stats::Counts;
 
@@ -138,7 +138,7 @@ impl Backoffice<'_> {
                     f.administration.label().to_string(),
                 )),
                 o.first_published_at.map(|t| {
-                    let d = local_time::local(t).date();
+                    let d = self.engine.zone().today(t);
                     let m = format!("{}-{:02}", d.year(), u8::from(d.month()));
                     (m.clone(), m)
                 }),

@@ -11,8 +11,8 @@ use lettre::Message;
 
 use super::signed_unsubscribe_token;
 use crate::auth::Signer;
+use crate::domain::Offer;
 use crate::domain::account::{Account, Frequency, SavedSearch};
-use crate::domain::{Offer, local_time};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::links::Links;
@@ -149,6 +149,8 @@ struct Composer<'a> {
     searches: HashMap<u64, SavedSearch>,
     accounts: HashMap<u64, Account>,
     offers: HashMap<u64, Offer>,
+    /// The synonym list searches read keywords with.
+    synonyms: Arc<crate::index::synonyms::Synonyms>,
     /// Why an offer matched a search's criteria: thousands of alerts share criteria.
     why: std::cell::RefCell<HashMap<(Criteria, u64), Arc<Why>>>,
 }
@@ -162,7 +164,7 @@ impl Composer<'_> {
         let why = Arc::new(
             search
                 .params()
-                .map(|p| explain(&p, offer))
+                .map(|p| explain(&p, offer, &self.synonyms))
                 .unwrap_or_default(),
         );
         self.why.borrow_mut().insert(key, why.clone());
@@ -242,11 +244,8 @@ pub async fn send_alerts(
 ) -> Result<usize> {
     let now = engine.now();
     // The digest hour is local: 7 o'clock in Paris is 06:00 UTC in winter, 05:00 in summer.
-    let digest_time = local_time::at_hour_in(
-        local_time::today(now),
-        settings.digest_hour,
-        local_time::zone(),
-    );
+    let zone = engine.zone();
+    let digest_time = zone.at_hour(zone.today(now), settings.digest_hour);
     let due = Due { now, digest_time };
     let (e, node) = (engine.clone(), engine.node().to_string());
     let rows =
@@ -319,6 +318,7 @@ async fn send_claimed(
         searches,
         accounts,
         offers,
+        synonyms: engine.index().synonyms().get(),
         why: Default::default(),
     };
     let mut queue = groups.into_iter();

@@ -2,15 +2,13 @@
 //! time-zone database): an end of diffusion falls at midnight local time, the daily digest at
 //! its local hour, and dates are shown local. Instants stay UTC everywhere else.
 
-use std::sync::OnceLock;
+use std::sync::Arc;
 
 use jiff::tz::TimeZone;
 use time::{Date, OffsetDateTime, UtcOffset};
 
 /// The zone when none is configured.
 pub const DEFAULT_ZONE: &str = "Europe/Paris";
-
-static ZONE: OnceLock<(String, TimeZone)> = OnceLock::new();
 
 /// Looks a zone up by its IANA name.
 pub fn parse_zone(name: &str) -> Result<TimeZone, String> {
@@ -19,29 +17,56 @@ pub fn parse_zone(name: &str) -> Result<TimeZone, String> {
     })
 }
 
-/// Sets the portal's zone, once, before anything reads it (the command line does, from the
-/// configuration). A later call is refused.
-pub fn set_zone(name: &str) -> Result<(), String> {
-    let tz = parse_zone(name)?;
-    ZONE.set((name.to_string(), tz))
-        .map_err(|_| "the time zone is already set".to_string())
+/// The portal's time zone, with its name: read from the configuration, held by the engine and
+/// handed to what shows or computes a local date (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct Zone {
+    name: Arc<str>,
+    tz: TimeZone,
 }
 
-fn current() -> &'static (String, TimeZone) {
-    ZONE.get_or_init(|| {
-        let tz = parse_zone(DEFAULT_ZONE).unwrap_or(TimeZone::UTC);
-        (DEFAULT_ZONE.to_string(), tz)
-    })
+impl Default for Zone {
+    fn default() -> Zone {
+        Zone {
+            name: DEFAULT_ZONE.into(),
+            tz: parse_zone(DEFAULT_ZONE).unwrap_or(TimeZone::UTC),
+        }
+    }
 }
 
-/// The portal's zone.
-pub fn zone() -> &'static TimeZone {
-    &current().1
-}
+impl Zone {
+    /// The zone named `name` (IANA).
+    pub fn parse(name: &str) -> Result<Zone, String> {
+        Ok(Zone {
+            name: name.into(),
+            tz: parse_zone(name)?,
+        })
+    }
 
-/// The portal's zone's name.
-pub fn zone_name() -> &'static str {
-    &current().0
+    /// Its IANA name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Midnight starting `date` here.
+    pub fn midnight(&self, date: Date) -> OffsetDateTime {
+        midnight_in(date, &self.tz)
+    }
+
+    /// The instant `hour`:00 of `date` here.
+    pub fn at_hour(&self, date: Date, hour: u8) -> OffsetDateTime {
+        at_hour_in(date, hour, &self.tz)
+    }
+
+    /// `t` shown here.
+    pub fn local(&self, t: OffsetDateTime) -> OffsetDateTime {
+        local_in(t, &self.tz)
+    }
+
+    /// The local date at `now`.
+    pub fn today(&self, now: OffsetDateTime) -> Date {
+        self.local(now).date()
+    }
 }
 
 fn civil(d: Date) -> jiff::civil::Date {
@@ -67,11 +92,6 @@ pub fn midnight_in(date: Date, tz: &TimeZone) -> OffsetDateTime {
     at_hour_in(date, 0, tz)
 }
 
-/// Midnight starting `date` in the portal's zone.
-pub fn midnight(date: Date) -> OffsetDateTime {
-    midnight_in(date, zone())
-}
-
 /// `t` with the offset of `tz` at that instant (the same instant, shown local).
 pub fn local_in(t: OffsetDateTime, tz: &TimeZone) -> OffsetDateTime {
     let seconds = jiff::Timestamp::from_second(t.unix_timestamp())
@@ -79,16 +99,6 @@ pub fn local_in(t: OffsetDateTime, tz: &TimeZone) -> OffsetDateTime {
         .unwrap_or(0);
     let offset = UtcOffset::from_whole_seconds(seconds).unwrap_or(UtcOffset::UTC);
     t.to_offset(offset)
-}
-
-/// `t` shown in the portal's zone.
-pub fn local(t: OffsetDateTime) -> OffsetDateTime {
-    local_in(t, zone())
-}
-
-/// The local date at `now`.
-pub fn today(now: OffsetDateTime) -> Date {
-    local(now).date()
 }
 
 #[cfg(test)]

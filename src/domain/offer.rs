@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
 
+use super::local_time::Zone;
 use super::referentials::{
     AdministrationCode, ContractType, CountryCode, DepartmentCode, DiplomaLevel, DomainCode,
     RegionCode,
@@ -812,13 +813,13 @@ impl Offer {
 
     /// The instant diffusion ends: midnight starting the `unpublish_on` day, in the portal's
     /// time zone.
-    pub fn visible_until(&self) -> OffsetDateTime {
-        super::local_time::midnight(self.fields.unpublish_on)
+    pub fn visible_until(&self, zone: &Zone) -> OffsetDateTime {
+        zone.midnight(self.fields.unpublish_on)
     }
 
     /// True when the public may see the offer at `now`.
-    pub fn is_visible(&self, now: OffsetDateTime) -> bool {
-        self.state == OfferState::Published && now < self.visible_until()
+    pub fn is_visible(&self, now: OffsetDateTime, zone: &Zone) -> bool {
+        self.state == OfferState::Published && now < self.visible_until(zone)
     }
 
     /// Records a change by `actor` (none for the system) in the audit trail.
@@ -837,6 +838,7 @@ impl Offer {
         step: Lifecycle,
         actor: Option<u64>,
         now: OffsetDateTime,
+        zone: &Zone,
     ) -> Result<(), crate::Error> {
         let (from, to, done) = step.rule();
         if !from.contains(&self.state) {
@@ -845,7 +847,7 @@ impl Offer {
             ));
         }
         if to == OfferState::Published {
-            if self.fields.unpublish_on <= super::local_time::today(now) {
+            if self.fields.unpublish_on <= zone.today(now) {
                 return Err(crate::Error::Conflict(
                     "the end-of-diffusion date has passed: replace the offer with a new unpublish_on first".into(),
                 ));

@@ -3,10 +3,11 @@
 use tantivy::TantivyDocument;
 
 use super::schema::OfferSchema;
+use crate::domain::local_time::Zone;
 use crate::domain::{Facet, Offer};
 
 /// The document of a published offer.
-pub fn offer_document(offer: &Offer, s: &OfferSchema) -> TantivyDocument {
+pub fn offer_document(offer: &Offer, s: &OfferSchema, zone: &Zone) -> TantivyDocument {
     let f = &offer.fields;
     let mut doc = TantivyDocument::new();
     doc.add_u64(s.id, offer.id);
@@ -23,6 +24,6 @@ pub fn offer_document(offer: &Offer, s: &OfferSchema) -> TantivyDocument {
     }
     let published = offer.published_at.unwrap_or(offer.created_at);
     doc.add_i64(s.published_at, published.unix_timestamp());
-    doc.add_i64(s.visible_until, offer.visible_until().unix_timestamp());
+    doc.add_i64(s.visible_until, offer.visible_until(zone).unix_timestamp());
     doc
 }

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::directory::MmapDirectory;
 use tantivy::{Index, IndexReader, ReloadPolicy};
 
+use crate::domain::local_time::Zone;
 use crate::error::{Error, Result};
 use schema::{OfferSchema, offer_schema, register_analyzers};
 
@@ -63,6 +64,10 @@ pub struct SearchIndex {
     browser: std::sync::Arc<browse::Browser>,
     /// Completions of the visible offers, kept by the writer.
     pub suggester: std::sync::Arc<std::sync::RwLock<suggest::Suggester>>,
+    /// The portal's zone: an offer's diffusion ends at its local midnight.
+    zone: Zone,
+    /// The synonym list keywords are read with.
+    synonyms: synonyms::Current,
 }
 
 fn read_payload(index: &Index) -> Option<CommitPayload> {
@@ -71,9 +76,10 @@ fn read_payload(index: &Index) -> Option<CommitPayload> {
 }
 
 impl SearchIndex {
-    /// Opens the index in `dir`, creating an empty one when it is missing or unusable (and saying
-    /// so, so that the caller rebuilds it from the store).
-    pub fn open(dir: &Path) -> Result<(SearchIndex, IndexState)> {
+    /// Opens the index in `dir` for the portal's `zone`, creating an empty one when it is
+    /// missing, unusable or built for another zone (and saying so, so that the caller rebuilds it
+    /// from the store).
+    pub fn open(dir: &Path, zone: Zone) -> Result<(SearchIndex, IndexState)> {
         let s = offer_schema();
         let existing = if dir.join("meta.json").exists() {
             MmapDirectory::open(dir)
@@ -82,9 +88,8 @@ impl SearchIndex {
                 .filter(|i| i.schema() == s.schema)
                 .and_then(|i| {
                     let p = read_payload(&i)?;
-                    (p.schema_version == s.version
-                        && p.time_zone == crate::domain::local_time::zone_name())
-                    .then_some((i, p.seq))
+                    (p.schema_version == s.version && p.time_zone == zone.name())
+                        .then_some((i, p.seq))
                 })
         } else {
             None
@@ -114,6 +119,8 @@ impl SearchIndex {
                 dir: dir.to_path_buf(),
                 browser: Default::default(),
                 suggester: Default::default(),
+                zone,
+                synonyms: Default::default(),
             },
             state,
         ))
@@ -127,6 +134,16 @@ impl SearchIndex {
     /// The directory of the index.
     pub fn dir(&self) -> &Path {
         &self.dir
+    }
+
+    /// The portal's time zone.
+    pub fn zone(&self) -> &Zone {
+        &self.zone
+    }
+
+    /// The synonym list keywords are read with (shared by the clones of the index).
+    pub fn synonyms(&self) -> &synonyms::Current {
+        &self.synonyms
     }
 
     /// The payload of the last commit.

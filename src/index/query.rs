@@ -11,7 +11,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 
 use super::schema::{OfferSchema, analyze, fr_exact, fr_stem};
-use super::synonyms::{self, Alternative, Synonyms, WordKey, word_keys};
+use super::synonyms::{Alternative, Synonyms, WordKey, word_keys};
 
 /// Weight of a title match in relevance ranking.
 const TITLE_BOOST: f32 = 2.0;
@@ -61,18 +61,13 @@ pub fn as_reference(word: &str) -> Option<String> {
     }
 }
 
-/// Splits `q` into words, phrases and references, and analyzes them with the current synonyms.
-pub fn parse(q: &str) -> ParsedQuery {
-    parse_with(q, &mut fr_stem(), &mut fr_exact())
+/// Splits `q` into words, phrases and references, and analyzes them with `synonyms`.
+pub fn parse(q: &str, synonyms: &Synonyms) -> ParsedQuery {
+    parse_with(q, &mut fr_stem(), &mut fr_exact(), synonyms)
 }
 
 /// [`parse`] with analyzers the caller keeps.
-pub fn parse_with(q: &str, stem: &mut TextAnalyzer, exact: &mut TextAnalyzer) -> ParsedQuery {
-    parse_with_synonyms(q, stem, exact, &synonyms::current())
-}
-
-/// [`parse_with`] with a given synonym list.
-pub fn parse_with_synonyms(
+pub fn parse_with(
     q: &str,
     stem: &mut TextAnalyzer,
     exact: &mut TextAnalyzer,
@@ -198,7 +193,10 @@ mod tests {
 
     #[test]
     fn words_phrases_and_references_are_told_apart() {
-        let p = parse("Ingénieurs \"chargé d'accueil\" a-2021-0192 2021-0193 de");
+        let p = parse(
+            "Ingénieurs \"chargé d'accueil\" a-2021-0192 2021-0193 de",
+            &Synonyms::builtin(),
+        );
         assert_eq!(p.terms, vec!["ingenieur"]);
         assert_eq!(p.phrases, vec![vec!["charge", "d", "accueil"]]);
         assert_eq!(p.references, vec!["A-2021-0192", "2021-0193"]);
@@ -206,15 +204,15 @@ mod tests {
 
     #[test]
     fn stop_words_alone_are_matched_exactly() {
-        let p = parse("de la");
+        let p = parse("de la", &Synonyms::builtin());
         assert!(p.terms.is_empty());
         assert_eq!(p.exact_terms, vec!["de", "la"]);
-        assert!(parse("   ").is_empty());
+        assert!(parse("   ", &Synonyms::builtin()).is_empty());
     }
 
     #[test]
     fn synonyms_expand_unquoted_words_only() {
-        let p = parse("stage RH Paris");
+        let p = parse("stage RH Paris", &Synonyms::builtin());
         assert_eq!(p.terms, vec!["stag", "paris"]);
         assert_eq!(p.any_of.len(), 1);
         assert!(
@@ -222,11 +220,11 @@ mod tests {
                 .iter()
                 .any(|a| a.terms == ["ressourc", "humain"])
         );
-        let quoted = parse("\"RH\"");
+        let quoted = parse("\"RH\"", &Synonyms::builtin());
         assert!(quoted.any_of.is_empty());
         assert_eq!(quoted.exact_terms, vec!["rh"]);
         // Without synonyms, the same words are plain terms.
-        let none = parse_with_synonyms("RH", &mut fr_stem(), &mut fr_exact(), &Synonyms::default());
+        let none = parse_with("RH", &mut fr_stem(), &mut fr_exact(), &Synonyms::default());
         assert_eq!(none.terms, vec!["rh"]);
         assert!(none.any_of.is_empty());
     }

@@ -126,7 +126,7 @@ impl SearchIndex {
         let text: Box<dyn Query> = params
             .q
             .as_deref()
-            .and_then(|q| query::to_query(&query::parse(q), self.schema))
+            .and_then(|q| query::to_query(&query::parse(q, &self.synonyms.get()), self.schema))
             .unwrap_or_else(|| Box::new(AllQuery));
         let fq = FacetQuery {
             filters: FacetQuery::filters_from(&params.filters),

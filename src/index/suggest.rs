@@ -17,6 +17,7 @@ use tantivy::{DocSet, Searcher, TERMINATED, Term};
 
 use super::schema::{OfferSchema, analyze, folded_key, fr_exact, fr_stem};
 use crate::domain::Offer;
+use crate::domain::local_time::Zone;
 
 /// What a suggestion completes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -257,7 +258,7 @@ impl Suggester {
     }
 
     /// Adds a published offer's entries (replacing those it had).
-    pub fn insert(&mut self, offer: &Offer, a: &mut Analyzers) {
+    pub fn insert(&mut self, offer: &Offer, a: &mut Analyzers, zone: &Zone) {
         self.remove(offer.id);
         let f = &offer.fields;
         let mut found: Vec<(String, SuggestionKind, String)> = title_entries(&f.title, a)
@@ -296,7 +297,7 @@ impl Suggester {
         if self.offers.len() <= slot {
             self.offers.resize(slot + 1, None);
         }
-        let end = offer.visible_until().unix_timestamp();
+        let end = offer.visible_until(zone).unix_timestamp();
         self.offers[slot] = Some((end, ids.into_boxed_slice()));
         self.first_end = self.first_end.min(end);
     }
@@ -542,18 +543,18 @@ mod tests {
         let mut a = Analyzers::default();
         let early = offer(1, "Cartographe", "2026-12-01");
         let late = offer(2, "Cartographe adjoint", "2027-03-01");
-        s.insert(&early, &mut a);
-        s.insert(&late, &mut a);
+        s.insert(&early, &mut a, &Zone::default());
+        s.insert(&late, &mut a, &Zone::default());
         let count = |s: &Suggester| s.complete("cartographe", 1)[0].count;
         assert_eq!(count(&s), 2);
-        let between = early.visible_until().unix_timestamp();
+        let between = early.visible_until(&Zone::default()).unix_timestamp();
         assert!(!s.has_ended(between - 1));
         assert!(s.has_ended(between));
         s.remove_ended(between);
         assert_eq!(count(&s), 1);
         assert!(!s.has_ended(between + 86_400));
-        assert!(s.has_ended(late.visible_until().unix_timestamp()));
-        s.remove_ended(late.visible_until().unix_timestamp());
+        assert!(s.has_ended(late.visible_until(&Zone::default()).unix_timestamp()));
+        s.remove_ended(late.visible_until(&Zone::default()).unix_timestamp());
         assert!(s.complete("cartographe", 1).is_empty());
         assert!(s.is_empty());
     }

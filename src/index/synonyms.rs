@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, LazyLock, RwLock};
+use std::sync::{Arc, RwLock};
 
 use serde::Deserialize;
 use tantivy::tokenizer::{TextAnalyzer, TokenStream};
@@ -184,17 +184,32 @@ impl Synonyms {
     }
 }
 
-static CURRENT: LazyLock<RwLock<Arc<Synonyms>>> =
-    LazyLock::new(|| RwLock::new(Arc::new(Synonyms::builtin())));
+/// The list queries are read with: the compiled-in one until another is set (at start from the
+/// configured file, then at each reload of it). Clones share the list.
+#[derive(Clone)]
+pub struct Current(Arc<RwLock<Arc<Synonyms>>>);
 
-/// The list queries are read with (the compiled-in one until [`install`]).
-pub fn current() -> Arc<Synonyms> {
-    CURRENT.read().unwrap_or_else(|e| e.into_inner()).clone()
+impl Default for Current {
+    fn default() -> Current {
+        Current::new(Synonyms::builtin())
+    }
 }
 
-/// Makes `list` the one queries are read with, from now on.
-pub fn install(list: Synonyms) {
-    *CURRENT.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(list);
+impl Current {
+    /// Holds `list`.
+    pub fn new(list: Synonyms) -> Current {
+        Current(Arc::new(RwLock::new(Arc::new(list))))
+    }
+
+    /// The list in use.
+    pub fn get(&self) -> Arc<Synonyms> {
+        self.0.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Makes `list` the one queries are read with, from now on.
+    pub fn set(&self, list: Synonyms) {
+        *self.0.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(list);
+    }
 }
 
 #[cfg(test)]

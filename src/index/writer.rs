@@ -13,6 +13,7 @@ use time::OffsetDateTime;
 use super::document::offer_document;
 use super::suggest::Suggester;
 use super::{CommitPayload, IndexState, SearchIndex};
+use crate::domain::local_time::Zone;
 use crate::domain::{Offer, OfferState};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -50,6 +51,7 @@ struct Shared {
 pub struct IndexerHandle {
     tx: Mutex<mpsc::Sender<Msg>>,
     store: Arc<Store>,
+    zone: Zone,
     shared: Arc<Shared>,
     thread: Mutex<Option<JoinHandle<()>>>,
 }
@@ -73,8 +75,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Indexer {
     fn add(&mut self, offer: &crate::domain::Offer) -> Result<()> {
         if offer.state == OfferState::Published {
-            self.writer
-                .add_document(offer_document(offer, self.index.schema))?;
+            self.writer.add_document(offer_document(
+                offer,
+                self.index.schema,
+                self.index.zone(),
+            ))?;
         }
         Ok(())
     }
@@ -94,7 +99,7 @@ impl Indexer {
         }
         for o in offers {
             if o.state == OfferState::Published {
-                s.insert(o, &mut self.analyzers);
+                s.insert(o, &mut self.analyzers, self.index.zone());
             }
         }
     }
@@ -113,7 +118,7 @@ impl Indexer {
             }
             for o in self.store.offers(&ids)? {
                 if o.state == OfferState::Published {
-                    s.insert(&o, &mut self.analyzers);
+                    s.insert(&o, &mut self.analyzers, self.index.zone());
                 }
             }
             seq = last;
@@ -129,7 +134,7 @@ impl Indexer {
     fn commit(&mut self, seq: u64) -> Result<()> {
         let payload = CommitPayload {
             schema_version: self.index.schema.version,
-            time_zone: crate::domain::local_time::zone_name().to_string(),
+            time_zone: self.index.zone().name().to_string(),
             seq,
         };
         let mut prepared = self.writer.prepare_commit()?;
@@ -173,7 +178,7 @@ impl Indexer {
         self.commit(seq)?;
         let filled = self.index.suggester.read().is_ok_and(|s| s.is_ready());
         if filled {
-            let (s, at) = filled_from(&self.store)?;
+            let (s, at) = filled_from(&self.store, self.index.zone())?;
             self.install_suggestions(s, at)?;
         }
         tracing::info!(
@@ -268,13 +273,13 @@ impl Indexer {
 
 /// A suggester of every published offer of a snapshot of the store, and the snapshot's
 /// change-log sequence.
-fn filled_from(store: &Store) -> Result<(Suggester, u64)> {
+fn filled_from(store: &Store, zone: &Zone) -> Result<(Suggester, u64)> {
     let started = Instant::now();
     let mut s = Suggester::default();
     let mut analyzers = super::suggest::Analyzers::default();
     let seq = store.for_each_offer(|offer| {
         if offer.state == OfferState::Published {
-            s.insert(&offer, &mut analyzers);
+            s.insert(&offer, &mut analyzers, zone);
         }
         Ok(())
     })?;
@@ -306,6 +311,7 @@ impl IndexerHandle {
             progress: Mutex::new(Progress::default()),
             cond: Condvar::new(),
         });
+        let zone = index.zone().clone();
         let mut indexer = Indexer {
             index,
             writer,
@@ -332,6 +338,7 @@ impl IndexerHandle {
         Ok(IndexerHandle {
             tx: Mutex::new(tx),
             store,
+            zone,
             shared,
             thread: Mutex::new(Some(thread)),
         })
@@ -341,11 +348,15 @@ impl IndexerHandle {
     /// meanwhile), then hands it to the writer, which brings it up to date and keeps it so (a
     /// server does; commands do without).
     pub fn fill_suggestions(&self) {
-        let (store, tx) = (self.store.clone(), lock(&self.tx).clone());
+        let (store, zone, tx) = (
+            self.store.clone(),
+            self.zone.clone(),
+            lock(&self.tx).clone(),
+        );
         let spawned = std::thread::Builder::new()
             .name("suggestions".into())
             .spawn(move || {
-                match filled_from(&store) {
+                match filled_from(&store, &zone) {
                     Ok((s, seq)) => {
                         let _ = tx.send(Msg::Suggestions(Box::new(s), seq));
                     }

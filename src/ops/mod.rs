@@ -313,7 +313,7 @@ fn search(engine: &Engine, args: &SearchArgs, out: &mut dyn Write) -> anyhow::Re
             .unwrap_or_else(|| f.country.label().to_string());
         let date = o
             .published_at
-            .map(|t| crate::domain::offer::iso_date::format(crate::domain::local_time::today(t)))
+            .map(|t| crate::domain::offer::iso_date::format(engine.zone().today(t)))
             .unwrap_or_default();
         writeln!(out, "  {}  {}  {}", o.reference, date, f.title)?;
         writeln!(
@@ -600,12 +600,14 @@ fn redact(url: &str) -> String {
     }
 }
 
-/// Brings a backup into `data_dir` (which must hold no store, unless `replace`), then opens it:
-/// the index is rebuilt from the restored store. The server must not run on `data_dir`.
+/// Brings a backup into `data_dir` (which must hold no store, unless `replace`), then opens it
+/// as `options` say: the index is rebuilt from the restored store. The server must not run on
+/// `data_dir`.
 pub fn restore(
     src: &Path,
     data_dir: &Path,
     replace: bool,
+    options: crate::engine::Options,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -655,7 +657,7 @@ pub fn restore(
     }
     std::fs::rename(&tmp, &target)?;
     std::fs::File::open(data_dir)?.sync_all()?;
-    let engine = Engine::open(data_dir)?;
+    let engine = Engine::open_options(data_dir, options)?;
     writeln!(
         out,
         "restored {} into {}: {} offers ({} searchable), {} accounts, {} saved searches, {files} attachment files, in {:.1} s",

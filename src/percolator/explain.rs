@@ -8,7 +8,7 @@ use tantivy::tokenizer::TokenStream;
 use crate::domain::{Facet, Offer, SearchParams};
 use crate::index::query::{ParsedQuery, parse};
 use crate::index::schema::{analyze, fr_exact, fr_stem};
-use crate::index::synonyms::Alternative;
+use crate::index::synonyms::{Alternative, Synonyms};
 
 /// One keyword found: as the offer writes it, and the places (in the offer's order).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,12 +158,13 @@ fn find_alternative(places: &[Place], a: &Alternative) -> Option<Vec<Found>> {
     Some(out)
 }
 
-/// Why the search of `params` returns `offer` (keywords it does not find are left out).
-pub fn explain(params: &SearchParams, offer: &Offer) -> Why {
+/// Why the search of `params` returns `offer` (keywords read with `synonyms`; those it does
+/// not find are left out).
+pub fn explain(params: &SearchParams, offer: &Offer, synonyms: &Synonyms) -> Why {
     let places = places(offer);
     let mut keywords = Vec::new();
     if let Some(q) = params.q.as_deref() {
-        let parsed: ParsedQuery = parse(q);
+        let parsed: ParsedQuery = parse(q, synonyms);
         for t in &parsed.terms {
             keywords.extend(find(&places, |x| x.stem.as_ref() == Some(t)));
         }
@@ -238,12 +239,13 @@ mod tests {
                 ("diploma", "niveau-6"),
             ]),
             &offer(),
+            &Synonyms::builtin(),
         );
         assert_eq!(
             why.line(),
             "« la paie » dans les missions ; « ressources » dans l'intitulé et le profil ; « humaines » dans l'intitulé et le profil ; « paie » dans les missions ; Stage · Niveau 6 – (Bac+3 ou 4) · Île-de-France"
         );
-        let none = explain(&params(&[]), &offer());
+        let none = explain(&params(&[]), &offer(), &Synonyms::builtin());
         assert_eq!(none, Why::default());
         assert_eq!(none.line(), "");
     }

@@ -15,14 +15,16 @@ pub mod explain;
 pub mod verify;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use roaring::RoaringBitmap;
 use time::OffsetDateTime;
 
 use crate::domain::account::Frequency;
+use crate::domain::local_time::Zone;
 use crate::domain::{Facet, Offer, SearchParams, Since};
 use crate::index::query::{ParsedQuery, parse};
-use crate::index::synonyms::Alternative;
+use crate::index::synonyms::{Alternative, Synonyms};
 pub use verify::OfferText;
 
 /// The keys every offer the query returns must have (its required words and references).
@@ -193,6 +195,10 @@ pub struct Percolator {
     owners: Vec<u64>,
     /// Saved searches whose alert is a daily digest.
     daily: RoaringBitmap,
+    /// The portal's zone (an offer's diffusion ends at its local midnight).
+    zone: Zone,
+    /// The synonym list alerts' keywords are read with.
+    synonyms: Arc<Synonyms>,
 }
 
 /// The alerts an offer matches: the member bitmaps of the matching classes (disjoint).
@@ -241,9 +247,11 @@ fn anchor_is_query(q: &ParsedQuery) -> bool {
 }
 
 impl Percolator {
-    /// An empty percolator.
-    pub fn new() -> Self {
+    /// An empty percolator, reading keywords with `synonyms`, in the portal's `zone`.
+    pub fn new(zone: Zone, synonyms: Arc<Synonyms>) -> Self {
         Percolator {
+            zone,
+            synonyms,
             values: Facet::ALL
                 .iter()
                 .map(|f| vec![RoaringBitmap::new(); f.values().len()])
@@ -271,7 +279,7 @@ impl Percolator {
     /// Adds (or replaces) the alert of a saved search. `doc_freq` tells how common an anchor
     /// key is among offers, to file the alert under its rarest required term.
     pub fn insert(&mut self, search: u64, params: &SearchParams, doc_freq: &dyn Fn(&str) -> u64) {
-        let query = params.q.as_deref().map(parse);
+        let query = params.q.as_deref().map(|q| parse(q, &self.synonyms));
         self.insert_parsed(search, params, query, doc_freq);
     }
 
@@ -499,7 +507,7 @@ impl Percolator {
         let mut matched = Matches {
             classes: Vec::new(),
         };
-        if !offer.is_visible(now) || self.all.is_empty() {
+        if !offer.is_visible(now, &self.zone) || self.all.is_empty() {
             return matched;
         }
         let candidates = self.facet_candidates(offer);
@@ -656,7 +664,7 @@ mod tests {
             .unwrap()
             .to_string();
         let df = |_: &str| 1;
-        let mut p = Percolator::new();
+        let mut p = Percolator::new(Zone::default(), Arc::new(Synonyms::builtin()));
         let same = params(&[("contract", contract)]);
         let elsewhere = params(&[("contract", other)]);
         p.insert(1, &same, &df);

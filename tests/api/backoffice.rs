@@ -606,3 +606,36 @@ async fn the_api_renews_reopens_moderates_and_disables() {
         .unwrap();
     assert_eq!(created.entity.as_deref(), Some("Manufacture des Gobelins"));
 }
+
+#[tokio::test]
+async fn the_configured_time_zone_decides_the_end_of_diffusion() {
+    // Kiritimati is UTC+14: at NOW (25 November, 12:00 UTC) it is already 26 November there.
+    let app = spawn_app_with(0, |c| c.time_zone = "Pacific/Kiritimati".into()).await;
+    assert_eq!(app.engine.zone().name(), "Pacific/Kiritimati");
+    let (token, sid) = recruiter_of_new_service(&app, "SDIS 69", "sdis", "rh@sdis69.fr").await;
+    let rec = app.with_token(token);
+    let mut body = offer_body(sid);
+    body["state"] = json!("published");
+    body["administration"] = json!("sdis");
+    // Ending on the local today is refused (in Paris it would still be tomorrow).
+    body["unpublish_on"] = json!("2026-11-26");
+    let (s, b) = rec.post("/api/v1/recruiter/offers", body.clone()).await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(error_fields(&b), ["unpublish_on"]);
+    // Ending on 27 November: diffusion ends at local midnight, 26 November 10:00 UTC.
+    body["unpublish_on"] = json!("2026-11-27");
+    let (s, b) = rec.post("/api/v1/recruiter/offers", body).await;
+    assert_eq!(s, 201, "{b}");
+    visible_soon(&app, "restauration", 1).await;
+    assert_eq!(
+        app.engine.index().committed().time_zone,
+        "Pacific/Kiritimati"
+    );
+    app.clock
+        .store(22 * 3600 - 60, std::sync::atomic::Ordering::SeqCst);
+    visible_soon(&app, "restauration", 1).await;
+    // One minute past 10:00 UTC on the 26th: over there, while Paris would show it all day.
+    app.clock
+        .store(22 * 3600 + 60, std::sync::atomic::Ordering::SeqCst);
+    visible_soon(&app, "restauration", 0).await;
+}

@@ -160,7 +160,7 @@ async fn every_alert_is_mailed_once_across_sigkills() {
             if o.state == OfferState::Published {
                 published.push(o.id);
             }
-            if o.is_visible(now) {
+            if o.is_visible(now, &offerwatch::domain::local_time::Zone::default()) {
                 *by_domain
                     .entry(o.fields.domain.code().to_string())
                     .or_default() += 1;

@@ -112,22 +112,6 @@ pub async fn spawn_app_with(offers: usize, tweak: impl FnOnce(&mut Config)) -> T
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(std::sync::atomic::AtomicI64::new(0));
     let offset = clock.clone();
-    let engine = Arc::new(
-        Engine::open_with_clock(
-            dir.path(),
-            Arc::new(move || {
-                NOW + time::Duration::seconds(offset.load(std::sync::atomic::Ordering::SeqCst))
-            }),
-        )
-        .unwrap(),
-    );
-    if offers > 0 {
-        let lines: String = Generator::new(11, date!(2026 - 11 - 20))
-            .take(offers)
-            .map(|o| to_json_line(&o) + "\n")
-            .collect();
-        offerwatch::import::import_jsonl(&engine, lines.as_bytes(), |_| {}).unwrap();
-    }
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -143,6 +127,24 @@ pub async fn spawn_app_with(offers: usize, tweak: impl FnOnce(&mut Config)) -> T
         ..Config::default()
     };
     tweak(&mut config);
+    let engine = Arc::new(
+        Engine::open_options(
+            dir.path(),
+            config
+                .engine_options(Arc::new(move || {
+                    NOW + time::Duration::seconds(offset.load(std::sync::atomic::Ordering::SeqCst))
+                }))
+                .unwrap(),
+        )
+        .unwrap(),
+    );
+    if offers > 0 {
+        let lines: String = Generator::new(11, date!(2026 - 11 - 20))
+            .take(offers)
+            .map(|o| to_json_line(&o) + "\n")
+            .collect();
+        offerwatch::import::import_jsonl(&engine, lines.as_bytes(), |_| {}).unwrap();
+    }
     let server = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

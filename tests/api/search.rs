@@ -133,7 +133,14 @@ async fn a_published_offer_is_searchable_within_a_second_and_leaves_when_archive
     let now = app.engine.now();
     let (_, seq) = app
         .engine
-        .update_offer(o.id, |o| o.apply(Lifecycle::Archive, None, now))
+        .update_offer(o.id, |o| {
+            o.apply(
+                Lifecycle::Archive,
+                None,
+                now,
+                &offerwatch::domain::local_time::Zone::default(),
+            )
+        })
         .unwrap();
     app.engine
         .wait_indexed(seq, std::time::Duration::from_secs(10))
@@ -213,7 +220,7 @@ async fn suggestions_complete_prefixes_ranked_by_visible_offers_and_follow_chang
     app.engine
         .store()
         .for_each_offer(|o| {
-            if o.is_visible(now) {
+            if o.is_visible(now, &offerwatch::domain::local_time::Zone::default()) {
                 visible.push(o);
             }
             Ok(())

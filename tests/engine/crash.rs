@@ -77,7 +77,8 @@ fn import_killed_at_any_moment_keeps_whole_batches_and_a_consistent_index() {
         engine
             .store()
             .for_each_offer(|o| {
-                visible += u64::from(o.is_visible(NOW));
+                visible +=
+                    u64::from(o.is_visible(NOW, &offerwatch::domain::local_time::Zone::default()));
                 Ok(())
             })
             .unwrap();

@@ -35,7 +35,7 @@ fn text_matches(engine: &Engine, q: Option<&str>) -> HashSet<u64> {
     let idx = engine.index();
     let searcher = idx.reader.searcher();
     let query: Box<dyn tantivy::query::Query> = q
-        .and_then(|q| query::to_query(&query::parse(q), idx.schema))
+        .and_then(|q| query::to_query(&query::parse(q, &idx.synonyms().get()), idx.schema))
         .unwrap_or_else(|| Box::new(AllQuery));
     let docs = searcher.search(&*query, &DocSetCollector).unwrap();
     docs.into_iter()
@@ -62,7 +62,10 @@ fn naive(engine: &Engine, offers: &[Offer], p: &SearchParams) -> Naive {
     };
     let candidates: Vec<&Offer> = offers
         .iter()
-        .filter(|o| o.is_visible(NOW) && matched.contains(&o.id))
+        .filter(|o| {
+            o.is_visible(NOW, &offerwatch::domain::local_time::Zone::default())
+                && matched.contains(&o.id)
+        })
         .filter(|o| since.is_none_or(|s| o.published_at.unwrap() >= s))
         .collect();
     let mut counts = vec![HashMap::new(); 7];

@@ -137,11 +137,25 @@ fn only_published_offers_in_diffusion_are_visible() {
     // Publishing the draft makes it visible; archiving the first removes it.
     let now = engine.now();
     let (_, seq) = engine
-        .update_offer(created[1].id, |o| o.apply(Lifecycle::Publish, None, now))
+        .update_offer(created[1].id, |o| {
+            o.apply(
+                Lifecycle::Publish,
+                None,
+                now,
+                &offerwatch::domain::local_time::Zone::default(),
+            )
+        })
         .unwrap();
     engine.wait_indexed(seq, Duration::from_secs(5)).unwrap();
     let (_, seq) = engine
-        .update_offer(created[0].id, |o| o.apply(Lifecycle::Archive, None, now))
+        .update_offer(created[0].id, |o| {
+            o.apply(
+                Lifecycle::Archive,
+                None,
+                now,
+                &offerwatch::domain::local_time::Zone::default(),
+            )
+        })
         .unwrap();
     engine.wait_indexed(seq, Duration::from_secs(5)).unwrap();
     assert_eq!(refs(&engine, &[]), vec![created[1].reference.to_string()]);
@@ -226,7 +240,9 @@ fn schema_version_mismatch_rebuilds_from_the_store() {
         r
     };
     // Rewrite the index's commit payload as if an older schema had built it.
-    let (index, _) = offerwatch::index::SearchIndex::open(&dir.path().join("index")).unwrap();
+    let (index, _) =
+        offerwatch::index::SearchIndex::open(&dir.path().join("index"), Default::default())
+            .unwrap();
     assert_eq!(
         index.committed().schema_version,
         offerwatch::index::schema::offer_schema().version
@@ -238,7 +254,9 @@ fn schema_version_mismatch_rebuilds_from_the_store() {
     prepared.commit().unwrap();
     drop(writer);
     drop(index);
-    let (_, state) = offerwatch::index::SearchIndex::open(&dir.path().join("index")).unwrap();
+    let (_, state) =
+        offerwatch::index::SearchIndex::open(&dir.path().join("index"), Default::default())
+            .unwrap();
     assert_eq!(state, offerwatch::index::IndexState::NeedsRebuild);
     // The engine rebuilds: everything is searchable again.
     let engine = open(dir.path());

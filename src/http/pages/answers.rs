@@ -4,6 +4,37 @@
 use super::*;
 use crate::error::FieldCode;
 
+/// The answer a page gives instead of itself: the login page, a refusal, an expired form, the
+/// error page of a failed call. Handlers return [`PageResult`], so each early answer is a `?`.
+pub(crate) struct PageError(Response);
+
+/// What a page handler returns.
+pub(crate) type PageResult = Result<Response, PageError>;
+
+impl From<Response> for PageError {
+    fn from(r: Response) -> PageError {
+        PageError(r)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        self.0
+    }
+}
+
+/// A failed call of the services, answered as the error page of the visitor.
+pub(crate) trait OrPage<T> {
+    /// The value, or the error page of `v`.
+    fn or_page(self, v: &Visitor) -> Result<T, PageError>;
+}
+
+impl<T> OrPage<T> for crate::Result<T> {
+    fn or_page(self, v: &Visitor) -> Result<T, PageError> {
+        self.map_err(|e| PageError(error_page(v, &e)))
+    }
+}
+
 /// Unknown paths: a problem+json 404 under the API and the feeds, the 404 page elsewhere.
 pub(crate) async fn fallback(v: Visitor, uri: axum::http::Uri) -> Response {
     let path = uri.path();
@@ -175,8 +206,8 @@ pub(crate) fn see_other_with_cookie(to: &str, cookie: &str) -> Response {
     r
 }
 
-/// A short French date (`25/11/2026`).
-pub(crate) fn date_fr(t: time::OffsetDateTime) -> String {
-    let t = crate::domain::local_time::local(t);
+/// A short French date (`25/11/2026`), local to `zone`.
+pub(crate) fn date_fr(t: time::OffsetDateTime, zone: &crate::domain::local_time::Zone) -> String {
+    let t = zone.local(t);
     format!("{:02}/{:02}/{}", t.day(), t.month() as u8, t.year())
 }

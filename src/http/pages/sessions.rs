@@ -1,6 +1,7 @@
 //! Sessions for every role: one login form at `/connexion` (the API's throttle), logout, the
 //! one-time link to choose a password, and the candidate's address confirmation.
 
+use crate::http::pages::PageResult;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -118,11 +119,8 @@ async fn login_submit(
     v: Visitor,
     crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
     body: Bytes,
-) -> Response {
-    let form = match v.form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let form = v.form(&body)?;
     let (login, password) = (
         form.get("login").to_string(),
         form.get("password").to_string(),
@@ -137,7 +135,7 @@ async fn login_submit(
         Ok((token, who))
     })
     .await;
-    match result {
+    Ok(match result {
         Ok((token, who)) => {
             let to = local_path(&suite).unwrap_or_else(|| space_of(who.role).to_string());
             see_other_with_cookie(&to, &v.session_cookie(&token))
@@ -153,21 +151,19 @@ async fn login_submit(
             });
             render(&v, status, page)
         }
-    }
+    })
 }
 
 /// Logs out: ends the session and clears its cookie.
 #[utoipa::path(post, path = "/deconnexion", tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Logged out: to the home page")))]
-async fn logout(State(state): State<AppState>, v: Visitor, body: Bytes) -> Response {
-    if let Err(r) = v.form(&body) {
-        return r;
-    }
+async fn logout(State(state): State<AppState>, v: Visitor, body: Bytes) -> PageResult {
+    v.form(&body)?;
     if let Some(token) = v.session.clone() {
         let _ = with_auth(&state, move |a| a.logout(&token)).await;
     }
-    see_other_with_cookie("/", &v.clear_session_cookie())
+    Ok(see_other_with_cookie("/", &v.clear_session_cookie()))
 }
 
 /// The token of a mailed link.
@@ -246,28 +242,28 @@ async fn password_submit(
     v: Visitor,
     Query(q): Query<TokenQuery>,
     body: Bytes,
-) -> Response {
-    let form = match v.form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let form = v.form(&body)?;
     let (engine, links, token) = (state.engine.clone(), state.links.clone(), q.token.clone());
     let password = form.get("password").to_string();
-    match blocking(move || Ok(Auth::new(&engine, &links).set_password(&token, &password))).await {
-        Ok(Ok(())) => message_with_links(
-            &v,
-            StatusCode::OK,
-            "Mot de passe enregistré",
-            "Votre mot de passe est enregistré : vous pouvez vous connecter.",
-            vec![("/connexion".into(), "Se connecter".into())],
-        ),
-        Ok(Err(e)) => render(
-            &v,
-            status_of(&e),
-            password_form(&v, &q.token).with_error(&e),
-        ),
-        Err(e) => axum::response::IntoResponse::into_response(e),
-    }
+    Ok(
+        match blocking(move || Ok(Auth::new(&engine, &links).set_password(&token, &password))).await
+        {
+            Ok(Ok(())) => message_with_links(
+                &v,
+                StatusCode::OK,
+                "Mot de passe enregistré",
+                "Votre mot de passe est enregistré : vous pouvez vous connecter.",
+                vec![("/connexion".into(), "Se connecter".into())],
+            ),
+            Ok(Err(e)) => render(
+                &v,
+                status_of(&e),
+                password_form(&v, &q.token).with_error(&e),
+            ),
+            Err(e) => axum::response::IntoResponse::into_response(e),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! census of every offer (administrators) — charts drawn in SVG, the same figures as tables and
 //! as CSV.
 
+use crate::http::pages::{OrPage, PageError, PageResult};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -9,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{Ctx, Visitor, error_page, render};
+use super::{Ctx, Visitor, render};
 use crate::backoffice::stats::{Census, OfferStats, Tally};
 use crate::domain::account::Role;
 use crate::http::charts::{bars, columns, csv_field};
@@ -106,12 +107,12 @@ async fn load_offer_stats(
     state: &AppState,
     v: &Visitor,
     reference: String,
-) -> Result<OfferStats, Response> {
+) -> Result<OfferStats, PageError> {
     let back = format!("/recruteur/offres/{reference}/statistiques");
     let who = v.require(Role::Recruiter, &back)?.clone();
     with_backoffice(state, move |b| b.offer_stats(&who, &reference))
         .await
-        .map_err(|e| error_page(v, &e))
+        .or_page(v)
 }
 
 /// An offer's statistics: views, "Postuler" clicks and alert mails per day.
@@ -123,12 +124,9 @@ async fn offer_stats_page(
     State(state): State<AppState>,
     v: Visitor,
     Path(reference): Path<String>,
-) -> Response {
-    let s = match load_offer_stats(&state, &v, reference).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let today = crate::domain::local_time::today(state.engine.now());
+) -> PageResult {
+    let s = load_offer_stats(&state, &v, reference).await?;
+    let today = state.engine.zone().today(state.engine.now());
     let t = s.totals;
     let offer_url = format!("/recruteur/offres/{}", s.reference);
     let charts = vec![
@@ -162,7 +160,7 @@ async fn offer_stats_page(
             rows: day_rows(&s),
         },
     ];
-    render(
+    Ok(render(
         &v,
         StatusCode::OK,
         StatsView {
@@ -187,7 +185,7 @@ async fn offer_stats_page(
             csv_url: format!("/recruteur/offres/{}/statistiques.csv", s.reference),
             charts,
         },
-    )
+    ))
 }
 
 fn plural(n: u64) -> &'static str {
@@ -203,15 +201,13 @@ async fn offer_stats_csv(
     State(state): State<AppState>,
     v: Visitor,
     Path(reference): Path<String>,
-) -> Response {
-    match load_offer_stats(&state, &v, reference).await {
-        Ok(s) => csv_response(
-            &format!("statistiques-{}.csv", s.reference),
-            &DAY_HEAD,
-            day_rows(&s),
-        ),
-        Err(r) => r,
-    }
+) -> PageResult {
+    let s = load_offer_stats(&state, &v, reference).await?;
+    Ok(csv_response(
+        &format!("statistiques-{}.csv", s.reference),
+        &DAY_HEAD,
+        day_rows(&s),
+    ))
 }
 
 /// The census's sections: (id, title, tallies, drawn as columns).
@@ -235,21 +231,18 @@ fn sections(c: &Census) -> [(&'static str, &'static str, &Vec<Tally>, bool); 5] 
     ]
 }
 
-async fn load_census(state: &AppState, v: &Visitor) -> Result<Census, Response> {
+async fn load_census(state: &AppState, v: &Visitor) -> Result<Census, PageError> {
     let who = v.require(Role::Admin, "/admin/statistiques")?.clone();
     with_backoffice(state, move |b| b.census(&who))
         .await
-        .map_err(|e| error_page(v, &e))
+        .or_page(v)
 }
 
 /// Every offer counted by state, contract, month, region and administration.
 #[utoipa::path(get, path = "/admin/statistiques", tag = "portal",
     responses((status = 200, description = "The census (HTML)", content_type = "text/html", body = String)))]
-async fn census_page(State(state): State<AppState>, v: Visitor) -> Response {
-    let c = match load_census(&state, &v).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn census_page(State(state): State<AppState>, v: Visitor) -> PageResult {
+    let c = load_census(&state, &v).await?;
     let charts = sections(&c)
         .into_iter()
         .map(|(id, title, tallies, by_time)| {
@@ -271,7 +264,7 @@ async fn census_page(State(state): State<AppState>, v: Visitor) -> Response {
             }
         })
         .collect();
-    render(
+    Ok(render(
         &v,
         StatusCode::OK,
         StatsView {
@@ -282,17 +275,14 @@ async fn census_page(State(state): State<AppState>, v: Visitor) -> Response {
             csv_url: "/admin/statistiques.csv".into(),
             charts,
         },
-    )
+    ))
 }
 
 /// The census as CSV: one line per (dimension, value).
 #[utoipa::path(get, path = "/admin/statistiques.csv", tag = "portal",
     responses((status = 200, description = "One line per dimension and value", content_type = "text/csv", body = String)))]
-async fn census_csv(State(state): State<AppState>, v: Visitor) -> Response {
-    let c = match load_census(&state, &v).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+async fn census_csv(State(state): State<AppState>, v: Visitor) -> PageResult {
+    let c = load_census(&state, &v).await?;
     let rows = sections(&c)
         .into_iter()
         .flat_map(|(id, _, tallies, _)| {
@@ -306,9 +296,9 @@ async fn census_csv(State(state): State<AppState>, v: Visitor) -> Response {
             })
         })
         .collect();
-    csv_response(
+    Ok(csv_response(
         "statistiques-offres.csv",
         &["dimension", "code", "libellé", "offres"],
         rows,
-    )
+    ))
 }

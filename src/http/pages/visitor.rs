@@ -130,7 +130,7 @@ impl Visitor {
     }
 
     /// Refuses a changing form whose CSRF token is missing or wrong.
-    pub fn check_csrf(&self, form: &Form) -> Result<(), Response> {
+    pub fn check_csrf(&self, form: &Form) -> Result<(), PageError> {
         let given = form.get("csrf");
         if !self.new_csrf && !given.is_empty() && given == self.csrf {
             Ok(())
@@ -140,17 +140,19 @@ impl Visitor {
                 StatusCode::FORBIDDEN,
                 "Formulaire expiré",
                 "Ce formulaire n'est plus valable (jeton de sécurité absent ou incorrect). Rechargez la page et recommencez.",
-            ))
+            )
+            .into())
         }
     }
 
     /// The account if it has `role`, else a redirect to the login page (or a 403 page).
-    pub fn require(&self, role: Role, back: &str) -> Result<&Account, Response> {
+    pub fn require(&self, role: Role, back: &str) -> Result<&Account, PageError> {
         if let Some(wait) = self.unavailable {
             return Err(error_page(
                 self,
                 &Error::Unavailable("the database cannot be reached".into(), wait),
-            ));
+            )
+            .into());
         }
         match &self.account {
             Some(a) if a.role == role => Ok(a),
@@ -159,17 +161,19 @@ impl Visitor {
                 StatusCode::FORBIDDEN,
                 "Accès refusé",
                 "Votre compte ne donne pas accès à cette page.",
-            )),
+            )
+            .into()),
             None => Err(Redirect::to(&format!(
                 "/connexion?{}",
                 serde_urlencoded::to_string([("suite", back)]).unwrap_or_default()
             ))
-            .into_response()),
+            .into_response()
+            .into()),
         }
     }
 
     /// A form that changes something, from anyone: parsed, or the refusal of its CSRF token.
-    pub fn form(&self, body: &[u8]) -> Result<Form, Response> {
+    pub fn form(&self, body: &[u8]) -> Result<Form, PageError> {
         let form = Form::parse(body);
         self.check_csrf(&form)?;
         // The honeypot: a field no person sees (hidden by the stylesheet, out of the
@@ -181,7 +185,8 @@ impl Visitor {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "Formulaire refusé",
                 "Le champ « Site web » doit rester vide. Rechargez la page et recommencez.",
-            ));
+            )
+            .into());
         }
         Ok(form)
     }
@@ -193,7 +198,7 @@ impl Visitor {
         role: Role,
         back: &str,
         body: &[u8],
-    ) -> Result<(Account, Form), Response> {
+    ) -> Result<(Account, Form), PageError> {
         // The form first: a post without a valid form token is refused as such (403) whoever
         // sends it; one with a valid token from a visitor whose session ended leads to login.
         let form = self.form(body)?;

@@ -30,20 +30,14 @@ pub(super) async fn accounts(
     status: StatusCode,
     notice_: Option<String>,
     error: Option<String>,
-) -> Response {
-    let admin = match admin_of(v, "/admin/comptes") {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let admin = admin_of(v, "/admin/comptes")?;
     let me = admin.id;
     let loaded = with_backoffice(state, move |b| {
         Ok((b.staff(&admin, None)?, b.services(None)?))
     })
     .await;
-    let (list, services) = match loaded {
-        Ok(x) => x,
-        Err(e) => return error_page(v, &e),
-    };
+    let (list, services) = loaded.or_page(v)?;
     let name_of = |id: u64| {
         services
             .iter()
@@ -82,7 +76,7 @@ pub(super) async fn accounts(
             )
         })
         .collect();
-    render(
+    Ok(render(
         v,
         status,
         AccountsPage {
@@ -92,7 +86,7 @@ pub(super) async fn accounts(
             accounts,
             service_options,
         },
-    )
+    ))
 }
 
 /// The recruiter and administrator accounts.
@@ -102,7 +96,7 @@ pub(super) async fn accounts_page(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<NoticeQuery>,
-) -> Response {
+) -> PageResult {
     accounts(&state, &v, StatusCode::OK, Notice::of_query(&q.fait), None).await
 }
 
@@ -112,15 +106,14 @@ pub(super) async fn account_change(
     body: &Bytes,
     done: Notice,
     f: impl FnOnce(&Backoffice<'_>, &Account, &Form) -> crate::Result<Account> + Send + 'static,
-) -> Response {
-    let (admin, form) = match changing(v, body) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match with_backoffice(state, move |b| f(b, &admin, &form)).await {
-        Ok(_) => see_other(&done.after("/admin/comptes")),
-        Err(e) => accounts(state, v, status_of(&e), None, Some(explain(&e))).await,
-    }
+) -> PageResult {
+    let (admin, form) = changing(v, body)?;
+    Ok(
+        match with_backoffice(state, move |b| f(b, &admin, &form)).await {
+            Ok(_) => see_other(&done.after("/admin/comptes")),
+            Err(e) => accounts(state, v, status_of(&e), None, Some(explain(&e))).await?,
+        },
+    )
 }
 
 /// Adds a recruiter to a service.
@@ -133,7 +126,7 @@ pub(super) async fn add_membership(
     v: Visitor,
     Path(id): Path<u64>,
     body: Bytes,
-) -> Response {
+) -> PageResult {
     account_change(
         &state,
         &v,
@@ -159,7 +152,7 @@ pub(super) async fn remove_membership(
     v: Visitor,
     Path((id, service)): Path<(u64, u64)>,
     body: Bytes,
-) -> Response {
+) -> PageResult {
     account_change(
         &state,
         &v,
@@ -180,7 +173,7 @@ pub(super) async fn disable(
     v: Visitor,
     Path(id): Path<u64>,
     body: Bytes,
-) -> Response {
+) -> PageResult {
     account_change(&state, &v, &body, Notice::Disabled, move |b, admin, _| {
         b.set_enabled(admin, id, false)
     })
@@ -197,7 +190,7 @@ pub(super) async fn enable(
     v: Visitor,
     Path(id): Path<u64>,
     body: Bytes,
-) -> Response {
+) -> PageResult {
     account_change(&state, &v, &body, Notice::Enabled, move |b, admin, _| {
         b.set_enabled(admin, id, true)
     })

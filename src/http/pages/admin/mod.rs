@@ -2,6 +2,7 @@
 //! organisation's services (add, rename), the accounts (disable, re-enable, memberships) and
 //! every offer (withdraw one that breaks the rules, the reason mailed to its service).
 
+use crate::http::pages::{OrPage, PageError, PageResult};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -54,11 +55,11 @@ pub struct NoticeQuery {
 }
 
 /// The admin behind the request, or the answer to give instead.
-fn admin_of(v: &Visitor, back: &str) -> Result<Account, Response> {
+fn admin_of(v: &Visitor, back: &str) -> Result<Account, PageError> {
     v.require(Role::Admin, back).cloned()
 }
 
 /// Checks the CSRF token and the role of a changing form.
-fn changing(v: &Visitor, body: &Bytes) -> Result<(Account, Form), Response> {
+fn changing(v: &Visitor, body: &Bytes) -> Result<(Account, Form), PageError> {
     v.changing(Role::Admin, "/admin/demandes", body)
 }

@@ -9,23 +9,14 @@ pub(super) async fn offers_page(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<ListQuery>,
-) -> Response {
-    let admin = match admin_of(&v, "/admin/offres") {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    let filter = match q.state() {
-        Ok(f) => f,
-        Err(e) => return error_page(&v, &e),
-    };
+) -> PageResult {
+    let admin = admin_of(&v, "/admin/offres")?;
+    let filter = q.state().or_page(&v)?;
     let loaded = with_backoffice(&state, move |b| {
         Ok((b.all_offers(&admin, filter)?, b.account_names()?))
     })
     .await;
-    let (offers, names) = match loaded {
-        Ok(x) => x,
-        Err(e) => return error_page(&v, &e),
-    };
+    let (offers, names) = loaded.or_page(&v)?;
     let mut list = offers_list(
         v.ctx(&[("Administration", None), ("Offres", None)]),
         "Toutes les offres",
@@ -36,13 +27,14 @@ pub(super) async fn offers_page(
             names: &|id| names.get(&id).cloned().unwrap_or_default(),
             services: &|o| o.fields.service.clone(),
             actions: &|_| Vec::new(),
+            zone: state.engine.zone(),
         },
     );
     for r in &mut list.rows {
         r.url = format!("/admin/offres/{}", r.reference);
     }
     list.notice = Notice::of_query(q.done());
-    render(&v, StatusCode::OK, list)
+    Ok(render(&v, StatusCode::OK, list))
 }
 
 pub(super) fn moderate_form(
@@ -87,20 +79,19 @@ pub(super) async fn moderate_page(
     State(state): State<AppState>,
     v: Visitor,
     Path(reference): Path<String>,
-) -> Response {
-    let admin = match admin_of(&v, "/admin/offres") {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let admin = admin_of(&v, "/admin/offres")?;
     let r = reference.clone();
-    match with_backoffice(&state, move |b| b.any_offer(&admin, &r)).await {
-        Ok(o) => render(
-            &v,
-            StatusCode::OK,
-            moderate_form(&v, &reference, &o.fields.title, o.state, ""),
-        ),
-        Err(e) => error_page(&v, &e),
-    }
+    Ok(
+        match with_backoffice(&state, move |b| b.any_offer(&admin, &r)).await {
+            Ok(o) => render(
+                &v,
+                StatusCode::OK,
+                moderate_form(&v, &reference, &o.fields.title, o.state, ""),
+            ),
+            Err(e) => error_page(&v, &e),
+        },
+    )
 }
 
 /// Withdraws the offer; the reason is mailed to its service.
@@ -113,25 +104,25 @@ pub(super) async fn moderate_submit(
     v: Visitor,
     Path(reference): Path<String>,
     body: Bytes,
-) -> Response {
-    let (admin, form) = match changing(&v, &body) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (admin, form) = changing(&v, &body)?;
     let reason = form.get("reason").to_string();
     let (a, r, why) = (admin.clone(), reference.clone(), reason.clone());
-    match with_backoffice(&state, move |b| b.moderate(&a, &r, &why)).await {
-        Ok(_) => see_other(&Notice::Moderated.after("/admin/offres")),
-        Err(e) => {
-            let r = reference.clone();
-            match with_backoffice(&state, move |b| b.any_offer(&admin, &r)).await {
-                Ok(o) => render(
-                    &v,
-                    status_of(&e),
-                    moderate_form(&v, &reference, &o.fields.title, o.state, &reason).with_error(&e),
-                ),
-                Err(e) => error_page(&v, &e),
+    Ok(
+        match with_backoffice(&state, move |b| b.moderate(&a, &r, &why)).await {
+            Ok(_) => see_other(&Notice::Moderated.after("/admin/offres")),
+            Err(e) => {
+                let r = reference.clone();
+                match with_backoffice(&state, move |b| b.any_offer(&admin, &r)).await {
+                    Ok(o) => render(
+                        &v,
+                        status_of(&e),
+                        moderate_form(&v, &reference, &o.fields.title, o.state, &reason)
+                            .with_error(&e),
+                    ),
+                    Err(e) => error_page(&v, &e),
+                }
             }
-        }
-    }
+        },
+    )
 }

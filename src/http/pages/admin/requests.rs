@@ -55,7 +55,8 @@ pub(super) async fn requests(
     notice_: Option<String>,
     error: Option<String>,
 ) -> Response {
-    let list = with_backoffice(state, |b| {
+    let zone = state.engine.zone().clone();
+    let list = with_backoffice(state, move |b| {
         Ok(b.recruiters(Some(AccountState::Pending))?
             .into_iter()
             .map(|a| RequestView {
@@ -70,7 +71,7 @@ pub(super) async fn requests(
                 .to_string(),
                 email: a.email.clone(),
                 phone: a.phone.clone().unwrap_or_default(),
-                date: date_fr(a.created_at),
+                date: date_fr(a.created_at, &zone),
                 service: describe_service(b, &a),
             })
             .collect::<Vec<_>>())
@@ -98,11 +99,9 @@ pub(super) async fn requests_page(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<NoticeQuery>,
-) -> Response {
-    if let Err(r) = admin_of(&v, "/admin/demandes") {
-        return r;
-    }
-    requests(&state, &v, StatusCode::OK, Notice::of_query(&q.fait), None).await
+) -> PageResult {
+    admin_of(&v, "/admin/demandes")?;
+    Ok(requests(&state, &v, StatusCode::OK, Notice::of_query(&q.fait), None).await)
 }
 
 /// Approves a request: the recruiter is mailed a link to choose a password.
@@ -115,15 +114,14 @@ pub(super) async fn approve(
     v: Visitor,
     Path(id): Path<u64>,
     body: Bytes,
-) -> Response {
-    let (admin, _) = match changing(&v, &body) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match with_backoffice(&state, move |b| b.approve(&admin, id)).await {
-        Ok(_) => see_other(&Notice::Approved.after("/admin/demandes")),
-        Err(e) => requests(&state, &v, status_of(&e), None, Some(explain(&e))).await,
-    }
+) -> PageResult {
+    let (admin, _) = changing(&v, &body)?;
+    Ok(
+        match with_backoffice(&state, move |b| b.approve(&admin, id)).await {
+            Ok(_) => see_other(&Notice::Approved.after("/admin/demandes")),
+            Err(e) => requests(&state, &v, status_of(&e), None, Some(explain(&e))).await,
+        },
+    )
 }
 
 /// Refuses a request with a reason, mailed to the person.
@@ -137,22 +135,21 @@ pub(super) async fn refuse(
     v: Visitor,
     Path(id): Path<u64>,
     body: Bytes,
-) -> Response {
-    let (admin, form) = match changing(&v, &body) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (admin, form) = changing(&v, &body)?;
     let reason = form.get("reason").to_string();
-    match with_backoffice(&state, move |b| b.refuse(&admin, id, &reason)).await {
-        Ok(_) => see_other(&Notice::Refused.after("/admin/demandes")),
-        Err(e) => {
-            let message = match &e {
-                Error::Invalid(_) => {
-                    "Indiquez le motif du refus : il est envoyé au demandeur.".to_string()
-                }
-                other => explain(other),
-            };
-            requests(&state, &v, status_of(&e), None, Some(message)).await
-        }
-    }
+    Ok(
+        match with_backoffice(&state, move |b| b.refuse(&admin, id, &reason)).await {
+            Ok(_) => see_other(&Notice::Refused.after("/admin/demandes")),
+            Err(e) => {
+                let message = match &e {
+                    Error::Invalid(_) => {
+                        "Indiquez le motif du refus : il est envoyé au demandeur.".to_string()
+                    }
+                    other => explain(other),
+                };
+                requests(&state, &v, status_of(&e), None, Some(message)).await
+            }
+        },
+    )
 }

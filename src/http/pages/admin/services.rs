@@ -123,11 +123,9 @@ pub(super) async fn services_page(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<NoticeQuery>,
-) -> Response {
-    if let Err(r) = admin_of(&v, "/admin/services") {
-        return r;
-    }
-    services(
+) -> PageResult {
+    admin_of(&v, "/admin/services")?;
+    Ok(services(
         &state,
         &v,
         StatusCode::OK,
@@ -135,7 +133,7 @@ pub(super) async fn services_page(
         Notice::of_query(&q.fait),
         None,
     )
-    .await
+    .await)
 }
 
 /// Adds a service (and its entité when new).
@@ -146,24 +144,23 @@ pub(super) async fn add_service(
     State(state): State<AppState>,
     v: Visitor,
     body: Bytes,
-) -> Response {
-    let (admin, form) = match changing(&v, &body) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (admin, form) = changing(&v, &body)?;
     let (name, adm, entity) = (
         form.get("name").to_string(),
         form.get("administration").to_string(),
         form.opt("entity"),
     );
-    match with_backoffice(&state, move |b| {
-        b.create_service(&admin, &name, &adm, entity)
-    })
-    .await
-    {
-        Ok(_) => see_other(&Notice::ServiceAdded.after("/admin/services")),
-        Err(e) => services(&state, &v, status_of(&e), &form, None, Some(&e)).await,
-    }
+    Ok(
+        match with_backoffice(&state, move |b| {
+            b.create_service(&admin, &name, &adm, entity)
+        })
+        .await
+        {
+            Ok(_) => see_other(&Notice::ServiceAdded.after("/admin/services")),
+            Err(e) => services(&state, &v, status_of(&e), &form, None, Some(&e)).await,
+        },
+    )
 }
 
 /// Renames a service or changes its entité.
@@ -176,18 +173,17 @@ pub(super) async fn rename_service(
     v: Visitor,
     Path(id): Path<u64>,
     body: Bytes,
-) -> Response {
-    let (admin, form) = match changing(&v, &body) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (admin, form) = changing(&v, &body)?;
     let (name, entity) = (form.get("name").to_string(), form.get("entity").to_string());
-    match with_backoffice(&state, move |b| {
-        b.rename_service(&admin, id, Some(&name), Some(&entity))
-    })
-    .await
-    {
-        Ok(_) => see_other(&Notice::ServiceRenamed.after("/admin/services")),
-        Err(e) => services(&state, &v, status_of(&e), &Form::default(), None, Some(&e)).await,
-    }
+    Ok(
+        match with_backoffice(&state, move |b| {
+            b.rename_service(&admin, id, Some(&name), Some(&entity))
+        })
+        .await
+        {
+            Ok(_) => see_other(&Notice::ServiceRenamed.after("/admin/services")),
+            Err(e) => services(&state, &v, status_of(&e), &Form::default(), None, Some(&e)).await,
+        },
+    )
 }

@@ -173,15 +173,13 @@ pub(super) fn account_view(
 #[utoipa::path(get, path = "/compte", tag = "portal", params(DoneQuery),
     responses((status = 200, description = "The account (HTML)", content_type = "text/html", body = String),
               (status = 303, description = "Not logged in: to the login page")))]
-pub(super) async fn account_page(v: Visitor, Query(q): Query<DoneQuery>) -> Response {
-    match candidate(&v, "/compte") {
-        Ok(a) => render(
-            &v,
-            StatusCode::OK,
-            account_view(&v, &a, &Form::default(), Notice::of_query(&q.fait), None, 0),
-        ),
-        Err(r) => r,
-    }
+pub(super) async fn account_page(v: Visitor, Query(q): Query<DoneQuery>) -> PageResult {
+    let a = candidate(&v, "/compte")?;
+    Ok(render(
+        &v,
+        StatusCode::OK,
+        account_view(&v, &a, &Form::default(), Notice::of_query(&q.fait), None, 0),
+    ))
 }
 
 pub(super) async fn patch(
@@ -212,18 +210,15 @@ pub(super) async fn update_details(
     v: Visitor,
     ClientIp(client): ClientIp,
     body: Bytes,
-) -> Response {
-    let (who, form) = match changing(&v, &body, "/compte") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (who, form) = changing(&v, &body, "/compte")?;
     if form.get("civility").is_empty() {
         let e = Error::invalid(FieldError::required("civility"));
-        return render(
+        return Ok(render(
             &v,
             status_of(&e),
             account_view(&v, &who, &form, None, Some(&e), 0),
-        );
+        ));
     }
     let p = AccountPatch {
         civility: Some(form.get("civility").to_string()),
@@ -232,7 +227,7 @@ pub(super) async fn update_details(
         phone: Some(form.get("phone").to_string()),
         ..AccountPatch::default()
     };
-    patch(&state, (&v, client), who, form, p, 0, Notice::DetailsSaved).await
+    Ok(patch(&state, (&v, client), who, form, p, 0, Notice::DetailsSaved).await)
 }
 
 /// Changes the address (confirmed again).
@@ -244,17 +239,14 @@ pub(super) async fn update_email(
     v: Visitor,
     ClientIp(client): ClientIp,
     body: Bytes,
-) -> Response {
-    let (who, form) = match changing(&v, &body, "/compte") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (who, form) = changing(&v, &body, "/compte")?;
     let p = AccountPatch {
         email: Some(form.get("email").to_string()),
         current_password: Some(form.get("email_current_password").to_string()),
         ..AccountPatch::default()
     };
-    patch(
+    Ok(patch(
         &state,
         (&v, client),
         who,
@@ -263,7 +255,7 @@ pub(super) async fn update_email(
         1,
         Notice::AddressPending,
     )
-    .await
+    .await)
 }
 
 /// Changes the password: the current one, the new one twice.
@@ -275,28 +267,25 @@ pub(super) async fn update_password(
     v: Visitor,
     ClientIp(client): ClientIp,
     body: Bytes,
-) -> Response {
-    let (who, form) = match changing(&v, &body, "/compte") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (who, form) = changing(&v, &body, "/compte")?;
     if form.get("password") != form.get("password_confirm") {
         let e = Error::invalid(
             FieldError::new("password_confirm", "the two passwords differ")
                 .coded(FieldCode::PasswordsDiffer),
         );
-        return render(
+        return Ok(render(
             &v,
             status_of(&e),
             account_view(&v, &who, &Form::default(), None, Some(&e), 2),
-        );
+        ));
     }
     let p = AccountPatch {
         password: Some(form.get("password").to_string()),
         current_password: Some(form.get("current_password").to_string()),
         ..AccountPatch::default()
     };
-    patch(
+    Ok(patch(
         &state,
         (&v, client),
         who,
@@ -305,35 +294,34 @@ pub(super) async fn update_password(
         2,
         Notice::PasswordChanged,
     )
-    .await
+    .await)
 }
 
 /// Every personal datum held, as a JSON download.
 #[utoipa::path(get, path = "/compte/export", tag = "portal",
     responses((status = 200, description = "The data (JSON download)", content_type = "application/json", body = Object)))]
-pub(super) async fn export(State(state): State<AppState>, v: Visitor) -> Response {
-    let who = match candidate(&v, "/compte") {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
-    match with_candidates(&state, move |c| c.export(&who)).await {
-        Ok(data) => {
-            let mut r = serde_json::to_string_pretty(&data)
-                .unwrap_or_default()
-                .into_response();
-            let h = r.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json; charset=utf-8"),
-            );
-            h.insert(
-                header::CONTENT_DISPOSITION,
-                HeaderValue::from_static("attachment; filename=\"mes-donnees.json\""),
-            );
-            r
-        }
-        Err(e) => error_page(&v, &e),
-    }
+pub(super) async fn export(State(state): State<AppState>, v: Visitor) -> PageResult {
+    let who = candidate(&v, "/compte")?;
+    Ok(
+        match with_candidates(&state, move |c| c.export(&who)).await {
+            Ok(data) => {
+                let mut r = serde_json::to_string_pretty(&data)
+                    .unwrap_or_default()
+                    .into_response();
+                let h = r.headers_mut();
+                h.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json; charset=utf-8"),
+                );
+                h.insert(
+                    header::CONTENT_DISPOSITION,
+                    HeaderValue::from_static("attachment; filename=\"mes-donnees.json\""),
+                );
+                r
+            }
+            Err(e) => error_page(&v, &e),
+        },
+    )
 }
 
 pub(super) fn delete_form(v: &Visitor) -> FormPage {
@@ -353,11 +341,9 @@ pub(super) fn delete_form(v: &Visitor) -> FormPage {
 /// Asks to confirm the deletion of the account.
 #[utoipa::path(get, path = "/compte/supprimer", tag = "portal",
     responses((status = 200, description = "The confirmation (HTML)", content_type = "text/html", body = String)))]
-pub(super) async fn delete_page(v: Visitor) -> Response {
-    match candidate(&v, "/compte/supprimer") {
-        Ok(_) => render(&v, StatusCode::OK, delete_form(&v)),
-        Err(r) => r,
-    }
+pub(super) async fn delete_page(v: Visitor) -> PageResult {
+    candidate(&v, "/compte/supprimer")?;
+    Ok(render(&v, StatusCode::OK, delete_form(&v)))
 }
 
 /// Deletes the account and everything attached to it, confirmed by the password.
@@ -370,11 +356,8 @@ pub(super) async fn delete_submit(
     v: Visitor,
     ClientIp(client): ClientIp,
     body: Bytes,
-) -> Response {
-    let (who, form) = match changing(&v, &body, "/compte/supprimer") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (who, form) = changing(&v, &body, "/compte/supprimer")?;
     // The password confirms the deletion: a password check, under the login throttle, off
     // the async workers (argon2 takes tens of milliseconds).
     let (given, throttle, peer) = (
@@ -399,22 +382,24 @@ pub(super) async fn delete_submit(
     .await
     .and_then(|checked| checked);
     if let Err(e) = checked {
-        return render(&v, status_of(&e), delete_form(&v).with_error(&e));
+        return Ok(render(&v, status_of(&e), delete_form(&v).with_error(&e)));
     }
-    match with_candidates(&state, move |c| c.delete_me(&who)).await {
-        Ok(()) => {
-            let mut r = message_with_links(
-                &v,
-                StatusCode::OK,
-                "Compte supprimé",
-                "Votre compte et toutes vos données ont été supprimés.",
-                vec![("/".into(), "Revenir à la recherche".into())],
-            );
-            if let Ok(c) = HeaderValue::from_str(&v.clear_session_cookie()) {
-                r.headers_mut().append(header::SET_COOKIE, c);
+    Ok(
+        match with_candidates(&state, move |c| c.delete_me(&who)).await {
+            Ok(()) => {
+                let mut r = message_with_links(
+                    &v,
+                    StatusCode::OK,
+                    "Compte supprimé",
+                    "Votre compte et toutes vos données ont été supprimés.",
+                    vec![("/".into(), "Revenir à la recherche".into())],
+                );
+                if let Ok(c) = HeaderValue::from_str(&v.clear_session_cookie()) {
+                    r.headers_mut().append(header::SET_COOKIE, c);
+                }
+                r
             }
-            r
-        }
-        Err(e) => error_page(&v, &e),
-    }
+            Err(e) => error_page(&v, &e),
+        },
+    )
 }

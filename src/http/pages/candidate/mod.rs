@@ -3,6 +3,7 @@
 //! "Mes recherches" (run again, rename, frequency, the bell that switches the alert on and off,
 //! delete); and password recovery for every role at `/mot-de-passe-oublie`.
 
+use crate::http::pages::{PageError, PageResult};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -57,10 +58,10 @@ pub struct DoneQuery {
     fait: String,
 }
 
-fn candidate(v: &Visitor, back: &str) -> Result<Account, Response> {
+fn candidate(v: &Visitor, back: &str) -> Result<Account, PageError> {
     v.require(Role::Candidate, back).cloned()
 }
 
-fn changing(v: &Visitor, body: &Bytes, back: &str) -> Result<(Account, Form), Response> {
+fn changing(v: &Visitor, body: &Bytes, back: &str) -> Result<(Account, Form), PageError> {
     v.changing(Role::Candidate, back, body)
 }

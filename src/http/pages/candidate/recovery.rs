@@ -31,11 +31,8 @@ pub(super) async fn recovery_submit(
     v: Visitor,
     crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
     body: Bytes,
-) -> Response {
-    let form = match v.form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let form = v.form(&body)?;
     let email = form.get("email").to_string();
     let (per_address, per_client) = (
         state.mails_per_address.clone(),
@@ -43,23 +40,25 @@ pub(super) async fn recovery_submit(
     );
     let client = peer.to_string();
     let e2 = email.clone();
-    match with_auth(&state, move |a| {
-        a.recover(&per_address, &per_client, &e2, &client)
-    })
-    .await
-    {
-        Ok(()) => message_with_links(
-            &v,
-            StatusCode::OK,
-            "Demande enregistrée",
-            "Si un compte utilise cette adresse, un courriel vient d'y être envoyé avec un lien pour choisir un nouveau mot de passe, valable une heure.",
-            vec![("/connexion".into(), "Revenir à la connexion".into())],
-        ),
-        Err(e @ Error::TooMany(_)) => {
-            let mut page = recovery_form(&v, &email);
-            page.errors.push(explain(&e));
-            render(&v, StatusCode::TOO_MANY_REQUESTS, page)
-        }
-        Err(e) => render(&v, status_of(&e), recovery_form(&v, &email).with_error(&e)),
-    }
+    Ok(
+        match with_auth(&state, move |a| {
+            a.recover(&per_address, &per_client, &e2, &client)
+        })
+        .await
+        {
+            Ok(()) => message_with_links(
+                &v,
+                StatusCode::OK,
+                "Demande enregistrée",
+                "Si un compte utilise cette adresse, un courriel vient d'y être envoyé avec un lien pour choisir un nouveau mot de passe, valable une heure.",
+                vec![("/connexion".into(), "Revenir à la connexion".into())],
+            ),
+            Err(e @ Error::TooMany(_)) => {
+                let mut page = recovery_form(&v, &email);
+                page.errors.push(explain(&e));
+                render(&v, StatusCode::TOO_MANY_REQUESTS, page)
+            }
+            Err(e) => render(&v, status_of(&e), recovery_form(&v, &email).with_error(&e)),
+        },
+    )
 }

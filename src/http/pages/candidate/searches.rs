@@ -71,26 +71,25 @@ pub(super) async fn searches(
     status: StatusCode,
     notice: Option<String>,
     error: Option<String>,
-) -> Response {
-    let who = match candidate(v, "/compte/recherches") {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let who = candidate(v, "/compte/recherches")?;
     let confirmed = who.email_confirmed;
-    match with_candidates(state, move |c| c.searches(&who)).await {
-        Ok(list) => render(
-            v,
-            status,
-            SearchesPage {
-                ctx: v.ctx(&[("Mon compte", Some("/compte")), ("Mes recherches", None)]),
-                notice,
-                error,
-                confirmed,
-                searches: list.iter().map(search_view).collect(),
-            },
-        ),
-        Err(e) => error_page(v, &e),
-    }
+    Ok(
+        match with_candidates(state, move |c| c.searches(&who)).await {
+            Ok(list) => render(
+                v,
+                status,
+                SearchesPage {
+                    ctx: v.ctx(&[("Mon compte", Some("/compte")), ("Mes recherches", None)]),
+                    notice,
+                    error,
+                    confirmed,
+                    searches: list.iter().map(search_view).collect(),
+                },
+            ),
+            Err(e) => error_page(v, &e),
+        },
+    )
 }
 
 /// "Mes recherches".
@@ -100,7 +99,7 @@ pub(super) async fn searches_page(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<DoneQuery>,
-) -> Response {
+) -> PageResult {
     searches(&state, &v, StatusCode::OK, Notice::of_query(&q.fait), None).await
 }
 
@@ -114,11 +113,8 @@ pub(super) async fn update_search(
     v: Visitor,
     Path(id): Path<u64>,
     body: Bytes,
-) -> Response {
-    let (who, form) = match changing(&v, &body, "/compte/recherches") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (who, form) = changing(&v, &body, "/compte/recherches")?;
     let step = form.get("do").to_string();
     let p = match step.as_str() {
         "alert_on" => SearchPatch {
@@ -135,15 +131,17 @@ pub(super) async fn update_search(
             ..SearchPatch::default()
         },
     };
-    match with_candidates(&state, move |c| c.patch_search(&who, id, p)).await {
-        Ok(_) => see_other(
-            &Notice::parse(&step)
-                .filter(|n| matches!(n, Notice::AlertOn | Notice::AlertOff))
-                .unwrap_or(Notice::SearchSaved)
-                .after("/compte/recherches"),
-        ),
-        Err(e) => searches(&state, &v, status_of(&e), None, Some(explain(&e))).await,
-    }
+    Ok(
+        match with_candidates(&state, move |c| c.patch_search(&who, id, p)).await {
+            Ok(_) => see_other(
+                &Notice::parse(&step)
+                    .filter(|n| matches!(n, Notice::AlertOn | Notice::AlertOff))
+                    .unwrap_or(Notice::SearchSaved)
+                    .after("/compte/recherches"),
+            ),
+            Err(e) => searches(&state, &v, status_of(&e), None, Some(explain(&e))).await?,
+        },
+    )
 }
 
 /// Deletes a saved search (and its alert).
@@ -156,13 +154,12 @@ pub(super) async fn delete_search(
     v: Visitor,
     Path(id): Path<u64>,
     body: Bytes,
-) -> Response {
-    let (who, _) = match changing(&v, &body, "/compte/recherches") {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match with_candidates(&state, move |c| c.delete_search(&who, id)).await {
-        Ok(()) => see_other(&Notice::SearchDeleted.after("/compte/recherches")),
-        Err(e) => searches(&state, &v, status_of(&e), None, Some(explain(&e))).await,
-    }
+) -> PageResult {
+    let (who, _) = changing(&v, &body, "/compte/recherches")?;
+    Ok(
+        match with_candidates(&state, move |c| c.delete_search(&who, id)).await {
+            Ok(()) => see_other(&Notice::SearchDeleted.after("/compte/recherches")),
+            Err(e) => searches(&state, &v, status_of(&e), None, Some(explain(&e))).await?,
+        },
+    )
 }

@@ -66,11 +66,8 @@ pub(super) async fn signup_submit(
     crate::http::client::ClientIp(client): crate::http::client::ClientIp,
     RawQuery(raw): RawQuery,
     body: Bytes,
-) -> Response {
-    let form = match v.form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let form = v.form(&body)?;
     let (qs, _) = criteria_of(&raw);
     // The page asks what the API leaves to its clients: a civility, the password twice.
     let mut faults = Vec::new();
@@ -85,11 +82,11 @@ pub(super) async fn signup_submit(
     }
     if !faults.is_empty() {
         let e = crate::Error::Invalid(crate::ValidationErrors(faults));
-        return render(
+        return Ok(render(
             &v,
             status_of(&e),
             signup_form(&v, &qs, &form).with_error(&e),
-        );
+        ));
     }
     let signup = Signup {
         civility: form.opt("civility"),
@@ -102,17 +99,17 @@ pub(super) async fn signup_submit(
     };
     let email = form.get("email").to_string();
     if let Err(e) = state.mail_allowed(&email, client) {
-        return render(
+        return Ok(render(
             &v,
             status_of(&e),
             signup_form(&v, &qs, &form).with_error(&e),
-        );
+        ));
     }
     let created = with_candidates(&state, move |c| c.signup(signup)).await;
     if created.is_ok() {
         state.mail_sent(&email, client);
     }
-    match created {
+    Ok(match created {
         Ok(a) => message_with_links(
             &v,
             StatusCode::CREATED,
@@ -131,5 +128,5 @@ pub(super) async fn signup_submit(
             status_of(&e),
             signup_form(&v, &qs, &form).with_error(&e),
         ),
-    }
+    })
 }

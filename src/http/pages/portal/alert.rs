@@ -174,21 +174,18 @@ pub(super) async fn alert_page(
     State(state): State<AppState>,
     v: Visitor,
     RawQuery(raw): RawQuery,
-) -> Response {
-    let (qs, pairs) = match checked_criteria(&v, &raw) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (qs, pairs) = checked_criteria(&v, &raw)?;
     let name = pairs
         .iter()
         .find(|(k, _)| k == "q")
         .map_or("Ma recherche".to_string(), |(_, v)| v.clone());
     let recent = recent_count(&state, &pairs).await;
-    render(
+    Ok(render(
         &v,
         StatusCode::OK,
         alert_form(&v, &qs, &Form::default(), &name, recent),
-    )
+    ))
 }
 
 /// Creates the alert: the candidate's session or the credentials of the form (under the login
@@ -203,15 +200,9 @@ pub(super) async fn create_alert(
     crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
     RawQuery(raw): RawQuery,
     body: Bytes,
-) -> Response {
-    let form = match v.form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    let (qs, pairs) = match checked_criteria(&v, &raw) {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let form = v.form(&body)?;
+    let (qs, pairs) = checked_criteria(&v, &raw)?;
     let engine = state.engine.clone();
     let links = state.links.clone();
     let throttle = state.throttle.clone();
@@ -263,7 +254,7 @@ pub(super) async fn create_alert(
         Ok(run())
     })
     .await;
-    match result {
+    Ok(match result {
         Ok(Ok((s, confirmed))) => {
             state.mail_wake.notify_one();
             let extra = if !s.alert {
@@ -294,5 +285,5 @@ pub(super) async fn create_alert(
             alert_form(&v, &qs, &form, form.get("name"), None).with_error(&e),
         ),
         Err(e) => e.into_response(),
-    }
+    })
 }

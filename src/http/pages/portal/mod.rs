@@ -2,6 +2,7 @@
 //! offer pages with previous/next navigation inside the search, and the error pages. Every
 //! page's state lives in its URL, with the API's parameter names.
 
+use crate::http::pages::PageResult;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;

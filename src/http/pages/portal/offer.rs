@@ -267,7 +267,7 @@ pub(super) async fn offer_page(
             contract: offer.fields.contract.label().to_string(),
             published: offer
                 .published_at
-                .map(|t| day_fr(crate::domain::local_time::local(t).date()))
+                .map(|t| day_fr(state.engine.zone().today(t)))
                 .unwrap_or_default(),
             fields: offer_fields(&offer),
             nav,

@@ -230,7 +230,10 @@ pub(super) async fn search_page(
                 diploma: o.fields.diploma.label().to_string(),
                 place: place(o),
                 service: o.fields.service.clone(),
-                date: o.published_at.map(date_fr).unwrap_or_default(),
+                date: o
+                    .published_at
+                    .map(|t| date_fr(t, state.engine.zone()))
+                    .unwrap_or_default(),
             }
         })
         .collect();

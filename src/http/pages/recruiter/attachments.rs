@@ -13,11 +13,8 @@ pub(super) async fn upload(
     v: Visitor,
     Path(reference): Path<String>,
     mut multipart: Multipart,
-) -> Response {
-    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let who = v.require(Role::Recruiter, "/recruteur/offres")?.clone();
     let mut form = Form::default();
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut failure: Option<String> = None;
@@ -49,10 +46,8 @@ pub(super) async fn upload(
             }
         }
     }
-    if failure.is_none()
-        && let Err(r) = v.check_csrf(&form)
-    {
-        return r;
+    if failure.is_none() {
+        v.check_csrf(&form)?;
     }
     let max = state.config.max_attachment_bytes;
     let outcome: Result<(), String> = match (failure, file) {
@@ -65,9 +60,9 @@ pub(super) async fn upload(
             let (w, r) = (who.clone(), reference.clone());
             match with_backoffice(&state, move |b| b.attach(&w, &r, &name, &bytes, max)).await {
                 Ok(Ok(_)) => {
-                    return see_other(
+                    return Ok(see_other(
                         &Notice::Attached.after(&format!("/recruteur/offres/{reference}")),
-                    );
+                    ));
                 }
                 Ok(Err(Refusal::TooLarge(m))) => Err(format!(
                     "Le fichier dépasse la taille maximale ({}).",
@@ -80,7 +75,7 @@ pub(super) async fn upload(
                     "Une offre a au plus {MAX_ATTACHMENTS} pièces jointes ({}).",
                     crate::http::pages::explain(&e)
                 )),
-                Err(e) => return error_page(&v, &e),
+                Err(e) => return Err(error_page(&v, &e).into()),
             }
         }
     };
@@ -106,7 +101,7 @@ pub(super) async fn remove_attachment(
     v: Visitor,
     Path((reference, n)): Path<(String, usize)>,
     body: Bytes,
-) -> Response {
+) -> PageResult {
     act(&state, &v, &body, move |b, who, _| {
         b.remove_attachment(who, &reference, n)?;
         Ok(Notice::Detached.after(&format!("/recruteur/offres/{reference}")))
@@ -122,11 +117,8 @@ pub(super) async fn download(
     State(state): State<AppState>,
     v: Visitor,
     Path((reference, n)): Path<(String, usize)>,
-) -> Response {
-    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let who = v.require(Role::Recruiter, "/recruteur/offres")?.clone();
     let result = with_backoffice(&state, move |b| {
         let o = b.offer(&who, &reference)?;
         let a = n
@@ -137,9 +129,8 @@ pub(super) async fn download(
         let bytes = crate::backoffice::attachment_bytes(b.store(), &a)?;
         Ok((a, bytes))
     })
-    .await;
-    match result {
-        Ok((a, bytes)) => crate::http::api::offers::attachment_response(&a, bytes),
-        Err(e) => error_page(&v, &e),
-    }
+    .await
+    .or_page(&v)?;
+    let (a, bytes) = result;
+    Ok(crate::http::api::offers::attachment_response(&a, bytes))
 }

@@ -7,7 +7,7 @@ pub(super) async fn load(
     who: &Account,
     reference: Option<String>,
 ) -> crate::Result<EditState> {
-    let w = who.clone();
+    let (w, zone) = (who.clone(), state.engine.zone().clone());
     with_backoffice(state, move |b| {
         let offer = reference.map(|r| b.offer(&w, &r)).transpose()?;
         let (names, services) = lookups(b, &w)?;
@@ -15,6 +15,7 @@ pub(super) async fn load(
             offer,
             services,
             names,
+            zone,
         })
     })
     .await
@@ -29,42 +30,36 @@ pub(super) async fn stored_offer_page(
     reference: String,
     status: StatusCode,
     tweak: impl FnOnce(&mut OfferEdit),
-) -> Response {
-    let st = match load(state, who, Some(reference)).await {
-        Ok(st) => st,
-        Err(e) => return error_page(v, &e),
-    };
-    let Some(offer) = st.offer.as_ref() else {
-        return error_page(v, &Error::NotFound("offer".into()));
-    };
+) -> PageResult {
+    let st = load(state, who, Some(reference)).await.or_page(v)?;
+    let offer = st
+        .offer
+        .as_ref()
+        .ok_or_else(|| Error::NotFound("offer".into()))
+        .or_page(v)?;
     let values = Values::of_offer(offer);
     let mut page = edit_page(v, &st, &values, state.config.max_attachment_bytes);
     tweak(&mut page);
-    render(v, status, page)
+    Ok(render(v, status, page))
 }
 
 /// The form of a new offer.
 #[utoipa::path(get, path = "/recruteur/offres/nouvelle", tag = "portal",
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
-pub(super) async fn new_offer_page(State(state): State<AppState>, v: Visitor) -> Response {
-    let who = match v.require(Role::Recruiter, "/recruteur/offres/nouvelle") {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
-    match load(&state, &who, None).await {
-        Ok(st) => {
-            let mut values = Values(Form::default());
-            if let [only] = st.services.as_slice() {
-                values.0.0.push(("service".into(), only.id.to_string()));
-            }
-            render(
-                &v,
-                StatusCode::OK,
-                edit_page(&v, &st, &values, state.config.max_attachment_bytes),
-            )
-        }
-        Err(e) => error_page(&v, &e),
+pub(super) async fn new_offer_page(State(state): State<AppState>, v: Visitor) -> PageResult {
+    let who = v
+        .require(Role::Recruiter, "/recruteur/offres/nouvelle")?
+        .clone();
+    let st = load(&state, &who, None).await.or_page(&v)?;
+    let mut values = Values(Form::default());
+    if let [only] = st.services.as_slice() {
+        values.0.0.push(("service".into(), only.id.to_string()));
     }
+    Ok(render(
+        &v,
+        StatusCode::OK,
+        edit_page(&v, &st, &values, state.config.max_attachment_bytes),
+    ))
 }
 
 /// Creates the offer: a draft, or published at once with "Publier".
@@ -76,37 +71,32 @@ pub(super) async fn new_offer_submit(
     State(state): State<AppState>,
     v: Visitor,
     body: Bytes,
-) -> Response {
-    let who = match v.require(Role::Recruiter, "/recruteur/offres/nouvelle") {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let who = v
+        .require(Role::Recruiter, "/recruteur/offres/nouvelle")?
+        .clone();
     let values = Values(Form::parse(&body));
-    if let Err(r) = v.check_csrf(&values.0) {
-        return r;
-    }
+    v.check_csrf(&values.0)?;
     let mut input = values.input();
     if values.0.get("action") == "publish" {
         input.state = Some("published".into());
     }
     let w = who.clone();
     match with_backoffice(&state, move |b| b.create_offer(&w, &input)).await {
-        Ok((o, _)) => see_other(
+        Ok((o, _)) => Ok(see_other(
             &if o.state == OfferState::Published {
                 Notice::Published
             } else {
                 Notice::DraftCreated
             }
             .after(&format!("/recruteur/offres/{}", o.reference)),
-        ),
-        Err(e) => match load(&state, &who, None).await {
-            Ok(st) => {
-                let mut page = edit_page(&v, &st, &values, state.config.max_attachment_bytes);
-                page.form = page.form.with_error(&e);
-                render(&v, status_of(&e), page)
-            }
-            Err(e) => error_page(&v, &e),
-        },
+        )),
+        Err(e) => {
+            let st = load(&state, &who, None).await.or_page(&v)?;
+            let mut page = edit_page(&v, &st, &values, state.config.max_attachment_bytes);
+            page.form = page.form.with_error(&e);
+            Ok(render(&v, status_of(&e), page))
+        }
     }
 }
 
@@ -128,11 +118,10 @@ pub(super) async fn offer_page(
     v: Visitor,
     Path(reference): Path<String>,
     Query(q): Query<DoneQuery>,
-) -> Response {
-    let who = match v.require(Role::Recruiter, &format!("/recruteur/offres/{reference}")) {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let who = v
+        .require(Role::Recruiter, &format!("/recruteur/offres/{reference}"))?
+        .clone();
     stored_offer_page(&state, &v, &who, reference, StatusCode::OK, |page| {
         page.form.notice = Notice::of_query(&q.fait)
     })
@@ -150,15 +139,12 @@ pub(super) async fn offer_submit(
     v: Visitor,
     Path(reference): Path<String>,
     body: Bytes,
-) -> Response {
-    let who = match v.require(Role::Recruiter, &format!("/recruteur/offres/{reference}")) {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let who = v
+        .require(Role::Recruiter, &format!("/recruteur/offres/{reference}"))?
+        .clone();
     let values = Values(Form::parse(&body));
-    if let Err(r) = v.check_csrf(&values.0) {
-        return r;
-    }
+    v.check_csrf(&values.0)?;
     let input = values.input();
     let publish = values.0.get("action") == "publish";
     let (w, r) = (who.clone(), reference.clone());
@@ -170,31 +156,28 @@ pub(super) async fn offer_submit(
         Ok(o)
     })
     .await;
-    match result {
-        Ok(_) => see_other(
-            &if publish {
-                Notice::Published
-            } else {
-                Notice::OfferSaved
-            }
-            .after(&format!("/recruteur/offres/{reference}")),
-        ),
-        Err(e) => match load(&state, &who, Some(reference)).await {
-            Ok(st) => {
-                let mut page = edit_page(&v, &st, &values, state.config.max_attachment_bytes);
-                page.form = page.form.with_error(&e);
-                render(&v, status_of(&e), page)
-            }
-            Err(e2) => error_page(
-                &v,
-                if matches!(e2, Error::NotFound(_)) {
-                    &e2
+    let e = match result {
+        Ok(_) => {
+            return Ok(see_other(
+                &if publish {
+                    Notice::Published
                 } else {
-                    &e
-                },
-            ),
-        },
-    }
+                    Notice::OfferSaved
+                }
+                .after(&format!("/recruteur/offres/{reference}")),
+            ));
+        }
+        Err(e) => e,
+    };
+    // The form again with its errors; an offer gone meanwhile is that, not the form's error.
+    let st = match load(&state, &who, Some(reference)).await {
+        Ok(st) => st,
+        Err(gone @ Error::NotFound(_)) => return Err(error_page(&v, &gone).into()),
+        Err(_) => return Err(error_page(&v, &e).into()),
+    };
+    let mut page = edit_page(&v, &st, &values, state.config.max_attachment_bytes);
+    page.form = page.form.with_error(&e);
+    Ok(render(&v, status_of(&e), page))
 }
 
 /// One lifecycle step from a button (`do` = publish, archive, unarchive, filled, unfill, clone).
@@ -208,7 +191,7 @@ pub(super) async fn offer_action(
     v: Visitor,
     Path(reference): Path<String>,
     body: Bytes,
-) -> Response {
+) -> PageResult {
     act(&state, &v, &body, move |b, who, form| {
         let step = form.get("do").to_string();
         let (o, _) = if step == "clone" {
@@ -232,15 +215,12 @@ pub(super) async fn act(
     v: &Visitor,
     body: &[u8],
     f: impl FnOnce(&Backoffice<'_>, &Account, &Form) -> crate::Result<String> + Send + 'static,
-) -> Response {
-    let (who, form) = match v.changing(Role::Recruiter, "/recruteur/offres", body) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    match with_backoffice(state, move |b| f(b, &who, &form)).await {
-        Ok(to) => see_other(&to),
-        Err(e) => error_page(v, &e),
-    }
+) -> PageResult {
+    let (who, form) = v.changing(Role::Recruiter, "/recruteur/offres", body)?;
+    let to = with_backoffice(state, move |b| f(b, &who, &form))
+        .await
+        .or_page(v)?;
+    Ok(see_other(&to))
 }
 
 /// Renews the diffusion: a new end date in one step.
@@ -254,15 +234,14 @@ pub(super) async fn renew(
     v: Visitor,
     Path(reference): Path<String>,
     body: Bytes,
-) -> Response {
-    let (who, form) = match v.changing(Role::Recruiter, "/recruteur/offres", &body) {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let (who, form) = v.changing(Role::Recruiter, "/recruteur/offres", &body)?;
     let date = form.get("unpublish_on").to_string();
     let (w, r, d) = (who.clone(), reference.clone(), date.clone());
     match with_backoffice(&state, move |b| b.renew(&w, &r, &d)).await {
-        Ok(_) => see_other(&Notice::Renewed.after(&format!("/recruteur/offres/{reference}"))),
+        Ok(_) => Ok(see_other(
+            &Notice::Renewed.after(&format!("/recruteur/offres/{reference}")),
+        )),
         Err(e) => {
             stored_offer_page(&state, &v, &who, reference, status_of(&e), |page| {
                 page.renew_value = date;
@@ -281,38 +260,33 @@ pub(super) async fn delete_page(
     State(state): State<AppState>,
     v: Visitor,
     Path(reference): Path<String>,
-) -> Response {
-    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let who = v.require(Role::Recruiter, "/recruteur/offres")?.clone();
     let r = reference.clone();
-    match with_backoffice(&state, move |b| b.offer(&who, &r)).await {
-        Ok(o) => {
-            let mut page = FormPage::new(
-                v.ctx(&[
-                    ("Mes offres", Some("/recruteur/offres")),
-                    (&reference, Some(&format!("/recruteur/offres/{reference}"))),
-                    ("Supprimer", None),
-                ]),
-                "Supprimer ce brouillon ?",
-                &format!("/recruteur/offres/{reference}/supprimer"),
-                Vec::new(),
-                "Supprimer définitivement",
-            )
-            .intro(&format!(
-                "Le brouillon {} « {} » sera supprimé ; cette action est définitive.",
-                o.reference, o.fields.title
-            ))
-            .links(vec![(
-                format!("/recruteur/offres/{reference}"),
-                "Annuler et revenir à l'offre".into(),
-            )]);
-            page.sections.clear();
-            render(&v, StatusCode::OK, page)
-        }
-        Err(e) => error_page(&v, &e),
-    }
+    let o = with_backoffice(&state, move |b| b.offer(&who, &r))
+        .await
+        .or_page(&v)?;
+    let mut page = FormPage::new(
+        v.ctx(&[
+            ("Mes offres", Some("/recruteur/offres")),
+            (&reference, Some(&format!("/recruteur/offres/{reference}"))),
+            ("Supprimer", None),
+        ]),
+        "Supprimer ce brouillon ?",
+        &format!("/recruteur/offres/{reference}/supprimer"),
+        Vec::new(),
+        "Supprimer définitivement",
+    )
+    .intro(&format!(
+        "Le brouillon {} « {} » sera supprimé ; cette action est définitive.",
+        o.reference, o.fields.title
+    ))
+    .links(vec![(
+        format!("/recruteur/offres/{reference}"),
+        "Annuler et revenir à l'offre".into(),
+    )]);
+    page.sections.clear();
+    Ok(render(&v, StatusCode::OK, page))
 }
 
 /// Deletes the draft (confirmed).
@@ -326,7 +300,7 @@ pub(super) async fn delete_submit(
     v: Visitor,
     Path(reference): Path<String>,
     body: Bytes,
-) -> Response {
+) -> PageResult {
     act(&state, &v, &body, move |b, who, _| {
         b.delete_offer(who, &reference)?;
         Ok(Notice::DraftDeleted.after("/recruteur/offres"))

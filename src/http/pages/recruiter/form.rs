@@ -347,6 +347,8 @@ pub(super) struct EditState {
     pub(super) offer: Option<Offer>,
     pub(super) services: Vec<Service>,
     pub(super) names: std::collections::HashMap<u64, String>,
+    /// The portal's zone, for the dates of the history.
+    pub(super) zone: crate::domain::local_time::Zone,
 }
 
 pub(super) fn edit_page(
@@ -434,7 +436,11 @@ pub(super) fn edit_page(
                         .actor
                         .and_then(|id| st.names.get(&id).cloned())
                         .unwrap_or_else(|| "le système".into());
-                    format!("{} – {} par {who}", date_fr(e.at), audit_fr(&e.action))
+                    format!(
+                        "{} – {} par {who}",
+                        date_fr(e.at, &st.zone),
+                        audit_fr(&e.action)
+                    )
                 })
                 .collect(),
         ),

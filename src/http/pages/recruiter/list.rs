@@ -42,6 +42,8 @@ pub(crate) struct Lookups<'a> {
     pub names: &'a dyn Fn(u64) -> String,
     pub services: &'a dyn Fn(&Offer) -> String,
     pub actions: &'a dyn Fn(&Offer) -> Actions,
+    /// The portal's zone, for the dates.
+    pub zone: &'a crate::domain::local_time::Zone,
 }
 
 #[derive(Template)]
@@ -151,13 +153,16 @@ pub(crate) fn offers_list(
                 state: state_name(o.state),
                 badge: state_badge(o.state),
                 service: (look.services)(o),
-                published: o.published_at.map(date_fr).unwrap_or_default(),
+                published: o
+                    .published_at
+                    .map(|t| date_fr(t, look.zone))
+                    .unwrap_or_default(),
                 unpublish_on: o
                     .fields
                     .unpublish_on
                     .format(&time::macros::format_description!("[day]/[month]/[year]"))
                     .unwrap_or_default(),
-                changed: date_fr(o.updated_at),
+                changed: date_fr(o.updated_at, look.zone),
                 changed_by: last
                     .and_then(|e| e.actor)
                     .map(look.names)
@@ -241,24 +246,15 @@ pub(super) async fn offers_page(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<ListQuery>,
-) -> Response {
-    let who = match v.require(Role::Recruiter, "/recruteur/offres") {
-        Ok(a) => a.clone(),
-        Err(r) => return r,
-    };
-    let filter = match q.state() {
-        Ok(f) => f,
-        Err(e) => return error_page(&v, &e),
-    };
+) -> PageResult {
+    let who = v.require(Role::Recruiter, "/recruteur/offres")?.clone();
+    let filter = q.state().or_page(&v)?;
     let w = who.clone();
     let loaded = with_backoffice(&state, move |b| {
         Ok((b.offers(&w, filter)?, lookups(b, &w)?))
     })
     .await;
-    let (offers, (names, services)) = match loaded {
-        Ok(x) => x,
-        Err(e) => return error_page(&v, &e),
-    };
+    let (offers, (names, services)) = loaded.or_page(&v)?;
     let mut list = offers_list(
         v.ctx(&[("Mes offres", None)]),
         "Mes offres",
@@ -273,9 +269,10 @@ pub(super) async fn offers_page(
                     .map_or(o.fields.service.clone(), |s| s.name.clone())
             },
             actions: &steps,
+            zone: state.engine.zone(),
         },
     );
     list.new_url = "/recruteur/offres/nouvelle".into();
     list.notice = Notice::of_query(&q.fait);
-    render(&v, StatusCode::OK, list)
+    Ok(render(&v, StatusCode::OK, list))
 }

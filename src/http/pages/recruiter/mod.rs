@@ -2,6 +2,7 @@
 //! that need no JavaScript), "Mes offres", the offer form, its lifecycle actions, the renewal
 //! of its diffusion, its attachments and its history.
 
+use crate::http::pages::{OrPage, PageResult};
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};

@@ -188,11 +188,8 @@ pub(super) async fn request_submit(
     crate::http::client::ClientIp(client): crate::http::client::ClientIp,
     Query(q): Query<RequestQuery>,
     body: Bytes,
-) -> Response {
-    let form = match v.form(&body) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
+) -> PageResult {
+    let form = v.form(&body)?;
     let service = form.opt("service").and_then(|s| s.parse::<u64>().ok());
     let request = RecruiterRequest {
         civility: form.opt("civility"),
@@ -227,7 +224,7 @@ pub(super) async fn request_submit(
     if let Ok((Ok(_), _)) = &result {
         state.mail_sent(&email, client);
     }
-    match result {
+    Ok(match result {
         Ok((Ok(a), _)) => message_page(
             &v,
             StatusCode::CREATED,
@@ -247,5 +244,5 @@ pub(super) async fn request_submit(
             status_of(&e),
             request_step1(&v, Some(crate::http::pages::explain(&e))),
         ),
-    }
+    })
 }
