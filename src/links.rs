@@ -1,25 +1,159 @@
-//! Every public URL that mails, feeds, API answers and pages print, in one place. A route's path
-//! is declared here once; the HTTP layer serves these paths (a test checks that each is a served
-//! route) and the library builds absolute links from them.
+//! Every path of ours that pages, mails, feeds and API answers print, in one place. A route's
+//! path is declared here once: the HTTP layer serves these paths (its handlers' routes are
+//! these constants, and a test checks that each is a served route), pages and templates link
+//! to them, and the library builds absolute links from them. A `{…}` part is filled by
+//! [`fill`].
 
+// The portal.
 /// The portal's search page.
 pub const SEARCH: &str = "/";
 /// An offer's page, `{reference}` being its reference.
 pub const OFFER: &str = "/offres/{reference}";
-/// The page where a link's token chooses a password.
-pub const SET_PASSWORD: &str = "/set-password";
-/// The page where a candidate's link confirms an address.
-pub const CONFIRM_EMAIL: &str = "/confirmer-email";
-/// The one-click unsubscribe of an alert (RFC 8058).
-pub const UNSUBSCRIBE: &str = "/api/v1/alerts/unsubscribe";
-/// A candidate's saved searches and alerts.
-pub const SAVED_SEARCHES: &str = "/compte/recherches";
-/// The search API.
-pub const SEARCH_API: &str = "/api/v1/offers";
+/// "Postuler": counts the click, then to the offer's way of applying.
+pub const OFFER_APPLY: &str = "/offres/{reference}/postuler";
+/// A new alert on a search.
+pub const NEW_ALERT: &str = "/alertes/nouvelle";
 /// The RSS feed of a search.
 pub const FEED_RSS: &str = "/feeds/offers.rss";
 /// The Atom feed of a search.
 pub const FEED_ATOM: &str = "/feeds/offers.atom";
+/// The front-end files (DSFR, our stylesheet and script).
+pub const STATIC: &str = "/static";
+/// Where the feeds are.
+pub const FEEDS: &str = "/feeds";
+
+// Sessions and mailed links.
+/// The login page.
+pub const LOGIN: &str = "/connexion";
+/// Logging out.
+pub const LOGOUT: &str = "/deconnexion";
+/// "Mot de passe oublié".
+pub const PASSWORD_FORGOTTEN: &str = "/mot-de-passe-oublie";
+/// The page where a link's token chooses a password.
+pub const SET_PASSWORD: &str = "/set-password";
+/// The page where a candidate's link confirms an address.
+pub const CONFIRM_EMAIL: &str = "/confirmer-email";
+
+// The candidate's space.
+/// Creating a candidate account.
+pub const SIGNUP: &str = "/compte/nouveau";
+/// The candidate's account.
+pub const ACCOUNT: &str = "/compte";
+/// The candidate's details.
+pub const ACCOUNT_DETAILS: &str = "/compte/coordonnees";
+/// The candidate's address.
+pub const ACCOUNT_EMAIL: &str = "/compte/email";
+/// The candidate's password.
+pub const ACCOUNT_PASSWORD: &str = "/compte/mot-de-passe";
+/// The candidate's data, as JSON.
+pub const ACCOUNT_EXPORT: &str = "/compte/export";
+/// Deleting the candidate's account.
+pub const ACCOUNT_DELETE: &str = "/compte/supprimer";
+/// A candidate's saved searches and alerts.
+pub const SAVED_SEARCHES: &str = "/compte/recherches";
+/// One saved search.
+pub const SAVED_SEARCH: &str = "/compte/recherches/{id}";
+/// Deleting a saved search.
+pub const SAVED_SEARCH_DELETE: &str = "/compte/recherches/{id}/supprimer";
+
+// The recruiters' back office.
+/// Where the recruiters' pages are.
+pub const RECRUITER: &str = "/recruteur";
+/// Requesting a recruiter account.
+pub const RECRUITER_REQUEST: &str = "/recruteur/demande";
+/// "Mes offres".
+pub const RECRUITER_OFFERS: &str = "/recruteur/offres";
+/// A new offer.
+pub const RECRUITER_NEW_OFFER: &str = "/recruteur/offres/nouvelle";
+/// An offer of the recruiter's services.
+pub const RECRUITER_OFFER: &str = "/recruteur/offres/{reference}";
+/// A lifecycle step of an offer.
+pub const RECRUITER_OFFER_ACTION: &str = "/recruteur/offres/{reference}/action";
+/// Renewing an offer's diffusion.
+pub const RECRUITER_OFFER_RENEW: &str = "/recruteur/offres/{reference}/renouveler";
+/// Deleting a draft.
+pub const RECRUITER_OFFER_DELETE: &str = "/recruteur/offres/{reference}/supprimer";
+/// Adding a document to an offer.
+pub const RECRUITER_ATTACHMENTS: &str = "/recruteur/offres/{reference}/pieces-jointes";
+/// The n-th document of an offer.
+pub const RECRUITER_ATTACHMENT: &str = "/recruteur/offres/{reference}/pieces-jointes/{n}";
+/// Removing the n-th document.
+pub const RECRUITER_ATTACHMENT_REMOVE: &str =
+    "/recruteur/offres/{reference}/pieces-jointes/{n}/retirer";
+/// An offer's statistics.
+pub const RECRUITER_OFFER_STATS: &str = "/recruteur/offres/{reference}/statistiques";
+/// An offer's statistics, as CSV.
+pub const RECRUITER_OFFER_STATS_CSV: &str = "/recruteur/offres/{reference}/statistiques.csv";
+
+// The administrators' back office.
+/// Where the administrators' pages are.
+pub const ADMIN: &str = "/admin";
+/// Recruiter requests.
+pub const ADMIN_REQUESTS: &str = "/admin/demandes";
+/// Approving a request.
+pub const ADMIN_REQUEST_APPROVE: &str = "/admin/demandes/{id}/accepter";
+/// Refusing a request.
+pub const ADMIN_REQUEST_REFUSE: &str = "/admin/demandes/{id}/refuser";
+/// Services.
+pub const ADMIN_SERVICES: &str = "/admin/services";
+/// One service.
+pub const ADMIN_SERVICE: &str = "/admin/services/{id}";
+/// Accounts.
+pub const ADMIN_ACCOUNTS: &str = "/admin/comptes";
+/// Adding an account to a service.
+pub const ADMIN_ACCOUNT_SERVICES: &str = "/admin/comptes/{id}/services";
+/// Taking an account out of a service.
+pub const ADMIN_ACCOUNT_SERVICE_REMOVE: &str = "/admin/comptes/{id}/services/{service}/retirer";
+/// Disabling an account.
+pub const ADMIN_ACCOUNT_DISABLE: &str = "/admin/comptes/{id}/desactiver";
+/// Enabling an account again.
+pub const ADMIN_ACCOUNT_ENABLE: &str = "/admin/comptes/{id}/reactiver";
+/// Every offer.
+pub const ADMIN_OFFERS: &str = "/admin/offres";
+/// One offer, for moderation.
+pub const ADMIN_OFFER: &str = "/admin/offres/{reference}";
+/// The census.
+pub const ADMIN_STATS: &str = "/admin/statistiques";
+/// The census, as CSV.
+pub const ADMIN_STATS_CSV: &str = "/admin/statistiques.csv";
+
+// The API.
+/// Where the API is.
+pub const API: &str = "/api";
+/// The one-click unsubscribe of an alert (RFC 8058).
+pub const UNSUBSCRIBE: &str = "/api/v1/alerts/unsubscribe";
+/// The search API.
+pub const SEARCH_API: &str = "/api/v1/offers";
+/// The n-th document of a visible offer.
+pub const OFFER_ATTACHMENT: &str = "/api/v1/offers/{reference}/attachments/{n}";
+/// The browsable API reference.
+pub const API_DOCS: &str = "/api/docs";
+
+/// `path` with its `{…}` parts replaced by `values`, in order (each percent-encoded but for
+/// the characters a path segment keeps as they are).
+pub fn fill(path: &str, values: &[&dyn std::fmt::Display]) -> String {
+    let mut out = String::with_capacity(path.len() + 16);
+    let mut values = values.iter();
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
+        if let Some(v) = values.next() {
+            for b in v.to_string().bytes() {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    out.push(b as char);
+                } else {
+                    out.push_str(&format!("%{b:02X}"));
+                }
+            }
+        }
+        rest = &rest[open + close + 1..];
+    }
+    out.push_str(rest);
+    out
+}
 
 /// Absolute links under the public base URL.
 #[derive(Debug, Clone)]
@@ -84,9 +218,19 @@ impl Links {
     }
 }
 
+/// [`fill`] with one value (templates call it).
+pub fn fill1(path: &str, a: impl std::fmt::Display) -> String {
+    fill(path, &[&a])
+}
+
+/// [`fill`] with two values (templates call it).
+pub fn fill2(path: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -> String {
+    fill(path, &[&a, &b])
+}
+
 /// An offer page's path.
 pub fn offer_path(reference: &str) -> String {
-    OFFER.replace("{reference}", reference)
+    fill(OFFER, &[&reference])
 }
 
 /// `path?query`, or `path` alone when the query is empty.
@@ -101,6 +245,20 @@ pub fn with_query(path: &str, query: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paths_are_filled_in_order_and_escaped() {
+        assert_eq!(
+            fill(RECRUITER_OFFER, &[&"A-2026-0001"]),
+            "/recruteur/offres/A-2026-0001"
+        );
+        assert_eq!(
+            fill(ADMIN_ACCOUNT_SERVICE_REMOVE, &[&12, &3]),
+            "/admin/comptes/12/services/3/retirer"
+        );
+        assert_eq!(fill(OFFER, &[&"a/b c"]), "/offres/a%2Fb%20c");
+        assert_eq!(fill(ACCOUNT, &[]), "/compte");
+    }
 
     #[test]
     fn links_are_absolute_and_escaped() {

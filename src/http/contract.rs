@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 
 use crate::domain::Facet;
 use crate::domain::search::{MAX_DEPTH, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_SINCE_DAYS};
+use crate::links;
 
 const PROBLEM: &str = "application/problem+json";
 const HTML: &str = "text/html";
@@ -30,24 +31,18 @@ fn kind(path: &str, op: &Value) -> Kind {
         .as_array()
         .is_some_and(|t| t.iter().any(|t| t == "portal"));
     if page {
-        let private = ["/admin", "/recruteur/offres", "/compte"]
+        let private = [links::ADMIN, links::RECRUITER_OFFERS, links::ACCOUNT]
             .iter()
             .any(|p| path.starts_with(p))
-            && !path.starts_with("/compte/nouveau");
+            && !path.starts_with(links::SIGNUP);
         return if private {
             Kind::PrivatePage
         } else {
             Kind::Page
         };
     }
-    let secured = [
-        "/api/v1/admin/",
-        "/api/v1/recruiter/",
-        "/api/v1/auth/logout",
-    ]
-    .iter()
-    .any(|p| path.starts_with(p))
-        || (path.starts_with("/api/v1/me") && path != "/api/v1/me/confirm");
+    // The handlers behind the bearer-token extractor declare its security themselves.
+    let secured = op["security"].as_array().is_some_and(|s| !s.is_empty());
     if secured { Kind::Secured } else { Kind::Public }
 }
 
@@ -236,7 +231,6 @@ fn complete_operation(path: &str, method: &str, op: &mut Value, limited: bool) -
             if kind == Kind::Secured {
                 add(op, 401, "No valid bearer token", PROBLEM);
                 add(op, 403, "The caller's role may not do this", PROBLEM);
-                op["security"] = json!([{"bearer": []}]);
             }
             if limited {
                 add(op, 429, "Rate limit exceeded", PROBLEM);
@@ -437,6 +431,7 @@ mod tests {
         let mut doc = json!({"paths": {
             "/api/v1/me/searches/{id}": {
                 "delete": {"operationId": "delete_search", "tags": ["candidates"],
+                    "security": [{"bearer": []}],
                     "parameters": [{"name": "id", "in": "path", "schema": {"type": "string"}}],
                     "responses": {"204": {"description": "Deleted"}}}
             },

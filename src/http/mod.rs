@@ -348,10 +348,10 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 
 /// Paths whose answers are always someone's own: never kept by a browser or a proxy.
 const PRIVATE_PREFIXES: [&str; 8] = [
-    "/compte",
-    "/recruteur",
-    "/admin",
-    "/connexion",
+    crate::links::ACCOUNT,
+    crate::links::RECRUITER,
+    crate::links::ADMIN,
+    crate::links::LOGIN,
     "/api/v1/me",
     "/api/v1/recruiter",
     "/api/v1/admin",

@@ -48,7 +48,7 @@ async fn openapi_lists_every_served_route_and_every_listed_route_is_served() {
     // 405), whatever the handler then answers without credentials.
     let mut swept = std::collections::BTreeSet::new();
     for (path, item) in paths {
-        for (method, _) in item.as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
             if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
                 continue;
             }
@@ -67,6 +67,15 @@ async fn openapi_lists_every_served_route_and_every_listed_route_is_served() {
             let status = r.status().as_u16();
             let body = r.text().await.unwrap();
             assert_ne!(status, 405, "{method} {path}");
+            // A route that asks for a bearer token says so in the document, and only those.
+            let declared = op["security"].as_array().is_some_and(|s| !s.is_empty());
+            if path.starts_with("/api/") {
+                assert_eq!(
+                    status == 401,
+                    declared,
+                    "{method} {path}: {status} without a token, security declared: {declared}"
+                );
+            }
             assert!(
                 !body.contains("no such resource"),
                 "{method} {path} is not routed"

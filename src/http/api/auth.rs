@@ -176,7 +176,8 @@ async fn login(
 
 /// Ends the session of the bearer token.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "accounts",
-    responses((status = 204, description = "Logged out"), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Logged out"), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn logout(
     State(state): State<AppState>,
     Caller(_caller): Caller,
@@ -240,7 +241,8 @@ fn account_value(store: &crate::store::Store, a: &Account) -> serde_json::Value 
 
 /// The caller's account (recruiters: with their services).
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts",
-    responses((status = 200, description = "The account", body = Object), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account", body = Object), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn me(
     State(state): State<AppState>,
     Caller(a): Caller,

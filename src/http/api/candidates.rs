@@ -91,7 +91,8 @@ async fn confirm(
 /// pending link.
 #[utoipa::path(patch, path = "/api/v1/me", tag = "candidates", request_body = AccountPatch,
     responses((status = 200, description = "The account", body = Object), (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json"),
-              (status = 429, description = "Too many wrong current passwords, or mails to a new address", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 429, description = "Too many wrong current passwords, or mails to a new address", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn update_me(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -110,7 +111,8 @@ async fn update_me(
 
 /// Deletes the caller's account, saved searches, alerts and pending mails.
 #[utoipa::path(delete, path = "/api/v1/me", tag = "candidates",
-    responses((status = 204, description = "Deleted"), (status = 403, description = "Not a candidate account", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Deleted"), (status = 403, description = "Not a candidate account", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn delete_me(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -121,7 +123,8 @@ async fn delete_me(
 
 /// Every personal datum held about the caller (GDPR portability).
 #[utoipa::path(get, path = "/api/v1/me/export", tag = "candidates",
-    responses((status = 200, description = "Account, saved searches, alert matches, mails", body = Object)))]
+    responses((status = 200, description = "Account, saved searches, alert matches, mails", body = Object)),
+    security(("bearer" = [])))]
 async fn export(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -131,7 +134,8 @@ async fn export(
 
 /// The caller's saved searches.
 #[utoipa::path(get, path = "/api/v1/me/searches", tag = "candidates",
-    responses((status = 200, description = "Saved searches", body = Vec<Object>)))]
+    responses((status = 200, description = "Saved searches", body = Vec<Object>)),
+    security(("bearer" = [])))]
 async fn list_searches(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -146,7 +150,8 @@ async fn list_searches(
 #[utoipa::path(post, path = "/api/v1/me/searches", tag = "candidates", request_body = NewSearch,
     responses((status = 201, description = "The saved search", body = Object),
               (status = 409, description = "Too many saved searches", body = crate::http::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "Invalid criteria", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 422, description = "Invalid criteria", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn create_search(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -159,7 +164,8 @@ async fn create_search(
 /// Renames a saved search, switches its alert, changes its frequency.
 #[utoipa::path(patch, path = "/api/v1/me/searches/{id}", tag = "candidates", request_body = SearchPatch,
     params(("id" = u64, Path, description = "Saved search id")),
-    responses((status = 200, description = "The saved search", body = Object), (status = 404, description = "Not yours", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The saved search", body = Object), (status = 404, description = "Not yours", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn patch_search(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -173,7 +179,8 @@ async fn patch_search(
 /// Deletes a saved search and its pending alert mails.
 #[utoipa::path(delete, path = "/api/v1/me/searches/{id}", tag = "candidates",
     params(("id" = u64, Path, description = "Saved search id")),
-    responses((status = 204, description = "Deleted"), (status = 404, description = "Not yours", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "Not yours", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn delete_search(
     State(state): State<AppState>,
     Caller(who): Caller,

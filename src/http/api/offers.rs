@@ -467,7 +467,7 @@ fn content_disposition(name: &str) -> String {
 /// An attachment of a visible offer (1-based).
 #[utoipa::path(
     get,
-    path = "/api/v1/offers/{reference}/attachments/{n}",
+    path = crate::links::OFFER_ATTACHMENT,
     tag = "search",
     params(("reference" = String, Path, description = "Reference"), ("n" = usize, Path, description = "1-based")),
     responses(

@@ -56,7 +56,8 @@ pub struct StateQuery {
 
 /// The offers of the caller's services.
 #[utoipa::path(get, path = "/api/v1/recruiter/offers", tag = "recruiter offers", params(StateQuery),
-    responses((status = 200, description = "Offers", body = Vec<Object>), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Offers", body = Vec<Object>), (status = 401, description = "No session", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn list(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -81,7 +82,8 @@ async fn list(
 /// Creates an offer (`"state": "draft"` by default, or `"published"`).
 #[utoipa::path(post, path = "/api/v1/recruiter/offers", tag = "recruiter offers", request_body = crate::domain::OfferInput,
     responses((status = 201, description = "The offer with its reference", body = Object),
-              (status = 422, description = "Every faulty field, named", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 422, description = "Every faulty field, named", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn create(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -94,7 +96,8 @@ async fn create(
 /// One offer of the caller's services.
 #[utoipa::path(get, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers",
     params(("reference" = String, Path, description = "Reference")),
-    responses((status = 200, description = "The offer", body = Object), (status = 404, description = "Not in your services", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The offer", body = Object), (status = 404, description = "Not in your services", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn read(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -107,7 +110,8 @@ async fn read(
 /// Replaces the editable fields.
 #[utoipa::path(put, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers", request_body = crate::domain::OfferInput,
     params(("reference" = String, Path, description = "Reference")),
-    responses((status = 200, description = "The offer", body = Object), (status = 422, description = "Faulty fields", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The offer", body = Object), (status = 422, description = "Faulty fields", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn replace(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -121,7 +125,8 @@ async fn replace(
 /// Deletes a draft (409 for any other state).
 #[utoipa::path(delete, path = "/api/v1/recruiter/offers/{reference}", tag = "recruiter offers",
     params(("reference" = String, Path, description = "Reference")),
-    responses((status = 204, description = "Deleted"), (status = 409, description = "Not a draft", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 204, description = "Deleted"), (status = 409, description = "Not a draft", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn delete(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -138,7 +143,8 @@ async fn delete(
            ("action" = String, Path, description = "publish | archive | unarchive | clone | filled | unfill")),
     responses((status = 200, description = "The offer in its new state", body = Object),
               (status = 201, description = "clone: the new draft", body = Object),
-              (status = 409, description = "Not allowed from the current state", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 409, description = "Not allowed from the current state", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn action(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -173,7 +179,8 @@ pub struct AttachmentForm {
     responses((status = 201, description = "The offer with its attachments", body = Object),
               (status = 409, description = "Already 3 attachments", body = crate::http::Problem, content_type = "application/problem+json"),
               (status = 413, description = "Too large", body = crate::http::Problem, content_type = "application/problem+json"),
-              (status = 415, description = "Not a PDF, DOC, DOCX or ODT document", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 415, description = "Not a PDF, DOC, DOCX or ODT document", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn add_attachment(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -244,7 +251,8 @@ async fn add_attachment(
 /// Removes the n-th attachment (1-based).
 #[utoipa::path(delete, path = "/api/v1/recruiter/offers/{reference}/attachments/{n}", tag = "recruiter offers",
     params(("reference" = String, Path, description = "Reference"), ("n" = usize, Path, description = "1-based")),
-    responses((status = 200, description = "The offer", body = Object), (status = 404, description = "No such attachment", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The offer", body = Object), (status = 404, description = "No such attachment", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn remove_attachment(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -267,7 +275,8 @@ pub struct RenewBody {
     params(("reference" = String, Path, description = "Reference")), request_body = RenewBody,
     responses((status = 200, description = "The offer", body = Object),
               (status = 409, description = "A draft has no diffusion", body = crate::http::Problem, content_type = "application/problem+json"),
-              (status = 422, description = "Bad date", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 422, description = "Bad date", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn renew(
     State(state): State<AppState>,
     Caller(who): Caller,

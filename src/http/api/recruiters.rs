@@ -88,7 +88,8 @@ pub struct ServiceBody {
 
 /// Creates a service (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/services", tag = "recruiters", request_body = ServiceBody,
-    responses((status = 201, description = "The service", body = Object), (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 201, description = "The service", body = Object), (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn create_service(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -116,7 +117,8 @@ pub struct RequestsQuery {
 
 /// Recruiter accounts to review (administrators).
 #[utoipa::path(get, path = "/api/v1/admin/recruiters", tag = "recruiters", params(RequestsQuery),
-    responses((status = 200, description = "Accounts", body = Vec<Object>), (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Accounts", body = Vec<Object>), (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn list_requests(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -145,7 +147,8 @@ async fn list_requests(
 /// Approves a request and mails a one-time link to choose a password.
 #[utoipa::path(post, path = "/api/v1/admin/recruiters/{id}/approve", tag = "recruiters",
     params(("id" = u64, Path, description = "Account id")),
-    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not pending", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not pending", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn approve(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -165,7 +168,8 @@ pub struct RefuseBody {
 /// Refuses a request; the reason is mailed.
 #[utoipa::path(post, path = "/api/v1/admin/recruiters/{id}/refuse", tag = "recruiters", request_body = RefuseBody,
     params(("id" = u64, Path, description = "Account id")),
-    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not pending", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not pending", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn refuse(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -186,7 +190,8 @@ pub struct MemberBody {
 /// Adds a recruiter to one more service (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/recruiters/{id}/services", tag = "recruiters", request_body = MemberBody,
     params(("id" = u64, Path, description = "Account id")),
-    responses((status = 200, description = "The account", body = Object)))]
+    responses((status = 200, description = "The account", body = Object)),
+    security(("bearer" = [])))]
 async fn add_member(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -200,7 +205,8 @@ async fn add_member(
 /// Removes a recruiter from a service (administrators).
 #[utoipa::path(delete, path = "/api/v1/admin/recruiters/{id}/services/{service}", tag = "recruiters",
     params(("id" = u64, Path, description = "Account id"), ("service" = u64, Path, description = "Service id")),
-    responses((status = 200, description = "The account", body = Object), (status = 404, description = "No such membership", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account", body = Object), (status = 404, description = "No such membership", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn remove_member(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -223,7 +229,8 @@ pub struct ServicePatch {
 /// Renames a service or moves it to another entité (administrators).
 #[utoipa::path(patch, path = "/api/v1/admin/services/{id}", tag = "recruiters", request_body = ServicePatch,
     params(("id" = u64, Path, description = "Service id")),
-    responses((status = 200, description = "The service", body = Object), (status = 404, description = "No such service", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The service", body = Object), (status = 404, description = "No such service", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn rename_service(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -249,7 +256,8 @@ pub struct AccountsQuery {
 
 /// Every recruiter and administrator account (administrators).
 #[utoipa::path(get, path = "/api/v1/admin/accounts", tag = "recruiters", params(AccountsQuery),
-    responses((status = 200, description = "Accounts", body = Vec<Object>), (status = 400, description = "Unknown role", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Accounts", body = Vec<Object>), (status = 400, description = "Unknown role", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn list_accounts(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -278,7 +286,8 @@ async fn list_accounts(
 /// Enables a disabled account again (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/accounts/{id}/enable", tag = "recruiters",
     params(("id" = u64, Path, description = "Account id")),
-    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not disabled", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not disabled", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn enable_account(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -291,7 +300,8 @@ async fn enable_account(
 /// Disables an account: its sessions end and it cannot log in (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/accounts/{id}/disable", tag = "recruiters",
     params(("id" = u64, Path, description = "Account id")),
-    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not active", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The account", body = Object), (status = 409, description = "Not active", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn disable_account(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -311,7 +321,8 @@ pub struct AdminOffersQuery {
 
 /// Every offer, for moderation (administrators).
 #[utoipa::path(get, path = "/api/v1/admin/offers", tag = "recruiters", params(AdminOffersQuery),
-    responses((status = 200, description = "Offers", body = Vec<Object>), (status = 400, description = "Unknown state", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "Offers", body = Vec<Object>), (status = 400, description = "Unknown state", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn list_all_offers(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -344,7 +355,8 @@ pub struct ModerationBody {
 /// Archives an offer that breaks the rules; the reason is mailed to its service (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/offers/{reference}/archive", tag = "recruiters", request_body = ModerationBody,
     params(("reference" = String, Path, description = "Reference")),
-    responses((status = 200, description = "The offer", body = Object), (status = 409, description = "Not published or filled", body = crate::http::Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "The offer", body = Object), (status = 409, description = "Not published or filled", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn moderate(
     State(state): State<AppState>,
     Caller(admin): Caller,

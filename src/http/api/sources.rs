@@ -53,7 +53,8 @@ fn source_json(s: &Source) -> serde_json::Value {
 /// Registers a partner feed for a service.
 #[utoipa::path(post, path = "/api/v1/admin/sources", tag = "admin", request_body = SourceBody,
     responses((status = 201, description = "The source", body = Object),
-              (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn add(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -75,7 +76,8 @@ async fn add(
 
 /// Every partner feed, with its last poll.
 #[utoipa::path(get, path = "/api/v1/admin/sources", tag = "admin",
-    responses((status = 200, description = "The sources", body = Vec<Object>)))]
+    responses((status = 200, description = "The sources", body = Vec<Object>)),
+    security(("bearer" = [])))]
 async fn list(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -89,7 +91,8 @@ async fn list(
 #[utoipa::path(get, path = "/api/v1/admin/sources/{id}", tag = "admin",
     params(("id" = u64, Path, description = "Source id")),
     responses((status = 200, description = "The source", body = Object),
-              (status = 404, description = "No such source", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 404, description = "No such source", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn read(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -103,7 +106,8 @@ async fn read(
 #[utoipa::path(delete, path = "/api/v1/admin/sources/{id}", tag = "admin",
     params(("id" = u64, Path, description = "Source id")),
     responses((status = 204, description = "Removed"),
-              (status = 404, description = "No such source", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 404, description = "No such source", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn remove(
     State(state): State<AppState>,
     Caller(admin): Caller,
@@ -117,7 +121,8 @@ async fn remove(
 #[utoipa::path(post, path = "/api/v1/admin/sources/{id}/poll", tag = "admin",
     params(("id" = u64, Path, description = "Source id")),
     responses((status = 200, description = "The poll's report", body = Poll),
-              (status = 404, description = "No such source", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 404, description = "No such source", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn poll(
     State(state): State<AppState>,
     Caller(admin): Caller,

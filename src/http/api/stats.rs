@@ -21,7 +21,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 #[utoipa::path(get, path = "/api/v1/recruiter/offers/{reference}/stats", tag = "recruiter offers",
     params(("reference" = String, Path, description = "Reference")),
     responses((status = 200, description = "The statistics", body = Object),
-              (status = 404, description = "Not in your services", body = crate::http::Problem, content_type = "application/problem+json")))]
+              (status = 404, description = "Not in your services", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
 async fn offer_stats(
     State(state): State<AppState>,
     Caller(who): Caller,
@@ -35,7 +36,8 @@ async fn offer_stats(
 /// Every offer counted by state, contract, region, administration and month of first
 /// publication.
 #[utoipa::path(get, path = "/api/v1/admin/stats", tag = "admin",
-    responses((status = 200, description = "The census", body = Object)))]
+    responses((status = 200, description = "The census", body = Object)),
+    security(("bearer" = [])))]
 async fn census(
     State(state): State<AppState>,
     Caller(who): Caller,

@@ -38,7 +38,11 @@ impl<T> OrPage<T> for crate::Result<T> {
 /// Unknown paths: a problem+json 404 under the API and the feeds, the 404 page elsewhere.
 pub(crate) async fn fallback(v: Visitor, uri: axum::http::Uri) -> Response {
     let path = uri.path();
-    if path.starts_with("/api/") || path.starts_with("/feeds/") || path.starts_with("/static/") {
+    let under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
+    if under(links::API) || under(links::FEEDS) || under(links::STATIC) {
         crate::http::AppError::not_found("no such resource").into_response()
     } else {
         portal::not_found_page(&v)

@@ -30,6 +30,7 @@ use crate::auth::{Auth, new_token};
 use crate::domain::account::{Account, Role};
 use crate::error::{Error, FieldError};
 use crate::http::{AppState, blocking};
+use crate::links;
 
 pub(crate) use answers::*;
 pub(crate) use forms::*;

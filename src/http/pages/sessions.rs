@@ -2,6 +2,7 @@
 //! one-time link to choose a password, and the candidate's address confirmation.
 
 use crate::http::pages::PageResult;
+use crate::links;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -62,25 +63,25 @@ fn login_form(v: &Visitor, suite: &str, espace: &str, login: &str) -> FormPage {
         _ => "Connexion",
     };
     let mut links = vec![(
-        "/mot-de-passe-oublie".to_string(),
+        links::PASSWORD_FORGOTTEN.to_string(),
         "Mot de passe oublié ?".to_string(),
     )];
     if espace != "recruteur" {
         links.push((
-            "/compte/nouveau".into(),
+            links::SIGNUP.into(),
             "Pas encore de compte ? Créer un compte candidat".into(),
         ));
     }
     if espace != "candidat" {
         links.push((
-            "/recruteur/demande".into(),
+            links::RECRUITER_REQUEST.into(),
             "Vous recrutez ? Demander un compte recruteur".into(),
         ));
     }
     FormPage::new(
         v.ctx(&[("Connexion", None)]),
         title,
-        "/connexion",
+        links::LOGIN,
         vec![
             Field::new(
                 "login",
@@ -102,14 +103,14 @@ fn login_form(v: &Visitor, suite: &str, espace: &str, login: &str) -> FormPage {
 }
 
 /// The login form.
-#[utoipa::path(get, path = "/connexion", tag = "portal", params(LoginQuery),
+#[utoipa::path(get, path = links::LOGIN, tag = "portal", params(LoginQuery),
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 async fn login_page(v: Visitor, Query(q): Query<LoginQuery>) -> Response {
     render(&v, StatusCode::OK, login_form(&v, &q.suite, &q.espace, ""))
 }
 
 /// Logs in: a session cookie, then the person's space (or the page they came from).
-#[utoipa::path(post, path = "/connexion", tag = "portal",
+#[utoipa::path(post, path = links::LOGIN, tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Logged in: to the person's space"),
               (status = 401, description = "The form again (HTML)", content_type = "text/html", body = String),
@@ -155,7 +156,7 @@ async fn login_submit(
 }
 
 /// Logs out: ends the session and clears its cookie.
-#[utoipa::path(post, path = "/deconnexion", tag = "portal",
+#[utoipa::path(post, path = links::LOGOUT, tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Logged out: to the home page")))]
 async fn logout(State(state): State<AppState>, v: Visitor, body: Bytes) -> PageResult {
@@ -175,7 +176,7 @@ pub struct TokenQuery {
 }
 
 /// The confirmation link of an address: a candidate's own, or a new address of any account.
-#[utoipa::path(get, path = "/confirmer-email", tag = "portal", params(TokenQuery),
+#[utoipa::path(get, path = links::CONFIRM_EMAIL, tag = "portal", params(TokenQuery),
     responses((status = 200, description = "Confirmed (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
 async fn confirm_email(
@@ -199,7 +200,7 @@ async fn confirm_email(
                     a.email
                 )
             },
-            vec![("/connexion".into(), "Se connecter".into())],
+            vec![(links::LOGIN.into(), "Se connecter".into())],
         ),
         Err(e) => message_page(
             &v,
@@ -214,7 +215,7 @@ fn password_form(v: &Visitor, token: &str) -> FormPage {
     FormPage::new(
         v.ctx(&[("Choisir mon mot de passe", None)]),
         "Choisir mon mot de passe",
-        &format!("/set-password?{}", serde_urlencoded::to_string([("token", token)]).unwrap_or_default()),
+        &format!("{}?{}", links::SET_PASSWORD, serde_urlencoded::to_string([("token", token)]).unwrap_or_default()),
         vec![
             Field::new("password", "Nouveau mot de passe", "password", "")
                 .required()
@@ -226,14 +227,14 @@ fn password_form(v: &Visitor, token: &str) -> FormPage {
 }
 
 /// The one-time link to choose a password (every role).
-#[utoipa::path(get, path = "/set-password", tag = "portal", params(TokenQuery),
+#[utoipa::path(get, path = links::SET_PASSWORD, tag = "portal", params(TokenQuery),
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 async fn password_page(v: Visitor, Query(q): Query<TokenQuery>) -> Response {
     render(&v, StatusCode::OK, password_form(&v, &q.token))
 }
 
 /// Sets the password of a one-time link; the other sessions of the account end.
-#[utoipa::path(post, path = "/set-password", tag = "portal", params(TokenQuery),
+#[utoipa::path(post, path = links::SET_PASSWORD, tag = "portal", params(TokenQuery),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 200, description = "Done (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "The form again, with the error", content_type = "text/html", body = String)))]
@@ -254,7 +255,7 @@ async fn password_submit(
                 StatusCode::OK,
                 "Mot de passe enregistré",
                 "Votre mot de passe est enregistré : vous pouvez vous connecter.",
-                vec![("/connexion".into(), "Se connecter".into())],
+                vec![(links::LOGIN.into(), "Se connecter".into())],
             ),
             Ok(Err(e)) => render(
                 &v,

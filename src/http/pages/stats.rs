@@ -3,6 +3,7 @@
 //! as CSV.
 
 use crate::http::pages::{OrPage, PageError, PageResult};
+use crate::links;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -108,7 +109,7 @@ async fn load_offer_stats(
     v: &Visitor,
     reference: String,
 ) -> Result<OfferStats, PageError> {
-    let back = format!("/recruteur/offres/{reference}/statistiques");
+    let back = links::fill(links::RECRUITER_OFFER_STATS, &[&reference]);
     let who = v.require(Role::Recruiter, &back)?.clone();
     with_backoffice(state, move |b| b.offer_stats(&who, &reference))
         .await
@@ -116,7 +117,7 @@ async fn load_offer_stats(
 }
 
 /// An offer's statistics: views, "Postuler" clicks and alert mails per day.
-#[utoipa::path(get, path = "/recruteur/offres/{reference}/statistiques", tag = "portal",
+#[utoipa::path(get, path = links::RECRUITER_OFFER_STATS, tag = "portal",
     params(("reference" = String, Path, description = "Reference")),
     responses((status = 200, description = "The statistics (HTML)", content_type = "text/html", body = String),
               (status = 404, description = "Not in your services (HTML)", content_type = "text/html", body = String)))]
@@ -128,7 +129,7 @@ async fn offer_stats_page(
     let s = load_offer_stats(&state, &v, reference).await?;
     let today = state.engine.zone().today(state.engine.now());
     let t = s.totals;
-    let offer_url = format!("/recruteur/offres/{}", s.reference);
+    let offer_url = links::fill(links::RECRUITER_OFFER, &[&s.reference]);
     let charts = vec![
         Chart {
             id: "vues".into(),
@@ -165,7 +166,7 @@ async fn offer_stats_page(
         StatusCode::OK,
         StatsView {
             ctx: v.ctx(&[
-                ("Mes offres", Some("/recruteur/offres")),
+                ("Mes offres", Some(links::RECRUITER_OFFERS)),
                 (&s.reference, Some(offer_url.as_str())),
                 ("Statistiques", None),
             ]),
@@ -182,7 +183,7 @@ async fn offer_stats_page(
                 plural(t.mails),
                 plural(t.mails)
             ),
-            csv_url: format!("/recruteur/offres/{}/statistiques.csv", s.reference),
+            csv_url: links::fill(links::RECRUITER_OFFER_STATS_CSV, &[&s.reference]),
             charts,
         },
     ))
@@ -193,7 +194,7 @@ fn plural(n: u64) -> &'static str {
 }
 
 /// An offer's statistics per day, as CSV.
-#[utoipa::path(get, path = "/recruteur/offres/{reference}/statistiques.csv", tag = "portal",
+#[utoipa::path(get, path = links::RECRUITER_OFFER_STATS_CSV, tag = "portal",
     params(("reference" = String, Path, description = "Reference")),
     responses((status = 200, description = "One line per day", content_type = "text/csv", body = String),
               (status = 404, description = "Not in your services (HTML)", content_type = "text/html", body = String)))]
@@ -232,14 +233,14 @@ fn sections(c: &Census) -> [(&'static str, &'static str, &Vec<Tally>, bool); 5] 
 }
 
 async fn load_census(state: &AppState, v: &Visitor) -> Result<Census, PageError> {
-    let who = v.require(Role::Admin, "/admin/statistiques")?.clone();
+    let who = v.require(Role::Admin, links::ADMIN_STATS)?.clone();
     with_backoffice(state, move |b| b.census(&who))
         .await
         .or_page(v)
 }
 
 /// Every offer counted by state, contract, month, region and administration.
-#[utoipa::path(get, path = "/admin/statistiques", tag = "portal",
+#[utoipa::path(get, path = links::ADMIN_STATS, tag = "portal",
     responses((status = 200, description = "The census (HTML)", content_type = "text/html", body = String)))]
 async fn census_page(State(state): State<AppState>, v: Visitor) -> PageResult {
     let c = load_census(&state, &v).await?;
@@ -272,14 +273,14 @@ async fn census_page(State(state): State<AppState>, v: Visitor) -> PageResult {
             admin: true,
             heading: "Statistiques des offres".into(),
             summary: format!("{} offre{} en tout.", c.total, plural(c.total)),
-            csv_url: "/admin/statistiques.csv".into(),
+            csv_url: links::ADMIN_STATS_CSV.into(),
             charts,
         },
     ))
 }
 
 /// The census as CSV: one line per (dimension, value).
-#[utoipa::path(get, path = "/admin/statistiques.csv", tag = "portal",
+#[utoipa::path(get, path = links::ADMIN_STATS_CSV, tag = "portal",
     responses((status = 200, description = "One line per dimension and value", content_type = "text/csv", body = String)))]
 async fn census_csv(State(state): State<AppState>, v: Visitor) -> PageResult {
     let c = load_census(&state, &v).await?;

@@ -164,7 +164,8 @@ impl Visitor {
             )
             .into()),
             None => Err(Redirect::to(&format!(
-                "/connexion?{}",
+                "{}?{}",
+                links::LOGIN,
                 serde_urlencoded::to_string([("suite", back)]).unwrap_or_default()
             ))
             .into_response()
@@ -244,8 +245,8 @@ impl Visitor {
 /// Where each role lands after logging in.
 pub(crate) fn space_of(role: Role) -> &'static str {
     match role {
-        Role::Candidate => "/compte",
-        Role::Recruiter => "/recruteur/offres",
-        Role::Admin => "/admin/demandes",
+        Role::Candidate => links::ACCOUNT,
+        Role::Recruiter => links::RECRUITER_OFFERS,
+        Role::Admin => links::ADMIN_REQUESTS,
     }
 }

@@ -31,7 +31,7 @@ pub(super) async fn accounts(
     notice_: Option<String>,
     error: Option<String>,
 ) -> PageResult {
-    let admin = admin_of(v, "/admin/comptes")?;
+    let admin = admin_of(v, links::ADMIN_ACCOUNTS)?;
     let me = admin.id;
     let loaded = with_backoffice(state, move |b| {
         Ok((b.staff(&admin, None)?, b.services(None)?))
@@ -90,7 +90,7 @@ pub(super) async fn accounts(
 }
 
 /// The recruiter and administrator accounts.
-#[utoipa::path(get, path = "/admin/comptes", tag = "portal", params(NoticeQuery),
+#[utoipa::path(get, path = links::ADMIN_ACCOUNTS, tag = "portal", params(NoticeQuery),
     responses((status = 200, description = "The accounts (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn accounts_page(
     State(state): State<AppState>,
@@ -110,14 +110,14 @@ pub(super) async fn account_change(
     let (admin, form) = changing(v, body)?;
     Ok(
         match with_backoffice(state, move |b| f(b, &admin, &form)).await {
-            Ok(_) => see_other(&done.after("/admin/comptes")),
+            Ok(_) => see_other(&done.after(links::ADMIN_ACCOUNTS)),
             Err(e) => accounts(state, v, status_of(&e), None, Some(explain(&e))).await?,
         },
     )
 }
 
 /// Adds a recruiter to a service.
-#[utoipa::path(post, path = "/admin/comptes/{id}/services", tag = "portal",
+#[utoipa::path(post, path = links::ADMIN_ACCOUNT_SERVICES, tag = "portal",
     params(("id" = u64, Path, description = "Account id")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Added")))]
@@ -143,7 +143,7 @@ pub(super) async fn add_membership(
 }
 
 /// Removes a recruiter from a service.
-#[utoipa::path(post, path = "/admin/comptes/{id}/services/{service}/retirer", tag = "portal",
+#[utoipa::path(post, path = links::ADMIN_ACCOUNT_SERVICE_REMOVE, tag = "portal",
     params(("id" = u64, Path, description = "Account id"), ("service" = u64, Path, description = "Service id")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Removed")))]
@@ -164,7 +164,7 @@ pub(super) async fn remove_membership(
 }
 
 /// Disables an account.
-#[utoipa::path(post, path = "/admin/comptes/{id}/desactiver", tag = "portal",
+#[utoipa::path(post, path = links::ADMIN_ACCOUNT_DISABLE, tag = "portal",
     params(("id" = u64, Path, description = "Account id")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Disabled")))]
@@ -181,7 +181,7 @@ pub(super) async fn disable(
 }
 
 /// Enables an account again.
-#[utoipa::path(post, path = "/admin/comptes/{id}/reactiver", tag = "portal",
+#[utoipa::path(post, path = links::ADMIN_ACCOUNT_ENABLE, tag = "portal",
     params(("id" = u64, Path, description = "Account id")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Enabled")))]

@@ -3,6 +3,7 @@
 //! every offer (withdraw one that breaks the rules, the reason mailed to its service).
 
 use crate::http::pages::{OrPage, PageError, PageResult};
+use crate::links;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -61,5 +62,5 @@ fn admin_of(v: &Visitor, back: &str) -> Result<Account, PageError> {
 
 /// Checks the CSRF token and the role of a changing form.
 fn changing(v: &Visitor, body: &Bytes) -> Result<(Account, Form), PageError> {
-    v.changing(Role::Admin, "/admin/demandes", body)
+    v.changing(Role::Admin, links::ADMIN_REQUESTS, body)
 }

@@ -3,14 +3,14 @@
 use super::*;
 
 /// Every offer, to withdraw one that breaks the rules.
-#[utoipa::path(get, path = "/admin/offres", tag = "portal", params(ListQuery),
+#[utoipa::path(get, path = links::ADMIN_OFFERS, tag = "portal", params(ListQuery),
     responses((status = 200, description = "The offers (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn offers_page(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    let admin = admin_of(&v, "/admin/offres")?;
+    let admin = admin_of(&v, links::ADMIN_OFFERS)?;
     let filter = q.state().or_page(&v)?;
     let loaded = with_backoffice(&state, move |b| {
         Ok((b.all_offers(&admin, filter)?, b.account_names()?))
@@ -20,7 +20,7 @@ pub(super) async fn offers_page(
     let mut list = offers_list(
         v.ctx(&[("Administration", None), ("Offres", None)]),
         "Toutes les offres",
-        "/admin/offres",
+        links::ADMIN_OFFERS,
         offers,
         &q,
         Lookups {
@@ -31,7 +31,7 @@ pub(super) async fn offers_page(
         },
     );
     for r in &mut list.rows {
-        r.url = format!("/admin/offres/{}", r.reference);
+        r.url = links::fill(links::ADMIN_OFFER, &[&r.reference]);
     }
     list.notice = Notice::of_query(q.done());
     Ok(render(&v, StatusCode::OK, list))
@@ -47,11 +47,11 @@ pub(super) fn moderate_form(
     let mut page = FormPage::new(
         v.ctx(&[
             ("Administration", None),
-            ("Offres", Some("/admin/offres")),
+            ("Offres", Some(links::ADMIN_OFFERS)),
             (reference, None),
         ]),
         &format!("Retirer l'offre {reference}"),
-        &format!("/admin/offres/{reference}"),
+        &links::fill(links::ADMIN_OFFER, &[&reference]),
         vec![
             Field::new("reason", "Motif du retrait", "textarea", reason)
                 .required()
@@ -63,7 +63,10 @@ pub(super) fn moderate_form(
         "« {title} » – état : {}. Retirer une offre l'archive : elle n'est plus diffusée.",
         crate::http::pages::recruiter::state_name(state)
     ))
-    .links(vec![("/admin/offres".into(), "Revenir à la liste".into())]);
+    .links(vec![(
+        links::ADMIN_OFFERS.into(),
+        "Revenir à la liste".into(),
+    )]);
     if !matches!(state, OfferState::Published | OfferState::Filled) {
         page.notice =
             Some("Cette offre n'est pas diffusée : elle ne peut pas être retirée.".into());
@@ -72,7 +75,7 @@ pub(super) fn moderate_form(
 }
 
 /// The withdrawal form of an offer.
-#[utoipa::path(get, path = "/admin/offres/{reference}", tag = "portal",
+#[utoipa::path(get, path = links::ADMIN_OFFER, tag = "portal",
     params(("reference" = String, Path, description = "Reference")),
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn moderate_page(
@@ -80,7 +83,7 @@ pub(super) async fn moderate_page(
     v: Visitor,
     Path(reference): Path<String>,
 ) -> PageResult {
-    let admin = admin_of(&v, "/admin/offres")?;
+    let admin = admin_of(&v, links::ADMIN_OFFERS)?;
     let r = reference.clone();
     Ok(
         match with_backoffice(&state, move |b| b.any_offer(&admin, &r)).await {
@@ -95,7 +98,7 @@ pub(super) async fn moderate_page(
 }
 
 /// Withdraws the offer; the reason is mailed to its service.
-#[utoipa::path(post, path = "/admin/offres/{reference}", tag = "portal",
+#[utoipa::path(post, path = links::ADMIN_OFFER, tag = "portal",
     params(("reference" = String, Path, description = "Reference")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Withdrawn"), (status = 422, description = "No reason (HTML)", content_type = "text/html", body = String)))]
@@ -110,7 +113,7 @@ pub(super) async fn moderate_submit(
     let (a, r, why) = (admin.clone(), reference.clone(), reason.clone());
     Ok(
         match with_backoffice(&state, move |b| b.moderate(&a, &r, &why)).await {
-            Ok(_) => see_other(&Notice::Moderated.after("/admin/offres")),
+            Ok(_) => see_other(&Notice::Moderated.after(links::ADMIN_OFFERS)),
             Err(e) => {
                 let r = reference.clone();
                 match with_backoffice(&state, move |b| b.any_offer(&admin, &r)).await {

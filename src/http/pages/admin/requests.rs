@@ -93,19 +93,19 @@ pub(super) async fn requests(
 }
 
 /// The pending recruiter requests.
-#[utoipa::path(get, path = "/admin/demandes", tag = "portal", params(NoticeQuery),
+#[utoipa::path(get, path = links::ADMIN_REQUESTS, tag = "portal", params(NoticeQuery),
     responses((status = 200, description = "The requests (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn requests_page(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
-    admin_of(&v, "/admin/demandes")?;
+    admin_of(&v, links::ADMIN_REQUESTS)?;
     Ok(requests(&state, &v, StatusCode::OK, Notice::of_query(&q.fait), None).await)
 }
 
 /// Approves a request: the recruiter is mailed a link to choose a password.
-#[utoipa::path(post, path = "/admin/demandes/{id}/accepter", tag = "portal",
+#[utoipa::path(post, path = links::ADMIN_REQUEST_APPROVE, tag = "portal",
     params(("id" = u64, Path, description = "Account id")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Done: back to the requests")))]
@@ -118,14 +118,14 @@ pub(super) async fn approve(
     let (admin, _) = changing(&v, &body)?;
     Ok(
         match with_backoffice(&state, move |b| b.approve(&admin, id)).await {
-            Ok(_) => see_other(&Notice::Approved.after("/admin/demandes")),
+            Ok(_) => see_other(&Notice::Approved.after(links::ADMIN_REQUESTS)),
             Err(e) => requests(&state, &v, status_of(&e), None, Some(explain(&e))).await,
         },
     )
 }
 
 /// Refuses a request with a reason, mailed to the person.
-#[utoipa::path(post, path = "/admin/demandes/{id}/refuser", tag = "portal",
+#[utoipa::path(post, path = links::ADMIN_REQUEST_REFUSE, tag = "portal",
     params(("id" = u64, Path, description = "Account id")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Done: back to the requests"),
@@ -140,7 +140,7 @@ pub(super) async fn refuse(
     let reason = form.get("reason").to_string();
     Ok(
         match with_backoffice(&state, move |b| b.refuse(&admin, id, &reason)).await {
-            Ok(_) => see_other(&Notice::Refused.after("/admin/demandes")),
+            Ok(_) => see_other(&Notice::Refused.after(links::ADMIN_REQUESTS)),
             Err(e) => {
                 let message = match &e {
                     Error::Invalid(_) => {

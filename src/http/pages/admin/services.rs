@@ -117,14 +117,14 @@ pub(super) async fn services(
 }
 
 /// The organisation tree, with forms to add and rename services.
-#[utoipa::path(get, path = "/admin/services", tag = "portal", params(NoticeQuery),
+#[utoipa::path(get, path = links::ADMIN_SERVICES, tag = "portal", params(NoticeQuery),
     responses((status = 200, description = "The services (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn services_page(
     State(state): State<AppState>,
     v: Visitor,
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
-    admin_of(&v, "/admin/services")?;
+    admin_of(&v, links::ADMIN_SERVICES)?;
     Ok(services(
         &state,
         &v,
@@ -137,7 +137,7 @@ pub(super) async fn services_page(
 }
 
 /// Adds a service (and its entité when new).
-#[utoipa::path(post, path = "/admin/services", tag = "portal",
+#[utoipa::path(post, path = links::ADMIN_SERVICES, tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Added"), (status = 422, description = "The form again (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn add_service(
@@ -157,14 +157,14 @@ pub(super) async fn add_service(
         })
         .await
         {
-            Ok(_) => see_other(&Notice::ServiceAdded.after("/admin/services")),
+            Ok(_) => see_other(&Notice::ServiceAdded.after(links::ADMIN_SERVICES)),
             Err(e) => services(&state, &v, status_of(&e), &form, None, Some(&e)).await,
         },
     )
 }
 
 /// Renames a service or changes its entité.
-#[utoipa::path(post, path = "/admin/services/{id}", tag = "portal",
+#[utoipa::path(post, path = links::ADMIN_SERVICE, tag = "portal",
     params(("id" = u64, Path, description = "Service id")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Renamed")))]
@@ -182,7 +182,7 @@ pub(super) async fn rename_service(
         })
         .await
         {
-            Ok(_) => see_other(&Notice::ServiceRenamed.after("/admin/services")),
+            Ok(_) => see_other(&Notice::ServiceRenamed.after(links::ADMIN_SERVICES)),
             Err(e) => services(&state, &v, status_of(&e), &Form::default(), None, Some(&e)).await,
         },
     )

@@ -45,7 +45,7 @@ pub(super) fn account_forms(a: &Account, form: &Form) -> Vec<MiniForm> {
         MiniForm {
             title: "Mes coordonnées".into(),
             intro: String::new(),
-            action: "/compte/coordonnees".into(),
+            action: links::ACCOUNT_DETAILS.into(),
             method: "post",
             fields: vec![
                 civility_field(&pick("civility", a.civility.as_deref().unwrap_or(""))).required(),
@@ -59,7 +59,7 @@ pub(super) fn account_forms(a: &Account, form: &Form) -> Vec<MiniForm> {
         MiniForm {
             title: "Mon adresse électronique".into(),
             intro: "La nouvelle adresse remplacera l'actuelle lorsque le lien qui y sera envoyé aura été ouvert ; l'adresse actuelle en est informée.".into(),
-            action: "/compte/email".into(),
+            action: links::ACCOUNT_EMAIL.into(),
             method: "post",
             fields: vec![
                 Field::new("email", "Adresse électronique", "email", &pick("email", &a.email)).required().autocomplete("email"),
@@ -71,7 +71,7 @@ pub(super) fn account_forms(a: &Account, form: &Form) -> Vec<MiniForm> {
         MiniForm {
             title: "Mon mot de passe".into(),
             intro: String::new(),
-            action: "/compte/mot-de-passe".into(),
+            action: links::ACCOUNT_PASSWORD.into(),
             method: "post",
             fields: vec![
                 Field::new("current_password", "Mot de passe actuel", "password", "").required().autocomplete("current-password"),
@@ -157,24 +157,24 @@ pub(super) fn account_view(
         forms,
         links: vec![
             (
-                "/compte/recherches".into(),
+                links::SAVED_SEARCHES.into(),
                 "Mes recherches et mes alertes".into(),
             ),
             (
-                "/compte/export".into(),
+                links::ACCOUNT_EXPORT.into(),
                 "Télécharger mes données (JSON)".into(),
             ),
-            ("/compte/supprimer".into(), "Supprimer mon compte".into()),
+            (links::ACCOUNT_DELETE.into(), "Supprimer mon compte".into()),
         ],
     }
 }
 
 /// "Mon compte".
-#[utoipa::path(get, path = "/compte", tag = "portal", params(DoneQuery),
+#[utoipa::path(get, path = links::ACCOUNT, tag = "portal", params(DoneQuery),
     responses((status = 200, description = "The account (HTML)", content_type = "text/html", body = String),
               (status = 303, description = "Not logged in: to the login page")))]
 pub(super) async fn account_page(v: Visitor, Query(q): Query<DoneQuery>) -> PageResult {
-    let a = candidate(&v, "/compte")?;
+    let a = candidate(&v, links::ACCOUNT)?;
     Ok(render(
         &v,
         StatusCode::OK,
@@ -192,7 +192,7 @@ pub(super) async fn patch(
     done: Notice,
 ) -> Response {
     match crate::http::change_account(state, who.clone(), client, v.session.clone(), p).await {
-        Ok(_) => see_other(&done.after("/compte")),
+        Ok(_) => see_other(&done.after(links::ACCOUNT)),
         Err(e) => render(
             v,
             status_of(&e),
@@ -202,7 +202,7 @@ pub(super) async fn patch(
 }
 
 /// Changes the details.
-#[utoipa::path(post, path = "/compte/coordonnees", tag = "portal",
+#[utoipa::path(post, path = links::ACCOUNT_DETAILS, tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Saved"), (status = 422, description = "The page again, faults marked", content_type = "text/html", body = String)))]
 pub(super) async fn update_details(
@@ -211,7 +211,7 @@ pub(super) async fn update_details(
     ClientIp(client): ClientIp,
     body: Bytes,
 ) -> PageResult {
-    let (who, form) = changing(&v, &body, "/compte")?;
+    let (who, form) = changing(&v, &body, links::ACCOUNT)?;
     if form.get("civility").is_empty() {
         let e = Error::invalid(FieldError::required("civility"));
         return Ok(render(
@@ -231,7 +231,7 @@ pub(super) async fn update_details(
 }
 
 /// Changes the address (confirmed again).
-#[utoipa::path(post, path = "/compte/email", tag = "portal",
+#[utoipa::path(post, path = links::ACCOUNT_EMAIL, tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Saved"), (status = 422, description = "The page again, faults marked", content_type = "text/html", body = String)))]
 pub(super) async fn update_email(
@@ -240,7 +240,7 @@ pub(super) async fn update_email(
     ClientIp(client): ClientIp,
     body: Bytes,
 ) -> PageResult {
-    let (who, form) = changing(&v, &body, "/compte")?;
+    let (who, form) = changing(&v, &body, links::ACCOUNT)?;
     let p = AccountPatch {
         email: Some(form.get("email").to_string()),
         current_password: Some(form.get("email_current_password").to_string()),
@@ -259,7 +259,7 @@ pub(super) async fn update_email(
 }
 
 /// Changes the password: the current one, the new one twice.
-#[utoipa::path(post, path = "/compte/mot-de-passe", tag = "portal",
+#[utoipa::path(post, path = links::ACCOUNT_PASSWORD, tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Changed"), (status = 422, description = "The page again, faults marked", content_type = "text/html", body = String)))]
 pub(super) async fn update_password(
@@ -268,7 +268,7 @@ pub(super) async fn update_password(
     ClientIp(client): ClientIp,
     body: Bytes,
 ) -> PageResult {
-    let (who, form) = changing(&v, &body, "/compte")?;
+    let (who, form) = changing(&v, &body, links::ACCOUNT)?;
     if form.get("password") != form.get("password_confirm") {
         let e = Error::invalid(
             FieldError::new("password_confirm", "the two passwords differ")
@@ -298,10 +298,10 @@ pub(super) async fn update_password(
 }
 
 /// Every personal datum held, as a JSON download.
-#[utoipa::path(get, path = "/compte/export", tag = "portal",
+#[utoipa::path(get, path = links::ACCOUNT_EXPORT, tag = "portal",
     responses((status = 200, description = "The data (JSON download)", content_type = "application/json", body = Object)))]
 pub(super) async fn export(State(state): State<AppState>, v: Visitor) -> PageResult {
-    let who = candidate(&v, "/compte")?;
+    let who = candidate(&v, links::ACCOUNT)?;
     Ok(
         match with_candidates(&state, move |c| c.export(&who)).await {
             Ok(data) => {
@@ -326,28 +326,28 @@ pub(super) async fn export(State(state): State<AppState>, v: Visitor) -> PageRes
 
 pub(super) fn delete_form(v: &Visitor) -> FormPage {
     let mut page = FormPage::new(
-        v.ctx(&[("Mon compte", Some("/compte")), ("Supprimer mon compte", None)]),
+        v.ctx(&[("Mon compte", Some(links::ACCOUNT)), ("Supprimer mon compte", None)]),
         "Supprimer mon compte",
-        "/compte/supprimer",
+        links::ACCOUNT_DELETE,
         vec![Field::new("password", "Votre mot de passe, pour confirmer", "password", "").required().autocomplete("current-password")],
         "Supprimer définitivement mon compte",
     )
     .intro("Votre compte, vos recherches, vos alertes et les courriels en attente seront supprimés. Cette action est définitive ; téléchargez vos données avant si vous le souhaitez.")
-    .links(vec![("/compte/export".into(), "Télécharger mes données (JSON)".into()), ("/compte".into(), "Annuler".into())]);
+    .links(vec![(links::ACCOUNT_EXPORT.into(), "Télécharger mes données (JSON)".into()), (links::ACCOUNT.into(), "Annuler".into())]);
     page.width = "fr-col-md-8";
     page
 }
 
 /// Asks to confirm the deletion of the account.
-#[utoipa::path(get, path = "/compte/supprimer", tag = "portal",
+#[utoipa::path(get, path = links::ACCOUNT_DELETE, tag = "portal",
     responses((status = 200, description = "The confirmation (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn delete_page(v: Visitor) -> PageResult {
-    candidate(&v, "/compte/supprimer")?;
+    candidate(&v, links::ACCOUNT_DELETE)?;
     Ok(render(&v, StatusCode::OK, delete_form(&v)))
 }
 
 /// Deletes the account and everything attached to it, confirmed by the password.
-#[utoipa::path(post, path = "/compte/supprimer", tag = "portal",
+#[utoipa::path(post, path = links::ACCOUNT_DELETE, tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 200, description = "Deleted (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "Wrong password (HTML)", content_type = "text/html", body = String)))]
@@ -357,7 +357,7 @@ pub(super) async fn delete_submit(
     ClientIp(client): ClientIp,
     body: Bytes,
 ) -> PageResult {
-    let (who, form) = changing(&v, &body, "/compte/supprimer")?;
+    let (who, form) = changing(&v, &body, links::ACCOUNT_DELETE)?;
     // The password confirms the deletion: a password check, under the login throttle, off
     // the async workers (argon2 takes tens of milliseconds).
     let (given, throttle, peer) = (

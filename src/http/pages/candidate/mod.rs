@@ -4,6 +4,7 @@
 //! delete); and password recovery for every role at `/mot-de-passe-oublie`.
 
 use crate::http::pages::{PageError, PageResult};
+use crate::links;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};

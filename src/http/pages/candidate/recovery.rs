@@ -4,9 +4,9 @@ use super::*;
 
 pub(super) fn recovery_form(v: &Visitor, email: &str) -> FormPage {
     FormPage::new(
-        v.ctx(&[("Connexion", Some("/connexion")), ("Mot de passe oublié", None)]),
+        v.ctx(&[("Connexion", Some(links::LOGIN)), ("Mot de passe oublié", None)]),
         "Mot de passe oublié",
-        "/mot-de-passe-oublie",
+        links::PASSWORD_FORGOTTEN,
         vec![Field::new("email", "Adresse électronique de votre compte", "email", email).required().autocomplete("email")
             .hint("Format attendu : nom@domaine.fr")],
         "Recevoir un lien",
@@ -15,14 +15,14 @@ pub(super) fn recovery_form(v: &Visitor, email: &str) -> FormPage {
 }
 
 /// The recovery form.
-#[utoipa::path(get, path = "/mot-de-passe-oublie", tag = "portal",
+#[utoipa::path(get, path = links::PASSWORD_FORGOTTEN, tag = "portal",
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn recovery_page(v: Visitor) -> Response {
     render(&v, StatusCode::OK, recovery_form(&v, ""))
 }
 
 /// Mails a one-time link when the address is an account's; the same answer either way.
-#[utoipa::path(post, path = "/mot-de-passe-oublie", tag = "portal",
+#[utoipa::path(post, path = links::PASSWORD_FORGOTTEN, tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 200, description = "The same answer whether or not the address exists (HTML)", content_type = "text/html", body = String),
               (status = 429, description = "Too many requests (HTML)", content_type = "text/html", body = String)))]
@@ -51,7 +51,7 @@ pub(super) async fn recovery_submit(
                 StatusCode::OK,
                 "Demande enregistrée",
                 "Si un compte utilise cette adresse, un courriel vient d'y être envoyé avec un lien pour choisir un nouveau mot de passe, valable une heure.",
-                vec![("/connexion".into(), "Revenir à la connexion".into())],
+                vec![(links::LOGIN.into(), "Revenir à la connexion".into())],
             ),
             Err(e @ Error::TooMany(_)) => {
                 let mut page = recovery_form(&v, &email);

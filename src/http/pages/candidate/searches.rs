@@ -72,7 +72,7 @@ pub(super) async fn searches(
     notice: Option<String>,
     error: Option<String>,
 ) -> PageResult {
-    let who = candidate(v, "/compte/recherches")?;
+    let who = candidate(v, links::SAVED_SEARCHES)?;
     let confirmed = who.email_confirmed;
     Ok(
         match with_candidates(state, move |c| c.searches(&who)).await {
@@ -80,7 +80,10 @@ pub(super) async fn searches(
                 v,
                 status,
                 SearchesPage {
-                    ctx: v.ctx(&[("Mon compte", Some("/compte")), ("Mes recherches", None)]),
+                    ctx: v.ctx(&[
+                        ("Mon compte", Some(links::ACCOUNT)),
+                        ("Mes recherches", None),
+                    ]),
                     notice,
                     error,
                     confirmed,
@@ -93,7 +96,7 @@ pub(super) async fn searches(
 }
 
 /// "Mes recherches".
-#[utoipa::path(get, path = "/compte/recherches", tag = "portal", params(DoneQuery),
+#[utoipa::path(get, path = links::SAVED_SEARCHES, tag = "portal", params(DoneQuery),
     responses((status = 200, description = "The saved searches (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn searches_page(
     State(state): State<AppState>,
@@ -104,7 +107,7 @@ pub(super) async fn searches_page(
 }
 
 /// The bell (`do` = alert_on | alert_off) or a rename and frequency (`do` = update).
-#[utoipa::path(post, path = "/compte/recherches/{id}", tag = "portal",
+#[utoipa::path(post, path = links::SAVED_SEARCH, tag = "portal",
     params(("id" = u64, Path, description = "Saved search id")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Saved"), (status = 422, description = "The page again (HTML)", content_type = "text/html", body = String)))]
@@ -114,7 +117,7 @@ pub(super) async fn update_search(
     Path(id): Path<u64>,
     body: Bytes,
 ) -> PageResult {
-    let (who, form) = changing(&v, &body, "/compte/recherches")?;
+    let (who, form) = changing(&v, &body, links::SAVED_SEARCHES)?;
     let step = form.get("do").to_string();
     let p = match step.as_str() {
         "alert_on" => SearchPatch {
@@ -137,7 +140,7 @@ pub(super) async fn update_search(
                 &Notice::parse(&step)
                     .filter(|n| matches!(n, Notice::AlertOn | Notice::AlertOff))
                     .unwrap_or(Notice::SearchSaved)
-                    .after("/compte/recherches"),
+                    .after(links::SAVED_SEARCHES),
             ),
             Err(e) => searches(&state, &v, status_of(&e), None, Some(explain(&e))).await?,
         },
@@ -145,7 +148,7 @@ pub(super) async fn update_search(
 }
 
 /// Deletes a saved search (and its alert).
-#[utoipa::path(post, path = "/compte/recherches/{id}/supprimer", tag = "portal",
+#[utoipa::path(post, path = links::SAVED_SEARCH_DELETE, tag = "portal",
     params(("id" = u64, Path, description = "Saved search id")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Deleted")))]
@@ -155,10 +158,10 @@ pub(super) async fn delete_search(
     Path(id): Path<u64>,
     body: Bytes,
 ) -> PageResult {
-    let (who, _) = changing(&v, &body, "/compte/recherches")?;
+    let (who, _) = changing(&v, &body, links::SAVED_SEARCHES)?;
     Ok(
         match with_candidates(&state, move |c| c.delete_search(&who, id)).await {
-            Ok(()) => see_other(&Notice::SearchDeleted.after("/compte/recherches")),
+            Ok(()) => see_other(&Notice::SearchDeleted.after(links::SAVED_SEARCHES)),
             Err(e) => searches(&state, &v, status_of(&e), None, Some(explain(&e))).await?,
         },
     )

@@ -10,7 +10,7 @@ pub(super) fn signup_form(v: &Visitor, qs: &str, form: &Form) -> FormPage {
     FormPage::new(
         v.ctx(&[("Créer un compte candidat", None)]),
         "Créer un compte candidat",
-        &format!("/compte/nouveau{}", suffix(qs)),
+        &format!("{}{}", links::SIGNUP, suffix(qs)),
         vec![
             Field::new("civility", "Civilité", "select", form.get("civility"))
                 .required()
@@ -44,11 +44,11 @@ pub(super) fn signup_form(v: &Visitor, qs: &str, form: &Form) -> FormPage {
         ],
         "Créer mon compte",
     )
-    .links(vec![(format!("/alertes/nouvelle{}", suffix(qs)), "J'ai déjà un compte".into())])
+    .links(vec![(format!("{}{}", links::NEW_ALERT, suffix(qs)), "J'ai déjà un compte".into())])
 }
 
 /// Candidate sign-up form.
-#[utoipa::path(get, path = "/compte/nouveau", tag = "portal",
+#[utoipa::path(get, path = links::SIGNUP, tag = "portal",
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn signup_page(v: Visitor, RawQuery(raw): RawQuery) -> Response {
     let (qs, _) = criteria_of(&raw);
@@ -56,7 +56,7 @@ pub(super) async fn signup_page(v: Visitor, RawQuery(raw): RawQuery) -> Response
 }
 
 /// Creates a candidate account from the form; the confirmation link is mailed.
-#[utoipa::path(post, path = "/compte/nouveau", tag = "portal",
+#[utoipa::path(post, path = links::SIGNUP, tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 201, description = "Created (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "The form again, with the errors", content_type = "text/html", body = String)))]
@@ -119,7 +119,7 @@ pub(super) async fn signup_submit(
                 a.email
             ),
             vec![(
-                format!("/alertes/nouvelle{}", suffix(&qs)),
+                format!("{}{}", links::NEW_ALERT, suffix(&qs)),
                 "Créer l'alerte de cette recherche".into(),
             )],
         ),

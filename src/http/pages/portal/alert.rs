@@ -123,7 +123,7 @@ pub(super) fn alert_form(
     let mut page = FormPage::new(
         v.ctx(&[("Enregistrer cette recherche", None)]),
         "Enregistrer cette recherche",
-        &format!("/alertes/nouvelle{sfx}"),
+        &format!("{}{sfx}", links::NEW_ALERT),
         fields,
         "Enregistrer la recherche",
     )
@@ -133,8 +133,8 @@ pub(super) fn alert_form(
         "Retrouvez cette recherche dans « Mes recherches », avec ou sans alerte. Connectez-vous avec votre compte candidat."
     })
     .links(vec![
-        (format!("/compte/nouveau{sfx}"), "Pas encore de compte ? Créer un compte candidat".into()),
-        (format!("/feeds/offers.rss{sfx}"), "Ou suivre cette recherche par flux RSS".into()),
+        (format!("{}{sfx}", links::SIGNUP), "Pas encore de compte ? Créer un compte candidat".into()),
+        (format!("{}{sfx}", links::FEED_RSS), "Ou suivre cette recherche par flux RSS".into()),
         (format!("/{sfx}"), "Revenir à la recherche".into()),
     ]);
     page.notice = match recent {
@@ -168,7 +168,7 @@ pub(super) async fn recent_count(state: &AppState, pairs: &[(String, String)]) -
 }
 
 /// "Créer une alerte": saves the current search for a candidate (login in the form).
-#[utoipa::path(get, path = "/alertes/nouvelle", tag = "portal", params(crate::http::api::offers::SearchQuery),
+#[utoipa::path(get, path = links::NEW_ALERT, tag = "portal", params(crate::http::api::offers::SearchQuery),
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn alert_page(
     State(state): State<AppState>,
@@ -190,7 +190,7 @@ pub(super) async fn alert_page(
 
 /// Creates the alert: the candidate's session or the credentials of the form (under the login
 /// throttle), then the search saved with the criteria of the URL.
-#[utoipa::path(post, path = "/alertes/nouvelle", tag = "portal", params(crate::http::api::offers::SearchQuery),
+#[utoipa::path(post, path = links::NEW_ALERT, tag = "portal", params(crate::http::api::offers::SearchQuery),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 201, description = "Created (HTML)", content_type = "text/html", body = String),
               (status = 401, description = "Wrong credentials (HTML form again)", content_type = "text/html", body = String)))]
@@ -274,7 +274,7 @@ pub(super) async fn create_alert(
                 },
                 &format!("La recherche « {} » est enregistrée.{extra}", s.name),
                 vec![
-                    ("/compte/recherches".into(), "Mes recherches".into()),
+                    (links::SAVED_SEARCHES.into(), "Mes recherches".into()),
                     ("/".into(), "Revenir à la recherche".into()),
                 ],
             )

@@ -3,6 +3,7 @@
 //! page's state lives in its URL, with the API's parameter names.
 
 use crate::http::pages::PageResult;
+use crate::links;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;

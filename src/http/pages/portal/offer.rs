@@ -188,7 +188,7 @@ pub(super) fn apply_of(o: &Offer, public_url: &str) -> Apply {
                     format!("{} ko", a.size.div_ceil(1024))
                 };
                 (
-                    format!("/api/v1/offers/{reference}/attachments/{}", i + 1),
+                    links::fill(links::OFFER_ATTACHMENT, &[&reference, &(i + 1)]),
                     format!("{} ({kind}, {size})", a.name),
                 )
             })
@@ -197,7 +197,7 @@ pub(super) fn apply_of(o: &Offer, public_url: &str) -> Apply {
 }
 
 /// Offer page, with "Offre n/N" navigation inside the search it came from (`i` = its rank).
-#[utoipa::path(get, path = "/offres/{reference}", tag = "portal",
+#[utoipa::path(get, path = links::OFFER, tag = "portal",
     params(("reference" = String, Path, description = "Offer reference")),
     responses((status = 200, description = "The offer page (HTML)", content_type = "text/html", body = String),
               (status = 404, description = "Not found page (HTML)", content_type = "text/html", body = String)))]
@@ -236,7 +236,7 @@ pub(super) async fn offer_page(
                 .clone()
                 .unwrap_or_else(|| f.country.label().to_string());
             (
-                format!("/offres/{}", o.reference),
+                links::fill(links::OFFER, &[&o.reference]),
                 f.title.clone(),
                 format!("{} · {} · {}", f.contract.label(), f.domain.label(), place),
             )
@@ -304,7 +304,7 @@ pub(super) async fn offer_nav(
         let o = page.offers.first()?;
         let mut c = criteria.clone();
         c.push(("i", rank.to_string()));
-        Some(with_query(&format!("/offres/{}", o.reference), &c))
+        Some(with_query(&links::fill(links::OFFER, &[&o.reference]), &c))
     };
     let mut back = criteria.clone();
     let back_page = (i - 1) / u64::from(crate::domain::search::DEFAULT_PER_PAGE) + 1;
@@ -338,7 +338,10 @@ impl Apply {
 pub(super) fn counted_apply(mut a: Apply, o: &Offer) -> Apply {
     for (way, link) in a.ways_mut() {
         if let Some(link) = link {
-            link.0 = format!("/offres/{}/postuler?par={way}", o.reference);
+            link.0 = format!(
+                "{}?par={way}",
+                links::fill(links::OFFER_APPLY, &[&o.reference])
+            );
         }
     }
     a
@@ -356,7 +359,7 @@ pub(super) struct ApplyQuery {
 
 /// A click on "Postuler": counted (robots left out), then sent on to the offer's address,
 /// mail or phone.
-#[utoipa::path(get, path = "/offres/{reference}/postuler", tag = "portal",
+#[utoipa::path(get, path = links::OFFER_APPLY, tag = "portal",
     params(("reference" = String, Path, description = "Offer reference"), ApplyQuery),
     responses((status = 303, description = "To the way of applying"),
               (status = 400, description = "Unknown way of applying (HTML)", content_type = "text/html", body = String),

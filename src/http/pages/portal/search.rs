@@ -156,7 +156,7 @@ pub(super) fn group(
 }
 
 /// Search page: criteria, facet counts, results, pagination, feed and alert links.
-#[utoipa::path(get, path = "/", tag = "portal", params(crate::http::api::offers::SearchQuery),
+#[utoipa::path(get, path = links::SEARCH, tag = "portal", params(crate::http::api::offers::SearchQuery),
     responses((status = 200, description = "The search page (HTML)", content_type = "text/html", body = String),
               (status = 400, description = "The page, with the faulty criteria explained", content_type = "text/html", body = String)))]
 pub(super) async fn search_page(
@@ -225,7 +225,7 @@ pub(super) async fn search_page(
             ResultItem {
                 reference: o.reference.to_string(),
                 title: o.fields.title.clone(),
-                url: with_query(&format!("/offres/{}", o.reference), &c),
+                url: with_query(&links::fill(links::OFFER, &[&o.reference]), &c),
                 contract: o.fields.contract.label().to_string(),
                 diploma: o.fields.diploma.label().to_string(),
                 place: place(o),
@@ -333,9 +333,9 @@ pub(super) async fn search_page(
             pages,
             prev_url: (params.page > 1).then(|| page_url(params.page - 1)),
             next_url: (u64::from(params.page) < pages).then(|| page_url(params.page + 1)),
-            rss_url: format!("/feeds/offers.rss{suffix}"),
-            atom_url: format!("/feeds/offers.atom{suffix}"),
-            alert_url: format!("/alertes/nouvelle{suffix}"),
+            rss_url: format!("{}{suffix}", links::FEED_RSS),
+            atom_url: format!("{}{suffix}", links::FEED_ATOM),
+            alert_url: format!("{}{suffix}", links::NEW_ALERT),
             has_query: params.q.is_some(),
             sort_relevance: params.sort == Sort::Relevance,
             sort_date_url: with_query("/", &sort_date),

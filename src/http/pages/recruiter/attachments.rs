@@ -3,7 +3,7 @@
 use super::*;
 
 /// Adds a document (multipart: `csrf`, then `file`).
-#[utoipa::path(post, path = "/recruteur/offres/{reference}/pieces-jointes", tag = "portal",
+#[utoipa::path(post, path = links::RECRUITER_ATTACHMENTS, tag = "portal",
     params(("reference" = String, Path, description = "Reference")),
     request_body(content_type = "multipart/form-data", content = String),
     responses((status = 303, description = "Attached: back to the offer"),
@@ -14,7 +14,7 @@ pub(super) async fn upload(
     Path(reference): Path<String>,
     mut multipart: Multipart,
 ) -> PageResult {
-    let who = v.require(Role::Recruiter, "/recruteur/offres")?.clone();
+    let who = v.require(Role::Recruiter, links::RECRUITER_OFFERS)?.clone();
     let mut form = Form::default();
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut failure: Option<String> = None;
@@ -61,7 +61,8 @@ pub(super) async fn upload(
             match with_backoffice(&state, move |b| b.attach(&w, &r, &name, &bytes, max)).await {
                 Ok(Ok(_)) => {
                     return Ok(see_other(
-                        &Notice::Attached.after(&format!("/recruteur/offres/{reference}")),
+                        &Notice::Attached
+                            .after(&links::fill(links::RECRUITER_OFFER, &[&reference])),
                     ));
                 }
                 Ok(Err(Refusal::TooLarge(m))) => Err(format!(
@@ -92,7 +93,7 @@ pub(super) async fn upload(
 }
 
 /// Removes the n-th document.
-#[utoipa::path(post, path = "/recruteur/offres/{reference}/pieces-jointes/{n}/retirer", tag = "portal",
+#[utoipa::path(post, path = links::RECRUITER_ATTACHMENT_REMOVE, tag = "portal",
     params(("reference" = String, Path, description = "Reference"), ("n" = usize, Path, description = "1-based")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Removed: back to the offer")))]
@@ -104,13 +105,13 @@ pub(super) async fn remove_attachment(
 ) -> PageResult {
     act(&state, &v, &body, move |b, who, _| {
         b.remove_attachment(who, &reference, n)?;
-        Ok(Notice::Detached.after(&format!("/recruteur/offres/{reference}")))
+        Ok(Notice::Detached.after(&links::fill(links::RECRUITER_OFFER, &[&reference])))
     })
     .await
 }
 
 /// Downloads the n-th document of an offer of the caller's services (drafts included).
-#[utoipa::path(get, path = "/recruteur/offres/{reference}/pieces-jointes/{n}", tag = "portal",
+#[utoipa::path(get, path = links::RECRUITER_ATTACHMENT, tag = "portal",
     params(("reference" = String, Path, description = "Reference"), ("n" = usize, Path, description = "1-based")),
     responses((status = 200, description = "The document", content_type = "application/octet-stream", body = String)))]
 pub(super) async fn download(
@@ -118,7 +119,7 @@ pub(super) async fn download(
     v: Visitor,
     Path((reference, n)): Path<(String, usize)>,
 ) -> PageResult {
-    let who = v.require(Role::Recruiter, "/recruteur/offres")?.clone();
+    let who = v.require(Role::Recruiter, links::RECRUITER_OFFERS)?.clone();
     let result = with_backoffice(&state, move |b| {
         let o = b.offer(&who, &reference)?;
         let a = n

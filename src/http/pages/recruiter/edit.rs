@@ -44,11 +44,11 @@ pub(super) async fn stored_offer_page(
 }
 
 /// The form of a new offer.
-#[utoipa::path(get, path = "/recruteur/offres/nouvelle", tag = "portal",
+#[utoipa::path(get, path = links::RECRUITER_NEW_OFFER, tag = "portal",
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn new_offer_page(State(state): State<AppState>, v: Visitor) -> PageResult {
     let who = v
-        .require(Role::Recruiter, "/recruteur/offres/nouvelle")?
+        .require(Role::Recruiter, links::RECRUITER_NEW_OFFER)?
         .clone();
     let st = load(&state, &who, None).await.or_page(&v)?;
     let mut values = Values(Form::default());
@@ -63,7 +63,7 @@ pub(super) async fn new_offer_page(State(state): State<AppState>, v: Visitor) ->
 }
 
 /// Creates the offer: a draft, or published at once with "Publier".
-#[utoipa::path(post, path = "/recruteur/offres/nouvelle", tag = "portal",
+#[utoipa::path(post, path = links::RECRUITER_NEW_OFFER, tag = "portal",
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Created: to its page"),
               (status = 422, description = "The form again, faulty fields marked", content_type = "text/html", body = String)))]
@@ -73,7 +73,7 @@ pub(super) async fn new_offer_submit(
     body: Bytes,
 ) -> PageResult {
     let who = v
-        .require(Role::Recruiter, "/recruteur/offres/nouvelle")?
+        .require(Role::Recruiter, links::RECRUITER_NEW_OFFER)?
         .clone();
     let values = Values(Form::parse(&body));
     v.check_csrf(&values.0)?;
@@ -89,7 +89,7 @@ pub(super) async fn new_offer_submit(
             } else {
                 Notice::DraftCreated
             }
-            .after(&format!("/recruteur/offres/{}", o.reference)),
+            .after(&links::fill(links::RECRUITER_OFFER, &[&o.reference])),
         )),
         Err(e) => {
             let st = load(&state, &who, None).await.or_page(&v)?;
@@ -109,7 +109,7 @@ pub struct DoneQuery {
 }
 
 /// An offer of the caller's services: the form, its actions, attachments and history.
-#[utoipa::path(get, path = "/recruteur/offres/{reference}", tag = "portal",
+#[utoipa::path(get, path = links::RECRUITER_OFFER, tag = "portal",
     params(("reference" = String, Path, description = "Reference"), DoneQuery),
     responses((status = 200, description = "The offer's page (HTML)", content_type = "text/html", body = String),
               (status = 404, description = "Not an offer of the caller's services (HTML)", content_type = "text/html", body = String)))]
@@ -120,7 +120,10 @@ pub(super) async fn offer_page(
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
     let who = v
-        .require(Role::Recruiter, &format!("/recruteur/offres/{reference}"))?
+        .require(
+            Role::Recruiter,
+            &links::fill(links::RECRUITER_OFFER, &[&reference]),
+        )?
         .clone();
     stored_offer_page(&state, &v, &who, reference, StatusCode::OK, |page| {
         page.form.notice = Notice::of_query(&q.fait)
@@ -129,7 +132,7 @@ pub(super) async fn offer_page(
 }
 
 /// Saves the offer's fields ("Publier" also publishes a draft).
-#[utoipa::path(post, path = "/recruteur/offres/{reference}", tag = "portal",
+#[utoipa::path(post, path = links::RECRUITER_OFFER, tag = "portal",
     params(("reference" = String, Path, description = "Reference")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Saved: back to its page"),
@@ -141,7 +144,10 @@ pub(super) async fn offer_submit(
     body: Bytes,
 ) -> PageResult {
     let who = v
-        .require(Role::Recruiter, &format!("/recruteur/offres/{reference}"))?
+        .require(
+            Role::Recruiter,
+            &links::fill(links::RECRUITER_OFFER, &[&reference]),
+        )?
         .clone();
     let values = Values(Form::parse(&body));
     v.check_csrf(&values.0)?;
@@ -164,7 +170,7 @@ pub(super) async fn offer_submit(
                 } else {
                     Notice::OfferSaved
                 }
-                .after(&format!("/recruteur/offres/{reference}")),
+                .after(&links::fill(links::RECRUITER_OFFER, &[&reference])),
             ));
         }
         Err(e) => e,
@@ -181,7 +187,7 @@ pub(super) async fn offer_submit(
 }
 
 /// One lifecycle step from a button (`do` = publish, archive, unarchive, filled, unfill, clone).
-#[utoipa::path(post, path = "/recruteur/offres/{reference}/action", tag = "portal",
+#[utoipa::path(post, path = links::RECRUITER_OFFER_ACTION, tag = "portal",
     params(("reference" = String, Path, description = "Reference")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Done: back to the offer (or to the copy)"),
@@ -199,7 +205,7 @@ pub(super) async fn offer_action(
         } else {
             b.transition(who, &reference, &step)?
         };
-        let page = format!("/recruteur/offres/{}", o.reference);
+        let page = links::fill(links::RECRUITER_OFFER, &[&o.reference]);
         Ok(match Notice::of_step(&step) {
             Some(n) => n.after(&page),
             None => page,
@@ -216,7 +222,7 @@ pub(super) async fn act(
     body: &[u8],
     f: impl FnOnce(&Backoffice<'_>, &Account, &Form) -> crate::Result<String> + Send + 'static,
 ) -> PageResult {
-    let (who, form) = v.changing(Role::Recruiter, "/recruteur/offres", body)?;
+    let (who, form) = v.changing(Role::Recruiter, links::RECRUITER_OFFERS, body)?;
     let to = with_backoffice(state, move |b| f(b, &who, &form))
         .await
         .or_page(v)?;
@@ -224,7 +230,7 @@ pub(super) async fn act(
 }
 
 /// Renews the diffusion: a new end date in one step.
-#[utoipa::path(post, path = "/recruteur/offres/{reference}/renouveler", tag = "portal",
+#[utoipa::path(post, path = links::RECRUITER_OFFER_RENEW, tag = "portal",
     params(("reference" = String, Path, description = "Reference")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Renewed: back to the offer"),
@@ -235,12 +241,12 @@ pub(super) async fn renew(
     Path(reference): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let (who, form) = v.changing(Role::Recruiter, "/recruteur/offres", &body)?;
+    let (who, form) = v.changing(Role::Recruiter, links::RECRUITER_OFFERS, &body)?;
     let date = form.get("unpublish_on").to_string();
     let (w, r, d) = (who.clone(), reference.clone(), date.clone());
     match with_backoffice(&state, move |b| b.renew(&w, &r, &d)).await {
         Ok(_) => Ok(see_other(
-            &Notice::Renewed.after(&format!("/recruteur/offres/{reference}")),
+            &Notice::Renewed.after(&links::fill(links::RECRUITER_OFFER, &[&reference])),
         )),
         Err(e) => {
             stored_offer_page(&state, &v, &who, reference, status_of(&e), |page| {
@@ -253,7 +259,7 @@ pub(super) async fn renew(
 }
 
 /// Asks to confirm the deletion of a draft.
-#[utoipa::path(get, path = "/recruteur/offres/{reference}/supprimer", tag = "portal",
+#[utoipa::path(get, path = links::RECRUITER_OFFER_DELETE, tag = "portal",
     params(("reference" = String, Path, description = "Reference")),
     responses((status = 200, description = "The confirmation (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn delete_page(
@@ -261,19 +267,22 @@ pub(super) async fn delete_page(
     v: Visitor,
     Path(reference): Path<String>,
 ) -> PageResult {
-    let who = v.require(Role::Recruiter, "/recruteur/offres")?.clone();
+    let who = v.require(Role::Recruiter, links::RECRUITER_OFFERS)?.clone();
     let r = reference.clone();
     let o = with_backoffice(&state, move |b| b.offer(&who, &r))
         .await
         .or_page(&v)?;
     let mut page = FormPage::new(
         v.ctx(&[
-            ("Mes offres", Some("/recruteur/offres")),
-            (&reference, Some(&format!("/recruteur/offres/{reference}"))),
+            ("Mes offres", Some(links::RECRUITER_OFFERS)),
+            (
+                &reference,
+                Some(&links::fill(links::RECRUITER_OFFER, &[&reference])),
+            ),
             ("Supprimer", None),
         ]),
         "Supprimer ce brouillon ?",
-        &format!("/recruteur/offres/{reference}/supprimer"),
+        &links::fill(links::RECRUITER_OFFER_DELETE, &[&reference]),
         Vec::new(),
         "Supprimer définitivement",
     )
@@ -282,7 +291,7 @@ pub(super) async fn delete_page(
         o.reference, o.fields.title
     ))
     .links(vec![(
-        format!("/recruteur/offres/{reference}"),
+        links::fill(links::RECRUITER_OFFER, &[&reference]),
         "Annuler et revenir à l'offre".into(),
     )]);
     page.sections.clear();
@@ -290,7 +299,7 @@ pub(super) async fn delete_page(
 }
 
 /// Deletes the draft (confirmed).
-#[utoipa::path(post, path = "/recruteur/offres/{reference}/supprimer", tag = "portal",
+#[utoipa::path(post, path = links::RECRUITER_OFFER_DELETE, tag = "portal",
     params(("reference" = String, Path, description = "Reference")),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 303, description = "Deleted: to Mes offres"),
@@ -303,7 +312,7 @@ pub(super) async fn delete_submit(
 ) -> PageResult {
     act(&state, &v, &body, move |b, who, _| {
         b.delete_offer(who, &reference)?;
-        Ok(Notice::DraftDeleted.after("/recruteur/offres"))
+        Ok(Notice::DraftDeleted.after(links::RECRUITER_OFFERS))
     })
     .await
 }

@@ -362,8 +362,8 @@ pub(super) fn edit_page(
         None => "Nouvelle offre".to_string(),
     };
     let action = match &st.offer {
-        Some(o) => format!("/recruteur/offres/{}", o.reference),
-        None => "/recruteur/offres/nouvelle".into(),
+        Some(o) => links::fill(links::RECRUITER_OFFER, &[&o.reference]),
+        None => links::RECRUITER_NEW_OFFER.into(),
     };
     let crumb = st
         .offer
@@ -402,16 +402,16 @@ pub(super) fn edit_page(
             },
             steps(o),
             if o.state == OfferState::Draft {
-                format!("/recruteur/offres/{}/supprimer", o.reference)
+                links::fill(links::RECRUITER_OFFER_DELETE, &[&o.reference])
             } else {
                 String::new()
             },
             if o.state == OfferState::Draft {
                 String::new()
             } else {
-                format!("/recruteur/offres/{}/renouveler", o.reference)
+                links::fill(links::RECRUITER_OFFER_RENEW, &[&o.reference])
             },
-            format!("/recruteur/offres/{}/pieces-jointes", o.reference),
+            links::fill(links::RECRUITER_ATTACHMENTS, &[&o.reference]),
             o.fields
                 .attachments
                 .iter()
@@ -420,11 +420,10 @@ pub(super) fn edit_page(
                     name: a.name.clone(),
                     kind: kind_of(&a.content_type),
                     size: size_fr(a.size),
-                    url: format!("/recruteur/offres/{}/pieces-jointes/{}", o.reference, i + 1),
-                    remove_url: format!(
-                        "/recruteur/offres/{}/pieces-jointes/{}/retirer",
-                        o.reference,
-                        i + 1
+                    url: links::fill(links::RECRUITER_ATTACHMENT, &[&o.reference, &(i + 1)]),
+                    remove_url: links::fill(
+                        links::RECRUITER_ATTACHMENT_REMOVE,
+                        &[&o.reference, &(i + 1)],
                     ),
                 })
                 .collect(),
@@ -456,7 +455,10 @@ pub(super) fn edit_page(
             Vec::new(),
         ),
     };
-    let ctx = v.ctx(&[("Mes offres", Some("/recruteur/offres")), (&crumb, None)]);
+    let ctx = v.ctx(&[
+        ("Mes offres", Some(links::RECRUITER_OFFERS)),
+        (&crumb, None),
+    ]);
     OfferEdit {
         ctx,
         form,

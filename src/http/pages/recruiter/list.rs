@@ -149,7 +149,7 @@ pub(crate) fn offers_list(
             Row {
                 reference: o.reference.to_string(),
                 title: o.fields.title.clone(),
-                url: format!("/recruteur/offres/{}", o.reference),
+                url: links::fill(links::RECRUITER_OFFER, &[&o.reference]),
                 state: state_name(o.state),
                 badge: state_badge(o.state),
                 service: (look.services)(o),
@@ -200,7 +200,7 @@ pub(crate) fn offers_list(
 
 /// The lifecycle steps a recruiter may take from a state, as (url, step, label).
 pub(super) fn steps(o: &Offer) -> Actions {
-    let url = format!("/recruteur/offres/{}/action", o.reference);
+    let url = links::fill(links::RECRUITER_OFFER_ACTION, &[&o.reference]);
     let mut out = Vec::new();
     match o.state {
         OfferState::Draft => out.push("publish"),
@@ -239,7 +239,7 @@ pub(super) fn lookups(
 }
 
 /// "Mes offres": the offers of the caller's services.
-#[utoipa::path(get, path = "/recruteur/offres", tag = "portal", params(ListQuery),
+#[utoipa::path(get, path = links::RECRUITER_OFFERS, tag = "portal", params(ListQuery),
     responses((status = 200, description = "The list (HTML)", content_type = "text/html", body = String),
               (status = 303, description = "Not logged in: to the login page")))]
 pub(super) async fn offers_page(
@@ -247,7 +247,7 @@ pub(super) async fn offers_page(
     v: Visitor,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    let who = v.require(Role::Recruiter, "/recruteur/offres")?.clone();
+    let who = v.require(Role::Recruiter, links::RECRUITER_OFFERS)?.clone();
     let filter = q.state().or_page(&v)?;
     let w = who.clone();
     let loaded = with_backoffice(&state, move |b| {
@@ -258,7 +258,7 @@ pub(super) async fn offers_page(
     let mut list = offers_list(
         v.ctx(&[("Mes offres", None)]),
         "Mes offres",
-        "/recruteur/offres",
+        links::RECRUITER_OFFERS,
         offers,
         &q,
         Lookups {
@@ -272,7 +272,7 @@ pub(super) async fn offers_page(
             zone: state.engine.zone(),
         },
     );
-    list.new_url = "/recruteur/offres/nouvelle".into();
+    list.new_url = links::RECRUITER_NEW_OFFER.into();
     list.notice = Notice::of_query(&q.fait);
     Ok(render(&v, StatusCode::OK, list))
 }

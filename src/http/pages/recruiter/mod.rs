@@ -3,6 +3,7 @@
 //! of its diffusion, its attachments and its history.
 
 use crate::http::pages::{OrPage, PageResult};
+use crate::links;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};

@@ -83,12 +83,16 @@ pub(super) fn request_step2(
     entities.insert(0, (String::new(), "— Choisir une entité —".into()));
     let mut page = FormPage::new(
         v.ctx(&[
-            ("Demande de compte recruteur", Some("/recruteur/demande")),
+            (
+                "Demande de compte recruteur",
+                Some(links::RECRUITER_REQUEST),
+            ),
             (&adm, None),
         ]),
         "Demande de compte recruteur",
         &format!(
-            "/recruteur/demande?{}",
+            "{}?{}",
+            links::RECRUITER_REQUEST,
             serde_urlencoded::to_string([("administration", administration)]).unwrap_or_default()
         ),
         Vec::new(),
@@ -138,7 +142,7 @@ pub(super) fn request_step1(v: &Visitor, error: Option<String>) -> FormPage {
     let mut page = FormPage::new(
         v.ctx(&[("Demande de compte recruteur", None)]),
         "Demande de compte recruteur",
-        "/recruteur/demande",
+        links::RECRUITER_REQUEST,
         vec![Field::new("administration", "Votre administration", "select", "")
             .required()
             .hint("Versant, puis administration de rattachement")
@@ -152,7 +156,7 @@ pub(super) fn request_step1(v: &Visitor, error: Option<String>) -> FormPage {
 }
 
 /// The account request: step 1 (the administration), then step 2 (identity and service).
-#[utoipa::path(get, path = "/recruteur/demande", tag = "portal", params(RequestQuery),
+#[utoipa::path(get, path = links::RECRUITER_REQUEST, tag = "portal", params(RequestQuery),
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn request_page(
     State(state): State<AppState>,
@@ -178,7 +182,7 @@ pub(super) async fn request_page(
 }
 
 /// Sends the request; administrators are mailed.
-#[utoipa::path(post, path = "/recruteur/demande", tag = "portal", params(RequestQuery),
+#[utoipa::path(post, path = links::RECRUITER_REQUEST, tag = "portal", params(RequestQuery),
     request_body(content_type = "application/x-www-form-urlencoded", content = String),
     responses((status = 201, description = "Sent (HTML)", content_type = "text/html", body = String),
               (status = 422, description = "The form again, with the errors", content_type = "text/html", body = String)))]
