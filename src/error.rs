@@ -223,6 +223,16 @@ pub enum Error {
     /// The store failed.
     #[error("store: {0}")]
     Store(String),
+    /// A layer below failed (redb, PostgreSQL, a record's JSON): what was being done, and the
+    /// failure itself, kept as the error's source.
+    #[error("{doing}: {}", chain(source.as_ref()))]
+    Failed {
+        /// What was being done.
+        doing: &'static str,
+        /// The failure below.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// The index failed.
     #[error("index: {0}")]
     Index(#[from] tantivy::TantivyError),
@@ -267,9 +277,11 @@ impl Error {
             Error::AlreadyUsed(_) => (409, "Conflict", true, "already_used"),
             Error::TooMany(_) => (429, "Too many requests", true, "too_many_requests"),
             Error::Unavailable(..) => (503, "Service unavailable", true, "unavailable"),
-            Error::Store(_) | Error::Index(_) | Error::Io(_) | Error::Internal(_) => {
-                (500, "Internal error", false, "internal")
-            }
+            Error::Store(_)
+            | Error::Failed { .. }
+            | Error::Index(_)
+            | Error::Io(_)
+            | Error::Internal(_) => (500, "Internal error", false, "internal"),
         };
         ErrorKind {
             status,
@@ -287,10 +299,33 @@ impl Error {
         }
     }
 
+    /// A failure of the layer below while `doing` something, kept as the source.
+    pub fn failed(doing: &'static str, e: impl std::error::Error + Send + Sync + 'static) -> Error {
+        Error::Failed {
+            doing,
+            source: Box::new(e),
+        }
+    }
+
     /// One faulty field as a 422.
     pub fn invalid(e: FieldError) -> Error {
         Error::Invalid(ValidationErrors(vec![e]))
     }
+}
+
+/// An error and its causes, each said once (a cause that repeats its error's words is left out).
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut words = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let said = c.to_string();
+        if !words.contains(&said) {
+            words.push_str(": ");
+            words.push_str(&said);
+        }
+        cause = c.source();
+    }
+    words
 }
 
 /// The engine's result type.
@@ -300,7 +335,7 @@ macro_rules! store_error {
     ($($t:ty),*) => {$(
         impl From<$t> for Error {
             fn from(e: $t) -> Self {
-                Error::Store(e.to_string())
+                Error::failed("store (redb)", e)
             }
         }
     )*};
@@ -316,7 +351,7 @@ store_error!(
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
-        Error::Internal(format!("json: {e}"))
+        Error::failed("json", e)
     }
 }
 
@@ -329,5 +364,27 @@ impl From<tantivy::directory::error::OpenDirectoryError> for Error {
 impl From<tantivy::query::QueryParserError> for Error {
     fn from(e: tantivy::query::QueryParserError) -> Self {
         Error::Index(e.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_below_is_kept_as_the_source() {
+        let json = serde_json::from_str::<u8>("[").unwrap_err();
+        let e = Error::failed("corrupt record", json);
+        assert_eq!(e.kind().code, "internal");
+        let source = std::error::Error::source(&e).expect("a source");
+        assert!(source.is::<serde_json::Error>());
+        assert!(
+            e.to_string().starts_with("corrupt record: invalid type"),
+            "{e}"
+        );
+        let io = std::io::Error::other("disk gone");
+        let e = Error::from(redb::StorageError::from(io));
+        assert!(std::error::Error::source(&e).is_some());
+        assert!(e.to_string().contains("disk gone"), "{e}");
     }
 }

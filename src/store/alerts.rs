@@ -178,7 +178,7 @@ const CLAIM: &str = "WITH c AS (
     RETURNING p.body";
 
 fn de<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T> {
-    serde_json::from_slice(b).map_err(|e| Error::Store(format!("corrupt record: {e}")))
+    serde_json::from_slice(b).map_err(|e| Error::failed("corrupt record", e))
 }
 
 impl Tx<'_> {

@@ -142,7 +142,7 @@ fn encode(offer: &Offer) -> Result<Vec<u8>> {
 }
 
 fn decode(bytes: &[u8]) -> Result<Offer> {
-    serde_json::from_slice(bytes).map_err(|e| Error::Store(format!("corrupt offer record: {e}")))
+    serde_json::from_slice(bytes).map_err(|e| Error::failed("corrupt offer record", e))
 }
 
 fn next_counter(v: &View<'_>, key: &str) -> Result<u64> {

@@ -23,8 +23,8 @@ pub struct Replica {
     db: redb::Database,
 }
 
-fn failed(e: impl std::fmt::Display) -> Error {
-    Error::Store(format!("offer copy: {e}"))
+fn failed(e: impl std::error::Error + Send + Sync + 'static) -> Error {
+    Error::failed("offer copy", e)
 }
 
 impl Replica {

@@ -38,7 +38,7 @@ pub(crate) fn column<'r, T: postgres::types::FromSql<'r>>(
     at: usize,
 ) -> Result<T> {
     row.try_get(at)
-        .map_err(|e| Error::Store(format!("unexpected column {at}: {e}")))
+        .map_err(|e| Error::failed("a column of an unexpected type", e))
 }
 
 impl Col for u64 {

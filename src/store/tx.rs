@@ -12,7 +12,7 @@ pub(super) fn to_bytes<T: Serialize>(v: &T) -> Result<Vec<u8>> {
 }
 
 pub(super) fn from_bytes<T: DeserializeOwned>(b: &[u8]) -> Result<T> {
-    serde_json::from_slice(b).map_err(|e| Error::Store(format!("corrupt record: {e}")))
+    serde_json::from_slice(b).map_err(|e| Error::failed("corrupt record", e))
 }
 
 /// One write transaction of the store.

@@ -48,18 +48,7 @@ impl From<postgres::Error> for Error {
             tracing::debug!(error = %e, "the database cannot be reached");
             return Error::Unavailable("the database cannot be reached".into(), RETRY_AFTER_OUTAGE);
         }
-        match e.as_db_error() {
-            Some(db) => Error::Store(format!("postgresql: {db}")),
-            None => {
-                let mut words = format!("postgresql: {e}");
-                let mut cause = std::error::Error::source(&e);
-                while let Some(c) = cause {
-                    words.push_str(&format!(": {c}"));
-                    cause = c.source();
-                }
-                Error::Store(words)
-            }
-        }
+        Error::failed("store (postgresql)", e)
     }
 }
 
