@@ -314,7 +314,7 @@ impl Error {
 }
 
 /// An error and its causes, each said once (a cause that repeats its error's words is left out).
-fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut words = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {

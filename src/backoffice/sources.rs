@@ -20,12 +20,11 @@ use crate::domain::offer::AuditEvent;
 use crate::domain::{DateRule, Facet, OfferInput, OfferState};
 use crate::engine::Engine;
 use crate::error::{Error, FieldError, Result, ValidationErrors};
+use crate::feed::read::{self, Fetched, Item};
 use crate::index::schema::folded_key;
 use crate::store::NewOffer;
 use crate::store::sources::{Poll, Rejected, Source};
 
-/// Largest feed read.
-pub const MAX_FEED_BYTES: usize = 5 * 1024 * 1024;
 /// Longest a poll waits for the feed.
 pub const FEED_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -134,118 +133,6 @@ impl Backoffice<'_> {
     }
 }
 
-/// An error and its causes, outermost first (the client's own message hides why: a refused
-/// address, a refused redirect).
-fn with_causes(e: &dyn std::error::Error) -> String {
-    let mut words = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        let c_text = c.to_string();
-        if !words.contains(&c_text) {
-            words.push_str(": ");
-            words.push_str(&c_text);
-        }
-        cause = c.source();
-    }
-    words
-}
-
-/// What a fetch brought.
-enum Fetched {
-    Body {
-        bytes: Vec<u8>,
-        etag: Option<String>,
-        last_modified: Option<String>,
-    },
-    NotModified,
-}
-
-async fn fetch(
-    client: &reqwest::Client,
-    outbound: &Outbound,
-    s: &Source,
-) -> std::result::Result<Fetched, String> {
-    // A name is filtered once resolved (the client's resolver), an address as written here and
-    // at every redirect.
-    let url = url::Url::parse(&s.url).map_err(|e| format!("not an address: {e}"))?;
-    if let Some(why) = outbound.refuses_literal(&url) {
-        return Err(why);
-    }
-    let mut req = client.get(url);
-    if let Some(e) = &s.etag {
-        req = req.header(reqwest::header::IF_NONE_MATCH, e);
-    }
-    if let Some(m) = &s.last_modified {
-        req = req.header(reqwest::header::IF_MODIFIED_SINCE, m);
-    }
-    let mut r = req
-        .send()
-        .await
-        .map_err(|e| format!("cannot fetch {}: {}", s.url, with_causes(&e)))?;
-    if r.status() == reqwest::StatusCode::NOT_MODIFIED {
-        return Ok(Fetched::NotModified);
-    }
-    if !r.status().is_success() {
-        return Err(format!("{} answered {}", s.url, r.status()));
-    }
-    if r.content_length()
-        .is_some_and(|n| n > MAX_FEED_BYTES as u64)
-    {
-        return Err(format!("the feed is larger than {MAX_FEED_BYTES} bytes"));
-    }
-    let header = |name| {
-        r.headers()
-            .get(name)
-            .and_then(|v: &reqwest::header::HeaderValue| v.to_str().ok())
-            .map(str::to_string)
-    };
-    let (etag, last_modified) = (
-        header(reqwest::header::ETAG),
-        header(reqwest::header::LAST_MODIFIED),
-    );
-    let mut bytes = Vec::new();
-    while let Some(chunk) = r
-        .chunk()
-        .await
-        .map_err(|e| format!("reading {}: {e}", s.url))?
-    {
-        if bytes.len() + chunk.len() > MAX_FEED_BYTES {
-            return Err(format!("the feed is larger than {MAX_FEED_BYTES} bytes"));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    Ok(Fetched::Body {
-        bytes,
-        etag,
-        last_modified,
-    })
-}
-
-/// Text without its HTML tags and with its usual entities decoded.
-fn plain_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' if in_tag => {
-                in_tag = false;
-                out.push(' ');
-            }
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    let out = out
-        .replace("&nbsp;", " ")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&amp;", "&");
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
 /// The referentials' values by folded label and by folded code: (facet, code). Where two values
 /// share a key, the first facet of [`Facet::ALL`] and its first value win.
 struct Categories(HashMap<String, (Facet, String)>);
@@ -293,30 +180,17 @@ fn item_input(
     s: &Source,
     service: &crate::domain::account::Service,
     categories: &Categories,
-    e: &feed_rs::model::Entry,
+    item: &Item,
 ) -> OfferInput {
     let mut input = s.defaults.clone();
-    input.title = e.title.as_ref().map(|t| plain_text(&t.content));
-    let text = e
-        .summary
-        .as_ref()
-        .map(|t| t.content.clone())
-        .or_else(|| e.content.as_ref().and_then(|c| c.body.clone()))
-        .map(|t| plain_text(&t))
-        .filter(|t| !t.is_empty());
-    if text.is_some() {
-        input.description = text;
+    input.title = item.title.clone();
+    if item.text.is_some() {
+        input.description = item.text.clone();
     }
-    if let Some(link) = e.links.first() {
-        input.contact_url = Some(link.href.clone());
+    if let Some(link) = &item.link {
+        input.contact_url = Some(link.clone());
     }
-    let cats: Vec<String> = e
-        .categories
-        .iter()
-        .flat_map(|c| [Some(c.term.clone()), c.label.clone()])
-        .flatten()
-        .collect();
-    categories.apply(&mut input, &cats);
+    categories.apply(&mut input, &item.categories);
     input.service = Some(serde_json::Value::String(service.name.clone()));
     if input.administration.is_none() {
         input.administration = Some(service.administration.code().to_string());
@@ -353,11 +227,11 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
         status: "ok".into(),
         ..Poll::default()
     };
-    let feed = match feed_rs::parser::parse(bytes) {
-        Ok(f) => f,
+    let items = match read::parse(bytes) {
+        Ok(items) => items,
         Err(e) => {
             poll.status = "error".into();
-            poll.error = Some(format!("not an RSS or Atom feed: {e}"));
+            poll.error = Some(e);
             return Ok((s, poll));
         }
     };
@@ -376,21 +250,21 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
     let categories = Categories::new();
     let mut seen = HashSet::new();
     let mut new: Vec<(String, u64, NewOffer)> = Vec::new();
-    poll.items = feed.entries.len() as u64;
-    if feed.entries.len() > MAX_FEED_ITEMS {
+    poll.items = items.len() as u64;
+    if items.len() > MAX_FEED_ITEMS {
         poll.status = "error".into();
         poll.error = Some(format!(
             "the feed has {} items; at most {MAX_FEED_ITEMS} are read per poll (nothing changed)",
-            feed.entries.len()
+            items.len()
         ));
         return Ok((s, poll));
     }
-    for e in &feed.entries {
-        let guid = e.id.clone();
+    for item in &items {
+        let guid = item.id.clone();
         if !seen.insert(guid.clone()) {
             continue;
         }
-        let input = item_input(&s, &service, &categories, e);
+        let input = item_input(&s, &service, &categories, item);
         let print = fingerprint(&input);
         let title = input.title.clone().unwrap_or_default();
         if s.items.contains_key(&guid) && s.fingerprints.get(&guid) == Some(&print) {
@@ -501,7 +375,18 @@ pub async fn poll_source(
     let Some(source) = crate::blocking::try_run(move || e.store().source(id)).await? else {
         return Err(Error::NotFound(format!("no source {id}")));
     };
-    let fetched = fetch(client, outbound, &source).await;
+    // A name is filtered once resolved (the client's resolver), an address as written here and
+    // at every redirect.
+    let fetched = match url::Url::parse(&source.url) {
+        Err(e) => Err(format!("not an address: {e}")),
+        Ok(url) => match outbound.refuses_literal(&url) {
+            Some(why) => Err(why),
+            None => {
+                let (etag, modified) = (source.etag.as_deref(), source.last_modified.as_deref());
+                read::fetch(client, url, etag, modified).await
+            }
+        },
+    };
     let e = engine.clone();
     crate::blocking::try_run(move || -> Result<Poll> {
         let now = now_rfc3339(e.now());

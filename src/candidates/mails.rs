@@ -16,10 +16,10 @@ use crate::domain::account::{Account, Frequency, SavedSearch};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::links::Links;
-use crate::mail::{Outcome, Transport, html_escape, message, new_mail, retry_at};
+use crate::mail::{Outcome, Settled, Transport, html_escape, message, new_mail};
 use crate::percolator::explain::{Why, explain};
 use crate::store::alerts::{CLAIM_TTL, Due, OutboxRow};
-use crate::store::mails::{Mail, MailState};
+use crate::store::mails::Mail;
 
 /// Settings of the alert mails.
 #[derive(Clone)]
@@ -211,21 +211,15 @@ impl Composer<'_> {
 }
 
 /// Applies a delivery outcome to the rows of one mail.
-fn settle(engine: &Engine, rows: &mut [OutboxRow], outcome: &Outcome, now: time::OffsetDateTime) {
+fn settle_rows(
+    engine: &Engine,
+    rows: &mut [OutboxRow],
+    outcome: &Outcome,
+    now: time::OffsetDateTime,
+) {
     for r in rows.iter_mut() {
-        match outcome {
-            Ok(()) => {
-                r.state = MailState::Sent;
-                engine.count(r.offer, crate::engine::Event::Mail);
-            }
-            Err((permanent, reason)) => {
-                r.attempts += 1;
-                r.last_error = Some(reason.clone());
-                match retry_at(r.attempts, *permanent, now) {
-                    None => r.state = MailState::Failed,
-                    Some(at) => r.next_attempt_at = at,
-                }
-            }
+        if crate::mail::settle(r, outcome, now) == Settled::Sent {
+            engine.count(r.offer, crate::engine::Event::Mail);
         }
     }
 }
@@ -350,7 +344,7 @@ async fn send_claimed(
             break;
         };
         let (search, mut rows, outcome) = done.map_err(|e| Error::Internal(e.to_string()))?;
-        settle(engine, &mut rows, &outcome, now);
+        settle_rows(engine, &mut rows, &outcome, now);
         match &outcome {
             Ok(()) => {
                 sent += 1;

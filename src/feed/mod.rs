@@ -1,5 +1,8 @@
-//! RSS 2.0 and Atom 1.0 (RFC 4287) writing with quick-xml: every piece of user text goes
-//! through the XML writer's escaping, and characters XML 1.0 forbids are dropped.
+//! Feeds. Writing RSS 2.0 and Atom 1.0 (RFC 4287) with quick-xml, here: every piece of user
+//! text goes through the XML writer's escaping, and characters XML 1.0 forbids are dropped.
+//! Reading a partner's feed: [`read`].
+
+pub mod read;
 
 use std::io;
 

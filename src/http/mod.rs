@@ -5,9 +5,9 @@
 mod api;
 mod assets;
 mod charts;
-mod client;
 mod contract;
 mod error;
+pub(crate) mod extract;
 mod pages;
 mod ratelimit;
 

@@ -59,7 +59,7 @@ impl RateLimiter {
 
 /// Middleware: 429 problem+json with `Retry-After` past the limit.
 pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let ip = super::client::of_request(req.extensions(), req.headers(), &state);
+    let ip = super::extract::of_request(req.extensions(), req.headers(), &state);
     if let Err(wait) = state.limiter.check(ip) {
         metrics::counter!("http_rate_limited_total").increment(1);
         return AppError::too_many(wait).into_response();
@@ -91,7 +91,7 @@ pub async fn anonymous_posts(State(state): State<AppState>, req: Request, next: 
     if req.method() != axum::http::Method::POST || !ANONYMOUS_POSTS.contains(&req.uri().path()) {
         return next.run(req).await;
     }
-    let ip = super::client::of_request(req.extensions(), req.headers(), &state);
+    let ip = super::extract::of_request(req.extensions(), req.headers(), &state);
     let Err(wait) = state.anonymous.check(ip) else {
         return next.run(req).await;
     };

@@ -7,7 +7,7 @@ mod backoff;
 mod queue;
 mod transport;
 
-pub use backoff::{MAX_ATTEMPTS, Outcome, retry_at};
+pub use backoff::{Delivery, MAX_ATTEMPTS, Outcome, Settled, retry_at, settle};
 pub use queue::{new_mail, send_due};
 pub use transport::{SMTP_CONNECTIONS, Transport, message, smtp_transport};
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use time::OffsetDateTime;
 
-use super::{Transport, message, retry_at};
+use super::{Settled, Transport, message, settle};
 use crate::error::Result;
 use crate::store::Store;
 use crate::store::mails::{Mail, MailState};
@@ -44,27 +44,22 @@ pub async fn send_due(
             Ok(msg) => transport.send(msg).await,
             Err(e) => Err((true, e)),
         };
-        match outcome {
-            Ok(()) => {
-                m.state = MailState::Sent;
-                m.last_error = None;
+        let reason = outcome
+            .as_ref()
+            .err()
+            .map(|(_, r)| r.clone())
+            .unwrap_or_default();
+        match settle(&mut m, &outcome, now) {
+            Settled::Sent => {
                 sent += 1;
                 metrics::counter!("mails_sent_total").increment(1);
             }
-            Err((permanent, reason)) => {
-                m.attempts += 1;
-                m.last_error = Some(reason.clone());
-                match retry_at(m.attempts, permanent, now) {
-                    None => {
-                        m.state = MailState::Failed;
-                        tracing::error!(mail = m.id, to = %m.to, attempts = m.attempts, %reason, "mail given up");
-                        metrics::counter!("mails_failed_total").increment(1);
-                    }
-                    Some(at) => {
-                        m.next_attempt_at = at;
-                        tracing::warn!(mail = m.id, to = %m.to, attempts = m.attempts, %reason, retry_at = %at, "mail delivery failed; will retry");
-                    }
-                }
+            Settled::GivenUp => {
+                tracing::error!(mail = m.id, to = %m.to, attempts = m.attempts, %reason, "mail given up");
+                metrics::counter!("mails_failed_total").increment(1);
+            }
+            Settled::Retry(at) => {
+                tracing::warn!(mail = m.id, to = %m.to, attempts = m.attempts, %reason, retry_at = %at, "mail delivery failed; will retry");
             }
         }
         let st = store.clone();

@@ -13,7 +13,8 @@ use utoipa_axum::routes;
 
 use crate::candidates::{AccountPatch, NewSearch, SearchPatch, Signup};
 use crate::domain::account::SavedSearch;
-use crate::http::api::auth::{Caller, JsonBody, account_json};
+use crate::http::api::auth::account_json;
+use crate::http::extract::{Caller, JsonBody};
 use crate::http::{AppError, AppState, with_candidates as alerts};
 use crate::mail::html_escape;
 
@@ -57,7 +58,7 @@ fn search_json(s: &SavedSearch) -> serde_json::Value {
               (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn signup(
     State(state): State<AppState>,
-    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
+    crate::http::extract::ClientIp(client): crate::http::extract::ClientIp,
     JsonBody(body): JsonBody<Signup>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
     let email = body.email.clone().unwrap_or_default();
@@ -96,11 +97,11 @@ async fn confirm(
 async fn update_me(
     State(state): State<AppState>,
     Caller(who): Caller,
-    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
+    crate::http::extract::ClientIp(client): crate::http::extract::ClientIp,
     headers: axum::http::HeaderMap,
     JsonBody(body): JsonBody<AccountPatch>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let session = crate::http::api::auth::bearer_token(&headers);
+    let session = crate::http::extract::bearer_token(&headers);
     let (a, pending) = crate::http::change_account(&state, who, client, session, body).await?;
     let mut answer = account_json(&state, &a).await?;
     if let Some(p) = pending {

@@ -84,7 +84,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Response, AppError> {
               (status = 404, description = "Served on `metrics_addr` instead", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn metrics_text(
     State(state): State<AppState>,
-    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
+    crate::http::extract::ClientIp(client): crate::http::extract::ClientIp,
     headers: axum::http::HeaderMap,
 ) -> Result<Response, AppError> {
     if state.config.metrics_addr.is_some() {
@@ -93,7 +93,7 @@ async fn metrics_text(
         ));
     }
     let allowed = match state.config.metrics_token.as_deref() {
-        Some(token) => crate::http::api::auth::bearer_token(&headers)
+        Some(token) => crate::http::extract::bearer_token(&headers)
             .is_some_and(|given| same_secret(&given, token)),
         None => client.is_loopback(),
     };

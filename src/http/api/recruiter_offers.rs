@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::backoffice::Refusal;
 use crate::domain::{Offer, OfferInput, OfferState};
 use crate::error::{FieldError, ValidationErrors};
-use crate::http::api::auth::{Caller, JsonBody};
+use crate::http::extract::{Caller, JsonBody};
 use crate::http::{AppError, AppState, with_backoffice as backoffice};
 
 pub(crate) fn router(max_attachment_bytes: usize) -> OpenApiRouter<AppState> {

@@ -12,7 +12,8 @@ use crate::auth::require;
 use crate::backoffice::RecruiterRequest;
 use crate::domain::account::{AccountState, Role};
 use crate::error::{FieldError, ValidationErrors};
-use crate::http::api::auth::{Caller, JsonBody, account_json, accounts_json};
+use crate::http::api::auth::{account_json, accounts_json};
+use crate::http::extract::{Caller, JsonBody};
 use crate::http::{AppError, AppState, with_backoffice as backoffice};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -40,7 +41,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
               (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json")))]
 async fn request_account(
     State(state): State<AppState>,
-    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
+    crate::http::extract::ClientIp(client): crate::http::extract::ClientIp,
     JsonBody(body): JsonBody<RecruiterRequest>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
     let email = body.email.clone().unwrap_or_default();

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::backoffice::sources::{feed_client, poll_source};
 use crate::domain::OfferInput;
 use crate::domain::account::Role;
-use crate::http::api::auth::{Caller, JsonBody};
+use crate::http::extract::{Caller, JsonBody};
 use crate::http::{AppError, AppState, with_backoffice};
 use crate::store::sources::{Poll, Source};
 

@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::backoffice::stats::{Census, OfferStats};
-use crate::http::api::auth::Caller;
+use crate::http::extract::Caller;
 use crate::http::{AppError, AppState, with_backoffice};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {

@@ -118,7 +118,7 @@ async fn login_page(v: Visitor, Query(q): Query<LoginQuery>) -> Response {
 async fn login_submit(
     State(state): State<AppState>,
     v: Visitor,
-    crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
+    crate::http::extract::ClientIp(peer): crate::http::extract::ClientIp,
     body: Bytes,
 ) -> PageResult {
     let form = v.form(&body)?;

@@ -22,8 +22,8 @@ use crate::domain::Facet;
 use crate::domain::account::{Account, Frequency, Role, SavedSearch};
 use crate::error::FieldCode;
 use crate::error::{Error, FieldError};
-use crate::http::client::ClientIp;
 use crate::http::error::status_of;
+use crate::http::extract::ClientIp;
 use crate::http::pages::Notice;
 use crate::http::{AppState, with_auth, with_candidates};
 

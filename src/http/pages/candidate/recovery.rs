@@ -29,7 +29,7 @@ pub(super) async fn recovery_page(v: Visitor) -> Response {
 pub(super) async fn recovery_submit(
     State(state): State<AppState>,
     v: Visitor,
-    crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
+    crate::http::extract::ClientIp(peer): crate::http::extract::ClientIp,
     body: Bytes,
 ) -> PageResult {
     let form = v.form(&body)?;

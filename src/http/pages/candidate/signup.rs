@@ -63,7 +63,7 @@ pub(super) async fn signup_page(v: Visitor, RawQuery(raw): RawQuery) -> Response
 pub(super) async fn signup_submit(
     State(state): State<AppState>,
     v: Visitor,
-    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
+    crate::http::extract::ClientIp(client): crate::http::extract::ClientIp,
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> PageResult {

@@ -197,7 +197,7 @@ pub(super) async fn alert_page(
 pub(super) async fn create_alert(
     State(state): State<AppState>,
     v: Visitor,
-    crate::http::client::ClientIp(peer): crate::http::client::ClientIp,
+    crate::http::extract::ClientIp(peer): crate::http::extract::ClientIp,
     RawQuery(raw): RawQuery,
     body: Bytes,
 ) -> PageResult {

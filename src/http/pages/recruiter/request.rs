@@ -189,7 +189,7 @@ pub(super) async fn request_page(
 pub(super) async fn request_submit(
     State(state): State<AppState>,
     v: Visitor,
-    crate::http::client::ClientIp(client): crate::http::client::ClientIp,
+    crate::http::extract::ClientIp(client): crate::http::extract::ClientIp,
     Query(q): Query<RequestQuery>,
     body: Bytes,
 ) -> PageResult {
