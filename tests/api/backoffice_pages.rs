@@ -13,9 +13,22 @@ use offerwatch::domain::account::AccountState;
 use crate::browser::{Driver, Page};
 use crate::helpers::*;
 
-async fn visit(page: &Page<'_>, app: &TestApp, path: &str) {
+pub(crate) async fn visit(page: &Page<'_>, app: &TestApp, path: &str) {
     page.go(&app.url(path)).await;
     page.assert_accessible(path).await;
+}
+
+/// Chooses `password` on the page of the link that `mail` (or a link) carries.
+pub(crate) async fn choose_password(page: &Page<'_>, app: &TestApp, mail: &str, password: &str) {
+    visit(
+        page,
+        app,
+        &format!("/set-password?token={}", token_in(mail)),
+    )
+    .await;
+    page.fill("#f-password", password).await;
+    page.click("main form button[type=submit]").await;
+    page.wait_text("Mot de passe enregistré").await;
 }
 
 pub(crate) async fn login(page: &Page<'_>, app: &TestApp, login: &str, password: &str) {
@@ -54,15 +67,7 @@ async fn recruiters_and_administrators_work_in_pages() {
     let (_, link) = Backoffice::new(&app.engine, "https://portail.example")
         .create_admin("admin@culture.gouv.fr", "Ada", "Admin")
         .unwrap();
-    visit(
-        &page,
-        &app,
-        &format!("/set-password?token={}", token_in(&link)),
-    )
-    .await;
-    page.fill("#f-password", PASSWORD).await;
-    page.click("main form button[type=submit]").await;
-    page.wait_text("Mot de passe enregistré").await;
+    choose_password(&page, &app, &link, PASSWORD).await;
 
     // The administrator adds a service, under an entité.
     login(&page, &app, "admin@culture.gouv.fr", PASSWORD).await;
@@ -119,15 +124,7 @@ async fn recruiters_and_administrators_work_in_pages() {
 
     // The recruiter chooses a password from the mailed link and logs in: "Mes offres".
     let mail = app.mail_to("rose.valland@culture.gouv.fr", "token=").await;
-    visit(
-        &page,
-        &app,
-        &format!("/set-password?token={}", token_in(&mail)),
-    )
-    .await;
-    page.fill("#f-password", PASSWORD).await;
-    page.click("main form button[type=submit]").await;
-    page.wait_text("Mot de passe enregistré").await;
+    choose_password(&page, &app, &mail, PASSWORD).await;
     login(&page, &app, "rose.valland@culture.gouv.fr", PASSWORD).await;
     page.wait_url("/recruteur/offres").await;
     page.assert_accessible("/recruteur/offres (empty)").await;
@@ -286,15 +283,7 @@ async fn recruiters_and_administrators_work_in_pages() {
         .unwrap();
     bo.approve(&admin, other.id).unwrap();
     let mail = app.mail_to("jean.moulin@interieur.gouv.fr", "token=").await;
-    visit(
-        &page,
-        &app,
-        &format!("/set-password?token={}", token_in(&mail)),
-    )
-    .await;
-    page.fill("#f-password", PASSWORD).await;
-    page.click("main form button[type=submit]").await;
-    page.wait_text("Mot de passe enregistré").await;
+    choose_password(&page, &app, &mail, PASSWORD).await;
     login(&page, &app, "jean.moulin@interieur.gouv.fr", PASSWORD).await;
     let text = page.wait_text("Mes offres (Jean Moulin)").await;
     assert!(

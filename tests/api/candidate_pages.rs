@@ -10,13 +10,9 @@ use std::sync::atomic::Ordering;
 use offerwatch::domain::OfferState;
 use serde_json::json;
 
+use crate::backoffice_pages::{choose_password, visit};
 use crate::browser::{Driver, Page};
 use crate::helpers::*;
-
-async fn visit(page: &Page<'_>, app: &TestApp, path: &str) {
-    page.go(&app.url(path)).await;
-    page.assert_accessible(path).await;
-}
 
 const NEW_PASSWORD: &str = "Nouveau-Mot-2027!";
 
@@ -194,15 +190,7 @@ async fn a_candidate_lives_in_their_space() {
     );
     let mail = app.mail_to("olympe@exemple.fr", "valable 60 minutes").await;
     assert!(mail.contains("valable 60 minutes"), "{mail}");
-    visit(
-        &page,
-        &app,
-        &format!("/set-password?token={}", token_in(&mail)),
-    )
-    .await;
-    page.fill("#f-password", NEW_PASSWORD).await;
-    page.click("main form button[type=submit]").await;
-    page.wait_text("Mot de passe enregistré").await;
+    choose_password(&page, &app, &mail, NEW_PASSWORD).await;
     assert_eq!(
         elsewhere.get("/compte").await.status,
         303,
