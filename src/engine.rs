@@ -152,8 +152,7 @@ impl Engine {
             Some(url) => Store::connect(url)?,
             None => Store::open(&data_dir.join("store.redb"))?,
         });
-        let (index, mut state) = SearchIndex::open(&data_dir.join("index"), zone)?;
-        index.synonyms().set(synonyms);
+        let (index, mut state) = SearchIndex::open(&data_dir.join("index"), zone, synonyms)?;
         let mut replica = None;
         if store.is_shared() {
             // The node's own copy of the offers, kept by the index writer with the index: a

@@ -126,7 +126,7 @@ pub fn parse(bytes: &[u8]) -> Result<Vec<Item>, String> {
 }
 
 /// Text without its HTML tags and with its usual entities decoded.
-pub fn plain_text(html: &str) -> String {
+fn plain_text(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {

@@ -76,10 +76,14 @@ fn read_payload(index: &Index) -> Option<CommitPayload> {
 }
 
 impl SearchIndex {
-    /// Opens the index in `dir` for the portal's `zone`, creating an empty one when it is
-    /// missing, unusable or built for another zone (and saying so, so that the caller rebuilds it
-    /// from the store).
-    pub fn open(dir: &Path, zone: Zone) -> Result<(SearchIndex, IndexState)> {
+    /// Opens the index in `dir` for the portal's `zone`, read with `synonyms`, creating an empty
+    /// one when it is missing, unusable or built for another zone (and saying so, so that the
+    /// caller rebuilds it from the store).
+    pub fn open(
+        dir: &Path,
+        zone: Zone,
+        synonyms: synonyms::Synonyms,
+    ) -> Result<(SearchIndex, IndexState)> {
         let s = offer_schema();
         let existing = if dir.join("meta.json").exists() {
             MmapDirectory::open(dir)
@@ -120,7 +124,7 @@ impl SearchIndex {
                 browser: Default::default(),
                 suggester: Default::default(),
                 zone,
-                synonyms: Default::default(),
+                synonyms: synonyms::Current::new(synonyms),
             },
             state,
         ))

@@ -184,16 +184,10 @@ impl Synonyms {
     }
 }
 
-/// The list queries are read with: the compiled-in one until another is set (at start from the
-/// configured file, then at each reload of it). Clones share the list.
+/// The list queries are read with: the configured one (the compiled-in list by default), replaced
+/// at each reload of its file. Clones share the list.
 #[derive(Clone)]
 pub struct Current(Arc<RwLock<Arc<Synonyms>>>);
-
-impl Default for Current {
-    fn default() -> Current {
-        Current::new(Synonyms::builtin())
-    }
-}
 
 impl Current {
     /// Holds `list`.

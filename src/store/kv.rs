@@ -79,7 +79,11 @@ impl View<'_> {
         k: &K::Owned,
         v: &V::Owned,
     ) -> Result<()> {
-        self.put_many(t, &[(k.clone(), v.clone())])
+        match self {
+            View::RedbWrite(tx) => file::put(tx, t, k, v),
+            View::RedbRead(_) => Err(read_only()),
+            View::Pg(c) => sql::put_many(c, t, &[(k.clone(), v.clone())]),
+        }
     }
 
     /// Writes many rows (replacing what was there), in few statements.

@@ -66,9 +66,12 @@ async fn serve_demo_answers_then_stops_cleanly_on_sigterm() {
         .unwrap();
     assert!(exit.success(), "clean exit after SIGTERM: {exit:?}");
     // The index was committed on the way out: the next start finds it current.
-    let (_, state) =
-        offerwatch::index::SearchIndex::open(&dir.path().join("index"), Default::default())
-            .unwrap();
+    let (_, state) = offerwatch::index::SearchIndex::open(
+        &dir.path().join("index"),
+        Default::default(),
+        offerwatch::index::synonyms::Synonyms::builtin(),
+    )
+    .unwrap();
     assert!(matches!(
         state,
         offerwatch::index::IndexState::Current { .. }

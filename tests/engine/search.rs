@@ -240,9 +240,12 @@ fn schema_version_mismatch_rebuilds_from_the_store() {
         r
     };
     // Rewrite the index's commit payload as if an older schema had built it.
-    let (index, _) =
-        offerwatch::index::SearchIndex::open(&dir.path().join("index"), Default::default())
-            .unwrap();
+    let (index, _) = offerwatch::index::SearchIndex::open(
+        &dir.path().join("index"),
+        Default::default(),
+        offerwatch::index::synonyms::Synonyms::builtin(),
+    )
+    .unwrap();
     assert_eq!(
         index.committed().schema_version,
         offerwatch::index::schema::offer_schema().version
@@ -254,9 +257,12 @@ fn schema_version_mismatch_rebuilds_from_the_store() {
     prepared.commit().unwrap();
     drop(writer);
     drop(index);
-    let (_, state) =
-        offerwatch::index::SearchIndex::open(&dir.path().join("index"), Default::default())
-            .unwrap();
+    let (_, state) = offerwatch::index::SearchIndex::open(
+        &dir.path().join("index"),
+        Default::default(),
+        offerwatch::index::synonyms::Synonyms::builtin(),
+    )
+    .unwrap();
     assert_eq!(state, offerwatch::index::IndexState::NeedsRebuild);
     // The engine rebuilds: everything is searchable again.
     let engine = open(dir.path());

@@ -63,6 +63,17 @@ pub(crate) fn len(t: &impl ReadableTableMetadata) -> Result<u64> {
     Ok(t.len()?)
 }
 
+/// Writes `v` under `k` (replacing what was there).
+pub(crate) fn put<K: Col + redb::Key, V: Col>(
+    tx: &redb::WriteTransaction,
+    t: &Table<K, V>,
+    k: &K::Owned,
+    v: &V::Owned,
+) -> Result<()> {
+    tx.open_table(t.def)?.insert(K::view(k), V::view(v))?;
+    Ok(())
+}
+
 /// Writes many rows (replacing what was there).
 pub(crate) fn put_many<K: Col + redb::Key, V: Col>(
     tx: &redb::WriteTransaction,
