@@ -228,6 +228,11 @@ pub fn fill2(path: &str, a: impl std::fmt::Display, b: impl std::fmt::Display) -
     fill(path, &[&a, &b])
 }
 
+/// The back-office page of an offer of the recruiter's services.
+pub fn recruiter_offer_path(reference: impl std::fmt::Display) -> String {
+    fill(RECRUITER_OFFER, &[&reference])
+}
+
 /// An offer page's path.
 pub fn offer_path(reference: &str) -> String {
     fill(OFFER, &[&reference])

@@ -1,8 +1,6 @@
 //! Sessions for every role: one login form at `/connexion` (the API's throttle), logout, the
 //! one-time link to choose a password, and the candidate's address confirmation.
 
-use crate::http::pages::PageResult;
-use crate::links;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -16,7 +14,9 @@ use super::{
 };
 use crate::auth::Auth;
 use crate::http::error::status_of;
+use crate::http::pages::PageResult;
 use crate::http::{AppState, blocking, with_auth, with_candidates};
+use crate::links;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -2,8 +2,6 @@
 //! census of every offer (administrators) — charts drawn in SVG, the same figures as tables and
 //! as CSV.
 
-use crate::http::pages::{OrPage, PageError, PageResult};
-use crate::links;
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
@@ -15,7 +13,9 @@ use super::{Ctx, Visitor, render};
 use crate::backoffice::stats::{Census, OfferStats, Tally};
 use crate::domain::account::Role;
 use crate::http::charts::{bars, columns, csv_field};
+use crate::http::pages::{OrPage, PageError, PageResult};
 use crate::http::{AppState, with_backoffice};
+use crate::links;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -129,7 +129,7 @@ async fn offer_stats_page(
     let s = load_offer_stats(&state, &v, reference).await?;
     let today = state.engine.zone().today(state.engine.now());
     let t = s.totals;
-    let offer_url = links::fill(links::RECRUITER_OFFER, &[&s.reference]);
+    let offer_url = links::recruiter_offer_path(&s.reference);
     let charts = vec![
         Chart {
             id: "vues".into(),

@@ -2,8 +2,6 @@
 //! organisation's services (add, rename), the accounts (disable, re-enable, memberships) and
 //! every offer (withdraw one that breaks the rules, the reason mailed to its service).
 
-use crate::http::pages::{OrPage, PageError, PageResult};
-use crate::links;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -20,7 +18,9 @@ use crate::domain::{OfferState, referentials};
 use crate::error::Error;
 use crate::http::error::status_of;
 use crate::http::pages::Notice;
+use crate::http::pages::{OrPage, PageError, PageResult};
 use crate::http::{AppState, with_backoffice};
+use crate::links;
 
 mod accounts;
 mod offers;

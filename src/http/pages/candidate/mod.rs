@@ -3,8 +3,6 @@
 //! "Mes recherches" (run again, rename, frequency, the bell that switches the alert on and off,
 //! delete); and password recovery for every role at `/mot-de-passe-oublie`.
 
-use crate::http::pages::{PageError, PageResult};
-use crate::links;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -25,7 +23,9 @@ use crate::error::{Error, FieldError};
 use crate::http::error::status_of;
 use crate::http::extract::ClientIp;
 use crate::http::pages::Notice;
+use crate::http::pages::{PageError, PageResult};
 use crate::http::{AppState, with_auth, with_candidates};
+use crate::links;
 
 mod account;
 mod recovery;

@@ -2,8 +2,6 @@
 //! offer pages with previous/next navigation inside the search, and the error pages. Every
 //! page's state lives in its URL, with the API's parameter names.
 
-use crate::http::pages::PageResult;
-use crate::links;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -22,8 +20,10 @@ use crate::domain::account::Role;
 use crate::domain::{Facet, Offer, SearchParams, Sort, referentials};
 use crate::http::api::offers::run_search;
 use crate::http::error::status_of;
+use crate::http::pages::PageResult;
 use crate::http::{AppState, query_pairs};
 use crate::index::FacetCounts;
+use crate::links;
 
 mod alert;
 mod offer;

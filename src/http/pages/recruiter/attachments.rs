@@ -14,7 +14,7 @@ pub(super) async fn upload(
     Path(reference): Path<String>,
     mut multipart: Multipart,
 ) -> PageResult {
-    let who = v.require(Role::Recruiter, links::RECRUITER_OFFERS)?.clone();
+    let who = recruiter(&v, links::RECRUITER_OFFERS)?;
     let mut form = Form::default();
     let mut file: Option<(String, Vec<u8>)> = None;
     let mut failure: Option<String> = None;
@@ -61,8 +61,7 @@ pub(super) async fn upload(
             match with_backoffice(&state, move |b| b.attach(&w, &r, &name, &bytes, max)).await {
                 Ok(Ok(_)) => {
                     return Ok(see_other(
-                        &Notice::Attached
-                            .after(&links::fill(links::RECRUITER_OFFER, &[&reference])),
+                        &Notice::Attached.after(&links::recruiter_offer_path(&reference)),
                     ));
                 }
                 Ok(Err(Refusal::TooLarge(m))) => Err(format!(
@@ -105,7 +104,7 @@ pub(super) async fn remove_attachment(
 ) -> PageResult {
     act(&state, &v, &body, move |b, who, _| {
         b.remove_attachment(who, &reference, n)?;
-        Ok(Notice::Detached.after(&links::fill(links::RECRUITER_OFFER, &[&reference])))
+        Ok(Notice::Detached.after(&links::recruiter_offer_path(&reference)))
     })
     .await
 }
@@ -119,7 +118,7 @@ pub(super) async fn download(
     v: Visitor,
     Path((reference, n)): Path<(String, usize)>,
 ) -> PageResult {
-    let who = v.require(Role::Recruiter, links::RECRUITER_OFFERS)?.clone();
+    let who = recruiter(&v, links::RECRUITER_OFFERS)?;
     let result = with_backoffice(&state, move |b| {
         let o = b.offer(&who, &reference)?;
         let a = n

@@ -47,9 +47,7 @@ pub(super) async fn stored_offer_page(
 #[utoipa::path(get, path = links::RECRUITER_NEW_OFFER, tag = "portal",
     responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String)))]
 pub(super) async fn new_offer_page(State(state): State<AppState>, v: Visitor) -> PageResult {
-    let who = v
-        .require(Role::Recruiter, links::RECRUITER_NEW_OFFER)?
-        .clone();
+    let who = recruiter(&v, links::RECRUITER_NEW_OFFER)?;
     let st = load(&state, &who, None).await.or_page(&v)?;
     let mut values = Values(Form::default());
     if let [only] = st.services.as_slice() {
@@ -72,9 +70,7 @@ pub(super) async fn new_offer_submit(
     v: Visitor,
     body: Bytes,
 ) -> PageResult {
-    let who = v
-        .require(Role::Recruiter, links::RECRUITER_NEW_OFFER)?
-        .clone();
+    let who = recruiter(&v, links::RECRUITER_NEW_OFFER)?;
     let values = Values(Form::parse(&body));
     v.check_csrf(&values.0)?;
     let mut input = values.input();
@@ -89,7 +85,7 @@ pub(super) async fn new_offer_submit(
             } else {
                 Notice::DraftCreated
             }
-            .after(&links::fill(links::RECRUITER_OFFER, &[&o.reference])),
+            .after(&links::recruiter_offer_path(o.reference)),
         )),
         Err(e) => {
             let st = load(&state, &who, None).await.or_page(&v)?;
@@ -119,12 +115,7 @@ pub(super) async fn offer_page(
     Path(reference): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
-    let who = v
-        .require(
-            Role::Recruiter,
-            &links::fill(links::RECRUITER_OFFER, &[&reference]),
-        )?
-        .clone();
+    let who = recruiter(&v, &links::recruiter_offer_path(&reference))?;
     stored_offer_page(&state, &v, &who, reference, StatusCode::OK, |page| {
         page.form.notice = Notice::of_query(&q.fait)
     })
@@ -143,12 +134,7 @@ pub(super) async fn offer_submit(
     Path(reference): Path<String>,
     body: Bytes,
 ) -> PageResult {
-    let who = v
-        .require(
-            Role::Recruiter,
-            &links::fill(links::RECRUITER_OFFER, &[&reference]),
-        )?
-        .clone();
+    let who = recruiter(&v, &links::recruiter_offer_path(&reference))?;
     let values = Values(Form::parse(&body));
     v.check_csrf(&values.0)?;
     let input = values.input();
@@ -170,7 +156,7 @@ pub(super) async fn offer_submit(
                 } else {
                     Notice::OfferSaved
                 }
-                .after(&links::fill(links::RECRUITER_OFFER, &[&reference])),
+                .after(&links::recruiter_offer_path(&reference)),
             ));
         }
         Err(e) => e,
@@ -205,7 +191,7 @@ pub(super) async fn offer_action(
         } else {
             b.transition(who, &reference, &step)?
         };
-        let page = links::fill(links::RECRUITER_OFFER, &[&o.reference]);
+        let page = links::recruiter_offer_path(o.reference);
         Ok(match Notice::of_step(&step) {
             Some(n) => n.after(&page),
             None => page,
@@ -246,7 +232,7 @@ pub(super) async fn renew(
     let (w, r, d) = (who.clone(), reference.clone(), date.clone());
     match with_backoffice(&state, move |b| b.renew(&w, &r, &d)).await {
         Ok(_) => Ok(see_other(
-            &Notice::Renewed.after(&links::fill(links::RECRUITER_OFFER, &[&reference])),
+            &Notice::Renewed.after(&links::recruiter_offer_path(&reference)),
         )),
         Err(e) => {
             stored_offer_page(&state, &v, &who, reference, status_of(&e), |page| {
@@ -267,7 +253,7 @@ pub(super) async fn delete_page(
     v: Visitor,
     Path(reference): Path<String>,
 ) -> PageResult {
-    let who = v.require(Role::Recruiter, links::RECRUITER_OFFERS)?.clone();
+    let who = recruiter(&v, links::RECRUITER_OFFERS)?;
     let r = reference.clone();
     let o = with_backoffice(&state, move |b| b.offer(&who, &r))
         .await
@@ -275,10 +261,7 @@ pub(super) async fn delete_page(
     let mut page = FormPage::new(
         v.ctx(&[
             ("Mes offres", Some(links::RECRUITER_OFFERS)),
-            (
-                &reference,
-                Some(&links::fill(links::RECRUITER_OFFER, &[&reference])),
-            ),
+            (&reference, Some(&links::recruiter_offer_path(&reference))),
             ("Supprimer", None),
         ]),
         "Supprimer ce brouillon ?",
@@ -291,7 +274,7 @@ pub(super) async fn delete_page(
         o.reference, o.fields.title
     ))
     .links(vec![(
-        links::fill(links::RECRUITER_OFFER, &[&reference]),
+        links::recruiter_offer_path(&reference),
         "Annuler et revenir à l'offre".into(),
     )]);
     page.sections.clear();

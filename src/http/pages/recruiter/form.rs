@@ -362,7 +362,7 @@ pub(super) fn edit_page(
         None => "Nouvelle offre".to_string(),
     };
     let action = match &st.offer {
-        Some(o) => links::fill(links::RECRUITER_OFFER, &[&o.reference]),
+        Some(o) => links::recruiter_offer_path(o.reference),
         None => links::RECRUITER_NEW_OFFER.into(),
     };
     let crumb = st

@@ -149,7 +149,7 @@ pub(crate) fn offers_list(
             Row {
                 reference: o.reference.to_string(),
                 title: o.fields.title.clone(),
-                url: links::fill(links::RECRUITER_OFFER, &[&o.reference]),
+                url: links::recruiter_offer_path(o.reference),
                 state: state_name(o.state),
                 badge: state_badge(o.state),
                 service: (look.services)(o),
@@ -247,7 +247,7 @@ pub(super) async fn offers_page(
     v: Visitor,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    let who = v.require(Role::Recruiter, links::RECRUITER_OFFERS)?.clone();
+    let who = recruiter(&v, links::RECRUITER_OFFERS)?;
     let filter = q.state().or_page(&v)?;
     let w = who.clone();
     let loaded = with_backoffice(&state, move |b| {

@@ -2,8 +2,6 @@
 //! that need no JavaScript), "Mes offres", the offer form, its lifecycle actions, the renewal
 //! of its diffusion, its attachments and its history.
 
-use crate::http::pages::{OrPage, PageResult};
-use crate::links;
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
@@ -23,7 +21,9 @@ use crate::domain::{Facet, Offer, OfferInput, OfferState, referentials};
 use crate::error::Error;
 use crate::http::error::status_of;
 use crate::http::pages::Notice;
+use crate::http::pages::{OrPage, PageError, PageResult};
 use crate::http::{AppState, with_backoffice};
+use crate::links;
 use crate::links::offer_path;
 
 mod attachments;
@@ -36,6 +36,11 @@ pub(crate) use edit::*;
 pub(crate) use form::*;
 pub(crate) use list::*;
 pub(crate) use request::*;
+
+/// The recruiter behind the request, or the answer to give instead.
+fn recruiter(v: &Visitor, back: &str) -> Result<Account, PageError> {
+    v.require(Role::Recruiter, back).cloned()
+}
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
