@@ -7,7 +7,6 @@ use crate::candidates::AlertMailSettings;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::http::{self, AppState};
-use crate::links::Links;
 use crate::mail::Transport;
 use crate::workers::{Running, Workers};
 
@@ -23,6 +22,14 @@ pub struct Started {
 
 /// Starts the workers of `engine` and builds the HTTP router (with its OpenAPI document).
 pub async fn start(engine: Arc<Engine>, config: Config) -> crate::Result<Started> {
+    // A public site owes its visitors a legal notice: say what it still lacks.
+    for setting in config.identity().missing() {
+        tracing::warn!(
+            setting,
+            variable = %crate::config::env_name(setting),
+            "unset: the legal pages show « à compléter » in its place"
+        );
+    }
     let e = engine.clone();
     let prepared = crate::blocking::run(move || {
         // Only a server percolates: commands open the engine without building the percolator.
@@ -49,9 +56,9 @@ pub async fn start(engine: Arc<Engine>, config: Config) -> crate::Result<Started
     let workers = Workers {
         engine: engine.clone(),
         transport,
-        from: config.mail_from.clone(),
+        from: config.sender(),
         alerts: AlertMailSettings {
-            links: Links::new(config.base_url()),
+            links: config.links(),
             digest_hour: config.daily_digest_hour,
         },
         mail_wake: mail_wake.clone(),

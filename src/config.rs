@@ -37,7 +37,7 @@ pub struct Config {
     pub anonymous_posts_burst: f64,
     /// Longest query string accepted, in bytes.
     pub max_query_bytes: usize,
-    /// Sender of the mails.
+    /// Address the mails are sent from; their sender's name is `site_name`.
     pub mail_from: String,
     /// Largest attachment accepted, in bytes.
     pub max_attachment_bytes: usize,
@@ -71,6 +71,20 @@ pub struct Config {
     /// Networks that partner feeds may be fetched from although not public (loopback,
     /// private, link-local… are refused otherwise): addresses or networks.
     pub sources_allowed_networks: Vec<Network>,
+    /// The portal's name: the header, the pages' titles, the mails' sender and signature.
+    pub site_name: String,
+    /// Who publishes the portal (the legal notice).
+    pub operator_name: Option<String>,
+    /// The publisher's postal address.
+    pub operator_address: Option<String>,
+    /// The director of publication (a function or a name).
+    pub publication_director: Option<String>,
+    /// Who hosts the portal: name, address, phone.
+    pub host_name: Option<String>,
+    /// The data protection officer's address.
+    pub dpo_email: Option<String>,
+    /// The address that the contact form and the accessibility statement give.
+    pub contact_email: Option<String>,
 }
 
 /// An address or a network (`10.0.0.1`, `10.0.0.0/8`, `::1`), read from text.
@@ -148,7 +162,28 @@ const SETTINGS: &[(&str, Kind)] = &[
     ("metrics_token", Kind::Text),
     ("metrics_addr", Kind::Text),
     ("sources_allowed_networks", Kind::List),
+    ("site_name", Kind::Text),
+    ("operator_name", Kind::Text),
+    ("operator_address", Kind::Text),
+    ("publication_director", Kind::Text),
+    ("host_name", Kind::Text),
+    ("dpo_email", Kind::Text),
+    ("contact_email", Kind::Text),
 ];
+
+/// The operator's identity that the legal pages show: every setting of it, with its value.
+pub struct Identity<'a>(pub [(&'static str, Option<&'a str>); 6]);
+
+impl Identity<'_> {
+    /// The settings left unset: the pages say « à compléter » in their place.
+    pub fn missing(&self) -> Vec<&'static str> {
+        self.0
+            .iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| *k)
+            .collect()
+    }
+}
 
 /// The environment variable of a setting: `OFFERWATCH_` and its key in capitals.
 pub fn env_name(key: &str) -> String {
@@ -175,7 +210,7 @@ impl Default for Config {
             anonymous_posts_per_minute: 20.0,
             anonymous_posts_burst: 30.0,
             max_query_bytes: 4096,
-            mail_from: "offerwatch <no-reply@offerwatch.localhost>".into(),
+            mail_from: "no-reply@localhost".into(),
             max_attachment_bytes: 5 * 1024 * 1024,
             archive_interval_seconds: 60,
             max_saved_searches: 20,
@@ -189,6 +224,13 @@ impl Default for Config {
             metrics_token: None,
             metrics_addr: None,
             sources_allowed_networks: Vec::new(),
+            site_name: crate::links::DEFAULT_SITE_NAME.into(),
+            operator_name: None,
+            operator_address: None,
+            publication_director: None,
+            host_name: None,
+            dpo_email: None,
+            contact_email: None,
         }
     }
 }
@@ -291,6 +333,15 @@ impl Config {
         if self.metrics_token.as_deref().is_some_and(|t| t.len() < 16) {
             return Err(named("metrics_token", "at least 16 characters".into()));
         }
+        if let Err(e) = self.sender().parse::<lettre::message::Mailbox>() {
+            return Err(named(
+                "mail_from",
+                format!("'{}' is not an e-mail address ({e})", self.mail_from),
+            ));
+        }
+        if self.site_name.trim().is_empty() {
+            return Err(named("site_name", "the portal needs a name".into()));
+        }
         if self.daily_digest_hour > 23 {
             return Err(named("daily_digest_hour", "an hour from 0 to 23".into()));
         }
@@ -317,6 +368,56 @@ impl Config {
             zone,
             synonyms,
         })
+    }
+
+    /// The operator's identity, as the legal pages show it.
+    pub fn identity(&self) -> Identity<'_> {
+        Identity([
+            ("operator_name", self.operator_name.as_deref()),
+            ("operator_address", self.operator_address.as_deref()),
+            ("publication_director", self.publication_director.as_deref()),
+            ("host_name", self.host_name.as_deref()),
+            ("dpo_email", self.dpo_email.as_deref()),
+            ("contact_email", self.contact_email.as_deref()),
+        ])
+    }
+
+    /// Plausible values, for `serve --demo`, of the identity settings left unset.
+    pub fn demo_identity(&mut self) {
+        let set = |v: &mut Option<String>, demo: &str| {
+            v.get_or_insert_with(|| demo.to_string());
+        };
+        set(
+            &mut self.operator_name,
+            "Direction générale de l'administration et de la fonction publique (démonstration)",
+        );
+        set(&mut self.operator_address, "139 rue de Bercy, 75012 Paris");
+        set(
+            &mut self.publication_director,
+            "La directrice générale de l'administration et de la fonction publique",
+        );
+        set(
+            &mut self.host_name,
+            "Hébergeur de démonstration, 1 rue de l'Exemple, 75000 Paris, 01 23 45 67 89",
+        );
+        set(&mut self.dpo_email, "dpo@portail.example");
+        set(&mut self.contact_email, "contact@portail.example");
+    }
+
+    /// The `From:` of every mail: the portal's name and the address of `mail_from` (a name
+    /// given there gives way to the portal's).
+    pub fn sender(&self) -> String {
+        let address = match (self.mail_from.rfind('<'), self.mail_from.rfind('>')) {
+            (Some(a), Some(b)) if a < b => &self.mail_from[a + 1..b],
+            _ => self.mail_from.trim(),
+        };
+        let name = self.site_name.replace(['"', '\\'], "");
+        format!("\"{name}\" <{}>", address.trim())
+    }
+
+    /// Absolute links under the public URL, in the portal's name.
+    pub fn links(&self) -> crate::links::Links {
+        crate::links::Links::named(self.base_url(), &self.site_name)
     }
 
     /// The public URL without a trailing slash.

@@ -13,6 +13,8 @@ pub const OFFER: &str = "/offres/{reference}";
 pub const OFFER_APPLY: &str = "/offres/{reference}/postuler";
 /// A new alert on a search.
 pub const NEW_ALERT: &str = "/alertes/nouvelle";
+/// "Se désabonner", the link of an alert mail (no login: its token is signed).
+pub const UNSUBSCRIBE_PAGE: &str = "/alertes/desabonnement";
 /// The RSS feed of a search.
 pub const FEED_RSS: &str = "/feeds/offers.rss";
 /// The Atom feed of a search.
@@ -21,6 +23,24 @@ pub const FEED_ATOM: &str = "/feeds/offers.atom";
 pub const STATIC: &str = "/static";
 /// Where the feeds are.
 pub const FEEDS: &str = "/feeds";
+
+// The information pages of the footer.
+/// "Mentions légales".
+pub const LEGAL_NOTICE: &str = "/mentions-legales";
+/// "Données personnelles".
+pub const PRIVACY: &str = "/donnees-personnelles";
+/// The accessibility statement.
+pub const ACCESSIBILITY: &str = "/accessibilite";
+/// The terms of use.
+pub const TERMS: &str = "/cgu";
+/// "Plan du site".
+pub const SITE_MAP: &str = "/plan-du-site";
+/// "Aide".
+pub const HELP: &str = "/aide";
+/// The contact form.
+pub const CONTACT: &str = "/contact";
+/// "Signaler cette offre".
+pub const OFFER_REPORT: &str = "/offres/{reference}/signaler";
 
 // Sessions and mailed links.
 /// The login page.
@@ -112,6 +132,10 @@ pub const ADMIN_ACCOUNT_ENABLE: &str = "/admin/comptes/{id}/reactiver";
 pub const ADMIN_OFFERS: &str = "/admin/offres";
 /// One offer, for moderation.
 pub const ADMIN_OFFER: &str = "/admin/offres/{reference}";
+/// Offers reported by visitors.
+pub const ADMIN_REPORTS: &str = "/admin/signalements";
+/// Acting on a report (withdraw the offer, dismiss).
+pub const ADMIN_REPORT: &str = "/admin/signalements/{id}";
 /// The census.
 pub const ADMIN_STATS: &str = "/admin/statistiques";
 /// The census, as CSV.
@@ -155,10 +179,14 @@ pub fn fill(path: &str, values: &[&dyn std::fmt::Display]) -> String {
     out
 }
 
+/// The portal's name when none is configured.
+pub const DEFAULT_SITE_NAME: &str = "Apprentissage et stages dans la fonction publique";
+
 /// Absolute links under the public base URL.
 #[derive(Debug, Clone)]
 pub struct Links {
     base: String,
+    site: String,
 }
 
 fn token_query(token: &str) -> String {
@@ -168,9 +196,20 @@ fn token_query(token: &str) -> String {
 impl Links {
     /// Links under `base` (e.g. `https://portail.example`, no trailing slash needed).
     pub fn new(base: &str) -> Links {
+        Links::named(base, DEFAULT_SITE_NAME)
+    }
+
+    /// Links under `base`, in the name of the portal `site` (the mails' signature).
+    pub fn named(base: &str, site: &str) -> Links {
         Links {
             base: base.trim_end_matches('/').to_string(),
+            site: site.to_string(),
         }
+    }
+
+    /// The portal's name.
+    pub fn site_name(&self) -> &str {
+        &self.site
     }
 
     /// The host of the public URL: the domain of the mails' Message-IDs.
@@ -179,7 +218,7 @@ impl Links {
             .ok()
             .and_then(|u| u.host_str().map(str::to_string))
             .filter(|h| !h.is_empty())
-            .unwrap_or_else(|| "offerwatch.localhost".into())
+            .unwrap_or_else(|| "localhost".into())
     }
 
     /// The base URL.
@@ -214,7 +253,7 @@ impl Links {
 
     /// The one-click unsubscribe link of an alert.
     pub fn unsubscribe(&self, token: &str) -> String {
-        format!("{}{UNSUBSCRIBE}?{}", self.base, token_query(token))
+        format!("{}{UNSUBSCRIBE_PAGE}?{}", self.base, token_query(token))
     }
 }
 
@@ -279,7 +318,7 @@ mod tests {
         );
         assert_eq!(
             l.unsubscribe("1.ab"),
-            "https://portail.example/api/v1/alerts/unsubscribe?token=1.ab"
+            "https://portail.example/alertes/desabonnement?token=1.ab"
         );
         assert_eq!(
             l.set_password("a b"),

@@ -214,7 +214,10 @@ fn open_engine(config: &Config) -> anyhow::Result<Engine> {
 /// Offers generated for `serve --demo`.
 const DEMO_OFFERS: usize = 3000;
 
-fn serve(config: Config, demo: bool) -> anyhow::Result<()> {
+fn serve(mut config: Config, demo: bool) -> anyhow::Result<()> {
+    if demo {
+        config.demo_identity();
+    }
     let engine = std::sync::Arc::new(
         open_engine(&config)
             .with_context(|| format!("cannot open data dir {}", config.data_dir.display()))?,

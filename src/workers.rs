@@ -349,7 +349,7 @@ async fn mailer(w: Workers, transport: Transport, wake: Arc<Notify>, mut stop: S
 async fn archiver(w: Workers, mut stop: Stop) {
     loop {
         let e = w.engine.clone();
-        let base = w.alerts.links.base().to_string();
+        let links = w.alerts.links.clone();
         let r = crate::blocking::run(move || {
             if !e.holds(ARCHIVING) {
                 return Ok(0);
@@ -359,7 +359,7 @@ async fn archiver(w: Workers, mut stop: Stop) {
             if let Err(err) = e.store().prune_throttles(day_ago) {
                 tracing::warn!(error = %err, "old throttle counts not removed");
             }
-            Backoffice::new(&e, &base).archive_expired()
+            Backoffice::with_links(&e, links).archive_expired()
         })
         .await;
         if let Ok(Err(e)) = r {

@@ -115,3 +115,10 @@ if (window.matchMedia("(max-width: 48em)").matches) {
   });
   input.addEventListener("blur", () => setTimeout(close, 100));
 })();
+
+// "Imprimer" on an offer's page (the button stays hidden without JavaScript: the browser's own
+// command prints the page without its menus).
+for (const b of document.querySelectorAll("[data-print]")) {
+  b.hidden = false;
+  b.addEventListener("click", () => window.print());
+}

@@ -81,16 +81,20 @@ impl<'a> Auth<'a> {
         let now = self.engine.now();
         self.engine.store().write(|tx| {
             let link = self.link_valid_for(tx, a.id, Duration::minutes(RECOVERY_MINUTES))?;
-            let text = format!(
-                "Bonjour {},\n\nVous avez demandé à choisir un nouveau mot de passe. Ce lien est valable {RECOVERY_MINUTES} minutes et utilisable une fois :\n{link}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste le même.\n",
-                a.first_name
-            );
-            let html = format!(
-                "<p>Bonjour {},</p><p>Vous avez demandé à choisir un nouveau mot de passe.</p><p><a href=\"{}\">Choisir un nouveau mot de passe</a> (lien valable {RECOVERY_MINUTES} minutes, utilisable une fois)</p><p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste le même.</p>",
-                crate::mail::html_escape(&a.first_name),
-                crate::mail::html_escape(&link)
-            );
-            tx.queue_mail(crate::mail::new_mail(&a.email, "Mot de passe oublié", text, html, now))?;
+            let site = self.links.site_name();
+            let letter = crate::mail::Letter::new(
+                format!("Mot de passe oublié – {site}"),
+                format!("Bonjour {},", a.first_name),
+            )
+            .para(format!(
+                "Vous avez demandé à choisir un nouveau mot de passe. Ce lien est valable {RECOVERY_MINUTES} minutes et utilisable une fois :"
+            ))
+            .action("Choisir un nouveau mot de passe", link)
+            .para("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : votre mot de passe reste le même.")
+            .because(format!(
+                "Vous recevez ce message parce qu'un nouveau mot de passe a été demandé pour le compte de cette adresse sur {site}."
+            ));
+            tx.queue_mail(letter.to(&a.email, self.links, now))?;
             Ok(())
         })
     }

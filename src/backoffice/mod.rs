@@ -27,10 +27,12 @@ pub struct Backoffice<'a> {
 impl<'a> Backoffice<'a> {
     /// The back office; `base_url` starts the links sent by mail.
     pub fn new(engine: &'a Engine, base_url: &str) -> Self {
-        Backoffice {
-            engine,
-            links: Links::new(base_url),
-        }
+        Backoffice::with_links(engine, Links::new(base_url))
+    }
+
+    /// The back office, its mails in the portal's name that `links` carries.
+    pub fn with_links(engine: &'a Engine, links: Links) -> Self {
+        Backoffice { engine, links }
     }
 
     fn now(&self) -> time::OffsetDateTime {

@@ -8,7 +8,7 @@ use crate::domain::account::{Account, Role};
 use crate::domain::offer::AuditEvent;
 use crate::domain::{DateRule, Lifecycle, Offer, OfferFields, OfferInput, OfferState};
 use crate::error::{Error, FieldError, Result, ValidationErrors};
-use crate::mail::{html_escape, new_mail};
+use crate::mail::Letter;
 use crate::store::NewOffer;
 
 fn created(actor: u64, action: &str, now: time::OffsetDateTime) -> AuditEvent {
@@ -299,16 +299,22 @@ impl Backoffice<'_> {
             o.apply(Lifecycle::Archive, Some(admin.id), now, self.engine.zone())?;
             o.record(Some(admin.id), &format!("archived by moderation: {reason}"), now);
             let seq = tx.put_offer(&o)?;
+            let site = self.links.site_name();
             for r in &recipients {
-                let text = format!(
-                    "Bonjour {} {},\n\nL'offre {} « {} » a été retirée de la diffusion par un administrateur, pour la raison suivante :\n{reason}\n",
-                    r.first_name, r.last_name, o.reference, o.fields.title
-                );
-                let html = format!(
-                    "<p>Bonjour {} {},</p><p>L'offre {} « {} » a été retirée de la diffusion par un administrateur, pour la raison suivante :</p><blockquote>{}</blockquote>",
-                    html_escape(&r.first_name), html_escape(&r.last_name), o.reference, html_escape(&o.fields.title), html_escape(reason)
-                );
-                tx.queue_mail(new_mail(&r.email, "Une de vos offres a été retirée", text, html, now))?;
+                let letter = Letter::new(
+                    format!("Une de vos offres a été retirée – {site}"),
+                    format!("Bonjour {} {},", r.first_name, r.last_name),
+                )
+                .para(format!(
+                    "L'offre {} « {} » a été retirée de la diffusion par un administrateur, pour la raison suivante :",
+                    o.reference, o.fields.title
+                ))
+                .quote(reason)
+                .action("Voir l'offre dans l'espace recruteur", format!("{}{}", self.links.base(), crate::links::recruiter_offer_path(o.reference)))
+                .because(format!(
+                    "Vous recevez ce message parce que vous êtes recruteur du service de cette offre sur {site}."
+                ));
+                tx.queue_mail(letter.to(&r.email, &self.links, now))?;
             }
             Ok((o, seq))
         })?;

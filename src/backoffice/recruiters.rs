@@ -12,7 +12,7 @@ use crate::domain::account::{
 };
 use crate::domain::validate::{optional_phone, optional_text};
 use crate::error::{Error, FieldError, Result, ValidationErrors};
-use crate::mail::{html_escape, new_mail};
+use crate::mail::Letter;
 
 /// A recruiter's account request: an existing service, or the administration and name of a
 /// service that is not listed.
@@ -50,24 +50,24 @@ impl Backoffice<'_> {
         intro: &str,
     ) -> Result<String> {
         let link = self.auth().set_password_link(tx, a.id)?;
-        let text = format!(
-            "Bonjour {} {},\n\n{intro}\n\nChoisissez votre mot de passe (lien valable {SET_PASSWORD_HOURS} heures, utilisable une fois) :\n{link}\n",
-            a.first_name, a.last_name
-        );
-        let html = format!(
-            "<p>Bonjour {} {},</p><p>{}</p><p><a href=\"{}\">Choisir mon mot de passe</a> (lien valable {SET_PASSWORD_HOURS} heures, utilisable une fois)</p>",
-            html_escape(&a.first_name),
-            html_escape(&a.last_name),
-            html_escape(intro),
-            html_escape(&link)
-        );
-        tx.queue_mail(new_mail(
-            &a.email,
-            "Votre compte offerwatch",
-            text,
-            html,
-            self.now(),
-        ))?;
+        let site = self.links.site_name();
+        let letter = Letter::new(
+            format!("Votre compte recruteur – {site}"),
+            format!("Bonjour {} {},", a.first_name, a.last_name),
+        )
+        .para(intro)
+        .para(format!(
+            "Choisissez votre mot de passe (lien valable {SET_PASSWORD_HOURS} heures, utilisable une fois) :"
+        ))
+        .action("Choisir mon mot de passe", link.clone())
+        .para(format!(
+            "Pour vous connecter ensuite à l'espace recruteur, votre identifiant est votre adresse e-mail : {}.",
+            a.email
+        ))
+        .because(format!(
+            "Vous recevez ce message parce qu'un compte recruteur a été demandé pour cette adresse sur {site}."
+        ));
+        tx.queue_mail(letter.to(&a.email, &self.links, self.now()))?;
         Ok(link)
     }
 
@@ -186,19 +186,31 @@ impl Backoffice<'_> {
             tx.put_account(&a)?;
             // Every active administrator hears of the request.
             let what = match &a.requested_service {
-                Some(r) => format!("un service non listé : « {} » ({})", r.name, r.administration.label()),
+                Some(r) => format!(
+                    "un service non listé : « {} » ({})",
+                    r.name,
+                    r.administration.label()
+                ),
                 None => "un service existant".to_string(),
             };
+            let site = self.links.site_name();
+            let letter = Letter::new(
+                format!("Nouvelle demande de compte recruteur – {site}"),
+                "Bonjour,",
+            )
+            .para(format!(
+                "{} {} <{}> demande un compte recruteur pour {what}.",
+                a.first_name, a.last_name, a.email
+            ))
+            .action(
+                "Examiner les demandes",
+                format!("{}{}", self.links.base(), crate::links::ADMIN_REQUESTS),
+            )
+            .because(format!(
+                "Vous recevez ce message parce que vous êtes administrateur de {site}."
+            ));
             for admin in &admins {
-                let text = format!(
-                    "Bonjour,\n\n{} {} <{}> demande un compte recruteur pour {what}.\nExaminer les demandes : {}/admin/demandes\n",
-                    a.first_name, a.last_name, a.email, self.links.base()
-                );
-                let html = format!(
-                    "<p>Bonjour,</p><p>{} {} &lt;{}&gt; demande un compte recruteur pour {}.</p><p><a href=\"{}/admin/demandes\">Examiner les demandes</a></p>",
-                    html_escape(&a.first_name), html_escape(&a.last_name), html_escape(&a.email), html_escape(&what), html_escape(self.links.base())
-                );
-                tx.queue_mail(new_mail(&admin.email, "Nouvelle demande de compte recruteur", text, html, now))?;
+                tx.queue_mail(letter.to(&admin.email, &self.links, now))?;
             }
             Ok(a)
         })
@@ -263,9 +275,17 @@ impl Backoffice<'_> {
             a.state = AccountState::Refused;
             a.refusal_reason = Some(reason.to_string());
             tx.put_account(&a)?;
-            let text = format!("Bonjour {} {},\n\nVotre demande de compte recruteur n'a pas été acceptée, pour la raison suivante :\n{reason}\n", a.first_name, a.last_name);
-            let html = format!("<p>Bonjour {} {},</p><p>Votre demande de compte recruteur n'a pas été acceptée, pour la raison suivante :</p><blockquote>{}</blockquote>", html_escape(&a.first_name), html_escape(&a.last_name), html_escape(reason));
-            tx.queue_mail(new_mail(&a.email, "Votre demande de compte offerwatch", text, html, now))?;
+            let site = self.links.site_name();
+            let letter = Letter::new(
+                format!("Votre demande de compte recruteur – {site}"),
+                format!("Bonjour {} {},", a.first_name, a.last_name),
+            )
+            .para("Votre demande de compte recruteur n'a pas été acceptée, pour la raison suivante :")
+            .quote(reason)
+            .because(format!(
+                "Vous recevez ce message parce qu'un compte recruteur a été demandé pour cette adresse sur {site}."
+            ));
+            tx.queue_mail(letter.to(&a.email, &self.links, now))?;
             Ok(a)
         })
     }

@@ -11,7 +11,7 @@ use crate::domain::account::{
 };
 use crate::domain::validate::optional_phone;
 use crate::error::{Error, FieldCode, FieldError, Result, ValidationErrors};
-use crate::mail::{html_escape, new_mail};
+use crate::mail::Letter;
 use crate::store::accounts::{Token, TokenPurpose};
 
 /// Lifetime of an e-mail confirmation link.
@@ -77,24 +77,26 @@ impl Candidates<'_> {
             ),
         )?;
         let link = self.links.confirm_email(&token);
-        let text = format!(
-            "Bonjour {},\n\nConfirmez votre adresse pour recevoir vos alertes (lien valable {CONFIRM_DAYS} jours) :\n{link}\n\nVotre identifiant de connexion : {}\n\nLe jeton à envoyer à POST /api/v1/me/confirm : {token}\n",
-            a.first_name,
-            a.username.as_deref().unwrap_or(&a.email)
-        );
-        let html = format!(
-            "<p>Bonjour {},</p><p><a href=\"{}\">Confirmer mon adresse</a> pour recevoir mes alertes (lien valable {CONFIRM_DAYS} jours).</p><p>Votre identifiant de connexion : {}</p>",
-            html_escape(&a.first_name),
-            html_escape(&link),
-            html_escape(a.username.as_deref().unwrap_or(&a.email))
-        );
-        tx.queue_mail(new_mail(
-            &a.email,
-            "Confirmez votre adresse e-mail",
-            text,
-            html,
-            self.engine.now(),
-        ))?;
+        let site = self.links.site_name();
+        let login = a.username.as_deref().unwrap_or(&a.email);
+        let letter = Letter::new(
+            format!("Confirmez votre adresse e-mail – {site}"),
+            format!("Bonjour {},", a.first_name),
+        )
+        .para(format!(
+            "Votre compte candidat est créé. Confirmez votre adresse pour recevoir vos alertes (lien valable {CONFIRM_DAYS} jours) :"
+        ))
+        .action("Confirmer mon adresse", link)
+        .para(format!(
+            "Pour vous connecter, utilisez votre identifiant « {login} » ou votre adresse e-mail, avec le mot de passe que vous avez choisi."
+        ))
+        .para(format!(
+            "Sans confirmation dans les {CONFIRM_DAYS} jours, le compte est supprimé."
+        ))
+        .because(format!(
+            "Vous recevez ce message parce qu'un compte candidat a été créé avec cette adresse sur {site}. Si vous n'en êtes pas à l'origine, ignorez-le : le compte sera supprimé."
+        ));
+        tx.queue_mail(letter.to(&a.email, &self.links, self.engine.now()))?;
         Ok(())
     }
 
@@ -233,38 +235,32 @@ impl Candidates<'_> {
         tx.put_token(&hash, &t)?;
         let link = self.links.confirm_email(&token);
         let now = self.engine.now();
-        let text = format!(
-            "Bonjour {},\n\nPour que cette adresse devienne celle de votre compte, ouvrez ce lien (valable {CHANGE_EMAIL_HOURS} heures, utilisable une fois) :\n{link}\n\nSi vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne change.\n",
-            a.first_name
-        );
-        let html = format!(
-            "<p>Bonjour {},</p><p><a href=\"{}\">Confirmer ma nouvelle adresse</a> (lien valable {CHANGE_EMAIL_HOURS} heures, utilisable une fois).</p><p>Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne change.</p>",
-            html_escape(&a.first_name),
-            html_escape(&link)
-        );
-        tx.queue_mail(new_mail(
-            new,
-            "Confirmez votre nouvelle adresse",
-            text,
-            html,
-            now,
-        ))?;
-        let text = format!(
-            "Bonjour {},\n\nUn changement d'adresse de votre compte vers {new} a été demandé. Il ne prendra effet que lorsque le lien envoyé à cette adresse aura été ouvert.\n\nSi vous n'êtes pas à l'origine de cette demande, changez votre mot de passe (« Mot de passe oublié ») : vos sessions et ce lien prendront fin.\n",
-            a.first_name
-        );
-        let html = format!(
-            "<p>Bonjour {},</p><p>Un changement d'adresse de votre compte vers {} a été demandé. Il ne prendra effet que lorsque le lien envoyé à cette adresse aura été ouvert.</p><p>Si vous n'êtes pas à l'origine de cette demande, changez votre mot de passe (« Mot de passe oublié ») : vos sessions et ce lien prendront fin.</p>",
-            html_escape(&a.first_name),
-            html_escape(new)
-        );
-        tx.queue_mail(new_mail(
-            &a.email,
-            "Changement d'adresse demandé",
-            text,
-            html,
-            now,
-        ))?;
+        let site = self.links.site_name();
+        let confirm = Letter::new(
+            format!("Confirmez votre nouvelle adresse – {site}"),
+            format!("Bonjour {},", a.first_name),
+        )
+        .para(format!(
+            "Pour que cette adresse devienne celle de votre compte, ouvrez ce lien (valable {CHANGE_EMAIL_HOURS} heures, utilisable une fois) :"
+        ))
+        .action("Confirmer ma nouvelle adresse", link)
+        .para("Si vous n'êtes pas à l'origine de cette demande, ignorez ce message : rien ne change.")
+        .because(format!(
+            "Vous recevez ce message parce que cette adresse a été donnée comme nouvelle adresse d'un compte sur {site}."
+        ));
+        tx.queue_mail(confirm.to(new, &self.links, now))?;
+        let told = Letter::new(
+            format!("Changement d'adresse demandé – {site}"),
+            format!("Bonjour {},", a.first_name),
+        )
+        .para(format!(
+            "Un changement d'adresse de votre compte vers {new} a été demandé. Il ne prendra effet que lorsque le lien envoyé à cette adresse aura été ouvert."
+        ))
+        .para("Si vous n'êtes pas à l'origine de cette demande, changez votre mot de passe (« Mot de passe oublié ») : vos sessions et ce lien prendront fin.")
+        .because(format!(
+            "Vous recevez ce message parce que cette adresse est celle de votre compte sur {site}."
+        ));
+        tx.queue_mail(told.to(&a.email, &self.links, now))?;
         Ok(())
     }
 

@@ -16,7 +16,7 @@ use crate::domain::account::{Account, Frequency, SavedSearch};
 use crate::engine::Engine;
 use crate::error::{Error, Result};
 use crate::links::Links;
-use crate::mail::{Outcome, Settled, Transport, html_escape, message, new_mail};
+use crate::mail::{Letter, Outcome, Settled, Transport, html_escape, message};
 use crate::percolator::explain::{Why, explain};
 use crate::store::alerts::{CLAIM_TTL, Due, OutboxRow};
 use crate::store::mails::Mail;
@@ -90,15 +90,7 @@ fn alert_mail(
         [(one, _)] => format!("Nouvelle offre : {}", one.fields.title),
         many => format!("{} nouvelles offres pour « {} »", many.len(), search.name),
     };
-    let mut text = format!(
-        "Bonjour {},\n\nVotre alerte « {} » a trouvé :\n\n",
-        account.first_name, search.name
-    );
-    let mut html = format!(
-        "<p>Bonjour {},</p><p>Votre alerte « {} » a trouvé :</p>",
-        html_escape(&account.first_name),
-        html_escape(&search.name)
-    );
+    let (mut text, mut html) = (String::new(), String::new());
     for (o, why) in offers {
         let (t, h) = offer_lines(o, &settings.links, why);
         text.push_str(&t);
@@ -107,15 +99,23 @@ fn alert_mail(
     }
     let manage = settings.links.saved_searches();
     text.push_str(&format!(
-        "Voir la recherche sur le portail : {search_url}\nGérer mes alertes : {manage}\nSe désabonner de cette alerte : {unsubscribe}\n"
+        "Gérer mes alertes : {manage}\nSe désabonner de cette alerte : {unsubscribe}\n"
     ));
     html.push_str(&format!(
-        "<p><a href=\"{}\">Voir la recherche sur le portail</a> · <a href=\"{}\">Gérer mes alertes</a> · <a href=\"{}\">Se désabonner de cette alerte</a></p>",
-        html_escape(&search_url),
+        "<p><a href=\"{}\">Gérer mes alertes</a> · <a href=\"{}\">Se désabonner de cette alerte</a></p>",
         html_escape(&manage),
         html_escape(&unsubscribe)
     ));
-    let mut m = new_mail(&account.email, &subject, text, html, c.now);
+    let site = settings.links.site_name();
+    let letter = Letter::new(subject, format!("Bonjour {},", account.first_name))
+        .para(format!("Votre alerte « {} » a trouvé :", search.name))
+        .made(text, html)
+        .action("Voir la recherche sur le portail", search_url)
+        .because(format!(
+            "Vous recevez ce message parce que vous avez créé l'alerte « {} » sur {site}. Un clic sur « Se désabonner » l'arrête, sans connexion.",
+            search.name
+        ));
+    let mut m = letter.to(&account.email, &settings.links, c.now);
     m.headers = vec![
         ("List-Unsubscribe".into(), format!("<{unsubscribe}>")),
         (

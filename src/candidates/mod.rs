@@ -30,9 +30,14 @@ pub struct Candidates<'a> {
 impl<'a> Candidates<'a> {
     /// `base_url` starts the links sent by mail; `max_searches` saved searches per candidate.
     pub fn new(engine: &'a Engine, base_url: &str, max_searches: usize) -> Self {
+        Candidates::with_links(engine, Links::new(base_url), max_searches)
+    }
+
+    /// The candidate side, its mails in the portal's name that `links` carries.
+    pub fn with_links(engine: &'a Engine, links: Links, max_searches: usize) -> Self {
         Candidates {
             engine,
-            links: Links::new(base_url),
+            links,
             max_searches,
         }
     }

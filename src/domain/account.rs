@@ -117,6 +117,12 @@ impl Service {
     }
 }
 
+/// The version of the terms of use (`/cgu`) in force: an account that accepted an older one
+/// is shown this one at its next login.
+pub const TERMS_VERSION: u32 = 1;
+/// The date of that version, as the page says it.
+pub const TERMS_DATE: &str = "3 décembre 2026";
+
 /// Shortest password accepted.
 pub const PASSWORD_MIN_CHARS: usize = 12;
 

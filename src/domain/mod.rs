@@ -5,6 +5,7 @@ pub mod account;
 pub mod local_time;
 pub mod offer;
 pub mod referentials;
+pub mod retention;
 pub mod search;
 pub mod validate;
 

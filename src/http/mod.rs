@@ -65,6 +65,8 @@ pub struct AppState {
     signer: Arc<Signer>,
     /// The public links.
     pub links: Arc<Links>,
+    /// The portal's name.
+    pub site: Arc<str>,
 }
 
 #[derive(OpenApi)]
@@ -161,7 +163,8 @@ impl AppState {
                 config.anonymous_posts_per_minute / 60.0,
                 config.anonymous_posts_burst,
             )),
-            links: Arc::new(Links::new(config.base_url())),
+            links: Arc::new(config.links()),
+            site: Arc::from(config.site_name.as_str()),
             mails_per_address: Arc::new(
                 Throttle::new(
                     limit(config.mails_per_address_hour),
@@ -277,7 +280,10 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
             ratelimit::anonymous_posts,
         ))
         .layer(middleware::from_fn_with_state(
-            state.config.base_url().starts_with("https://"),
+            (
+                state.config.base_url().starts_with("https://"),
+                state.site.clone(),
+            ),
             plain_rejections,
         ))
         .layer(middleware::from_fn(observe))
@@ -299,7 +305,11 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
 /// The refusals of axum's own extractors and limits (a path segment that is not a number, a
 /// malformed query, a body over the limit) come as text/plain: they are answered like every
 /// other error, problem+json under `/api/` and `/feeds/`, a page elsewhere.
-async fn plain_rejections(State(https): State<bool>, req: Request, next: Next) -> Response {
+async fn plain_rejections(
+    State((https, site)): State<(bool, Arc<str>)>,
+    req: Request,
+    next: Next,
+) -> Response {
     let api = {
         let path = req.uri().path();
         path.starts_with("/api/") || path.starts_with("/feeds/")
@@ -336,7 +346,12 @@ async fn plain_rejections(State(https): State<bool>, req: Request, next: Next) -
                 "Un élément de l'adresse de cette page n'est pas valable.",
             ),
         };
-        pages::message_page(&pages::Visitor::anonymous(https), status, title, message)
+        pages::message_page(
+            &pages::Visitor::anonymous(https, site),
+            status,
+            title,
+            message,
+        )
     }
 }
 
@@ -551,7 +566,10 @@ pub(crate) async fn with_backoffice<T: Send + 'static>(
     state: &AppState,
     f: impl FnOnce(&Backoffice<'_>) -> crate::Result<T> + Send + 'static,
 ) -> crate::Result<T> {
-    engine_call(state, move |e, l, _| f(&Backoffice::new(e, l.base()))).await
+    engine_call(state, move |e, l, _| {
+        f(&Backoffice::with_links(e, l.clone()))
+    })
+    .await
 }
 
 /// Runs candidate work off the async workers.
@@ -560,7 +578,7 @@ pub(crate) async fn with_candidates<T: Send + 'static>(
     f: impl FnOnce(&Candidates<'_>) -> crate::Result<T> + Send + 'static,
 ) -> crate::Result<T> {
     engine_call(state, move |e, l, c| {
-        f(&Candidates::new(e, l.base(), c.max_saved_searches))
+        f(&Candidates::with_links(e, l.clone(), c.max_saved_searches))
     })
     .await
 }

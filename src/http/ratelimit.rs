@@ -70,7 +70,7 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
 /// The anonymous posts: forms and API calls anyone may send, each of which may hash a password,
 /// send a mail or check a token. They share one per-client budget
 /// (`anonymous_posts_per_minute`), which counts every post, refused or not.
-pub(crate) const ANONYMOUS_POSTS: [&str; 12] = [
+pub(crate) const ANONYMOUS_POSTS: [&str; 14] = [
     "/api/v1/candidates",
     "/api/v1/recruiters",
     "/api/v1/auth/login",
@@ -83,12 +83,16 @@ pub(crate) const ANONYMOUS_POSTS: [&str; 12] = [
     "/mot-de-passe-oublie",
     "/recruteur/demande",
     "/alertes/nouvelle",
+    "/alertes/desabonnement",
+    "/contact",
 ];
 
 /// Middleware: an anonymous post past its client's budget is refused before anything is read
 /// or checked — 429 with `Retry-After`, problem+json for the API, a French page for a form.
 pub async fn anonymous_posts(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if req.method() != axum::http::Method::POST || !ANONYMOUS_POSTS.contains(&req.uri().path()) {
+    let path = req.uri().path();
+    let reporting = path.starts_with("/offres/") && path.ends_with("/signaler");
+    if req.method() != axum::http::Method::POST || !(ANONYMOUS_POSTS.contains(&path) || reporting) {
         return next.run(req).await;
     }
     let ip = super::extract::of_request(req.extensions(), req.headers(), &state);
@@ -101,7 +105,7 @@ pub async fn anonymous_posts(State(state): State<AppState>, req: Request, next: 
     }
     let https = state.config.base_url().starts_with("https://");
     super::pages::error_page(
-        &super::pages::Visitor::anonymous(https),
+        &super::pages::Visitor::anonymous(https, state.site.clone()),
         &crate::Error::TooMany(wait),
     )
 }

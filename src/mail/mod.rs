@@ -4,10 +4,12 @@
 //! Transient failures are retried with one backoff rule; permanent ones are given up.
 
 mod backoff;
+mod letter;
 mod queue;
 mod transport;
 
 pub use backoff::{Delivery, MAX_ATTEMPTS, Outcome, Settled, retry_at, settle};
+pub use letter::Letter;
 pub use queue::{new_mail, send_due};
 pub use transport::{SMTP_CONNECTIONS, Transport, message, smtp_transport};
 

@@ -361,7 +361,7 @@ fn sources(
     cmd: SourcesCommand,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let bo = crate::backoffice::Backoffice::new(engine, config.base_url());
+    let bo = crate::backoffice::Backoffice::with_links(engine, config.links());
     match cmd {
         SourcesCommand::Add {
             url,
@@ -419,7 +419,7 @@ fn admin(
     cmd: AdminCommand,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
-    let bo = crate::backoffice::Backoffice::new(engine, config.base_url());
+    let bo = crate::backoffice::Backoffice::with_links(engine, config.links());
     match cmd {
         AdminCommand::Create {
             email,

@@ -145,7 +145,7 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
     );
     let unsubscribe = header(mail_a, "List-Unsubscribe").unwrap();
     assert!(
-        unsubscribe.starts_with("<https://portail.example/api/v1/alerts/unsubscribe?token="),
+        unsubscribe.starts_with("<https://portail.example/alertes/desabonnement?token="),
         "{unsubscribe}"
     );
     assert!(

@@ -13,6 +13,7 @@ mod helpers;
 mod live_cli;
 mod mail_tls;
 mod nodes;
+mod opening;
 mod ops;
 mod outage;
 mod portal;

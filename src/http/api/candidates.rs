@@ -16,6 +16,7 @@ use crate::domain::account::SavedSearch;
 use crate::http::api::auth::account_json;
 use crate::http::extract::{Caller, JsonBody};
 use crate::http::{AppError, AppState, with_candidates as alerts};
+use crate::links;
 use crate::mail::html_escape;
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -217,7 +218,7 @@ fn invalid_link() -> Response {
 }
 
 /// Shows what the link unsubscribes from, with a button (no login).
-#[utoipa::path(get, path = "/api/v1/alerts/unsubscribe", tag = "candidates", params(UnsubscribeQuery),
+#[utoipa::path(get, path = links::UNSUBSCRIBE, tag = "candidates", params(UnsubscribeQuery),
     responses((status = 200, description = "Confirmation page (HTML)", content_type = "text/html", body = String),
               (status = 400, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
 async fn unsubscribe_page(
@@ -244,7 +245,7 @@ async fn unsubscribe_page(
 }
 
 /// Switches the alert off (RFC 8058 one-click: `List-Unsubscribe=One-Click`).
-#[utoipa::path(post, path = "/api/v1/alerts/unsubscribe", tag = "candidates", params(UnsubscribeQuery),
+#[utoipa::path(post, path = links::UNSUBSCRIBE, tag = "candidates", params(UnsubscribeQuery),
     responses((status = 200, description = "Unsubscribed (HTML)", content_type = "text/html", body = String),
               (status = 400, description = "Invalid link", content_type = "text/html", body = String)))]
 async fn unsubscribe(

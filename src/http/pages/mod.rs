@@ -12,6 +12,7 @@ mod admin;
 mod answers;
 mod candidate;
 mod forms;
+mod info;
 mod notice;
 pub(crate) mod portal;
 mod recruiter;
@@ -46,6 +47,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(admin::router())
         .merge(candidate::router())
         .merge(stats::router())
+        .merge(info::router())
 }
 
 pub(crate) const SESSION_COOKIE: &str = "ow_session";

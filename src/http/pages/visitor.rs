@@ -20,6 +20,8 @@ pub(crate) struct Ctx {
     pub who: Option<Who>,
     pub crumbs: Vec<Crumb>,
     pub csrf: String,
+    /// The portal's name.
+    pub site: std::sync::Arc<str>,
 }
 
 /// The person behind a request: their session's account if any, and the CSRF cookie (made
@@ -33,6 +35,8 @@ pub(crate) struct Visitor {
     pub(super) new_csrf: bool,
     pub(super) csrf: String,
     pub(super) secure: bool,
+    /// The portal's name, which every page's title carries.
+    pub(super) site: std::sync::Arc<str>,
 }
 
 pub(super) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -83,13 +87,14 @@ impl FromRequestParts<AppState> for Visitor {
             new_csrf,
             csrf,
             secure: state.config.base_url().starts_with("https://"),
+            site: state.site.clone(),
         })
     }
 }
 
 impl Visitor {
     /// A visitor known by nothing (for answers made outside a handler).
-    pub fn anonymous(secure: bool) -> Visitor {
+    pub fn anonymous(secure: bool, site: std::sync::Arc<str>) -> Visitor {
         Visitor {
             account: None,
             session: None,
@@ -98,6 +103,7 @@ impl Visitor {
             new_csrf: false,
             csrf: String::new(),
             secure,
+            site,
         }
     }
 
@@ -126,6 +132,7 @@ impl Visitor {
             }),
             crumbs: all,
             csrf: self.csrf.clone(),
+            site: self.site.clone(),
         }
     }
 

@@ -240,7 +240,7 @@ pub(super) async fn create_alert(
                     }
                 }
             }
-            let s = Candidates::new(&engine, links.base(), max).create_search(
+            let s = Candidates::with_links(&engine, (*links).clone(), max).create_search(
                 &who,
                 NewSearch {
                     name: Some(name),
@@ -286,4 +286,87 @@ pub(super) async fn create_alert(
         ),
         Err(e) => e.into_response(),
     })
+}
+
+/// The token of an alert mail's unsubscribe link.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct UnsubscribeLink {
+    /// The signed token the mail carries.
+    token: Option<String>,
+}
+
+fn invalid_unsubscribe(v: &Visitor) -> Response {
+    message_page(
+        v,
+        StatusCode::BAD_REQUEST,
+        "Lien invalide",
+        "Ce lien de désabonnement n'est pas valide. Vous pouvez gérer vos alertes depuis votre compte.",
+    )
+}
+
+/// "Se désabonner", the link of every alert mail: what it stops, with a button (no login).
+#[utoipa::path(get, path = links::UNSUBSCRIBE_PAGE, tag = "portal", params(UnsubscribeLink),
+    responses((status = 200, description = "Confirmation (HTML)", content_type = "text/html", body = String),
+              (status = 400, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn unsubscribe_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    q: Result<axum::extract::Query<UnsubscribeLink>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Some(token) = q.ok().and_then(|q| q.0.token) else {
+        return invalid_unsubscribe(&v);
+    };
+    let t = token.clone();
+    match crate::http::with_candidates(&state, move |x| x.alert_of_token(&t)).await {
+        Ok(s) => {
+            let action = format!(
+                "{}?{}",
+                links::UNSUBSCRIBE_PAGE,
+                serde_urlencoded::to_string([("token", &token)]).unwrap_or_default()
+            );
+            let page = FormPage::new(
+                v.ctx(&[("Se désabonner", None)]),
+                "Se désabonner de cette alerte",
+                &action,
+                Vec::new(),
+                "Confirmer le désabonnement",
+            )
+            .intro(&format!(
+                "Vous ne recevrez plus de courriel pour la recherche « {} ». La recherche reste enregistrée dans votre compte.",
+                s.name
+            ));
+            render(&v, StatusCode::OK, page)
+        }
+        Err(_) => invalid_unsubscribe(&v),
+    }
+}
+
+/// Switches the alert off: the page's button, or a mail client's one-click (RFC 8058, whose
+/// body is `List-Unsubscribe=One-Click`); the signed token is the authority, not a session.
+#[utoipa::path(post, path = links::UNSUBSCRIBE_PAGE, tag = "portal", params(UnsubscribeLink),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 200, description = "Unsubscribed (HTML)", content_type = "text/html", body = String),
+              (status = 400, description = "Invalid link (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn unsubscribe(
+    State(state): State<AppState>,
+    v: Visitor,
+    q: Result<axum::extract::Query<UnsubscribeLink>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Some(token) = q.ok().and_then(|q| q.0.token) else {
+        return invalid_unsubscribe(&v);
+    };
+    match crate::http::with_candidates(&state, move |x| x.unsubscribe(&token)).await {
+        Ok(s) => message_with_links(
+            &v,
+            StatusCode::OK,
+            "Désabonnement confirmé",
+            &format!("L'alerte « {} » est désactivée.", s.name),
+            vec![
+                (links::SAVED_SEARCHES.into(), "Gérer mes alertes".into()),
+                (links::SEARCH.into(), "Revenir à la recherche".into()),
+            ],
+        ),
+        Err(_) => invalid_unsubscribe(&v),
+    }
 }

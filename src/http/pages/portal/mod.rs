@@ -38,4 +38,5 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(offer_page))
         .routes(routes!(apply_click))
         .routes(routes!(alert_page, create_alert))
+        .routes(routes!(unsubscribe_page, unsubscribe))
 }
