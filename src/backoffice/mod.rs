@@ -7,6 +7,7 @@ mod attachments;
 mod offers;
 pub mod outbound;
 mod recruiters;
+pub mod reports;
 mod services;
 pub mod sources;
 pub mod stats;

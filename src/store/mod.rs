@@ -13,6 +13,7 @@ pub mod mails;
 pub(crate) mod postgres;
 pub(crate) mod redb;
 pub mod replica;
+pub mod reports;
 pub mod sources;
 pub mod stats;
 pub(crate) mod table;
@@ -54,6 +55,7 @@ pub(crate) fn tables() -> Vec<&'static dyn kv::AnyTable> {
     all.extend(alerts::tables());
     all.extend(stats::tables());
     all.extend(sources::tables());
+    all.extend(reports::tables());
     all.extend(leases::tables());
     all.extend(attachments::tables());
     all

@@ -69,7 +69,7 @@ async fn a_candidate_lives_in_their_space() {
     // The mail confirms the address and recalls the username.
     let mail = app.mail_to("olympe@exemple.fr", "token=").await;
     assert!(
-        mail.contains("Votre identifiant de connexion : olympe d'gouges"),
+        mail.contains("utilisez votre identifiant « olympe d'gouges »"),
         "{mail}"
     );
     let i = mail.find("/confirmer-email?token=").unwrap();

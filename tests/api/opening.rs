@@ -184,5 +184,273 @@ async fn a_new_visitor_finds_the_pages_a_public_site_owes_on_a_desktop_and_a_pho
         visit(&page, &app, &format!("/offres/{}", offer.reference)).await;
         assert_eq!(page.script(&shown("button[data-print]")).await, true);
         page.screenshot(&format!("offer-tools-{suffix}.png")).await;
+        // The contact form and the report form.
+        visit(&page, &app, "/contact").await;
+        page.screenshot(&format!("contact-{suffix}.png")).await;
+        visit(
+            &page,
+            &app,
+            &format!("/offres/{}/signaler", offer.reference),
+        )
+        .await;
+        page.screenshot(&format!("report-{suffix}.png")).await;
     }
+    // A report without a message is refused next to its field; then sent.
+    page.click("main form button[type=submit]").await;
+    page.wait_text("Le formulaire contient des erreurs").await;
+    page.assert_accessible("the report form with errors").await;
+    page.set_value("#f-reason", "frauduleuse").await;
+    page.fill(
+        "#f-message",
+        "Cette offre demande un paiement aux candidats.",
+    )
+    .await;
+    page.click("main form button[type=submit]").await;
+    page.wait_text("Signalement envoyé").await;
+    // A contact message.
+    visit(&page, &app, "/contact").await;
+    page.fill("#f-email", "etudiante@exemple.fr").await;
+    page.fill("#f-subject", "Accessibilité").await;
+    page.fill("#f-message", "Le plan du site est-il disponible en PDF ?")
+        .await;
+    page.click("main form button[type=submit]").await;
+    page.wait_text("Message envoyé").await;
+    page.assert_accessible("the contact form sent").await;
+
+    // The administrator sees the report and withdraws the offer.
+    admin(&app).await;
+    crate::backoffice_pages::login(&page, &app, "admin@gouv.fr", PASSWORD).await;
+    for (width, suffix) in [(1280, "desktop"), (360, "phone")] {
+        page.resize(width, 800).await;
+        visit(&page, &app, "/admin/signalements").await;
+        page.screenshot(&format!("admin-reports-{suffix}.png"))
+            .await;
+    }
+    let text = page.body_text().await;
+    assert!(
+        text.contains("1 signalement à traiter") && text.contains("Offre frauduleuse"),
+        "{text}"
+    );
+    page.fill(
+        "textarea[name=reason]",
+        "Demande de paiement aux candidats.",
+    )
+    .await;
+    page.click("button[value=withdraw]").await;
+    page.wait_text("Offre retirée de la diffusion").await;
+    page.assert_accessible("the reports after a withdrawal")
+        .await;
+    let public = app
+        .get(&format!("/api/v1/offers/{}", offer.reference))
+        .await;
+    assert_eq!(
+        public.status(),
+        404,
+        "the withdrawn offer is no longer public"
+    );
+}
+
+/// Waits until the sink holds `n` messages or more.
+async fn at_least(sink: &crate::smtp::Sink, n: usize, what: &str) {
+    for _ in 0..100 {
+        if sink.all().len() >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{what}: {} mails, {n} expected", sink.all().len());
+}
+
+#[tokio::test]
+async fn every_mail_speaks_in_the_portal_s_name_in_text_and_html_and_says_why() {
+    use serde_json::json;
+    let app = spawn_app_with_smtp(0).await;
+    let sink = app.sink.clone().unwrap();
+    let admin = app.as_admin().await;
+    let (_, service) = admin
+        .post(
+            "/api/v1/admin/services",
+            json!({"name": "Musée du Louvre", "administration": "min-culture"}),
+        )
+        .await;
+    let sid = service["id"].as_u64().unwrap();
+    // Request + approval (the new-request mail to the administrator, the activation mail).
+    let rec =
+        app.with_token(recruiter(&app, &admin, "rh@louvre.fr", json!({"service": sid})).await);
+    let activation = app.mail_to("rh@louvre.fr", "token=").await;
+    assert!(
+        activation.contains("votre identifiant est votre adresse e-mail : rh@louvre.fr"),
+        "{activation}"
+    );
+    // A refused request.
+    let (_, b) = app
+        .anon()
+        .post(
+            "/api/v1/recruiters",
+            json!({"civility": "M.", "first_name": "Jean", "last_name": "Refus", "email": "jean@exemple.fr", "phone": "01 02 03 04 05", "service": sid}),
+        )
+        .await;
+    let id = b["id"].as_u64().unwrap();
+    let (s, _) = admin
+        .post(
+            &format!("/api/v1/admin/recruiters/{id}/refuse"),
+            json!({"reason": "Adresse personnelle : utilisez votre adresse professionnelle."}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    // A candidate: sign-up, confirmation, an immediate alert and a daily one.
+    let (s, _) = app.anon().post("/api/v1/candidates", json!({"civility": "Mme", "first_name": "Berthe", "last_name": "Morisot", "email": "berthe@exemple.fr", "username": "berthe", "password": PASSWORD})).await;
+    assert_eq!(s, 201);
+    let text = app.mail_to("berthe@exemple.fr", "token=").await;
+    let (s, _) = app
+        .anon()
+        .post("/api/v1/me/confirm", json!({"token": token_in(&text)}))
+        .await;
+    assert_eq!(s, 200);
+    let cand = app.with_token(login(&app, "berthe", PASSWORD).await);
+    for (name, frequency) in [("Tout de suite", "immediate"), ("Chaque jour", "daily")] {
+        let (s, b) = cand
+            .post(
+                "/api/v1/me/searches",
+                json!({"name": name, "criteria": {"q": "restauration"}, "alert": true, "frequency": frequency}),
+            )
+            .await;
+        assert_eq!(s, 201, "{b}");
+    }
+    // Recovery through the page.
+    let browser = app.browser();
+    let r = browser
+        .submit(
+            "/mot-de-passe-oublie",
+            "/mot-de-passe-oublie",
+            &[("email", "berthe@exemple.fr")],
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    // A publication (the immediate alert), then its withdrawal by moderation.
+    let mut body = offer_body(sid);
+    body["state"] = json!("published");
+    let (s, o) = rec.post("/api/v1/recruiter/offers", body).await;
+    assert_eq!(s, 201, "{o}");
+    let reference = o["reference"].as_str().unwrap().to_string();
+    wait_for_mail(&sink, "Message-ID: <alert.").await;
+    // A contact message and a report of the offer, through their pages.
+    let r = browser
+        .submit(
+            "/contact",
+            "/contact",
+            &[
+                ("email", "visiteur@exemple.fr"),
+                ("subject", "Question"),
+                (
+                    "message",
+                    "Les offres sont-elles ouvertes aux étudiants étrangers ?",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let report = format!("/offres/{reference}/signaler");
+    let r = browser
+        .submit(
+            &report,
+            &report,
+            &[
+                ("reason", "erronee"),
+                ("message", "Le lieu indiqué est faux."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // The digest, the next day.
+    app.clock.store(86_400, std::sync::atomic::Ordering::SeqCst);
+    wait_for_mail(&sink, "Message-ID: <digest.").await;
+    // A day later the administrator's session has ended: a new one.
+    let admin = app.with_token(login(&app, "admin@gouv.fr", PASSWORD).await);
+    let (s, _) = admin
+        .post(
+            &format!("/api/v1/admin/offers/{reference}/archive"),
+            json!({"reason": "Offre signalée : le lieu est faux."}),
+        )
+        .await;
+    assert_eq!(s, 200);
+    // Sign-up, recovery, request (to the administrator), approval, refusal, alert, digest,
+    // report (to the administrator), contact (to the administrator), withdrawal.
+    at_least(&sink, 10, "every flow's mail").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let mails = sink.all();
+    let subjects: Vec<String> = mails
+        .iter()
+        .map(|m| crate::smtp::header(m, "Subject").unwrap_or_default())
+        .collect();
+    for (m, subject) in mails.iter().zip(&subjects) {
+        let text = crate::smtp::decoded(m).to_lowercase();
+        let from = crate::smtp::header(m, "From").unwrap_or_default();
+        assert!(
+            !text.contains("offerwatch"),
+            "the program's name in {subject}:\n{m}"
+        );
+        assert!(!text.contains("/api/"), "an API path in {subject}:\n{m}");
+        assert!(
+            // (a folded header's lines are joined without their spaces)
+            from.replace(' ', "")
+                .contains("Apprentissageetstagesdanslafonctionpublique"),
+            "sender of {subject}: {from}"
+        );
+        assert!(
+            m.contains("text/plain") && m.contains("text/html"),
+            "{subject}"
+        );
+        assert!(
+            text.contains("vous recevez ce message parce qu"),
+            "{subject}: {text}"
+        );
+    }
+    for needle in [
+        "Confirmez votre adresse",
+        "Mot de passe",
+        "Nouvelle demande de compte recruteur",
+        "Votre compte recruteur",
+        "Votre demande de compte recruteur",
+        "Nouvelle offre",
+        "Message de contact",
+        "Offre signalée",
+        "Une de vos offres",
+    ] {
+        assert!(
+            subjects.iter().any(|s| words(s).contains(needle)),
+            "no mail about {needle}: {subjects:?}"
+        );
+    }
+    // The contact mail answers the visitor.
+    let contact = sink.with("Reply-To: visiteur@exemple.fr");
+    assert!(!contact.is_empty(), "the contact mail answers the visitor");
+}
+
+/// A header with its RFC 2047 words (`=?utf-8?b?…?=`) decoded.
+fn words(header: &str) -> String {
+    use base64::Engine as _;
+    let mut out = String::new();
+    for part in header.split_whitespace() {
+        let decoded = part
+            .strip_prefix("=?utf-8?b?")
+            .and_then(|p| p.strip_suffix("?="))
+            .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+            .and_then(|b| String::from_utf8(b).ok());
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(decoded.as_deref().unwrap_or(part));
+    }
+    out
+}
+
+async fn wait_for_mail(sink: &crate::smtp::Sink, needle: &str) {
+    for _ in 0..100 {
+        if !sink.with(needle).is_empty() {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no mail with {needle}");
 }

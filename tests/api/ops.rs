@@ -89,6 +89,8 @@ async fn openapi_lists_every_served_route_and_every_listed_route_is_served() {
                 "/api/v1/me",
                 "attachments",
                 "unsubscribe",
+                "desabonnement",
+                "signaler",
                 "confirmer-email",
             ]
             .iter()

@@ -11,6 +11,7 @@
 mod admin;
 mod answers;
 mod candidate;
+mod contact;
 mod forms;
 mod info;
 mod notice;
@@ -48,6 +49,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(candidate::router())
         .merge(stats::router())
         .merge(info::router())
+        .merge(contact::router())
 }
 
 pub(crate) const SESSION_COOKIE: &str = "ow_session";

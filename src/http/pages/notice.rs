@@ -60,12 +60,16 @@ pub(crate) enum Notice {
     SearchSaved,
     /// A saved search deleted.
     SearchDeleted,
+    /// A reported offer withdrawn.
+    ReportWithdrawn,
+    /// A report dismissed.
+    ReportDismissed,
 }
 
 use Notice::*;
 
 /// Every notice: its code in the URL, its sentence.
-const NOTICES: [(Notice, &str, &str); 28] = [
+const NOTICES: [(Notice, &str, &str); 30] = [
     (Published, "publish", "L'offre est publiée."),
     (Archived, "archive", "L'offre est archivée."),
     (Republished, "unarchive", "L'offre est publiée de nouveau."),
@@ -122,6 +126,16 @@ const NOTICES: [(Notice, &str, &str); 28] = [
     (AlertOff, "alert_off", "Alerte désactivée."),
     (SearchSaved, "search_saved", "Recherche enregistrée."),
     (SearchDeleted, "search_deleted", "Recherche supprimée."),
+    (
+        ReportWithdrawn,
+        "report_withdrawn",
+        "Offre retirée de la diffusion : le motif a été envoyé à son service.",
+    ),
+    (
+        ReportDismissed,
+        "report_dismissed",
+        "Signalement classé sans suite.",
+    ),
 ];
 
 impl Notice {

@@ -37,6 +37,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         4,
         include_str!("migrations/0004_claim_columns_from_rust.sql"),
     ),
+    (5, include_str!("migrations/0005_reports.sql")),
 ];
 
 /// Seconds a client is told to wait while the database cannot be reached.

@@ -24,10 +24,12 @@ use crate::links;
 
 mod accounts;
 mod offers;
+mod reports;
 mod requests;
 mod services;
 pub(crate) use accounts::*;
 pub(crate) use offers::*;
+pub(crate) use reports::*;
 pub(crate) use requests::*;
 pub(crate) use services::*;
 
@@ -45,6 +47,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(enable))
         .routes(routes!(offers_page))
         .routes(routes!(moderate_page, moderate_submit))
+        .routes(routes!(reports_page))
+        .routes(routes!(handle_report))
 }
 
 /// What was just done, or what failed (shown once).
