@@ -147,6 +147,7 @@ def accounts(server):
             "email": "recruteuse@contrat.gouv.fr",
             "phone": "0102030405",
             "service": service,
+            "cgu": True,
         },
     )
     server.call("POST", f"/api/v1/admin/recruiters/{request['id']}/approve", {}, token=admin)
@@ -164,6 +165,7 @@ def accounts(server):
             "email": "candidat@contrat.example",
             "username": "louis.durand",
             "password": PASSWORD,
+            "cgu": True,
         },
     )
     token = server.mailed_token("candidat@contrat.example", seen)

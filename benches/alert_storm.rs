@@ -82,6 +82,9 @@ fn national_dir(offers: usize, alerts: usize) -> (PathBuf, u64) {
                 requested_service: None,
                 refusal_reason: None,
                 created_at: now,
+                terms: Some(offerwatch::domain::account::TermsAccepted::now(now)),
+                last_login_at: None,
+                inactivity_warned_at: None,
             })?;
             tx.claim_login(RECRUITER, id)?;
             Ok(service.id)

@@ -33,6 +33,8 @@ pub const PRIVACY: &str = "/donnees-personnelles";
 pub const ACCESSIBILITY: &str = "/accessibilite";
 /// The terms of use.
 pub const TERMS: &str = "/cgu";
+/// Accepting the terms of use in force (shown at login while they are not).
+pub const TERMS_ACCEPT: &str = "/cgu/accepter";
 /// "Plan du site".
 pub const SITE_MAP: &str = "/plan-du-site";
 /// "Aide".

@@ -294,5 +294,8 @@ pub fn candidate(id: u64, now: time::OffsetDateTime) -> crate::domain::account::
         requested_service: None,
         refusal_reason: None,
         created_at: now,
+        terms: Some(crate::domain::account::TermsAccepted::now(now)),
+        last_login_at: None,
+        inactivity_warned_at: None,
     }
 }

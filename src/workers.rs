@@ -345,25 +345,42 @@ async fn mailer(w: Workers, transport: Transport, wake: Arc<Notify>, mut stop: S
     }
 }
 
-/// Archives the offers whose diffusion has ended, every `archive_every`.
+/// How often the retention rules are applied.
+const RETENTION_EVERY: Duration = Duration::from_secs(3600);
+
+/// Archives the offers whose diffusion has ended, every `archive_every`; applies the
+/// retention rules of personal data at the first round, then about once an hour.
 async fn archiver(w: Workers, mut stop: Stop) {
+    let mut retained: Option<std::time::Instant> = None;
     loop {
         let e = w.engine.clone();
         let links = w.alerts.links.clone();
+        let retention_due = retained.is_none_or(|t| t.elapsed() >= RETENTION_EVERY);
         let r = crate::blocking::run(move || {
             if !e.holds(ARCHIVING) {
-                return Ok(0);
+                return Ok::<_, crate::Error>((0, false));
             }
-            // Throttle counts shared by the nodes whose window (an hour at most) is long over.
-            let day_ago = time::OffsetDateTime::now_utc() - time::Duration::days(1);
-            if let Err(err) = e.store().prune_throttles(day_ago) {
-                tracing::warn!(error = %err, "old throttle counts not removed");
+            if retention_due {
+                match crate::candidates::Candidates::with_links(&e, links.clone(), 0)
+                    .apply_retention()
+                {
+                    Ok(p) if p != crate::candidates::Purged::default() => {
+                        tracing::info!(purged = ?p, "retention rules applied")
+                    }
+                    Ok(_) => {}
+                    Err(err) => tracing::warn!(error = %err, "retention rules not applied"),
+                }
             }
-            Backoffice::with_links(&e, links).archive_expired()
+            Ok((
+                Backoffice::with_links(&e, links).archive_expired()?,
+                retention_due,
+            ))
         })
         .await;
-        if let Ok(Err(e)) = r {
-            tracing::error!(error = %e, "archiving expired offers failed");
+        match r {
+            Ok(Err(e)) => tracing::error!(error = %e, "archiving expired offers failed"),
+            Ok(Ok((_, true))) => retained = Some(std::time::Instant::now()),
+            _ => {}
         }
         if stop.pause(w.archive_every).await {
             return;

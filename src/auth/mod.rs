@@ -8,7 +8,7 @@ mod throttle;
 mod tokens;
 
 pub use passwords::{evaluations_on_this_thread, hash_password, verify_password};
-pub use sessions::{Auth, RECOVERY_MINUTES, SESSION_HOURS, SET_PASSWORD_HOURS};
+pub use sessions::{Auth, RECOVERY_MINUTES, SESSION_HOURS, SET_PASSWORD_HOURS, session_length};
 pub use throttle::{
     LoginThrottle, MAX_FAILED_LOGINS, THROTTLE_WINDOW, Throttle, not_your_password,
 };

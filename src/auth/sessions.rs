@@ -5,7 +5,8 @@ use time::Duration;
 
 use super::throttle::{LoginThrottle, keys};
 use super::{hash_password, new_token, token_hash, verify_password};
-use crate::domain::account::{Account, AccountState, check_password};
+use crate::domain::account::{Account, AccountState, TermsAccepted, check_password};
+use crate::domain::retention::LONG_SESSION_DAYS;
 use crate::engine::Engine;
 use crate::error::{Error, FieldError, Result};
 use crate::links::Links;
@@ -18,6 +19,15 @@ pub const SESSION_HOURS: i64 = 12;
 pub const SET_PASSWORD_HOURS: i64 = 48;
 /// Lifetime of a password-recovery link.
 pub const RECOVERY_MINUTES: i64 = 60;
+
+/// How long a session lasts: 12 hours, or 30 days for "Rester connecté".
+pub fn session_length(stay: bool) -> Duration {
+    if stay {
+        Duration::days(LONG_SESSION_DAYS)
+    } else {
+        Duration::hours(SESSION_HOURS)
+    }
+}
 
 /// Authentication over an engine.
 pub struct Auth<'a> {
@@ -130,8 +140,10 @@ impl<'a> Auth<'a> {
         })
     }
 
-    /// Checks credentials; answers a session token. Wrong login and wrong password fail alike.
-    pub fn login(&self, login: &str, password: &str) -> Result<String> {
+    /// Checks credentials; answers a session token, valid [`SESSION_HOURS`] hours or, when
+    /// `stay` ("Rester connecté"), [`LONG_SESSION_DAYS`] days. Wrong login and wrong password
+    /// fail alike. The login is recorded (the inactivity rule counts from it).
+    pub fn login(&self, login: &str, password: &str, stay: bool) -> Result<String> {
         let login = login.trim().to_lowercase();
         let account = self.engine.store().account_by_login(&login)?;
         // Verify against a fixed hash when the account is unknown, so timing tells nothing.
@@ -152,8 +164,14 @@ impl<'a> Auth<'a> {
             return Err(Error::Unauthorized("invalid login or password".into()));
         };
         let (token, hash) = new_token();
-        let expires_at = self.engine.now() + Duration::hours(SESSION_HOURS);
+        let now = self.engine.now();
+        let expires_at = now + session_length(stay);
         self.engine.store().write(|tx| {
+            if let Some(mut a) = tx.account(account.id)? {
+                a.last_login_at = Some(now);
+                a.inactivity_warned_at = None;
+                tx.put_account(&a)?;
+            }
             tx.put_token(
                 &hash,
                 &Token::new(account.id, TokenPurpose::Session, expires_at),
@@ -169,12 +187,26 @@ impl<'a> Auth<'a> {
         login: &str,
         password: &str,
         client: &str,
+        stay: bool,
     ) -> Result<String> {
         throttle.guarded(
             &keys(login, client),
-            || self.login(login, password),
+            || self.login(login, password, stay),
             |e| matches!(e, Error::Unauthorized(_)),
         )
+    }
+
+    /// Records that `account` accepted the terms of use in force.
+    pub fn accept_terms(&self, account: u64) -> Result<Account> {
+        let now = self.engine.now();
+        self.engine.store().write(|tx| {
+            let mut a = tx
+                .account(account)?
+                .ok_or_else(|| Error::NotFound("account".into()))?;
+            a.terms = Some(TermsAccepted::now(now));
+            tx.put_account(&a)?;
+            Ok(a)
+        })
     }
 
     /// Ends a session.

@@ -8,7 +8,7 @@ use crate::auth::{SET_PASSWORD_HOURS, require};
 use crate::domain::AdministrationCode;
 use crate::domain::account::{
     Account, AccountState, RequestedService, Role, Service, civility, normalize_email,
-    required_email, required_text,
+    required_email, required_text, terms_ticked,
 };
 use crate::domain::validate::{optional_phone, optional_text};
 use crate::error::{Error, FieldError, Result, ValidationErrors};
@@ -40,6 +40,9 @@ pub struct RecruiterRequest {
     pub service_name: Option<String>,
     /// The entité of the service that is not listed: an existing one, or one not listed yet.
     pub entity_name: Option<String>,
+    /// The terms of use (`/cgu`) accepted: must be `true`.
+    #[schema(required = true)]
+    pub cgu: Option<bool>,
 }
 
 impl Backoffice<'_> {
@@ -100,6 +103,10 @@ impl Backoffice<'_> {
                 requested_service: None,
                 refusal_reason: None,
                 created_at: now,
+                // Accepted at the first login.
+                terms: None,
+                last_login_at: None,
+                inactivity_warned_at: None,
             };
             tx.put_account(&a)?;
             let link = self.auth().set_password_link(tx, id)?;
@@ -147,6 +154,7 @@ impl Backoffice<'_> {
                 None
             }
         };
+        let terms = terms_ticked(&mut e, r.cgu, self.now());
         let (Some(first_name), Some(last_name), Some(email)) = (first_name, last_name, email)
         else {
             return Err(Error::Invalid(e));
@@ -182,6 +190,9 @@ impl Backoffice<'_> {
                 requested_service,
                 refusal_reason: None,
                 created_at: now,
+                terms,
+                last_login_at: None,
+                inactivity_warned_at: None,
             };
             tx.put_account(&a)?;
             // Every active administrator hears of the request.

@@ -7,7 +7,7 @@ use super::Candidates;
 use crate::auth::{hash_password, new_token, token_hash, verify_password};
 use crate::domain::account::{
     Account, AccountState, Role, check_password, civility, normalize_email, required_email,
-    required_text,
+    required_text, terms_ticked,
 };
 use crate::domain::validate::optional_phone;
 use crate::error::{Error, FieldCode, FieldError, Result, ValidationErrors};
@@ -42,6 +42,9 @@ pub struct Signup {
     pub password: Option<String>,
     /// Phone number.
     pub phone: Option<String>,
+    /// The terms of use (`/cgu`) accepted: must be `true`.
+    #[schema(required = true)]
+    pub cgu: Option<bool>,
 }
 
 /// A change of the caller's account (`PATCH /api/v1/me`): only the fields given change.
@@ -135,6 +138,7 @@ impl Candidates<'_> {
         };
         let civility = civility(&mut e, s.civility.as_deref());
         let phone = optional_phone(&mut e, "phone", s.phone.as_deref());
+        let terms = terms_ticked(&mut e, s.cgu, self.engine.now());
         let (Some(first_name), Some(last_name), Some(email), Some(username), Some(password)) =
             (first_name, last_name, email, username, password)
         else {
@@ -173,6 +177,9 @@ impl Candidates<'_> {
                 requested_service: None,
                 refusal_reason: None,
                 created_at: now,
+                terms,
+                last_login_at: None,
+                inactivity_warned_at: None,
             };
             tx.put_account(&a)?;
             self.confirm_mail(tx, &a)?;
@@ -426,6 +433,7 @@ mod tests {
             email: Some(email.into()),
             username: Some(username.into()),
             password: Some("Un-Mot-De-Passe-2026".into()),
+            cgu: Some(true),
             ..Signup::default()
         }
     }

@@ -5,12 +5,14 @@
 mod accounts;
 mod mails;
 mod percolation;
+mod retention;
 mod searches;
 mod unsubscribe;
 
 pub use accounts::{AccountPatch, CONFIRM_DAYS, Signup};
 pub use mails::{AlertMailSettings, MARK_EVERY, SENDING_AT_ONCE, send_alerts};
 pub use percolation::{CURSOR as PERCOLATED_CURSOR, percolate_pending};
+pub use retention::Purged;
 pub use searches::{NewSearch, SearchPatch, criteria_pairs};
 pub use unsubscribe::{signed_unsubscribe_token, unsubscribe_token};
 

@@ -76,6 +76,67 @@ pub struct Account {
     /// Creation time.
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
+    /// The terms of use accepted: their version and when (none before the first acceptance).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terms: Option<TermsAccepted>,
+    /// The last login, for the inactivity rule of the privacy page.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub last_login_at: Option<OffsetDateTime>,
+    /// When the account was told it would be deleted for inactivity (a login clears it).
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub inactivity_warned_at: Option<OffsetDateTime>,
+}
+
+/// A version of the terms of use, accepted at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TermsAccepted {
+    /// The version ([`TERMS_VERSION`] when current).
+    pub version: u32,
+    /// When.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+}
+
+impl TermsAccepted {
+    /// The current version, accepted at `now`.
+    pub fn now(now: OffsetDateTime) -> TermsAccepted {
+        TermsAccepted {
+            version: TERMS_VERSION,
+            at: now,
+        }
+    }
+}
+
+impl Account {
+    /// Whether the account must accept the current terms of use before going on.
+    pub fn terms_outdated(&self) -> bool {
+        self.terms.is_none_or(|t| t.version < TERMS_VERSION)
+    }
+}
+
+/// The `cgu` box of a sign-up or a request: it must be ticked (`true`).
+pub fn terms_ticked(
+    errors: &mut crate::error::ValidationErrors,
+    cgu: Option<bool>,
+    now: OffsetDateTime,
+) -> Option<TermsAccepted> {
+    if cgu == Some(true) {
+        Some(TermsAccepted::now(now))
+    } else {
+        errors.push(
+            FieldError::new("cgu", "the terms of use must be accepted")
+                .coded(crate::error::FieldCode::Required),
+        );
+        None
+    }
 }
 
 /// A service a recruiter asked to be created.

@@ -224,3 +224,14 @@ impl Store {
         self.read(|v| second_parts(v, &SERVICE_OFFERS, service))
     }
 }
+
+impl Store {
+    /// Removes the tokens (sessions, links) expired before `before`; the number removed.
+    pub fn purge_tokens(&self, before: OffsetDateTime) -> Result<usize> {
+        self.write(|tx| {
+            tx.v.remove_where(&TOKENS, |_, b| {
+                Ok(from_bytes::<Token>(b)?.expires_at < before)
+            })
+        })
+    }
+}

@@ -63,6 +63,24 @@ impl View<'_> {
         }
     }
 
+    /// Removes every row for which `old` says so; the number removed (the purges of the
+    /// retention rules).
+    pub(crate) fn remove_where<K: Col + ::redb::Key, V: Col>(
+        &self,
+        t: &Table<K, V>,
+        mut old: impl FnMut(&K::Owned, &V::Owned) -> Result<bool>,
+    ) -> Result<usize> {
+        let mut keys = Vec::new();
+        self.each(t, |k, v| {
+            if old(&k, &v)? {
+                keys.push(k);
+            }
+            Ok(true)
+        })?;
+        self.remove_many(t, &keys)?;
+        Ok(keys.len())
+    }
+
     /// True when `k` is present.
     pub(crate) fn contains<K: Col + ::redb::Key, V: Col>(
         &self,

@@ -174,15 +174,9 @@ impl Store {
     pub fn prune_throttles(&self, before: OffsetDateTime) -> Result<usize> {
         let cutoff = unix_ms(before);
         self.write(|tx| {
-            let mut old = Vec::new();
-            tx.v.each(&THROTTLES, |k, b| {
-                if from_bytes::<Counted>(&b)?.since_ms < cutoff {
-                    old.push(k);
-                }
-                Ok(true)
-            })?;
-            tx.v.remove_many(&THROTTLES, &old)?;
-            Ok(old.len())
+            tx.v.remove_where(&THROTTLES, |_, b| {
+                Ok(from_bytes::<Counted>(b)?.since_ms < cutoff)
+            })
         })
     }
 }

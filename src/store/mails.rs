@@ -169,6 +169,18 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Removes the mails settled (sent or given up) before `before`; the number removed.
+    pub fn purge_mails(&self, before: OffsetDateTime) -> Result<usize> {
+        self.write(|tx| {
+            tx.v.remove_where(&MAILS, |_, b| {
+                let m: Mail = from_bytes(b)?;
+                Ok(m.state != MailState::Pending && m.next_attempt_at < before)
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -78,6 +78,16 @@ impl Tx<'_> {
 }
 
 impl Store {
+    /// Removes the reports handled before `before`; the number removed.
+    pub fn purge_reports(&self, before: OffsetDateTime) -> Result<usize> {
+        self.write(|tx| {
+            tx.v.remove_where(&REPORTS, |_, b| {
+                let r: Report = super::tx::from_bytes(b)?;
+                Ok(r.handled_at.is_some_and(|t| t < before))
+            })
+        })
+    }
+
     /// Every report, oldest first.
     pub fn reports(&self) -> Result<Vec<Report>> {
         self.read(|v| records(v, &REPORTS))

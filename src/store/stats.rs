@@ -85,3 +85,11 @@ impl Store {
             .collect())
     }
 }
+
+impl Store {
+    /// Removes the statistics of days before `before_day` (days since 1970-01-01); the number
+    /// of rows removed.
+    pub fn purge_stats(&self, before_day: i32) -> Result<usize> {
+        self.write(|tx| tx.v.remove_where(&OFFER_STATS, |k, _| Ok(k.1 < before_day)))
+    }
+}

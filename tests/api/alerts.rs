@@ -36,12 +36,12 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
 
     // Sign-up, confirmation link by mail, login with the username.
     let anon = app.anon();
-    let (s, b) = anon.post("/api/v1/candidates", json!({"civility": "Mme", "first_name": "Camille", "last_name": "Claudel", "email": "camille@exemple.fr", "username": "camille", "password": PASSWORD})).await;
+    let (s, b) = anon.post("/api/v1/candidates", json!({"cgu": true, "civility": "Mme", "first_name": "Camille", "last_name": "Claudel", "email": "camille@exemple.fr", "username": "camille", "password": PASSWORD})).await;
     assert_eq!(s, 201, "{b}");
-    let (s, b) = anon.post("/api/v1/candidates", json!({"first_name": "C", "last_name": "C", "email": "autre@exemple.fr", "username": "Camille", "password": PASSWORD})).await;
+    let (s, b) = anon.post("/api/v1/candidates", json!({"cgu": true, "first_name": "C", "last_name": "C", "email": "autre@exemple.fr", "username": "Camille", "password": PASSWORD})).await;
     assert_eq!(s, 409, "usernames are unique, whatever the case");
     assert_eq!(b["code"], "already_used", "{b}");
-    let (s, b) = anon.post("/api/v1/candidates", json!({"civility": "Mme", "first_name": "C", "last_name": "C", "email": "pas-une-adresse", "password": "court"})).await;
+    let (s, b) = anon.post("/api/v1/candidates", json!({"cgu": true, "civility": "Mme", "first_name": "C", "last_name": "C", "email": "pas-une-adresse", "password": "court"})).await;
     assert_eq!(
         (s.as_u16(), &b["code"]),
         (422, &json!("invalid_body")),
@@ -269,7 +269,7 @@ async fn candidates_save_searches_and_get_exactly_the_expected_alert_mails() {
 async fn unconfirmed_addresses_get_no_alerts_and_saved_searches_are_limited() {
     let app = spawn_app_with(0, |c| c.max_saved_searches = 2).await;
     let anon = app.anon();
-    let (s, _) = anon.post("/api/v1/candidates", json!({"first_name": "Jean", "last_name": "Moulin", "email": "jean@exemple.fr", "username": "jmoulin", "password": PASSWORD})).await;
+    let (s, _) = anon.post("/api/v1/candidates", json!({"cgu": true, "first_name": "Jean", "last_name": "Moulin", "email": "jean@exemple.fr", "username": "jmoulin", "password": PASSWORD})).await;
     assert_eq!(s, 201);
     let cand = app.with_token(login(&app, "jean@exemple.fr", PASSWORD).await);
     for i in 0..2 {

@@ -231,7 +231,7 @@ async fn refusal_is_mailed_with_its_reason() {
     let app = spawn_app(0).await;
     let admin = app.as_admin().await;
     let (_, b) = app.anon()
-        .post("/api/v1/recruiters", json!({"first_name": "Jean", "last_name": "Dupont", "email": "jean@x.fr", "administration": "communes", "service_name": "Mairie"}))
+        .post("/api/v1/recruiters", json!({"cgu": true, "first_name": "Jean", "last_name": "Dupont", "email": "jean@x.fr", "administration": "communes", "service_name": "Mairie"}))
         .await;
     let id = b["id"].as_u64().unwrap();
     let (s, b) = admin
@@ -250,9 +250,9 @@ async fn refusal_is_mailed_with_its_reason() {
     assert_eq!(s, 409);
     // Same address again: conflict. Bad requests name their fields.
     let anon = app.anon();
-    let (s, _) = anon.post("/api/v1/recruiters", json!({"first_name": "J", "last_name": "D", "email": "JEAN@x.fr", "administration": "communes", "service_name": "M"})).await;
+    let (s, _) = anon.post("/api/v1/recruiters", json!({"cgu": true, "first_name": "J", "last_name": "D", "email": "JEAN@x.fr", "administration": "communes", "service_name": "M"})).await;
     assert_eq!(s, 409);
-    let (s, b) = anon.post("/api/v1/recruiters", json!({"first_name": "J", "email": "pas-une-adresse", "administration": "xx", "service_name": "M"})).await;
+    let (s, b) = anon.post("/api/v1/recruiters", json!({"cgu": true, "first_name": "J", "email": "pas-une-adresse", "administration": "xx", "service_name": "M"})).await;
     assert_eq!(s, 422);
     let fields: Vec<&str> = b["errors"]
         .as_array()
@@ -586,7 +586,7 @@ async fn the_api_renews_reopens_moderates_and_disables() {
     // A request for a service not listed, in an entité not listed: kept on approval.
     let (s, r) = app
         .anon()
-        .post("/api/v1/recruiters", json!({"first_name": "Jean", "last_name": "Zay", "email": "jean.zay@culture.gouv.fr", "administration": "min-culture", "service_name": "Atelier", "entity_name": "Manufacture des Gobelins"}))
+        .post("/api/v1/recruiters", json!({"cgu": true, "first_name": "Jean", "last_name": "Zay", "email": "jean.zay@culture.gouv.fr", "administration": "min-culture", "service_name": "Atelier", "entity_name": "Manufacture des Gobelins"}))
         .await;
     assert_eq!(s, 201, "{r}");
     let (s, _) = admin

@@ -37,7 +37,17 @@ pub(crate) async fn login(page: &Page<'_>, app: &TestApp, login: &str, password:
     page.fill("#f-password", password).await;
     page.click("main form button[type=submit]").await;
     for _ in 0..50 {
-        if !page.url().await.contains("/connexion") {
+        let url = page.url().await;
+        if url.contains("/cgu/accepter") {
+            // An account that has not accepted the terms in force (an administrator made by
+            // the command line) accepts them first.
+            page.assert_accessible("/cgu/accepter").await;
+            page.click("label[for=f-cgu]").await;
+            page.click("main form button[type=submit]").await;
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            continue;
+        }
+        if !url.contains("/connexion") {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -110,6 +120,7 @@ async fn recruiters_and_administrators_work_in_pages() {
     page.fill("#f-email", "rose.valland@culture.gouv.fr").await;
     page.fill("#f-phone", "01 40 15 80 00").await;
     page.choose("service", &service_id.to_string()).await;
+    page.click("label[for=f-cgu]").await;
     page.click("main form button[type=submit]").await;
     page.wait_text("Demande envoyée").await;
     page.assert_accessible("request sent").await;
@@ -278,6 +289,7 @@ async fn recruiters_and_administrators_work_in_pages() {
             last_name: Some("Moulin".into()),
             email: Some("jean.moulin@interieur.gouv.fr".into()),
             service: Some(other_service.id),
+            cgu: Some(true),
             ..RecruiterRequest::default()
         })
         .unwrap();
@@ -431,6 +443,35 @@ async fn forms_keep_the_input_mark_the_faults_and_need_their_csrf_token() {
         cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Secure"),
         "{cookie}"
     );
+    // An administrator made by the command line accepts the terms of use before anything.
+    let r = browser.get("/admin/services").await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (303, Some("/cgu/accepter?suite=%2Fadmin%2Fservices"))
+    );
+    let r = browser.submit("/cgu/accepter", "/cgu/accepter", &[]).await;
+    assert_eq!(r.status, 422, "the box must be ticked");
+    assert!(r.body.contains("id=\"f-cgu-error\""), "{}", r.body);
+    let r = browser
+        .submit(
+            "/cgu/accepter",
+            "/cgu/accepter",
+            &[("cgu", "on"), ("suite", "/admin/services")],
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.location.as_deref()),
+        (303, Some("/admin/services"))
+    );
+    let terms = app
+        .engine
+        .store()
+        .account_by_login("admin@gouv.fr")
+        .unwrap()
+        .unwrap()
+        .terms
+        .unwrap();
+    assert_eq!(terms.version, offerwatch::domain::account::TERMS_VERSION);
     // A faulty refusal (no reason) and a missing service: messages, never a 500.
     let r = browser
         .submit(

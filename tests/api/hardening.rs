@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 fn signup(n: usize) -> serde_json::Value {
-    json!({"first_name": "Jean", "last_name": "Zay", "email": format!("jean{n}@exemple.fr"),
+    json!({"cgu": true, "first_name": "Jean", "last_name": "Zay", "email": format!("jean{n}@exemple.fr"),
            "username": format!("jzay{n}"), "password": "Un-Mot-De-Passe-2026"})
 }
 
@@ -26,7 +26,7 @@ async fn mails_of_anonymous_forms_are_limited_per_client_and_forwarded_clients_a
         async move { req.send().await.unwrap() }
     };
     // A mistake does not count: only mails sent do.
-    let r = post(json!({"first_name": "Jean"}), "198.51.100.1").await;
+    let r = post(json!({"cgu": true, "first_name": "Jean"}), "198.51.100.1").await;
     assert_eq!(r.status(), 422);
     for n in 0..2 {
         assert_eq!(post(signup(n), "198.51.100.1").await.status(), 201);
@@ -46,7 +46,7 @@ async fn mails_of_anonymous_forms_are_limited_per_client_and_forwarded_clients_a
         .post(app.url("/api/v1/recruiters"))
         .header("x-forwarded-for", "198.51.100.1")
         .json(
-            &json!({"first_name": "Rose", "last_name": "Valland", "email": "rose@culture.gouv.fr",
+            &json!({"cgu": true, "first_name": "Rose", "last_name": "Valland", "email": "rose@culture.gouv.fr",
                       "administration": "min-culture", "service_name": "Musée"}),
         )
         .send()
@@ -70,6 +70,7 @@ async fn the_honeypot_refuses_robots_and_people_never_see_it() {
         ("username", "jzay"),
         ("password", "Un-Mot-De-Passe-2026"),
         ("password_confirm", "Un-Mot-De-Passe-2026"),
+        ("cgu", "on"),
     ];
     let mut robot = person.to_vec();
     robot.push(("site_web", "http://spam.example"));
@@ -123,7 +124,7 @@ async fn a_password_given_to_change_the_password_is_throttled_like_a_login() {
     let app = spawn_app(0).await;
     let anon = app.anon();
     let (s, _) = anon
-        .post("/api/v1/candidates", json!({"civility": "Mme", "first_name": "Rose", "last_name": "Valland", "email": "rose@exemple.fr", "username": "rvalland", "password": PASSWORD}))
+        .post("/api/v1/candidates", json!({"cgu": true, "civility": "Mme", "first_name": "Rose", "last_name": "Valland", "email": "rose@exemple.fr", "username": "rvalland", "password": PASSWORD}))
         .await;
     assert_eq!(s, 201);
     let me = app.with_token(login(&app, "rose@exemple.fr", PASSWORD).await);

@@ -405,7 +405,7 @@ pub async fn admin(app: &TestApp) -> String {
 /// Requests, approves and activates a recruiter; returns their session token.
 pub async fn recruiter(app: &TestApp, admin: &Client<'_>, email: &str, service: Value) -> String {
     let anon = Client { app, token: None };
-    let mut body = json!({"civility": "Mme", "first_name": "Rose", "last_name": "Valland", "email": email, "phone": "01 40 00 00 00"});
+    let mut body = json!({"cgu": true, "civility": "Mme", "first_name": "Rose", "last_name": "Valland", "email": email, "phone": "01 40 00 00 00"});
     for (k, v) in service.as_object().unwrap() {
         body[k] = v.clone();
     }
@@ -671,6 +671,7 @@ pub fn prepare_alert_storm(engine: &Engine, candidates: usize) -> Vec<u64> {
             last_name: Some("R".into()),
             email: Some("rec@culture.gouv.fr".into()),
             service: Some(service.id),
+            cgu: Some(true),
             ..RecruiterRequest::default()
         })
         .unwrap();
@@ -684,6 +685,7 @@ pub fn prepare_alert_storm(engine: &Engine, candidates: usize) -> Vec<u64> {
                 email: Some(format!("cand{i}@exemple.fr")),
                 username: Some(format!("cand{i}")),
                 password: Some(PASSWORD.into()),
+                cgu: Some(true),
                 ..Signup::default()
             })
             .unwrap();

@@ -25,7 +25,7 @@ async fn sign_up(app: &TestApp) {
         .anon()
         .post(
             "/api/v1/candidates",
-            json!({"first_name": "Jean", "last_name": "Zay", "email": "jean@exemple.fr",
+            json!({"cgu": true, "first_name": "Jean", "last_name": "Zay", "email": "jean@exemple.fr",
                    "username": "jzay", "password": "Un-Mot-De-Passe-2026"}),
         )
         .await;

@@ -287,7 +287,7 @@ async fn every_mail_speaks_in_the_portal_s_name_in_text_and_html_and_says_why() 
         .anon()
         .post(
             "/api/v1/recruiters",
-            json!({"civility": "M.", "first_name": "Jean", "last_name": "Refus", "email": "jean@exemple.fr", "phone": "01 02 03 04 05", "service": sid}),
+            json!({"cgu": true, "civility": "M.", "first_name": "Jean", "last_name": "Refus", "email": "jean@exemple.fr", "phone": "01 02 03 04 05", "service": sid}),
         )
         .await;
     let id = b["id"].as_u64().unwrap();
@@ -299,7 +299,7 @@ async fn every_mail_speaks_in_the_portal_s_name_in_text_and_html_and_says_why() 
         .await;
     assert_eq!(s, 200);
     // A candidate: sign-up, confirmation, an immediate alert and a daily one.
-    let (s, _) = app.anon().post("/api/v1/candidates", json!({"civility": "Mme", "first_name": "Berthe", "last_name": "Morisot", "email": "berthe@exemple.fr", "username": "berthe", "password": PASSWORD})).await;
+    let (s, _) = app.anon().post("/api/v1/candidates", json!({"cgu": true, "civility": "Mme", "first_name": "Berthe", "last_name": "Morisot", "email": "berthe@exemple.fr", "username": "berthe", "password": PASSWORD})).await;
     assert_eq!(s, 201);
     let text = app.mail_to("berthe@exemple.fr", "token=").await;
     let (s, _) = app
@@ -453,4 +453,47 @@ async fn wait_for_mail(sink: &crate::smtp::Sink, needle: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("no mail with {needle}");
+}
+
+#[tokio::test]
+async fn rester_connecte_keeps_a_session_30_days_instead_of_12_hours() {
+    let app = spawn_app(0).await;
+    admin(&app).await;
+    for (ticked, max_age, lasts) in [(false, 43_200, 11), (true, 2_592_000, 29 * 24)] {
+        let browser = app.browser();
+        let page = browser.get("/connexion").await;
+        assert!(page.body.contains("Rester connecté"));
+        let mut form = vec![("login", "admin@gouv.fr"), ("password", PASSWORD)];
+        if ticked {
+            form.push(("rester_connecte", "on"));
+        }
+        let r = browser
+            .client
+            .post(app.url("/connexion"))
+            .form(&[form, vec![("csrf", &csrf_of(&page.body))]].concat())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 303);
+        let cookie = r.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(cookie.contains(&format!("Max-Age={max_age}")), "{cookie}");
+        // The session itself lasts that long: still open `lasts` hours later, not a day after.
+        let token = cookie
+            .trim_start_matches("ow_session=")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let auth_at = |hours: i64| {
+            app.clock
+                .store(hours * 3600, std::sync::atomic::Ordering::SeqCst);
+            let links = offerwatch::links::Links::new("https://portail.example");
+            offerwatch::auth::Auth::new(&app.engine, &links)
+                .authenticate(&token)
+                .is_ok()
+        };
+        assert!(auth_at(lasts), "open after {lasts} h");
+        assert!(!auth_at(lasts + 25), "closed after {} h", lasts + 25);
+        app.clock.store(0, std::sync::atomic::Ordering::SeqCst);
+    }
 }

@@ -193,6 +193,7 @@ async fn create_an_alert_from_the_search_page_without_javascript() {
         ("password", "Declaration-1791"),
         ("password_confirm", "Declaration-1791"),
         ("phone", ""),
+        ("cgu", "on"),
     ];
     let browser = app.browser();
     let r = browser

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::SESSION_HOURS;
+use crate::auth::session_length;
 use crate::domain::account::Account;
 use crate::http::extract::{Caller, JsonBody, bearer_token};
 use crate::http::{AppError, AppState, with_auth};
@@ -29,6 +29,9 @@ pub struct LoginBody {
     /// E-mail address (or username for candidates).
     login: String,
     password: String,
+    /// "Rester connecté": a session of 30 days instead of 12 hours.
+    #[serde(default)]
+    rester_connecte: bool,
 }
 
 /// Set-password body.
@@ -53,12 +56,13 @@ async fn login(
 ) -> Result<Json<serde_json::Value>, AppError> {
     let throttle = state.throttle.clone();
     let client = peer.to_string();
+    let stay = body.rester_connecte;
     let token = with_auth(&state, move |a| {
-        a.login_throttled(&throttle, &body.login, &body.password, &client)
+        a.login_throttled(&throttle, &body.login, &body.password, &client, stay)
     })
     .await?;
     Ok(Json(
-        serde_json::json!({"token": token, "expires_in": SESSION_HOURS * 3600}),
+        serde_json::json!({"token": token, "expires_in": session_length(stay).whole_seconds()}),
     ))
 }
 

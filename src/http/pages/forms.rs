@@ -106,6 +106,27 @@ impl Field {
     }
 }
 
+/// The required box of the terms of use (`cgu`) of a sign-up or a request.
+pub(crate) fn terms_field(form: &Form) -> Field {
+    Field::new(
+        "cgu",
+        &format!(
+            "J'ai lu et j'accepte les conditions générales d'utilisation (version {} du {})",
+            crate::domain::account::TERMS_VERSION,
+            crate::domain::account::TERMS_DATE
+        ),
+        "checkbox",
+        form.get("cgu"),
+    )
+    .hint("Elles sont à lire sur la page « Conditions générales d'utilisation », liée en bas de chaque page.")
+    .required()
+}
+
+/// Whether the box of the terms of use was ticked.
+pub(crate) fn terms_ticked(form: &Form) -> Option<bool> {
+    Some(form.get("cgu") == "on")
+}
+
 /// Puts each field error next to its field; the others are returned (shown at the top).
 pub(crate) fn attach_errors(fields: &mut [Field], errors: &[FieldError]) -> Vec<String> {
     let mut rest = Vec::new();

@@ -9,8 +9,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    Field, FormPage, Visitor, message_page, message_with_links, render, see_other_with_cookie,
-    space_of,
+    Field, Form, FormPage, OrPage, Visitor, message_page, message_with_links, render, see_other,
+    see_other_with_cookie, space_of,
 };
 use crate::auth::Auth;
 use crate::http::error::status_of;
@@ -22,6 +22,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(login_page, login_submit))
         .routes(routes!(logout))
+        .routes(routes!(terms_page, terms_submit))
         .routes(routes!(confirm_email))
         .routes(routes!(password_page, password_submit))
 }
@@ -94,6 +95,9 @@ fn login_form(v: &Visitor, suite: &str, espace: &str, login: &str) -> FormPage {
             Field::new("password", "Mot de passe", "password", "")
                 .required()
                 .autocomplete("current-password"),
+            Field::new("rester_connecte", "Rester connecté", "checkbox", "").hint(
+                "Pendant 30 jours sur cet appareil, au lieu de 12 heures. À éviter sur un ordinateur partagé.",
+            ),
             Field::new("suite", "", "hidden", suite),
         ],
         "Se connecter",
@@ -130,8 +134,9 @@ async fn login_submit(
     let throttle = state.throttle.clone();
     let client = peer.to_string();
     let l = login.clone();
+    let stay = form.get("rester_connecte") == "on";
     let result = with_auth(&state, move |a| {
-        let token = a.login_throttled(&throttle, &l, &password, &client)?;
+        let token = a.login_throttled(&throttle, &l, &password, &client, stay)?;
         let who = a.authenticate(&token)?;
         Ok((token, who))
     })
@@ -139,7 +144,7 @@ async fn login_submit(
     Ok(match result {
         Ok((token, who)) => {
             let to = local_path(&suite).unwrap_or_else(|| space_of(who.role).to_string());
-            see_other_with_cookie(&to, &v.session_cookie(&token))
+            see_other_with_cookie(&to, &v.session_cookie(&token, stay))
         }
         Err(e) => {
             let status = status_of(&e);
@@ -311,4 +316,74 @@ mod tests {
         assert_eq!(local_path("/\t/evil.example"), None);
         assert_eq!(local_path("//evil.example"), None);
     }
+}
+
+/// Where to go once the terms are accepted.
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+pub(super) struct TermsQuery {
+    /// A local path.
+    #[serde(default)]
+    suite: String,
+}
+
+fn terms_form(v: &Visitor, suite: &str, form: &Form) -> FormPage {
+    FormPage::new(
+        v.ctx(&[("Conditions générales d'utilisation", None)]),
+        "Conditions générales d'utilisation",
+        links::TERMS_ACCEPT,
+        vec![
+            crate::http::pages::terms_field(form),
+            Field::new("suite", "", "hidden", suite),
+        ],
+        "Accepter et continuer",
+    )
+    .intro(&format!(
+        "Les conditions générales d'utilisation du site sont en version {} du {}. Pour continuer à utiliser votre compte, lisez-les et acceptez-les.",
+        crate::domain::account::TERMS_VERSION,
+        crate::domain::account::TERMS_DATE
+    ))
+    .links(vec![
+        (links::TERMS.into(), "Lire les conditions générales d'utilisation".into()),
+        (links::PRIVACY.into(), "Données personnelles".into()),
+    ])
+}
+
+/// The terms of use in force, for an account that has not accepted them yet (shown at login).
+#[utoipa::path(get, path = links::TERMS_ACCEPT, tag = "portal", params(TermsQuery),
+    responses((status = 200, description = "The form (HTML)", content_type = "text/html", body = String),
+              (status = 303, description = "Not logged in: to the login page")))]
+async fn terms_page(v: Visitor, Query(q): Query<TermsQuery>) -> PageResult {
+    v.logged_in(links::TERMS_ACCEPT)?;
+    Ok(render(
+        &v,
+        StatusCode::OK,
+        terms_form(&v, &q.suite, &Form::default()),
+    ))
+}
+
+/// Records the acceptance, then goes on to the page asked for.
+#[utoipa::path(post, path = links::TERMS_ACCEPT, tag = "portal",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Accepted: to the page asked for"),
+              (status = 422, description = "The box was not ticked (HTML)", content_type = "text/html", body = String)))]
+async fn terms_submit(State(state): State<AppState>, v: Visitor, body: Bytes) -> PageResult {
+    let form = v.form(&body)?;
+    let account = v.logged_in(links::TERMS_ACCEPT)?.clone();
+    let suite = form.get("suite").to_string();
+    if form.get("cgu") != "on" {
+        let mut e = crate::ValidationErrors::default();
+        let _ =
+            crate::domain::account::terms_ticked(&mut e, None, time::OffsetDateTime::UNIX_EPOCH);
+        let e = crate::Error::Invalid(e);
+        return Ok(render(
+            &v,
+            status_of(&e),
+            terms_form(&v, &suite, &form).with_error(&e),
+        ));
+    }
+    with_auth(&state, move |a| a.accept_terms(account.id))
+        .await
+        .or_page(&v)?;
+    let to = local_path(&suite).unwrap_or_else(|| space_of(account.role).to_string());
+    Ok(see_other(&to))
 }

@@ -162,6 +162,14 @@ impl Visitor {
             .into());
         }
         match &self.account {
+            // New terms of use are accepted before anything else.
+            Some(a) if a.terms_outdated() => Err(Redirect::to(&format!(
+                "{}?{}",
+                links::TERMS_ACCEPT,
+                serde_urlencoded::to_string([("suite", back)]).unwrap_or_default()
+            ))
+            .into_response()
+            .into()),
             Some(a) if a.role == role => Ok(a),
             Some(_) => Err(message_page(
                 self,
@@ -178,6 +186,26 @@ impl Visitor {
             .into_response()
             .into()),
         }
+    }
+
+    /// The account of any role, else a redirect to the login page.
+    pub fn logged_in(&self, back: &str) -> Result<&Account, PageError> {
+        if let Some(wait) = self.unavailable {
+            return Err(error_page(
+                self,
+                &Error::Unavailable("the database cannot be reached".into(), wait),
+            )
+            .into());
+        }
+        self.account.as_ref().ok_or_else(|| {
+            Redirect::to(&format!(
+                "{}?{}",
+                links::LOGIN,
+                serde_urlencoded::to_string([("suite", back)]).unwrap_or_default()
+            ))
+            .into_response()
+            .into()
+        })
     }
 
     /// A form that changes something, from anyone: parsed, or the refusal of its CSRF token.
@@ -220,12 +248,12 @@ impl Visitor {
         )
     }
 
-    /// `Set-Cookie` of a new session.
-    pub fn session_cookie(&self, token: &str) -> String {
+    /// `Set-Cookie` of a new session, for as long as the session lasts.
+    pub fn session_cookie(&self, token: &str, stay: bool) -> String {
         format!(
             "{SESSION_COOKIE}={token}; {}; Max-Age={}",
             self.cookie_attrs(),
-            crate::auth::SESSION_HOURS * 3600
+            crate::auth::session_length(stay).whole_seconds()
         )
     }
 

@@ -5,6 +5,7 @@ use axum::extract::RawQuery;
 
 use crate::candidates::Signup;
 use crate::http::pages::portal::{criteria_of, suffix};
+use crate::http::pages::{terms_field, terms_ticked};
 
 pub(super) fn signup_form(v: &Visitor, qs: &str, form: &Form) -> FormPage {
     FormPage::new(
@@ -41,10 +42,14 @@ pub(super) fn signup_form(v: &Visitor, qs: &str, form: &Form) -> FormPage {
                 .required()
                 .autocomplete("new-password"),
             Field::new("phone", "Téléphone (facultatif)", "tel", form.get("phone")).autocomplete("tel"),
+            terms_field(form),
         ],
         "Créer mon compte",
     )
-    .links(vec![(format!("{}{}", links::NEW_ALERT, suffix(qs)), "J'ai déjà un compte".into())])
+    .links(vec![
+        (links::TERMS.into(), "Lire les conditions générales d'utilisation".into()),
+        (format!("{}{}", links::NEW_ALERT, suffix(qs)), "J'ai déjà un compte".into()),
+    ])
 }
 
 /// Candidate sign-up form.
@@ -96,6 +101,7 @@ pub(super) async fn signup_submit(
         username: form.opt("username"),
         password: Some(form.get("password").to_string()).filter(|p| !p.is_empty()),
         phone: form.opt("phone"),
+        cgu: terms_ticked(&form),
     };
     let email = form.get("email").to_string();
     if let Err(e) = state.mail_allowed(&email, client) {

@@ -223,8 +223,13 @@ pub(super) async fn create_alert(
             let who = match session {
                 Some(a) => a,
                 None => {
-                    let token =
-                        auth.login_throttled(&throttle, &login, &password, &peer.to_string())?;
+                    let token = auth.login_throttled(
+                        &throttle,
+                        &login,
+                        &password,
+                        &peer.to_string(),
+                        false,
+                    )?;
                     let who = auth.authenticate(&token)?;
                     let _ = auth.logout(&token);
                     who

@@ -134,7 +134,12 @@ pub(super) fn request_step2(
                     .hint("Direction, établissement ou pôle, s'il n'est pas dans la liste"),
             ],
         },
+        Section::new("", vec![crate::http::pages::terms_field(form)]),
     ];
+    page.links = vec![(
+        links::TERMS.into(),
+        "Lire les conditions générales d'utilisation".into(),
+    )];
     page
 }
 
@@ -196,6 +201,7 @@ pub(super) async fn request_submit(
     let form = v.form(&body)?;
     let service = form.opt("service").and_then(|s| s.parse::<u64>().ok());
     let request = RecruiterRequest {
+        cgu: crate::http::pages::terms_ticked(&form),
         civility: form.opt("civility"),
         first_name: form.opt("first_name"),
         last_name: form.opt("last_name"),
