@@ -470,6 +470,34 @@ mod tests {
     }
 
     #[test]
+    fn the_identity_says_what_is_missing_and_the_demo_fills_it_and_the_sender_is_the_portal() {
+        let mut c = Config::default();
+        assert_eq!(
+            c.identity().missing(),
+            [
+                "operator_name",
+                "operator_address",
+                "publication_director",
+                "host_name",
+                "dpo_email",
+                "contact_email"
+            ]
+        );
+        c.operator_name = Some("Ministère".into());
+        c.demo_identity();
+        assert!(c.identity().missing().is_empty());
+        assert_eq!(
+            c.operator_name.as_deref(),
+            Some("Ministère"),
+            "a set value stays"
+        );
+        c.mail_from = "Ancien nom <stages@exemple.gouv.fr>".into();
+        c.site_name = "Stages \"publics\"".into();
+        assert_eq!(c.sender(), "\"Stages publics\" <stages@exemple.gouv.fr>");
+        assert!(load("mail_from = \"pas une adresse\"", &[]).is_err());
+    }
+
+    #[test]
     fn the_environment_overrides_the_file_for_every_kind_of_setting() {
         let c = load(
             "mail_from = \"Portail <a@b.fr>\"\nmails_per_client_hour = 5\ncors_origins = [\"x\"]",

@@ -217,6 +217,39 @@ async fn a_new_visitor_finds_the_pages_a_public_site_owes_on_a_desktop_and_a_pho
     page.wait_text("Message envoyé").await;
     page.assert_accessible("the contact form sent").await;
 
+    // An alert mail's "Se désabonner" link: a page of the portal, then one click.
+    let (s, _) = app
+        .anon()
+        .post(
+            "/api/v1/candidates",
+            serde_json::json!({"cgu": true, "first_name": "Marie", "last_name": "Curie", "email": "marie@exemple.fr", "username": "mcurie", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let cand = app.with_token(login(&app, "mcurie", PASSWORD).await);
+    let (s, search) = cand
+        .post(
+            "/api/v1/me/searches",
+            serde_json::json!({"name": "Juriste", "criteria": {"q": "juriste"}, "alert": true}),
+        )
+        .await;
+    assert_eq!(s, 201, "{search}");
+    let token =
+        offerwatch::candidates::unsubscribe_token(&app.engine, search["id"].as_u64().unwrap())
+            .unwrap();
+    let link = format!("/alertes/desabonnement?token={token}");
+    for (width, suffix) in [(1280, "desktop"), (360, "phone")] {
+        page.resize(width, 800).await;
+        visit(&page, &app, &link).await;
+        assert!(page.body_text().await.contains("« Juriste »"));
+        page.screenshot(&format!("unsubscribe-{suffix}.png")).await;
+    }
+    page.click("main form button[type=submit]").await;
+    page.wait_text("Désabonnement confirmé").await;
+    page.assert_accessible("unsubscribed").await;
+    let (_, searches) = cand.get("/api/v1/me/searches").await;
+    assert_eq!(searches[0]["alert"], false);
+
     // The administrator sees the report and withdraws the offer.
     admin(&app).await;
     crate::backoffice_pages::login(&page, &app, "admin@gouv.fr", PASSWORD).await;
