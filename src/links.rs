@@ -67,6 +67,8 @@ pub const ACCOUNT_DETAILS: &str = "/compte/coordonnees";
 pub const ACCOUNT_EMAIL: &str = "/compte/email";
 /// The candidate's password.
 pub const ACCOUNT_PASSWORD: &str = "/compte/mot-de-passe";
+/// Closing the candidate's other sessions.
+pub const ACCOUNT_SESSIONS: &str = "/compte/sessions";
 /// The candidate's data, as JSON.
 pub const ACCOUNT_EXPORT: &str = "/compte/export";
 /// Deleting the candidate's account.
@@ -85,6 +87,16 @@ pub const RECRUITER: &str = "/recruteur";
 pub const RECRUITER_REQUEST: &str = "/recruteur/demande";
 /// "Mes offres".
 pub const RECRUITER_OFFERS: &str = "/recruteur/offres";
+/// A recruiter's "Mon compte".
+pub const RECRUITER_ACCOUNT: &str = "/recruteur/compte";
+/// A recruiter's details.
+pub const RECRUITER_ACCOUNT_DETAILS: &str = "/recruteur/compte/coordonnees";
+/// A recruiter's address.
+pub const RECRUITER_ACCOUNT_EMAIL: &str = "/recruteur/compte/email";
+/// A recruiter's password.
+pub const RECRUITER_ACCOUNT_PASSWORD: &str = "/recruteur/compte/mot-de-passe";
+/// Closing a recruiter's other sessions.
+pub const RECRUITER_ACCOUNT_SESSIONS: &str = "/recruteur/compte/sessions";
 /// A new offer.
 pub const RECRUITER_NEW_OFFER: &str = "/recruteur/offres/nouvelle";
 /// An offer of the recruiter's services.
@@ -110,6 +122,16 @@ pub const RECRUITER_OFFER_STATS_CSV: &str = "/recruteur/offres/{reference}/stati
 // The administrators' back office.
 /// Where the administrators' pages are.
 pub const ADMIN: &str = "/admin";
+/// An administrator's "Mon compte".
+pub const ADMIN_ACCOUNT: &str = "/admin/compte";
+/// An administrator's details.
+pub const ADMIN_ACCOUNT_DETAILS: &str = "/admin/compte/coordonnees";
+/// An administrator's address.
+pub const ADMIN_ACCOUNT_EMAIL: &str = "/admin/compte/email";
+/// An administrator's password.
+pub const ADMIN_ACCOUNT_PASSWORD: &str = "/admin/compte/mot-de-passe";
+/// Closing an administrator's other sessions.
+pub const ADMIN_ACCOUNT_SESSIONS: &str = "/admin/compte/sessions";
 /// Recruiter requests.
 pub const ADMIN_REQUESTS: &str = "/admin/demandes";
 /// Approving a request.

@@ -209,6 +209,15 @@ impl<'a> Auth<'a> {
         })
     }
 
+    /// Ends every session of `account` but `keep` (the session token asking, if any); the
+    /// pending links stay.
+    pub fn close_other_sessions(&self, account: u64, keep: Option<&str>) -> Result<()> {
+        let keep = keep.map(token_hash);
+        self.engine
+            .store()
+            .write(|tx| tx.revoke_sessions(account, keep.as_deref()))
+    }
+
     /// Ends a session.
     pub fn logout(&self, token: &str) -> Result<()> {
         let hash = token_hash(token);

@@ -31,9 +31,15 @@ fn kind(path: &str, op: &Value) -> Kind {
         .as_array()
         .is_some_and(|t| t.iter().any(|t| t == "portal"));
     if page {
-        let private = [links::ADMIN, links::RECRUITER_OFFERS, links::ACCOUNT]
-            .iter()
-            .any(|p| path.starts_with(p))
+        let private = [
+            links::ADMIN,
+            links::RECRUITER_OFFERS,
+            links::RECRUITER_ACCOUNT,
+            links::ACCOUNT,
+            links::TERMS_ACCEPT,
+        ]
+        .iter()
+        .any(|p| path.starts_with(p))
             && !path.starts_with(links::SIGNUP);
         return if private {
             Kind::PrivatePage

@@ -131,6 +131,13 @@ impl Tx<'_> {
         })
     }
 
+    /// Ends every session of an account but `keep` (a session's hash).
+    pub fn revoke_sessions(&self, account: u64, keep: Option<&str>) -> Result<()> {
+        self.revoke_tokens_where(account, |hash, t| {
+            t.purpose == TokenPurpose::Session && Some(hash) != keep
+        })
+    }
+
     /// Removes the tokens of an account for which `doomed(hash, token)` holds.
     fn revoke_tokens_where(
         &self,

@@ -58,7 +58,7 @@ pub(crate) async fn login(page: &Page<'_>, app: &TestApp, login: &str, password:
     );
 }
 
-async fn logout(page: &Page<'_>) {
+pub(crate) async fn logout(page: &Page<'_>) {
     page.click(".fr-header__tools-links form[action='/deconnexion'] button")
         .await;
     page.wait_text("Accès recruteur").await;

@@ -1,5 +1,6 @@
 //! HTTP tests: the real server on `127.0.0.1:0` with a fresh temp data dir, a real HTTP client.
 
+mod accounts;
 mod alerts;
 mod backoffice;
 mod backoffice_pages;

@@ -8,6 +8,7 @@
 // request, never on a hot path, so the size of that `Err` does not matter.
 #![allow(clippy::result_large_err)]
 
+mod account;
 mod admin;
 mod answers;
 mod candidate;
@@ -50,6 +51,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(stats::router())
         .merge(info::router())
         .merge(contact::router())
+        .merge(account::router())
 }
 
 pub(crate) const SESSION_COOKIE: &str = "ow_session";

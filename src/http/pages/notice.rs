@@ -64,12 +64,14 @@ pub(crate) enum Notice {
     ReportWithdrawn,
     /// A report dismissed.
     ReportDismissed,
+    /// The other sessions of an account closed.
+    SessionsClosed,
 }
 
 use Notice::*;
 
 /// Every notice: its code in the URL, its sentence.
-const NOTICES: [(Notice, &str, &str); 30] = [
+const NOTICES: [(Notice, &str, &str); 31] = [
     (Published, "publish", "L'offre est publiée."),
     (Archived, "archive", "L'offre est archivée."),
     (Republished, "unarchive", "L'offre est publiée de nouveau."),
@@ -135,6 +137,11 @@ const NOTICES: [(Notice, &str, &str); 30] = [
         ReportDismissed,
         "report_dismissed",
         "Signalement classé sans suite.",
+    ),
+    (
+        SessionsClosed,
+        "sessions",
+        "Vos autres sessions sont fermées : seule celle-ci reste ouverte.",
     ),
 ];
 

@@ -15,11 +15,10 @@ use super::{
     Ctx, Field, Form, FormPage, Visitor, error_page, explain, message_with_links, render, see_other,
 };
 use crate::auth::{not_your_password, verify_password};
-use crate::candidates::{AccountPatch, SearchPatch};
+use crate::candidates::SearchPatch;
 use crate::domain::Facet;
 use crate::domain::account::{Account, Frequency, Role, SavedSearch};
-use crate::error::FieldCode;
-use crate::error::{Error, FieldError};
+use crate::error::Error;
 use crate::http::error::status_of;
 use crate::http::extract::ClientIp;
 use crate::http::pages::Notice;
@@ -43,6 +42,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_details))
         .routes(routes!(update_email))
         .routes(routes!(update_password))
+        .routes(routes!(close_sessions))
         .routes(routes!(export))
         .routes(routes!(delete_page, delete_submit))
         .routes(routes!(searches_page))
@@ -56,7 +56,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 pub struct DoneQuery {
     /// What was just done.
     #[serde(default)]
-    fait: String,
+    pub(crate) fait: String,
 }
 
 fn candidate(v: &Visitor, back: &str) -> Result<Account, PageError> {

@@ -1,0 +1,134 @@
+//! "Mon compte" for recruiters and administrators, in Chromium at 1280 and 360 px: the services
+//! they belong to, details, a password change that needs the current one, a new address that
+//! takes effect through the link mailed to it (the old one told), and "Fermer mes autres
+//! sessions" (another device's session ends, this one stays). axe-core on every page.
+
+use serde_json::json;
+
+use crate::backoffice_pages::{login, logout, visit};
+use crate::browser::{Driver, Page};
+use crate::helpers::*;
+
+const NEW_PASSWORD: &str = "Autre-Mot-De-Passe-2027";
+
+#[tokio::test]
+async fn recruiters_and_administrators_keep_their_account_in_pages() {
+    let app = spawn_app(0).await;
+    recruiter_of_new_service(
+        &app,
+        "Bureau des stages",
+        "min-culture",
+        "rh@culture.gouv.fr",
+    )
+    .await;
+    let (driver, session) = Driver::start().await;
+    let page = Page {
+        d: &driver,
+        s: session,
+    };
+    login(&page, &app, "rh@culture.gouv.fr", PASSWORD).await;
+    for (width, suffix) in [(1280, "desktop"), (360, "phone")] {
+        page.resize(width, 900).await;
+        visit(&page, &app, "/recruteur/compte").await;
+        page.screenshot(&format!("recruiter-account-{suffix}.png"))
+            .await;
+    }
+    page.resize(1280, 900).await;
+    let text = page.body_text().await;
+    assert!(
+        text.contains("Bureau des stages (Ministère de la Culture)"),
+        "{text}"
+    );
+    assert!(text.contains("rh@culture.gouv.fr (votre identifiant de connexion)"));
+
+    // Details.
+    page.fill("#f-phone", "01 40 15 80 00").await;
+    page.click("form[action='/recruteur/compte/coordonnees'] button")
+        .await;
+    page.wait_text("Vos coordonnées sont enregistrées").await;
+    page.assert_accessible("details saved").await;
+    assert!(page.body_text().await.contains("01 40 15 80 00"));
+
+    // Another device's session ends; this one stays.
+    let other = login_api(&app, "rh@culture.gouv.fr", PASSWORD).await;
+    assert_eq!(me(&app, &other).await, 200);
+    page.click("form[action='/recruteur/compte/sessions'] button")
+        .await;
+    page.wait_text("Vos autres sessions sont fermées").await;
+    assert_eq!(me(&app, &other).await, 401, "the other session is closed");
+    visit(&page, &app, "/recruteur/offres").await;
+    assert!(
+        page.url().await.contains("/recruteur/offres"),
+        "this one stays"
+    );
+
+    // The password: the current one is needed.
+    visit(&page, &app, "/recruteur/compte").await;
+    page.fill("#f-current_password", "pas-le-bon-Mot-1").await;
+    page.fill("#f-password", NEW_PASSWORD).await;
+    page.fill("#f-password_confirm", NEW_PASSWORD).await;
+    page.click("form[action='/recruteur/compte/mot-de-passe'] button")
+        .await;
+    page.wait_text("contient des erreurs").await;
+    page.assert_accessible("wrong current password").await;
+    page.fill("#f-current_password", PASSWORD).await;
+    page.fill("#f-password", NEW_PASSWORD).await;
+    page.fill("#f-password_confirm", NEW_PASSWORD).await;
+    page.click("form[action='/recruteur/compte/mot-de-passe'] button")
+        .await;
+    page.wait_text("Mot de passe changé").await;
+    login_api(&app, "rh@culture.gouv.fr", NEW_PASSWORD).await;
+
+    // The address: through the link mailed to the new one; the old one is told.
+    page.fill("#f-email", "rose.valland@culture.gouv.fr").await;
+    page.fill("#f-email_current_password", NEW_PASSWORD).await;
+    page.click("form[action='/recruteur/compte/email'] button")
+        .await;
+    page.wait_text("Un lien a été envoyé à la nouvelle adresse")
+        .await;
+    app.mail_to("rh@culture.gouv.fr", "rose.valland@culture.gouv.fr")
+        .await;
+    let mail = app.mail_to("rose.valland@culture.gouv.fr", "token=").await;
+    visit(
+        &page,
+        &app,
+        &format!("/confirmer-email?token={}", token_in(&mail)),
+    )
+    .await;
+    login_api(&app, "rose.valland@culture.gouv.fr", NEW_PASSWORD).await;
+
+    // An administrator's account (made by `recruiter_of_new_service`).
+    visit(&page, &app, "/").await;
+    logout(&page).await;
+    login(&page, &app, "admin@gouv.fr", PASSWORD).await;
+    for (width, suffix) in [(1280, "desktop"), (360, "phone")] {
+        page.resize(width, 900).await;
+        visit(&page, &app, "/admin/compte").await;
+        page.screenshot(&format!("admin-account-{suffix}.png"))
+            .await;
+    }
+    assert!(page.body_text().await.contains("Administrateur du site"));
+    // A recruiter's account page is not an administrator's.
+    let r = app.browser().get("/recruteur/compte").await;
+    assert_eq!(r.status, 303, "to the login page without a session");
+}
+
+async fn login_api(app: &TestApp, login: &str, password: &str) -> String {
+    let (s, b) = app
+        .anon()
+        .post(
+            "/api/v1/auth/login",
+            json!({"login": login, "password": password}),
+        )
+        .await;
+    assert_eq!(s, 200, "{login}: {b}");
+    b["token"].as_str().unwrap().to_string()
+}
+
+async fn me(app: &TestApp, token: &str) -> u16 {
+    app.with_token(token.to_string())
+        .get("/api/v1/me")
+        .await
+        .0
+        .as_u16()
+}
