@@ -101,6 +101,8 @@ pub const RECRUITER_ACCOUNT_SESSIONS: &str = "/recruteur/compte/sessions";
 pub const RECRUITER_NEW_OFFER: &str = "/recruteur/offres/nouvelle";
 /// An offer of the recruiter's services.
 pub const RECRUITER_OFFER: &str = "/recruteur/offres/{reference}";
+/// A draft seen as candidates will see it.
+pub const RECRUITER_OFFER_PREVIEW: &str = "/recruteur/offres/{reference}/apercu";
 /// A lifecycle step of an offer.
 pub const RECRUITER_OFFER_ACTION: &str = "/recruteur/offres/{reference}/action";
 /// Renewing an offer's diffusion.

@@ -132,3 +132,67 @@ async fn me(app: &TestApp, token: &str) -> u16 {
         .0
         .as_u16()
 }
+
+#[tokio::test]
+async fn a_recruiter_previews_a_draft_as_candidates_will_see_it() {
+    let app = spawn_app(0).await;
+    let (token, sid) = recruiter_of_new_service(
+        &app,
+        "Bureau des stages",
+        "min-culture",
+        "rh@culture.gouv.fr",
+    )
+    .await;
+    let rec = app.with_token(token);
+    let (s, draft) = rec.post("/api/v1/recruiter/offers", offer_body(sid)).await;
+    assert_eq!(s, 201, "{draft}");
+    assert_eq!(draft["state"], "draft");
+    let reference = draft["reference"].as_str().unwrap().to_string();
+    let (driver, session) = Driver::start().await;
+    let page = Page {
+        d: &driver,
+        s: session,
+    };
+    login(&page, &app, "rh@culture.gouv.fr", PASSWORD).await;
+    // From "Mes offres", then from the offer's page.
+    visit(&page, &app, "/recruteur/offres").await;
+    page.click(&format!("a[href='/recruteur/offres/{reference}/apercu']"))
+        .await;
+    page.wait_url("/apercu").await;
+    for (width, suffix) in [(1280, "desktop"), (360, "phone")] {
+        page.resize(width, 900).await;
+        visit(
+            &page,
+            &app,
+            &format!("/recruteur/offres/{reference}/apercu"),
+        )
+        .await;
+        page.screenshot(&format!("preview-{suffix}.png")).await;
+    }
+    let text = page.body_text().await;
+    assert!(
+        text.contains("Aperçu") && text.contains("n'est pas diffusée"),
+        "{text}"
+    );
+    assert!(text.contains("Stagiaire restauration d'œuvres (F/H)"));
+    assert!(text.contains("pas encore publiée") && !text.contains("Signaler cette offre"));
+    assert_eq!(
+        page.script("return document.querySelector('meta[name=robots]').content")
+            .await,
+        "noindex, nofollow"
+    );
+    page.resize(1280, 900).await;
+    page.click("a.fr-notice__link").await;
+    page.wait_url(&format!("/recruteur/offres/{reference}"))
+        .await;
+    page.click(&format!("a[href='/recruteur/offres/{reference}/apercu']"))
+        .await;
+    page.wait_url("/apercu").await;
+    // Candidates do not see it; a visitor without a session goes to the login page.
+    assert_eq!(app.get(&format!("/offres/{reference}")).await.status(), 404);
+    let r = app
+        .browser()
+        .get(&format!("/recruteur/offres/{reference}/apercu"))
+        .await;
+    assert_eq!(r.status, 303);
+}

@@ -23,6 +23,34 @@ pub(super) struct OfferView {
     pub(super) nav: Option<OfferNav>,
     /// (address, title, what it is) of the offers like this one.
     pub(super) similar: Vec<(String, String, String)>,
+    /// Seen by its recruiter before publication: a banner, no index, no counting.
+    pub(super) preview: Option<String>,
+}
+
+/// An offer of the recruiter's services as candidates will see it once published, with an
+/// "Aperçu" banner linking back to `back` (its back-office page).
+pub(crate) fn preview_view(
+    v: &Visitor,
+    offer: &Offer,
+    public_url: &str,
+    back: &str,
+) -> impl Template {
+    OfferView {
+        ctx: v.ctx(&[
+            ("Mes offres", Some(links::RECRUITER_OFFERS)),
+            (&offer.fields.title, Some(back)),
+            ("Aperçu", None),
+        ]),
+        apply: apply_of(offer, public_url),
+        title: offer.fields.title.clone(),
+        reference: offer.reference.to_string(),
+        contract: offer.fields.contract.label().to_string(),
+        published: String::new(),
+        fields: offer_fields(offer),
+        nav: None,
+        similar: Vec::new(),
+        preview: Some(back.to_string()),
+    }
 }
 
 /// How many similar offers the offer page shows.
@@ -272,6 +300,7 @@ pub(super) async fn offer_page(
             fields: offer_fields(&offer),
             nav,
             similar,
+            preview: None,
         },
     )
 }

@@ -299,3 +299,34 @@ pub(super) async fn delete_submit(
     })
     .await
 }
+
+/// An offer of the recruiter's services seen as candidates will see it once published (an
+/// "Aperçu" banner; never indexed, never counted).
+#[utoipa::path(get, path = links::RECRUITER_OFFER_PREVIEW, tag = "portal",
+    params(("reference" = String, Path, description = "Reference")),
+    responses((status = 200, description = "The preview (HTML)", content_type = "text/html", body = String),
+              (status = 404, description = "Not an offer of the recruiter's services (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn preview_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+) -> PageResult {
+    let who = recruiter(
+        &v,
+        &links::fill(links::RECRUITER_OFFER_PREVIEW, &[&reference]),
+    )?;
+    let r = reference.clone();
+    let o = with_backoffice(&state, move |b| b.offer(&who, &r))
+        .await
+        .or_page(&v)?;
+    let reference = o.reference.to_string();
+    let back = links::recruiter_offer_path(&reference);
+    let public = state.links.offer(&reference);
+    let view = crate::http::pages::portal::preview_view(&v, &o, &public, &back);
+    let mut page = render(&v, StatusCode::OK, view);
+    page.headers_mut().insert(
+        axum::http::header::HeaderName::from_static("x-robots-tag"),
+        axum::http::HeaderValue::from_static("noindex, nofollow"),
+    );
+    Ok(page)
+}

@@ -49,6 +49,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(new_offer_page, new_offer_submit))
         .routes(routes!(offer_page, offer_submit))
         .routes(routes!(offer_action))
+        .routes(routes!(preview_page))
         .routes(routes!(renew))
         .routes(routes!(delete_page, delete_submit))
         .routes(routes!(upload).layer(DefaultBodyLimit::max(16 * 1024 * 1024)))
