@@ -87,6 +87,8 @@ pub const RECRUITER: &str = "/recruteur";
 pub const RECRUITER_REQUEST: &str = "/recruteur/demande";
 /// "Mes offres".
 pub const RECRUITER_OFFERS: &str = "/recruteur/offres";
+/// "Mes offres", as CSV.
+pub const RECRUITER_OFFERS_CSV: &str = "/recruteur/offres.csv";
 /// A recruiter's "Mon compte".
 pub const RECRUITER_ACCOUNT: &str = "/recruteur/compte";
 /// A recruiter's details.
@@ -156,6 +158,8 @@ pub const ADMIN_ACCOUNT_DISABLE: &str = "/admin/comptes/{id}/desactiver";
 pub const ADMIN_ACCOUNT_ENABLE: &str = "/admin/comptes/{id}/reactiver";
 /// Every offer.
 pub const ADMIN_OFFERS: &str = "/admin/offres";
+/// Every offer, as CSV.
+pub const ADMIN_OFFERS_CSV: &str = "/admin/offres.csv";
 /// One offer, for moderation.
 pub const ADMIN_OFFER: &str = "/admin/offres/{reference}";
 /// Offers reported by visitors.

@@ -196,3 +196,122 @@ async fn a_recruiter_previews_a_draft_as_candidates_will_see_it() {
         .await;
     assert_eq!(r.status, 303);
 }
+
+#[tokio::test]
+async fn mes_offres_filters_with_counts_and_exports_csv_for_a_spreadsheet() {
+    let app = spawn_app(0).await;
+    let (token, sid) = recruiter_of_new_service(
+        &app,
+        "Bureau des stages",
+        "min-culture",
+        "rh@culture.gouv.fr",
+    )
+    .await;
+    let rec = app.with_token(token);
+    for (title, contract, department, region, published) in [
+        ("Stagiaire juriste", "stage", "75", "11", true),
+        ("Stagiaire « archives »; fonds", "stage", "75", "11", true),
+        ("Apprenti électricien", "apprentissage", "69", "84", false),
+    ] {
+        let mut body = offer_body(sid);
+        body["title"] = json!(title);
+        body["contract"] = json!(contract);
+        body["department"] = json!(department);
+        body["region"] = json!(region);
+        if published {
+            body["state"] = json!("published");
+        }
+        let (s, o) = rec.post("/api/v1/recruiter/offers", body).await;
+        assert_eq!(s, 201, "{o}");
+    }
+    let browser = app.browser();
+    let r = browser
+        .submit(
+            "/connexion",
+            "/connexion",
+            &[("login", "rh@culture.gouv.fr"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    let page = browser.get("/recruteur/offres?contract=stage").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("2 offres"), "{}", page.body);
+    // Each filter counts under the others: the contracts over every state and department.
+    assert!(
+        page.body.contains(">Stage (2)</option>")
+            && page.body.contains(">Apprentissage (1)</option>")
+    );
+    assert!(page.body.contains("Paris (75) (2)") && !page.body.contains("Rhône (69) (1)"));
+    assert!(page.body.contains(">Publiée (2)</option>"));
+    let page = browser
+        .get("/recruteur/offres?state=draft&department=69")
+        .await;
+    assert!(page.body.contains("1 offre") && page.body.contains("Apprenti électricien"));
+    assert_eq!(
+        browser.get("/recruteur/offres?state=perdue").await.status,
+        400
+    );
+    // The CSV of the filtered list: BOM, `;`, a header and one line per offer, quoted when needed.
+    let r = browser
+        .client
+        .get(app.url("/recruteur/offres.csv?contract=stage"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(
+        r.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("mes-offres.csv")
+    );
+    let csv = r.text().await.unwrap();
+    assert!(
+        csv.starts_with("\u{feff}Référence;Intitulé;État;Contrat;"),
+        "{csv}"
+    );
+    let lines: Vec<&str> = csv.trim_end().split("\r\n").collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("\"Stagiaire « archives »; fonds\";Publiée;Stage")),
+        "{csv}"
+    );
+    assert!(!csv.contains("électricien"));
+    // The administrators' list and its CSV, by administration.
+    let admin = app.browser();
+    let r = admin
+        .submit(
+            "/connexion",
+            "/connexion",
+            &[("login", "admin@gouv.fr"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    admin
+        .submit("/cgu/accepter", "/cgu/accepter", &[("cgu", "on")])
+        .await;
+    let page = admin.get("/admin/offres?administration=min-culture").await;
+    assert!(
+        page.body.contains("3 offres") && page.body.contains("Ministère de la Culture (3)"),
+        "{}",
+        page.body
+    );
+    let csv = admin
+        .client
+        .get(app.url("/admin/offres.csv?administration=min-culture&year=2026"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(csv.trim_end().split("\r\n").count(), 4, "{csv}");
+}

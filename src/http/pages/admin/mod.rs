@@ -46,6 +46,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(disable))
         .routes(routes!(enable))
         .routes(routes!(offers_page))
+        .routes(routes!(offers_csv_page))
         .routes(routes!(moderate_page, moderate_submit))
         .routes(routes!(reports_page))
         .routes(routes!(handle_report))

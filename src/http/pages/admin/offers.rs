@@ -1,6 +1,46 @@
 //! Every offer, and its moderation: withdraw one that breaks the rules, the reason mailed to its service.
 
 use super::*;
+use crate::domain::Offer;
+
+/// Every offer and the names of the people of their histories.
+async fn every_offer(
+    state: &AppState,
+    v: &Visitor,
+    q: &ListQuery,
+) -> Result<(Vec<Offer>, std::collections::HashMap<u64, String>), PageError> {
+    let admin = admin_of(v, links::ADMIN_OFFERS)?;
+    // A state that does not exist is refused; the states are counted over every offer.
+    q.state().or_page(v)?;
+    with_backoffice(state, move |b| {
+        Ok((b.all_offers(&admin, None)?, b.account_names()?))
+    })
+    .await
+    .or_page(v)
+}
+
+/// Every offer as CSV, with the filters of the list.
+#[utoipa::path(get, path = links::ADMIN_OFFERS_CSV, tag = "portal", params(ListQuery),
+    responses((status = 200, description = "The list (CSV: UTF-8 with BOM, `;`)", content_type = "text/csv", body = String)))]
+pub(super) async fn offers_csv_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let (offers, names) = every_offer(&state, &v, &q).await?;
+    let csv = crate::http::pages::recruiter::offers_csv(
+        offers,
+        &q,
+        Lookups {
+            names: &|id| names.get(&id).cloned().unwrap_or_default(),
+            services: &|o| o.fields.service.clone(),
+            actions: &|_| Vec::new(),
+            zone: state.engine.zone(),
+        },
+        true,
+    );
+    Ok(crate::http::pages::recruiter::csv_answer("offres.csv", csv))
+}
 
 /// Every offer, to withdraw one that breaks the rules.
 #[utoipa::path(get, path = links::ADMIN_OFFERS, tag = "portal", params(ListQuery),
@@ -10,13 +50,7 @@ pub(super) async fn offers_page(
     v: Visitor,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    let admin = admin_of(&v, links::ADMIN_OFFERS)?;
-    let filter = q.state().or_page(&v)?;
-    let loaded = with_backoffice(&state, move |b| {
-        Ok((b.all_offers(&admin, filter)?, b.account_names()?))
-    })
-    .await;
-    let (offers, names) = loaded.or_page(&v)?;
+    let (offers, names) = every_offer(&state, &v, &q).await?;
     let mut list = offers_list(
         v.ctx(&[("Administration", None), ("Offres", None)]),
         "Toutes les offres",

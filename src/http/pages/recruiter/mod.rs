@@ -46,6 +46,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(request_page, request_submit))
         .routes(routes!(offers_page))
+        .routes(routes!(offers_csv_page))
         .routes(routes!(new_offer_page, new_offer_submit))
         .routes(routes!(offer_page, offer_submit))
         .routes(routes!(offer_action))
