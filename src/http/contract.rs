@@ -195,13 +195,14 @@ fn bounded_integer(schema: &Value) -> Option<Value> {
     Some(bounded)
 }
 
-/// Whether the operation takes the search parameters (its `q` and `contract` are there).
+/// Whether the operation takes the search parameters (its `q`, `contract` and `per_page` are
+/// there; a back-office list has `q` and `contract` but takes one value of each).
 fn takes_search(op: &Value) -> bool {
     let names: Vec<&str> = op["parameters"]
         .as_array()
         .map(|ps| ps.iter().filter_map(|p| p["name"].as_str()).collect())
         .unwrap_or_default();
-    names.contains(&"q") && names.contains(&"contract")
+    names.contains(&"q") && names.contains(&"contract") && names.contains(&"per_page")
 }
 
 /// Completes one operation; `limited` when its route is under the general rate limit.

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::domain::Offer;
+use axum::extract::RawQuery;
 
 /// Every offer and the names of the people of their histories.
 async fn every_offer(
@@ -25,8 +26,9 @@ async fn every_offer(
 pub(super) async fn offers_csv_page(
     State(state): State<AppState>,
     v: Visitor,
-    Query(q): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult {
+    let q = ListQuery::from_raw(raw.as_deref());
     let (offers, names) = every_offer(&state, &v, &q).await?;
     let csv = crate::http::pages::recruiter::offers_csv(
         offers,
@@ -48,8 +50,9 @@ pub(super) async fn offers_csv_page(
 pub(super) async fn offers_page(
     State(state): State<AppState>,
     v: Visitor,
-    Query(q): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult {
+    let q = ListQuery::from_raw(raw.as_deref());
     let (offers, names) = every_offer(&state, &v, &q).await?;
     let mut list = offers_list(
         v.ctx(&[("Administration", None), ("Offres", None)]),

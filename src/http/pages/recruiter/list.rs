@@ -4,6 +4,7 @@
 //! as CSV for spreadsheet users (UTF-8 with BOM, `;`).
 
 use super::*;
+use axum::extract::RawQuery;
 
 pub(crate) fn state_name(s: OfferState) -> &'static str {
     match s {
@@ -126,6 +127,35 @@ struct Dim<'a> {
 type ValueOf<'a> = Box<dyn Fn(&Offer) -> (String, String) + 'a>;
 
 impl ListQuery {
+    /// The filter of a list's address, read leniently: a name given twice keeps its last
+    /// value, an empty or malformed page is the first, unknown names are left out (a list is
+    /// a page anyone may bookmark or edit by hand).
+    pub fn from_raw(raw: Option<&str>) -> ListQuery {
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(raw.unwrap_or_default()).unwrap_or_default();
+        let mut q = ListQuery::default();
+        for (k, v) in pairs {
+            let slot = match k.as_str() {
+                "state" => &mut q.state,
+                "contract" => &mut q.contract,
+                "domain" => &mut q.domain,
+                "department" => &mut q.department,
+                "service" => &mut q.service,
+                "administration" => &mut q.administration,
+                "year" => &mut q.year,
+                "q" => &mut q.q,
+                "fait" => &mut q.fait,
+                "page" => {
+                    q.page = v.trim().parse().ok();
+                    continue;
+                }
+                _ => continue,
+            };
+            *slot = v;
+        }
+        q
+    }
+
     /// The value chosen for the filter `name`.
     fn chosen(&self, name: &str) -> &str {
         match name {
@@ -553,8 +583,9 @@ fn service_name(services: &[Service], o: &Offer) -> String {
 pub(super) async fn offers_page(
     State(state): State<AppState>,
     v: Visitor,
-    Query(q): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult {
+    let q = ListQuery::from_raw(raw.as_deref());
     let (offers, names, services) = mine(&state, &v, &q).await?;
     let mut list = offers_list(
         v.ctx(&[("Mes offres", None)]),
@@ -581,8 +612,9 @@ pub(super) async fn offers_page(
 pub(super) async fn offers_csv_page(
     State(state): State<AppState>,
     v: Visitor,
-    Query(q): Query<ListQuery>,
+    RawQuery(raw): RawQuery,
 ) -> PageResult {
+    let q = ListQuery::from_raw(raw.as_deref());
     let (offers, names, services) = mine(&state, &v, &q).await?;
     let csv = offers_csv(
         offers,
