@@ -79,6 +79,7 @@ fn national_dir(offers: usize, alerts: usize) -> (PathBuf, u64) {
                 phone: None,
                 password_hash: Some(hash),
                 services: vec![service.id],
+                member_roles: Default::default(),
                 requested_service: None,
                 refusal_reason: None,
                 created_at: now,

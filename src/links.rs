@@ -123,6 +123,15 @@ pub const RECRUITER_OFFER_STATS: &str = "/recruteur/offres/{reference}/statistiq
 /// An offer's statistics, as CSV.
 pub const RECRUITER_OFFER_STATS_CSV: &str = "/recruteur/offres/{reference}/statistiques.csv";
 
+/// The members of a service (its gestionnaires).
+pub const RECRUITER_MEMBERS: &str = "/recruteur/services/{id}/membres";
+/// A member's new role.
+pub const RECRUITER_MEMBER_ROLE: &str = "/recruteur/services/{id}/membres/{account}/role";
+/// Removing a member.
+pub const RECRUITER_MEMBER_REMOVE: &str = "/recruteur/services/{id}/membres/{account}/retirer";
+/// Moving an offer to another service.
+pub const RECRUITER_OFFER_TRANSFER: &str = "/recruteur/offres/{reference}/transferer";
+
 // The administrators' back office.
 /// Where the administrators' pages are.
 pub const ADMIN: &str = "/admin";
@@ -148,6 +157,10 @@ pub const ADMIN_SERVICES: &str = "/admin/services";
 pub const ADMIN_SERVICE: &str = "/admin/services/{id}";
 /// Accounts.
 pub const ADMIN_ACCOUNTS: &str = "/admin/comptes";
+/// The accounts, as CSV.
+pub const ADMIN_ACCOUNTS_CSV: &str = "/admin/comptes.csv";
+/// Inviting a recruiter or an administrator.
+pub const ADMIN_NEW_ACCOUNT: &str = "/admin/comptes/nouveau";
 /// Adding an account to a service.
 pub const ADMIN_ACCOUNT_SERVICES: &str = "/admin/comptes/{id}/services";
 /// Taking an account out of a service.

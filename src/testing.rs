@@ -291,6 +291,7 @@ pub fn candidate(id: u64, now: time::OffsetDateTime) -> crate::domain::account::
         phone: None,
         password_hash: None,
         services: Vec::new(),
+        member_roles: Default::default(),
         requested_service: None,
         refusal_reason: None,
         created_at: now,

@@ -352,14 +352,27 @@ const RETENTION_EVERY: Duration = Duration::from_secs(3600);
 /// retention rules of personal data at the first round, then about once an hour.
 async fn archiver(w: Workers, mut stop: Stop) {
     let mut retained: Option<std::time::Instant> = None;
+    // The local day whose scheduled publications are done.
+    let mut scheduled_day: Option<time::Date> = None;
     loop {
         let e = w.engine.clone();
         let links = w.alerts.links.clone();
         let retention_due = retained.is_none_or(|t| t.elapsed() >= RETENTION_EVERY);
+        let today = w.engine.zone().today(w.engine.now());
+        let publish_due = scheduled_day != Some(today);
         let r = crate::blocking::run(move || {
             if !e.holds(ARCHIVING) {
-                return Ok::<_, crate::Error>((0, false));
+                return Ok::<_, crate::Error>((0, false, false));
             }
+            // At local midnight: the drafts scheduled for the new day go public.
+            let published = publish_due
+                && match Backoffice::with_links(&e, links.clone()).publish_scheduled() {
+                    Ok(_) => true,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "scheduled publications not done");
+                        false
+                    }
+                };
             if retention_due {
                 match crate::candidates::Candidates::with_links(&e, links.clone(), 0)
                     .apply_retention()
@@ -374,12 +387,20 @@ async fn archiver(w: Workers, mut stop: Stop) {
             Ok((
                 Backoffice::with_links(&e, links).archive_expired()?,
                 retention_due,
+                published,
             ))
         })
         .await;
         match r {
             Ok(Err(e)) => tracing::error!(error = %e, "archiving expired offers failed"),
-            Ok(Ok((_, true))) => retained = Some(std::time::Instant::now()),
+            Ok(Ok((_, retained_now, published))) => {
+                if retained_now {
+                    retained = Some(std::time::Instant::now());
+                }
+                if published {
+                    scheduled_day = Some(today);
+                }
+            }
             _ => {}
         }
         if stop.pause(w.archive_every).await {

@@ -89,7 +89,7 @@ impl Backoffice<'_> {
         let Some((content_type, ext)) = sniff_document(bytes) else {
             return Ok(Err(Refusal::NotADocument));
         };
-        let current = self.offer(who, reference)?;
+        let current = self.offer_to_write(who, reference)?;
         if current.fields.attachments.len() >= MAX_ATTACHMENTS {
             return Err(too_many());
         }
@@ -114,7 +114,7 @@ impl Backoffice<'_> {
 
     /// Removes the n-th (1-based) attachment of the offer `reference`.
     pub fn remove_attachment(&self, who: &Account, reference: &str, n: usize) -> Result<Offer> {
-        let current = self.offer(who, reference)?;
+        let current = self.offer_to_write(who, reference)?;
         let now = self.now();
         let (offer, _) = self.engine.update_offer(current.id, |o| {
             if n == 0 || n > o.fields.attachments.len() {

@@ -4,6 +4,7 @@
 
 mod archiver;
 mod attachments;
+mod members;
 mod offers;
 pub mod outbound;
 mod recruiters;
@@ -13,6 +14,7 @@ pub mod sources;
 pub mod stats;
 
 pub use attachments::{MAX_ATTACHMENTS, Refusal, attachment_bytes, clean_name, sniff_document};
+pub use members::{Invitation, Invited, Member};
 pub use recruiters::RecruiterRequest;
 
 use crate::auth::Auth;

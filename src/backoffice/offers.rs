@@ -19,6 +19,14 @@ fn created(actor: u64, action: &str, now: time::OffsetDateTime) -> AuditEvent {
     }
 }
 
+/// A publication is scheduled for a draft only.
+fn unscheduled() -> Error {
+    Error::invalid(FieldError::new(
+        "publish_on",
+        "only a draft is scheduled: leave publish_on out of a published offer",
+    ))
+}
+
 impl Backoffice<'_> {
     fn create_one(&self, new: NewOffer) -> Result<(Offer, u64)> {
         let (offers, seq) = self.engine.create_offers(vec![new])?;
@@ -37,6 +45,19 @@ impl Backoffice<'_> {
             .offer_by_reference(reference)?
             .filter(|o| o.service_id.is_some_and(|s| who.services.contains(&s)))
             .ok_or_else(|| Error::NotFound(format!("no offer {reference} in your services")))
+    }
+
+    /// The offer with `reference` if the recruiter writes in its service: 404 outside their
+    /// services (no leak), 403 for a lecteur.
+    pub fn offer_to_write(&self, who: &Account, reference: &str) -> Result<Offer> {
+        let offer = self.offer(who, reference)?;
+        if offer.service_id.is_some_and(|s| who.writes_in(s)) {
+            Ok(offer)
+        } else {
+            Err(Error::Forbidden(format!(
+                "a lecteur of the service of {reference} reads its offers and changes nothing"
+            )))
+        }
     }
 
     /// The offers of the recruiter's services, optionally in one state, newest first.
@@ -66,7 +87,7 @@ impl Backoffice<'_> {
         };
         let mut errors = ValidationErrors::default();
         let service = match service {
-            Some(id) if who.services.contains(&id) => self.engine.store().service(id)?,
+            Some(id) if who.writes_in(id) => self.engine.store().service(id)?,
             Some(_) | None => None,
         };
         match &service {
@@ -94,8 +115,8 @@ impl Backoffice<'_> {
                 input.service = None;
                 errors.push(FieldError::with_allowed(
                     "service",
-                    "must be the id of one of your services",
-                    who.services.iter().map(u64::to_string).collect(),
+                    "must be the id of one of the services whose offers you write",
+                    who.writable_services().iter().map(u64::to_string).collect(),
                 ));
             }
         }
@@ -116,6 +137,11 @@ impl Backoffice<'_> {
     /// Creates an offer, draft by default or published at once.
     pub fn create_offer(&self, who: &Account, input: &OfferInput) -> Result<(Offer, u64)> {
         require(who, Role::Recruiter)?;
+        if !who.services.is_empty() && who.writable_services().is_empty() {
+            return Err(Error::Forbidden(
+                "a lecteur reads the offers of their services and writes none".into(),
+            ));
+        }
         let state = match input.state.as_deref() {
             None | Some("draft") => OfferState::Draft,
             Some("published") => OfferState::Published,
@@ -136,6 +162,9 @@ impl Backoffice<'_> {
             )])));
         }
         let (fields, service) = self.validate(who, input)?;
+        if state == OfferState::Published && fields.publish_on.is_some() {
+            return Err(unscheduled());
+        }
         let now = self.now();
         let mut audit_trail = vec![created(who.id, "created", now)];
         if state == OfferState::Published {
@@ -158,7 +187,7 @@ impl Backoffice<'_> {
         reference: &str,
         input: &OfferInput,
     ) -> Result<(Offer, u64)> {
-        let current = self.offer(who, reference)?;
+        let current = self.offer_to_write(who, reference)?;
         if input.state.is_some() || input.published_at.is_some() {
             return Err(Error::Invalid(ValidationErrors(vec![FieldError::new(
                 "state",
@@ -166,6 +195,9 @@ impl Backoffice<'_> {
             )])));
         }
         let (mut fields, service) = self.validate(who, input)?;
+        if current.state != OfferState::Draft && fields.publish_on.is_some() {
+            return Err(unscheduled());
+        }
         fields.attachments = current.fields.attachments.clone();
         let now = self.now();
         // A move to another of the caller's services is relinked in the same transaction.
@@ -181,16 +213,68 @@ impl Backoffice<'_> {
     pub fn transition(&self, who: &Account, reference: &str, action: &str) -> Result<(Offer, u64)> {
         let step = Lifecycle::parse(action)
             .ok_or_else(|| Error::NotFound(format!("no action {action}")))?;
-        let current = self.offer(who, reference)?;
+        let current = self.offer_to_write(who, reference)?;
         let now = self.now();
         self.engine.update_offer(current.id, |o| {
             o.apply(step, Some(who.id), now, self.engine.zone())
         })
     }
 
+    /// Moves an offer to another service: a recruiter between services whose offers they
+    /// write, an administrator to any service. Recorded in the offer's history.
+    pub fn transfer(&self, who: &Account, reference: &str, service: u64) -> Result<(Offer, u64)> {
+        let current = if who.role == Role::Admin {
+            self.any_offer(who, reference)?
+        } else {
+            self.offer_to_write(who, reference)?
+        };
+        let target = self
+            .engine
+            .store()
+            .service(service)?
+            .filter(|_| who.role == Role::Admin || who.writes_in(service));
+        let Some(target) = target else {
+            let allowed = match who.role {
+                Role::Admin => Vec::new(),
+                _ => who.writable_services().iter().map(u64::to_string).collect(),
+            };
+            return Err(Error::invalid(FieldError::with_allowed(
+                "service",
+                "must be the id of a service you write offers for",
+                allowed,
+            )));
+        };
+        if current.service_id == Some(target.id) {
+            return Err(Error::Conflict(format!(
+                "{reference} already belongs to service {service}"
+            )));
+        }
+        let from = current
+            .service_id
+            .and_then(|s| self.engine.store().service(s).ok().flatten())
+            .map_or_else(|| "aucun service".to_string(), |s| s.name);
+        let now = self.now();
+        self.engine.update_offer(current.id, |o| {
+            o.service_id = Some(target.id);
+            // The label candidates see follows, unless the recruiter had written their own.
+            if o.fields.service == from {
+                o.fields.service.clone_from(&target.name);
+            }
+            if o.fields.administration != target.administration {
+                o.fields.administration = target.administration;
+            }
+            o.record(
+                Some(who.id),
+                &format!("transferred from {from} to {}", target.name),
+                now,
+            );
+            Ok(())
+        })
+    }
+
     /// A new draft with the same fields and a new reference.
     pub fn clone_offer(&self, who: &Account, reference: &str) -> Result<(Offer, u64)> {
-        let source = self.offer(who, reference)?;
+        let source = self.offer_to_write(who, reference)?;
         let now = self.now();
         self.create_one(NewOffer {
             fields: source.fields.clone(),
@@ -208,7 +292,7 @@ impl Backoffice<'_> {
 
     /// Deletes a draft; 409 for any other state.
     pub fn delete_offer(&self, who: &Account, reference: &str) -> Result<u64> {
-        let current = self.offer(who, reference)?;
+        let current = self.offer_to_write(who, reference)?;
         self.engine.delete_offer(current.id, Offer::check_deletable)
     }
 
@@ -219,7 +303,7 @@ impl Backoffice<'_> {
         reference: &str,
         unpublish_on: &str,
     ) -> Result<(Offer, u64)> {
-        let current = self.offer(who, reference)?;
+        let current = self.offer_to_write(who, reference)?;
         let now = self.now();
         let date =
             crate::domain::offer::parse_unpublish_on(unpublish_on, self.engine.zone().today(now))

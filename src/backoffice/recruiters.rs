@@ -7,7 +7,7 @@ use super::Backoffice;
 use crate::auth::{SET_PASSWORD_HOURS, require};
 use crate::domain::AdministrationCode;
 use crate::domain::account::{
-    Account, AccountState, RequestedService, Role, Service, civility, normalize_email,
+    Account, AccountState, MemberRole, RequestedService, Role, Service, civility, normalize_email,
     required_email, required_text, terms_ticked,
 };
 use crate::domain::validate::{optional_phone, optional_text};
@@ -100,6 +100,7 @@ impl Backoffice<'_> {
                 phone: None,
                 password_hash: None,
                 services: Vec::new(),
+                member_roles: Default::default(),
                 requested_service: None,
                 refusal_reason: None,
                 created_at: now,
@@ -187,6 +188,7 @@ impl Backoffice<'_> {
                 phone,
                 password_hash: None,
                 services: r.service.into_iter().collect(),
+                member_roles: Default::default(),
                 requested_service,
                 refusal_reason: None,
                 created_at: now,
@@ -242,6 +244,13 @@ impl Backoffice<'_> {
     /// single-use link to choose a password — one transaction.
     pub fn approve(&self, admin: &Account, id: u64) -> Result<Account> {
         require(admin, Role::Admin)?;
+        // The first member of a service manages it.
+        let asked = self
+            .engine
+            .store()
+            .account(id)?
+            .and_then(|a| a.services.first().copied());
+        let role = asked.map(|s| self.first_role(s)).transpose()?;
         self.engine.store().write(|tx| {
             let mut a = tx
                 .account(id)?
@@ -258,7 +267,10 @@ impl Backoffice<'_> {
                     entity: req.entity,
                 };
                 tx.put_service(&service)?;
-                a.services.push(service.id);
+                a.join(service.id, MemberRole::Gestionnaire);
+            }
+            if let (Some(s), Some(r)) = (asked, role) {
+                a.join(s, r);
             }
             a.state = AccountState::Active;
             tx.put_account(&a)?;
@@ -301,9 +313,20 @@ impl Backoffice<'_> {
         })
     }
 
-    /// Adds a recruiter to a service (administrators).
-    pub fn add_member(&self, admin: &Account, recruiter: u64, service: u64) -> Result<Account> {
+    /// Adds a recruiter to a service (administrators), with `role` (by default gestionnaire
+    /// for a service without members, rédacteur otherwise), or changes their role there.
+    pub fn add_member(
+        &self,
+        admin: &Account,
+        recruiter: u64,
+        service: u64,
+        role: Option<&str>,
+    ) -> Result<Account> {
         require(admin, Role::Admin)?;
+        let role = match role {
+            Some(r) => MemberRole::parse("role", r).map_err(Error::invalid)?,
+            None => self.first_role(service)?,
+        };
         self.engine.store().write(|tx| {
             tx.service(service)?
                 .ok_or_else(|| Error::NotFound(format!("service {service}")))?;
@@ -311,28 +334,7 @@ impl Backoffice<'_> {
                 .account(recruiter)?
                 .filter(|a| a.role == Role::Recruiter)
                 .ok_or_else(|| Error::NotFound(format!("recruiter {recruiter}")))?;
-            if !a.services.contains(&service) {
-                a.services.push(service);
-            }
-            tx.put_account(&a)?;
-            Ok(a)
-        })
-    }
-
-    /// Removes a recruiter from a service (administrators).
-    pub fn remove_member(&self, admin: &Account, recruiter: u64, service: u64) -> Result<Account> {
-        require(admin, Role::Admin)?;
-        self.engine.store().write(|tx| {
-            let mut a = tx
-                .account(recruiter)?
-                .filter(|a| a.role == Role::Recruiter)
-                .ok_or_else(|| Error::NotFound(format!("recruiter {recruiter}")))?;
-            if !a.services.contains(&service) {
-                return Err(Error::NotFound(format!(
-                    "recruiter {recruiter} is not a member of service {service}"
-                )));
-            }
-            a.services.retain(|s| *s != service);
+            a.join(service, role);
             tx.put_account(&a)?;
             Ok(a)
         })

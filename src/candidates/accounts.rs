@@ -174,6 +174,7 @@ impl Candidates<'_> {
                 phone,
                 password_hash: Some(hash),
                 services: Vec::new(),
+                member_roles: Default::default(),
                 requested_service: None,
                 refusal_reason: None,
                 created_at: now,

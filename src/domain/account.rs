@@ -1,6 +1,8 @@
 //! Accounts (administrators, recruiters, candidates), the organisation tree's services, and
 //! the rules for passwords and e-mail addresses.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -67,6 +69,10 @@ pub struct Account {
     /// Services the recruiter belongs to.
     #[serde(default)]
     pub services: Vec<u64>,
+    /// The recruiter's role in each of those services; a service missing here is
+    /// [`MemberRole::Redacteur`] (memberships older than roles).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub member_roles: BTreeMap<u64, MemberRole>,
     /// A service asked for in the request ("my service is not listed").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requested_service: Option<RequestedService>,
@@ -115,7 +121,111 @@ impl TermsAccepted {
     }
 }
 
+/// A recruiter's role inside one of their services.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberRole {
+    /// Manages the service's members, and writes its offers.
+    Gestionnaire,
+    /// Writes the service's offers.
+    #[default]
+    Redacteur,
+    /// Reads the service's offers and statistics, changes nothing.
+    Lecteur,
+}
+
+impl MemberRole {
+    /// Every role, the most powerful first.
+    pub const ALL: [MemberRole; 3] = [
+        MemberRole::Gestionnaire,
+        MemberRole::Redacteur,
+        MemberRole::Lecteur,
+    ];
+
+    /// The code of the API and of the forms.
+    pub fn code(self) -> &'static str {
+        match self {
+            MemberRole::Gestionnaire => "gestionnaire",
+            MemberRole::Redacteur => "redacteur",
+            MemberRole::Lecteur => "lecteur",
+        }
+    }
+
+    /// The label of the pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            MemberRole::Gestionnaire => "Gestionnaire",
+            MemberRole::Redacteur => "Rédacteur",
+            MemberRole::Lecteur => "Lecteur",
+        }
+    }
+
+    /// Reads a code; the error names `field` and the codes allowed.
+    pub fn parse(field: &str, code: &str) -> Result<MemberRole, FieldError> {
+        MemberRole::ALL
+            .into_iter()
+            .find(|r| r.code() == code.trim())
+            .ok_or_else(|| {
+                FieldError::with_allowed(
+                    field,
+                    format!("unknown role '{code}'"),
+                    MemberRole::ALL
+                        .iter()
+                        .map(|r| r.code().to_string())
+                        .collect(),
+                )
+            })
+    }
+
+    /// Whether the role creates, changes and publishes the service's offers.
+    pub fn writes(self) -> bool {
+        self != MemberRole::Lecteur
+    }
+
+    /// Whether the role manages the service's members.
+    pub fn manages(self) -> bool {
+        self == MemberRole::Gestionnaire
+    }
+}
+
 impl Account {
+    /// The role in `service`, if the account belongs to it.
+    pub fn role_in(&self, service: u64) -> Option<MemberRole> {
+        self.services
+            .contains(&service)
+            .then(|| self.member_roles.get(&service).copied().unwrap_or_default())
+    }
+
+    /// Whether the account writes the offers of `service`.
+    pub fn writes_in(&self, service: u64) -> bool {
+        self.role_in(service).is_some_and(MemberRole::writes)
+    }
+
+    /// The services whose offers the account writes.
+    pub fn writable_services(&self) -> Vec<u64> {
+        self.services
+            .iter()
+            .copied()
+            .filter(|s| self.writes_in(*s))
+            .collect()
+    }
+
+    /// Joins `service` with `role`, or changes the role there.
+    pub fn join(&mut self, service: u64, role: MemberRole) {
+        if !self.services.contains(&service) {
+            self.services.push(service);
+        }
+        self.member_roles.insert(service, role);
+    }
+
+    /// Leaves `service`.
+    pub fn leave(&mut self, service: u64) {
+        self.services.retain(|s| *s != service);
+        self.member_roles.remove(&service);
+    }
+
     /// Whether the account must accept the current terms of use before going on.
     pub fn terms_outdated(&self) -> bool {
         self.terms.is_none_or(|t| t.version < TERMS_VERSION)
@@ -244,6 +354,26 @@ mod tests {
         );
         assert!(normalize_email("email", "nope").is_err());
         assert!(normalize_email("email", "a@b").is_err());
+    }
+
+    #[test]
+    fn memberships_older_than_roles_are_redacteur() {
+        let old: Account = serde_json::from_value(serde_json::json!({
+            "id": 7, "role": "recruiter", "state": "active", "first_name": "A", "last_name": "B",
+            "email": "a@b.fr", "services": [3], "created_at": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        assert_eq!(old.role_in(3), Some(MemberRole::Redacteur));
+        assert_eq!(old.role_in(4), None);
+        let mut a = old.clone();
+        a.join(4, MemberRole::Lecteur);
+        assert!(!a.writes_in(4) && a.writes_in(3));
+        assert_eq!(a.writable_services(), vec![3]);
+        let back: Account = serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back.role_in(4), Some(MemberRole::Lecteur));
+        a.leave(4);
+        assert_eq!(a.role_in(4), None);
+        assert!(MemberRole::parse("role", "chef").is_err());
     }
 }
 

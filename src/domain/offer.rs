@@ -121,6 +121,30 @@ pub mod iso_date {
     }
 }
 
+/// Serde of an optional `YYYY-MM-DD` date.
+pub mod iso_date_option {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    /// Serde serializer.
+    pub fn serialize<S: Serializer>(d: &Option<Date>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_str(&super::iso_date::format(*d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// Serde deserializer.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Date>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) => super::iso_date::parse(&s)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("expected YYYY-MM-DD")),
+        }
+    }
+}
+
 /// An offer reference, `A-2026-0001` (apprenticeship) or `S-2026-0001` (internship).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Reference {
@@ -257,6 +281,11 @@ pub struct OfferInput {
     /// End of diffusion (the offer is hidden from that day), `YYYY-MM-DD`.
     #[schema(format = Date)]
     pub unpublish_on: Option<String>,
+    /// A draft's scheduled publication (`YYYY-MM-DD`, after today and before `unpublish_on`):
+    /// the server publishes it at local midnight of that day. Empty or absent: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
+    pub publish_on: Option<String>,
     /// Lifecycle state.
     pub state: Option<String>,
     /// Time of the latest publication (set by the server).
@@ -332,6 +361,13 @@ pub struct OfferFields {
     /// End of diffusion (the offer is hidden from that day).
     #[serde(with = "iso_date")]
     pub unpublish_on: Date,
+    /// A draft's scheduled publication: published by the server at local midnight that day.
+    #[serde(
+        default,
+        with = "iso_date_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub publish_on: Option<Date>,
     /// Attached documents (at most 3).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
@@ -632,6 +668,40 @@ impl OfferInput {
                 },
             },
         };
+        let publish_on = match self
+            .publish_on
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            None => None,
+            Some(s) => match iso_date::parse(s) {
+                None => {
+                    e.push(FieldError::new(
+                        "publish_on",
+                        format!("'{s}' is not a date YYYY-MM-DD"),
+                    ));
+                    None
+                }
+                Some(d) => match rule {
+                    DateRule::Submission { today } if d <= today => {
+                        e.push(
+                            FieldError::new("publish_on", "must be after today")
+                                .coded(FieldCode::NotAfterToday),
+                        );
+                        None
+                    }
+                    _ if unpublish_on.is_some_and(|u| d >= u) => {
+                        e.push(FieldError::new(
+                            "publish_on",
+                            "must be before the end of diffusion (unpublish_on)",
+                        ));
+                        None
+                    }
+                    _ => Some(d),
+                },
+            },
+        };
         let location = text(&mut e, "location", &self.location, TITLE_MAX_CHARS);
         let employer_description = text(
             &mut e,
@@ -730,6 +800,7 @@ impl OfferInput {
             contact_url,
             contact_phone,
             unpublish_on,
+            publish_on,
             attachments: Vec::new(),
         })
     }
@@ -817,6 +888,24 @@ impl Offer {
         zone.midnight(self.fields.unpublish_on)
     }
 
+    /// A draft waiting for its scheduled publication.
+    pub fn is_scheduled(&self) -> bool {
+        self.state == OfferState::Draft && self.fields.publish_on.is_some()
+    }
+
+    /// The state as the API and the pages name it: a scheduled draft is `scheduled`.
+    pub fn state_name(&self) -> &'static str {
+        if self.is_scheduled() {
+            return "scheduled";
+        }
+        match self.state {
+            OfferState::Draft => "draft",
+            OfferState::Published => "published",
+            OfferState::Archived => "archived",
+            OfferState::Filled => "filled",
+        }
+    }
+
     /// True when the public may see the offer at `now`.
     pub fn is_visible(&self, now: OffsetDateTime, zone: &Zone) -> bool {
         self.state == OfferState::Published && now < self.visible_until(zone)
@@ -854,6 +943,8 @@ impl Offer {
             }
             self.published_at = Some(now);
             self.first_published_at.get_or_insert(now);
+            // Published: nothing is scheduled any more.
+            self.fields.publish_on = None;
         }
         self.state = to;
         self.record(actor, done, now);

@@ -35,6 +35,7 @@ fn kind(path: &str, op: &Value) -> Kind {
             links::ADMIN,
             links::RECRUITER_OFFERS,
             links::RECRUITER_ACCOUNT,
+            "/recruteur/services/",
             links::ACCOUNT,
             links::TERMS_ACCEPT,
         ]

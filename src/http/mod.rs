@@ -243,6 +243,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .merge(api::ops::router())
         .merge(api::auth::router())
         .merge(api::recruiters::router())
+        .merge(api::members::router())
         .merge(api::stats::router())
         .merge(api::sources::router())
         .merge(api::candidates::router())

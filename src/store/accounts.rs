@@ -101,6 +101,14 @@ impl Tx<'_> {
         self.v.put(&LOGINS, &login, &account)
     }
 
+    /// The account holding a login, if any.
+    pub fn account_by_login(&self, login: &str) -> Result<Option<Account>> {
+        match self.v.get(&LOGINS, &login.to_string())? {
+            Some(id) => self.account(id),
+            None => Ok(None),
+        }
+    }
+
     /// Releases a login.
     pub fn release_login(&self, login: &str) -> Result<()> {
         self.v.remove(&LOGINS, &login.to_string())?;

@@ -18,6 +18,7 @@ mod opening;
 mod ops;
 mod outage;
 mod portal;
+mod roles;
 mod search;
 mod serve;
 mod smtp;

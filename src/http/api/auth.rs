@@ -119,7 +119,7 @@ fn account_value(store: &crate::store::Store, a: &Account) -> serde_json::Value 
         .services
         .iter()
         .filter_map(|id| store.service(*id).ok().flatten())
-        .map(|s| serde_json::json!({"id": s.id, "name": s.name, "administration": s.administration.code(), "versant": s.versant()}))
+        .map(|s| serde_json::json!({"id": s.id, "name": s.name, "administration": s.administration.code(), "versant": s.versant(), "role": a.role_in(s.id).map(|r| r.code())}))
         .collect();
     serde_json::json!({
         "id": a.id, "role": a.role, "state": a.state, "civility": a.civility,

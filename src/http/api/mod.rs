@@ -3,6 +3,7 @@
 pub(super) mod auth;
 pub(super) mod candidates;
 pub(super) mod feeds;
+pub(super) mod members;
 pub(super) mod offers;
 pub(super) mod ops;
 pub(super) mod public_offer;

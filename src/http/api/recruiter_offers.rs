@@ -32,7 +32,14 @@ pub(crate) fn router(max_attachment_bytes: usize) -> OpenApiRouter<AppState> {
 pub(crate) fn offer_json(state: &AppState, o: &Offer) -> serde_json::Value {
     let mut v = crate::http::api::offers::public_offer_json(state.config.base_url(), o);
     if let Some(map) = v.as_object_mut() {
-        map.insert("state".into(), serde_json::json!(o.state));
+        map.insert("state".into(), o.state_name().into());
+        map.insert(
+            "publish_on".into(),
+            o.fields
+                .publish_on
+                .map(crate::domain::offer::iso_date::format)
+                .into(),
+        );
         map.insert("service_id".into(), serde_json::json!(o.service_id));
         map.insert("audit".into(), serde_json::json!(o.audit));
         map.remove("url");

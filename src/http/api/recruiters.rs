@@ -186,9 +186,13 @@ async fn refuse(
 #[serde(deny_unknown_fields)]
 pub struct MemberBody {
     service: u64,
+    /// `gestionnaire`, `redacteur` or `lecteur`; by default gestionnaire for a service without
+    /// members, redacteur otherwise.
+    role: Option<String>,
 }
 
-/// Adds a recruiter to one more service (administrators).
+/// Adds a recruiter to one more service with a role, or changes their role there
+/// (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/recruiters/{id}/services", tag = "recruiters", request_body = MemberBody,
     params(("id" = u64, Path, description = "Account id")),
     responses((status = 200, description = "The account", body = Object)),
@@ -199,7 +203,10 @@ async fn add_member(
     Path(id): Path<u64>,
     JsonBody(body): JsonBody<MemberBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let a = backoffice(&state, move |b| b.add_member(&admin, id, body.service)).await?;
+    let a = backoffice(&state, move |b| {
+        b.add_member(&admin, id, body.service, body.role.as_deref())
+    })
+    .await?;
     Ok(Json(account_json(&state, &a).await?))
 }
 

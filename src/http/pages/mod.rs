@@ -15,6 +15,7 @@ mod candidate;
 mod contact;
 mod forms;
 mod info;
+pub(crate) mod members;
 mod notice;
 pub(crate) mod portal;
 mod recruiter;
@@ -52,6 +53,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(info::router())
         .merge(contact::router())
         .merge(account::router())
+        .merge(members::router())
 }
 
 pub(crate) const SESSION_COOKIE: &str = "ow_session";

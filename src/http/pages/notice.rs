@@ -66,12 +66,18 @@ pub(crate) enum Notice {
     ReportDismissed,
     /// The other sessions of an account closed.
     SessionsClosed,
+    /// A colleague invited.
+    Invited,
+    /// A member's role changed.
+    RoleChanged,
+    /// An offer moved to another service.
+    Transferred,
 }
 
 use Notice::*;
 
 /// Every notice: its code in the URL, its sentence.
-const NOTICES: [(Notice, &str, &str); 31] = [
+const NOTICES: [(Notice, &str, &str); 34] = [
     (Published, "publish", "L'offre est publiée."),
     (Archived, "archive", "L'offre est archivée."),
     (Republished, "unarchive", "L'offre est publiée de nouveau."),
@@ -98,6 +104,17 @@ const NOTICES: [(Notice, &str, &str); 31] = [
     (ServiceRenamed, "renamed", "Service modifié."),
     (MemberAdded, "member", "Rattachement ajouté."),
     (MemberRemoved, "unmember", "Rattachement retiré."),
+    (
+        Invited,
+        "invited",
+        "Invitation envoyée : la personne a reçu un message pour rejoindre l'espace.",
+    ),
+    (RoleChanged, "role", "Rôle modifié."),
+    (
+        Transferred,
+        "transferred",
+        "Offre transférée à l'autre service.",
+    ),
     (
         Disabled,
         "disabled",

@@ -8,7 +8,7 @@ pub(super) struct AccountView {
     pub(super) email: String,
     pub(super) role: &'static str,
     pub(super) state: &'static str,
-    pub(super) services: Vec<(u64, String)>,
+    pub(super) services: Vec<(u64, String, &'static str)>,
     pub(super) recruiter: bool,
     pub(super) can_disable: bool,
     pub(super) can_enable: bool,
@@ -55,13 +55,15 @@ pub(super) async fn accounts(
             } else {
                 "Recruteur"
             },
-            state: match a.state {
-                AccountState::Active => "Actif",
-                AccountState::Pending => "En attente",
-                AccountState::Refused => "Refusé",
-                AccountState::Disabled => "Désactivé",
-            },
-            services: a.services.iter().map(|id| (*id, name_of(*id))).collect(),
+            state: crate::http::pages::members::state_fr(a.state),
+            services: a
+                .services
+                .iter()
+                .map(|id| {
+                    let role = a.role_in(*id).unwrap_or_default().label();
+                    (*id, name_of(*id), role)
+                })
+                .collect(),
             recruiter: a.role == Role::Recruiter,
             can_disable: a.state == AccountState::Active && a.id != me,
             can_enable: a.state == AccountState::Disabled,
@@ -87,6 +89,57 @@ pub(super) async fn accounts(
             service_options,
         },
     ))
+}
+
+/// The recruiter and administrator accounts as CSV (UTF-8 with BOM, `;`): one line per
+/// account, its services with its role in each.
+#[utoipa::path(get, path = links::ADMIN_ACCOUNTS_CSV, tag = "portal",
+    responses((status = 200, description = "The accounts (CSV)", content_type = "text/csv", body = String),
+              (status = 303, description = "Not logged in: to the login page")))]
+pub(super) async fn accounts_csv_page(State(state): State<AppState>, v: Visitor) -> PageResult {
+    let admin = admin_of(&v, links::ADMIN_ACCOUNTS)?;
+    let loaded = with_backoffice(&state, move |b| {
+        Ok((b.staff(&admin, None)?, b.services(None)?))
+    })
+    .await;
+    let (list, services) = loaded.or_page(&v)?;
+    let zone = state.engine.zone();
+    let rows = list.iter().map(|a| {
+        let memberships: Vec<String> = a
+            .services
+            .iter()
+            .map(|id| {
+                let name = services
+                    .iter()
+                    .find(|s| s.id == *id)
+                    .map_or(format!("Service n° {id}"), |s| s.name.clone());
+                format!("{name} ({})", a.role_in(*id).unwrap_or_default().label())
+            })
+            .collect();
+        vec![
+            a.last_name.clone(),
+            a.first_name.clone(),
+            a.email.clone(),
+            a.phone.clone().unwrap_or_default(),
+            if a.role == Role::Admin {
+                "Administrateur"
+            } else {
+                "Recruteur"
+            }
+            .to_string(),
+            crate::http::pages::members::state_fr(a.state).to_string(),
+            memberships.join(" | "),
+            date_fr(a.created_at, zone),
+            a.last_login_at
+                .map(|t| date_fr(t, zone))
+                .unwrap_or_default(),
+        ]
+    });
+    let csv = super::super::recruiter::csv_text(
+        "Nom;Prénom;Adresse électronique;Téléphone;Rôle;État;Services (rôle);Créé le;Dernière connexion",
+        rows,
+    );
+    Ok(super::super::recruiter::csv_answer("comptes.csv", csv))
 }
 
 /// The recruiter and administrator accounts.
@@ -136,7 +189,8 @@ pub(super) async fn add_membership(
             let service = form.get("service").parse::<u64>().map_err(|_| {
                 Error::invalid(crate::FieldError::new("service", "choose a service"))
             })?;
-            b.add_member(admin, id, service)
+            let role = Some(form.get("role")).filter(|r| !r.is_empty());
+            b.add_member(admin, id, service, role)
         },
     )
     .await

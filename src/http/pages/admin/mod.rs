@@ -41,6 +41,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(services_page, add_service))
         .routes(routes!(rename_service))
         .routes(routes!(accounts_page))
+        .routes(routes!(accounts_csv_page))
         .routes(routes!(add_membership))
         .routes(routes!(remove_membership))
         .routes(routes!(disable))

@@ -200,6 +200,28 @@ pub(super) async fn offer_action(
     .await
 }
 
+/// Moves the offer to another of the recruiter's services.
+#[utoipa::path(post, path = links::RECRUITER_OFFER_TRANSFER, tag = "portal",
+    params(("reference" = String, Path, description = "Reference")),
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Moved: back to the offer")))]
+pub(super) async fn transfer_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    Path(reference): Path<String>,
+    body: Bytes,
+) -> PageResult {
+    act(&state, &v, &body, move |b, who, form| {
+        let service = form
+            .get("service")
+            .parse::<u64>()
+            .map_err(|_| Error::invalid(crate::FieldError::new("service", "choose a service")))?;
+        let (o, _) = b.transfer(who, &reference, service)?;
+        Ok(Notice::Transferred.after(&links::recruiter_offer_path(o.reference)))
+    })
+    .await
+}
+
 /// A button of the back office: the recruiter's form checked, the work done, then a redirect
 /// to where `f` says, or the error's page.
 pub(super) async fn act(

@@ -88,6 +88,10 @@ impl Values {
                 f.contact_phone.clone().unwrap_or_default(),
             ),
             ("unpublish_on".into(), iso_date::format(f.unpublish_on)),
+            (
+                "publish_on".into(),
+                f.publish_on.map(iso_date::format).unwrap_or_default(),
+            ),
         ];
         let mut others = Vec::new();
         for l in f
@@ -146,6 +150,7 @@ impl Values {
             contact_url: f.opt("contact_url"),
             contact_phone: f.opt("contact_phone"),
             unpublish_on: f.opt("unpublish_on"),
+            publish_on: f.opt("publish_on"),
             state: None,
             published_at: None,
         }
@@ -232,6 +237,8 @@ pub(super) fn offer_sections(values: &Values, services: &[Service]) -> Vec<Secti
             Field::new("duration_max_months", "Durée maximale (en mois)", "number", &v("duration_max_months")),
             Field::new("unpublish_on", "Fin de diffusion", "date", &v("unpublish_on")).required()
                 .hint("L'offre n'est plus diffusée à partir de ce jour ; au plus un an après aujourd'hui."),
+            Field::new("publish_on", "Publication programmée le (facultatif)", "date", &v("publish_on"))
+                .hint("Pour un brouillon : il est publié automatiquement ce jour-là, à minuit. Laissez vide pour publier vous-même."),
         ]),
         Section::new("Localisation", vec![
             Field::new("country", "Pays", "select", if v("country").is_empty() { "FR" } else { values.0.get("country") }).required()
@@ -294,6 +301,10 @@ pub(super) struct OfferEdit {
     pub(super) upload_error: Option<String>,
     pub(super) max_size: String,
     pub(super) history: Vec<String>,
+    /// A lecteur's view: the offer without a form to send nor an action.
+    pub(super) read_only: bool,
+    /// Moving the offer to another of the recruiter's services: (form action, options).
+    pub(super) transfer: Option<(String, Vec<(String, String)>)>,
 }
 
 pub(super) fn size_fr(bytes: u64) -> String {
@@ -369,8 +380,21 @@ pub(super) fn edit_page(
         .offer
         .as_ref()
         .map_or("Nouvelle offre".to_string(), |o| o.reference.to_string());
+    let writes = |service: Option<u64>| {
+        v.account
+            .as_ref()
+            .is_some_and(|a| service.is_some_and(|s| a.writes_in(s)))
+    };
+    let read_only = st.offer.as_ref().is_some_and(|o| !writes(o.service_id));
+    // The services a new or moved offer may go to: those whose offers the recruiter writes.
+    let writable: Vec<Service> = st
+        .services
+        .iter()
+        .filter(|s| writes(Some(s.id)) || read_only)
+        .cloned()
+        .collect();
     let mut form = FormPage::new(v.ctx(&[]), &title, &action, Vec::new(), "Enregistrer");
-    form.sections = offer_sections(values, &st.services);
+    form.sections = offer_sections(values, &writable);
     form.intro = "Les champs marqués d'un astérisque sont obligatoires. Une offre est enregistrée comme brouillon ; « Publier » la rend visible des candidats.".into();
     form.buttons = match &st.offer {
         Some(o) if o.state != OfferState::Draft => {
@@ -393,8 +417,8 @@ pub(super) fn edit_page(
         history,
     ) = match &st.offer {
         Some(o) => (
-            state_name(o.state),
-            state_badge(o.state),
+            offer_state_name(o),
+            offer_state_badge(o),
             if o.state == OfferState::Published {
                 offer_path(&o.reference.to_string())
             } else {
@@ -459,6 +483,43 @@ pub(super) fn edit_page(
         ("Mes offres", Some(links::RECRUITER_OFFERS)),
         (&crumb, None),
     ]);
+    let transfer = st.offer.as_ref().and_then(|o| {
+        let others: Vec<(String, String)> = writable
+            .iter()
+            .filter(|s| Some(s.id) != o.service_id)
+            .map(|s| (s.id.to_string(), s.name.clone()))
+            .collect();
+        (!read_only && !others.is_empty()).then(|| {
+            (
+                links::fill(links::RECRUITER_OFFER_TRANSFER, &[&o.reference]),
+                others,
+            )
+        })
+    });
+    if read_only {
+        form.buttons.clear();
+        form.intro =
+            "Vous êtes lecteur de ce service : vous consultez l'offre sans la modifier.".into();
+        return OfferEdit {
+            ctx,
+            form,
+            state,
+            badge,
+            public_url,
+            actions: Vec::new(),
+            delete_url: String::new(),
+            renew_action: String::new(),
+            renew_value: String::new(),
+            renew_error: None,
+            attachments_action: String::new(),
+            attachments,
+            upload_error: None,
+            max_size: size_fr(max_bytes as u64),
+            history,
+            read_only,
+            transfer: None,
+        };
+    }
     OfferEdit {
         ctx,
         form,
@@ -475,5 +536,7 @@ pub(super) fn edit_page(
         upload_error: None,
         max_size: size_fr(max_bytes as u64),
         history,
+        read_only,
+        transfer,
     }
 }

@@ -15,6 +15,24 @@ pub(crate) fn state_name(s: OfferState) -> &'static str {
     }
 }
 
+/// An offer's state as the lists say it: a scheduled draft is "Programmée".
+pub(crate) fn offer_state_name(o: &Offer) -> &'static str {
+    if o.is_scheduled() {
+        "Programmée"
+    } else {
+        state_name(o.state)
+    }
+}
+
+/// The badge of an offer's state.
+pub(crate) fn offer_state_badge(o: &Offer) -> &'static str {
+    if o.is_scheduled() {
+        "fr-badge--purple-glycine"
+    } else {
+        state_badge(o.state)
+    }
+}
+
 pub(crate) fn state_badge(s: OfferState) -> &'static str {
     match s {
         OfferState::Draft => "fr-badge--info",
@@ -57,6 +75,8 @@ pub(crate) struct OffersList {
     pub title: String,
     pub notice: Option<String>,
     pub new_url: String,
+    /// The recruiter's own links above the list (empty for administrators): (label, url).
+    pub links: Vec<(String, String)>,
     pub action: String,
     /// The filters, each a select.
     pub filters: Vec<FilterView>,
@@ -193,6 +213,7 @@ impl ListQuery {
     pub fn state(&self) -> crate::Result<Option<OfferState>> {
         match self.state.as_str() {
             "" => Ok(None),
+            "scheduled" => Ok(Some(OfferState::Draft)),
             s => OfferState::parse("state", s)
                 .map(Some)
                 .map_err(|e| Error::BadRequest(crate::ValidationErrors(vec![e]))),
@@ -226,12 +247,7 @@ fn dims<'a>(look: &'a Lookups<'a>, administrations: bool) -> Vec<Dim<'a>> {
             name: "state",
             label: "État",
             all: "Tous les états",
-            of: Box::new(|o: &Offer| {
-                (
-                    format!("{:?}", o.state).to_lowercase(),
-                    state_name(o.state).to_string(),
-                )
-            }),
+            of: Box::new(|o: &Offer| (o.state_name().to_string(), offer_state_name(o).to_string())),
         },
         Dim {
             name: "contract",
@@ -371,6 +387,43 @@ pub(crate) fn offers_csv(
     administrations: bool,
 ) -> String {
     let (kept, _) = filtered(offers, q, &look, administrations);
+    let day =
+        |d: Option<time::OffsetDateTime>| d.map(|t| date_fr(t, look.zone)).unwrap_or_default();
+    csv_text(
+        "Référence;Intitulé;État;Contrat;Niveau de diplôme;Domaine;Service;Administration;Lieu;Département;Début;Publiée le;Fin de diffusion;Dernière modification;Modifiée par",
+        kept.iter().map(|o| {
+            let f = &o.fields;
+            let last = o.audit.last();
+            vec![
+                o.reference.to_string(),
+                f.title.clone(),
+                offer_state_name(o).to_string(),
+                f.contract.label().to_string(),
+                f.diploma.label().to_string(),
+                f.domain.label().to_string(),
+                (look.services)(o),
+                f.administration.label().to_string(),
+                f.location.clone().unwrap_or_default(),
+                f.department
+                    .map(|d| d.code().to_string())
+                    .unwrap_or_default(),
+                f.start.to_string(),
+                day(o.published_at),
+                f.unpublish_on
+                    .format(&time::macros::format_description!("[day]/[month]/[year]"))
+                    .unwrap_or_default(),
+                date_fr(o.updated_at, look.zone),
+                last.and_then(|e| e.actor)
+                    .map(look.names)
+                    .unwrap_or_default(),
+            ]
+        }),
+    )
+}
+
+/// A table for a spreadsheet: UTF-8 with a BOM, `;` between cells, a cell quoted when it
+/// holds a `;`, a quote or a line break, lines ending in CRLF.
+pub(crate) fn csv_text(header: &str, rows: impl Iterator<Item = Vec<String>>) -> String {
     let cell = |s: &str| {
         if s.contains([';', '"', '\n', '\r']) {
             format!("\"{}\"", s.replace('"', "\"\""))
@@ -378,36 +431,10 @@ pub(crate) fn offers_csv(
             s.to_string()
         }
     };
-    let day =
-        |d: Option<time::OffsetDateTime>| d.map(|t| date_fr(t, look.zone)).unwrap_or_default();
     let mut out = String::from("\u{feff}");
-    out.push_str("Référence;Intitulé;État;Contrat;Niveau de diplôme;Domaine;Service;Administration;Lieu;Département;Début;Publiée le;Fin de diffusion;Dernière modification;Modifiée par\r\n");
-    for o in &kept {
-        let f = &o.fields;
-        let last = o.audit.last();
-        let row = [
-            o.reference.to_string(),
-            f.title.clone(),
-            state_name(o.state).to_string(),
-            f.contract.label().to_string(),
-            f.diploma.label().to_string(),
-            f.domain.label().to_string(),
-            (look.services)(o),
-            f.administration.label().to_string(),
-            f.location.clone().unwrap_or_default(),
-            f.department
-                .map(|d| d.code().to_string())
-                .unwrap_or_default(),
-            f.start.to_string(),
-            day(o.published_at),
-            f.unpublish_on
-                .format(&time::macros::format_description!("[day]/[month]/[year]"))
-                .unwrap_or_default(),
-            date_fr(o.updated_at, look.zone),
-            last.and_then(|e| e.actor)
-                .map(look.names)
-                .unwrap_or_default(),
-        ];
+    out.push_str(header);
+    out.push_str("\r\n");
+    for row in rows {
         let line: Vec<String> = row.iter().map(|c| cell(c)).collect();
         out.push_str(&line.join(";"));
         out.push_str("\r\n");
@@ -467,13 +494,20 @@ pub(crate) fn offers_list(
                 reference: o.reference.to_string(),
                 title: o.fields.title.clone(),
                 url: links::recruiter_offer_path(o.reference),
-                state: state_name(o.state),
-                badge: state_badge(o.state),
+                state: offer_state_name(o),
+                badge: offer_state_badge(o),
                 service: (look.services)(o),
-                published: o
-                    .published_at
-                    .map(|t| date_fr(t, look.zone))
-                    .unwrap_or_default(),
+                published: match (o.is_scheduled(), o.fields.publish_on) {
+                    (true, Some(d)) => format!(
+                        "programmée le {}",
+                        d.format(&time::macros::format_description!("[day]/[month]/[year]"))
+                            .unwrap_or_default()
+                    ),
+                    _ => o
+                        .published_at
+                        .map(|t| date_fr(t, look.zone))
+                        .unwrap_or_default(),
+                },
                 unpublish_on: o
                     .fields
                     .unpublish_on
@@ -493,6 +527,7 @@ pub(crate) fn offers_list(
         title: title.into(),
         notice: None,
         new_url: String::new(),
+        links: Vec::new(),
         action: base.into(),
         filters,
         q: q.q.clone(),
@@ -556,10 +591,12 @@ async fn mine(
         Vec<Offer>,
         std::collections::HashMap<u64, String>,
         Vec<Service>,
+        Account,
     ),
     PageError,
 > {
     let who = recruiter(v, links::RECRUITER_OFFERS)?;
+    let me = who.clone();
     // A state that does not exist is refused; the states are counted over every offer.
     q.state().or_page(v)?;
     let loaded = with_backoffice(state, move |b| {
@@ -567,7 +604,7 @@ async fn mine(
     })
     .await;
     let (offers, (names, services)) = loaded.or_page(v)?;
-    Ok((offers, names, services))
+    Ok((offers, names, services, me))
 }
 
 fn service_name(services: &[Service], o: &Offer) -> String {
@@ -586,7 +623,8 @@ pub(super) async fn offers_page(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let q = ListQuery::from_raw(raw.as_deref());
-    let (offers, names, services) = mine(&state, &v, &q).await?;
+    let (offers, names, services, who) = mine(&state, &v, &q).await?;
+    let writes = |o: &Offer| o.service_id.is_some_and(|s| who.writes_in(s));
     let mut list = offers_list(
         v.ctx(&[("Mes offres", None)]),
         "Mes offres",
@@ -596,11 +634,22 @@ pub(super) async fn offers_page(
         Lookups {
             names: &|id| names.get(&id).cloned().unwrap_or_default(),
             services: &|o: &Offer| service_name(&services, o),
-            actions: &steps,
+            actions: &|o| if writes(o) { steps(o) } else { Vec::new() },
             zone: state.engine.zone(),
         },
     );
-    list.new_url = links::RECRUITER_NEW_OFFER.into();
+    if !who.writable_services().is_empty() {
+        list.new_url = links::RECRUITER_NEW_OFFER.into();
+    }
+    list.links = vec![("Mon compte".into(), links::RECRUITER_ACCOUNT.into())];
+    for s in &services {
+        if who.role_in(s.id).is_some_and(|r| r.manages()) {
+            list.links.push((
+                format!("Membres du service {}", s.name),
+                links::fill1(links::RECRUITER_MEMBERS, s.id),
+            ));
+        }
+    }
     list.notice = Notice::of_query(&q.fait);
     Ok(render(&v, StatusCode::OK, list))
 }
@@ -615,7 +664,7 @@ pub(super) async fn offers_csv_page(
     RawQuery(raw): RawQuery,
 ) -> PageResult {
     let q = ListQuery::from_raw(raw.as_deref());
-    let (offers, names, services) = mine(&state, &v, &q).await?;
+    let (offers, names, services, _) = mine(&state, &v, &q).await?;
     let csv = offers_csv(
         offers,
         &q,

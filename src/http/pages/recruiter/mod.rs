@@ -50,6 +50,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(new_offer_page, new_offer_submit))
         .routes(routes!(offer_page, offer_submit))
         .routes(routes!(offer_action))
+        .routes(routes!(transfer_submit))
         .routes(routes!(preview_page))
         .routes(routes!(renew))
         .routes(routes!(delete_page, delete_submit))
