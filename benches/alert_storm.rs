@@ -63,6 +63,7 @@ fn national_dir(offers: usize, alerts: usize) -> (PathBuf, u64) {
                 administration: AdministrationCode::parse("administration", "min-culture")
                     .expect("administration"),
                 entity: None,
+                details: Default::default(),
             };
             tx.put_service(&service)?;
             let id = tx.next_id("account_id")?;

@@ -155,6 +155,12 @@ pub const ADMIN_REQUEST_REFUSE: &str = "/admin/demandes/{id}/refuser";
 pub const ADMIN_SERVICES: &str = "/admin/services";
 /// One service.
 pub const ADMIN_SERVICE: &str = "/admin/services/{id}";
+/// How to reach a service.
+pub const ADMIN_SERVICE_DETAILS: &str = "/admin/services/{id}/coordonnees";
+/// Deleting an empty service.
+pub const ADMIN_SERVICE_DELETE: &str = "/admin/services/{id}/supprimer";
+/// Merging a service into another: the summary, then the merge.
+pub const ADMIN_SERVICE_MERGE: &str = "/admin/services/{id}/fusion";
 /// Accounts.
 pub const ADMIN_ACCOUNTS: &str = "/admin/comptes";
 /// The accounts, as CSV.

@@ -10,6 +10,7 @@ pub mod outbound;
 mod recruiters;
 pub mod reports;
 mod services;
+pub use services::MergeSummary;
 pub mod sources;
 pub mod stats;
 

@@ -265,6 +265,7 @@ impl Backoffice<'_> {
                     name: req.name,
                     administration: req.administration,
                     entity: req.entity,
+                    details: Default::default(),
                 };
                 tx.put_service(&service)?;
                 a.join(service.id, MemberRole::Gestionnaire);

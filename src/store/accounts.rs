@@ -176,6 +176,12 @@ impl Tx<'_> {
         self.v.put(&SERVICES, &s.id, &to_bytes(s)?)
     }
 
+    /// Removes a service (its offers and members moved or gone first).
+    pub fn delete_service(&self, id: u64) -> Result<()> {
+        self.v.remove(&SERVICES, &id)?;
+        Ok(())
+    }
+
     /// Records that an offer belongs to a service.
     pub fn link_offer(&self, service: u64, offer: u64) -> Result<()> {
         self.v.put(&SERVICE_OFFERS, &(service, offer), &())

@@ -216,4 +216,66 @@ async fn a_service_works_with_roles_and_scheduled_publication() {
         "{csv}"
     );
     assert!(csv.contains("Bureau des stages (Gestionnaire)"), "{csv}");
+
+    // An administrator merges the service into another: the offer and the members follow.
+    let admin_api = app.with_token(crate::helpers::login(&app, "admin@gouv.fr", PASSWORD).await);
+    let (_, musee) = admin_api
+        .post(
+            "/api/v1/admin/services",
+            json!({"name": "Musée des Beaux-Arts", "administration": "min-culture"}),
+        )
+        .await;
+    let into = musee["id"].as_u64().unwrap();
+    visit(&page, &app, "/").await;
+    logout(&page).await;
+    login(&page, &app, "admin@gouv.fr", PASSWORD).await;
+    visit(&page, &app, &format!("/admin/services/{into}")).await;
+    page.fill("#f-phone", "04 72 10 17 40").await;
+    page.fill("#f-website", "pas un site").await;
+    page.click("form[action$='/coordonnees'] button").await;
+    page.wait_text("Site internet").await;
+    page.assert_accessible("service details with an error")
+        .await;
+    page.fill("#f-website", "https://www.mba-lyon.fr").await;
+    page.click("form[action$='/coordonnees'] button").await;
+    page.wait_text("Coordonnées du service enregistrées").await;
+    visit(&page, &app, &format!("/admin/services/{sid}")).await;
+    page.screenshot("admin-service.png").await;
+    page.click(&format!("#f-into option[value='{into}']")).await;
+    page.click("form[action$='/fusion'] button").await;
+    page.wait_text("Fusionner « Bureau des stages » dans « Musée des Beaux-Arts »")
+        .await;
+    page.assert_accessible("merge summary").await;
+    let text = page.body_text().await;
+    assert!(
+        text.contains("1 offre(s)") && text.contains("3 membre(s)"),
+        "{text}"
+    );
+    page.click("main form button[type=submit]").await;
+    page.wait_text("Services fusionnés").await;
+    page.assert_accessible("merged").await;
+    let (_, o) = gestionnaire
+        .get(&format!("/api/v1/recruiter/offers/{reference}"))
+        .await;
+    assert_eq!(o["service_id"], into, "{o}");
+    assert!(o["audit"].to_string().contains("services merged"), "{o}");
+    let (_, me) = gestionnaire.get("/api/v1/me").await;
+    assert_eq!(me["services"][0]["id"], into, "{me}");
+    assert_eq!(me["services"][0]["role"], "gestionnaire", "{me}");
+    let (s, _) = admin_api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/admin/services/{into}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 409, "a service with offers is merged, not deleted");
+    let (s, _) = admin_api
+        .send(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/admin/services/{sid}"),
+            None,
+        )
+        .await;
+    assert_eq!(s, 404, "the merged service is gone");
 }

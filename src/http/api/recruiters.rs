@@ -26,7 +26,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(refuse))
         .routes(routes!(add_member))
         .routes(routes!(remove_member))
-        .routes(routes!(rename_service))
+        .routes(routes!(rename_service, delete_service))
+        .routes(routes!(merge_service))
         .routes(routes!(list_accounts))
         .routes(routes!(enable_account))
         .routes(routes!(disable_account))
@@ -73,7 +74,8 @@ async fn list_services(
     Ok(Json(
         serde_json::json!(services.iter().map(|s| serde_json::json!({
         "id": s.id, "name": s.name, "administration": s.administration.code(),
-        "administration_label": s.administration.label(), "versant": s.versant(), "entity": s.entity
+        "administration_label": s.administration.label(), "versant": s.versant(), "entity": s.entity,
+        "details": s.details,
     })).collect::<Vec<_>>()),
     ))
 }
@@ -232,6 +234,12 @@ pub struct ServicePatch {
     name: Option<String>,
     /// A new entité (empty to remove).
     entity: Option<String>,
+    /// How to reach the service (replaces the current details when given).
+    details: Option<crate::domain::account::ServiceDetails>,
+}
+
+fn service_json(s: &crate::domain::account::Service) -> serde_json::Value {
+    serde_json::json!({"id": s.id, "name": s.name, "administration": s.administration.code(), "versant": s.versant(), "entity": s.entity, "details": s.details})
 }
 
 /// Renames a service or moves it to another entité (administrators).
@@ -246,12 +254,59 @@ async fn rename_service(
     JsonBody(body): JsonBody<ServicePatch>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let s = backoffice(&state, move |b| {
-        b.rename_service(&admin, id, body.name.as_deref(), body.entity.as_deref())
+        let s = b.rename_service(&admin, id, body.name.as_deref(), body.entity.as_deref())?;
+        match body.details {
+            Some(d) => b.set_service_details(&admin, id, d),
+            None => Ok(s),
+        }
     })
     .await?;
-    Ok(Json(
-        serde_json::json!({"id": s.id, "name": s.name, "administration": s.administration.code(), "entity": s.entity}),
-    ))
+    Ok(Json(service_json(&s)))
+}
+
+/// Deletes a service without offers nor members (administrators).
+#[utoipa::path(delete, path = "/api/v1/admin/services/{id}", tag = "recruiters",
+    params(("id" = u64, Path, description = "Service id")),
+    responses((status = 204, description = "Deleted"),
+              (status = 404, description = "No such service", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 409, description = "It still has offers or members: merge it", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn delete_service(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Path(id): Path<u64>,
+) -> Result<StatusCode, AppError> {
+    backoffice(&state, move |b| b.delete_service(&admin, id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The service another is merged into.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MergeBody {
+    /// The id of the service that receives the offers and the members.
+    into: u64,
+}
+
+/// Merges a service into another (administrators): its offers (history and statistics with
+/// them) and its members move, then it is deleted. Answers what moved.
+#[utoipa::path(post, path = "/api/v1/admin/services/{id}/merge", tag = "recruiters", request_body = MergeBody,
+    params(("id" = u64, Path, description = "Service id")),
+    responses((status = 200, description = "`{\"from\", \"into\", \"offers\", \"members\"}`", body = Object),
+              (status = 404, description = "No such service", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "No such target, or the same service", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn merge_service(
+    State(state): State<AppState>,
+    Caller(admin): Caller,
+    Path(id): Path<u64>,
+    JsonBody(body): JsonBody<MergeBody>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let m = backoffice(&state, move |b| b.merge_services(&admin, id, body.into)).await?;
+    Ok(Json(serde_json::json!({
+        "from": service_json(&m.from), "into": service_json(&m.into),
+        "offers": m.offers, "members": m.members,
+    })))
 }
 
 /// Filter of the accounts.

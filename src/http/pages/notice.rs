@@ -72,12 +72,18 @@ pub(crate) enum Notice {
     RoleChanged,
     /// An offer moved to another service.
     Transferred,
+    /// A service's details saved.
+    ServiceDetailsSaved,
+    /// An empty service deleted.
+    ServiceDeleted,
+    /// A service merged into another.
+    ServicesMerged,
 }
 
 use Notice::*;
 
 /// Every notice: its code in the URL, its sentence.
-const NOTICES: [(Notice, &str, &str); 34] = [
+const NOTICES: [(Notice, &str, &str); 37] = [
     (Published, "publish", "L'offre est publiée."),
     (Archived, "archive", "L'offre est archivée."),
     (Republished, "unarchive", "L'offre est publiée de nouveau."),
@@ -114,6 +120,17 @@ const NOTICES: [(Notice, &str, &str); 34] = [
         Transferred,
         "transferred",
         "Offre transférée à l'autre service.",
+    ),
+    (
+        ServiceDetailsSaved,
+        "service_details",
+        "Coordonnées du service enregistrées.",
+    ),
+    (ServiceDeleted, "service_deleted", "Service supprimé."),
+    (
+        ServicesMerged,
+        "merged",
+        "Services fusionnés : les offres et les membres ont rejoint l'autre service.",
     ),
     (
         Disabled,
