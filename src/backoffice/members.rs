@@ -340,6 +340,11 @@ mod tests {
             description: Some("Rédiger des notes".into()),
             start: Some("2099-01".into()),
             contact_email: Some("rh@justice.gouv.fr".into()),
+            application_contact: Some(crate::domain::offer::ContactInput {
+                name: Some("Bureau des stages".into()),
+                email: Some("stages@justice.gouv.fr".into()),
+                phone: None,
+            }),
             unpublish_on: Some(crate::domain::offer::iso_date::format(
                 time::OffsetDateTime::now_utc().date() + time::Duration::days(60),
             )),

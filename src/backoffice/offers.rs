@@ -165,6 +165,15 @@ impl Backoffice<'_> {
         if state == OfferState::Published && fields.publish_on.is_some() {
             return Err(unscheduled());
         }
+        if fields.application_contact.is_none() {
+            return Err(Error::invalid(
+                FieldError::new(
+                    "application_contact",
+                    "a new offer names who receives the applications: {\"name\", \"email\"}",
+                )
+                .coded(crate::error::FieldCode::Required),
+            ));
+        }
         let now = self.now();
         let mut audit_trail = vec![created(who.id, "created", now)];
         if state == OfferState::Published {

@@ -170,6 +170,10 @@ impl Categories {
                 Facet::Region => input.region = code,
                 Facet::Department => input.department = code,
                 Facet::Country => input.country = code,
+                Facet::Telework => input.telework = code.map(serde_json::Value::String),
+                Facet::Paid => input.paid = code.map(serde_json::Value::String),
+                // Derived from the administration.
+                Facet::Versant => {}
             }
         }
     }

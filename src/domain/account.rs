@@ -298,13 +298,7 @@ pub struct ServiceDetails {
 impl Service {
     /// `etat`, `territoriale` or `hospitaliere`.
     pub fn versant(&self) -> &'static str {
-        super::referentials::referentials()
-            .administration(self.administration.code())
-            .map_or("etat", |a| match a.versant.as_str() {
-                "territoriale" => "territoriale",
-                "hospitaliere" => "hospitaliere",
-                _ => "etat",
-            })
+        super::referentials::referentials().versant_of(self.administration.code())
     }
 }
 

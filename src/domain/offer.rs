@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::{Date, Month, OffsetDateTime};
 
+use super::Facet;
 use super::local_time::Zone;
 use super::referentials::{
     AdministrationCode, ContractType, CountryCode, DepartmentCode, DiplomaLevel, DomainCode,
@@ -286,10 +287,94 @@ pub struct OfferInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(format = Date)]
     pub publish_on: Option<String>,
+    /// The recruiter's own reference for the offer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_reference: Option<String>,
+    /// Whether the position is paid (`true`, `false`; absent: not said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid: Option<serde_json::Value>,
+    /// The pay, in words (« gratification légale », « 53 % du SMIC »…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay: Option<String>,
+    /// `temps-plein` or `temps-partiel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_time: Option<String>,
+    /// Whether telework is possible (`true`, `false`; absent: not said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telework: Option<serde_json::Value>,
+    /// Whether a driving licence is needed (`true`, `false`; absent: not said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driving_licence: Option<serde_json::Value>,
+    /// Travel the position involves, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub travel: Option<String>,
+    /// Who receives the applications: `{name, email}` (required for a new offer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_contact: Option<ContactInput>,
+    /// Who answers questions: `{name, email, phone}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub information_contact: Option<ContactInput>,
+    /// A postal address to apply by letter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_address: Option<String>,
     /// Lifecycle state.
     pub state: Option<String>,
     /// Time of the latest publication (set by the server).
     pub published_at: Option<String>,
+}
+
+/// A named contact as submitted.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    /// First and last name, or a function (« Bureau des stages »).
+    pub name: Option<String>,
+    /// E-mail address.
+    pub email: Option<String>,
+    /// Phone number.
+    pub phone: Option<String>,
+}
+
+/// A named contact of an offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    /// Name or function.
+    pub name: String,
+    /// E-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Phone number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+}
+
+/// Full time or part time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WorkingTime {
+    /// `temps-plein`.
+    #[serde(rename = "temps-plein")]
+    FullTime,
+    /// `temps-partiel`.
+    #[serde(rename = "temps-partiel")]
+    PartTime,
+}
+
+impl WorkingTime {
+    /// The code of the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            WorkingTime::FullTime => "temps-plein",
+            WorkingTime::PartTime => "temps-partiel",
+        }
+    }
+
+    /// The label of the pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            WorkingTime::FullTime => "Temps plein",
+            WorkingTime::PartTime => "Temps partiel",
+        }
+    }
 }
 
 /// The validated, editable fields of an offer.
@@ -361,6 +446,36 @@ pub struct OfferFields {
     /// End of diffusion (the offer is hidden from that day).
     #[serde(with = "iso_date")]
     pub unpublish_on: Date,
+    /// The recruiter's own reference.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub own_reference: Option<String>,
+    /// Paid or not (none: not said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paid: Option<bool>,
+    /// The pay, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pay: Option<String>,
+    /// Full or part time (none: not said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_time: Option<WorkingTime>,
+    /// Telework possible or not (none: not said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub telework: Option<bool>,
+    /// A driving licence needed or not (none: not said).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub driving_licence: Option<bool>,
+    /// Travel, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub travel: Option<String>,
+    /// Who receives the applications.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_contact: Option<Contact>,
+    /// Who answers questions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub information_contact: Option<Contact>,
+    /// A postal address to apply by letter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_address: Option<String>,
     /// A draft's scheduled publication: published by the server at local midnight that day.
     #[serde(
         default,
@@ -391,7 +506,10 @@ impl OfferFields {
 
     /// The referential ordinal of each facet value, in [`super::Facet::ALL`] order (`None`:
     /// no region or department for an offer abroad).
-    pub fn facet_ordinals(&self) -> [Option<u16>; 7] {
+    pub fn facet_ordinals(&self) -> [Option<u16>; Facet::COUNT] {
+        let flag = |facet: Facet, b: Option<bool>| {
+            b.and_then(|b| facet.values().ordinal(if b { "true" } else { "false" }))
+        };
         [
             Some(self.contract.ordinal()),
             Some(self.diploma.ordinal()),
@@ -400,7 +518,15 @@ impl OfferFields {
             self.region.map(|r| r.ordinal()),
             self.department.map(|d| d.ordinal()),
             Some(self.country.ordinal()),
+            flag(Facet::Telework, self.telework),
+            flag(Facet::Paid, self.paid),
+            Facet::Versant.values().ordinal(self.versant()),
         ]
+    }
+
+    /// `etat`, `territoriale` or `hospitaliere`, from the administration.
+    pub fn versant(&self) -> &'static str {
+        super::referentials::referentials().versant_of(self.administration.code())
     }
 }
 
@@ -471,6 +597,73 @@ fn months(
             None
         }
     }
+}
+
+/// A yes/no field: `true`/`false` (JSON or text), `oui`/`non`, or empty / absent for « not
+/// said ».
+fn flag(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &Option<serde_json::Value>,
+) -> Option<bool> {
+    match value {
+        None | Some(serde_json::Value::Null) => None,
+        Some(serde_json::Value::Bool(b)) => Some(*b),
+        Some(serde_json::Value::String(s)) => match s.trim() {
+            "" => None,
+            "true" | "oui" => Some(true),
+            "false" | "non" => Some(false),
+            other => {
+                errors.push(FieldError::with_allowed(
+                    field,
+                    format!("'{other}' is not true or false"),
+                    vec!["true".into(), "false".into()],
+                ));
+                None
+            }
+        },
+        Some(_) => {
+            errors.push(FieldError::with_allowed(
+                field,
+                "must be true or false",
+                vec!["true".into(), "false".into()],
+            ));
+            None
+        }
+    }
+}
+
+/// A named contact: a name and an e-mail address (a phone too when `phone`); all empty is
+/// none.
+fn contact(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &Option<ContactInput>,
+    phone: bool,
+) -> Option<Contact> {
+    let c = value.as_ref()?;
+    let blank = |v: &Option<String>| v.as_deref().is_none_or(|s| s.trim().is_empty());
+    if blank(&c.name) && blank(&c.email) && blank(&c.phone) {
+        return None;
+    }
+    let name = validate::required_text(errors, &format!("{field}.name"), c.name.as_deref(), 200);
+    let email = validate::required_email(errors, &format!("{field}.email"), c.email.as_deref());
+    let phone = if phone {
+        validate::optional_phone(errors, &format!("{field}.phone"), c.phone.as_deref())
+    } else {
+        if !blank(&c.phone) {
+            errors.push(FieldError::new(
+                format!("{field}.phone"),
+                "the application contact has a name and an e-mail address only",
+            ));
+        }
+        None
+    };
+    Some(Contact {
+        name: name?,
+        email: Some(email?),
+        phone,
+    })
 }
 
 /// A recruiter's end of diffusion: a date `YYYY-MM-DD` after `today`, at most one year ahead.
@@ -702,6 +895,38 @@ impl OfferInput {
                 },
             },
         };
+        let own_reference = text(&mut e, "own_reference", &self.own_reference, 50);
+        let paid = flag(&mut e, "paid", &self.paid);
+        let pay = text(&mut e, "pay", &self.pay, TITLE_MAX_CHARS);
+        let working_time = match self.working_time.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("temps-plein") => Some(WorkingTime::FullTime),
+            Some("temps-partiel") => Some(WorkingTime::PartTime),
+            Some(other) => {
+                e.push(FieldError::with_allowed(
+                    "working_time",
+                    format!("unknown working time '{other}'"),
+                    vec!["temps-plein".into(), "temps-partiel".into()],
+                ));
+                None
+            }
+        };
+        let telework = flag(&mut e, "telework", &self.telework);
+        let driving_licence = flag(&mut e, "driving_licence", &self.driving_licence);
+        let travel = text(&mut e, "travel", &self.travel, TITLE_MAX_CHARS);
+        let application_contact = contact(
+            &mut e,
+            "application_contact",
+            &self.application_contact,
+            false,
+        );
+        let information_contact = contact(
+            &mut e,
+            "information_contact",
+            &self.information_contact,
+            true,
+        );
+        let postal_address = text(&mut e, "postal_address", &self.postal_address, 500);
         let location = text(&mut e, "location", &self.location, TITLE_MAX_CHARS);
         let employer_description = text(
             &mut e,
@@ -800,6 +1025,16 @@ impl OfferInput {
             contact_url,
             contact_phone,
             unpublish_on,
+            own_reference,
+            paid,
+            pay,
+            working_time,
+            telework,
+            driving_licence,
+            travel,
+            application_contact,
+            information_contact,
+            postal_address,
             publish_on,
             attachments: Vec::new(),
         })

@@ -23,11 +23,20 @@ pub enum Facet {
     Department,
     /// ISO country.
     Country,
+    /// Telework possible (`true`) or not (`false`); absent when the offer does not say.
+    Telework,
+    /// Paid (`true`) or not (`false`); absent when the offer does not say.
+    Paid,
+    /// The civil service's side: `etat`, `territoriale`, `hospitaliere` (from the administration).
+    Versant,
 }
 
 impl Facet {
+    /// How many facets there are.
+    pub const COUNT: usize = 10;
+
     /// All facets, in API order.
-    pub const ALL: [Facet; 7] = [
+    pub const ALL: [Facet; Facet::COUNT] = [
         Facet::Contract,
         Facet::Diploma,
         Facet::Domain,
@@ -35,6 +44,9 @@ impl Facet {
         Facet::Region,
         Facet::Department,
         Facet::Country,
+        Facet::Telework,
+        Facet::Paid,
+        Facet::Versant,
     ];
 
     /// The parameter / field name of the facet.
@@ -47,6 +59,9 @@ impl Facet {
             Facet::Region => "region",
             Facet::Department => "department",
             Facet::Country => "country",
+            Facet::Telework => "telework",
+            Facet::Paid => "paid",
+            Facet::Versant => "versant",
         }
     }
 
@@ -298,6 +313,15 @@ fn load() -> Referentials {
                 .map(|c| (c.code.clone(), c.label.clone()))
                 .collect(),
         ),
+        Values::new(
+            Facet::Telework,
+            pairs(parse("telework", file!("telework.json"))),
+        ),
+        Values::new(Facet::Paid, pairs(parse("paid", file!("paid.json")))),
+        Values::new(
+            Facet::Versant,
+            pairs(parse("versants", file!("versants.json"))),
+        ),
     ];
     Referentials {
         facets,
@@ -319,6 +343,17 @@ impl Referentials {
     /// The region a department belongs to.
     pub fn region_of(&self, department: &str) -> Option<&str> {
         self.department_region.get(department).map(String::as_str)
+    }
+
+    /// `etat`, `territoriale` or `hospitaliere`: the side of the civil service of an
+    /// administration (`etat` for a code it does not know).
+    pub fn versant_of(&self, administration: &str) -> &'static str {
+        self.administration(administration)
+            .map_or("etat", |a| match a.versant.as_str() {
+                "territoriale" => "territoriale",
+                "hospitaliere" => "hospitaliere",
+                _ => "etat",
+            })
     }
 
     /// The administration with this code.

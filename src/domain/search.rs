@@ -65,7 +65,7 @@ pub struct SearchParams {
     /// Keywords, phrases in double quotes, or a reference.
     pub q: Option<String>,
     /// For each facet (in [`Facet::ALL`] order), the accepted ordinals; empty = any.
-    pub filters: [Vec<u16>; 7],
+    pub filters: [Vec<u16>; Facet::COUNT],
     /// Only offers published at or after this bound.
     pub published_since: Option<Since>,
     /// Result order.
@@ -93,7 +93,7 @@ impl Default for SearchParams {
 }
 
 /// The parameter names a search accepts.
-pub const PARAMETERS: [&str; 13] = [
+pub const PARAMETERS: [&str; 16] = [
     "q",
     "contract",
     "diploma",
@@ -102,6 +102,9 @@ pub const PARAMETERS: [&str; 13] = [
     "region",
     "department",
     "country",
+    "telework",
+    "paid",
+    "versant",
     "published_since",
     "sort",
     "page",

@@ -31,14 +31,14 @@ use crate::domain::Facet;
 
 /// Where each facet's ordinals start in the flattened slot space (ordinal `len` = no value).
 struct Slots {
-    start: [usize; 7],
+    start: [usize; Facet::COUNT],
     total: usize,
 }
 
 fn slots() -> &'static Slots {
     static SLOTS: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
     SLOTS.get_or_init(|| {
-        let mut start = [0; 7];
+        let mut start = [0; Facet::COUNT];
         let mut total = 0;
         for (i, f) in Facet::ALL.iter().enumerate() {
             start[i] = total;
@@ -65,12 +65,12 @@ struct Counts {
 pub(crate) struct SegmentTable {
     deleted: u32,
     /// Per position, the 7 facet ordinals.
-    facets: Vec<[u16; 7]>,
+    facets: Vec<[u16; Facet::COUNT]>,
     published_at: Vec<i64>,
     visible_until: Vec<i64>,
     ids: Vec<u64>,
     /// Per facet, per ordinal, the positions holding it.
-    postings: [Vec<RoaringBitmap>; 7],
+    postings: [Vec<RoaringBitmap>; Facet::COUNT],
     counts: Mutex<Option<Arc<Counts>>>,
 }
 
@@ -86,7 +86,7 @@ impl SegmentTable {
     fn build(reader: &SegmentReader, schema: &OfferSchema) -> tantivy::Result<SegmentTable> {
         let ff = reader.fast_fields();
         let name = |f| schema.schema.get_field_name(f);
-        let mut cols = Vec::with_capacity(7);
+        let mut cols = Vec::with_capacity(Facet::COUNT);
         for f in &schema.facets {
             cols.push(ff.u64(name(*f))?);
         }
@@ -94,13 +94,13 @@ impl SegmentTable {
         let published = ff.i64(name(schema.published_at))?;
         let visible = ff.i64(name(schema.visible_until))?;
         let alive = reader.alive_bitset();
-        let mut rows: Vec<(i64, u64, [u16; 7], i64)> =
+        let mut rows: Vec<(i64, u64, [u16; Facet::COUNT], i64)> =
             Vec::with_capacity(reader.num_docs() as usize);
         for doc in 0..reader.max_doc() {
             if alive.is_some_and(|a| !a.is_alive(doc)) {
                 continue;
             }
-            let vals: [u16; 7] = std::array::from_fn(|i| {
+            let vals: [u16; Facet::COUNT] = std::array::from_fn(|i| {
                 let none = Facet::ALL[i].values().len() as u64;
                 read(cols[i].clone(), doc, none).min(none) as u16
             });
@@ -112,7 +112,7 @@ impl SegmentTable {
             ));
         }
         rows.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-        let mut postings: [Vec<RoaringBitmap>; 7] =
+        let mut postings: [Vec<RoaringBitmap>; Facet::COUNT] =
             std::array::from_fn(|i| vec![RoaringBitmap::new(); width(i)]);
         for (pos, r) in rows.iter().enumerate() {
             for (f, &v) in r.2.iter().enumerate() {
@@ -150,7 +150,8 @@ impl SegmentTable {
                 continue;
             }
             valid_until = valid_until.min(until);
-            let flat: [usize; 7] = std::array::from_fn(|f| s.start[f] + vals[f] as usize);
+            let flat: [usize; Facet::COUNT] =
+                std::array::from_fn(|f| s.start[f] + vals[f] as usize);
             for &a in &flat {
                 all[a] += 1;
                 let row = &mut pairs[a * s.total..(a + 1) * s.total];
@@ -180,7 +181,13 @@ impl SegmentTable {
     }
 
     /// Adds the counts of the visible positions of `set` for the facets in `which`.
-    fn count_over(&self, set: &RoaringBitmap, now: i64, which: &[usize], out: &mut [Vec<u32>; 7]) {
+    fn count_over(
+        &self,
+        set: &RoaringBitmap,
+        now: i64,
+        which: &[usize],
+        out: &mut [Vec<u32>; Facet::COUNT],
+    ) {
         for pos in set {
             let pos = pos as usize;
             if !self.visible(pos, now) {
@@ -194,7 +201,13 @@ impl SegmentTable {
     }
 
     /// Adds pair sums: `out[g][w] += Σ_{v ∈ values} pairs[(f, v), (g, w)]` for every g in `which`.
-    fn add_pairs(c: &Counts, f: usize, values: &[u16], which: &[usize], out: &mut [Vec<u32>; 7]) {
+    fn add_pairs(
+        c: &Counts,
+        f: usize,
+        values: &[u16],
+        which: &[usize],
+        out: &mut [Vec<u32>; Facet::COUNT],
+    ) {
         let s = slots();
         for &v in values {
             let a = s.start[f] + v as usize;
@@ -229,10 +242,20 @@ impl SegmentTable {
     }
 
     /// This segment's part of a browse answer.
-    fn browse(&self, filters: &[Vec<u16>; 7], now: i64, top: usize, count: bool) -> FacetResult {
-        let filtered: Vec<usize> = (0..7).filter(|&f| !filters[f].is_empty()).collect();
-        let unfiltered: Vec<usize> = (0..7).filter(|&f| filters[f].is_empty()).collect();
-        let mut counts: [Vec<u32>; 7] = std::array::from_fn(|f| vec![0; width(f)]);
+    fn browse(
+        &self,
+        filters: &[Vec<u16>; Facet::COUNT],
+        now: i64,
+        top: usize,
+        count: bool,
+    ) -> FacetResult {
+        let filtered: Vec<usize> = (0..Facet::COUNT)
+            .filter(|&f| !filters[f].is_empty())
+            .collect();
+        let unfiltered: Vec<usize> = (0..Facet::COUNT)
+            .filter(|&f| filters[f].is_empty())
+            .collect();
+        let mut counts: [Vec<u32>; Facet::COUNT] = std::array::from_fn(|f| vec![0; width(f)]);
         let mut hits = Vec::new();
         let s = slots();
         let total;
@@ -349,7 +372,7 @@ impl Browser {
         &self,
         searcher: &Searcher,
         schema: &OfferSchema,
-        filters: &[Vec<u16>; 7],
+        filters: &[Vec<u16>; Facet::COUNT],
         now: i64,
         top: usize,
         count: bool,

@@ -18,7 +18,7 @@ use crate::domain::{Facet, Sort};
 #[derive(Debug, Clone)]
 pub struct FacetQuery {
     /// Per facet, the accepted ordinals as a bitset over the referential (`None` = any value).
-    pub filters: [Option<Vec<bool>>; 7],
+    pub filters: [Option<Vec<bool>>; Facet::COUNT],
     /// Only documents published at or after this (unix seconds).
     pub published_min: i64,
     /// Documents whose diffusion ends at or before this are invisible (unix seconds).
@@ -33,7 +33,7 @@ pub struct FacetQuery {
 
 impl FacetQuery {
     /// Builds the filter bitsets from per-facet ordinal lists.
-    pub fn filters_from(lists: &[Vec<u16>; 7]) -> [Option<Vec<bool>>; 7] {
+    pub fn filters_from(lists: &[Vec<u16>; Facet::COUNT]) -> [Option<Vec<bool>>; Facet::COUNT] {
         std::array::from_fn(|i| {
             let list = &lists[i];
             (!list.is_empty()).then(|| {
@@ -86,7 +86,7 @@ pub struct FacetResult {
     /// Best hits first, at most `top`.
     pub hits: Vec<Hit>,
     /// Per facet, count per ordinal (the last slot counts documents without a value).
-    pub counts: [Vec<u32>; 7],
+    pub counts: [Vec<u32>; Facet::COUNT],
 }
 
 /// The collector.
@@ -105,24 +105,24 @@ impl FacetCollector {
     }
 }
 
-fn empty_counts() -> [Vec<u32>; 7] {
+fn empty_counts() -> [Vec<u32>; Facet::COUNT] {
     std::array::from_fn(|i| vec![0; Facet::ALL[i].values().len() + 1])
 }
 
 /// Segment part of [`FacetCollector`].
 pub struct FacetSegmentCollector {
     query: FacetQuery,
-    facets: [Arc<dyn ColumnValues<u64>>; 7],
+    facets: [Arc<dyn ColumnValues<u64>>; Facet::COUNT],
     id: Arc<dyn ColumnValues<u64>>,
     published_at: Arc<dyn ColumnValues<i64>>,
     visible_until: Arc<dyn ColumnValues<i64>>,
     /// Indices of the facets that carry a filter.
     filtered: Vec<usize>,
     total: u64,
-    counts: [Vec<u32>; 7],
+    counts: [Vec<u32>; Facet::COUNT],
     heap: BinaryHeap<std::cmp::Reverse<Hit>>,
     // Scratch buffers for block collection.
-    buf_vals: [Vec<u64>; 7],
+    buf_vals: [Vec<u64>; Facet::COUNT],
     buf_pub: Vec<i64>,
     buf_vis: Vec<i64>,
 }
@@ -148,15 +148,15 @@ impl Collector for FacetCollector {
     ) -> tantivy::Result<FacetSegmentCollector> {
         let ff = reader.fast_fields();
         let name = |f| self.schema.schema.get_field_name(f);
-        let mut facets = Vec::with_capacity(7);
+        let mut facets = Vec::with_capacity(Facet::COUNT);
         for (i, f) in self.schema.facets.iter().enumerate() {
             let none = Facet::ALL[i].values().len() as u64;
             facets.push(column(ff.u64(name(*f))?, none));
         }
-        let facets: [Arc<dyn ColumnValues<u64>>; 7] = facets
+        let facets: [Arc<dyn ColumnValues<u64>>; Facet::COUNT] = facets
             .try_into()
             .map_err(|_| tantivy::TantivyError::InternalError("facet columns".into()))?;
-        let filtered = (0..7)
+        let filtered = (0..Facet::COUNT)
             .filter(|&i| self.query.filters[i].is_some())
             .collect();
         Ok(FacetSegmentCollector {
@@ -201,7 +201,7 @@ impl Collector for FacetCollector {
 
 impl FacetSegmentCollector {
     #[inline]
-    fn offer(&mut self, score: Score, vals: &[u64; 7], published_at: i64, doc: DocId) {
+    fn offer(&mut self, score: Score, vals: &[u64; Facet::COUNT], published_at: i64, doc: DocId) {
         let mut failed = usize::MAX;
         for &f in &self.filtered {
             let set = self.query.filters[f].as_deref().unwrap_or(&[]);
@@ -276,7 +276,7 @@ impl SegmentCollector for FacetSegmentCollector {
         if published_at < self.query.published_min {
             return;
         }
-        let vals: [u64; 7] = std::array::from_fn(|i| self.facets[i].get_val(doc));
+        let vals: [u64; Facet::COUNT] = std::array::from_fn(|i| self.facets[i].get_val(doc));
         self.offer(score, &vals, published_at, doc);
     }
 
@@ -294,7 +294,7 @@ impl SegmentCollector for FacetSegmentCollector {
             if self.buf_vis[j] <= self.query.now || self.buf_pub[j] < self.query.published_min {
                 continue;
             }
-            let vals: [u64; 7] = std::array::from_fn(|i| self.buf_vals[i][j]);
+            let vals: [u64; Facet::COUNT] = std::array::from_fn(|i| self.buf_vals[i][j]);
             self.offer(0.0, &vals, self.buf_pub[j], doc);
         }
     }

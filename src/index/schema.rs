@@ -59,7 +59,7 @@ pub struct OfferSchema {
     /// All searchable text, folded, unstemmed.
     pub text_exact: Field,
     /// The facet columns, in [`Facet::ALL`] order.
-    pub facets: [Field; 7],
+    pub facets: [Field; Facet::COUNT],
     /// Publication time (unix seconds).
     pub published_at: Field,
     /// End of diffusion (unix seconds).
@@ -111,7 +111,7 @@ fn build() -> Result<OfferSchema, String> {
             .get_field(name)
             .map_err(|_| format!("offers.json lacks field {name}"))
     };
-    let mut facets = [field("id")?; 7];
+    let mut facets = [field("id")?; Facet::COUNT];
     for facet in Facet::ALL {
         facets[facet.index()] = field(facet.name())?;
     }
@@ -205,11 +205,13 @@ mod tests {
     #[test]
     fn schema_has_every_field_of_offers_json() {
         let s = offer_schema();
-        assert_eq!(s.schema.fields().count(), 14);
-        assert_eq!(
-            s.schema.get_field_name(s.facets[Facet::Country.index()]),
-            "country"
-        );
+        assert_eq!(s.schema.fields().count(), 17);
+        for facet in Facet::ALL {
+            assert_eq!(
+                s.schema.get_field_name(s.facets[facet.index()]),
+                facet.name()
+            );
+        }
     }
 
     #[test]

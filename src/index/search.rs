@@ -44,7 +44,7 @@ pub struct SearchHits {
 }
 
 /// Labels and orders raw counts.
-pub fn label_counts(counts: &[Vec<u32>; 7]) -> Vec<FacetCounts> {
+pub fn label_counts(counts: &[Vec<u32>; Facet::COUNT]) -> Vec<FacetCounts> {
     Facet::ALL
         .into_iter()
         .map(|facet| {

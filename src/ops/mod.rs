@@ -27,7 +27,7 @@ pub enum Op {
     /// Drop the index and rebuild it from the store.
     RebuildIndex,
     /// Search the visible offers and print results and facet counts.
-    Search(SearchArgs),
+    Search(Box<SearchArgs>),
     /// Administrators and the review of recruiter requests.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -106,6 +106,15 @@ pub struct SearchArgs {
     /// Country codes.
     #[arg(long)]
     country: Vec<String>,
+    /// `true` (telework possible) or `false`.
+    #[arg(long)]
+    telework: Vec<String>,
+    /// `true` (paid) or `false`.
+    #[arg(long)]
+    paid: Vec<String>,
+    /// `etat`, `territoriale` or `hospitaliere`.
+    #[arg(long)]
+    versant: Vec<String>,
     /// RFC 3339 time or a number of days.
     #[arg(long)]
     published_since: Option<String>,
@@ -141,6 +150,9 @@ impl SearchArgs {
             ("region", &self.region),
             ("department", &self.department),
             ("country", &self.country),
+            ("telework", &self.telework),
+            ("paid", &self.paid),
+            ("versant", &self.versant),
         ] {
             p.extend(vs.iter().map(|v| (k.to_string(), v.clone())));
         }

@@ -256,7 +256,7 @@ impl Percolator {
                 .iter()
                 .map(|f| vec![RoaringBitmap::new(); f.values().len()])
                 .collect(),
-            unconstrained: vec![RoaringBitmap::new(); 7],
+            unconstrained: vec![RoaringBitmap::new(); Facet::COUNT],
             ..Percolator::default()
         }
     }

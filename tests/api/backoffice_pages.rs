@@ -176,8 +176,19 @@ async fn recruiters_and_administrators_work_in_pages() {
     page.screenshot("offer-form-error-phone.png").await;
     page.resize(1280, 1000).await;
 
-    // Fixed, then published.
+    // Fixed, with the conditions and who receives the applications, then published.
     page.set_value("#f-unpublish_on", "2027-03-31").await;
+    page.choose("paid", "true").await;
+    page.fill("#f-pay", "Gratification légale").await;
+    page.choose("telework", "true").await;
+    page.choose("working_time", "temps-plein").await;
+    page.fill("[id='f-application_contact.name']", "Régie des œuvres")
+        .await;
+    page.fill(
+        "[id='f-application_contact.email']",
+        "regie@culture.gouv.fr",
+    )
+    .await;
     page.fill("#f-service_label", "Musée du Louvre – régie des œuvres")
         .await;
     page.click("button[value='publish']").await;
@@ -201,6 +212,18 @@ async fn recruiters_and_administrators_work_in_pages() {
         text.contains("Stagiaire régisseur d'œuvres") && text.contains("régie des œuvres"),
         "{text}"
     );
+    // Its page says the conditions and who receives the applications.
+    visit(&page, &app, &format!("/offres/{reference}")).await;
+    let text = page.body_text().await;
+    for said in [
+        "Rémunéré : Gratification légale",
+        "Temps plein",
+        "Télétravail\nPossible",
+        "Candidatures reçues par : Régie des œuvres (regie@culture.gouv.fr)",
+        "Fonction publique de l'État",
+    ] {
+        assert!(text.contains(said), "{said} in {text}");
+    }
 
     // Cloned, then archived; a PDF attached.
     visit(&page, &app, &format!("/recruteur/offres/{reference}")).await;

@@ -479,7 +479,8 @@ pub fn offer_body(service: u64) -> Value {
         "domain": "culture-metiers-art", "service": service, "country": "FR", "region": "11",
         "department": "75", "location": "Paris 1er", "description": "Restaurer des peintures",
         "profile": "Master conservation", "start": "2027-02", "duration_months": 6,
-        "contact_email": "stages@culture.gouv.fr", "unpublish_on": "2027-03-31"
+        "contact_email": "stages@culture.gouv.fr", "unpublish_on": "2027-03-31",
+        "application_contact": {"name": "Bureau des stages", "email": "stages@culture.gouv.fr"}
     })
 }
 

@@ -41,7 +41,7 @@ async fn home_page_lists_latest_offers_with_all_facets() {
             .starts_with("https://portail.example/offres/")
     );
     let facets = body["facets"].as_object().unwrap();
-    assert_eq!(facets.len(), 7);
+    assert_eq!(facets.len(), 10);
     let contract_sum: u64 = facets["contract"]
         .as_array()
         .unwrap()
@@ -60,6 +60,77 @@ async fn home_page_lists_latest_offers_with_all_facets() {
         assert!(counts.windows(2).all(|w| w[0] >= w[1]));
         assert!(counts.iter().all(|&c| c > 0));
     }
+}
+
+#[tokio::test]
+async fn telework_pay_and_versant_are_facets_counted_like_the_others() {
+    let app = spawn_app(400).await;
+    let all = app.json("/api/v1/offers?per_page=0").await;
+    let total = all["total"].as_u64().unwrap();
+    let count = |facet: &str, value: &str| {
+        all["facets"][facet]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["value"] == value)
+            .map_or(0, |v| v["count"].as_u64().unwrap())
+    };
+    // Every offer has a versant; some do not say whether they are paid or offer telework.
+    let versants: u64 = ["etat", "territoriale", "hospitaliere"]
+        .iter()
+        .map(|v| count("versant", v))
+        .sum();
+    assert_eq!(versants, total);
+    let (yes, no) = (count("telework", "true"), count("telework", "false"));
+    assert!(yes > 0 && no > 0 && yes + no < total, "{yes} {no} {total}");
+    let labels: Vec<&str> = all["facets"]["paid"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"Rémunéré"), "{labels:?}");
+    // A filter: its total is its count, the other values of its facet stay counted.
+    let tele = app.json("/api/v1/offers?telework=true&per_page=50").await;
+    assert_eq!(tele["total"].as_u64().unwrap(), yes);
+    assert_eq!(tele["facets"]["telework"], all["facets"]["telework"]);
+    for o in tele["offers"].as_array().unwrap() {
+        let r = o["reference"].as_str().unwrap();
+        let full = app.json(&format!("/api/v1/offers/{r}")).await;
+        assert_eq!(full["telework"], true, "{full}");
+    }
+    let both = app
+        .json("/api/v1/offers?telework=false&paid=true&versant=etat&per_page=0")
+        .await;
+    assert!(both["total"].as_u64().unwrap() <= no);
+    // A value outside the list is refused, naming the parameter.
+    let r = app
+        .client
+        .get(app.url("/api/v1/offers?telework=peut-etre"))
+        .send()
+        .await
+        .unwrap();
+    let b = problem(r, 400).await;
+    assert_eq!(b["errors"][0]["field"], "telework", "{b}");
+    // The feed of the same search reads back.
+    let rss = app
+        .client
+        .get(app.url("/feeds/offers.rss?telework=true&paid=true"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rss.status(), 200);
+    let feed = feed_rs::parser::parse(rss.bytes().await.unwrap().as_ref()).unwrap();
+    assert!(!feed.entries.is_empty());
+    // The portal's filters show the three groups.
+    let page = app.browser().get("/?telework=true").await;
+    assert!(
+        page.body.contains("Télétravail")
+            && page.body.contains("Fonction publique territoriale")
+            && page.body.contains("Rémunération"),
+        "{}",
+        &page.body[..2000.min(page.body.len())]
+    );
 }
 
 #[tokio::test]

@@ -27,6 +27,15 @@ fn facet_value(o: &Offer, f: Facet) -> Option<String> {
         Facet::Region => x.region.map(|r| r.code().into()),
         Facet::Department => x.department.map(|d| d.code().into()),
         Facet::Country => Some(x.country.code().into()),
+        Facet::Telework => x.telework.map(|b| b.to_string()),
+        Facet::Paid => x.paid.map(|b| b.to_string()),
+        Facet::Versant => Some(
+            offerwatch::domain::referentials()
+                .administrations
+                .iter()
+                .find(|a| a.code == x.administration.code())
+                .map_or("etat".to_string(), |a| a.versant.clone()),
+        ),
     }
 }
 
@@ -68,7 +77,7 @@ fn naive(engine: &Engine, offers: &[Offer], p: &SearchParams) -> Naive {
         })
         .filter(|o| since.is_none_or(|s| o.published_at.unwrap() >= s))
         .collect();
-    let mut counts = vec![HashMap::new(); 7];
+    let mut counts = vec![HashMap::new(); Facet::COUNT];
     // One "query" per facet: every filter but that facet's own.
     for f in Facet::ALL {
         for o in &candidates {
@@ -120,7 +129,7 @@ fn arb_params(offers: Vec<Offer>) -> impl Strategy<Value = (Vec<(String, String)
     let n = offers.len();
     (
         proptest::option::of(0..WORDS.len()),
-        proptest::collection::vec((0..7usize, 0..n), 0..5),
+        proptest::collection::vec((0..Facet::COUNT, 0..n), 0..5),
         proptest::option::of(prop_oneof![Just("30"), Just("200"), Just("400")]),
     )
         .prop_map(move |(word, picks, since)| {

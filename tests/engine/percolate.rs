@@ -37,7 +37,10 @@ const KEYWORDS: [&str; 22] = [
     "gestion administrative",
 ];
 
-const FACET_VALUES: [(&str, &[&str]); 6] = [
+const FACET_VALUES: [(&str, &[&str]); 9] = [
+    ("telework", &["true", "false"]),
+    ("paid", &["true", "false"]),
+    ("versant", &["etat", "territoriale", "hospitaliere"]),
     ("contract", &["stage", "apprentissage"]),
     ("diploma", &["niveau-5", "niveau-6", "niveau-7"]),
     (

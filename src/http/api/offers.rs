@@ -69,6 +69,9 @@ pub struct Facets {
     region: Vec<FacetValue>,
     department: Vec<FacetValue>,
     country: Vec<FacetValue>,
+    telework: Vec<FacetValue>,
+    paid: Vec<FacetValue>,
+    versant: Vec<FacetValue>,
 }
 
 /// A page of results.
@@ -102,6 +105,12 @@ pub struct SearchQuery {
     region: Option<Vec<String>>,
     /// INSEE department codes (repeatable).
     department: Option<Vec<String>>,
+    /// `true` (telework possible) or `false` (repeatable).
+    telework: Option<Vec<String>>,
+    /// `true` (paid) or `false` (repeatable).
+    paid: Option<Vec<String>>,
+    /// `etat`, `territoriale`, `hospitaliere` (repeatable).
+    versant: Option<Vec<String>>,
     /// ISO 3166-1 alpha-2 codes (repeatable).
     country: Option<Vec<String>>,
     /// RFC 3339 time or a number of days.
@@ -167,6 +176,9 @@ fn facets_answer(page: &SearchPage) -> Option<Facets> {
             Facet::Region => out.region = values,
             Facet::Department => out.department = values,
             Facet::Country => out.country = values,
+            Facet::Telework => out.telework = values,
+            Facet::Paid => out.paid = values,
+            Facet::Versant => out.versant = values,
         }
     }
     Some(out)

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use crate::domain::Offer;
-use crate::domain::offer::{Attachment, iso_date};
+use crate::domain::offer::{Attachment, Contact, iso_date};
 use crate::http::api::offers::offer_url;
 
 /// An offer as the public sees it.
@@ -90,6 +90,40 @@ pub struct PublicOffer<'a> {
     /// A phone number to ask about the offer.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub contact_phone: Option<&'a str>,
+    /// The recruiter's own reference.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub own_reference: Option<&'a str>,
+    /// Paid or not (absent: not said).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid: Option<bool>,
+    /// The pay, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pay: Option<&'a str>,
+    /// `temps-plein` or `temps-partiel` (absent: not said).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub working_time: Option<&'static str>,
+    /// Telework possible or not (absent: not said).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub telework: Option<bool>,
+    /// A driving licence needed or not (absent: not said).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub driving_licence: Option<bool>,
+    /// Travel, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub travel: Option<&'a str>,
+    /// Who receives the applications: `{name, email}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub application_contact: Option<&'a Contact>,
+    /// Who answers questions: `{name, email, phone}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub information_contact: Option<&'a Contact>,
+    /// A postal address to apply by letter.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postal_address: Option<&'a str>,
+    /// `etat`, `territoriale` or `hospitaliere` (from the administration).
+    pub versant: &'static str,
     /// End of diffusion, `YYYY-MM-DD`.
     #[serde(with = "iso_date")]
     #[schema(value_type = String)]
@@ -176,6 +210,17 @@ impl<'a> PublicOffer<'a> {
             contact_email: f.contact_email.as_deref(),
             contact_url: f.contact_url.as_deref(),
             contact_phone: f.contact_phone.as_deref(),
+            own_reference: f.own_reference.as_deref(),
+            paid: f.paid,
+            pay: f.pay.as_deref(),
+            working_time: f.working_time.map(|w| w.code()),
+            telework: f.telework,
+            driving_licence: f.driving_licence,
+            travel: f.travel.as_deref(),
+            application_contact: f.application_contact.as_ref(),
+            information_contact: f.information_contact.as_ref(),
+            postal_address: f.postal_address.as_deref(),
+            versant: f.versant(),
             unpublish_on: f.unpublish_on,
             attachments: &f.attachments,
             created_at: o.created_at,
@@ -208,6 +253,8 @@ mod tests {
             map.remove(private);
         }
         map.insert("url".into(), offer_url(base, o).into());
+        // Derived from the administration, for the candidates' filter.
+        map.insert("versant".into(), o.fields.versant().into());
         v
     }
 

@@ -146,6 +146,32 @@ pub(super) fn offer_fields(o: &Offer) -> Vec<(String, String)> {
     push("Profil recherché", f.profile.clone());
     push("Conditions particulières d'exercice", f.conditions.clone());
     push("Langues", f.languages.clone());
+    let yes_no =
+        |b: Option<bool>, yes: &str, no: &str| b.map(|b| if b { yes } else { no }.to_string());
+    push(
+        "Rémunération",
+        match (f.paid, &f.pay) {
+            (Some(true), Some(p)) => Some(format!("Rémunéré : {p}")),
+            (Some(false), Some(p)) => Some(format!("Non rémunéré ({p})")),
+            (None, Some(p)) => Some(p.clone()),
+            (paid, None) => yes_no(paid, "Rémunéré", "Non rémunéré"),
+        },
+    );
+    push("Temps de travail", f.working_time.map(|w| w.label().into()));
+    push("Télétravail", yes_no(f.telework, "Possible", "Non"));
+    push(
+        "Permis de conduire",
+        yes_no(f.driving_licence, "Exigé", "Non exigé"),
+    );
+    push("Déplacements", f.travel.clone());
+    push(
+        "Fonction publique",
+        Facet::Versant
+            .values()
+            .ordinal(f.versant())
+            .map(|o| Facet::Versant.values().label(o).to_string()),
+    );
+    push("Référence du recruteur", f.own_reference.clone());
     push("Informations complémentaires", f.extra_info.clone());
     push("Commentaires", f.comments.clone());
     push("Fin de diffusion", Some(day_fr(f.unpublish_on)));
@@ -160,6 +186,23 @@ pub(crate) struct Apply {
     pub(super) tel: Option<(String, String)>,
     pub(super) share: String,
     pub(super) attachments: Vec<(String, String)>,
+    /// Who receives the applications: (name, mailto link, address).
+    pub(super) contact: Option<(String, String, String)>,
+    /// A postal address to apply by letter.
+    pub(super) postal: Option<String>,
+    /// Who answers questions: name, then its e-mail (mailto, address) and phone (tel, as shown).
+    pub(super) info: Option<(String, Option<Link>, Option<Link>)>,
+}
+
+/// A link: (address, as shown).
+type Link = (String, String);
+
+fn tel_of(p: &str) -> (String, String) {
+    let digits: String = p
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    (format!("tel:{digits}"), p.to_string())
 }
 
 pub(super) fn mailto(to: &str, subject: &str, body: &str) -> String {
@@ -187,12 +230,31 @@ pub(super) fn apply_of(o: &Offer, public_url: &str) -> Apply {
             )
         }),
         url: f.contact_url.clone().map(|u| (u.clone(), u)),
-        tel: f.contact_phone.as_ref().map(|p| {
-            let digits: String = p
-                .chars()
-                .filter(|c| c.is_ascii_digit() || *c == '+')
-                .collect();
-            (format!("tel:{digits}"), p.clone())
+        tel: f.contact_phone.as_deref().map(tel_of),
+        contact: f.application_contact.as_ref().map(|c| {
+            let email = c.email.clone().unwrap_or_default();
+            (
+                c.name.clone(),
+                mailto(
+                    &email,
+                    &format!("Candidature – {reference} – {}", f.title),
+                    "",
+                ),
+                email,
+            )
+        }),
+        postal: f.postal_address.clone(),
+        info: f.information_contact.as_ref().map(|c| {
+            (
+                c.name.clone(),
+                c.email.as_ref().map(|m| {
+                    (
+                        mailto(m, &format!("Question – {reference} – {}", f.title), ""),
+                        m.clone(),
+                    )
+                }),
+                c.phone.as_deref().map(tel_of),
+            )
         }),
         share: mailto(
             "",

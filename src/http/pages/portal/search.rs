@@ -319,6 +319,9 @@ pub(super) async fn search_page(
             contract: group(&params, facets, Facet::Contract, "Type de contrat"),
             diploma: group(&params, facets, Facet::Diploma, "Niveau de diplôme"),
             groups: vec![
+                group(&params, facets, Facet::Paid, "Rémunération"),
+                group(&params, facets, Facet::Telework, "Télétravail"),
+                group(&params, facets, Facet::Versant, "Fonction publique"),
                 group(&params, facets, Facet::Domain, "Domaine"),
                 group(&params, facets, Facet::Administration, "Administration"),
                 group(&params, facets, Facet::Region, "Région"),

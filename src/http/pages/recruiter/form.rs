@@ -92,7 +92,44 @@ impl Values {
                 "publish_on".into(),
                 f.publish_on.map(iso_date::format).unwrap_or_default(),
             ),
+            (
+                "own_reference".into(),
+                f.own_reference.clone().unwrap_or_default(),
+            ),
+            ("paid".into(), yes_no(f.paid)),
+            ("pay".into(), f.pay.clone().unwrap_or_default()),
+            (
+                "working_time".into(),
+                f.working_time
+                    .map(|w| w.code().to_string())
+                    .unwrap_or_default(),
+            ),
+            ("telework".into(), yes_no(f.telework)),
+            ("driving_licence".into(), yes_no(f.driving_licence)),
+            ("travel".into(), f.travel.clone().unwrap_or_default()),
+            (
+                "postal_address".into(),
+                f.postal_address.clone().unwrap_or_default(),
+            ),
         ];
+        for (prefix, c) in [
+            ("application_contact", &f.application_contact),
+            ("information_contact", &f.information_contact),
+        ] {
+            let c = c.as_ref();
+            pairs.push((
+                format!("{prefix}.name"),
+                c.map(|c| c.name.clone()).unwrap_or_default(),
+            ));
+            pairs.push((
+                format!("{prefix}.email"),
+                c.and_then(|c| c.email.clone()).unwrap_or_default(),
+            ));
+            pairs.push((
+                format!("{prefix}.phone"),
+                c.and_then(|c| c.phone.clone()).unwrap_or_default(),
+            ));
+        }
         let mut others = Vec::new();
         for l in f
             .languages
@@ -151,10 +188,42 @@ impl Values {
             contact_phone: f.opt("contact_phone"),
             unpublish_on: f.opt("unpublish_on"),
             publish_on: f.opt("publish_on"),
+            own_reference: f.opt("own_reference"),
+            paid: f.opt("paid").map(serde_json::Value::String),
+            pay: f.opt("pay"),
+            working_time: f.opt("working_time"),
+            telework: f.opt("telework").map(serde_json::Value::String),
+            driving_licence: f.opt("driving_licence").map(serde_json::Value::String),
+            travel: f.opt("travel"),
+            application_contact: Some(crate::domain::offer::ContactInput {
+                name: f.opt("application_contact.name"),
+                email: f.opt("application_contact.email"),
+                phone: None,
+            }),
+            information_contact: Some(crate::domain::offer::ContactInput {
+                name: f.opt("information_contact.name"),
+                email: f.opt("information_contact.email"),
+                phone: f.opt("information_contact.phone"),
+            }),
+            postal_address: f.opt("postal_address"),
             state: None,
             published_at: None,
         }
     }
+}
+
+/// A yes/no value as the form's select holds it.
+fn yes_no(b: Option<bool>) -> String {
+    b.map(|b| b.to_string()).unwrap_or_default()
+}
+
+/// The options of a yes/no select, « non précisé » first.
+fn yes_no_options(yes: &str, no: &str) -> Vec<(String, String)> {
+    vec![
+        (String::new(), "Non précisé".into()),
+        ("true".into(), yes.into()),
+        ("false".into(), no.into()),
+    ]
 }
 
 pub(super) fn with_empty(first: &str, mut options: Vec<(String, String)>) -> Vec<(String, String)> {
@@ -239,6 +308,26 @@ pub(super) fn offer_sections(values: &Values, services: &[Service]) -> Vec<Secti
                 .hint("L'offre n'est plus diffusée à partir de ce jour ; au plus un an après aujourd'hui."),
             Field::new("publish_on", "Publication programmée le (facultatif)", "date", &v("publish_on"))
                 .hint("Pour un brouillon : il est publié automatiquement ce jour-là, à minuit. Laissez vide pour publier vous-même."),
+            Field::new("own_reference", "Votre référence interne (facultatif)", "text", &v("own_reference"))
+                .hint("50 caractères au plus ; visible des candidats"),
+        ]),
+        Section::new("Conditions du poste", vec![
+            Field::new("paid", "Rémunération", "select", &v("paid"))
+                .options(yes_no_options("Rémunéré", "Non rémunéré")),
+            Field::new("pay", "Montant ou précisions sur la rémunération", "text", &v("pay"))
+                .hint("Par exemple : gratification légale de stage, 53 % du SMIC"),
+            Field::new("working_time", "Temps de travail", "select", &v("working_time"))
+                .options(vec![
+                    (String::new(), "Non précisé".into()),
+                    ("temps-plein".into(), "Temps plein".into()),
+                    ("temps-partiel".into(), "Temps partiel".into()),
+                ]),
+            Field::new("telework", "Télétravail", "select", &v("telework"))
+                .options(yes_no_options("Possible", "Non")),
+            Field::new("driving_licence", "Permis de conduire", "select", &v("driving_licence"))
+                .options(yes_no_options("Exigé", "Non exigé")),
+            Field::new("travel", "Déplacements", "text", &v("travel"))
+                .hint("Par exemple : déplacements ponctuels dans le département"),
         ]),
         Section::new("Localisation", vec![
             Field::new("country", "Pays", "select", if v("country").is_empty() { "FR" } else { values.0.get("country") }).required()
@@ -271,6 +360,15 @@ pub(super) fn offer_sections(values: &Values, services: &[Service]) -> Vec<Secti
                 .hint("Une adresse électronique ou une adresse web est obligatoire"),
             Field::new("contact_url", "Adresse web pour postuler", "url", &v("contact_url")).hint("Commençant par https://"),
             Field::new("contact_phone", "Téléphone du contact", "tel", &v("contact_phone")),
+            Field::new("application_contact.name", "Personne qui reçoit les candidatures : nom ou fonction", "text", &v("application_contact.name")).required(),
+            Field::new("application_contact.email", "Son adresse électronique", "email", &v("application_contact.email")).required()
+                .hint("Format attendu : nom@domaine.fr"),
+            Field::new("postal_address", "Adresse postale pour postuler (facultatif)", "textarea", &v("postal_address")),
+        ]),
+        Section::new("Contact pour des renseignements (facultatif)", vec![
+            Field::new("information_contact.name", "Nom ou fonction", "text", &v("information_contact.name")),
+            Field::new("information_contact.email", "Adresse électronique", "email", &v("information_contact.email")),
+            Field::new("information_contact.phone", "Téléphone", "tel", &v("information_contact.phone")),
         ]),
     ]
 }
