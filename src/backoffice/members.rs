@@ -34,7 +34,10 @@ pub struct Invitation {
     /// The service (a recruiter's invitation).
     pub service: Option<u64>,
     /// `gestionnaire`, `redacteur`, `lecteur`, or `admin` (administrators only, no service).
-    #[schema(required = true)]
+    #[schema(
+        required = true,
+        pattern = r"^\s*(gestionnaire|redacteur|lecteur|admin)\s*$"
+    )]
     pub role: Option<String>,
 }
 

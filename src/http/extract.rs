@@ -251,3 +251,22 @@ mod tests {
         );
     }
 }
+
+/// A stored record's id in a path (`/admin/services/{id}`…): documented as an `int64` from 0,
+/// so a number above 2⁶³ − 1 is refused (400) like any other malformed id, before any rule on
+/// who may see the record.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecordId(pub u64);
+
+impl<'de> serde::Deserialize<'de> for RecordId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let id = u64::deserialize(d)?;
+        if i64::try_from(id).is_err() {
+            return Err(serde::de::Error::custom(format!(
+                "an id is at most {}",
+                i64::MAX
+            )));
+        }
+        Ok(RecordId(id))
+    }
+}

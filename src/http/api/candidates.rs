@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use crate::candidates::{AccountPatch, NewSearch, SearchPatch, Signup};
 use crate::domain::account::SavedSearch;
 use crate::http::api::auth::account_json;
-use crate::http::extract::{Caller, JsonBody};
+use crate::http::extract::{Caller, JsonBody, RecordId};
 use crate::http::{AppError, AppState, with_candidates as alerts};
 use crate::links;
 use crate::mail::html_escape;
@@ -171,7 +171,7 @@ async fn create_search(
 async fn patch_search(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     JsonBody(body): JsonBody<SearchPatch>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let s = alerts(&state, move |x| x.patch_search(&who, id, body)).await?;
@@ -186,7 +186,7 @@ async fn patch_search(
 async fn delete_search(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
 ) -> Result<StatusCode, AppError> {
     alerts(&state, move |x| x.delete_search(&who, id)).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::backoffice::{Invitation, Invited};
 use crate::http::api::auth::account_json;
 use crate::http::api::recruiter_offers::offer_json;
-use crate::http::extract::{Caller, JsonBody};
+use crate::http::extract::{Caller, JsonBody, RecordId};
 use crate::http::{AppError, AppState, with_backoffice as backoffice};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -34,7 +34,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
 async fn members(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let (service, members) = backoffice(&state, move |b| b.members(&who, id)).await?;
     Ok(Json(serde_json::json!({
@@ -72,7 +72,7 @@ async fn invited(
 async fn invite_member(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     JsonBody(mut body): JsonBody<Invitation>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
     if body.service.is_some_and(|s| s != id) {
@@ -104,6 +104,7 @@ async fn invite_member(
 #[serde(deny_unknown_fields)]
 pub struct RoleBody {
     /// `gestionnaire`, `redacteur` or `lecteur`.
+    #[schema(pattern = r"^\s*(gestionnaire|redacteur|lecteur)\s*$")]
     role: String,
 }
 
@@ -112,6 +113,7 @@ pub struct RoleBody {
     params(("id" = u64, Path, description = "Service id"), ("account" = u64, Path, description = "Account id")),
     request_body = RoleBody,
     responses((status = 200, description = "The account", body = Object),
+              (status = 422, description = "Unknown role", body = crate::http::Problem, content_type = "application/problem+json"),
               (status = 403, description = "Not a gestionnaire of the service", body = crate::http::Problem, content_type = "application/problem+json"),
               (status = 404, description = "Not a member", body = crate::http::Problem, content_type = "application/problem+json"),
               (status = 409, description = "One's own membership", body = crate::http::Problem, content_type = "application/problem+json")),
@@ -119,9 +121,10 @@ pub struct RoleBody {
 async fn change_role(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path((id, account)): Path<(u64, u64)>,
+    Path((id, account)): Path<(RecordId, RecordId)>,
     JsonBody(body): JsonBody<RoleBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
+    let (id, account) = (id.0, account.0);
     let a = backoffice(&state, move |b| {
         b.set_member_role(&who, id, account, &body.role)
     })
@@ -140,8 +143,9 @@ async fn change_role(
 async fn remove(
     State(state): State<AppState>,
     Caller(who): Caller,
-    Path((id, account)): Path<(u64, u64)>,
+    Path((id, account)): Path<(RecordId, RecordId)>,
 ) -> Result<Json<serde_json::Value>, AppError> {
+    let (id, account) = (id.0, account.0);
     let a = backoffice(&state, move |b| b.remove_member(&who, account, id)).await?;
     Ok(Json(account_json(&state, &a).await?))
 }

@@ -13,7 +13,7 @@ use crate::backoffice::RecruiterRequest;
 use crate::domain::account::{AccountState, Role};
 use crate::error::{FieldError, ValidationErrors};
 use crate::http::api::auth::{account_json, accounts_json};
-use crate::http::extract::{Caller, JsonBody};
+use crate::http::extract::{Caller, JsonBody, RecordId};
 use crate::http::{AppError, AppState, with_backoffice as backoffice};
 
 pub(crate) fn router() -> OpenApiRouter<AppState> {
@@ -155,7 +155,7 @@ async fn list_requests(
 async fn approve(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.approve(&admin, id)).await?;
     Ok(Json(account_json(&state, &a).await?))
@@ -176,7 +176,7 @@ pub struct RefuseBody {
 async fn refuse(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     JsonBody(body): JsonBody<RefuseBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.refuse(&admin, id, &body.reason)).await?;
@@ -190,6 +190,7 @@ pub struct MemberBody {
     service: u64,
     /// `gestionnaire`, `redacteur` or `lecteur`; by default gestionnaire for a service without
     /// members, redacteur otherwise.
+    #[schema(pattern = r"^\s*(gestionnaire|redacteur|lecteur)\s*$")]
     role: Option<String>,
 }
 
@@ -197,12 +198,14 @@ pub struct MemberBody {
 /// (administrators).
 #[utoipa::path(post, path = "/api/v1/admin/recruiters/{id}/services", tag = "recruiters", request_body = MemberBody,
     params(("id" = u64, Path, description = "Account id")),
-    responses((status = 200, description = "The account", body = Object)),
+    responses((status = 200, description = "The account", body = Object),
+              (status = 404, description = "No such recruiter or service", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Unknown role", body = crate::http::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn add_member(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     JsonBody(body): JsonBody<MemberBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| {
@@ -215,13 +218,17 @@ async fn add_member(
 /// Removes a recruiter from a service (administrators).
 #[utoipa::path(delete, path = "/api/v1/admin/recruiters/{id}/services/{service}", tag = "recruiters",
     params(("id" = u64, Path, description = "Account id"), ("service" = u64, Path, description = "Service id")),
-    responses((status = 200, description = "The account", body = Object), (status = 404, description = "No such membership", body = crate::http::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The account", body = Object),
+              (status = 403, description = "Not an administrator", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such membership", body = crate::http::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn remove_member(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path((id, service)): Path<(u64, u64)>,
+    Path((id, service)): Path<(RecordId, RecordId)>,
 ) -> Result<Json<serde_json::Value>, AppError> {
+    let (id, service) = (id.0, service.0);
+    require(&admin, Role::Admin)?;
     let a = backoffice(&state, move |b| b.remove_member(&admin, id, service)).await?;
     Ok(Json(account_json(&state, &a).await?))
 }
@@ -245,12 +252,13 @@ fn service_json(s: &crate::domain::account::Service) -> serde_json::Value {
 /// Renames a service or moves it to another entité (administrators).
 #[utoipa::path(patch, path = "/api/v1/admin/services/{id}", tag = "recruiters", request_body = ServicePatch,
     params(("id" = u64, Path, description = "Service id")),
-    responses((status = 200, description = "The service", body = Object), (status = 404, description = "No such service", body = crate::http::Problem, content_type = "application/problem+json")),
+    responses((status = 200, description = "The service", body = Object), (status = 404, description = "No such service", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Invalid fields", body = crate::http::Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 async fn rename_service(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     JsonBody(body): JsonBody<ServicePatch>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let s = backoffice(&state, move |b| {
@@ -274,7 +282,7 @@ async fn rename_service(
 async fn delete_service(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
 ) -> Result<StatusCode, AppError> {
     backoffice(&state, move |b| b.delete_service(&admin, id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -299,7 +307,7 @@ pub struct MergeBody {
 async fn merge_service(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     JsonBody(body): JsonBody<MergeBody>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let m = backoffice(&state, move |b| b.merge_services(&admin, id, body.into)).await?;
@@ -354,7 +362,7 @@ async fn list_accounts(
 async fn enable_account(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.set_enabled(&admin, id, true)).await?;
     Ok(Json(account_json(&state, &a).await?))
@@ -368,7 +376,7 @@ async fn enable_account(
 async fn disable_account(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let a = backoffice(&state, move |b| b.set_enabled(&admin, id, false)).await?;
     Ok(Json(account_json(&state, &a).await?))

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use crate::backoffice::sources::{feed_client, poll_source};
 use crate::domain::OfferInput;
 use crate::domain::account::Role;
-use crate::http::extract::{Caller, JsonBody};
+use crate::http::extract::{Caller, JsonBody, RecordId};
 use crate::http::{AppError, AppState, with_backoffice};
 use crate::store::sources::{Poll, Source};
 
@@ -96,7 +96,7 @@ async fn list(
 async fn read(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
 ) -> Result<Json<serde_json::Value>, AppError> {
     let s = with_backoffice(&state, move |b| b.source(&admin, id)).await?;
     Ok(Json(source_json(&s)))
@@ -111,7 +111,7 @@ async fn read(
 async fn remove(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
 ) -> Result<StatusCode, AppError> {
     with_backoffice(&state, move |b| b.remove_source(&admin, id)).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -126,7 +126,7 @@ async fn remove(
 async fn poll(
     State(state): State<AppState>,
     Caller(admin): Caller,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
 ) -> Result<Json<Poll>, AppError> {
     crate::auth::require(&admin, Role::Admin)?;
     let client = feed_client(&state.outbound);

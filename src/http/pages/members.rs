@@ -17,6 +17,7 @@ use crate::backoffice::{Invitation, Member};
 use crate::domain::account::{AccountState, MemberRole, Role, Service};
 use crate::error::Error;
 use crate::http::error::status_of;
+use crate::http::extract::RecordId;
 use crate::http::{AppState, with_backoffice};
 use crate::links;
 
@@ -207,7 +208,7 @@ async fn members(
 pub(super) async fn members_page(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
     members(
@@ -231,7 +232,7 @@ pub(super) async fn members_page(
 pub(super) async fn invite_submit(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     let url = links::fill1(links::RECRUITER_MEMBERS, id);
@@ -289,9 +290,10 @@ async fn member_change(
 pub(super) async fn role_submit(
     State(state): State<AppState>,
     v: Visitor,
-    Path((id, account)): Path<(u64, u64)>,
+    Path((id, account)): Path<(RecordId, RecordId)>,
     body: Bytes,
 ) -> PageResult {
+    let (id, account) = (id.0, account.0);
     member_change(
         &state,
         &v,
@@ -311,9 +313,10 @@ pub(super) async fn role_submit(
 pub(super) async fn remove_submit(
     State(state): State<AppState>,
     v: Visitor,
-    Path((id, account)): Path<(u64, u64)>,
+    Path((id, account)): Path<(RecordId, RecordId)>,
     body: Bytes,
 ) -> PageResult {
+    let (id, account) = (id.0, account.0);
     member_change(
         &state,
         &v,

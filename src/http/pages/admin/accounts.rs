@@ -177,7 +177,7 @@ pub(super) async fn account_change(
 pub(super) async fn add_membership(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     account_change(
@@ -204,9 +204,10 @@ pub(super) async fn add_membership(
 pub(super) async fn remove_membership(
     State(state): State<AppState>,
     v: Visitor,
-    Path((id, service)): Path<(u64, u64)>,
+    Path((id, service)): Path<(RecordId, RecordId)>,
     body: Bytes,
 ) -> PageResult {
+    let (id, service) = (id.0, service.0);
     account_change(
         &state,
         &v,
@@ -225,7 +226,7 @@ pub(super) async fn remove_membership(
 pub(super) async fn disable(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     account_change(&state, &v, &body, Notice::Disabled, move |b, admin, _| {
@@ -242,7 +243,7 @@ pub(super) async fn disable(
 pub(super) async fn enable(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     account_change(&state, &v, &body, Notice::Enabled, move |b, admin, _| {

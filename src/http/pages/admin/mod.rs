@@ -17,6 +17,7 @@ use crate::domain::account::{Account, AccountState, Role, Service};
 use crate::domain::{OfferState, referentials};
 use crate::error::Error;
 use crate::http::error::status_of;
+use crate::http::extract::RecordId;
 use crate::http::pages::Notice;
 use crate::http::pages::{OrPage, PageError, PageResult};
 use crate::http::{AppState, with_backoffice};

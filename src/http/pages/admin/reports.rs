@@ -102,7 +102,7 @@ pub(super) async fn reports_page(
 pub(super) async fn handle_report(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     let (admin, form) = v.changing(Role::Admin, links::ADMIN_REPORTS, &body)?;

@@ -112,7 +112,7 @@ pub(super) async fn requests_page(
 pub(super) async fn approve(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     let (admin, _) = changing(&v, &body)?;
@@ -133,7 +133,7 @@ pub(super) async fn approve(
 pub(super) async fn refuse(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     let (admin, form) = changing(&v, &body)?;

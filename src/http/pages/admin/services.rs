@@ -171,7 +171,7 @@ pub(super) async fn add_service(
 pub(super) async fn rename_service(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     let (admin, form) = changing(&v, &body)?;
@@ -316,7 +316,7 @@ async fn service(
 pub(super) async fn service_page(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     Query(q): Query<NoticeQuery>,
 ) -> PageResult {
     service(
@@ -340,7 +340,7 @@ pub(super) async fn service_page(
 pub(super) async fn service_details(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     let (admin, form) = changing(&v, &body)?;
@@ -367,7 +367,7 @@ pub(super) async fn service_details(
 pub(super) async fn service_delete(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     let (admin, _) = changing(&v, &body)?;
@@ -394,7 +394,7 @@ pub struct MergeQuery {
 pub(super) async fn merge_page(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     Query(q): Query<MergeQuery>,
 ) -> PageResult {
     let admin = admin_of(&v, &links::fill1(links::ADMIN_SERVICE, id))?;
@@ -444,7 +444,7 @@ pub(super) async fn merge_page(
 pub(super) async fn merge_submit(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     let (admin, form) = changing(&v, &body)?;

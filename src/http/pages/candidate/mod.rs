@@ -20,7 +20,7 @@ use crate::domain::Facet;
 use crate::domain::account::{Account, Frequency, Role, SavedSearch};
 use crate::error::Error;
 use crate::http::error::status_of;
-use crate::http::extract::ClientIp;
+use crate::http::extract::{ClientIp, RecordId};
 use crate::http::pages::Notice;
 use crate::http::pages::{PageError, PageResult};
 use crate::http::{AppState, with_auth, with_candidates};

@@ -114,7 +114,7 @@ pub(super) async fn searches_page(
 pub(super) async fn update_search(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     let (who, form) = changing(&v, &body, links::SAVED_SEARCHES)?;
@@ -155,7 +155,7 @@ pub(super) async fn update_search(
 pub(super) async fn delete_search(
     State(state): State<AppState>,
     v: Visitor,
-    Path(id): Path<u64>,
+    Path(RecordId(id)): Path<RecordId>,
     body: Bytes,
 ) -> PageResult {
     let (who, _) = changing(&v, &body, links::SAVED_SEARCHES)?;
