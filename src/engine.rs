@@ -152,6 +152,11 @@ impl Engine {
             Some(url) => Store::connect(url)?,
             None => Store::open(&data_dir.join("store.redb"))?,
         });
+        // Before anything reads an offer: an administration added at run time is a known code.
+        store.install_administrations()?;
+        if store.is_shared() {
+            Store::learn_administrations_from(&store);
+        }
         let (index, mut state) = SearchIndex::open(&data_dir.join("index"), zone, synonyms)?;
         let mut replica = None;
         if store.is_shared() {

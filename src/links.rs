@@ -151,6 +151,10 @@ pub const ADMIN_REQUESTS: &str = "/admin/demandes";
 pub const ADMIN_REQUEST_APPROVE: &str = "/admin/demandes/{id}/accepter";
 /// Refusing a request.
 pub const ADMIN_REQUEST_REFUSE: &str = "/admin/demandes/{id}/refuser";
+/// The administrations de rattachement.
+pub const ADMIN_ADMINISTRATIONS: &str = "/admin/administrations";
+/// Renames one.
+pub const ADMIN_ADMINISTRATION_RENAME: &str = "/admin/administrations/renommer";
 /// Services.
 pub const ADMIN_SERVICES: &str = "/admin/services";
 /// One service.

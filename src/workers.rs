@@ -192,7 +192,15 @@ async fn stats_writer(engine: Arc<Engine>, mut stop: Stop) {
     loop {
         let stopping = stop.pause(STATS_EVERY).await;
         let e = engine.clone();
-        match crate::blocking::run(move || e.flush_stats()).await {
+        // Nodes sharing a database learn the administrations another one added or renamed.
+        match crate::blocking::run(move || {
+            if e.store().is_shared() {
+                e.store().install_administrations()?;
+            }
+            e.flush_stats()
+        })
+        .await
+        {
             Ok(Err(e)) | Err(e) => {
                 tracing::error!(error = %e, "statistics not written; kept for the next round")
             }

@@ -2,6 +2,7 @@
 //! the offer lifecycle with its permission rules and audit trail, attachments, and the
 //! end-of-diffusion archiver. Every change is one store transaction, including the mail it sends.
 
+pub mod administrations;
 mod archiver;
 mod attachments;
 mod members;

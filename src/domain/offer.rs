@@ -309,10 +309,18 @@ pub struct OfferInput {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub travel: Option<String>,
     /// Who receives the applications: `{name, email}` (required for a new offer).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::validate::object_only"
+    )]
     pub application_contact: Option<ContactInput>,
     /// Who answers questions: `{name, email, phone}`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "super::validate::object_only"
+    )]
     pub information_contact: Option<ContactInput>,
     /// A postal address to apply by letter.
     #[serde(default, skip_serializing_if = "Option::is_none")]

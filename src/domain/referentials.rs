@@ -1,10 +1,17 @@
 //! The reference data compiled into the binary (`index-schema/referentials/`): the closed lists
-//! of codes and French labels of the seven facets, and the region → department tree.
+//! of codes and French labels of the facets, and the region → department tree.
+//!
+//! The administrations are also kept in the store (`/admin/administrations`): a label renamed,
+//! an administration added after a government reshuffle. [`install_administrations`] lays that
+//! stored list over the compiled one. An added administration takes the next ordinal and keeps
+//! it (additions are ordered by their stored position), so what the index and the percolator
+//! hold stays valid; codes never change.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// The seven facets of the search, in the order the API lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -198,7 +205,7 @@ pub struct Region {
 }
 
 /// An administration (administration de rattachement).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Administration {
     /// Stable code.
     pub code: String,
@@ -214,6 +221,20 @@ pub struct Administration {
     /// Other names.
     #[serde(default)]
     pub aliases: Vec<String>,
+}
+
+/// The administrations' part of the store: an administration added at run time (a code the
+/// compiled list lacks) or the new labels of a compiled one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAdministration {
+    /// Its fields (for a compiled code, only the labels and aliases are taken).
+    #[serde(flatten)]
+    pub administration: Administration,
+    /// Order of the additions: an added administration's ordinal follows the compiled ones in
+    /// this order, so it never moves.
+    pub position: u64,
+    /// When it was added or last renamed (RFC 3339).
+    pub updated_at: String,
 }
 
 /// A country or territory.
@@ -265,7 +286,7 @@ fn pairs(items: Vec<CodeLabel>) -> Vec<(String, String)> {
     items.into_iter().map(|c| (c.code, c.label)).collect()
 }
 
-fn load() -> Referentials {
+fn load(stored: &[StoredAdministration]) -> Referentials {
     macro_rules! file {
         ($name:literal) => {
             include_str!(concat!("../../index-schema/referentials/", $name))
@@ -274,8 +295,9 @@ fn load() -> Referentials {
     let contracts: Vec<CodeLabel> = parse("contracts", file!("contracts.json"));
     let diplomas: Vec<CodeLabel> = parse("diplomas", file!("diplomas.json"));
     let domains: Vec<CodeLabel> = parse("domains", file!("domains.json"));
-    let administrations: Vec<Administration> =
+    let mut administrations: Vec<Administration> =
         parse("administrations", file!("administrations.json"));
+    overlay(&mut administrations, stored);
     let regions: Vec<Region> = parse("regions", file!("regions.json"));
     let departments: Vec<Department> = parse("departments", file!("departments.json"));
     let countries: Vec<Country> = parse("countries", file!("countries.json"));
@@ -332,11 +354,92 @@ fn load() -> Referentials {
     }
 }
 
-static REFERENTIALS: LazyLock<Referentials> = LazyLock::new(load);
+/// Lays the stored administrations over the compiled ones: a known code takes the stored
+/// labels, the others are appended in their stored order.
+fn overlay(administrations: &mut Vec<Administration>, stored: &[StoredAdministration]) {
+    let mut stored: Vec<&StoredAdministration> = stored.iter().collect();
+    stored.sort_by_key(|s| s.position);
+    for s in stored {
+        let a = &s.administration;
+        match administrations.iter_mut().find(|c| c.code == a.code) {
+            Some(c) => {
+                c.label.clone_from(&a.label);
+                c.short_label.clone_from(&a.short_label);
+                c.aliases.clone_from(&a.aliases);
+            }
+            None => administrations.push(a.clone()),
+        }
+    }
+}
 
-/// The compiled-in referentials.
+static COMPILED: LazyLock<Referentials> = LazyLock::new(|| load(&[]));
+
+/// The referentials with the stored administrations laid over, once some were installed.
+static CURRENT: AtomicPtr<Referentials> = AtomicPtr::new(std::ptr::null_mut());
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+static INSTALLING: Mutex<()> = Mutex::new(());
+
+/// The referentials: the compiled ones, with the stored administrations laid over.
 pub fn referentials() -> &'static Referentials {
-    &REFERENTIALS
+    let p = CURRENT.load(Ordering::Acquire);
+    if p.is_null() {
+        &COMPILED
+    } else {
+        // SAFETY: every pointer stored in CURRENT comes from `Box::leak` and is never freed, so
+        // it stays valid for the rest of the process.
+        unsafe { &*p }
+    }
+}
+
+/// Lays `stored` over the compiled administrations for the whole process, from now on; true
+/// when that changed something. The earlier lists stay readable by whoever holds them (a
+/// change is an administrator's act, a few a year: each leaks a few tens of kilobytes).
+pub fn install_administrations(stored: &[StoredAdministration]) -> bool {
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|p| p.into_inner());
+    let next = load(stored);
+    let current = referentials();
+    if next.administrations == current.administrations {
+        return false;
+    }
+    if let Some(gone) = current
+        .administrations
+        .iter()
+        .zip(&next.administrations)
+        .position(|(a, b)| a.code != b.code)
+        .or((next.administrations.len() < current.administrations.len())
+            .then_some(next.administrations.len()))
+    {
+        // Ordinals only grow: an index holding the old ones would read them as others.
+        tracing::error!(
+            ordinal = gone,
+            "the stored administrations would move an ordinal: kept the list as it was"
+        );
+        return false;
+    }
+    CURRENT.store(Box::leak(Box::new(next)), Ordering::Release);
+    GENERATION.fetch_add(1, Ordering::AcqRel);
+    true
+}
+
+/// How many times the administrations changed in this process (caches of what the
+/// referentials give, such as the OpenAPI document, compare it).
+pub fn generation() -> u64 {
+    GENERATION.load(Ordering::Acquire)
+}
+
+/// A digest of each facet's codes in ordinal order: an index built with other ordinals is
+/// rebuilt, one built before an administration was added is still good (its digest is a
+/// prefix's).
+pub fn codes_digest(facet: Facet, len: usize) -> u64 {
+    // FNV-1a: stable from build to build, unlike the standard library's hasher.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for code in facet.values().codes().iter().take(len) {
+        for b in code.bytes().chain([0]) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
 }
 
 impl Referentials {
@@ -359,6 +462,16 @@ impl Referentials {
     /// The administration with this code.
     pub fn administration(&self, code: &str) -> Option<&Administration> {
         self.administrations.iter().find(|a| a.code == code)
+    }
+
+    /// The values of one facet in this version of the referentials.
+    pub fn values(&self, facet: Facet) -> &Values {
+        &self.facets[facet.index()]
+    }
+
+    /// True for a code of the compiled list (whose code and versant never change).
+    pub fn is_compiled_administration(code: &str) -> bool {
+        COMPILED.administration(code).is_some()
     }
 }
 

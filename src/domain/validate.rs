@@ -20,6 +20,23 @@ pub fn is_email(s: &str) -> bool {
         && !s.chars().any(|c| c.is_whitespace() || "<>,;\"".contains(c))
 }
 
+/// Reads an optional nested object of a JSON body as an object only: serde's derived structs
+/// also read an array of their fields in order (`[null, null]`), which the API's schema does not
+/// allow. Use with `#[serde(default, deserialize_with = "…")]`.
+pub fn object_only<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::{Deserialize, de::Error};
+    match Option::<serde_json::Map<String, serde_json::Value>>::deserialize(d)? {
+        None => Ok(None),
+        Some(map) => serde_json::from_value(serde_json::Value::Object(map))
+            .map(Some)
+            .map_err(D::Error::custom),
+    }
+}
+
 /// True for an absolute `http://` or `https://` address without blanks.
 pub fn is_http_url(s: &str) -> bool {
     let rest = s
@@ -170,6 +187,26 @@ pub fn civility(errors: &mut ValidationErrors, value: Option<&str>) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nested_objects_are_not_read_from_arrays() {
+        #[derive(serde::Deserialize, Debug)]
+        struct Inner {
+            #[allow(dead_code)]
+            a: Option<String>,
+        }
+        #[derive(serde::Deserialize, Debug)]
+        struct Outer {
+            #[serde(default, deserialize_with = "object_only")]
+            inner: Option<Inner>,
+        }
+        let read = |s: &str| serde_json::from_str::<Outer>(s);
+        assert!(read(r#"{"inner": {"a": "x"}}"#).unwrap().inner.is_some());
+        assert!(read(r#"{"inner": null}"#).unwrap().inner.is_none());
+        assert!(read(r#"{}"#).unwrap().inner.is_none());
+        assert!(read(r#"{"inner": [null]}"#).is_err());
+        assert!(read(r#"{"inner": ["x"]}"#).is_err());
+    }
 
     #[test]
     fn emails_that_would_break_a_header_are_refused() {

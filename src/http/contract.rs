@@ -10,6 +10,41 @@ use crate::domain::Facet;
 use crate::domain::search::{MAX_DEPTH, MAX_PER_PAGE, MAX_QUERY_CHARS, MAX_SINCE_DAYS};
 use crate::links;
 
+/// The document as served: completed once, and again when the administrations change (their
+/// codes are closed lists of the contract).
+#[derive(Default)]
+pub(crate) struct Document {
+    made: std::sync::OnceLock<(Value, std::collections::HashSet<String>)>,
+    served: std::sync::RwLock<(u64, std::sync::Arc<String>)>,
+}
+
+impl Document {
+    /// Keeps the handlers' document and the paths of the limited operations.
+    pub(crate) fn set(&self, doc: Value, limited: std::collections::HashSet<String>) {
+        let _ = self.made.set((doc, limited));
+        self.served.write().unwrap_or_else(|p| p.into_inner()).0 = u64::MAX;
+    }
+
+    /// The completed document's text.
+    pub(crate) fn text(&self) -> std::sync::Arc<String> {
+        let generation = crate::domain::referentials::generation();
+        {
+            let served = self.served.read().unwrap_or_else(|p| p.into_inner());
+            if served.0 == generation {
+                return served.1.clone();
+            }
+        }
+        let Some((doc, limited)) = self.made.get() else {
+            return Default::default();
+        };
+        let mut doc = doc.clone();
+        complete(&mut doc, limited);
+        let text = std::sync::Arc::new(serde_json::to_string_pretty(&doc).unwrap_or_default());
+        *self.served.write().unwrap_or_else(|p| p.into_inner()) = (generation, text.clone());
+        text
+    }
+}
+
 const PROBLEM: &str = "application/problem+json";
 const HTML: &str = "text/html";
 

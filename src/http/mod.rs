@@ -51,7 +51,7 @@ pub struct AppState {
     limiter: Arc<ratelimit::RateLimiter>,
     /// The per-client budget of anonymous posts.
     anonymous: Arc<ratelimit::RateLimiter>,
-    openapi: Arc<OnceLock<String>>,
+    openapi: Arc<contract::Document>,
     throttle: Arc<LoginThrottle>,
     /// Mails of anonymous forms per address and hour (`mails_per_address_hour`).
     mails_per_address: Arc<Throttle>,
@@ -183,7 +183,7 @@ impl AppState {
             trusted_proxies: Arc::new(crate::config::networks(&config.trusted_proxies)),
             config: Arc::new(config),
             metrics: prometheus(),
-            openapi: Arc::new(OnceLock::new()),
+            openapi: Arc::default(),
             throttle: Arc::new(LoginThrottle::default().on(&store, "logins")),
             signer,
             mail_wake,
@@ -244,6 +244,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .merge(api::auth::router())
         .merge(api::recruiters::router())
         .merge(api::members::router())
+        .merge(api::administrations::router())
         .merge(api::stats::router())
         .merge(api::sources::router())
         .merge(api::candidates::router())
@@ -251,11 +252,9 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
             state.config.max_attachment_bytes,
         ))
         .split_for_parts();
-    let mut doc = serde_json::to_value(&api).unwrap_or_default();
-    contract::complete(&mut doc, &limited);
-    let _ = state
+    state
         .openapi
-        .set(serde_json::to_string_pretty(&doc).unwrap_or_default());
+        .set(serde_json::to_value(&api).unwrap_or_default(), limited);
     let cors = if state.config.cors_origins.iter().any(|o| o == "*") {
         CorsLayer::new().allow_origin(tower_http::cors::Any)
     } else {

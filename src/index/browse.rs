@@ -29,32 +29,37 @@ use super::collector::{FacetResult, Hit};
 use super::schema::OfferSchema;
 use crate::domain::Facet;
 
-/// Where each facet's ordinals start in the flattened slot space (ordinal `len` = no value).
+/// Where each facet's ordinals start in the flattened slot space (ordinal `len` = no value), for
+/// one version of the referentials (an administration added at run time widens its facet).
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Slots {
     start: [usize; Facet::COUNT],
+    width: [usize; Facet::COUNT],
     total: usize,
 }
 
-fn slots() -> &'static Slots {
-    static SLOTS: std::sync::OnceLock<Slots> = std::sync::OnceLock::new();
-    SLOTS.get_or_init(|| {
-        let mut start = [0; Facet::COUNT];
-        let mut total = 0;
-        for (i, f) in Facet::ALL.iter().enumerate() {
-            start[i] = total;
-            total += f.values().len() + 1;
-        }
-        Slots { start, total }
-    })
-}
-
-fn width(f: usize) -> usize {
-    Facet::ALL[f].values().len() + 1
+fn slots() -> Slots {
+    let r = crate::domain::referentials::referentials();
+    let mut start = [0; Facet::COUNT];
+    let mut width = [0; Facet::COUNT];
+    let mut total = 0;
+    for (i, f) in Facet::ALL.iter().enumerate() {
+        start[i] = total;
+        width[i] = r.values(*f).len() + 1;
+        total += width[i];
+    }
+    Slots {
+        start,
+        width,
+        total,
+    }
 }
 
 /// Counts over the documents visible at some instant, valid until `valid_until`.
 struct Counts {
     valid_until: i64,
+    /// The slots they were counted in.
+    slots: Slots,
     /// Per slot, visible documents holding it.
     all: Vec<u32>,
     /// `pairs[a * total + b]`: visible documents holding slot a and slot b.
@@ -94,6 +99,7 @@ impl SegmentTable {
         let published = ff.i64(name(schema.published_at))?;
         let visible = ff.i64(name(schema.visible_until))?;
         let alive = reader.alive_bitset();
+        let s = slots();
         let mut rows: Vec<(i64, u64, [u16; Facet::COUNT], i64)> =
             Vec::with_capacity(reader.num_docs() as usize);
         for doc in 0..reader.max_doc() {
@@ -101,7 +107,7 @@ impl SegmentTable {
                 continue;
             }
             let vals: [u16; Facet::COUNT] = std::array::from_fn(|i| {
-                let none = Facet::ALL[i].values().len() as u64;
+                let none = (s.width[i] - 1) as u64;
                 read(cols[i].clone(), doc, none).min(none) as u16
             });
             rows.push((
@@ -112,8 +118,10 @@ impl SegmentTable {
             ));
         }
         rows.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-        let mut postings: [Vec<RoaringBitmap>; Facet::COUNT] =
-            std::array::from_fn(|i| vec![RoaringBitmap::new(); width(i)]);
+        let mut postings: [Vec<RoaringBitmap>; Facet::COUNT] = {
+            let w = slots().width;
+            std::array::from_fn(|i| vec![RoaringBitmap::new(); w[i]])
+        };
         for (pos, r) in rows.iter().enumerate() {
             for (f, &v) in r.2.iter().enumerate() {
                 postings[f][v as usize].insert(pos as u32);
@@ -135,12 +143,14 @@ impl SegmentTable {
     }
 
     /// The counts at `now`, computed again once an end of diffusion has passed.
-    fn counts(&self, now: i64) -> Arc<Counts> {
+    fn counts(&self, now: i64, s: Slots) -> Arc<Counts> {
         let mut guard = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(c) = guard.as_ref().filter(|c| now < c.valid_until) {
+        if let Some(c) = guard
+            .as_ref()
+            .filter(|c| now < c.valid_until && c.slots == s)
+        {
             return c.clone();
         }
-        let s = slots();
         let mut all = vec![0u32; s.total];
         let mut pairs = vec![0u32; s.total * s.total];
         let mut valid_until = i64::MAX;
@@ -162,6 +172,7 @@ impl SegmentTable {
         }
         let c = Arc::new(Counts {
             valid_until,
+            slots: s,
             all,
             pairs,
         });
@@ -208,7 +219,7 @@ impl SegmentTable {
         which: &[usize],
         out: &mut [Vec<u32>; Facet::COUNT],
     ) {
-        let s = slots();
+        let s = &c.slots;
         for &v in values {
             let a = s.start[f] + v as usize;
             let row = &c.pairs[a * s.total..(a + 1) * s.total];
@@ -255,14 +266,14 @@ impl SegmentTable {
         let unfiltered: Vec<usize> = (0..Facet::COUNT)
             .filter(|&f| filters[f].is_empty())
             .collect();
-        let mut counts: [Vec<u32>; Facet::COUNT] = std::array::from_fn(|f| vec![0; width(f)]);
-        let mut hits = Vec::new();
         let s = slots();
+        let mut counts: [Vec<u32>; Facet::COUNT] = std::array::from_fn(|f| vec![0; s.width[f]]);
+        let mut hits = Vec::new();
         let total;
         match filtered.as_slice() {
             [] => {
-                let c = self.counts(now);
-                total = (0..width(0))
+                let c = self.counts(now, s);
+                total = (0..s.width[0])
                     .map(|w| u64::from(c.all[s.start[0] + w]))
                     .sum();
                 if count {
@@ -276,7 +287,7 @@ impl SegmentTable {
             }
             [f] => {
                 let f = *f;
-                let c = self.counts(now);
+                let c = self.counts(now, s);
                 total = filters[f]
                     .iter()
                     .map(|&v| u64::from(c.all[s.start[f] + v as usize]))
@@ -305,7 +316,7 @@ impl SegmentTable {
                 if count {
                     self.count_over(&all, now, &unfiltered, &mut counts);
                     if let [f, g] = many {
-                        let c = self.counts(now);
+                        let c = self.counts(now, s);
                         Self::add_pairs(&c, *g, &filters[*g], &[*f], &mut counts);
                         Self::add_pairs(&c, *f, &filters[*f], &[*g], &mut counts);
                     } else {
@@ -378,7 +389,10 @@ impl Browser {
         count: bool,
     ) -> tantivy::Result<FacetResult> {
         let mut out = FacetResult {
-            counts: std::array::from_fn(|f| vec![0; width(f)]),
+            counts: {
+                let w = slots().width;
+                std::array::from_fn(|f| vec![0; w[f]])
+            },
             ..FacetResult::default()
         };
         let mut live = Vec::new();

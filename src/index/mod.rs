@@ -37,6 +37,33 @@ pub struct CommitPayload {
     pub time_zone: String,
     /// Last change-log sequence the index contains.
     pub seq: u64,
+    /// Per facet, how many codes the referential had and their digest
+    /// ([`crate::domain::referentials::codes_digest`]): other ordinals, the index is rebuilt;
+    /// more codes since (an administration added), it is still good.
+    #[serde(default)]
+    pub codes: Vec<(usize, u64)>,
+}
+
+/// The referential's codes as a commit records them.
+pub(crate) fn codes_now() -> Vec<(usize, u64)> {
+    use crate::domain::{Facet, referentials::codes_digest};
+    Facet::ALL
+        .iter()
+        .map(|&f| {
+            let len = f.values().len();
+            (len, codes_digest(f, len))
+        })
+        .collect()
+}
+
+/// True when an index committed with `codes` reads its ordinals as the referential does now.
+fn same_ordinals(codes: &[(usize, u64)]) -> bool {
+    use crate::domain::{Facet, referentials::codes_digest};
+    codes.is_empty()
+        || (codes.len() == Facet::COUNT
+            && Facet::ALL.iter().zip(codes).all(|(&f, &(len, digest))| {
+                len <= f.values().len() && codes_digest(f, len) == digest
+            }))
 }
 
 /// How the index was found at open.
@@ -92,8 +119,10 @@ impl SearchIndex {
                 .filter(|i| i.schema() == s.schema)
                 .and_then(|i| {
                     let p = read_payload(&i)?;
-                    (p.schema_version == s.version && p.time_zone == zone.name())
-                        .then_some((i, p.seq))
+                    (p.schema_version == s.version
+                        && p.time_zone == zone.name()
+                        && same_ordinals(&p.codes))
+                    .then_some((i, p.seq))
                 })
         } else {
             None

@@ -136,6 +136,7 @@ impl Indexer {
             schema_version: self.index.schema.version,
             time_zone: self.index.zone().name().to_string(),
             seq,
+            codes: super::codes_now(),
         };
         let mut prepared = self.writer.prepare_commit()?;
         prepared.set_payload(&serde_json::to_string(&payload)?);

@@ -359,7 +359,12 @@ impl Percolator {
                 self.unconstrained[i].insert(class);
             } else {
                 for &v in f.iter() {
-                    self.values[i][v as usize].insert(class);
+                    let values = &mut self.values[i];
+                    if values.len() <= v as usize {
+                        // An administration added since the percolator was made.
+                        values.resize(v as usize + 1, RoaringBitmap::new());
+                    }
+                    values[v as usize].insert(class);
                 }
             }
         }
@@ -480,7 +485,9 @@ impl Percolator {
             .enumerate()
             .filter(|(i, _)| self.unconstrained[*i].len() < total)
             .map(|(i, ord)| {
-                let named = ord.map_or(&empty, |o| &self.values[i][o as usize]);
+                let named = ord
+                    .and_then(|o| self.values[i].get(o as usize))
+                    .unwrap_or(&empty);
                 let free = &self.unconstrained[i];
                 (free.len() + named.len(), free, named)
             })

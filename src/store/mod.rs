@@ -4,6 +4,7 @@
 //! survives a crash.
 
 pub mod accounts;
+mod administrations;
 pub mod alerts;
 mod attachments;
 pub mod backup;
@@ -51,6 +52,7 @@ pub(crate) fn tables() -> Vec<&'static dyn kv::AnyTable> {
     let mut all: Vec<&'static dyn kv::AnyTable> =
         vec![&OFFERS, &REFERENCES, &CHANGES, &COUNTERS, &META];
     all.extend(accounts::tables());
+    all.extend(administrations::tables());
     all.extend(mails::tables());
     all.extend(alerts::tables());
     all.extend(stats::tables());
@@ -144,7 +146,35 @@ fn encode(offer: &Offer) -> Result<Vec<u8>> {
 }
 
 fn decode(bytes: &[u8]) -> Result<Offer> {
-    serde_json::from_slice(bytes).map_err(|e| Error::failed("corrupt offer record", e))
+    match serde_json::from_slice(bytes) {
+        Ok(offer) => Ok(offer),
+        // An administration another node has just added: learn it, then read again.
+        Err(_) if refresh_administrations() => serde_json::from_slice(bytes),
+        Err(e) => Err(e),
+    }
+    .map_err(|e| Error::failed("corrupt offer record", e))
+}
+
+/// The shared store whose administrations [`decode`] re-reads when an offer names one this
+/// node does not know yet.
+static SHARED: std::sync::Mutex<Option<std::sync::Weak<Store>>> = std::sync::Mutex::new(None);
+
+impl Store {
+    /// Makes `store` (shared by several nodes) the one an offer naming an unknown administration
+    /// sends this node to, to learn what another node added.
+    pub fn learn_administrations_from(store: &Arc<Store>) {
+        *SHARED.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::downgrade(store));
+    }
+}
+
+/// True when re-reading the shared store's administrations changed this node's list.
+fn refresh_administrations() -> bool {
+    let store = SHARED
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .and_then(std::sync::Weak::upgrade);
+    store.is_some_and(|s| s.install_administrations().unwrap_or(false))
 }
 
 fn next_counter(v: &View<'_>, key: &str) -> Result<u64> {

@@ -7,7 +7,7 @@
 //! stops the server cleanly.
 
 use std::collections::HashMap;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -20,7 +20,7 @@ use serde_json::json;
 use crate::helpers::{PASSWORD, offer_body};
 use crate::smtp::{Sink, header};
 
-fn start(dir: &std::path::Path, smtp: &str) -> (Child, String) {
+fn start(dir: &std::path::Path, smtp: &str) -> (crate::helpers::NodeProcess, String) {
     crate::helpers::serve_node(dir, &[("OFFERWATCH_SMTP_URL", smtp)])
 }
 

@@ -581,7 +581,31 @@ impl Browser<'_> {
 /// stdout (blocking).
 /// Starts `serve` on `dir` (127.0.0.1, any port, the portal's public URL, no rate limits) with
 /// `env` besides; the child and its base URL.
-pub fn serve_node(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+/// A server process that is killed when dropped, so a failing test does not leave it running
+/// (and the test binary waiting on its pipe).
+pub struct NodeProcess(std::process::Child);
+
+impl std::ops::Deref for NodeProcess {
+    type Target = std::process::Child;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for NodeProcess {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn serve_node(dir: &std::path::Path, env: &[(&str, &str)]) -> (NodeProcess, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_offerwatch"));
     cmd.args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
@@ -595,7 +619,7 @@ pub fn serve_node(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process:
     }
     let mut child = cmd.spawn().unwrap();
     let base = listening_base(&mut child);
-    (child, base)
+    (NodeProcess(child), base)
 }
 
 /// The total of a keyword search `q` on the server at `base`.

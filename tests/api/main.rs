@@ -1,6 +1,7 @@
 //! HTTP tests: the real server on `127.0.0.1:0` with a fresh temp data dir, a real HTTP client.
 
 mod accounts;
+mod administrations;
 mod alerts;
 mod backoffice;
 mod backoffice_pages;

@@ -5,7 +5,7 @@
 //! works on B; and the database moves back into an embedded store with `offerwatch migrate`.
 
 use std::collections::HashMap;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use offerwatch::Engine;
@@ -17,7 +17,7 @@ use crate::smtp::{Sink, header};
 const CANDIDATES: usize = 100;
 const PUBLICATIONS: usize = 50;
 
-fn start(dir: &std::path::Path, url: &str, smtp: &str) -> (Child, String) {
+fn start(dir: &std::path::Path, url: &str, smtp: &str) -> (crate::helpers::NodeProcess, String) {
     crate::helpers::serve_node(
         dir,
         &[

@@ -1,5 +1,6 @@
 //! The JSON API and the feeds, one file per resource; each exposes `router()`.
 
+pub(super) mod administrations;
 pub(super) mod auth;
 pub(super) mod candidates;
 pub(super) mod feeds;

@@ -151,12 +151,7 @@ pub(crate) async fn render_metrics(
 /// This OpenAPI document.
 #[utoipa::path(get, path = "/api/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI 3.1", body = Object)))]
 async fn openapi_json(State(state): State<AppState>) -> Response {
-    let mut r = state
-        .openapi
-        .get()
-        .cloned()
-        .unwrap_or_default()
-        .into_response();
+    let mut r = state.openapi.text().as_str().to_owned().into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -174,11 +169,7 @@ fn escape(s: &str) -> String {
 /// A browsable API reference.
 #[utoipa::path(get, path = "/api/docs", tag = "operations", responses((status = 200, description = "HTML", body = String, content_type = "text/html")))]
 async fn docs(State(state): State<AppState>) -> Html<String> {
-    let doc: serde_json::Value = state
-        .openapi
-        .get()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or_default();
+    let doc: serde_json::Value = serde_json::from_str(&state.openapi.text()).unwrap_or_default();
     let mut html = String::from(
         "<!doctype html><html lang=\"fr\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">\
          <title>offerwatch — référence de l'API</title><link rel=\"stylesheet\" href=\"/static/plain.css\"></head><body>\

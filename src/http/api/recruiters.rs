@@ -242,6 +242,7 @@ pub struct ServicePatch {
     /// A new entité (empty to remove).
     entity: Option<String>,
     /// How to reach the service (replaces the current details when given).
+    #[serde(default, deserialize_with = "crate::domain::validate::object_only")]
     details: Option<crate::domain::account::ServiceDetails>,
 }
 

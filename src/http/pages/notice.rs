@@ -77,13 +77,17 @@ pub(crate) enum Notice {
     /// An empty service deleted.
     ServiceDeleted,
     /// A service merged into another.
+    /// An administration added.
+    AdministrationAdded,
+    /// An administration renamed.
+    AdministrationRenamed,
     ServicesMerged,
 }
 
 use Notice::*;
 
 /// Every notice: its code in the URL, its sentence.
-const NOTICES: [(Notice, &str, &str); 37] = [
+const NOTICES: [(Notice, &str, &str); 39] = [
     (Published, "publish", "L'offre est publiée."),
     (Archived, "archive", "L'offre est archivée."),
     (Republished, "unarchive", "L'offre est publiée de nouveau."),
@@ -127,6 +131,16 @@ const NOTICES: [(Notice, &str, &str); 37] = [
         "Coordonnées du service enregistrées.",
     ),
     (ServiceDeleted, "service_deleted", "Service supprimé."),
+    (
+        AdministrationAdded,
+        "administration_added",
+        "Administration ajoutée : services, offres et recherche peuvent la choisir dès maintenant.",
+    ),
+    (
+        AdministrationRenamed,
+        "administration_renamed",
+        "Administration renommée : l'ancien nom reste reconnu.",
+    ),
     (
         ServicesMerged,
         "merged",

@@ -38,6 +38,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
         include_str!("migrations/0004_claim_columns_from_rust.sql"),
     ),
     (5, include_str!("migrations/0005_reports.sql")),
+    (6, include_str!("migrations/0006_administrations.sql")),
 ];
 
 /// Seconds a client is told to wait while the database cannot be reached.

@@ -24,11 +24,13 @@ use crate::http::{AppState, with_backoffice};
 use crate::links;
 
 mod accounts;
+mod administrations;
 mod offers;
 mod reports;
 mod requests;
 mod services;
 pub(crate) use accounts::*;
+pub(crate) use administrations::*;
 pub(crate) use offers::*;
 pub(crate) use reports::*;
 pub(crate) use requests::*;
@@ -40,6 +42,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(approve))
         .routes(routes!(refuse))
         .routes(routes!(services_page, add_service))
+        .routes(routes!(administrations_page, add_administration))
+        .routes(routes!(rename_administration))
         .routes(routes!(service_page, rename_service))
         .routes(routes!(service_details))
         .routes(routes!(service_delete))

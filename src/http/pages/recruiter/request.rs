@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) fn versant_label(v: &str) -> &'static str {
+pub(crate) fn versant_label(v: &str) -> &'static str {
     match v {
         "territoriale" => "Fonction publique territoriale",
         "hospitaliere" => "Fonction publique hospitalière",
