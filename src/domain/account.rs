@@ -290,8 +290,9 @@ pub struct ServiceDetails {
     /// E-mail address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
-    /// Web site (`https://…`).
+    /// Web site (`https://…`; empty for none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = r"^\s*$|^\s*https?://[^/\s]\S*\s*$")]
     pub website: Option<String>,
 }
 

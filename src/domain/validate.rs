@@ -43,7 +43,9 @@ pub fn is_http_url(s: &str) -> bool {
         .strip_prefix("https://")
         .or_else(|| s.strip_prefix("http://"));
     rest.is_some_and(|r| {
-        !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_whitespace)
+        !r.is_empty()
+            && !r.starts_with('/')
+            && !r.chars().any(|c| c.is_whitespace() || c.is_control())
     })
 }
 
@@ -187,6 +189,23 @@ pub fn civility(errors: &mut ValidationErrors, value: Option<&str>) -> Option<St
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn web_addresses_are_http_without_blanks_or_controls() {
+        assert!(is_http_url("https://www.culture.gouv.fr/stages?x=1"));
+        assert!(is_http_url("http://mairie.example"));
+        for bad in [
+            "ftp://x",
+            "https://",
+            "https:///x",
+            "https://a b",
+            "https://a\u{1c}b",
+            "https://a\u{85}",
+            "www.x.fr",
+        ] {
+            assert!(!is_http_url(bad), "{bad:?}");
+        }
+    }
 
     #[test]
     fn nested_objects_are_not_read_from_arrays() {
