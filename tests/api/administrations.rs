@@ -11,6 +11,7 @@ use offerwatch::links::Links;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
+use crate::browser::{Driver, Page};
 use crate::helpers::*;
 
 const PUBLIC: &str = "https://portail.example";
@@ -362,6 +363,69 @@ async fn administrators_add_and_rename_administrations_without_a_new_build() {
         codes[codes.len() - 2..],
         ["ministere-de-la-mer", "agence-littoral"]
     );
+
+    // In pages: the administrator adds one (a fault first) and renames it, axe-core checking.
+    let (driver, session) = Driver::start().await;
+    let page = Page {
+        d: &driver,
+        s: session,
+    };
+    let visit = |path: &str| format!("{}{path}", node.base);
+    page.go(&visit("/connexion")).await;
+    page.fill("#f-login", "admin@gouv.fr").await;
+    page.fill("#f-password", PASSWORD).await;
+    page.click("main form button[type=submit]").await;
+    for _ in 0..50 {
+        let url = page.url().await;
+        if url.contains("/cgu/accepter") {
+            // An administrator made by the command line accepts the terms in force first.
+            page.click("label[for=f-cgu]").await;
+            page.click("main form button[type=submit]").await;
+        } else if !url.contains("/connexion") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    page.go(&visit("/admin/administrations")).await;
+    page.assert_accessible("/admin/administrations").await;
+    page.fill("#f-label", "Agence des stages").await;
+    page.click("form[action='/admin/administrations'] button[type=submit]")
+        .await;
+    page.wait_text("Le formulaire contient des erreurs").await;
+    let fault = page.text_of("#f-versant-error").await;
+    assert!(fault.contains("obligatoire"), "{fault}");
+    assert_eq!(
+        page.script("return document.querySelector('#f-label').value")
+            .await,
+        "Agence des stages"
+    );
+    page.assert_accessible("/admin/administrations with faults")
+        .await;
+    page.choose("versant", "etat").await;
+    page.choose("type", "etablissement-public").await;
+    page.click("form[action='/admin/administrations'] button[type=submit]")
+        .await;
+    let text = page.wait_text("Administration ajoutée").await;
+    assert!(text.contains("agence-des-stages"), "{text}");
+    page.choose("administration", "agence-des-stages").await;
+    page.fill("#f-new_label", "Agence nationale des stages")
+        .await;
+    page.click("form[action='/admin/administrations/renommer'] button[type=submit]")
+        .await;
+    let text = page.wait_text("Administration renommée").await;
+    assert!(text.contains("Autres noms : Agence des stages"), "{text}");
+    page.assert_accessible("/admin/administrations after renaming")
+        .await;
+    page.screenshot("admin-administrations.png").await;
+    let refs = node.public("/api/v1/referentials").await;
+    let agence = refs["administrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["code"] == "agence-des-stages")
+        .cloned()
+        .unwrap();
+    assert_eq!(agence["label"], "Agence nationale des stages");
     child.kill().unwrap();
     child.wait().unwrap();
 }

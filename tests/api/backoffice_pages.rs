@@ -362,46 +362,6 @@ async fn recruiters_and_administrators_work_in_pages() {
         app.engine.store().account(other.id).unwrap().unwrap().state,
         AccountState::Disabled
     );
-
-    // A reshuffle: the administrator adds an administration (a fault first) and renames one.
-    visit(&page, &app, "/admin/administrations").await;
-    page.fill("#f-label", "Ministère de la Mer").await;
-    page.click("form[action='/admin/administrations'] button[type=submit]")
-        .await;
-    page.wait_text("Le formulaire contient des erreurs").await;
-    let fault = page.text_of("#f-versant-error").await;
-    assert!(fault.contains("obligatoire"), "{fault}");
-    assert_eq!(
-        page.script("return document.querySelector('#f-label').value")
-            .await,
-        "Ministère de la Mer"
-    );
-    page.assert_accessible("/admin/administrations with faults")
-        .await;
-    page.choose("versant", "etat").await;
-    page.choose("type", "ministere").await;
-    page.click("form[action='/admin/administrations'] button[type=submit]")
-        .await;
-    let text = page.wait_text("Administration ajoutée").await;
-    assert!(text.contains("ministere-de-la-mer"), "{text}");
-    page.choose("administration", "ministere-de-la-mer").await;
-    page.fill("#f-new_label", "Ministère de la Mer et de la Pêche")
-        .await;
-    page.click("form[action='/admin/administrations/renommer'] button[type=submit]")
-        .await;
-    let text = page.wait_text("Administration renommée").await;
-    assert!(text.contains("Autres noms : Ministère de la Mer"), "{text}");
-    page.assert_accessible("/admin/administrations").await;
-    page.screenshot("admin-administrations.png").await;
-    let referentials = offerwatch::domain::referentials::referentials();
-    let mer = referentials.administration("ministere-de-la-mer").unwrap();
-    assert_eq!(
-        (mer.label.as_str(), mer.aliases.as_slice()),
-        (
-            "Ministère de la Mer et de la Pêche",
-            ["Ministère de la Mer".to_string()].as_slice()
-        )
-    );
 }
 
 #[tokio::test]
