@@ -63,6 +63,64 @@ const QUERIES: [&str; 12] = [
     "q=gestion&published_since=90",
 ];
 
+/// Keyword queries with one typo each, beside the same queries spelt right: a typo costs a
+/// walk of the term dictionary (target: p99 at most twice the exact query's).
+const TYPOS: [(&str, &str); 7] = [
+    ("q=stagiare", "q=stagiaire"),
+    ("q=juritse&contract=stage", "q=juriste&contract=stage"),
+    ("q=numériqe&region=11", "q=numérique&region=11"),
+    (
+        "q=comunication&contract=apprentissage&diploma=niveau-6",
+        "q=communication&contract=apprentissage&diploma=niveau-6",
+    ),
+    (
+        "q=ressources+humanies&region=84&region=76",
+        "q=ressources+humaines&region=84&region=76",
+    ),
+    (
+        "q=assitant&domain=ressources-humaines&contract=stage&region=11",
+        "q=assistant&domain=ressources-humaines&contract=stage&region=11",
+    ),
+    (
+        "q=gestoin&published_since=90",
+        "q=gestion&published_since=90",
+    ),
+];
+
+/// p50/p99 of the typo'd queries and of the same queries spelt right.
+fn typos_at(engine: &Engine, label: &str) {
+    let typed: Vec<SearchParams> = TYPOS.iter().map(|(t, _)| params(t)).collect();
+    let right: Vec<SearchParams> = TYPOS.iter().map(|(_, r)| params(r)).collect();
+    for (t, r) in typed.iter().zip(&right) {
+        let a = engine.search(t).expect("search");
+        let b = engine.search(r).expect("search");
+        assert!(!a.corrected.is_empty(), "{:?} was not corrected", t.q);
+        assert_eq!(a.total, b.total, "{:?}", t.q);
+    }
+    for (name, set) in [
+        ("keywords spelt right", &right),
+        ("keywords with a typo", &typed),
+    ] {
+        percentiles(&format!("{name} {label}"), timed(engine, set));
+    }
+}
+
+/// Each search of `set` timed 100 times over (after a warm-up round).
+fn timed(engine: &Engine, set: &[SearchParams]) -> Vec<std::time::Duration> {
+    for p in set {
+        engine.search(p).expect("search");
+    }
+    let mut samples = Vec::new();
+    for _ in 0..100 {
+        for p in set {
+            let t = Instant::now();
+            engine.search(p).expect("search");
+            samples.push(t.elapsed());
+        }
+    }
+    samples
+}
+
 fn search_at(c: &mut Criterion, count: usize) {
     let dir = data_dir(count);
     let engine = Engine::open(&dir).expect("open");
@@ -81,18 +139,7 @@ fn search_at(c: &mut Criterion, count: usize) {
         .to_string();
 
     // Warm up, then percentiles over the mix.
-    for p in &mix {
-        engine.search(p).expect("search");
-    }
-    let mut samples = Vec::new();
-    for _ in 0..100 {
-        for p in &mix {
-            let t = Instant::now();
-            engine.search(p).expect("search");
-            samples.push(t.elapsed());
-        }
-    }
-    percentiles(&format!("keyword+facets {label}"), samples);
+    percentiles(&format!("keyword+facets {label}"), timed(&engine, &mix));
     let samples = (0..300)
         .map(|_| {
             let t = Instant::now();
@@ -102,18 +149,7 @@ fn search_at(c: &mut Criterion, count: usize) {
         .collect();
     percentiles(&format!("browse: home page {label}"), samples);
     for (name, set) in [("browse: 1 filter", &one), ("browse: 2-3 filters", &many)] {
-        for p in set.iter() {
-            engine.search(p).expect("search");
-        }
-        let mut samples = Vec::new();
-        for _ in 0..100 {
-            for p in set.iter() {
-                let t = Instant::now();
-                engine.search(p).expect("search");
-                samples.push(t.elapsed());
-            }
-        }
-        percentiles(&format!("{name} {label}"), samples);
+        percentiles(&format!("{name} {label}"), timed(&engine, set));
     }
     let samples = (0..2000)
         .map(|_| {
@@ -123,6 +159,7 @@ fn search_at(c: &mut Criterion, count: usize) {
         })
         .collect();
     percentiles(&format!("reference lookup {label}"), samples);
+    typos_at(&engine, &label);
 
     let mut g = c.benchmark_group(format!("search_{label}"));
     let mut i = 0;

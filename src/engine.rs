@@ -35,6 +35,12 @@ pub struct SearchPage {
     pub offers: Vec<Arc<Offer>>,
     /// Facet counts, when asked.
     pub facets: Option<Vec<crate::index::FacetCounts>>,
+    /// Words of `q` read as others (typed, used), folded.
+    pub corrected: Vec<(String, String)>,
+    /// `q` as it was read when a word was corrected.
+    pub corrected_q: Option<String>,
+    /// For a keyword query that found nothing: a query to try.
+    pub did_you_mean: Option<String>,
 }
 
 /// The engine.
@@ -368,7 +374,7 @@ impl Engine {
                         },
                         |(stem, exact), (id, p)| {
                             let q = p.q.as_deref().map(|q| {
-                                crate::index::query::parse_with(q, stem, exact, &synonyms)
+                                crate::index::query::parse_with(q, stem, exact, &synonyms, &[])
                             });
                             (id, p, q)
                         },
@@ -489,7 +495,20 @@ impl Engine {
             total: hits.total,
             offers,
             facets: hits.facets,
+            corrected: hits
+                .corrected
+                .into_iter()
+                .map(|c| (c.typed, c.used))
+                .collect(),
+            corrected_q: hits.corrected_q,
+            did_you_mean: hits.did_you_mean,
         })
+    }
+
+    /// `q` with its typos corrected as a search reads it (`None` when nothing changes): what
+    /// a saved search keeps, so that its alert does what the person saw.
+    pub fn corrected_query(&self, q: &str) -> Result<Option<String>> {
+        self.index.corrected_query(q)
     }
 
     /// Completions of what a person typed in the keyword box (empty until a server has filled

@@ -111,9 +111,22 @@ impl Candidates<'_> {
                 }
             })
             .ok();
-        let (Some(name), Some(criteria), Some(frequency)) = (name, criteria, freq) else {
+        let (Some(name), Some(mut criteria), Some(frequency)) = (name, criteria, freq) else {
             return Err(Error::Invalid(e));
         };
+        // Kept as the search read it (typos corrected), unless asked to take words as typed.
+        if !criteria
+            .iter()
+            .any(|(k, v)| k == "exact" && v.trim() == "true")
+        {
+            for (k, v) in criteria.iter_mut() {
+                if k == "q"
+                    && let Some(corrected) = self.engine.corrected_query(v)?
+                {
+                    *v = corrected;
+                }
+            }
+        }
         let now = self.engine.now();
         let s = self.engine.store().write(|tx| {
             if tx.saved_search_ids(who.id)?.len() >= self.max_searches {

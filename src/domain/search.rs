@@ -76,6 +76,8 @@ pub struct SearchParams {
     pub per_page: u32,
     /// Whether to compute facet counts.
     pub facets: bool,
+    /// Whether to take the words as typed (no typo tolerance).
+    pub exact: bool,
 }
 
 impl Default for SearchParams {
@@ -88,12 +90,13 @@ impl Default for SearchParams {
             page: 1,
             per_page: DEFAULT_PER_PAGE,
             facets: true,
+            exact: false,
         }
     }
 }
 
 /// The parameter names a search accepts.
-pub const PARAMETERS: [&str; 16] = [
+pub const PARAMETERS: [&str; 17] = [
     "q",
     "contract",
     "diploma",
@@ -110,6 +113,7 @@ pub const PARAMETERS: [&str; 16] = [
     "page",
     "per_page",
     "facets",
+    "exact",
 ];
 
 fn single<'a>(
@@ -311,15 +315,17 @@ impl SearchParams {
         {
             p.page = n;
         }
-        if let Some(v) = single(&mut errors, pairs, "facets") {
-            match v {
-                "true" => p.facets = true,
-                "false" => p.facets = false,
-                _ => errors.push(FieldError::with_allowed(
-                    "facets",
-                    format!("'{v}' is not a boolean"),
-                    vec!["true".into(), "false".into()],
-                )),
+        for (name, flag) in [("facets", &mut p.facets), ("exact", &mut p.exact)] {
+            if let Some(v) = single(&mut errors, pairs, name) {
+                match v {
+                    "true" => *flag = true,
+                    "false" => *flag = false,
+                    _ => errors.push(FieldError::with_allowed(
+                        name,
+                        format!("'{v}' is not a boolean"),
+                        vec!["true".into(), "false".into()],
+                    )),
+                }
             }
         }
         errors.into_result(p)
@@ -341,6 +347,9 @@ impl SearchParams {
         }
         if self.sort == Sort::Relevance {
             out.push(("sort", "relevance".into()));
+        }
+        if self.exact {
+            out.push(("exact", "true".into()));
         }
         out
     }

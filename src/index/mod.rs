@@ -12,6 +12,7 @@ pub mod search;
 mod similar;
 pub mod suggest;
 pub mod synonyms;
+pub mod typos;
 mod writer;
 
 pub use search::{FacetCount, FacetCounts, SearchHits};

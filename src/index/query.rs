@@ -12,6 +12,7 @@ use tantivy::tokenizer::TextAnalyzer;
 
 use super::schema::{OfferSchema, analyze, fr_exact, fr_stem};
 use super::synonyms::{Alternative, Synonyms, WordKey, word_keys};
+use super::typos::Correction;
 
 /// Weight of a title match in relevance ranking.
 const TITLE_BOOST: f32 = 2.0;
@@ -63,15 +64,17 @@ pub fn as_reference(word: &str) -> Option<String> {
 
 /// Splits `q` into words, phrases and references, and analyzes them with `synonyms`.
 pub fn parse(q: &str, synonyms: &Synonyms) -> ParsedQuery {
-    parse_with(q, &mut fr_stem(), &mut fr_exact(), synonyms)
+    parse_with(q, &mut fr_stem(), &mut fr_exact(), synonyms, &[])
 }
 
-/// [`parse`] with analyzers the caller keeps.
+/// [`parse`] with analyzers the caller keeps, reading the words of `corrections` as corrected
+/// ([`super::typos`]).
 pub fn parse_with(
     q: &str,
     stem: &mut TextAnalyzer,
     exact: &mut TextAnalyzer,
     synonyms: &Synonyms,
+    corrections: &[Correction],
 ) -> ParsedQuery {
     let mut out = ParsedQuery::default();
     let mut plain = String::new();
@@ -96,10 +99,37 @@ pub fn parse_with(
             }
         }
     }
-    let keys: Vec<WordKey> = word_keys(&plain, stem, exact)
-        .into_iter()
-        .map(|(_, k)| k)
-        .collect();
+    let mut keys: Vec<WordKey> = Vec::new();
+    for (folded, key) in word_keys(&plain, stem, exact) {
+        match corrections.iter().find(|c| c.typed == folded) {
+            None => keys.push(key),
+            Some(c) => {
+                let used = match analyze(stem, &c.used).pop() {
+                    Some(s) => WordKey::Stem(s),
+                    None => WordKey::Stop(c.used.clone()),
+                };
+                match (c.keep_typed, key, used) {
+                    // A rare word and its far more common neighbour: either matches.
+                    (true, WordKey::Stem(typed), WordKey::Stem(used)) if typed != used => {
+                        let group: Arc<[Alternative]> = Arc::from(vec![
+                            Alternative {
+                                terms: vec![typed],
+                                exact_terms: Vec::new(),
+                            },
+                            Alternative {
+                                terms: vec![used],
+                                exact_terms: Vec::new(),
+                            },
+                        ]);
+                        if !out.any_of.contains(&group) {
+                            out.any_of.push(group);
+                        }
+                    }
+                    (_, _, used) => keys.push(used),
+                }
+            }
+        }
+    }
     let mut terms = Vec::new();
     let mut i = 0;
     while i < keys.len() {
@@ -224,7 +254,13 @@ mod tests {
         assert!(quoted.any_of.is_empty());
         assert_eq!(quoted.exact_terms, vec!["rh"]);
         // Without synonyms, the same words are plain terms.
-        let none = parse_with("RH", &mut fr_stem(), &mut fr_exact(), &Synonyms::default());
+        let none = parse_with(
+            "RH",
+            &mut fr_stem(),
+            &mut fr_exact(),
+            &Synonyms::default(),
+            &[],
+        );
         assert_eq!(none.terms, vec!["rh"]);
         assert!(none.any_of.is_empty());
     }

@@ -8,6 +8,8 @@ use time::OffsetDateTime;
 use super::SearchIndex;
 use super::collector::{FacetCollector, FacetQuery, FacetResult};
 use super::query;
+use super::schema::{fr_exact, fr_stem};
+use super::typos::{self, Correction};
 use crate::domain::{Facet, SearchParams};
 use crate::error::Result;
 
@@ -41,6 +43,12 @@ pub struct SearchHits {
     pub ids: Vec<u64>,
     /// Facet counts, in [`Facet::ALL`] order, when asked.
     pub facets: Option<Vec<FacetCounts>>,
+    /// The words of `q` read as others ([`super::typos`]); empty when none was.
+    pub corrected: Vec<Correction>,
+    /// `q` as it was read when a word was corrected (what a saved search keeps).
+    pub corrected_q: Option<String>,
+    /// For a keyword query that found nothing: the same query with the closest indexed words.
+    pub did_you_mean: Option<String>,
 }
 
 /// Labels and orders raw counts.
@@ -79,6 +87,14 @@ impl SearchIndex {
         let depth = crate::domain::search::MAX_DEPTH;
         let top = params.page.saturating_mul(params.per_page).min(depth) as usize;
         let searcher = self.reader.searcher();
+        // The folded analyzer is made only for keywords (browsing stays allocation-light).
+        let mut exact = params.q.as_ref().map(|_| fr_exact());
+        let corrected = match (params.q.as_deref(), exact.as_mut()) {
+            (Some(q), Some(a)) if !params.exact => {
+                typos::corrections(&searcher, self.schema.text_exact, q, a)?
+            }
+            _ => Vec::new(),
+        };
         // Without keywords every document scores alike: relevance is the date order too.
         let result = if params.q.is_none() && params.published_since.is_none() {
             self.browser.browse(
@@ -90,8 +106,19 @@ impl SearchIndex {
                 params.facets,
             )?
         } else {
-            self.collect(&searcher, params, now, top)?
+            self.collect(&searcher, params, now, top, &corrected)?
         };
+        let mut did_you_mean = None;
+        let mut corrected_q = None;
+        if let (Some(q), Some(a)) = (params.q.as_deref(), exact.as_mut()) {
+            if !corrected.is_empty() {
+                corrected_q = Some(typos::rewrite(q, &corrected, a));
+            }
+            if result.total == 0 {
+                let read = corrected_q.as_deref().unwrap_or(q);
+                did_you_mean = typos::did_you_mean(&searcher, self.schema.text_exact, read, a)?;
+            }
+        }
         let start = ((params.page - 1) * params.per_page) as usize;
         let ids = result
             .hits
@@ -104,7 +131,18 @@ impl SearchIndex {
             total: result.total,
             ids,
             facets: params.facets.then(|| label_counts(&result.counts)),
+            corrected,
+            corrected_q,
+            did_you_mean,
         })
+    }
+
+    /// `q` with its typos corrected as a search would read it; `None` when nothing changes.
+    pub fn corrected_query(&self, q: &str) -> Result<Option<String>> {
+        let searcher = self.reader.searcher();
+        let mut exact = fr_exact();
+        let corrected = typos::corrections(&searcher, self.schema.text_exact, q, &mut exact)?;
+        Ok((!corrected.is_empty()).then(|| typos::rewrite(q, &corrected, &mut exact)))
     }
 
     /// The store ids of the published offers whose diffusion has ended at `now` (the
@@ -122,11 +160,21 @@ impl SearchIndex {
         params: &SearchParams,
         now: OffsetDateTime,
         top: usize,
+        corrected: &[Correction],
     ) -> Result<FacetResult> {
         let text: Box<dyn Query> = params
             .q
             .as_deref()
-            .and_then(|q| query::to_query(&query::parse(q, &self.synonyms.get()), self.schema))
+            .and_then(|q| {
+                let parsed = query::parse_with(
+                    q,
+                    &mut fr_stem(),
+                    &mut fr_exact(),
+                    &self.synonyms.get(),
+                    corrected,
+                );
+                query::to_query(&parsed, self.schema)
+            })
             .unwrap_or_else(|| Box::new(AllQuery));
         let fq = FacetQuery {
             filters: FacetQuery::filters_from(&params.filters),

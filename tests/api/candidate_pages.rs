@@ -93,6 +93,14 @@ async fn a_candidate_lives_in_their_space() {
     page.screenshot("mon-compte-phone.png").await;
     page.resize(1280, 1000).await;
 
+    // A typo is read as the closest word, said, and the words as typed are a click away.
+    visit(&page, &app, "/?q=jurriste&contract=stage").await;
+    let text = page.body_text().await;
+    assert!(text.contains("Résultats pour juriste"), "{text}");
+    page.click("#correction a").await;
+    page.wait_text("Essayez avec : juriste").await;
+    page.assert_accessible("the search as typed").await;
+
     // From the search page: saved without an alert, after the count of the last 30 days.
     visit(&page, &app, "/?q=juriste&contract=stage").await;
     let text = page.body_text().await;

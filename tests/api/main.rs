@@ -25,3 +25,4 @@ mod serve;
 mod smtp;
 mod sources;
 mod stats;
+mod typos;

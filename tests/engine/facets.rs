@@ -43,8 +43,27 @@ fn facet_value(o: &Offer, f: Facet) -> Option<String> {
 fn text_matches(engine: &Engine, q: Option<&str>) -> HashSet<u64> {
     let idx = engine.index();
     let searcher = idx.reader.searcher();
+    // The words read as the search reads them: typos corrected (tests/engine/typos.rs holds
+    // the corrections to their own oracle).
     let query: Box<dyn tantivy::query::Query> = q
-        .and_then(|q| query::to_query(&query::parse(q, &idx.synonyms().get()), idx.schema))
+        .and_then(|q| {
+            let mut exact = offerwatch::index::schema::fr_exact();
+            let corrected = offerwatch::index::typos::corrections(
+                &searcher,
+                idx.schema.text_exact,
+                q,
+                &mut exact,
+            )
+            .unwrap();
+            let parsed = query::parse_with(
+                q,
+                &mut offerwatch::index::schema::fr_stem(),
+                &mut exact,
+                &idx.synonyms().get(),
+                &corrected,
+            );
+            query::to_query(&parsed, idx.schema)
+        })
         .unwrap_or_else(|| Box::new(AllQuery));
     let docs = searcher.search(&*query, &DocSetCollector).unwrap();
     docs.into_iter()
@@ -110,7 +129,11 @@ fn corpus(seed: u64, n: usize) -> Vec<offerwatch::store::NewOffer> {
         .collect()
 }
 
-const WORDS: [&str; 12] = [
+const WORDS: [&str; 15] = [
+    // Typos, read as the closest words of the offers.
+    "stagiare",
+    "comunication",
+    "juridqiue",
     "stagiaire",
     "apprentis",
     "chargé",

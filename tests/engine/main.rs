@@ -5,6 +5,7 @@ mod crash;
 mod facets;
 mod percolate;
 mod search;
+mod typos;
 
 /// The same suite on PostgreSQL: this test binary again, every engine on a database of a
 /// private cluster (Debian's PostgreSQL; failing, not skipped, when it cannot start).

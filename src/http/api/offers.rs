@@ -1,6 +1,7 @@
 //! Public search: `GET /api/v1/offers`, `GET /api/v1/offers/{reference}`,
 //! `GET /api/v1/referentials`.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use axum::Json;
@@ -83,6 +84,14 @@ pub struct SearchAnswer {
     offers: Vec<OfferSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     facets: Option<Facets>,
+    /// The words of `q` read as others, typed → used, folded (`{"informatiqe":
+    /// "informatique"}`); absent when none was (or with `exact=true`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schema(required = false)]
+    corrected: BTreeMap<String, String>,
+    /// For a keyword query that found nothing: the query with the closest words of the offers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    did_you_mean: Option<String>,
 }
 
 /// The search parameters (documentation of the query string).
@@ -123,6 +132,9 @@ pub struct SearchQuery {
     per_page: Option<u32>,
     /// `true` (default) or `false`.
     facets: Option<bool>,
+    /// `true` takes the words as typed; by default a word of 5 letters or more that no offer
+    /// holds is read as the closest word of the offers (one edit; two from 9 letters).
+    exact: Option<bool>,
 }
 
 fn rfc3339(t: time::OffsetDateTime) -> String {
@@ -225,6 +237,8 @@ async fn search(
         per_page: params.per_page,
         offers: page.offers.iter().map(|o| summary(base, o)).collect(),
         facets: facets_answer(&page),
+        corrected: page.corrected.iter().cloned().collect(),
+        did_you_mean: page.did_you_mean.clone(),
     }))
 }
 

@@ -60,6 +60,12 @@ pub(super) struct SearchView {
     pub(super) sort_relevance: bool,
     pub(super) sort_date_url: String,
     pub(super) sort_relevance_url: String,
+    /// The keywords as read when a word was corrected.
+    pub(super) corrected_q: Option<String>,
+    /// The same search with the words as typed.
+    pub(super) as_typed_url: String,
+    /// For a search that found nothing: a query to try and its link.
+    pub(super) did_you_mean: Option<(String, String)>,
 }
 
 pub(super) fn encode(pairs: &[(&str, String)]) -> String {
@@ -276,10 +282,24 @@ pub(super) async fn search_page(
     sort_date.retain(|(k, _)| *k != "sort");
     let mut sort_rel = sort_date.clone();
     sort_rel.push(("sort", "relevance".into()));
-    let title = match &params.q {
-        Some(q) => format!("{} offres pour « {q} »", page.total),
-        None => format!("{} offres", page.total),
+    let title = match (&page.corrected_q, &params.q) {
+        (Some(q), _) | (None, Some(q)) => format!("{} offres pour « {q} »", page.total),
+        (None, None) => format!("{} offres", page.total),
     };
+    // Saved as it was read: an alert does what the person saw.
+    let mut as_read = params.clone();
+    if page.corrected_q.is_some() {
+        as_read.q = page.corrected_q.clone();
+    }
+    let alert_qs = encode(&as_read.criteria_pairs());
+    let mut as_typed = params.clone();
+    as_typed.exact = true;
+    let did_you_mean = page.did_you_mean.as_ref().map(|d| {
+        let mut p = params.clone();
+        p.q = Some(d.clone());
+        p.exact = false;
+        (d.clone(), with_query("/", &p.criteria_pairs()))
+    });
     // The chosen criteria, each with the search without it.
     let mut chosen: Vec<(String, String)> = Vec::new();
     if let Some(q) = &params.q {
@@ -338,11 +358,18 @@ pub(super) async fn search_page(
             next_url: (u64::from(params.page) < pages).then(|| page_url(params.page + 1)),
             rss_url: format!("{}{suffix}", links::FEED_RSS),
             atom_url: format!("{}{suffix}", links::FEED_ATOM),
-            alert_url: format!("{}{suffix}", links::NEW_ALERT),
+            alert_url: if alert_qs.is_empty() {
+                links::NEW_ALERT.to_string()
+            } else {
+                format!("{}?{alert_qs}", links::NEW_ALERT)
+            },
             has_query: params.q.is_some(),
             sort_relevance: params.sort == Sort::Relevance,
             sort_date_url: with_query("/", &sort_date),
             sort_relevance_url: with_query("/", &sort_rel),
+            corrected_q: page.corrected_q.clone(),
+            as_typed_url: with_query("/", &as_typed.criteria_pairs()),
+            did_you_mean,
         },
     )
 }
