@@ -498,7 +498,7 @@ impl Engine {
             corrected: hits
                 .corrected
                 .into_iter()
-                .map(|c| (c.typed, c.used))
+                .map(|c| (c.typed, c.shown.to_lowercase()))
                 .collect(),
             corrected_q: hits.corrected_q,
             did_you_mean: hits.did_you_mean,

@@ -91,7 +91,7 @@ impl SearchIndex {
         let mut exact = params.q.as_ref().map(|_| fr_exact());
         let corrected = match (params.q.as_deref(), exact.as_mut()) {
             (Some(q), Some(a)) if !params.exact => {
-                typos::corrections(&searcher, self.schema.text_exact, q, a)?
+                self.shown(typos::corrections(&searcher, self.schema.text_exact, q, a)?)
             }
             _ => Vec::new(),
         };
@@ -116,7 +116,15 @@ impl SearchIndex {
             }
             if result.total == 0 {
                 let read = corrected_q.as_deref().unwrap_or(q);
-                did_you_mean = typos::did_you_mean(&searcher, self.schema.text_exact, read, a)?;
+                let closest = self.shown(typos::did_you_mean(
+                    &searcher,
+                    self.schema.text_exact,
+                    read,
+                    a,
+                )?);
+                if !closest.is_empty() {
+                    did_you_mean = Some(typos::rewrite(read, &closest, a));
+                }
             }
         }
         let start = ((params.page - 1) * params.per_page) as usize;
@@ -137,11 +145,25 @@ impl SearchIndex {
         })
     }
 
+    /// `corrections` with the forms the offers' titles write (accents back).
+    fn shown(&self, mut corrections: Vec<Correction>) -> Vec<Correction> {
+        if !corrections.is_empty() {
+            let suggester = self.suggester.read().unwrap_or_else(|p| p.into_inner());
+            typos::show(&mut corrections, |w| suggester.written(w));
+        }
+        corrections
+    }
+
     /// `q` with its typos corrected as a search would read it; `None` when nothing changes.
     pub fn corrected_query(&self, q: &str) -> Result<Option<String>> {
         let searcher = self.reader.searcher();
         let mut exact = fr_exact();
-        let corrected = typos::corrections(&searcher, self.schema.text_exact, q, &mut exact)?;
+        let corrected = self.shown(typos::corrections(
+            &searcher,
+            self.schema.text_exact,
+            q,
+            &mut exact,
+        )?);
         Ok((!corrected.is_empty()).then(|| typos::rewrite(q, &corrected, &mut exact)))
     }
 

@@ -328,6 +328,19 @@ impl Suggester {
             .unwrap_or(i64::MAX);
     }
 
+    /// How the offers' titles most often write the folded `word` (`ingenieur` → `ingénieur`),
+    /// when a title holds it.
+    pub fn written(&self, word: &str) -> Option<&str> {
+        let e = *self
+            .keys
+            .get(&(Box::<str>::from(word), SuggestionKind::Title))?;
+        let x = self.entries[e as usize].as_ref()?;
+        x.forms
+            .iter()
+            .max_by_key(|(f, n)| (*n, std::cmp::Reverse(f.len())))
+            .map(|(f, _)| &**f)
+    }
+
     /// The best `limit` completions of `prefix` (already a key: folded words), most offers
     /// first.
     pub fn complete(&self, prefix: &str, limit: usize) -> Vec<Suggestion> {

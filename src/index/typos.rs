@@ -43,6 +43,9 @@ pub struct Correction {
     pub typed: String,
     /// The indexed word read instead, folded (`informatique`).
     pub used: String,
+    /// The word read instead as the offers write it (`ingénieur` for `ingenieur`), the folded
+    /// word when no title holds it.
+    pub shown: String,
     /// Whether the word as typed matches too (it is in the index, far more rarely).
     pub keep_typed: bool,
 }
@@ -152,6 +155,7 @@ pub fn correct_word(
     }
     Ok(Some(Correction {
         typed: word.to_string(),
+        shown: used.clone(),
         used,
         keep_typed: held > 0,
     }))
@@ -223,8 +227,16 @@ pub fn rewrite(q: &str, corrections: &[Correction], exact: &mut TextAnalyzer) ->
                 continue;
             }
             if let Some(c) = corrections.iter().find(|c| c.typed == t.text) {
+                let typed = &chunk[t.offset_from..t.offset_to];
                 out.push_str(&chunk[at..t.offset_from]);
-                out.push_str(&c.used);
+                // With a capital when typed with one, in lower case otherwise.
+                let mut shown = c.shown.chars();
+                if typed.starts_with(char::is_uppercase) {
+                    out.extend(shown.next().into_iter().flat_map(char::to_uppercase));
+                    out.push_str(shown.as_str());
+                } else {
+                    out.push_str(&c.shown.to_lowercase());
+                }
                 at = t.offset_to;
             }
         }
@@ -233,14 +245,25 @@ pub fn rewrite(q: &str, corrections: &[Correction], exact: &mut TextAnalyzer) ->
     out
 }
 
-/// For a query that found nothing: `q` with each word the index lacks replaced by its closest
-/// indexed word within two edits (the first letter kept, from 4 letters), when one exists.
+/// Sets each correction's [`Correction::shown`] form with `written` (how titles write a folded
+/// word).
+pub fn show<'a>(corrections: &mut [Correction], written: impl Fn(&str) -> Option<&'a str>) {
+    for c in corrections {
+        if let Some(w) = written(&c.used) {
+            c.shown = w.to_string();
+        }
+    }
+}
+
+/// For a query that found nothing: the closest indexed word within two edits (the first
+/// letter kept, from 4 letters) of each word the index lacks, when one exists (to rewrite `q`
+/// with).
 pub fn did_you_mean(
     searcher: &Searcher,
     field: Field,
     q: &str,
     exact: &mut TextAnalyzer,
-) -> tantivy::Result<Option<String>> {
+) -> tantivy::Result<Vec<Correction>> {
     let mut replaced = Vec::new();
     for word in correctable_words(q, exact) {
         let letters = word.chars().count();
@@ -254,12 +277,13 @@ pub fn did_you_mean(
         if let Some((used, _)) = best(neighbours(searcher, field, &word, edits)?) {
             replaced.push(Correction {
                 typed: word,
+                shown: used.clone(),
                 used,
                 keep_typed: false,
             });
         }
     }
-    Ok((!replaced.is_empty()).then(|| rewrite(q, &replaced, exact)))
+    Ok(replaced)
 }
 
 #[cfg(test)]
@@ -271,6 +295,7 @@ mod tests {
         Correction {
             typed: typed.into(),
             used: used.into(),
+            shown: used.into(),
             keep_typed: false,
         }
     }
@@ -300,6 +325,13 @@ mod tests {
             "Stage informatique \"informatiqe\" A-2026-0001 l'ingenieur"
         );
         assert_eq!(rewrite(q, &[], &mut exact), q);
+        // The form titles write, in lower case unless typed with a capital.
+        let mut shown = c("ingenieurr", "ingenieur");
+        shown.shown = "Ingénieur".into();
+        assert_eq!(
+            rewrite("ingénieurr Ingenieurr", &[shown], &mut exact),
+            "ingénieur Ingénieur"
+        );
     }
 
     #[test]

@@ -233,4 +233,22 @@ fn a_search_reads_typos_as_the_closest_word_and_keeps_exact_matches_first() {
             .as_deref(),
         Some("Stage informatique")
     );
+    // Once the suggestions are filled, a correction is shown as the titles write it.
+    engine.indexer().fill_suggestions();
+    let started = std::time::Instant::now();
+    while !engine.index().suggester.read().unwrap().is_ready() {
+        assert!(started.elapsed().as_secs() < 10, "suggestions never filled");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let page = engine.search(&params(&[("q", "comptabilitr")])).unwrap();
+    assert_eq!(page.total, 60);
+    assert_eq!(page.corrected_q.as_deref(), Some("comptabilité"));
+    assert_eq!(
+        page.corrected,
+        [("comptabilitr".to_string(), "comptabilité".to_string())]
+    );
+    assert_eq!(
+        engine.corrected_query("Comptabilitr").unwrap().as_deref(),
+        Some("Comptabilité")
+    );
 }
