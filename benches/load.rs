@@ -1,14 +1,21 @@
 //! HTTP load: starts `offerwatch serve` (the real binary) on generated offers (100k, or
-//! LOAD_OFFERS) and runs bounded workloads on loopback: one keep-alive client over the browse
-//! URLs (latency), then concurrent clients over the browse mix and over the mixed search mix
-//! (throughput); prints percentiles and the server's resident memory after start and after the
-//! loads. `cargo bench --bench load` (env LOAD_REQUESTS, LOAD_CLIENTS, LOAD_OFFERS).
+//! LOAD_OFFERS) and runs bounded workloads on loopback: one keep-alive client over the portal's
+//! mix (300 random searches, half with keywords, 20 results, the total and the facet counts) as
+//! JSON and as the search page (HTML), and over the browse URLs (latency); then concurrent
+//! clients over the browse mix and over the mixed search mix (throughput). Each phase prints the
+//! client's percentiles and the server's own (the `latency_ms` of its request log, matched by the
+//! `x-request-id` each request carries), and the server's resident memory after start and after
+//! the loads. `cargo bench --bench load` (env LOAD_REQUESTS, LOAD_CLIENTS, LOAD_OFFERS).
 
 mod common;
 
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 
 const MIX: [&str; 12] = [
     "/api/v1/offers",
@@ -48,12 +55,50 @@ fn browse_wide() -> Vec<String> {
     paths
 }
 
-/// Resident memory of a process, from /proc (Linux): all of it, and the anonymous part (the
-/// rest is the index's and the store's file pages, which the kernel drops first).
+/// The portal's searches: `count` random criteria (a contract, a place, often a domain, keywords
+/// half of the time), each a page of 20 with its facet counts, under `path` (`/api/v1/offers`
+/// or the search page `/`).
+fn portal_mix(path: &str, count: usize) -> Vec<String> {
+    let mut rng = StdRng::seed_from_u64(7);
+    (0..count)
+        .map(|_| {
+            let mut pairs = common::random_criteria(&mut rng);
+            if path != "/" {
+                pairs.push(("facets".into(), "true".into()));
+            }
+            let qs: String = url::form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&pairs)
+                .finish();
+            format!("{path}?{qs}")
+        })
+        .collect()
+}
+
+/// The server's own latencies of one phase: the `latency_ms` of the request-log lines whose
+/// request id starts with `phase-`.
+fn server_latencies(log: &Path, phase: &str) -> Vec<Duration> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let id = format!("request_id=\"{phase}-");
+    text.lines()
+        .filter(|l| l.contains(&id))
+        .filter_map(|l| {
+            let v = l.split("latency_ms=").nth(1)?;
+            let v: String = v
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.')
+                .collect();
+            v.parse::<f64>().ok()
+        })
+        .map(|ms| Duration::from_secs_f64(ms / 1e3))
+        .collect()
+}
+
+/// Runs `requests` requests over `paths` from `clients` keep-alive clients; each request
+/// carries the request id `phase-N`.
 async fn run(
     client: &reqwest::Client,
     base: &str,
-    paths: Arc<Vec<String>>,
+    (phase, paths): (&'static str, Arc<Vec<String>>),
     requests: usize,
     clients: usize,
 ) -> (Duration, Vec<Duration>, usize) {
@@ -78,6 +123,7 @@ async fn run(
                 let t = Instant::now();
                 match client
                     .get(format!("{base}{}", paths[i % paths.len()]))
+                    .header("x-request-id", format!("{phase}-{i}"))
                     .send()
                     .await
                 {
@@ -101,23 +147,41 @@ async fn run(
     (started.elapsed(), all, errors)
 }
 
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)].as_secs_f64() * 1e3
+}
+
+/// Prints a phase's throughput and client-side percentiles, then the server's own.
 fn report(
     name: &str,
-    clients: usize,
+    (phase, clients): (&str, usize),
     (elapsed, mut latencies, errors): (Duration, Vec<Duration>, usize),
+    log: &Path,
 ) {
     latencies.sort();
-    let at = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
-    let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(
         "{name}: {} requests, {clients} clients, {:.1} s: {:.0} requests/s, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {errors} errors ({} cores)",
         latencies.len(),
         elapsed.as_secs_f64(),
         latencies.len() as f64 / elapsed.as_secs_f64(),
-        ms(at(0.5)),
-        ms(at(0.99)),
-        ms(latencies[latencies.len() - 1]),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+    );
+    // The log is written as the answers go: give the last lines a moment.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut server = server_latencies(log, phase);
+    server.sort();
+    println!(
+        "  server-side (request log, {} answers): p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
+        server.len(),
+        percentile(&server, 0.5),
+        percentile(&server, 0.99),
+        percentile(&server, 1.0),
     );
 }
 
@@ -137,7 +201,8 @@ fn main() {
     let clients = env_usize("LOAD_CLIENTS", 8);
     let offers = env_usize("LOAD_OFFERS", 100_000);
     let dir = common::data_dir(offers);
-    let (server, base) = common::serve(&dir, &[]);
+    let log = dir.with_extension("serve.log");
+    let (server, base) = common::serve_logged(&dir, &[], Some(&log));
     let filled = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -163,6 +228,13 @@ fn main() {
             .pool_max_idle_per_host(clients)
             .build()
             .expect("client");
+        let list =
+            |paths: &[&str]| Arc::new(paths.iter().map(|p| p.to_string()).collect::<Vec<_>>());
+        let (browse, mix, wide) = (list(&BROWSE), list(&MIX), Arc::new(browse_wide()));
+        let (portal, page) = (
+            Arc::new(portal_mix("/api/v1/offers", 300)),
+            Arc::new(portal_mix("/", 300)),
+        );
         for path in MIX.iter().chain(BROWSE.iter()) {
             client
                 .get(format!("{base}{path}"))
@@ -170,28 +242,52 @@ fn main() {
                 .await
                 .expect("warm-up");
         }
-        let list =
-            |paths: &[&str]| Arc::new(paths.iter().map(|p| p.to_string()).collect::<Vec<_>>());
-        let (browse, mix, wide) = (list(&BROWSE), list(&MIX), Arc::new(browse_wide()));
+        // One pass over the portal's searches and pages, unmeasured (the first answer of a
+        // query reads its postings from disk).
+        run(&client, &base, ("warm", portal.clone()), 300, 1).await;
+        run(&client, &base, ("warm", page.clone()), 300, 1).await;
+        let load = |phase: &'static str, paths: &Arc<Vec<String>>| (phase, paths.clone());
+        report(
+            "portal searches (JSON, facets=true), one keep-alive client",
+            ("portal", 1),
+            run(&client, &base, load("portal", &portal), 3_000, 1).await,
+            &log,
+        );
+        report(
+            "portal search page (HTML), one keep-alive client",
+            ("page", 1),
+            run(&client, &base, load("page", &page), 3_000, 1).await,
+            &log,
+        );
         report(
             "browse, one keep-alive client",
-            1,
-            run(&client, &base, browse.clone(), 3_000, 1).await,
+            ("browse1", 1),
+            run(&client, &base, load("browse1", &browse), 3_000, 1).await,
+            &log,
         );
         report(
             "browse mix",
-            clients,
-            run(&client, &base, browse, requests, clients).await,
+            ("browse", clients),
+            run(&client, &base, load("browse", &browse), requests, clients).await,
+            &log,
         );
         report(
             "browse, every department, pages 1-3 (cache misses)",
-            clients,
-            run(&client, &base, wide, requests, clients).await,
+            ("wide", clients),
+            run(&client, &base, load("wide", &wide), requests, clients).await,
+            &log,
         );
         report(
             "mixed load",
-            clients,
-            run(&client, &base, mix, requests, clients).await,
+            ("mixed", clients),
+            run(&client, &base, load("mixed", &mix), requests, clients).await,
+            &log,
+        );
+        report(
+            "portal searches (JSON, facets=true)",
+            ("portalN", clients),
+            run(&client, &base, load("portalN", &portal), requests, clients).await,
+            &log,
         );
     });
     println!(

@@ -185,14 +185,34 @@ pub fn store_alerts(engine: &Engine, alerts: usize, per_account: usize, seed: u6
 /// returns the child and its base URL.
 #[allow(dead_code)] // the HTTP benchmarks only
 pub fn serve(dir: &std::path::Path, env: &[(&str, &str)]) -> (std::process::Child, String) {
+    serve_logged(dir, env, None)
+}
+
+/// [`serve`], with the server's log (its request log: `RUST_LOG=offerwatch=info`, no colours)
+/// written to `log` when given.
+#[allow(dead_code)] // the HTTP benchmarks only
+pub fn serve_logged(
+    dir: &std::path::Path,
+    env: &[(&str, &str)],
+    log: Option<&std::path::Path>,
+) -> (std::process::Child, String) {
     use std::io::BufRead;
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_offerwatch"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_offerwatch"));
+    command
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env("OFFERWATCH_RATE_LIMIT_PER_SECOND", "0")
         .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped());
+    if let Some(log) = log {
+        let file = std::fs::File::create(log).expect("server log");
+        command
+            .env("RUST_LOG", "warn,offerwatch=info")
+            .env("NO_COLOR", "1")
+            .stderr(file);
+    }
+    let mut server = command
         .envs(env.iter().copied())
-        .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("start offerwatch serve");
     let mut line = String::new();

@@ -1,8 +1,10 @@
 //! Browsing without keywords — the home page and every facet click — answered from memory.
 //!
-//! Per segment of the index, a table of its live documents in result order (newest
-//! publication first, then the higher store id) with their 7 facet ordinals, publication time,
-//! end of diffusion and store id; per facet value, a bitmap of the positions that hold it; and
+//! Per segment of the index, a table: per document id, a row of its facet ordinals, publication
+//! time, end of diffusion and store id (the keyword collector reads its matching documents'
+//! rows there, in id order); the live documents in result order (newest publication first,
+//! then the higher store id), whose positions the rest speaks of; per facet value, a bitmap of
+//! the positions that hold it; and
 //! counts over the visible documents, both per facet and per pair of facet values (how many
 //! visible documents have value v of facet f and value w of facet g). The counts stay valid
 //! until the next end of diffusion among them; a segment whose deleted documents changed is
@@ -66,14 +68,30 @@ struct Counts {
     pairs: Vec<u32>,
 }
 
+/// One document's row: what the browse answers and the keyword collector read of it.
+#[derive(Clone, Copy)]
+pub(crate) struct Row {
+    /// End of diffusion (unix seconds); `i64::MIN` for a deleted document.
+    pub(super) visible_until: i64,
+    /// Publication time (unix seconds).
+    pub(super) published_at: i64,
+    /// Store id.
+    pub(super) id: u64,
+    /// The facet ordinals.
+    pub(super) facets: [u16; Facet::COUNT],
+}
+
 /// One segment's browse table.
 pub(crate) struct SegmentTable {
     deleted: u32,
-    /// Per position, the 7 facet ordinals.
-    facets: Vec<[u16; Facet::COUNT]>,
-    published_at: Vec<i64>,
-    visible_until: Vec<i64>,
-    ids: Vec<u64>,
+    /// The referentials' widths its ordinals were read with (a table is read again when an
+    /// administration added at run time widens its facet, so that "no value" stays the last).
+    slots: Slots,
+    /// Per document id of the segment, its row: the keyword collector walks matching documents
+    /// in id order, so their rows are read in memory order.
+    pub(super) rows: Vec<Row>,
+    /// Per position (result order), the document id.
+    order: Vec<u32>,
     /// Per facet, per ordinal, the positions holding it.
     postings: [Vec<RoaringBitmap>; Facet::COUNT],
     counts: Mutex<Option<Arc<Counts>>>,
@@ -100,46 +118,57 @@ impl SegmentTable {
         let visible = ff.i64(name(schema.visible_until))?;
         let alive = reader.alive_bitset();
         let s = slots();
-        let mut rows: Vec<(i64, u64, [u16; Facet::COUNT], i64)> =
-            Vec::with_capacity(reader.num_docs() as usize);
+        let mut rows = Vec::with_capacity(reader.max_doc() as usize);
+        let mut order = Vec::with_capacity(reader.num_docs() as usize);
         for doc in 0..reader.max_doc() {
             if alive.is_some_and(|a| !a.is_alive(doc)) {
+                rows.push(Row {
+                    visible_until: i64::MIN,
+                    published_at: 0,
+                    id: 0,
+                    facets: [0; Facet::COUNT],
+                });
                 continue;
             }
-            let vals: [u16; Facet::COUNT] = std::array::from_fn(|i| {
-                let none = (s.width[i] - 1) as u64;
-                read(cols[i].clone(), doc, none).min(none) as u16
+            order.push(doc);
+            rows.push(Row {
+                visible_until: read(visible.clone(), doc, 0),
+                published_at: read(published.clone(), doc, 0),
+                id: read(id.clone(), doc, 0),
+                facets: std::array::from_fn(|i| {
+                    let none = (s.width[i] - 1) as u64;
+                    read(cols[i].clone(), doc, none).min(none) as u16
+                }),
             });
-            rows.push((
-                read(published.clone(), doc, 0),
-                read(id.clone(), doc, 0),
-                vals,
-                read(visible.clone(), doc, 0),
-            ));
         }
-        rows.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
-        let mut postings: [Vec<RoaringBitmap>; Facet::COUNT] = {
-            let w = slots().width;
-            std::array::from_fn(|i| vec![RoaringBitmap::new(); w[i]])
-        };
-        for (pos, r) in rows.iter().enumerate() {
-            for (f, &v) in r.2.iter().enumerate() {
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&rows[a as usize], &rows[b as usize]);
+            b.published_at.cmp(&a.published_at).then(b.id.cmp(&a.id))
+        });
+        let mut postings: [Vec<RoaringBitmap>; Facet::COUNT] =
+            std::array::from_fn(|i| vec![RoaringBitmap::new(); s.width[i]]);
+        for (pos, &doc) in order.iter().enumerate() {
+            for (f, &v) in rows[doc as usize].facets.iter().enumerate() {
                 postings[f][v as usize].insert(pos as u32);
             }
         }
         Ok(SegmentTable {
             deleted: reader.num_deleted_docs(),
-            facets: rows.iter().map(|r| r.2).collect(),
-            published_at: rows.iter().map(|r| r.0).collect(),
-            visible_until: rows.iter().map(|r| r.3).collect(),
-            ids: rows.iter().map(|r| r.1).collect(),
+            slots: s,
+            rows,
+            order,
             postings,
             counts: Mutex::new(None),
         })
     }
 
+    /// The row at `pos` (result order).
+    fn at(&self, pos: usize) -> &Row {
+        &self.rows[self.order[pos] as usize]
+    }
+
     fn visible(&self, pos: usize, now: i64) -> bool {
-        self.visible_until[pos] > now
+        self.at(pos).visible_until > now
     }
 
     /// The counts at `now`, computed again once an end of diffusion has passed.
@@ -154,8 +183,8 @@ impl SegmentTable {
         let mut all = vec![0u32; s.total];
         let mut pairs = vec![0u32; s.total * s.total];
         let mut valid_until = i64::MAX;
-        for (pos, vals) in self.facets.iter().enumerate() {
-            let until = self.visible_until[pos];
+        for row in &self.rows {
+            let (until, vals) = (row.visible_until, &row.facets);
             if until <= now {
                 continue;
             }
@@ -200,11 +229,11 @@ impl SegmentTable {
         out: &mut [Vec<u32>; Facet::COUNT],
     ) {
         for pos in set {
-            let pos = pos as usize;
-            if !self.visible(pos, now) {
+            let row = self.at(pos as usize);
+            if row.visible_until <= now {
                 continue;
             }
-            let vals = &self.facets[pos];
+            let vals = &row.facets;
             for &f in which {
                 out[f][vals[f] as usize] += 1;
             }
@@ -238,7 +267,7 @@ impl SegmentTable {
         }
         let positions: Box<dyn Iterator<Item = usize> + '_> = match set {
             Some(set) => Box::new(set.iter().map(|p| p as usize)),
-            None => Box::new(0..self.ids.len()),
+            None => Box::new(0..self.order.len()),
         };
         out.extend(
             positions
@@ -246,8 +275,8 @@ impl SegmentTable {
                 .take(top)
                 .map(|pos| Hit {
                     score: 0.0,
-                    published_at: self.published_at[pos],
-                    id: self.ids[pos],
+                    published_at: self.at(pos).published_at,
+                    id: self.at(pos).id,
                 }),
         );
     }
@@ -355,7 +384,7 @@ pub(crate) struct Browser {
 
 impl Browser {
     /// The table of a segment, read again when its deleted documents changed.
-    fn table(
+    pub(super) fn table(
         &self,
         reader: &SegmentReader,
         schema: &OfferSchema,
@@ -366,7 +395,7 @@ impl Browser {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(&id)
-            .filter(|t| t.deleted == reader.num_deleted_docs())
+            .filter(|t| t.deleted == reader.num_deleted_docs() && t.slots == slots())
         {
             return Ok(t.clone());
         }
@@ -407,14 +436,18 @@ impl Browser {
                 }
             }
         }
-        // Segments merged away or dropped take their tables with them.
+        self.forget_gone(&live);
+        out.hits.sort_unstable_by(|a, b| b.cmp(a));
+        out.hits.truncate(top);
+        Ok(out)
+    }
+
+    /// Segments merged away or dropped take their tables with them.
+    pub(super) fn forget_gone(&self, live: &[SegmentId]) {
         self.tables
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|id, _| live.contains(id));
-        out.hits.sort_unstable_by(|a, b| b.cmp(a));
-        out.hits.truncate(top);
-        Ok(out)
     }
 
     /// The store ids of the indexed (published) offers whose diffusion has ended at `now`.
@@ -428,9 +461,10 @@ impl Browser {
         for reader in searcher.segment_readers() {
             let t = self.table(reader, schema)?;
             ids.extend(
-                (0..t.ids.len())
-                    .filter(|&p| !t.visible(p, now))
-                    .map(|p| t.ids[p]),
+                t.rows
+                    .iter()
+                    .filter(|r| r.visible_until != i64::MIN && r.visible_until <= now)
+                    .map(|r| r.id),
             );
         }
         Ok(ids)

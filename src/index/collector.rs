@@ -8,9 +8,9 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::{ColumnIndex, ColumnValues};
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::browse::{Browser, SegmentTable};
 use super::schema::OfferSchema;
 use crate::domain::{Facet, Sort};
 
@@ -93,14 +93,16 @@ pub struct FacetResult {
 pub struct FacetCollector {
     query: FacetQuery,
     schema: OfferSchema,
+    browser: Arc<Browser>,
 }
 
 impl FacetCollector {
-    /// A collector for `query`.
-    pub fn new(query: FacetQuery, schema: &OfferSchema) -> Self {
+    /// A collector for `query`, reading the documents' rows from `browser`'s tables.
+    pub(crate) fn new(query: FacetQuery, schema: &OfferSchema, browser: Arc<Browser>) -> Self {
         FacetCollector {
             query,
             schema: schema.clone(),
+            browser,
         }
     }
 }
@@ -112,29 +114,12 @@ fn empty_counts() -> [Vec<u32>; Facet::COUNT] {
 /// Segment part of [`FacetCollector`].
 pub struct FacetSegmentCollector {
     query: FacetQuery,
-    facets: [Arc<dyn ColumnValues<u64>>; Facet::COUNT],
-    id: Arc<dyn ColumnValues<u64>>,
-    published_at: Arc<dyn ColumnValues<i64>>,
-    visible_until: Arc<dyn ColumnValues<i64>>,
+    table: Arc<SegmentTable>,
     /// Indices of the facets that carry a filter.
     filtered: Vec<usize>,
     total: u64,
     counts: [Vec<u32>; Facet::COUNT],
     heap: BinaryHeap<std::cmp::Reverse<Hit>>,
-    // Scratch buffers for block collection.
-    buf_vals: [Vec<u64>; Facet::COUNT],
-    buf_pub: Vec<i64>,
-    buf_vis: Vec<i64>,
-}
-
-fn column<T>(col: tantivy::columnar::Column<T>, default: T) -> Arc<dyn ColumnValues<T>>
-where
-    T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static,
-{
-    match col.index {
-        ColumnIndex::Full => col.values,
-        _ => col.first_or_default_col(default),
-    }
 }
 
 impl Collector for FacetCollector {
@@ -146,32 +131,16 @@ impl Collector for FacetCollector {
         _ord: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<FacetSegmentCollector> {
-        let ff = reader.fast_fields();
-        let name = |f| self.schema.schema.get_field_name(f);
-        let mut facets = Vec::with_capacity(Facet::COUNT);
-        for (i, f) in self.schema.facets.iter().enumerate() {
-            let none = Facet::ALL[i].values().len() as u64;
-            facets.push(column(ff.u64(name(*f))?, none));
-        }
-        let facets: [Arc<dyn ColumnValues<u64>>; Facet::COUNT] = facets
-            .try_into()
-            .map_err(|_| tantivy::TantivyError::InternalError("facet columns".into()))?;
         let filtered = (0..Facet::COUNT)
             .filter(|&i| self.query.filters[i].is_some())
             .collect();
         Ok(FacetSegmentCollector {
             query: self.query.clone(),
-            facets,
-            id: column(ff.u64(name(self.schema.id))?, 0),
-            published_at: column(ff.i64(name(self.schema.published_at))?, 0),
-            visible_until: column(ff.i64(name(self.schema.visible_until))?, 0),
+            table: self.browser.table(reader, &self.schema)?,
             filtered,
             total: 0,
             counts: empty_counts(),
             heap: BinaryHeap::with_capacity(self.query.top + 1),
-            buf_vals: Default::default(),
-            buf_pub: Vec::new(),
-            buf_vis: Vec::new(),
         })
     }
 
@@ -200,8 +169,18 @@ impl Collector for FacetCollector {
 }
 
 impl FacetSegmentCollector {
+    /// Counts and keeps the document `doc` of the segment.
     #[inline]
-    fn offer(&mut self, score: Score, vals: &[u64; Facet::COUNT], published_at: i64, doc: DocId) {
+    fn offer(&mut self, score: Score, doc: DocId) {
+        let row = &self.table.rows[doc as usize];
+        if row.visible_until <= self.query.now {
+            return; // deleted documents' rows are never visible
+        }
+        let published_at = row.published_at;
+        if published_at < self.query.published_min {
+            return;
+        }
+        let vals = &row.facets;
         let mut failed = usize::MAX;
         for &f in &self.filtered {
             let set = self.query.filters[f].as_deref().unwrap_or(&[]);
@@ -232,35 +211,17 @@ impl FacetSegmentCollector {
         } else {
             0.0
         };
+        let hit = Hit {
+            score,
+            published_at,
+            id: row.id,
+        };
         if self.heap.len() < self.query.top {
-            let id = self.id.get_val(doc);
-            self.heap.push(std::cmp::Reverse(Hit {
-                score,
-                published_at,
-                id,
-            }));
-        } else if let Some(mut min) = self.heap.peek_mut() {
-            let worst = min.0;
-            let order = score
-                .total_cmp(&worst.score)
-                .then(published_at.cmp(&worst.published_at));
-            // The store id (the final tie-break) is read only when it can matter.
-            let id = match order {
-                Ordering::Less => return,
-                Ordering::Greater => self.id.get_val(doc),
-                Ordering::Equal => {
-                    let id = self.id.get_val(doc);
-                    if id <= worst.id {
-                        return;
-                    }
-                    id
-                }
-            };
-            *min = std::cmp::Reverse(Hit {
-                score,
-                published_at,
-                id,
-            });
+            self.heap.push(std::cmp::Reverse(hit));
+        } else if let Some(mut min) = self.heap.peek_mut()
+            && hit > min.0
+        {
+            *min = std::cmp::Reverse(hit);
         }
     }
 }
@@ -269,33 +230,12 @@ impl SegmentCollector for FacetSegmentCollector {
     type Fruit = FacetResult;
 
     fn collect(&mut self, doc: DocId, score: Score) {
-        if self.visible_until.get_val(doc) <= self.query.now {
-            return;
-        }
-        let published_at = self.published_at.get_val(doc);
-        if published_at < self.query.published_min {
-            return;
-        }
-        let vals: [u64; Facet::COUNT] = std::array::from_fn(|i| self.facets[i].get_val(doc));
-        self.offer(score, &vals, published_at, doc);
+        self.offer(score, doc);
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        let n = docs.len();
-        self.buf_pub.resize(n, 0);
-        self.buf_vis.resize(n, 0);
-        self.published_at.get_vals(docs, &mut self.buf_pub);
-        self.visible_until.get_vals(docs, &mut self.buf_vis);
-        for (i, col) in self.facets.iter().enumerate() {
-            self.buf_vals[i].resize(n, 0);
-            col.get_vals(docs, &mut self.buf_vals[i]);
-        }
-        for (j, &doc) in docs.iter().enumerate() {
-            if self.buf_vis[j] <= self.query.now || self.buf_pub[j] < self.query.published_min {
-                continue;
-            }
-            let vals: [u64; Facet::COUNT] = std::array::from_fn(|i| self.buf_vals[i][j]);
-            self.offer(0.0, &vals, self.buf_pub[j], doc);
+        for &doc in docs {
+            self.offer(0.0, doc);
         }
     }
 

@@ -208,6 +208,14 @@ impl SearchIndex {
             sort: params.sort,
             count_facets: params.facets,
         };
-        Ok(searcher.search(&*text, &FacetCollector::new(fq, self.schema))?)
+        let collector = FacetCollector::new(fq, self.schema, self.browser.clone());
+        let result = searcher.search(&*text, &collector)?;
+        let live: Vec<_> = searcher
+            .segment_readers()
+            .iter()
+            .map(|r| r.segment_id())
+            .collect();
+        self.browser.forget_gone(&live);
+        Ok(result)
     }
 }
