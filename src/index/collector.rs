@@ -173,10 +173,10 @@ impl FacetSegmentCollector {
     #[inline]
     fn offer(&mut self, score: Score, doc: DocId) {
         let row = &self.table.rows[doc as usize];
-        if row.visible_until <= self.query.now {
+        if !row.visible(self.query.now) {
             return; // deleted documents' rows are never visible
         }
-        let published_at = row.published_at;
+        let published_at = i64::from(row.published_at);
         if published_at < self.query.published_min {
             return;
         }
@@ -211,17 +211,32 @@ impl FacetSegmentCollector {
         } else {
             0.0
         };
-        let hit = Hit {
-            score,
-            published_at,
-            id: row.id,
-        };
+        let id = |t: &SegmentTable| t.ids[doc as usize];
         if self.heap.len() < self.query.top {
-            self.heap.push(std::cmp::Reverse(hit));
-        } else if let Some(mut min) = self.heap.peek_mut()
-            && hit > min.0
-        {
-            *min = std::cmp::Reverse(hit);
+            self.heap.push(std::cmp::Reverse(Hit {
+                score,
+                published_at,
+                id: id(&self.table),
+            }));
+        } else if let Some(mut min) = self.heap.peek_mut() {
+            let worst = min.0;
+            // The store id (the final tie-break) is read only when it can matter.
+            let id = match score
+                .total_cmp(&worst.score)
+                .then(published_at.cmp(&worst.published_at))
+            {
+                Ordering::Less => return,
+                Ordering::Greater => id(&self.table),
+                Ordering::Equal => match id(&self.table) {
+                    id if id > worst.id => id,
+                    _ => return,
+                },
+            };
+            *min = std::cmp::Reverse(Hit {
+                score,
+                published_at,
+                id,
+            });
         }
     }
 }
