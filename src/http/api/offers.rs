@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -27,23 +28,24 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(attachment))
 }
 
+// Borrowed from the decoded offer: an answer copies nothing but what it formats.
 /// One offer in a result list.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct OfferSummary {
+pub struct OfferSummary<'a> {
     reference: String,
-    title: String,
-    contract: String,
-    diploma: String,
-    domain: String,
-    administration: String,
+    title: &'a str,
+    contract: &'static str,
+    diploma: &'static str,
+    domain: &'static str,
+    administration: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    region: Option<String>,
+    region: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    department: Option<String>,
-    country: String,
+    department: Option<&'static str>,
+    country: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    location: Option<String>,
-    service: String,
+    location: Option<&'a str>,
+    service: &'a str,
     /// RFC 3339.
     published_at: String,
     /// `YYYY-MM`.
@@ -77,11 +79,11 @@ pub struct Facets {
 
 /// A page of results.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SearchAnswer {
+pub struct SearchAnswer<'a> {
     total: u64,
     page: u32,
     per_page: u32,
-    offers: Vec<OfferSummary>,
+    offers: Vec<OfferSummary<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     facets: Option<Facets>,
     /// The words of `q` read as others, typed → used, folded (`{"informatiqe":
@@ -147,20 +149,20 @@ pub(crate) fn offer_url(base: &str, o: &Offer) -> String {
     format!("{base}/offres/{}", o.reference)
 }
 
-pub(crate) fn summary(base: &str, o: &Offer) -> OfferSummary {
+pub(crate) fn summary<'a>(base: &str, o: &'a Offer) -> OfferSummary<'a> {
     let f = &o.fields;
     OfferSummary {
         reference: o.reference.to_string(),
-        title: f.title.clone(),
-        contract: f.contract.code().into(),
-        diploma: f.diploma.code().into(),
-        domain: f.domain.code().into(),
-        administration: f.administration.code().into(),
-        region: f.region.map(|r| r.code().into()),
-        department: f.department.map(|d| d.code().into()),
-        country: f.country.code().into(),
-        location: f.location.clone(),
-        service: f.service.clone(),
+        title: &f.title,
+        contract: f.contract.code(),
+        diploma: f.diploma.code(),
+        domain: f.domain.code(),
+        administration: f.administration.code(),
+        region: f.region.map(|r| r.code()),
+        department: f.department.map(|d| d.code()),
+        country: f.country.code(),
+        location: f.location.as_deref(),
+        service: &f.service,
         published_at: rfc3339(o.published_at.unwrap_or(o.created_at)),
         start: f.start.to_string(),
         url: offer_url(base, o),
@@ -226,12 +228,12 @@ pub(crate) async fn run_search(
 async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<SearchAnswer>, AppError> {
+) -> Result<Response, AppError> {
     let pairs = query_pairs(raw.as_deref(), state.config.max_query_bytes)?;
     let params = SearchParams::from_pairs(&pairs).map_err(AppError::bad_request)?;
     let (params, page) = run_search(&state, params).await?;
     let base = state.config.base_url();
-    Ok(Json(SearchAnswer {
+    Ok(json_answer(&SearchAnswer {
         total: page.total,
         page: params.page,
         per_page: params.per_page,
@@ -240,6 +242,23 @@ async fn search(
         corrected: page.corrected.iter().cloned().collect(),
         did_you_mean: page.did_you_mean.clone(),
     }))
+}
+
+/// `value` as a JSON answer, written once into a buffer of the size a page of results takes
+/// (axum's `Json` starts from 128 bytes and grows a 20 KB answer by copies).
+pub(crate) fn json_answer(value: &impl Serialize) -> Response {
+    let mut body = Vec::with_capacity(32 * 1024);
+    match serde_json::to_writer(&mut body, value) {
+        Ok(()) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+        Err(e) => AppError::internal(format!("cannot write the answer: {e}")).into_response(),
+    }
 }
 
 /// The public fields of an offer ([`PublicOffer`]), as JSON.
@@ -372,8 +391,8 @@ async fn suggest(
 
 /// Offers like another.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SimilarAnswer {
-    offers: Vec<OfferSummary>,
+pub struct SimilarAnswer<'a> {
+    offers: Vec<OfferSummary<'a>>,
 }
 
 /// The parameter of the similar offers (documentation of the query string).
@@ -404,7 +423,7 @@ async fn similar(
     State(state): State<AppState>,
     Path(reference): Path<String>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<SimilarAnswer>, AppError> {
+) -> Result<Response, AppError> {
     let pairs = query_pairs(raw.as_deref(), state.config.max_query_bytes)?;
     let mut errors = crate::error::ValidationErrors::default();
     let limit = crate::domain::search::limit_param(&mut errors, &pairs, &[], 5, 20);
@@ -425,7 +444,7 @@ async fn similar(
         return Err(AppError::not_found(format!("no visible offer {reference}")));
     };
     let base = state.config.base_url();
-    Ok(Json(SimilarAnswer {
+    Ok(json_answer(&SimilarAnswer {
         offers: similar.iter().map(|o| summary(base, o)).collect(),
     }))
 }
