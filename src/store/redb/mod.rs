@@ -13,9 +13,11 @@ use crate::store::table::{Col, Table};
 /// Opens (or creates) the store's file; another process holding it is an error that says so.
 pub(crate) fn open(path: &Path) -> Result<Database> {
     // redb's page cache defaults to 1 GiB and fills up with whatever is read (a whole import,
-    // an export); the OS page cache keeps the file's hot pages anyway.
+    // an export, the suggestions' fill at start); the OS page cache keeps the file's hot pages
+    // anyway, and the decoded offers have a cache of their own. 16 MB: what a server holds of
+    // it counts in its resident memory.
     match Database::builder()
-        .set_cache_size(32 * 1024 * 1024)
+        .set_cache_size(16 * 1024 * 1024)
         .create(path)
     {
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(Error::Store(format!(
