@@ -141,7 +141,7 @@ fn search_parameter(name: &str) -> Option<Value> {
         ("per_page", _) => {
             or_empty(json!({"type": "integer", "minimum": 0, "maximum": MAX_PER_PAGE}))
         }
-        ("facets", _) => or_empty(json!({"type": "boolean"})),
+        ("facets" | "exact", _) => or_empty(json!({"type": "boolean"})),
         _ => return None,
     })
 }
