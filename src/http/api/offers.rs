@@ -246,7 +246,7 @@ async fn search(
 
 /// `value` as a JSON answer, written once into a buffer of the size a page of results takes
 /// (axum's `Json` starts from 128 bytes and grows a 20 KB answer by copies).
-pub(crate) fn json_answer(value: &impl Serialize) -> Response {
+fn json_answer(value: &impl Serialize) -> Response {
     let mut body = Vec::with_capacity(32 * 1024);
     match serde_json::to_writer(&mut body, value) {
         Ok(()) => (
