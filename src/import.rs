@@ -26,13 +26,16 @@ pub struct ImportReport {
     pub imported: u64,
     /// Lines refused.
     pub rejected: u64,
+    /// Offers in France imported without a commune (a town no commune's name matched).
+    pub without_commune: u64,
     /// The first refused lines: (line number, reason).
     pub errors: Vec<(u64, String)>,
 }
 
 /// Parses one line into an offer to create.
 pub fn parse_line(line: &str, now: OffsetDateTime) -> Result<NewOffer, String> {
-    let input: OfferInput = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    let mut input: OfferInput = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    input.resolve_commune();
     let fields = input
         .validate(DateRule::Import)
         .map_err(|e| e.to_string())?;
@@ -105,7 +108,12 @@ pub fn import_jsonl(
         let mut batch = Vec::with_capacity(parsed.len());
         for (n, r) in parsed {
             match r {
-                Ok(o) => batch.push(o),
+                Ok(o) => {
+                    if o.fields.country.is_france() && o.fields.commune.is_none() {
+                        report.without_commune += 1;
+                    }
+                    batch.push(o)
+                }
                 Err(e) => {
                     report.rejected += 1;
                     if report.errors.len() < MAX_REPORTED {

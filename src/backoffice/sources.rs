@@ -268,7 +268,8 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
         if !seen.insert(guid.clone()) {
             continue;
         }
-        let input = item_input(&s, &service, &categories, item);
+        let mut input = item_input(&s, &service, &categories, item);
+        let placed = input.resolve_commune();
         let print = fingerprint(&input);
         let title = input.title.clone().unwrap_or_default();
         if s.items.contains_key(&guid) && s.fingerprints.get(&guid) == Some(&print) {
@@ -276,7 +277,12 @@ fn apply(engine: &Engine, mut s: Source, bytes: &[u8]) -> Result<(Source, Poll)>
             continue;
         }
         let fields = match input.validate(DateRule::Submission { today }) {
-            Ok(f) => f,
+            Ok(f) => {
+                if !placed && f.country.is_france() {
+                    poll.without_commune += 1;
+                }
+                f
+            }
             Err(v) => {
                 poll.rejected.push(Rejected {
                     guid,

@@ -2,6 +2,7 @@
 //! no I/O.
 
 pub mod account;
+pub mod communes;
 pub mod local_time;
 pub mod offer;
 pub mod referentials;

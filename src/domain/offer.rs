@@ -246,6 +246,10 @@ pub struct OfferInput {
     pub department: Option<String>,
     /// Town or address.
     pub location: Option<String>,
+    /// The commune (INSEE code, in France), which searches by distance measure from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(pattern = "^[0-9][0-9AB][0-9]{3}$")]
+    pub commune: Option<String>,
     /// The missions.
     pub description: Option<String>,
     /// The employer, in its own words.
@@ -411,6 +415,9 @@ pub struct OfferFields {
     /// Town or address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// The commune (INSEE code).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commune: Option<String>,
     /// The missions.
     pub description: String,
     /// The employer, in its own words.
@@ -703,6 +710,65 @@ pub fn parse_unpublish_on(s: &str, today: Date) -> Result<Date, FieldError> {
 }
 
 impl OfferInput {
+    /// Gives an offer in France without a commune the one its town names (`location`, read in
+    /// its department), as imports and partner feeds write it. False when it still has none.
+    pub fn resolve_commune(&mut self) -> bool {
+        if self
+            .commune
+            .as_deref()
+            .is_some_and(|c| !c.trim().is_empty())
+        {
+            return true;
+        }
+        let found = self.location.as_deref().and_then(|town| {
+            super::communes::communes().find(town, self.department.as_deref().map(str::trim))
+        });
+        self.commune = found.map(|c| c.code.to_string());
+        self.commune.is_some()
+    }
+
+    /// The commune: a known INSEE code, in France, in the offer's department.
+    fn commune(
+        &self,
+        e: &mut ValidationErrors,
+        in_france: bool,
+        department: Option<DepartmentCode>,
+    ) -> Option<String> {
+        let code = self
+            .commune
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())?;
+        let Some(c) = super::communes::communes().by_code(&code.to_ascii_uppercase()) else {
+            e.push(FieldError::new(
+                "commune",
+                format!("'{code}' is not the INSEE code of a commune (69123, 2A004…)"),
+            ));
+            return None;
+        };
+        if !in_france {
+            e.push(FieldError::new(
+                "commune",
+                "a commune is only for offers in France (country FR)",
+            ));
+            return None;
+        }
+        if let Some(d) = department.filter(|d| d.code() != c.department) {
+            e.push(FieldError::new(
+                "commune",
+                format!(
+                    "{} ({}) is in department {}, not {}",
+                    c.name,
+                    c.code,
+                    c.department,
+                    d.code()
+                ),
+            ));
+            return None;
+        }
+        Some(c.code.to_string())
+    }
+
     /// Validates every field, collecting all errors. `service_name` is the service already
     /// resolved by the caller (the recruiter API resolves an id); when `None`, `service` must be
     /// given as a name.
@@ -936,6 +1002,7 @@ impl OfferInput {
         );
         let postal_address = text(&mut e, "postal_address", &self.postal_address, 500);
         let location = text(&mut e, "location", &self.location, TITLE_MAX_CHARS);
+        let commune = self.commune(&mut e, in_france, department);
         let employer_description = text(
             &mut e,
             "employer_description",
@@ -1018,6 +1085,7 @@ impl OfferInput {
             region,
             department,
             location,
+            commune,
             description,
             employer_description,
             profile,

@@ -29,7 +29,39 @@ pub enum Sort {
     Date,
     /// Best BM25 score first.
     Relevance,
+    /// Nearest first (needs `near`), then newest.
+    Distance,
 }
+
+/// Searches by distance: `km` at most, `km` when not given.
+pub const KM_RANGE: std::ops::RangeInclusive<u32> = 5..=200;
+/// The distance of `near` without `km`.
+pub const DEFAULT_KM: u32 = 30;
+
+/// `near` and `km`: the place a distance is measured from, and the distance.
+#[derive(Debug, Clone)]
+pub struct Near {
+    /// The place (its key says it whole: two `Near` with the same key and km are equal).
+    pub place: super::communes::Place,
+    /// Greatest distance, km.
+    pub km: u32,
+}
+
+impl Near {
+    /// How far an offer's commune is from the place, km, one decimal (none without a commune).
+    pub fn distance_to(&self, fields: &super::OfferFields) -> Option<f64> {
+        let c = super::communes::communes().by_code(fields.commune.as_deref()?)?;
+        let d = super::communes::distance_km(self.place.lat, self.place.lon, c.lat, c.lon);
+        Some((d * 10.0).round() / 10.0)
+    }
+}
+
+impl PartialEq for Near {
+    fn eq(&self, other: &Self) -> bool {
+        self.place.key == other.place.key && self.km == other.km
+    }
+}
+impl Eq for Near {}
 
 /// The lower bound of `published_since`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +110,8 @@ pub struct SearchParams {
     pub facets: bool,
     /// Whether to take the words as typed (no typo tolerance).
     pub exact: bool,
+    /// Only offers within a distance of a place.
+    pub near: Option<Near>,
 }
 
 impl Default for SearchParams {
@@ -91,12 +125,13 @@ impl Default for SearchParams {
             per_page: DEFAULT_PER_PAGE,
             facets: true,
             exact: false,
+            near: None,
         }
     }
 }
 
 /// The parameter names a search accepts.
-pub const PARAMETERS: [&str; 17] = [
+pub const PARAMETERS: [&str; 19] = [
     "q",
     "contract",
     "diploma",
@@ -114,6 +149,8 @@ pub const PARAMETERS: [&str; 17] = [
     "per_page",
     "facets",
     "exact",
+    "near",
+    "km",
 ];
 
 fn single<'a>(
@@ -294,14 +331,43 @@ impl SearchParams {
                 ));
             }
         }
+        let km =
+            single(&mut errors, pairs, "km").and_then(|v| number(&mut errors, "km", v, KM_RANGE));
+        match single(&mut errors, pairs, "near") {
+            Some(v) => match super::communes::communes().resolve(v) {
+                Some(place) => {
+                    p.near = Some(Near {
+                        place,
+                        km: km.unwrap_or(DEFAULT_KM),
+                    })
+                }
+                None => errors.push(FieldError::new(
+                    "near",
+                    format!(
+                        "'{v}' is neither a postal code, an INSEE code nor the name of a commune \
+                         (69003, 69123, Lyon, Saint-Pierre (974))"
+                    ),
+                )),
+            },
+            None if km.is_some() => errors.push(FieldError::new(
+                "km",
+                "a distance needs a place: give near as well",
+            )),
+            None => {}
+        }
         if let Some(v) = single(&mut errors, pairs, "sort") {
             match v {
                 "date" => p.sort = Sort::Date,
                 "relevance" => p.sort = Sort::Relevance,
+                "distance" if p.near.is_some() => p.sort = Sort::Distance,
+                "distance" => errors.push(FieldError::new(
+                    "sort",
+                    "sort=distance needs a place: give near as well",
+                )),
                 _ => errors.push(FieldError::with_allowed(
                     "sort",
                     format!("unknown sort '{v}'"),
-                    vec!["date".into(), "relevance".into()],
+                    vec!["date".into(), "relevance".into(), "distance".into()],
                 )),
             }
         }
@@ -345,8 +411,14 @@ impl SearchParams {
         if let Some(s) = self.published_since {
             out.push(("published_since", s.to_string()));
         }
-        if self.sort == Sort::Relevance {
-            out.push(("sort", "relevance".into()));
+        if let Some(n) = &self.near {
+            out.push(("near", n.place.key.clone()));
+            out.push(("km", n.km.to_string()));
+        }
+        match self.sort {
+            Sort::Date => {}
+            Sort::Relevance => out.push(("sort", "relevance".into())),
+            Sort::Distance => out.push(("sort", "distance".into())),
         }
         if self.exact {
             out.push(("exact", "true".into()));
@@ -361,7 +433,10 @@ impl SearchParams {
 
     /// True when no criterion narrows the search (the home page).
     pub fn is_unconstrained(&self) -> bool {
-        self.q.is_none() && self.published_since.is_none() && self.filters.iter().all(Vec::is_empty)
+        self.q.is_none()
+            && self.published_since.is_none()
+            && self.near.is_none()
+            && self.filters.iter().all(Vec::is_empty)
     }
 }
 
@@ -418,6 +493,30 @@ mod tests {
             vec!["colour", "diploma", "domain", "published_since", "per_page"]
         );
         assert!(e.0[2].allowed.contains(&"numerique".to_string()));
+    }
+
+    #[test]
+    fn near_reads_a_place_and_a_distance() {
+        let p =
+            SearchParams::from_pairs(&pairs(&[("near", "69003"), ("sort", "distance")])).unwrap();
+        let near = p.near.as_ref().unwrap();
+        assert_eq!((near.place.key.as_str(), near.km), ("69003", DEFAULT_KM));
+        assert_eq!(p.sort, Sort::Distance);
+        let e = SearchParams::from_pairs(&pairs(&[("km", "4"), ("sort", "distance")])).unwrap_err();
+        let fields: Vec<&str> = e.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["km", "sort"]);
+        let e = SearchParams::from_pairs(&pairs(&[("near", "Atlantis")])).unwrap_err();
+        assert_eq!(e.0[0].field, "near");
+        let e = SearchParams::from_pairs(&pairs(&[("km", "20")])).unwrap_err();
+        assert_eq!(e.0[0].field, "km");
+        let p = SearchParams::from_pairs(&pairs(&[("near", "Lyon"), ("km", "20")])).unwrap();
+        assert_eq!(p.near.as_ref().unwrap().place.key, "69123");
+        let back: Vec<(String, String)> = p
+            .criteria_pairs()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        assert_eq!(SearchParams::from_pairs(&back).unwrap(), p);
     }
 
     #[test]

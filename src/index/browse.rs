@@ -105,6 +105,9 @@ pub(crate) struct SegmentTable {
     pub(super) rows: Vec<Row>,
     /// Per document id, the store id (read only for the documents a page keeps).
     pub(super) ids: Vec<u64>,
+    /// Per document id, the ordinal of its commune (`u16::MAX`: none); read only by searches
+    /// by distance.
+    pub(super) communes: Vec<u16>,
     /// Per position (result order), the document id.
     order: Vec<u32>,
     /// Per position, the document's facet ordinals and end of diffusion again: the browse
@@ -133,6 +136,9 @@ impl SegmentTable {
             cols.push(ff.u64(name(*f))?);
         }
         let id = ff.u64(name(schema.id))?;
+        let commune = ff.u64(name(schema.commune))?;
+        let mut commune_ordinals: HashMap<u64, u16> = HashMap::new();
+        let mut communes = Vec::with_capacity(reader.max_doc() as usize);
         let published = ff.i64(name(schema.published_at))?;
         let visible = ff.i64(name(schema.visible_until))?;
         let alive = reader.alive_bitset();
@@ -148,8 +154,15 @@ impl SegmentTable {
                     facets: [0; Facet::COUNT],
                 });
                 ids.push(0);
+                communes.push(u16::MAX);
                 continue;
             }
+            let number = read(commune.clone(), doc, 0);
+            communes.push(*commune_ordinals.entry(number).or_insert_with(|| {
+                crate::domain::communes::communes()
+                    .ordinal_of_number(number)
+                    .unwrap_or(u16::MAX)
+            }));
             order.push(doc);
             rows.push(Row {
                 visible_until: row_secs(read(visible.clone(), doc, 0)),
@@ -182,6 +195,7 @@ impl SegmentTable {
                 .collect(),
             rows,
             ids,
+            communes,
             order,
             postings,
             counts: Mutex::new(None),

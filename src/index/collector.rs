@@ -29,6 +29,10 @@ pub struct FacetQuery {
     pub sort: Sort,
     /// Whether to count facets.
     pub count_facets: bool,
+    /// Per commune ordinal, its distance from the searched place when close enough, else
+    /// infinity: a document whose commune is not close enough (or that has none) is left out
+    /// of everything, counts included.
+    pub near: Option<Arc<Vec<f32>>>,
 }
 
 impl FacetQuery {
@@ -172,6 +176,17 @@ impl FacetSegmentCollector {
     /// Counts and keeps the document `doc` of the segment.
     #[inline]
     fn offer(&mut self, score: Score, doc: DocId) {
+        let mut distance = 0.0;
+        if let Some(near) = &self.query.near {
+            let commune = self.table.communes[doc as usize];
+            distance = near
+                .get(usize::from(commune))
+                .copied()
+                .unwrap_or(f32::INFINITY);
+            if distance.is_infinite() {
+                return;
+            }
+        }
         let row = &self.table.rows[doc as usize];
         if !row.visible(self.query.now) {
             return; // deleted documents' rows are never visible
@@ -206,10 +221,11 @@ impl FacetSegmentCollector {
         if self.query.top == 0 {
             return;
         }
-        let score = if self.query.sort == Sort::Relevance {
-            score
-        } else {
-            0.0
+        // The greatest score is the best: nearest first is the least distance.
+        let score = match self.query.sort {
+            Sort::Relevance => score,
+            Sort::Date => 0.0,
+            Sort::Distance => -distance,
         };
         let id = |t: &SegmentTable| t.ids[doc as usize];
         if self.heap.len() < self.query.top {

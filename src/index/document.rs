@@ -22,6 +22,11 @@ pub fn offer_document(offer: &Offer, s: &OfferSchema, zone: &Zone) -> TantivyDoc
     for (facet, ord) in Facet::ALL.into_iter().zip(f.facet_ordinals()) {
         doc.add_u64(s.facets[facet.index()], ord.map_or(none(facet), u64::from));
     }
+    let commune = f
+        .commune
+        .as_deref()
+        .map_or(0, crate::domain::communes::code_number);
+    doc.add_u64(s.commune, commune);
     let published = offer.published_at.unwrap_or(offer.created_at);
     doc.add_i64(s.published_at, published.unix_timestamp());
     doc.add_i64(s.visible_until, offer.visible_until(zone).unix_timestamp());

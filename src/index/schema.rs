@@ -60,6 +60,8 @@ pub struct OfferSchema {
     pub text_exact: Field,
     /// The facet columns, in [`Facet::ALL`] order.
     pub facets: [Field; Facet::COUNT],
+    /// The commune (a number: `communes::code_number`).
+    pub commune: Field,
     /// Publication time (unix seconds).
     pub published_at: Field,
     /// End of diffusion (unix seconds).
@@ -123,6 +125,7 @@ fn build() -> Result<OfferSchema, String> {
         text: field("text")?,
         text_exact: field("text_exact")?,
         facets,
+        commune: field("commune")?,
         published_at: field("published_at")?,
         visible_until: field("visible_until")?,
         schema,
@@ -205,7 +208,7 @@ mod tests {
     #[test]
     fn schema_has_every_field_of_offers_json() {
         let s = offer_schema();
-        assert_eq!(s.schema.fields().count(), 17);
+        assert_eq!(s.schema.fields().count(), 18);
         for facet in Facet::ALL {
             assert_eq!(
                 s.schema.get_field_name(s.facets[facet.index()]),

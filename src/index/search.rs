@@ -1,6 +1,8 @@
 //! Runs a search: keyword query, visibility, facet filters, sort and paging in one collector
 //! pass, then facet counts labelled from the referentials.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use tantivy::query::{AllQuery, Query};
 use time::OffsetDateTime;
@@ -96,18 +98,19 @@ impl SearchIndex {
             _ => Vec::new(),
         };
         // Without keywords every document scores alike: relevance is the date order too.
-        let result = if params.q.is_none() && params.published_since.is_none() {
-            self.browser.browse(
-                &searcher,
-                self.schema,
-                &params.filters,
-                now.unix_timestamp(),
-                top,
-                params.facets,
-            )?
-        } else {
-            self.collect(&searcher, params, now, top, &corrected)?
-        };
+        let result =
+            if params.q.is_none() && params.published_since.is_none() && params.near.is_none() {
+                self.browser.browse(
+                    &searcher,
+                    self.schema,
+                    &params.filters,
+                    now.unix_timestamp(),
+                    top,
+                    params.facets,
+                )?
+            } else {
+                self.collect(&searcher, params, now, top, &corrected)?
+            };
         let mut did_you_mean = None;
         let mut corrected_q = None;
         if let (Some(q), Some(a)) = (params.q.as_deref(), exact.as_mut()) {
@@ -207,6 +210,13 @@ impl SearchIndex {
             top,
             sort: params.sort,
             count_facets: params.facets,
+            near: params.near.as_ref().map(|n| {
+                Arc::new(crate::domain::communes::communes().within(
+                    n.place.lat,
+                    n.place.lon,
+                    f64::from(n.km),
+                ))
+            }),
         };
         let collector = FacetCollector::new(fq, self.schema, self.browser.clone());
         let result = searcher.search(&*text, &collector)?;

@@ -118,7 +118,13 @@ pub struct SearchArgs {
     /// RFC 3339 time or a number of days.
     #[arg(long)]
     published_since: Option<String>,
-    /// `date` or `relevance`.
+    /// A place: postal code, INSEE code or commune name.
+    #[arg(long)]
+    near: Option<String>,
+    /// Greatest distance from `--near`, km (5 to 200, default 30).
+    #[arg(long)]
+    km: Option<u32>,
+    /// `date`, `relevance` or `distance`.
     #[arg(long)]
     sort: Option<String>,
     /// 1-based page.
@@ -141,6 +147,8 @@ impl SearchArgs {
         one("diploma", &self.diploma);
         one("published_since", &self.published_since);
         one("sort", &self.sort);
+        one("near", &self.near);
+        one("km", &self.km.map(|n| n.to_string()));
         one("page", &self.page.map(|n| n.to_string()));
         one("per_page", &self.per_page.map(|n| n.to_string()));
         for (k, vs) in [
@@ -292,9 +300,10 @@ fn import(
     }
     writeln!(
         o.out,
-        "imported {} offers ({} rejected) in {:.1} s: {:.0} offers/s, {} searchable",
+        "imported {} offers ({} rejected, {} towns without a commune) in {:.1} s: {:.0} offers/s, {} searchable",
         report.imported,
         report.rejected,
+        report.without_commune,
         secs,
         report.imported as f64 / secs.max(1e-9),
         engine.index().num_docs()
@@ -319,10 +328,13 @@ fn search(engine: &Engine, args: &SearchArgs, out: &mut dyn Write) -> anyhow::Re
     )?;
     for o in &page.offers {
         let f = &o.fields;
-        let place = f
+        let mut place = f
             .location
             .clone()
             .unwrap_or_else(|| f.country.label().to_string());
+        if let Some(d) = params.near.as_ref().and_then(|n| n.distance_to(f)) {
+            place = format!("{place} · à {d} km");
+        }
         let date = o
             .published_at
             .map(|t| crate::domain::offer::iso_date::format(engine.zone().today(t)))

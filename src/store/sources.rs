@@ -49,6 +49,9 @@ pub struct Poll {
     pub archived: u64,
     /// Items left as they were.
     pub unchanged: u64,
+    /// Offers in France whose town no commune's name matched (kept without a commune).
+    #[serde(default)]
+    pub without_commune: u64,
     /// Items that could not become offers.
     pub rejected: Vec<Rejected>,
 }

@@ -24,6 +24,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(offer))
         .routes(routes!(referentials_answer))
         .routes(routes!(suggest))
+        .routes(routes!(communes_answer))
         .routes(routes!(similar))
         .routes(routes!(attachment))
 }
@@ -45,6 +46,12 @@ pub struct OfferSummary<'a> {
     country: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<&'a str>,
+    /// The commune (INSEE code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commune: Option<&'a str>,
+    /// Distance from `near`, km, one decimal (only when `near` is given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    distance_km: Option<f64>,
     service: &'a str,
     /// RFC 3339.
     published_at: String,
@@ -126,7 +133,13 @@ pub struct SearchQuery {
     country: Option<Vec<String>>,
     /// RFC 3339 time or a number of days.
     published_since: Option<String>,
-    /// `date` (default) or `relevance`.
+    /// A place: a postal code (`69003`), an INSEE code (`69123`) or a commune's name
+    /// (`Lyon`, `Saint-Pierre (974)`); only offers within `km` of it.
+    near: Option<String>,
+    /// Greatest distance from `near`, km (5 to 200; 30 when `near` is given alone).
+    #[param(minimum = 5, maximum = 200)]
+    km: Option<u32>,
+    /// `date` (default), `relevance`, or `distance` (nearest first; needs `near`).
     sort: Option<String>,
     /// 1-based page.
     page: Option<u32>,
@@ -162,6 +175,8 @@ pub(crate) fn summary<'a>(base: &str, o: &'a Offer) -> OfferSummary<'a> {
         department: f.department.map(|d| d.code()),
         country: f.country.code(),
         location: f.location.as_deref(),
+        commune: f.commune.as_deref(),
+        distance_km: None,
         service: &f.service,
         published_at: rfc3339(o.published_at.unwrap_or(o.created_at)),
         start: f.start.to_string(),
@@ -237,7 +252,14 @@ async fn search(
         total: page.total,
         page: params.page,
         per_page: params.per_page,
-        offers: page.offers.iter().map(|o| summary(base, o)).collect(),
+        offers: page
+            .offers
+            .iter()
+            .map(|o| OfferSummary {
+                distance_km: params.near.as_ref().and_then(|n| n.distance_to(&o.fields)),
+                ..summary(base, o)
+            })
+            .collect(),
         facets: facets_answer(&page),
         corrected: page.corrected.iter().cloned().collect(),
         did_you_mean: page.did_you_mean.clone(),
@@ -384,6 +406,59 @@ async fn suggest(
                 text: s.text.clone(),
                 kind: s.kind.name(),
                 count: s.count,
+            })
+            .collect(),
+    }))
+}
+
+/// One commune of the referential.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommuneAnswer {
+    /// INSEE code.
+    code: &'static str,
+    /// Name.
+    name: &'static str,
+    /// Postal codes.
+    postcodes: Vec<&'static str>,
+    /// Department code.
+    department: &'static str,
+}
+
+/// Communes matching a prefix.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CommunesAnswer {
+    communes: Vec<CommuneAnswer>,
+}
+
+/// The communes whose name (accents and case ignored), postal code or INSEE code begins with
+/// `q`: the "Ville ou code postal" box of a search by distance.
+#[utoipa::path(
+    get,
+    path = "/api/v1/communes",
+    tag = "search",
+    params(SuggestQuery),
+    responses(
+        (status = 200, description = "Communes, exact names and most populated first", body = CommunesAnswer),
+        (status = 400, description = "A parameter is unknown or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Rate limit exceeded", body = Problem, content_type = "application/problem+json")
+    )
+)]
+async fn communes_answer(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<CommunesAnswer>, AppError> {
+    let pairs = query_pairs(raw.as_deref(), state.config.max_query_bytes)?;
+    let (q, limit) =
+        crate::domain::search::suggest_params(&pairs).map_err(AppError::bad_request)?;
+    let found = crate::domain::communes::communes().suggest(&q, limit as usize);
+    Ok(Json(CommunesAnswer {
+        communes: found
+            .into_iter()
+            .map(|c| CommuneAnswer {
+                code: c.code,
+                name: c.name,
+                postcodes: c.postcodes.clone(),
+                department: c.department,
             })
             .collect(),
     }))

@@ -49,6 +49,10 @@ pub struct PublicOffer<'a> {
     /// Town or address.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub location: Option<&'a str>,
+    /// The commune (INSEE code).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commune: Option<&'a str>,
+
     /// The missions.
     pub description: &'a str,
     /// The employer.
@@ -177,6 +181,9 @@ pub struct Labels {
     pub department: Option<&'static str>,
     /// Country.
     pub country: &'static str,
+    /// The commune's name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commune: Option<&'static str>,
 }
 
 impl<'a> PublicOffer<'a> {
@@ -196,6 +203,8 @@ impl<'a> PublicOffer<'a> {
             region: f.region.map(|r| r.code()),
             department: f.department.map(|d| d.code()),
             location: f.location.as_deref(),
+            commune: f.commune.as_deref(),
+
             description: &f.description,
             employer_description: f.employer_description.as_deref(),
             profile: f.profile.as_deref(),
@@ -236,6 +245,11 @@ impl<'a> PublicOffer<'a> {
                 region: f.region.map(|r| r.label()),
                 department: f.department.map(|d| d.label()),
                 country: f.country.label(),
+                commune: f
+                    .commune
+                    .as_deref()
+                    .and_then(|c| crate::domain::communes::communes().by_code(c))
+                    .map(|c| c.name),
             },
         }
     }

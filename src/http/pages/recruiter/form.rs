@@ -1,6 +1,7 @@
 //! The offer form: its fields and sections, its values kept across a refusal, and the edit page around it (attachments, history).
 
 use super::*;
+use crate::domain::communes::communes;
 
 pub(super) const LANGUAGES: [&str; 10] = [
     "Anglais",
@@ -43,6 +44,14 @@ impl Values {
                     .unwrap_or_default(),
             ),
             ("location".into(), f.location.clone().unwrap_or_default()),
+            (
+                "commune".into(),
+                f.commune
+                    .as_deref()
+                    .and_then(|c| communes().by_code(c))
+                    .map(|c| format!("{} ({})", c.name, c.code))
+                    .unwrap_or_default(),
+            ),
             (
                 "employer_description".into(),
                 f.employer_description.clone().unwrap_or_default(),
@@ -172,6 +181,13 @@ impl Values {
             region: f.opt("region"),
             department: f.opt("department"),
             location: f.opt("location"),
+            // The commune as typed (a name, a postal code or a code) read in the department.
+            commune: f.opt("commune").map(|text| {
+                let department = f.opt("department");
+                communes()
+                    .find(&text, department.as_deref())
+                    .map_or(text, |c| c.code.to_string())
+            }),
             description: f.opt("description"),
             employer_description: f.opt("employer_description"),
             profile: f.opt("profile"),
@@ -340,6 +356,8 @@ pub(super) fn offer_sections(values: &Values, services: &[Service]) -> Vec<Secti
                 .groups(department_groups())
                 .hint("Obligatoire en France ; il doit appartenir à la région"),
             Field::new("location", "Lieu (ville, adresse)", "text", &v("location")),
+            Field::new("commune", "Commune (nom ou code postal)", "text", &v("commune"))
+                .hint("Les candidats la trouvent par la distance à leur domicile. Exemple : Lyon 3e Arrondissement, 69003"),
         ]),
         Section::new("Description", vec![
             Field::new("employer_description", "Présentation de l'employeur", "textarea", &v("employer_description")),
