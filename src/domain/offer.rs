@@ -720,6 +720,13 @@ impl OfferInput {
         {
             return true;
         }
+        if self
+            .country
+            .as_deref()
+            .is_some_and(|c| !c.trim().eq_ignore_ascii_case("FR"))
+        {
+            return false;
+        }
         let found = self.location.as_deref().and_then(|town| {
             super::communes::communes().find(town, self.department.as_deref().map(str::trim))
         });

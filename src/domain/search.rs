@@ -56,6 +56,11 @@ impl Near {
     }
 }
 
+/// A distance as the pages write it: `1,5 km`.
+pub fn km_label(km: f64) -> String {
+    format!("{km:.1} km").replace('.', ",")
+}
+
 impl PartialEq for Near {
     fn eq(&self, other: &Self) -> bool {
         self.place.key == other.place.key && self.km == other.km

@@ -333,7 +333,7 @@ fn search(engine: &Engine, args: &SearchArgs, out: &mut dyn Write) -> anyhow::Re
             .clone()
             .unwrap_or_else(|| f.country.label().to_string());
         if let Some(d) = params.near.as_ref().and_then(|n| n.distance_to(f)) {
-            place = format!("{place} · à {d} km");
+            place = format!("{place} · à {}", crate::domain::search::km_label(d));
         }
         let date = o
             .published_at

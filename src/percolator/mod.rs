@@ -160,6 +160,37 @@ struct Criteria {
     since: i64,
     /// The query's slot, [`NO_QUERY`] when none.
     query: u32,
+    /// `near` + `km`: the place's latitude and longitude (their bits: the very numbers the
+    /// search measures from) and the distance; `None` when the alert has none.
+    near: Option<(u64, u64, u32)>,
+}
+
+/// Grid cells of classes by distance: half a degree of latitude and of longitude.
+const CELL_DEGREES: f64 = 0.5;
+
+/// The cell of a position.
+fn cell(lat: f64, lon: f64) -> (i16, i16) {
+    (
+        (lat / CELL_DEGREES).floor() as i16,
+        (lon / CELL_DEGREES).floor() as i16,
+    )
+}
+
+/// The cells a disk of `km` around a position may touch (a superset: the exact distance is
+/// checked at match time).
+fn disk_cells(lat: f64, lon: f64, km: f64) -> Vec<(i16, i16)> {
+    let dlat = km / 111.19 + 0.01;
+    let widest = (lat.abs() + dlat).min(89.0).to_radians().cos();
+    let dlon = (km / (111.19 * widest) + 0.01).min(180.0);
+    let (lat0, lon0) = cell(lat - dlat, lon - dlon);
+    let (lat1, lon1) = cell(lat + dlat, lon + dlon);
+    let mut out = Vec::new();
+    for a in lat0..=lat1 {
+        for b in lon0..=lon1 {
+            out.push((a, b));
+        }
+    }
+    out
 }
 
 /// No keyword query.
@@ -190,6 +221,10 @@ pub struct Percolator {
     anchor_is_query: RoaringBitmap,
     /// Classes with a fixed `published_since`.
     with_since: RoaringBitmap,
+    /// Classes with a distance criterion.
+    with_near: RoaringBitmap,
+    /// Per grid cell, the classes with a distance criterion whose disk may touch it.
+    near_cells: HashMap<(i16, i16), RoaringBitmap, verify::FxBuild>,
     /// The account of each saved search, by id (0: not told), so that a percolation's matches
     /// become outbox rows without reading the saved searches back.
     owners: Vec<u64>,
@@ -325,6 +360,10 @@ impl Percolator {
             filters: filters.into_boxed_slice(),
             since,
             query: query_slot,
+            near: params
+                .near
+                .as_ref()
+                .map(|n| (n.place.lat.to_bits(), n.place.lon.to_bits(), n.km)),
         });
         if !new && query_slot != NO_QUERY {
             self.queries.release(query_slot); // the class already holds the query
@@ -353,6 +392,12 @@ impl Percolator {
     ) {
         if matches!(params.published_since, Some(Since::Time(_))) {
             self.with_since.insert(class);
+        }
+        if let Some(n) = &params.near {
+            self.with_near.insert(class);
+            for c in disk_cells(n.place.lat, n.place.lon, f64::from(n.km)) {
+                self.near_cells.entry(c).or_default().insert(class);
+            }
         }
         for (i, f) in params.filters.iter().enumerate() {
             if f.is_empty() {
@@ -451,6 +496,18 @@ impl Percolator {
         // The class's last alert: out of every bitmap.
         self.all.remove(class);
         self.with_since.remove(class);
+        if let Some((lat, lon, km)) = criteria.near {
+            self.with_near.remove(class);
+            let (lat, lon) = (f64::from_bits(lat), f64::from_bits(lon));
+            for c in disk_cells(lat, lon, f64::from(km)) {
+                if let Some(b) = self.near_cells.get_mut(&c) {
+                    b.remove(class);
+                    if b.is_empty() {
+                        self.near_cells.remove(&c);
+                    }
+                }
+            }
+        }
         self.anchor_is_query.remove(class);
         self.no_keywords.remove(class);
         self.members[class as usize] = RoaringBitmap::new();
@@ -559,11 +616,44 @@ impl Percolator {
                 }
             }
         }
+        if !self.with_near.is_empty() {
+            self.keep_near(offer, &mut out);
+        }
         matched.classes = out
             .iter()
             .filter_map(|c| self.members.get(c as usize))
             .collect();
         matched
+    }
+
+    /// Leaves in `out` only the classes with a distance criterion that the offer's commune is
+    /// within, measured as the search measures.
+    fn keep_near(&self, offer: &Offer, out: &mut RoaringBitmap) {
+        let near = &*out & &self.with_near;
+        if near.is_empty() {
+            return;
+        }
+        *out -= &self.with_near;
+        let Some(c) = offer
+            .fields
+            .commune
+            .as_deref()
+            .and_then(|c| crate::domain::communes::communes().by_code(c))
+        else {
+            return; // an offer without a commune is at no distance
+        };
+        let Some(touching) = self.near_cells.get(&cell(c.lat, c.lon)) else {
+            return;
+        };
+        for class in (&near & touching).iter() {
+            let Some((lat, lon, km)) = self.classes.get(class).and_then(|k| k.near) else {
+                continue;
+            };
+            let (lat, lon) = (f64::from_bits(lat), f64::from_bits(lon));
+            if crate::domain::communes::distance_km(lat, lon, c.lat, c.lon) <= f64::from(km) {
+                out.insert(class);
+            }
+        }
     }
 
     /// Approximate heap bytes held (bitmaps, criteria, queries, maps).
@@ -580,7 +670,9 @@ impl Percolator {
                 &self.no_keywords,
                 &self.anchor_is_query,
                 &self.with_since,
+                &self.with_near,
             ])
+            .chain(self.near_cells.values())
             .map(|b| b.serialized_size() + std::mem::size_of::<RoaringBitmap>())
             .sum();
         let queries: usize = self

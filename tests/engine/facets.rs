@@ -6,7 +6,8 @@
 use std::collections::{HashMap, HashSet};
 
 use offerwatch::Engine;
-use offerwatch::domain::{Facet, Offer, OfferState, SearchParams};
+use offerwatch::domain::communes::{communes, distance_km};
+use offerwatch::domain::{Facet, Offer, OfferState, SearchParams, Sort};
 use offerwatch::fixtures::Generator;
 use offerwatch::import::parse_line;
 use offerwatch::index::query;
@@ -88,6 +89,12 @@ fn naive(engine: &Engine, offers: &[Offer], p: &SearchParams) -> Naive {
         let allowed: Vec<&str> = p.filter(f).iter().map(|&x| f.values().code(x)).collect();
         allowed.is_empty() || facet_value(o, f).is_some_and(|v| allowed.contains(&v.as_str()))
     };
+    // Distance by haversine over every offer's commune.
+    let distance = |o: &Offer| -> Option<f64> {
+        let n = p.near.as_ref()?;
+        let c = communes().by_code(o.fields.commune.as_deref()?)?;
+        Some(distance_km(n.place.lat, n.place.lon, c.lat, c.lon))
+    };
     let candidates: Vec<&Offer> = offers
         .iter()
         .filter(|o| {
@@ -95,6 +102,11 @@ fn naive(engine: &Engine, offers: &[Offer], p: &SearchParams) -> Naive {
                 && matched.contains(&o.id)
         })
         .filter(|o| since.is_none_or(|s| o.published_at.unwrap() >= s))
+        .filter(|o| {
+            p.near
+                .as_ref()
+                .is_none_or(|n| distance(o).is_some_and(|d| d <= f64::from(n.km)))
+        })
         .collect();
     let mut counts = vec![HashMap::new(); Facet::COUNT];
     // One "query" per facet: every filter but that facet's own.
@@ -115,6 +127,15 @@ fn naive(engine: &Engine, offers: &[Offer], p: &SearchParams) -> Naive {
         .filter(|o| Facet::ALL.iter().all(|&g| passes(o, g)))
         .collect();
     all.sort_by_key(|o| std::cmp::Reverse((o.published_at.unwrap(), o.id)));
+    if p.sort == Sort::Distance {
+        // Nearest first (as the index keeps distances, in single precision), then newest.
+        all.sort_by(|a, b| {
+            let (da, db) = (distance(a).unwrap() as f32, distance(b).unwrap() as f32);
+            da.total_cmp(&db)
+                .then(b.published_at.cmp(&a.published_at))
+                .then(b.id.cmp(&a.id))
+        });
+    }
     Naive {
         total: all.len() as u64,
         counts,
@@ -154,8 +175,9 @@ fn arb_params(offers: Vec<Offer>) -> impl Strategy<Value = (Vec<(String, String)
         proptest::option::of(0..WORDS.len()),
         proptest::collection::vec((0..Facet::COUNT, 0..n), 0..5),
         proptest::option::of(prop_oneof![Just("30"), Just("200"), Just("400")]),
+        proptest::option::weighted(0.4, (0..n, 0..5usize, any::<bool>())),
     )
-        .prop_map(move |(word, picks, since)| {
+        .prop_map(move |(word, picks, since, near)| {
             let mut pairs = Vec::new();
             if let Some(w) = word {
                 pairs.push(("q".to_string(), WORDS[w].to_string()));
@@ -176,6 +198,28 @@ fn arb_params(offers: Vec<Offer>) -> impl Strategy<Value = (Vec<(String, String)
             }
             if let Some(s) = since {
                 pairs.push(("published_since".to_string(), s.to_string()));
+            }
+            // A place where an offer of the corpus is (its commune, or that commune's first
+            // postal code), so that distances bite.
+            if let Some((o, km, by_postcode)) = near
+                && let Some(c) = offers[o]
+                    .fields
+                    .commune
+                    .as_deref()
+                    .and_then(|c| communes().by_code(c))
+            {
+                let place = match c.postcodes.first() {
+                    Some(p) if by_postcode => p.to_string(),
+                    _ => c.code.to_string(),
+                };
+                pairs.push(("near".to_string(), place));
+                pairs.push((
+                    "km".to_string(),
+                    ["5", "10", "30", "100", "200"][km].to_string(),
+                ));
+                if by_postcode {
+                    pairs.push(("sort".to_string(), "distance".to_string()));
+                }
             }
             pairs.push(("per_page".to_string(), "100".to_string()));
             (pairs, offers.clone())

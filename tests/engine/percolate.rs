@@ -61,6 +61,19 @@ const FACET_VALUES: [(&str, &[&str]); 9] = [
     ),
 ];
 
+/// Places where the generated offers are (postal codes, INSEE codes and names).
+const PLACES: [&str; 8] = [
+    "75001",
+    "69003",
+    "Lyon",
+    "31555",
+    "Marseille",
+    "92100",
+    "Rennes",
+    "Lille",
+];
+const KMS: [&str; 5] = ["5", "20", "30", "100", "200"];
+
 fn arb_search() -> impl Strategy<Value = Vec<(String, String)>> {
     (
         proptest::option::weighted(0.6, 0..KEYWORDS.len()),
@@ -74,8 +87,9 @@ fn arb_search() -> impl Strategy<Value = Vec<(String, String)>> {
             ],
         ),
         any::<bool>(),
+        proptest::option::weighted(0.3, (0..PLACES.len(), 0..KMS.len())),
     )
-        .prop_map(|(kw, facets, since, relevance)| {
+        .prop_map(|(kw, facets, since, relevance, near)| {
             let mut pairs = Vec::new();
             if let Some(k) = kw {
                 pairs.push(("q".to_string(), KEYWORDS[k].to_string()));
@@ -96,6 +110,11 @@ fn arb_search() -> impl Strategy<Value = Vec<(String, String)>> {
             }
             if relevance {
                 pairs.push(("sort".to_string(), "relevance".to_string()));
+            }
+            // 30 % of the alerts measure a distance.
+            if let Some((place, km)) = near {
+                pairs.push(("near".to_string(), PLACES[place].to_string()));
+                pairs.push(("km".to_string(), KMS[km].to_string()));
             }
             pairs
         })
