@@ -122,3 +122,34 @@ for (const b of document.querySelectorAll("[data-print]")) {
   b.hidden = false;
   b.addEventListener("click", () => window.print());
 }
+
+// "Ville ou code postal": the place boxes (data-communes) propose communes from
+// /api/v1/communes in their native datalist as the person types; without JavaScript the box
+// takes a postal code, an INSEE code or a name as typed.
+for (const input of document.querySelectorAll("input[data-communes]")) {
+  const list = input.list;
+  if (!list || !window.fetch) continue;
+  let asked = 0;
+  let timer = null;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const q = input.value.trim();
+      if (q.length < 2) return;
+      const mine = ++asked;
+      fetch("/api/v1/communes?limit=8&q=" + encodeURIComponent(q))
+        .then((r) => (r.ok ? r.json() : { communes: [] }))
+        .then((body) => {
+          if (mine !== asked) return;
+          list.textContent = "";
+          for (const c of body.communes || []) {
+            const o = document.createElement("option");
+            const postcode = /^[0-9]+$/.test(q) ? c.postcodes.find((p) => p.startsWith(q)) : null;
+            o.value = c.name + " (" + (postcode || c.department) + ")";
+            list.appendChild(o);
+          }
+        })
+        .catch(() => {});
+    }, 120);
+  });
+}

@@ -240,6 +240,16 @@ impl Communes {
         if let Some(c) = self.by_code(&text.to_ascii_uppercase()) {
             return Some(Self::place(c));
         }
+        // As a page writes a place back: `Lyon 3e Arrondissement (69003)` (a postal code),
+        // `Albigny-sur-Saône (69003)` (an INSEE code), `Lyon (69)` (a department).
+        if let Some((name, inside)) = text.strip_suffix(')').and_then(|t| t.rsplit_once('('))
+            && let Some(c) = self.named_by_code(name, inside)
+        {
+            return Some(match self.by_postcode(inside.trim()).count() {
+                1 if c.postcodes.contains(&inside.trim()) => self.resolve(inside)?,
+                _ => Self::place(c),
+            });
+        }
         let (name, department) = match text.strip_suffix(')').and_then(|t| t.rsplit_once('(')) {
             Some((name, d)) => (name, Some(d.trim().to_ascii_uppercase())),
             None => (text, None),
@@ -265,21 +275,38 @@ impl Communes {
             return Some(c);
         }
         match text.strip_suffix(')').and_then(|t| t.rsplit_once('(')) {
-            Some((name, inside)) => {
-                let inside = inside.trim().to_ascii_uppercase();
-                match self.by_code(&inside) {
-                    Some(c) => Some(c),
-                    None => self.by_name(name, Some(&inside)),
-                }
-            }
+            Some((name, inside)) => self
+                .named_by_code(name, inside)
+                .or_else(|| self.by_name(name, Some(&inside.trim().to_ascii_uppercase()))),
             None => self.by_name(text, department),
         }
     }
 
-    /// The place of one commune.
+    /// `Name (code)`: the commune of that postal code and name, else of that INSEE code.
+    fn named_by_code(&self, name: &str, code: &str) -> Option<&Commune> {
+        let code = code.trim().to_ascii_uppercase();
+        if code.len() != 5 {
+            return None;
+        }
+        let folded = fold_name(name);
+        let same_name = |c: &&Commune| {
+            let n = fold_name(c.name);
+            n == folded || n.strip_suffix(" arrondissement") == Some(folded.as_str())
+        };
+        self.by_postcode(&code)
+            .find(same_name)
+            .or_else(|| self.by_code(&code))
+    }
+
+    /// The place of one commune. Its key is the INSEE code, or `Name (code)` when that code
+    /// is also a postal code (`near=69003` means Lyon 3e's postal code, not Albigny-sur-Saône).
     pub fn place(c: &Commune) -> Place {
+        let key = match communes().by_postcode(c.code).next() {
+            Some(_) => format!("{} ({})", c.name, c.code),
+            None => c.code.to_string(),
+        };
         Place {
-            key: c.code.to_string(),
+            key,
             label: format!("{} ({})", c.name, c.department),
             lat: c.lat,
             lon: c.lon,
@@ -373,9 +400,25 @@ mod tests {
         assert!(lyon3.label.starts_with("Lyon 3e"));
         assert_eq!(c.resolve("69123").unwrap().key, "69123");
         assert_eq!(c.resolve("lyon").unwrap().key, "69123");
-        assert_eq!(c.resolve("Saint-Pierre (974)").unwrap().key, "97416");
+        // 97416 is a postal code as well: the key says the name.
+        assert_eq!(
+            c.resolve("Saint-Pierre (974)").unwrap().key,
+            "Saint-Pierre (97416)"
+        );
         assert_eq!(c.resolve("st pierre (975)").unwrap().key, "97502");
         assert_eq!(c.resolve("2a004").unwrap().key, "2A004");
+        // An INSEE code that is another commune's postal code is written with the name.
+        let albigny = c.resolve("Albigny-sur-Saône (69003)").unwrap();
+        assert_eq!(albigny.key, "Albigny-sur-Saône (69003)");
+        assert_eq!(
+            c.resolve(&albigny.key).unwrap().lat,
+            c.by_code("69003").unwrap().lat
+        );
+        // A place as a page writes it back resolves to itself.
+        for typed in ["69003", "Lyon", "Saint-Pierre (974)", "01260", "69123"] {
+            let place = c.resolve(typed).unwrap();
+            assert_eq!(c.resolve(&place.label).unwrap().key, place.key, "{typed}");
+        }
         assert!(c.resolve("Atlantis").is_none());
         assert_eq!(
             c.find("Lyon 3e Arrondissement (69383)", None).unwrap().code,

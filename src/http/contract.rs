@@ -136,7 +136,9 @@ fn search_parameter(name: &str) -> Option<Value> {
             {"type": "string", "format": "date-time"},
             {"type": "string", "maxLength": 0}
         ]}),
-        ("sort", _) => json!({"type": "string", "enum": ["date", "relevance", ""]}),
+        ("sort", _) => json!({"type": "string", "enum": ["date", "relevance", "distance", ""]}),
+        ("near", _) => json!({"type": "string", "maxLength": 100}),
+        ("km", _) => or_empty(json!({"type": "integer", "minimum": 5, "maximum": 200})),
         ("page", _) => or_empty(json!({"type": "integer", "minimum": 1, "maximum": MAX_DEPTH})),
         ("per_page", _) => {
             or_empty(json!({"type": "integer", "minimum": 0, "maximum": MAX_PER_PAGE}))

@@ -473,6 +473,20 @@ pub async fn recruiter_of_new_service(
     )
 }
 
+/// A candidate signed up, confirmed through the mailed link and logged in (a mail sink or the
+/// `.eml` outbox must be there to read the link).
+pub async fn confirmed_candidate<'a>(app: &'a TestApp, username: &str, email: &str) -> Client<'a> {
+    let (s, b) = app.anon().post("/api/v1/candidates", json!({"cgu": true, "civility": "Mme", "first_name": "Camille", "last_name": "Candidate", "email": email, "username": username, "password": PASSWORD})).await;
+    assert_eq!(s, 201, "{b}");
+    let text = app.mail_to(email, "token=").await;
+    let (s, b) = app
+        .anon()
+        .post("/api/v1/me/confirm", json!({"token": token_in(&text)}))
+        .await;
+    assert_eq!(s, 200, "{b}");
+    app.with_token(login(app, username, PASSWORD).await)
+}
+
 pub fn offer_body(service: u64) -> Value {
     json!({
         "title": "Stagiaire restauration d'œuvres (F/H)", "contract": "stage", "diploma": "niveau-7",

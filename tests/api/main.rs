@@ -14,6 +14,7 @@ mod hardening;
 mod helpers;
 mod live_cli;
 mod mail_tls;
+mod near;
 mod nodes;
 mod opening;
 mod ops;

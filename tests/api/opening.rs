@@ -332,15 +332,7 @@ async fn every_mail_speaks_in_the_portal_s_name_in_text_and_html_and_says_why() 
         .await;
     assert_eq!(s, 200);
     // A candidate: sign-up, confirmation, an immediate alert and a daily one.
-    let (s, _) = app.anon().post("/api/v1/candidates", json!({"cgu": true, "civility": "Mme", "first_name": "Berthe", "last_name": "Morisot", "email": "berthe@exemple.fr", "username": "berthe", "password": PASSWORD})).await;
-    assert_eq!(s, 201);
-    let text = app.mail_to("berthe@exemple.fr", "token=").await;
-    let (s, _) = app
-        .anon()
-        .post("/api/v1/me/confirm", json!({"token": token_in(&text)}))
-        .await;
-    assert_eq!(s, 200);
-    let cand = app.with_token(login(&app, "berthe", PASSWORD).await);
+    let cand = confirmed_candidate(&app, "berthe", "berthe@exemple.fr").await;
     for (name, frequency) in [("Tout de suite", "immediate"), ("Chaque jour", "daily")] {
         let (s, b) = cand
             .post(

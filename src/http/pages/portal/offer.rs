@@ -121,6 +121,16 @@ pub(super) fn offer_fields(o: &Offer) -> Vec<(String, String)> {
     push("Service", Some(f.service.clone()));
     push("Lieu", f.location.clone());
     push(
+        "Commune",
+        f.commune
+            .as_deref()
+            .and_then(|c| crate::domain::communes::communes().by_code(c))
+            .map(|c| match c.postcodes.first() {
+                Some(p) => format!("{} ({p})", c.name),
+                None => c.name.to_string(),
+            }),
+    );
+    push(
         "Département",
         f.department
             .map(|d| format!("{} ({})", d.label(), d.code())),

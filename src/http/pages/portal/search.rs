@@ -31,6 +31,8 @@ pub(super) struct ResultItem {
     pub(super) place: String,
     pub(super) service: String,
     pub(super) date: String,
+    /// « à 3,2 km » when the search measures a distance.
+    pub(super) distance: Option<String>,
 }
 
 #[derive(Template)]
@@ -41,6 +43,12 @@ pub(super) struct SearchView {
     pub(super) chosen: Vec<(String, String)>,
     pub(super) errors: Vec<String>,
     pub(super) q: String,
+    /// The place of a search by distance, as typed back in its box.
+    pub(super) near: String,
+    /// The distances offered, the chosen one marked.
+    pub(super) km_options: Vec<(u32, bool)>,
+    pub(super) sort_distance: bool,
+    pub(super) sort_distance_url: Option<String>,
     pub(super) contract: FacetGroup,
     pub(super) diploma: FacetGroup,
     pub(super) groups: Vec<FacetGroup>,
@@ -181,6 +189,14 @@ pub(super) async fn search_page(
             );
         }
     };
+    // The form's distance select is sent with an empty place box: it means nothing then.
+    let mut pairs = pairs;
+    if !pairs
+        .iter()
+        .any(|(k, v)| k == "near" && !v.trim().is_empty())
+    {
+        pairs.retain(|(k, _)| k != "km");
+    }
     let (params, errors) = match SearchParams::from_pairs(&pairs) {
         Ok(p) => (p, Vec::new()),
         Err(e) => {
@@ -236,6 +252,11 @@ pub(super) async fn search_page(
                 diploma: o.fields.diploma.label().to_string(),
                 place: place(o),
                 service: o.fields.service.clone(),
+                distance: params
+                    .near
+                    .as_ref()
+                    .and_then(|n| n.distance_to(&o.fields))
+                    .map(|d| format!("à {}", crate::domain::search::km_label(d))),
                 date: o
                     .published_at
                     .map(|t| date_fr(t, state.engine.zone()))
@@ -282,6 +303,8 @@ pub(super) async fn search_page(
     sort_date.retain(|(k, _)| *k != "sort");
     let mut sort_rel = sort_date.clone();
     sort_rel.push(("sort", "relevance".into()));
+    let mut sort_distance = sort_date.clone();
+    sort_distance.push(("sort", "distance".into()));
     let title = match (&page.corrected_q, &params.q) {
         (Some(q), _) | (None, Some(q)) => format!("{} offres pour « {q} »", page.total),
         (None, None) => format!("{} offres", page.total),
@@ -315,6 +338,17 @@ pub(super) async fn search_page(
             ));
         }
     }
+    if let Some(n) = &params.near {
+        let mut p = params.clone();
+        p.near = None;
+        if p.sort == Sort::Distance {
+            p.sort = Sort::Date;
+        }
+        chosen.push((
+            format!("À {} km de {}", n.km, n.place.label),
+            with_query("/", &p.criteria_pairs()),
+        ));
+    }
     if params.published_since.is_some() {
         let mut p = params.clone();
         p.published_since = None;
@@ -336,6 +370,26 @@ pub(super) async fn search_page(
             errors,
             chosen,
             q: params.q.clone().unwrap_or_default(),
+            near: params
+                .near
+                .as_ref()
+                .map(|n| n.place.label.clone())
+                .unwrap_or_default(),
+            km_options: [5, 10, 20, 30, 50, 100, 200]
+                .into_iter()
+                .map(|km| {
+                    let chosen = params
+                        .near
+                        .as_ref()
+                        .map_or(crate::domain::search::DEFAULT_KM, |n| n.km);
+                    (km, km == chosen)
+                })
+                .collect(),
+            sort_distance: params.sort == Sort::Distance,
+            sort_distance_url: params
+                .near
+                .is_some()
+                .then(|| with_query("/", &sort_distance)),
             contract: group(&params, facets, Facet::Contract, "Type de contrat"),
             diploma: group(&params, facets, Facet::Diploma, "Niveau de diplôme"),
             groups: vec![

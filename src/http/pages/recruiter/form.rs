@@ -356,7 +356,7 @@ pub(super) fn offer_sections(values: &Values, services: &[Service]) -> Vec<Secti
                 .groups(department_groups())
                 .hint("Obligatoire en France ; il doit appartenir à la région"),
             Field::new("location", "Lieu (ville, adresse)", "text", &v("location")),
-            Field::new("commune", "Commune (nom ou code postal)", "text", &v("commune"))
+            Field::new("commune", "Commune (nom ou code postal)", "commune", &v("commune"))
                 .hint("Les candidats la trouvent par la distance à leur domicile. Exemple : Lyon 3e Arrondissement, 69003"),
         ]),
         Section::new("Description", vec![

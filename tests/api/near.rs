@@ -1,0 +1,187 @@
+//! Near home, end to end: offers placed in communes, searches by distance (API, page, feed),
+//! the communes' box, and an alert with a distance that mails only the offer close enough.
+
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::helpers::*;
+use crate::smtp::header;
+
+#[tokio::test]
+async fn searches_by_distance_answer_the_offers_near_a_place_with_their_distance() {
+    let app = spawn_app(400).await;
+    let all = app.json("/api/v1/offers?per_page=0").await["total"]
+        .as_u64()
+        .unwrap();
+    let near = app
+        .json("/api/v1/offers?near=75001&km=20&sort=distance&per_page=100")
+        .await;
+    let total = near["total"].as_u64().unwrap();
+    assert!(total > 0 && total < all, "{total} of {all}");
+    let offers = near["offers"].as_array().unwrap();
+    assert_eq!(offers.len() as u64, total.min(100));
+    let distances: Vec<f64> = offers
+        .iter()
+        .map(|o| o["distance_km"].as_f64().unwrap())
+        .collect();
+    assert!(distances.iter().all(|&d| d <= 20.0), "{distances:?}");
+    assert!(distances.windows(2).all(|w| w[0] <= w[1]), "nearest first");
+    assert!(offers.iter().all(|o| o["commune"].is_string()));
+    // Facet counts stay exact under the distance: the contracts add up to the total.
+    let contracts: u64 = near["facets"]["contract"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["count"].as_u64().unwrap())
+        .sum();
+    assert_eq!(contracts, total);
+    // A wider circle holds at least as much; a town name resolves like its code.
+    let wide = app
+        .json("/api/v1/offers?near=75001&km=200&per_page=0")
+        .await;
+    assert!(wide["total"].as_u64().unwrap() >= total);
+    let by_name = app.json("/api/v1/offers?near=Lyon&per_page=0").await;
+    let by_code = app.json("/api/v1/offers?near=69123&km=30&per_page=0").await;
+    assert_eq!(by_name["total"], by_code["total"]);
+    // Without near, no distance.
+    let plain = app.json("/api/v1/offers?per_page=1").await;
+    assert!(plain["offers"][0].get("distance_km").is_none());
+
+    // Mistakes name the parameter.
+    for (path, field) in [
+        ("/api/v1/offers?near=Atlantide", "near"),
+        ("/api/v1/offers?near=69003&km=3", "km"),
+        ("/api/v1/offers?km=20", "km"),
+        ("/api/v1/offers?sort=distance", "sort"),
+    ] {
+        let body = problem(app.get(path).await, 400).await;
+        assert_eq!(
+            error_fields(&body),
+            vec![field.to_string()],
+            "{path}: {body}"
+        );
+    }
+
+    // The communes' box.
+    let lyon = app.json("/api/v1/communes?q=lyon&limit=3").await;
+    assert_eq!(lyon["communes"][0]["name"], "Lyon");
+    assert_eq!(lyon["communes"][0]["code"], "69123");
+    let by_postcode = app.json("/api/v1/communes?q=69003").await;
+    assert_eq!(by_postcode["communes"][0]["code"], "69383");
+    assert_eq!(by_postcode["communes"][0]["postcodes"], json!(["69003"]));
+    problem(app.get("/api/v1/communes").await, 400).await;
+
+    // The page: the place box, the distance of each result, the criterion to remove.
+    let html = app
+        .get("/?near=75001&km=20&sort=distance")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("value=\"Paris 1er Arrondissement (75001)\""),
+        "place box"
+    );
+    assert!(html.contains("class=\"ow-distance\">à "), "distances");
+    assert!(html.contains("À 20 km de Paris 1er Arrondissement (75001)"));
+    assert!(html.contains("<strong>par distance</strong>"));
+    // The form sends its distance select with an empty place box: nothing is wrong then.
+    let r = app.get("/?near=&km=30").await;
+    assert_eq!(r.status(), 200);
+
+    // The feed of the same search.
+    let xml = app
+        .get("/feeds/offers.rss?near=75001&km=20")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let feed = feed_rs::parser::parse(xml.as_bytes()).unwrap();
+    assert_eq!(feed.entries.len() as u64, total.min(50));
+}
+
+#[tokio::test]
+async fn an_alert_with_a_distance_mails_only_the_offers_close_enough() {
+    let app = spawn_app_with_smtp(0).await;
+    let sink = app.sink.clone().unwrap();
+    let (token, sid) =
+        recruiter_of_new_service(&app, "Métropole de Lyon", "min-culture", "rh@lyon.fr").await;
+    let rec = app.with_token(token);
+    let cand = confirmed_candidate(&app, "lou", "lou@exemple.fr").await;
+    let (s, b) = cand
+        .post(
+            "/api/v1/me/searches",
+            json!({"name": "Près de chez moi", "criteria": {"near": "Atlantide"}, "alert": true, "frequency": "immediate"}),
+        )
+        .await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(error_fields(&b), vec!["criteria.near".to_string()]);
+    let (s, saved) = cand
+        .post(
+            "/api/v1/me/searches",
+            json!({"name": "Près de chez moi", "criteria": {"near": "69003", "km": "20"}, "alert": true, "frequency": "immediate"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{saved}");
+    let search_id = saved["id"].as_u64().unwrap();
+
+    // A commune outside the offer's department is refused, by name.
+    let mut wrong = offer_body(sid);
+    wrong["region"] = json!("84");
+    wrong["department"] = json!("69");
+    wrong["commune"] = json!("75101");
+    let (s, b) = rec.post("/api/v1/recruiter/offers", wrong).await;
+    assert_eq!(s, 422, "{b}");
+    assert_eq!(error_fields(&b), vec!["commune".to_string()]);
+
+    let publish = |title: &'static str,
+                   region: &'static str,
+                   department: &'static str,
+                   commune: &'static str| {
+        let mut body = offer_body(sid);
+        body["title"] = json!(title);
+        body["region"] = json!(region);
+        body["department"] = json!(department);
+        body["commune"] = json!(commune);
+        body["state"] = json!("published");
+        let rec = &rec;
+        async move {
+            let (s, o) = rec.post("/api/v1/recruiter/offers", body).await;
+            assert_eq!(s, 201, "{o}");
+            o["reference"].as_str().unwrap().to_string()
+        }
+    };
+    // Villeurbanne is 2 km from Lyon 3e, Tarare 34 km, Paris 390 km.
+    let close = publish("Stagiaire médiathèque", "84", "69", "69266").await;
+    publish("Stagiaire archives", "84", "69", "69243").await;
+    publish("Stagiaire musée", "11", "75", "75101").await;
+    let close_id = app
+        .engine
+        .store()
+        .offer_by_reference(&close)
+        .unwrap()
+        .unwrap()
+        .id;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sink.with("Message-ID: <alert.").is_empty() {
+        assert!(Instant::now() < deadline, "no alert mail");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let ids: Vec<String> = sink
+        .with("Message-ID: <alert.")
+        .iter()
+        .map(|m| header(m, "Message-ID").unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![format!("<alert.{search_id}.{close_id}@portail.example>")]
+    );
+    // The same search finds it, with its distance.
+    let found = app.json("/api/v1/offers?near=69003&km=20").await;
+    assert_eq!(found["total"], 1);
+    assert_eq!(found["offers"][0]["reference"], close);
+    let d = found["offers"][0]["distance_km"].as_f64().unwrap();
+    assert!((1.0..4.0).contains(&d), "{d}");
+}
