@@ -51,7 +51,7 @@ fn national_dir(offers: usize, alerts: usize) -> (PathBuf, u64) {
     assert!(copied.success(), "copying {}", base.display());
     let started = Instant::now();
     let engine = Engine::open(&dir).expect("open");
-    common::store_alerts(&engine, alerts, 20, 7);
+    common::store_alerts(&engine, alerts, 20, 7, 0.0);
     let now = engine.now();
     let hash = offerwatch::auth::hash_password(PASSWORD).expect("hash");
     let service = engine

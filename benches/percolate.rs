@@ -16,7 +16,7 @@ use time::macros::date;
 
 fn data_dir(alerts: usize) -> std::path::PathBuf {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("target/bench-data/alerts-{alerts}"));
+        .join(format!("target/bench-data/alerts-{alerts}-v2"));
     if dir.join("ready").exists() {
         return dir;
     }
@@ -27,7 +27,8 @@ fn data_dir(alerts: usize) -> std::path::PathBuf {
         .map(|o| to_json_line(&o) + "\n")
         .collect();
     import_jsonl(&engine, lines.as_bytes(), |_| {}).expect("import");
-    common::store_alerts(&engine, alerts, 20, 5);
+    // 30 % of the alerts measure a distance from a place.
+    common::store_alerts(&engine, alerts, 20, 5, 0.3);
     engine.shutdown();
     drop(engine);
     std::fs::write(dir.join("ready"), "").expect("marker");

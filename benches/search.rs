@@ -63,6 +63,16 @@ const QUERIES: [&str; 12] = [
     "q=gestion&published_since=90",
 ];
 
+/// Searches by distance (30 km around a place), with and without keywords and filters.
+const NEAR: [&str; 6] = [
+    "near=75001&km=30",
+    "near=69003&km=30&contract=stage",
+    "near=Marseille&km=30&sort=distance",
+    "q=stagiaire&near=31555&km=30",
+    "near=35238&km=30&domain=numerique",
+    "near=59350&km=30&sort=distance&region=32",
+];
+
 /// Keyword queries with one typo each, beside the same queries spelt right: a typo costs a
 /// walk of the term dictionary (target: p99 at most twice the exact query's).
 const TYPOS: [(&str, &str); 7] = [
@@ -133,6 +143,7 @@ fn search_at(c: &mut Criterion, count: usize) {
         .collect();
     let one: Vec<SearchParams> = BROWSE_ONE.iter().map(|q| params(q)).collect();
     let many: Vec<SearchParams> = BROWSE_MANY.iter().map(|q| params(q)).collect();
+    let near: Vec<SearchParams> = NEAR.iter().map(|q| params(q)).collect();
     let home = params("");
     let reference = engine.search(&params("per_page=1")).expect("search").offers[0]
         .reference
@@ -151,6 +162,7 @@ fn search_at(c: &mut Criterion, count: usize) {
     for (name, set) in [("browse: 1 filter", &one), ("browse: 2-3 filters", &many)] {
         percentiles(&format!("{name} {label}"), timed(&engine, set));
     }
+    percentiles(&format!("near + km=30 {label}"), timed(&engine, &near));
     let samples = (0..2000)
         .map(|_| {
             let t = Instant::now();
@@ -184,6 +196,13 @@ fn search_at(c: &mut Criterion, count: usize) {
         b.iter(|| {
             k = (k + 1) % many.len();
             engine.search(&many[k]).expect("search")
+        })
+    });
+    let mut m = 0;
+    g.bench_function("near_30km", |b| {
+        b.iter(|| {
+            m = (m + 1) % near.len();
+            engine.search(&near[m]).expect("search")
         })
     });
     g.bench_function("reference_lookup", |b| {

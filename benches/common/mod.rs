@@ -19,7 +19,8 @@ pub const SEED: u64 = 42;
 pub fn data_dir(count: usize) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target/bench-data")
-        .join(format!("{count}-{SEED}"));
+        // v2: offers carry their commune.
+        .join(format!("{count}-{SEED}-v2"));
     if !dir.join("ready").exists() {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("bench dir");
@@ -150,10 +151,28 @@ pub fn random_criteria(rng: &mut StdRng) -> Vec<(String, String)> {
     c
 }
 
-/// Stores `alerts` saved searches of the generated mix with their alert on (immediate mails),
-/// `per_account` per confirmed candidate account, in one transaction.
+/// [`random_criteria`], and for a share `near` of the alerts a distance from a commune drawn
+/// at random (5 to 100 km): candidates live everywhere.
 #[allow(dead_code)] // the alert benchmarks only
-pub fn store_alerts(engine: &Engine, alerts: usize, per_account: usize, seed: u64) {
+pub fn random_alert_criteria(rng: &mut StdRng, near: f64) -> Vec<(String, String)> {
+    let mut c = random_criteria(rng);
+    if rng.random_bool(near) {
+        let communes = offerwatch::domain::communes::communes();
+        let commune = communes
+            .get(rng.random_range(0..communes.len()) as u16)
+            .expect("commune");
+        let km = [5, 10, 20, 30, 30, 50, 100][rng.random_range(0..7)];
+        c.push(("near".into(), commune.code.to_string()));
+        c.push(("km".into(), km.to_string()));
+    }
+    c
+}
+
+/// Stores `alerts` saved searches of the generated mix with their alert on (immediate mails),
+/// `per_account` per confirmed candidate account, in one transaction; a share `near` of them
+/// with a distance criterion.
+#[allow(dead_code)] // the alert benchmarks only
+pub fn store_alerts(engine: &Engine, alerts: usize, per_account: usize, seed: u64, near: f64) {
     let now = engine.now();
     let mut rng = StdRng::seed_from_u64(seed);
     engine
@@ -170,7 +189,7 @@ pub fn store_alerts(engine: &Engine, alerts: usize, per_account: usize, seed: u6
                     id,
                     account,
                     name: format!("Recherche {id}"),
-                    criteria: random_criteria(&mut rng),
+                    criteria: random_alert_criteria(&mut rng, near),
                     alert: true,
                     frequency: Frequency::Immediate,
                     created_at: now,

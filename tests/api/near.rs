@@ -185,3 +185,69 @@ async fn an_alert_with_a_distance_mails_only_the_offers_close_enough() {
     let d = found["offers"][0]["distance_km"].as_f64().unwrap();
     assert!((1.0..4.0).contains(&d), "{d}");
 }
+
+#[tokio::test]
+async fn on_a_phone_a_candidate_finds_the_offers_near_home_in_chromium() {
+    use crate::browser::{Driver, Page};
+    use offerwatch::domain::OfferState;
+    let app = spawn_app(0).await;
+    for (title, commune) in [
+        ("Stagiaire médiathèque de Villeurbanne", "69266"),
+        ("Stagiaire archives de Tarare", "69243"),
+    ] {
+        let mut input = offer_input(title);
+        input.region = Some("84".into());
+        input.department = Some("69".into());
+        input.commune = Some(commune.into());
+        app.add(input, OfferState::Published);
+    }
+    let (driver, session) = Driver::start().await;
+    let page = Page {
+        d: &driver,
+        s: session.clone(),
+    };
+    page.resize(360, 800).await;
+    page.go(&app.url("/")).await;
+    // On a phone the filters start closed behind their button.
+    page.click("summary.ow-filters-button").await;
+    page.fill("#near", "69003").await;
+    // The box proposes communes as one types.
+    for _ in 0..50 {
+        if page
+            .script("return document.querySelectorAll('#near-communes option').length")
+            .await
+            .as_u64()
+            > Some(0)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let first = page
+        .script("return document.querySelector('#near-communes option').value")
+        .await;
+    assert_eq!(first, "Lyon 3e Arrondissement (69003)");
+    page.assert_accessible("the place box").await;
+    page.choose("km", "20").await;
+    page.click("#criteres button[type=submit]").await;
+    let url = page.wait_url("near=").await;
+    assert!(url.contains("near=69003") && url.contains("km=20"), "{url}");
+    assert_eq!(page.text_of("#resultats").await, "1 offre");
+    let distance = page.text_of(".ow-distance").await;
+    assert!(
+        distance.starts_with("à ") && distance.ends_with(" km"),
+        "{distance}"
+    );
+    assert!(page.body_text().await.contains("Villeurbanne"));
+    page.assert_accessible("results near home").await;
+    page.screenshot("near-phone.png").await;
+    // Nearest first, then the criterion removed by its tag.
+    page.click("#tri-distance").await;
+    page.wait_url("sort=distance").await;
+    page.click("a.ow-tag").await;
+    page.wait_url("/").await;
+    assert_eq!(page.text_of("#resultats").await, "2 offres");
+    driver
+        .call("DELETE", &format!("/session/{session}"), None)
+        .await;
+}
