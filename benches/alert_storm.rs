@@ -87,6 +87,7 @@ fn national_dir(offers: usize, alerts: usize) -> (PathBuf, u64) {
                 terms: Some(offerwatch::domain::account::TermsAccepted::now(now)),
                 last_login_at: None,
                 inactivity_warned_at: None,
+                favorites: Vec::new(),
             })?;
             tx.claim_login(RECRUITER, id)?;
             Ok(service.id)

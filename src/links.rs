@@ -75,6 +75,8 @@ pub const ACCOUNT_EXPORT: &str = "/compte/export";
 pub const ACCOUNT_DELETE: &str = "/compte/supprimer";
 /// A candidate's saved searches and alerts.
 pub const SAVED_SEARCHES: &str = "/compte/recherches";
+/// "Favoris": the offers a candidate starred (GET), star or unstar one (POST).
+pub const FAVORITES: &str = "/compte/favoris";
 /// One saved search.
 pub const SAVED_SEARCH: &str = "/compte/recherches/{id}";
 /// Deleting a saved search.

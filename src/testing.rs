@@ -298,5 +298,6 @@ pub fn candidate(id: u64, now: time::OffsetDateTime) -> crate::domain::account::
         terms: Some(crate::domain::account::TermsAccepted::now(now)),
         last_login_at: None,
         inactivity_warned_at: None,
+        favorites: Vec::new(),
     }
 }

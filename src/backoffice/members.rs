@@ -226,6 +226,7 @@ impl Backoffice<'_> {
                         terms: None,
                         last_login_at: None,
                         inactivity_warned_at: None,
+                        favorites: Vec::new(),
                     };
                     (a, true)
                 }

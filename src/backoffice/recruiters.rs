@@ -108,6 +108,7 @@ impl Backoffice<'_> {
                 terms: None,
                 last_login_at: None,
                 inactivity_warned_at: None,
+                favorites: Vec::new(),
             };
             tx.put_account(&a)?;
             let link = self.auth().set_password_link(tx, id)?;
@@ -195,6 +196,7 @@ impl Backoffice<'_> {
                 terms,
                 last_login_at: None,
                 inactivity_warned_at: None,
+                favorites: Vec::new(),
             };
             tx.put_account(&a)?;
             // Every active administrator hears of the request.

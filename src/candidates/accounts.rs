@@ -181,6 +181,7 @@ impl Candidates<'_> {
                 terms,
                 last_login_at: None,
                 inactivity_warned_at: None,
+                favorites: Vec::new(),
             };
             tx.put_account(&a)?;
             self.confirm_mail(tx, &a)?;

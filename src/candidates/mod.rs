@@ -3,6 +3,7 @@
 //! percolation of newly published offers into the alert outbox, and the alert mails' content.
 
 mod accounts;
+mod favorites;
 mod mails;
 mod percolation;
 mod retention;
@@ -10,6 +11,7 @@ mod searches;
 mod unsubscribe;
 
 pub use accounts::{AccountPatch, CONFIRM_DAYS, Signup};
+pub use favorites::MAX_FAVORITES;
 pub use mails::{AlertMailSettings, MARK_EVERY, SENDING_AT_ONCE, send_alerts};
 pub use percolation::{CURSOR as PERCOLATED_CURSOR, percolate_pending};
 pub use retention::Purged;

@@ -99,6 +99,9 @@ pub struct Account {
         skip_serializing_if = "Option::is_none"
     )]
     pub inactivity_warned_at: Option<OffsetDateTime>,
+    /// A candidate's starred offers (store ids), the latest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub favorites: Vec<u64>,
 }
 
 /// A version of the terms of use, accepted at a time.

@@ -574,7 +574,23 @@ impl Percolator {
         if !offer.is_visible(now, &self.zone) || self.all.is_empty() {
             return matched;
         }
-        let candidates = self.facet_candidates(offer);
+        let mut candidates = self.facet_candidates(offer);
+        // Classes by distance whose disk cannot reach the offer's cell go before any keyword
+        // is verified: most such classes hold one alert each.
+        let place = offer
+            .fields
+            .commune
+            .as_deref()
+            .and_then(|c| crate::domain::communes::communes().by_code(c));
+        if !self.with_near.is_empty() {
+            let touching = place.and_then(|c| self.near_cells.get(&cell(c.lat, c.lon)));
+            let reachable = match touching {
+                Some(t) => &candidates & t,
+                None => RoaringBitmap::new(),
+            };
+            candidates -= &self.with_near;
+            candidates |= reachable;
+        }
         if candidates.is_empty() {
             return matched;
         }
@@ -617,7 +633,7 @@ impl Percolator {
             }
         }
         if !self.with_near.is_empty() {
-            self.keep_near(offer, &mut out);
+            self.keep_near(place, &mut out);
         }
         matched.classes = out
             .iter()
@@ -626,32 +642,25 @@ impl Percolator {
         matched
     }
 
-    /// Leaves in `out` only the classes with a distance criterion that the offer's commune is
-    /// within, measured as the search measures.
-    fn keep_near(&self, offer: &Offer, out: &mut RoaringBitmap) {
+    /// Leaves in `out` only the classes with a distance criterion that the offer's commune
+    /// (`place`) is within, measured as the search measures (`out` holds only classes whose
+    /// disk touches the offer's cell by then).
+    fn keep_near(&self, place: Option<&crate::domain::communes::Commune>, out: &mut RoaringBitmap) {
         let near = &*out & &self.with_near;
         if near.is_empty() {
             return;
         }
-        *out -= &self.with_near;
-        let Some(c) = offer
-            .fields
-            .commune
-            .as_deref()
-            .and_then(|c| crate::domain::communes::communes().by_code(c))
-        else {
-            return; // an offer without a commune is at no distance
-        };
-        let Some(touching) = self.near_cells.get(&cell(c.lat, c.lon)) else {
+        let Some(c) = place else {
+            *out -= &self.with_near; // an offer without a commune is at no distance
             return;
         };
-        for class in (&near & touching).iter() {
+        for class in near.iter() {
             let Some((lat, lon, km)) = self.classes.get(class).and_then(|k| k.near) else {
                 continue;
             };
             let (lat, lon) = (f64::from_bits(lat), f64::from_bits(lon));
-            if crate::domain::communes::distance_km(lat, lon, c.lat, c.lon) <= f64::from(km) {
-                out.insert(class);
+            if crate::domain::communes::distance_km(lat, lon, c.lat, c.lon) > f64::from(km) {
+                out.remove(class);
             }
         }
     }

@@ -88,6 +88,20 @@ impl TestApp {
     }
 }
 
+/// Archives an offer straight through the engine and waits until the index knows.
+pub fn archive(app: &TestApp, id: u64) {
+    let (_, seq) = app
+        .engine
+        .update_offer(id, |o| {
+            o.state = OfferState::Archived;
+            Ok(())
+        })
+        .unwrap();
+    app.engine
+        .wait_indexed(seq, Duration::from_secs(10))
+        .unwrap();
+}
+
 pub fn offer_input(title: &str) -> OfferInput {
     OfferInput {
         title: Some(title.into()),
@@ -262,6 +276,11 @@ impl Client<'_> {
     /// `PATCH` with a JSON body.
     pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
         self.send(reqwest::Method::PATCH, path, Some(body)).await
+    }
+
+    /// `PUT`.
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
     }
 
     /// `DELETE`.

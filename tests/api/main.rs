@@ -9,6 +9,7 @@ mod browser;
 mod candidate_pages;
 mod crash_alerts;
 mod errors;
+mod favorites;
 mod feeds;
 mod hardening;
 mod helpers;

@@ -366,16 +366,7 @@ async fn suggestions_complete_prefixes_ranked_by_visible_offers_and_follow_chang
         "{refs:?}"
     );
     // Archived: gone at once.
-    let (_, seq) = app
-        .engine
-        .update_offer(created.id, |o| {
-            o.state = OfferState::Archived;
-            Ok(())
-        })
-        .unwrap();
-    app.engine
-        .wait_indexed(seq, std::time::Duration::from_secs(10))
-        .unwrap();
+    archive(&app, created.id);
     let after = suggestions(&app, "ingénieure car").await;
     assert!(
         !after.iter().any(|s| s["text"] == "ingénieure cartographe"),

@@ -27,6 +27,8 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export))
         .routes(routes!(list_searches, create_search))
         .routes(routes!(patch_search, delete_search))
+        .routes(routes!(list_favorites))
+        .routes(routes!(put_favorite, delete_favorite))
         .routes(routes!(unsubscribe_page, unsubscribe))
 }
 
@@ -132,6 +134,64 @@ async fn export(
     Caller(who): Caller,
 ) -> Result<Json<serde_json::Value>, AppError> {
     Ok(Json(alerts(&state, move |x| x.export(&who)).await?))
+}
+
+/// One starred offer as the API answers it.
+fn favorite_json(state: &AppState, o: &crate::domain::Offer) -> serde_json::Value {
+    let visible = o.is_visible(state.engine.now(), state.engine.zone());
+    serde_json::json!({
+        "reference": o.reference.to_string(),
+        "title": o.fields.title,
+        "state": o.state,
+        "visible": visible,
+        "url": crate::http::api::offers::offer_url(state.config.base_url(), o),
+    })
+}
+
+/// The caller's starred offers, the latest first; an offer no longer diffused says
+/// `"visible": false`.
+#[utoipa::path(get, path = "/api/v1/me/favorites", tag = "candidates",
+    responses((status = 200, description = "Starred offers", body = Object)),
+    security(("bearer" = [])))]
+async fn list_favorites(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let list = alerts(&state, move |x| x.favorites(&who)).await?;
+    Ok(Json(serde_json::json!({
+        "favorites": list.iter().map(|o| favorite_json(&state, o)).collect::<Vec<_>>()
+    })))
+}
+
+/// Stars a visible offer (idempotent).
+#[utoipa::path(put, path = "/api/v1/me/favorites/{reference}", tag = "candidates",
+    params(("reference" = String, Path, description = "`A-YYYY-NNNN` or `S-YYYY-NNNN`")),
+    responses((status = 200, description = "The starred offer", body = Object),
+              (status = 404, description = "No visible offer of that reference", body = crate::http::Problem, content_type = "application/problem+json"),
+              (status = 422, description = "Too many favourites", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn put_favorite(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(reference): Path<String>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let o = alerts(&state, move |x| x.set_favorite(&who, &reference, true)).await?;
+    Ok(Json(favorite_json(&state, &o)))
+}
+
+/// Unstars an offer (idempotent).
+#[utoipa::path(delete, path = "/api/v1/me/favorites/{reference}", tag = "candidates",
+    params(("reference" = String, Path, description = "`A-YYYY-NNNN` or `S-YYYY-NNNN`")),
+    responses((status = 204, description = "No longer starred"),
+              (status = 404, description = "No offer of that reference", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn delete_favorite(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    Path(reference): Path<String>,
+) -> Result<StatusCode, AppError> {
+    alerts(&state, move |x| x.set_favorite(&who, &reference, false)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's saved searches.

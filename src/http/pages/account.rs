@@ -272,6 +272,7 @@ pub(crate) fn account_view(
                 links::SAVED_SEARCHES.into(),
                 "Mes recherches et mes alertes".into(),
             ),
+            (links::FAVORITES.into(), "Mes offres favorites".into()),
             (
                 links::ACCOUNT_EXPORT.into(),
                 "Télécharger mes données (JSON)".into(),

@@ -60,6 +60,10 @@ pub(crate) enum Notice {
     SearchSaved,
     /// A saved search deleted.
     SearchDeleted,
+    /// An offer starred.
+    FavoriteAdded,
+    /// An offer unstarred.
+    FavoriteRemoved,
     /// A reported offer withdrawn.
     ReportWithdrawn,
     /// A report dismissed.
@@ -87,7 +91,7 @@ pub(crate) enum Notice {
 use Notice::*;
 
 /// Every notice: its code in the URL, its sentence.
-const NOTICES: [(Notice, &str, &str); 39] = [
+const NOTICES: [(Notice, &str, &str); 41] = [
     (Published, "publish", "L'offre est publiée."),
     (Archived, "archive", "L'offre est archivée."),
     (Republished, "unarchive", "L'offre est publiée de nouveau."),
@@ -176,6 +180,16 @@ const NOTICES: [(Notice, &str, &str); 39] = [
     (AlertOff, "alert_off", "Alerte désactivée."),
     (SearchSaved, "search_saved", "Recherche enregistrée."),
     (SearchDeleted, "search_deleted", "Recherche supprimée."),
+    (
+        FavoriteAdded,
+        "favorite_added",
+        "Offre ajoutée à vos favoris.",
+    ),
+    (
+        FavoriteRemoved,
+        "favorite_removed",
+        "Offre retirée de vos favoris.",
+    ),
     (
         ReportWithdrawn,
         "report_withdrawn",

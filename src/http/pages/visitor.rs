@@ -93,6 +93,11 @@ impl FromRequestParts<AppState> for Visitor {
 }
 
 impl Visitor {
+    /// The logged-in candidate, if the visitor is one.
+    pub fn candidate(&self) -> Option<&Account> {
+        self.account.as_ref().filter(|a| a.role == Role::Candidate)
+    }
+
     /// A visitor known by nothing (for answers made outside a handler).
     pub fn anonymous(secure: bool, site: std::sync::Arc<str>) -> Visitor {
         Visitor {

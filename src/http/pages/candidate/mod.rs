@@ -27,10 +27,12 @@ use crate::http::{AppState, with_auth, with_candidates};
 use crate::links;
 
 mod account;
+mod favorites;
 mod recovery;
 mod searches;
 mod signup;
 pub(crate) use account::*;
+pub(crate) use favorites::*;
 pub(crate) use recovery::*;
 pub(crate) use searches::*;
 pub(crate) use signup::*;
@@ -46,6 +48,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(export))
         .routes(routes!(delete_page, delete_submit))
         .routes(routes!(searches_page))
+        .routes(routes!(favorites_page, toggle_favorite))
         .routes(routes!(update_search))
         .routes(routes!(delete_search))
         .routes(routes!(recovery_page, recovery_submit))

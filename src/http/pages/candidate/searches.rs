@@ -35,6 +35,13 @@ pub(crate) fn criteria_summary(pairs: &[(String, String)]) -> String {
                     .ordinal(v)
                     .map_or(v.clone(), |o| values.label(o).to_string()),
             );
+        } else if k == "near" {
+            let place = crate::domain::communes::communes()
+                .resolve(v)
+                .map_or(v.clone(), |p| p.label);
+            parts.push(format!("près de {place}"));
+        } else if k == "km" {
+            parts.push(format!("dans un rayon de {v} km"));
         } else if k == "published_since" {
             parts.push(format!("publiées depuis {v} jours"));
         }

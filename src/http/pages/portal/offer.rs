@@ -25,6 +25,10 @@ pub(super) struct OfferView {
     pub(super) similar: Vec<(String, String, String)>,
     /// Seen by its recruiter before publication: a banner, no index, no counting.
     pub(super) preview: Option<String>,
+    /// For a logged-in candidate: whether the offer is starred (the star's form).
+    pub(super) starred: Option<bool>,
+    /// This page's address, where the star's form comes back.
+    pub(super) here: String,
 }
 
 /// An offer of the recruiter's services as candidates will see it once published, with an
@@ -50,6 +54,8 @@ pub(crate) fn preview_view(
         nav: None,
         similar: Vec::new(),
         preview: Some(back.to_string()),
+        starred: None,
+        here: String::new(),
     }
 }
 
@@ -372,6 +378,8 @@ pub(super) async fn offer_page(
             fields: offer_fields(&offer),
             nav,
             similar,
+            starred: v.candidate().map(|a| a.favorites.contains(&offer.id)),
+            here: links::fill(links::OFFER, &[&offer.reference]),
             preview: None,
         },
     )

@@ -33,6 +33,8 @@ pub(super) struct ResultItem {
     pub(super) date: String,
     /// « à 3,2 km » when the search measures a distance.
     pub(super) distance: Option<String>,
+    /// For a logged-in candidate: whether the offer is starred (the star's form).
+    pub(super) starred: Option<bool>,
 }
 
 #[derive(Template)]
@@ -48,6 +50,8 @@ pub(super) struct SearchView {
     /// The distances offered, the chosen one marked.
     pub(super) km_options: Vec<(u32, bool)>,
     pub(super) sort_distance: bool,
+    /// This page's address, where a star's form comes back.
+    pub(super) here: String,
     pub(super) sort_distance_url: Option<String>,
     pub(super) contract: FacetGroup,
     pub(super) diploma: FacetGroup,
@@ -237,6 +241,7 @@ pub(super) async fn search_page(
         with_query("/", &c)
     };
     let first_rank = u64::from(params.page - 1) * per_page + 1;
+    let favorites = v.candidate().map(|a| a.favorites.clone());
     let results = page
         .offers
         .iter()
@@ -252,6 +257,7 @@ pub(super) async fn search_page(
                 diploma: o.fields.diploma.label().to_string(),
                 place: place(o),
                 service: o.fields.service.clone(),
+                starred: favorites.as_ref().map(|f| f.contains(&o.id)),
                 distance: params
                     .near
                     .as_ref()
@@ -386,6 +392,7 @@ pub(super) async fn search_page(
                 })
                 .collect(),
             sort_distance: params.sort == Sort::Distance,
+            here: page_url(params.page),
             sort_distance_url: params
                 .near
                 .is_some()
