@@ -88,6 +88,7 @@ fn national_dir(offers: usize, alerts: usize) -> (PathBuf, u64) {
                 last_login_at: None,
                 inactivity_warned_at: None,
                 favorites: Vec::new(),
+                paused_since: None,
             })?;
             tx.claim_login(RECRUITER, id)?;
             Ok(service.id)

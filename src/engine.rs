@@ -337,7 +337,7 @@ impl Engine {
             .store
             .accounts()?
             .into_iter()
-            .filter(|a| a.email_confirmed)
+            .filter(|a| a.alerts_active())
             .map(|a| a.id)
             .collect();
         let df = self.anchor_doc_freq();
@@ -412,7 +412,7 @@ impl Engine {
         let confirmed = self
             .store
             .account(account)?
-            .is_some_and(|a| a.email_confirmed);
+            .is_some_and(|a| a.alerts_active());
         for s in self.store.saved_searches_of(account)? {
             self.refresh_alert(&s, confirmed)?;
         }

@@ -77,6 +77,8 @@ pub const ACCOUNT_DELETE: &str = "/compte/supprimer";
 pub const SAVED_SEARCHES: &str = "/compte/recherches";
 /// "Favoris": the offers a candidate starred (GET), star or unstar one (POST).
 pub const FAVORITES: &str = "/compte/favoris";
+/// "Mettre en veille": pause every alert at once (GET the page, POST `do` = pause | resume).
+pub const STANDBY: &str = "/compte/veille";
 /// One saved search.
 pub const SAVED_SEARCH: &str = "/compte/recherches/{id}";
 /// Deleting a saved search.

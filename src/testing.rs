@@ -299,5 +299,6 @@ pub fn candidate(id: u64, now: time::OffsetDateTime) -> crate::domain::account::
         last_login_at: None,
         inactivity_warned_at: None,
         favorites: Vec::new(),
+        paused_since: None,
     }
 }

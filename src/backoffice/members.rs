@@ -227,6 +227,7 @@ impl Backoffice<'_> {
                         last_login_at: None,
                         inactivity_warned_at: None,
                         favorites: Vec::new(),
+                        paused_since: None,
                     };
                     (a, true)
                 }

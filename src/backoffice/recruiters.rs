@@ -109,6 +109,7 @@ impl Backoffice<'_> {
                 last_login_at: None,
                 inactivity_warned_at: None,
                 favorites: Vec::new(),
+                paused_since: None,
             };
             tx.put_account(&a)?;
             let link = self.auth().set_password_link(tx, id)?;
@@ -197,6 +198,7 @@ impl Backoffice<'_> {
                 last_login_at: None,
                 inactivity_warned_at: None,
                 favorites: Vec::new(),
+                paused_since: None,
             };
             tx.put_account(&a)?;
             // Every active administrator hears of the request.

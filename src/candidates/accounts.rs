@@ -182,6 +182,7 @@ impl Candidates<'_> {
                 last_login_at: None,
                 inactivity_warned_at: None,
                 favorites: Vec::new(),
+                paused_since: None,
             };
             tx.put_account(&a)?;
             self.confirm_mail(tx, &a)?;

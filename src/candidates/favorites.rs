@@ -1,5 +1,6 @@
-//! Favourites: the offers a candidate starred on a result or an offer page, kept with the
-//! account (an offer archived since stays listed, said as such).
+//! Favourites — the offers a candidate starred on a result or an offer page, kept with the
+//! account (an offer archived since stays listed, said as such) — and the standby of every
+//! alert at once.
 
 use super::Candidates;
 use crate::domain::Offer;
@@ -39,6 +40,27 @@ impl Candidates<'_> {
             tx.put_account(&a)
         })?;
         Ok(offer)
+    }
+
+    /// Puts every alert of the caller in standby (`paused`) or back to work. Offers published
+    /// meanwhile are not mailed on resuming: the alerts are out of the percolator until then.
+    pub fn set_standby(&self, who: &Account, paused: bool) -> Result<Account> {
+        self.candidate(who)?;
+        let now = self.engine.now();
+        let account = self.engine.store().write(|tx| {
+            let mut a = tx
+                .account(who.id)?
+                .ok_or_else(|| Error::NotFound("account".into()))?;
+            a.paused_since = match (paused, a.paused_since) {
+                (true, Some(since)) => Some(since),
+                (true, None) => Some(now),
+                (false, _) => None,
+            };
+            tx.put_account(&a)?;
+            Ok(a)
+        })?;
+        self.engine.refresh_alerts_of(account.id)?;
+        Ok(account)
     }
 
     /// The caller's starred offers, the latest first (archived ones included).

@@ -147,7 +147,7 @@ impl Candidates<'_> {
             tx.put_saved_search(&s)?;
             Ok(s)
         })?;
-        self.engine.refresh_alert(&s, who.email_confirmed)?;
+        self.engine.refresh_alert(&s, who.alerts_active())?;
         Ok(s)
     }
 
@@ -189,7 +189,7 @@ impl Candidates<'_> {
             return Err(Error::Invalid(e));
         }
         self.engine.store().write(|tx| tx.put_saved_search(&s))?;
-        self.engine.refresh_alert(&s, who.email_confirmed)?;
+        self.engine.refresh_alert(&s, who.alerts_active())?;
         Ok(s)
     }
 

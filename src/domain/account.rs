@@ -102,6 +102,13 @@ pub struct Account {
     /// A candidate's starred offers (store ids), the latest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub favorites: Vec<u64>,
+    /// Since when a candidate's alerts are all paused (« mettre en veille »); none: they run.
+    #[serde(
+        default,
+        with = "time::serde::rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub paused_since: Option<OffsetDateTime>,
 }
 
 /// A version of the terms of use, accepted at a time.
@@ -194,6 +201,11 @@ impl MemberRole {
 }
 
 impl Account {
+    /// Whether the account's alerts may mail: its address confirmed, not in standby.
+    pub fn alerts_active(&self) -> bool {
+        self.email_confirmed && self.paused_since.is_none()
+    }
+
     /// The role in `service`, if the account belongs to it.
     pub fn role_in(&self, service: u64) -> Option<MemberRole> {
         self.services

@@ -1,5 +1,6 @@
-//! Favourites: starred through the API and from the pages (results and offer page), listed
-//! the latest first, an offer archived since said as such, unstarred.
+//! Favourites — starred through the API and from the pages (results and offer page), listed
+//! the latest first, an offer archived since said as such, unstarred — and the standby of
+//! every alert, with a real SMTP server.
 
 use crate::helpers::*;
 
@@ -111,4 +112,90 @@ async fn candidates_star_offers_and_find_them_in_their_favourites() {
     // Anonymous visitors see no star.
     let anon = app.get("/").await.text().await.unwrap();
     assert!(!anon.contains("favoris"));
+}
+
+#[tokio::test]
+async fn alerts_in_standby_mail_nothing_and_resume_with_the_next_offers() {
+    let app = spawn_app_with_smtp(0).await;
+    let sink = app.sink.clone().unwrap();
+    let (token, sid) =
+        recruiter_of_new_service(&app, "Archives de Lyon", "min-culture", "rh@archives.fr").await;
+    let rec = app.with_token(token);
+    let cand = confirmed_candidate(&app, "veilleur", "veilleur@exemple.fr").await;
+    let (s, saved) = cand
+        .post(
+            "/api/v1/me/searches",
+            serde_json::json!({"name": "Archives", "criteria": {"q": "archiviste"}, "alert": true, "frequency": "immediate"}),
+        )
+        .await;
+    assert_eq!(s, 201, "{saved}");
+    let publish = |title: &'static str| {
+        let mut body = offer_body(sid);
+        body["title"] = serde_json::json!(title);
+        body["state"] = serde_json::json!("published");
+        let rec = &rec;
+        async move {
+            let (s, o) = rec.post("/api/v1/recruiter/offers", body).await;
+            assert_eq!(s, 201, "{o}");
+            o["reference"].as_str().unwrap().to_string()
+        }
+    };
+    let (s, b) = cand
+        .put("/api/v1/me/standby", serde_json::json!({"paused": true}))
+        .await;
+    assert_eq!(
+        (s.as_u16(), &b["paused"]),
+        (200, &serde_json::json!(true)),
+        "{b}"
+    );
+    let (s, b) = cand
+        .put("/api/v1/me/standby", serde_json::json!({"paused": "oui"}))
+        .await;
+    assert_eq!(s, 422, "{b}");
+    publish("Archiviste adjoint(e) pendant la veille").await;
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    assert!(
+        sink.with("Message-ID: <alert.").is_empty(),
+        "no mail in standby"
+    );
+
+    // Resumed from the page: the next offer is mailed, the one published meanwhile never.
+    let page = app.browser();
+    page.submit(
+        "/connexion",
+        "/connexion",
+        &[("login", "veilleur"), ("password", PASSWORD)],
+    )
+    .await;
+    let standby = page.get("/compte/veille").await.body;
+    assert!(standby.contains("en veille depuis le"), "{standby}");
+    let r = page
+        .submit("/compte/veille", "/compte/veille", &[("do", "resume")])
+        .await;
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/compte/veille?fait=alerts_resumed")
+    );
+    assert!(
+        page.get("/compte/veille")
+            .await
+            .body
+            .contains("Vos alertes sont actives")
+    );
+    let after = publish("Archiviste documentaliste après la veille").await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sink.with("Message-ID: <alert.").is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no alert after resuming"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    let mails = sink.with("Message-ID: <alert.");
+    assert_eq!(mails.len(), 1);
+    assert!(
+        mails[0].contains(&after),
+        "the offer published after resuming"
+    );
 }

@@ -29,6 +29,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(patch_search, delete_search))
         .routes(routes!(list_favorites))
         .routes(routes!(put_favorite, delete_favorite))
+        .routes(routes!(put_standby))
         .routes(routes!(unsubscribe_page, unsubscribe))
 }
 
@@ -192,6 +193,37 @@ async fn delete_favorite(
 ) -> Result<StatusCode, AppError> {
     alerts(&state, move |x| x.set_favorite(&who, &reference, false)).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/v1/me/standby`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Standby {
+    /// `true` pauses every alert of the account, `false` resumes them.
+    paused: bool,
+}
+
+/// Pauses every alert at once, or resumes them (offers published meanwhile are not mailed).
+#[utoipa::path(put, path = "/api/v1/me/standby", tag = "candidates", request_body = Standby,
+    responses((status = 200, description = "`{\"paused\": bool, \"paused_since\": RFC 3339}`", body = Object),
+              (status = 422, description = "Invalid body", body = crate::http::Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+async fn put_standby(
+    State(state): State<AppState>,
+    Caller(who): Caller,
+    JsonBody(body): JsonBody<Standby>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let a = alerts(&state, move |x| x.set_standby(&who, body.paused)).await?;
+    Ok(Json(standby_json(&a)))
+}
+
+/// The standby state of an account.
+fn standby_json(a: &crate::domain::account::Account) -> serde_json::Value {
+    let since = a.paused_since.and_then(|t| {
+        t.format(&time::format_description::well_known::Rfc3339)
+            .ok()
+    });
+    serde_json::json!({"paused": since.is_some(), "paused_since": since})
 }
 
 /// The caller's saved searches.

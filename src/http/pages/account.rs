@@ -273,6 +273,7 @@ pub(crate) fn account_view(
                 "Mes recherches et mes alertes".into(),
             ),
             (links::FAVORITES.into(), "Mes offres favorites".into()),
+            (links::STANDBY.into(), "Mettre mes alertes en veille".into()),
             (
                 links::ACCOUNT_EXPORT.into(),
                 "Télécharger mes données (JSON)".into(),

@@ -64,6 +64,10 @@ pub(crate) enum Notice {
     FavoriteAdded,
     /// An offer unstarred.
     FavoriteRemoved,
+    /// Every alert paused.
+    AlertsPaused,
+    /// Every alert resumed.
+    AlertsResumed,
     /// A reported offer withdrawn.
     ReportWithdrawn,
     /// A report dismissed.
@@ -91,7 +95,7 @@ pub(crate) enum Notice {
 use Notice::*;
 
 /// Every notice: its code in the URL, its sentence.
-const NOTICES: [(Notice, &str, &str); 41] = [
+const NOTICES: [(Notice, &str, &str); 43] = [
     (Published, "publish", "L'offre est publiée."),
     (Archived, "archive", "L'offre est archivée."),
     (Republished, "unarchive", "L'offre est publiée de nouveau."),
@@ -189,6 +193,16 @@ const NOTICES: [(Notice, &str, &str); 41] = [
         FavoriteRemoved,
         "favorite_removed",
         "Offre retirée de vos favoris.",
+    ),
+    (
+        AlertsPaused,
+        "alerts_paused",
+        "Vos alertes sont en veille : aucun courriel d'alerte ne part.",
+    ),
+    (
+        AlertsResumed,
+        "alerts_resumed",
+        "Vos alertes sont de nouveau actives.",
     ),
     (
         ReportWithdrawn,

@@ -97,3 +97,61 @@ pub(super) async fn toggle_favorite(
         },
     )
 }
+
+#[derive(Template)]
+#[template(path = "standby.html")]
+pub(super) struct StandbyPage {
+    pub(super) ctx: Ctx,
+    pub(super) notice: Option<String>,
+    /// « le 3 décembre 2026 » when the alerts are paused.
+    pub(super) paused_since: Option<String>,
+}
+
+/// "Mettre en veille": every alert paused at once, resumed in one click.
+#[utoipa::path(get, path = links::STANDBY, tag = "portal", params(DoneQuery),
+    responses((status = 200, description = "The standby state (HTML)", content_type = "text/html", body = String)))]
+pub(super) async fn standby_page(
+    State(state): State<AppState>,
+    v: Visitor,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    let who = candidate(&v, links::STANDBY)?;
+    let zone = state.engine.zone().clone();
+    Ok(render(
+        &v,
+        StatusCode::OK,
+        StandbyPage {
+            ctx: v.ctx(&[("Mon compte", Some(links::ACCOUNT)), ("Veille", None)]),
+            notice: Notice::of_query(&q.fait),
+            paused_since: who
+                .paused_since
+                .map(|t| crate::http::pages::portal::day_fr(zone.today(t))),
+        },
+    ))
+}
+
+/// Pauses (`do=pause`) or resumes (`do=resume`) every alert.
+#[utoipa::path(post, path = links::STANDBY, tag = "portal",
+    request_body(content_type = "application/x-www-form-urlencoded", content = String),
+    responses((status = 303, description = "Done")))]
+pub(super) async fn standby_submit(
+    State(state): State<AppState>,
+    v: Visitor,
+    body: Bytes,
+) -> PageResult {
+    let (who, form) = changing(&v, &body, links::STANDBY)?;
+    let paused = form.get("do") == "pause";
+    Ok(
+        match with_candidates(&state, move |c| c.set_standby(&who, paused)).await {
+            Ok(_) => see_other(
+                &(if paused {
+                    Notice::AlertsPaused
+                } else {
+                    Notice::AlertsResumed
+                })
+                .after(links::STANDBY),
+            ),
+            Err(e) => error_page(&v, &e),
+        },
+    )
+}

@@ -49,6 +49,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(delete_page, delete_submit))
         .routes(routes!(searches_page))
         .routes(routes!(favorites_page, toggle_favorite))
+        .routes(routes!(standby_page, standby_submit))
         .routes(routes!(update_search))
         .routes(routes!(delete_search))
         .routes(routes!(recovery_page, recovery_submit))
