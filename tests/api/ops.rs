@@ -83,6 +83,7 @@ async fn openapi_lists_every_served_route_and_every_listed_route_is_served() {
             // Public GETs answer 200 as they are; the others need a session or a token.
             let needs_input = [
                 "suggest",
+                "communes",
                 "postuler",
                 "recruiter",
                 "admin",
