@@ -89,6 +89,8 @@ fn national_dir(offers: usize, alerts: usize) -> (PathBuf, u64) {
                 inactivity_warned_at: None,
                 favorites: Vec::new(),
                 paused_since: None,
+                documents: Vec::new(),
+                applications: Vec::new(),
             })?;
             tx.claim_login(RECRUITER, id)?;
             Ok(service.id)

@@ -79,6 +79,17 @@ pub const SAVED_SEARCHES: &str = "/compte/recherches";
 pub const FAVORITES: &str = "/compte/favoris";
 /// "Mettre en veille": pause every alert at once (GET the page, POST `do` = pause | resume).
 pub const STANDBY: &str = "/compte/veille";
+/// "Mes documents": a candidate's CVs, letters and other documents (GET), upload one (POST,
+/// multipart).
+pub const DOCUMENTS: &str = "/compte/documents";
+/// One document: rename, make default, delete (POST `do`).
+pub const DOCUMENT: &str = "/compte/documents/{id}";
+/// One document's file: download (GET), replace (POST, multipart).
+pub const DOCUMENT_FILE: &str = "/compte/documents/{id}/fichier";
+/// "Mes candidatures": the applications sent from the portal.
+pub const APPLICATIONS: &str = "/compte/candidatures";
+/// "Postuler en ligne": choose documents and write a message to the offer's contact.
+pub const OFFER_APPLY_ONLINE: &str = "/offres/{reference}/candidater";
 /// One saved search.
 pub const SAVED_SEARCH: &str = "/compte/recherches/{id}";
 /// Deleting a saved search.

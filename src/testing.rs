@@ -300,5 +300,7 @@ pub fn candidate(id: u64, now: time::OffsetDateTime) -> crate::domain::account::
         inactivity_warned_at: None,
         favorites: Vec::new(),
         paused_since: None,
+        documents: Vec::new(),
+        applications: Vec::new(),
     }
 }

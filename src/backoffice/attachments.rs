@@ -6,6 +6,7 @@ use crate::auth::sha256_hex;
 use crate::domain::Offer;
 use crate::domain::account::Account;
 use crate::domain::offer::Attachment;
+use crate::domain::files::{Refusal, clean_name, sniff_document};
 use crate::error::{Error, Result};
 
 /// Attachments per offer.
@@ -16,60 +17,6 @@ pub fn attachment_bytes(store: &crate::store::Store, a: &Attachment) -> Result<V
     store
         .attachment(&a.sha256)?
         .ok_or_else(|| Error::Store(format!("attachment {} is missing", a.sha256)))
-}
-
-/// The document type, told by content: PDF, DOC, DOCX or ODT.
-pub fn sniff_document(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
-    if bytes.starts_with(b"%PDF-") {
-        return Some(("application/pdf", "pdf"));
-    }
-    if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
-        return Some(("application/msword", "doc"));
-    }
-    if bytes.starts_with(b"PK\x03\x04") {
-        // ODT: the first entry is an uncompressed "mimetype" file.
-        if bytes.len() > 38 + 39
-            && &bytes[30..38] == b"mimetype"
-            && bytes[38..].starts_with(b"application/vnd.oasis.opendocument.text")
-        {
-            return Some(("application/vnd.oasis.opendocument.text", "odt"));
-        }
-        // DOCX: an OOXML package with a word/ part.
-        let head = &bytes[..bytes.len().min(64 * 1024)];
-        let has = |needle: &[u8]| head.windows(needle.len()).any(|w| w == needle);
-        if has(b"[Content_Types].xml") && has(b"word/") {
-            return Some((
-                "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-                "docx",
-            ));
-        }
-    }
-    None
-}
-
-/// A safe file name: no path, no control characters, at most 120 characters.
-pub fn clean_name(name: &str, ext: &str) -> String {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control() && *c != '"')
-        .take(120)
-        .collect();
-    let cleaned = cleaned.trim().trim_start_matches('.').to_string();
-    if cleaned.is_empty() {
-        format!("piece-jointe.{ext}")
-    } else {
-        cleaned
-    }
-}
-
-/// Why an uploaded file is refused.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// Larger than the configured limit.
-    TooLarge(usize),
-    /// Not a PDF, DOC, DOCX or ODT document.
-    NotADocument,
 }
 
 impl Backoffice<'_> {

@@ -228,6 +228,8 @@ impl Backoffice<'_> {
                         inactivity_warned_at: None,
                         favorites: Vec::new(),
                         paused_since: None,
+                        documents: Vec::new(),
+                        applications: Vec::new(),
                     };
                     (a, true)
                 }

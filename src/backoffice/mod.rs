@@ -15,7 +15,8 @@ pub use services::MergeSummary;
 pub mod sources;
 pub mod stats;
 
-pub use attachments::{MAX_ATTACHMENTS, Refusal, attachment_bytes, clean_name, sniff_document};
+pub use crate::domain::files::{Refusal, clean_name, sniff_document};
+pub use attachments::{MAX_ATTACHMENTS, attachment_bytes};
 pub use members::{Invitation, Invited, Member};
 pub use recruiters::RecruiterRequest;
 

@@ -110,6 +110,8 @@ impl Backoffice<'_> {
                 inactivity_warned_at: None,
                 favorites: Vec::new(),
                 paused_since: None,
+                documents: Vec::new(),
+                applications: Vec::new(),
             };
             tx.put_account(&a)?;
             let link = self.auth().set_password_link(tx, id)?;
@@ -199,6 +201,8 @@ impl Backoffice<'_> {
                 inactivity_warned_at: None,
                 favorites: Vec::new(),
                 paused_since: None,
+                documents: Vec::new(),
+                applications: Vec::new(),
             };
             tx.put_account(&a)?;
             // Every active administrator hears of the request.

@@ -183,6 +183,8 @@ impl Candidates<'_> {
                 inactivity_warned_at: None,
                 favorites: Vec::new(),
                 paused_since: None,
+                documents: Vec::new(),
+                applications: Vec::new(),
             };
             tx.put_account(&a)?;
             self.confirm_mail(tx, &a)?;
@@ -372,9 +374,10 @@ impl Candidates<'_> {
     }
 
     /// Deletes the caller's account and everything attached: saved searches, their alerts and
-    /// pending mails, tokens, logins.
+    /// pending mails, tokens, logins, documents (their bytes too).
     pub fn delete_me(&self, who: &Account) -> Result<()> {
         self.candidate(who)?;
+        let who = &self.engine.store().account(who.id)?.unwrap_or_else(|| who.clone());
         let searches = self.engine.store().saved_searches_of(who.id)?;
         self.engine.store().write(|tx| {
             for s in &searches {
@@ -386,11 +389,13 @@ impl Candidates<'_> {
             logins.extend(who.username.clone());
             tx.delete_account(who, &logins)
         })?;
-        let mut p = self.engine.percolator_mut();
-        for s in &searches {
-            p.remove(s.id);
+        {
+            let mut p = self.engine.percolator_mut();
+            for s in &searches {
+                p.remove(s.id);
+            }
         }
-        Ok(())
+        self.forget_documents(who)
     }
 
     /// Every personal datum held about the caller, as JSON.

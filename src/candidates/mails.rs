@@ -205,7 +205,7 @@ impl Composer<'_> {
         };
         alert_mail(self, search, account, &offers, id)
             .map_err(|e| e.to_string())
-            .and_then(|m| message(from, domain, &m))
+            .and_then(|m| message(from, domain, &m, &[]))
             .map_err(|e| (true, e))
     }
 }

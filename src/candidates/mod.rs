@@ -3,6 +3,7 @@
 //! percolation of newly published offers into the alert outbox, and the alert mails' content.
 
 mod accounts;
+mod documents;
 mod favorites;
 mod mails;
 mod percolation;
@@ -11,6 +12,10 @@ mod searches;
 mod unsubscribe;
 
 pub use accounts::{AccountPatch, CONFIRM_DAYS, Signup};
+pub use documents::{
+    APPLICATIONS_KEPT, APPLICATIONS_PER_DAY, MAX_APPLICATION_BYTES, MAX_APPLICATION_DOCUMENTS,
+    MAX_DOCUMENT_BYTES, MAX_MESSAGE_CHARS, application_address,
+};
 pub use favorites::MAX_FAVORITES;
 pub use mails::{AlertMailSettings, MARK_EVERY, SENDING_AT_ONCE, send_alerts};
 pub use percolation::{CURSOR as PERCOLATED_CURSOR, percolate_pending};

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use super::documents::{Application, Document};
 use super::referentials::AdministrationCode;
 pub use super::validate::{civility, normalize_email, required_email, required_text};
 use crate::error::{FieldCode, FieldError, ValidationErrors};
@@ -109,6 +110,12 @@ pub struct Account {
         skip_serializing_if = "Option::is_none"
     )]
     pub paused_since: Option<OffsetDateTime>,
+    /// A candidate's documents (« Mes documents »).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub documents: Vec<Document>,
+    /// The applications a candidate sent from the portal, the latest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applications: Vec<Application>,
 }
 
 /// A version of the terms of use, accepted at a time.

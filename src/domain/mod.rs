@@ -3,6 +3,8 @@
 
 pub mod account;
 pub mod communes;
+pub mod documents;
+pub mod files;
 pub mod local_time;
 pub mod offer;
 pub mod referentials;

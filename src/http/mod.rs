@@ -248,6 +248,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .merge(api::stats::router())
         .merge(api::sources::router())
         .merge(api::candidates::router())
+        .merge(api::documents::router())
         .merge(api::recruiter_offers::router(
             state.config.max_attachment_bytes,
         ))

@@ -25,6 +25,7 @@ pub fn new_mail(to: &str, subject: &str, text: String, html: String, now: Offset
         attempts: 0,
         next_attempt_at: now,
         last_error: None,
+        attachments: Vec::new(),
     }
 }
 
@@ -40,7 +41,8 @@ pub async fn send_due(
     let due = crate::blocking::try_run(move || st.due_mails(now, BATCH)).await?;
     let mut sent = 0;
     for mut m in due {
-        let outcome = match message(from, domain, &m) {
+        let files = attached_files(store, &m).await?;
+        let outcome = match files.and_then(|files| message(from, domain, &m, &files)) {
             Ok(msg) => transport.send(msg).await,
             Err(e) => Err((true, e)),
         };
@@ -63,7 +65,39 @@ pub async fn send_due(
             }
         }
         let st = store.clone();
-        crate::blocking::try_run(move || st.write(|tx| tx.put_mail(&m))).await?;
+        crate::blocking::try_run(move || {
+            st.write(|tx| tx.put_mail(&m))?;
+            // Sent or given up: the copies of the documents it carried are of no more use.
+            if m.state != MailState::Pending {
+                for f in &m.attachments {
+                    st.remove_attachment(&f.key)?;
+                }
+            }
+            Ok::<(), crate::error::Error>(())
+        })
+        .await?;
     }
     Ok(sent)
+}
+
+/// The bytes of the files attached to `m`; a file missing is a permanent failure.
+async fn attached_files(
+    store: &Arc<Store>,
+    m: &Mail,
+) -> Result<std::result::Result<Vec<Vec<u8>>, String>> {
+    if m.attachments.is_empty() {
+        return Ok(Ok(Vec::new()));
+    }
+    let (st, files) = (store.clone(), m.attachments.clone());
+    crate::blocking::try_run(move || {
+        let mut out = Vec::with_capacity(files.len());
+        for f in &files {
+            match st.attachment(&f.key)? {
+                Some(b) => out.push(b),
+                None => return Ok(Err(format!("attached file {} is missing", f.name))),
+            }
+        }
+        Ok(Ok(out))
+    })
+    .await
 }

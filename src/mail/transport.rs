@@ -5,7 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Tls};
 use lettre::transport::smtp::extension::ClientId;
@@ -298,10 +299,15 @@ impl Transport {
     }
 }
 
-/// Builds the MIME message of a queued mail: multipart text + HTML, extra headers; its
-/// Message-ID (unless a header gives one) is `<mail.ID@domain>`, `domain` being the public
-/// URL's host.
-pub fn message(from: &str, domain: &str, m: &Mail) -> std::result::Result<Message, String> {
+/// Builds the MIME message of a queued mail: multipart text + HTML, extra headers, and the
+/// bytes of its attached files (`files`, in the order of `m.attachments`); its Message-ID
+/// (unless a header gives one) is `<mail.ID@domain>`, `domain` being the public URL's host.
+pub fn message(
+    from: &str,
+    domain: &str,
+    m: &Mail,
+    files: &[Vec<u8>],
+) -> std::result::Result<Message, String> {
     let from: Mailbox = from.parse().map_err(|e| format!("from address: {e}"))?;
     let to: Mailbox =
         m.to.parse()
@@ -311,15 +317,31 @@ pub fn message(from: &str, domain: &str, m: &Mail) -> std::result::Result<Messag
         .iter()
         .any(|(n, _)| n.eq_ignore_ascii_case("message-id"));
     let id = (!has_id).then(|| format!("<mail.{}@{domain}>", m.id));
+    let text = MultiPart::alternative_plain_html(m.text.clone(), m.html.clone());
+    let body = if m.attachments.is_empty() {
+        text
+    } else {
+        if files.len() != m.attachments.len() {
+            return Err(format!(
+                "{} attached files expected, {} found",
+                m.attachments.len(),
+                files.len()
+            ));
+        }
+        let mut mixed = MultiPart::mixed().multipart(text);
+        for (f, bytes) in m.attachments.iter().zip(files) {
+            let ct = ContentType::parse(&f.content_type)
+                .map_err(|e| format!("attachment {}: {e}", f.name))?;
+            mixed = mixed.singlepart(Attachment::new(f.name.clone()).body(bytes.clone(), ct));
+        }
+        mixed
+    };
     let mut msg = Message::builder()
         .message_id(id)
         .from(from)
         .to(to)
         .subject(m.subject.clone())
-        .multipart(MultiPart::alternative_plain_html(
-            m.text.clone(),
-            m.html.clone(),
-        ))
+        .multipart(body)
         .map_err(|e| e.to_string())?;
     for (name, value) in &m.headers {
         let name = HeaderName::new_from_ascii(name.clone()).map_err(|e| e.to_string())?;

@@ -45,6 +45,22 @@ impl Store {
         }
     }
 
+    /// Forgets the bytes kept under `key` (a candidate's document deleted, an application
+    /// mail sent); nothing when there are none.
+    pub fn remove_attachment(&self, key: &str) -> Result<()> {
+        match (&self.db, self.attachment_dir()) {
+            (Db::Redb(_), Some(dir)) => match std::fs::remove_file(dir.join(key)) {
+                Ok(()) => Ok(std::fs::File::open(&dir)?.sync_all()?),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(e.into()),
+            },
+            _ => {
+                let key = key.to_string();
+                self.write(|tx| tx.v.remove(&ATTACHMENTS, &key).map(|_| ()))
+            }
+        }
+    }
+
     /// An attachment's bytes.
     pub fn attachment(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         match (&self.db, self.attachment_dir()) {

@@ -108,6 +108,21 @@ pub struct Mail {
     /// Why the last attempt failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Files attached (an application's documents): their bytes are kept in the store under
+    /// their key until the mail is settled, then forgotten.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<MailFile>,
+}
+
+/// A file attached to a queued mail.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MailFile {
+    /// Where its bytes are (see [`Store::put_attachment`]).
+    pub key: String,
+    /// The file name the recipient sees.
+    pub name: String,
+    /// Its content type, told by content when uploaded.
+    pub content_type: String,
 }
 
 impl Tx<'_> {
@@ -218,6 +233,7 @@ mod tests {
             attempts: 0,
             next_attempt_at,
             last_error: None,
+            attachments: Vec::new(),
         };
         let ids: Vec<u64> = ["a@exemple.fr", "b@exemple.fr", "c@exemple.fr"]
             .iter()

@@ -16,8 +16,16 @@ const OFFER_STATS: Table<(u64, i32), [u64; 3]> = Table::new(
     &["views", "clicks", "mails"],
 );
 
-pub(super) fn tables() -> [&'static dyn AnyTable; 1] {
-    [&OFFER_STATS]
+/// (offer id, day) → applications sent from the portal (« Postuler en ligne »), counted in the
+/// transaction that queues each one's mail.
+const OFFER_APPLICATIONS: Table<(u64, i32), u64> = Table::new(
+    "offer_applications",
+    &["offer_id", "day"],
+    &["applications"],
+);
+
+pub(super) fn tables() -> [&'static dyn AnyTable; 2] {
+    [&OFFER_STATS, &OFFER_APPLICATIONS]
 }
 
 /// What is counted of an offer.
@@ -29,6 +37,8 @@ pub struct Counts {
     pub clicks: u64,
     /// Alert mails that carried it.
     pub mails: u64,
+    /// Applications sent from the portal.
+    pub applications: u64,
 }
 
 impl Counts {
@@ -37,6 +47,7 @@ impl Counts {
         self.views += o.views;
         self.clicks += o.clicks;
         self.mails += o.mails;
+        self.applications += o.applications;
     }
 
     /// True when nothing was counted.
@@ -58,6 +69,7 @@ impl Store {
                     views: v,
                     clicks: c,
                     mails: m,
+                    applications: 0,
                 };
                 sum.add(add);
                 tx.v.put(&OFFER_STATS, &key, &[sum.views, sum.clicks, sum.mails])?;
@@ -68,9 +80,14 @@ impl Store {
 
     /// The counts of an offer, per day.
     pub fn offer_stats(&self, offer: u64) -> Result<Vec<(i32, Counts)>> {
-        let rows =
-            self.read(|v| v.values_between(&OFFER_STATS, &(offer, i32::MIN), &(offer, i32::MAX)))?;
-        Ok(rows
+        let (from, to) = ((offer, i32::MIN), (offer, i32::MAX));
+        let (rows, applied) = self.read(|v| {
+            Ok((
+                v.values_between(&OFFER_STATS, &from, &to)?,
+                v.values_between(&OFFER_APPLICATIONS, &from, &to)?,
+            ))
+        })?;
+        let mut days: std::collections::BTreeMap<i32, Counts> = rows
             .into_iter()
             .map(|((_, day), [views, clicks, mails])| {
                 (
@@ -79,10 +96,15 @@ impl Store {
                         views,
                         clicks,
                         mails,
+                        applications: 0,
                     },
                 )
             })
-            .collect())
+            .collect();
+        for ((_, day), n) in applied {
+            days.entry(day).or_default().applications += n;
+        }
+        Ok(days.into_iter().collect())
     }
 }
 
@@ -90,6 +112,18 @@ impl Store {
     /// Removes the statistics of days before `before_day` (days since 1970-01-01); the number
     /// of rows removed.
     pub fn purge_stats(&self, before_day: i32) -> Result<usize> {
-        self.write(|tx| tx.v.remove_where(&OFFER_STATS, |k, _| Ok(k.1 < before_day)))
+        self.write(|tx| {
+            Ok(tx.v.remove_where(&OFFER_STATS, |k, _| Ok(k.1 < before_day))?
+                + tx.v.remove_where(&OFFER_APPLICATIONS, |k, _| Ok(k.1 < before_day))?)
+        })
+    }
+}
+
+impl super::Tx<'_> {
+    /// Counts one application to `offer` on `day` (days since 1970-01-01).
+    pub fn count_application(&self, offer: u64, day: i32) -> Result<()> {
+        let key = (offer, day);
+        let n = self.v.get(&OFFER_APPLICATIONS, &key)?.unwrap_or(0);
+        self.v.put(&OFFER_APPLICATIONS, &key, &(n + 1))
     }
 }

@@ -3,6 +3,7 @@
 pub(super) mod administrations;
 pub(super) mod auth;
 pub(super) mod candidates;
+pub(super) mod documents;
 pub(super) mod feeds;
 pub(super) mod members;
 pub(super) mod offers;

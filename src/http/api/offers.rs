@@ -624,13 +624,23 @@ pub(crate) fn attachment_response(
     a: &crate::domain::offer::Attachment,
     bytes: Vec<u8>,
 ) -> axum::response::Response {
+    file_response(&a.content_type, &a.name, bytes)
+}
+
+/// A file to download under `name`, of a type told by content (never sniffed again by the
+/// browser).
+pub(crate) fn file_response(
+    content_type: &str,
+    name: &str,
+    bytes: Vec<u8>,
+) -> axum::response::Response {
     use axum::response::IntoResponse;
     let mut r = bytes.into_response();
     let h = r.headers_mut();
-    if let Ok(v) = axum::http::HeaderValue::from_str(&a.content_type) {
+    if let Ok(v) = axum::http::HeaderValue::from_str(content_type) {
         h.insert(axum::http::header::CONTENT_TYPE, v);
     }
-    if let Ok(v) = axum::http::HeaderValue::from_str(&content_disposition(&a.name)) {
+    if let Ok(v) = axum::http::HeaderValue::from_str(&content_disposition(name)) {
         h.insert(axum::http::header::CONTENT_DISPOSITION, v);
     }
     h.insert(

@@ -9,7 +9,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::backoffice::Refusal;
+use crate::http::api::documents::{read_upload, refused};
 use crate::domain::{Offer, OfferInput, OfferState};
 use crate::error::{FieldError, ValidationErrors};
 use crate::http::extract::{Caller, JsonBody};
@@ -192,49 +192,11 @@ async fn add_attachment(
     State(state): State<AppState>,
     Caller(who): Caller,
     Path(reference): Path<String>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
     let max = state.config.max_attachment_bytes;
-    let too_large = || {
-        AppError::status(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Payload too large",
-            format!("an attachment may be at most {max} bytes"),
-        )
-    };
-    let mut file = None;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => return Err(too_large()),
-            Err(e) => {
-                return Err(AppError::bad_request(ValidationErrors(vec![
-                    FieldError::new("file", e.body_text()),
-                ])));
-            }
-        };
-        if field.name() != Some("file") {
-            return Err(AppError::unprocessable(FieldError::with_allowed(
-                field.name().unwrap_or_default(),
-                "unknown field of the form",
-                vec!["file".into()],
-            )));
-        }
-        let name = field.file_name().unwrap_or("").to_string();
-        let bytes = field.bytes().await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                too_large()
-            } else {
-                AppError::bad_request(ValidationErrors(vec![FieldError::new(
-                    "file",
-                    e.body_text(),
-                )]))
-            }
-        })?;
-        file = Some((name, bytes));
-    }
-    let (name, bytes) = file.ok_or_else(|| {
+    let up = read_upload(multipart, &["file"], max).await?;
+    let (name, bytes) = up.file.ok_or_else(|| {
         AppError::unprocessable(FieldError::new(
             "file",
             "a multipart field named 'file' is required",
@@ -244,14 +206,7 @@ async fn add_attachment(
         b.attach(&who, &reference, &name, &bytes, max)
     })
     .await?
-    .map_err(|refusal| match refusal {
-        Refusal::TooLarge(_) => too_large(),
-        Refusal::NotADocument => AppError::status(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "Unsupported media type",
-            "the file is not a PDF, DOC, DOCX or ODT document (checked by content)",
-        ),
-    })?;
+    .map_err(|r| refused(r, "a PDF, DOC, DOCX or ODT document"))?;
     Ok((StatusCode::CREATED, Json(offer_json(&state, &offer))))
 }
 

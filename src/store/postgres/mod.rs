@@ -39,6 +39,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     ),
     (5, include_str!("migrations/0005_reports.sql")),
     (6, include_str!("migrations/0006_administrations.sql")),
+    (7, include_str!("migrations/0007_offer_applications.sql")),
 ];
 
 /// Seconds a client is told to wait while the database cannot be reached.
