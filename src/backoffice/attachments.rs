@@ -5,8 +5,8 @@ use super::Backoffice;
 use crate::auth::sha256_hex;
 use crate::domain::Offer;
 use crate::domain::account::Account;
-use crate::domain::offer::Attachment;
 use crate::domain::files::{Refusal, clean_name, sniff_document};
+use crate::domain::offer::Attachment;
 use crate::error::{Error, Result};
 
 /// Attachments per offer.

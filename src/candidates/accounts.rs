@@ -377,7 +377,11 @@ impl Candidates<'_> {
     /// pending mails, tokens, logins, documents (their bytes too).
     pub fn delete_me(&self, who: &Account) -> Result<()> {
         self.candidate(who)?;
-        let who = &self.engine.store().account(who.id)?.unwrap_or_else(|| who.clone());
+        let who = &self
+            .engine
+            .store()
+            .account(who.id)?
+            .unwrap_or_else(|| who.clone());
         let searches = self.engine.store().saved_searches_of(who.id)?;
         self.engine.store().write(|tx| {
             for s in &searches {

@@ -43,7 +43,9 @@ fn no_document(id: u64) -> Error {
 /// A document's name as given: trimmed, 1 to 120 characters.
 fn document_name(name: &str) -> Result<String> {
     let name = name.trim();
-    if name.is_empty() || name.chars().count() > MAX_NAME_CHARS || name.chars().any(char::is_control)
+    if name.is_empty()
+        || name.chars().count() > MAX_NAME_CHARS
+        || name.chars().any(char::is_control)
     {
         return Err(invalid(
             "name",
@@ -406,7 +408,8 @@ impl Candidates<'_> {
             message,
             sent_at: now,
         };
-        let (to_recruiter, to_candidate) = self.application_mails(&a, &offer, &application, files.clone());
+        let (to_recruiter, to_candidate) =
+            self.application_mails(&a, &offer, &application, files.clone());
         let day = crate::engine::day_number(self.engine.zone().today(now));
         let done = store.write(|tx| {
             let mut fresh = tx
@@ -450,7 +453,9 @@ impl Candidates<'_> {
         );
         let listed = x.documents.join(", ");
         let greeting = match o.fields.application_contact.as_ref() {
-            Some(c) if x.to == c.email.clone().unwrap_or_default() => format!("Bonjour {},", c.name),
+            Some(c) if x.to == c.email.clone().unwrap_or_default() => {
+                format!("Bonjour {},", c.name)
+            }
             _ => "Bonjour,".to_string(),
         };
         let letter = Letter::new(
@@ -513,22 +518,22 @@ fn chosen_documents(a: &Account, ids: &[u64]) -> Result<Vec<Document>> {
     let mut docs: Vec<Document> = Vec::with_capacity(ids.len());
     for &id in ids {
         if docs.iter().any(|d| d.id == id) {
-            return Err(invalid("documents", format!("document {id} is chosen twice")));
+            return Err(invalid(
+                "documents",
+                format!("document {id} is chosen twice"),
+            ));
         }
-        let d = a
-            .documents
-            .iter()
-            .find(|d| d.id == id)
-            .ok_or_else(|| invalid("documents", format!("no document {id} in your documents")))?;
+        let d =
+            a.documents.iter().find(|d| d.id == id).ok_or_else(|| {
+                invalid("documents", format!("no document {id} in your documents"))
+            })?;
         docs.push(d.clone());
     }
     let total: u64 = docs.iter().map(|d| d.size).sum();
     if total > MAX_APPLICATION_BYTES {
         return Err(invalid(
             "documents",
-            format!(
-                "the documents weigh {total} bytes in all; at most {MAX_APPLICATION_BYTES}"
-            ),
+            format!("the documents weigh {total} bytes in all; at most {MAX_APPLICATION_BYTES}"),
         ));
     }
     Ok(docs)

@@ -21,7 +21,8 @@ pub enum DocumentKind {
 
 impl DocumentKind {
     /// Every kind, in the order of the pages.
-    pub const ALL: [DocumentKind; 3] = [DocumentKind::Cv, DocumentKind::Lettre, DocumentKind::Autre];
+    pub const ALL: [DocumentKind; 3] =
+        [DocumentKind::Cv, DocumentKind::Lettre, DocumentKind::Autre];
 
     /// The code of the API and of the forms.
     pub fn code(self) -> &'static str {
@@ -154,7 +155,10 @@ mod tests {
 
     #[test]
     fn kinds_read_their_codes_and_files_keep_one_extension() {
-        assert_eq!(DocumentKind::parse("kind", " cv ").unwrap(), DocumentKind::Cv);
+        assert_eq!(
+            DocumentKind::parse("kind", " cv ").unwrap(),
+            DocumentKind::Cv
+        );
         let e = DocumentKind::parse("kind", "photo").unwrap_err();
         assert_eq!(e.field, "kind");
         assert_eq!(

@@ -82,14 +82,19 @@ mod tests {
             "image/jpeg"
         );
         assert_eq!(
-            sniff_candidate_document(b"\x89PNG\r\n\x1a\n....").unwrap().1,
+            sniff_candidate_document(b"\x89PNG\r\n\x1a\n....")
+                .unwrap()
+                .1,
             "png"
         );
         assert_eq!(sniff_candidate_document(b"%PDF-1.4").unwrap().1, "pdf");
         // An image is no offer document; text is neither.
         assert_eq!(sniff_document(b"\x89PNG\r\n\x1a\n...."), None);
         assert_eq!(sniff_candidate_document(b"Bonjour, voici mon CV"), None);
-        assert_eq!(clean_name("C:\\Users\\moi\\cv \"final\".pdf", "pdf"), "cv final.pdf");
+        assert_eq!(
+            clean_name("C:\\Users\\moi\\cv \"final\".pdf", "pdf"),
+            "cv final.pdf"
+        );
         assert_eq!(clean_name("../..", "pdf"), "piece-jointe.pdf");
     }
 }

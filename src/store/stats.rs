@@ -113,8 +113,11 @@ impl Store {
     /// of rows removed.
     pub fn purge_stats(&self, before_day: i32) -> Result<usize> {
         self.write(|tx| {
-            Ok(tx.v.remove_where(&OFFER_STATS, |k, _| Ok(k.1 < before_day))?
-                + tx.v.remove_where(&OFFER_APPLICATIONS, |k, _| Ok(k.1 < before_day))?)
+            Ok(tx
+                .v
+                .remove_where(&OFFER_STATS, |k, _| Ok(k.1 < before_day))?
+                + tx.v
+                    .remove_where(&OFFER_APPLICATIONS, |k, _| Ok(k.1 < before_day))?)
         })
     }
 }

@@ -167,14 +167,21 @@ async fn every_command_works_on_a_live_server() {
     std::fs::write(&file, format!("{line}\n")).unwrap();
     let o = cli(&dir, &["import", file.to_str().unwrap()], None);
     assert!(o.status.success(), "{:?}", text(&o));
-    assert!(text(&o).0.contains("imported 1 offers (0 rejected, 0 towns without a commune)"));
+    assert!(
+        text(&o)
+            .0
+            .contains("imported 1 offers (0 rejected, 0 towns without a commune)")
+    );
     visible_soon(&app, "xylographe", 1).await;
     line["title"] = "Stagiaire lithographe".into();
     let bad = r#"{"title": "sans contrat"}"#;
     let o = cli(&dir, &["import", "-"], Some(&format!("{line}\n{bad}\n")));
     let (out, err) = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}{err}");
-    assert!(out.contains("imported 1 offers (1 rejected, 0 towns without a commune)"), "{out}");
+    assert!(
+        out.contains("imported 1 offers (1 rejected, 0 towns without a commune)"),
+        "{out}"
+    );
     assert!(err.contains("line 2:") && err.contains("contract"), "{err}");
     visible_soon(&app, "lithographe", 1).await;
 

@@ -8,6 +8,7 @@ mod backoffice_pages;
 mod browser;
 mod candidate_pages;
 mod crash_alerts;
+mod documents;
 mod errors;
 mod favorites;
 mod feeds;

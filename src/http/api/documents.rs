@@ -334,9 +334,14 @@ async fn apply(
     JsonBody(input): JsonBody<ApplicationInput>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
     let ids: Vec<u64> = input.documents.iter().map(|d| d.0).collect();
-    let (x, offer) =
-        with_candidates(&state, move |c| c.apply(&who, &reference, &ids, &input.message)).await?;
-    Ok((StatusCode::CREATED, Json(application_json(&x, Some(&offer)))))
+    let (x, offer) = with_candidates(&state, move |c| {
+        c.apply(&who, &reference, &ids, &input.message)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(application_json(&x, Some(&offer))),
+    ))
 }
 
 /// The caller's applications, the latest first, with the offer's state now.

@@ -9,9 +9,9 @@ use utoipa::IntoParams;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
-use crate::http::api::documents::{read_upload, refused};
 use crate::domain::{Offer, OfferInput, OfferState};
 use crate::error::{FieldError, ValidationErrors};
+use crate::http::api::documents::{read_upload, refused};
 use crate::http::extract::{Caller, JsonBody};
 use crate::http::{AppError, AppState, with_backoffice as backoffice};
 
