@@ -322,6 +322,15 @@ impl Candidates<'_> {
             .collect())
     }
 
+    /// The offer of `reference` while it is diffused.
+    pub fn visible_offer(&self, reference: &str) -> Result<Offer> {
+        self.engine
+            .store()
+            .offer_by_reference(reference)?
+            .filter(|o| o.is_visible(self.engine.now(), self.engine.zone()))
+            .ok_or_else(|| Error::NotFound(format!("no visible offer {reference}")))
+    }
+
     /// Seconds until the caller may apply again, when the last 24 hours hold
     /// [`APPLICATIONS_PER_DAY`] applications.
     fn application_wait(&self, a: &Account, now: OffsetDateTime) -> Option<u64> {
@@ -351,12 +360,7 @@ impl Candidates<'_> {
     ) -> Result<(Application, Offer)> {
         let a = self.fresh(who)?;
         let now = self.engine.now();
-        let offer = self
-            .engine
-            .store()
-            .offer_by_reference(reference)?
-            .filter(|o| o.is_visible(now, self.engine.zone()))
-            .ok_or_else(|| Error::NotFound(format!("no visible offer {reference}")))?;
+        let offer = self.visible_offer(reference)?;
         let to = application_address(&offer)
             .ok_or_else(|| {
                 Error::Conflict(format!(

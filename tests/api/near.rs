@@ -1,5 +1,6 @@
 //! Near home, end to end: offers placed in communes, searches by distance (API, page, feed),
-//! the communes' box, and an alert with a distance that mails only the offer close enough.
+//! the communes' box, and an alert with a distance that mails only the offer close enough; on a
+//! phone, the whole way from a search near home to an application with a CV and a favourite.
 
 use std::time::{Duration, Instant};
 
@@ -187,10 +188,11 @@ async fn an_alert_with_a_distance_mails_only_the_offers_close_enough() {
 }
 
 #[tokio::test]
-async fn on_a_phone_a_candidate_finds_the_offers_near_home_in_chromium() {
+async fn on_a_phone_a_candidate_searches_near_home_applies_with_a_cv_and_keeps_favourites() {
     use crate::browser::{Driver, Page};
     use offerwatch::domain::OfferState;
-    let app = spawn_app(0).await;
+    let app = spawn_app_with_smtp(0).await;
+    let sink = app.sink.clone().unwrap();
     for (title, commune) in [
         ("Stagiaire médiathèque de Villeurbanne", "69266"),
         ("Stagiaire archives de Tarare", "69243"),
@@ -201,12 +203,14 @@ async fn on_a_phone_a_candidate_finds_the_offers_near_home_in_chromium() {
         input.commune = Some(commune.into());
         app.add(input, OfferState::Published);
     }
+    confirmed_candidate(&app, "lou", "lou@exemple.fr").await;
     let (driver, session) = Driver::start().await;
     let page = Page {
         d: &driver,
         s: session.clone(),
     };
     page.resize(360, 800).await;
+    crate::backoffice_pages::login(&page, &app, "lou", PASSWORD).await;
     page.go(&app.url("/")).await;
     // On a phone the filters start closed behind their button.
     page.click("summary.ow-filters-button").await;
@@ -241,12 +245,85 @@ async fn on_a_phone_a_candidate_finds_the_offers_near_home_in_chromium() {
     assert!(page.body_text().await.contains("Villeurbanne"));
     page.assert_accessible("results near home").await;
     page.screenshot("near-phone.png").await;
-    // Nearest first, then the criterion removed by its tag.
-    page.click("#tri-distance").await;
-    page.wait_url("sort=distance").await;
-    page.click("a.ow-tag").await;
-    page.wait_url("/").await;
-    assert_eq!(page.text_of("#resultats").await, "2 offres");
+
+    // Saved with an alert.
+    page.click("a[href^='/alertes/nouvelle']").await;
+    page.wait_url("/alertes/nouvelle").await;
+    page.assert_accessible("saving the search").await;
+    page.fill("#f-name", "Près de chez moi").await;
+    page.click("main form button[type=submit]").await;
+    page.wait_text("Mes recherches").await;
+    let saved = app.engine.store().saved_searches().unwrap();
+    assert_eq!(saved.len(), 1);
+    assert!(saved[0].alert);
+    assert!(saved[0].criteria.contains(&("near".into(), "69003".into())));
+    assert!(saved[0].criteria.contains(&("km".into(), "20".into())));
+
+    // The offer, then « Postuler en ligne »: no document yet, a CV uploaded on the way.
+    page.go(&app.url("/?near=69003&km=20")).await;
+    page.click("ol.results h3 a").await;
+    page.wait_url("/offres/").await;
+    page.assert_accessible("the offer near home").await;
+    page.click("#postuler-en-ligne").await;
+    page.wait_url("/candidater").await;
+    page.assert_accessible("applying without a document").await;
+    page.click("#sans-document a").await;
+    page.wait_url("/compte/documents").await;
+    page.assert_accessible("my documents").await;
+    let dir = tempfile::tempdir().unwrap();
+    let cv = dir.path().join("CV Lou.pdf");
+    std::fs::write(
+        &cv,
+        crate::documents::pdf("Lou, étudiante en documentation"),
+    )
+    .unwrap();
+    page.fill("#file", cv.to_str().unwrap()).await;
+    page.click("#ajout-document button[type=submit]").await;
+    page.wait_url("/candidater?fait=document_added").await;
+    page.wait_text("Document ajouté").await;
+    assert_eq!(
+        page.script("return document.querySelector('input[name=documents]').checked")
+            .await,
+        true,
+        "the first CV is chosen by default"
+    );
+    page.assert_accessible("the application form").await;
+    page.fill(
+        "#message",
+        "Bonjour, je souhaite faire mon stage à la médiathèque.",
+    )
+    .await;
+    page.click("main form button[type=submit]").await;
+    page.wait_url("/compte/candidatures").await;
+    let text = page.wait_text("Candidature envoyée").await;
+    assert!(
+        text.contains("Stagiaire médiathèque de Villeurbanne") && text.contains("CV Lou.pdf"),
+        "{text}"
+    );
+    page.assert_accessible("my applications").await;
+    // The SMTP server receives one mail for the recruiter, with the CV attached.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while sink.with("To: rh@culture.gouv.fr").is_empty() {
+        assert!(Instant::now() < deadline, "no application mail");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mails = sink.with("To: rh@culture.gouv.fr");
+    assert_eq!(mails.len(), 1);
+    assert!(mails[0].contains("filename=\"CV Lou.pdf\""), "{}", mails[0]);
+    assert_eq!(
+        header(&mails[0], "Reply-To").as_deref(),
+        Some("lou@exemple.fr")
+    );
+
+    // Another offer starred from the results, found in the favourites.
+    page.go(&app.url("/?q=Tarare")).await;
+    page.click("ol.results button.ow-star").await;
+    page.wait_text("Retirer des favoris").await;
+    page.go(&app.url("/compte/favoris")).await;
+    let text = page.wait_text("Mes offres favorites").await;
+    assert!(text.contains("Stagiaire archives de Tarare"), "{text}");
+    page.assert_accessible("my favourites").await;
+    page.screenshot("applied-phone.png").await;
     driver
         .call("DELETE", &format!("/session/{session}"), None)
         .await;

@@ -112,7 +112,7 @@ async fn views_and_clicks_are_counted_for_people_and_shown_to_recruiters_and_adm
     assert_eq!(s, 200, "{stats}");
     assert_eq!(
         stats["totals"],
-        json!({"views": 3, "clicks": 1, "mails": 0})
+        json!({"views": 3, "clicks": 1, "mails": 0, "applications": 0})
     );
     assert_eq!(stats["days"][0]["date"], "2026-11-25");
     // Written in a batch, the same figures come back from the store.
@@ -198,7 +198,7 @@ async fn views_and_clicks_are_counted_for_people_and_shown_to_recruiters_and_adm
         .await;
     assert_eq!(
         csv.as_str().unwrap(),
-        "Jour,Vues,Clics sur Postuler,Alertes envoyées\r\n2026-11-25,3,1,0\r\n"
+        "Jour,Vues,Clics sur Postuler,Alertes envoyées,Candidatures en ligne\r\n2026-11-25,3,1,0,0\r\n"
     );
     page.resize(1280, 900).await;
     page.click(".fr-header__tools-links form[action='/deconnexion'] button")

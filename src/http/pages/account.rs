@@ -273,6 +273,11 @@ pub(crate) fn account_view(
                 "Mes recherches et mes alertes".into(),
             ),
             (links::FAVORITES.into(), "Mes offres favorites".into()),
+            (
+                links::DOCUMENTS.into(),
+                "Mes documents (CV, lettres)".into(),
+            ),
+            (links::APPLICATIONS.into(), "Mes candidatures".into()),
             (links::STANDBY.into(), "Mettre mes alertes en veille".into()),
             (
                 links::ACCOUNT_EXPORT.into(),

@@ -2,6 +2,51 @@
 
 use super::*;
 
+/// A size for people: « 12 ko », « 1,4 Mo ».
+pub(crate) fn size_fr(bytes: u64) -> String {
+    if bytes >= 1024 * 1024 {
+        format!("{:.1} Mo", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
+    } else {
+        format!("{} ko", bytes.div_ceil(1024))
+    }
+}
+
+/// The short name of a file's type, told by content when uploaded.
+pub(crate) fn kind_of(content_type: &str) -> &'static str {
+    match content_type {
+        "application/pdf" => "PDF",
+        "application/msword" => "DOC",
+        "application/vnd.oasis.opendocument.text" => "ODT",
+        "image/jpeg" => "JPG",
+        "image/png" => "PNG",
+        _ => "DOCX",
+    }
+}
+
+/// A page's multipart form as received: its text fields and its field `file` (file name,
+/// bytes); or, when the body could not be read (over the route's limit), the sentence saying
+/// so.
+pub(crate) async fn read_multipart(
+    mut multipart: axum::extract::Multipart,
+) -> Result<(Form, Option<(String, Vec<u8>)>), String> {
+    let failed =
+        || "Le fichier n'a pas pu être reçu : il est peut-être trop volumineux.".to_string();
+    let mut form = Form::default();
+    let mut file = None;
+    while let Some(field) = multipart.next_field().await.map_err(|_| failed())? {
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field.file_name().unwrap_or("").to_string();
+        let bytes = field.bytes().await.map_err(|_| failed())?;
+        if name == "file" {
+            file = Some((file_name, bytes.to_vec()));
+        } else {
+            form.0
+                .push((name, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+    }
+    Ok((form, file))
+}
+
 /// A submitted form: its pairs, repeated names kept in order.
 #[derive(Default)]
 pub(crate) struct Form(pub Vec<(String, String)>);

@@ -64,6 +64,18 @@ pub(crate) enum Notice {
     FavoriteAdded,
     /// An offer unstarred.
     FavoriteRemoved,
+    /// A candidate's document uploaded.
+    DocumentAdded,
+    /// A document renamed.
+    DocumentRenamed,
+    /// A document's file replaced.
+    DocumentReplaced,
+    /// A document made the default of its kind.
+    DocumentDefault,
+    /// A document deleted.
+    DocumentDeleted,
+    /// An application sent.
+    ApplicationSent,
     /// Every alert paused.
     AlertsPaused,
     /// Every alert resumed.
@@ -95,7 +107,7 @@ pub(crate) enum Notice {
 use Notice::*;
 
 /// Every notice: its code in the URL, its sentence.
-const NOTICES: [(Notice, &str, &str); 43] = [
+const NOTICES: [(Notice, &str, &str); 49] = [
     (Published, "publish", "L'offre est publiée."),
     (Archived, "archive", "L'offre est archivée."),
     (Republished, "unarchive", "L'offre est publiée de nouveau."),
@@ -193,6 +205,20 @@ const NOTICES: [(Notice, &str, &str); 43] = [
         FavoriteRemoved,
         "favorite_removed",
         "Offre retirée de vos favoris.",
+    ),
+    (DocumentAdded, "document_added", "Document ajouté."),
+    (DocumentRenamed, "document_renamed", "Document renommé."),
+    (DocumentReplaced, "document_replaced", "Document remplacé."),
+    (
+        DocumentDefault,
+        "document_default",
+        "Document choisi par défaut pour vos candidatures.",
+    ),
+    (DocumentDeleted, "document_deleted", "Document supprimé."),
+    (
+        ApplicationSent,
+        "application_sent",
+        "Candidature envoyée : le recruteur a reçu votre message et vos documents, et vous en avez reçu une copie par courriel.",
     ),
     (
         AlertsPaused,

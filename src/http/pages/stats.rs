@@ -77,12 +77,19 @@ fn day_rows(s: &OfferStats) -> Vec<Vec<String>> {
                 d.counts.views.to_string(),
                 d.counts.clicks.to_string(),
                 d.counts.mails.to_string(),
+                d.counts.applications.to_string(),
             ]
         })
         .collect()
 }
 
-const DAY_HEAD: [&str; 4] = ["Jour", "Vues", "Clics sur Postuler", "Alertes envoyées"];
+const DAY_HEAD: [&str; 5] = [
+    "Jour",
+    "Vues",
+    "Clics sur Postuler",
+    "Alertes envoyées",
+    "Candidatures en ligne",
+];
 
 /// The last [`CHART_DAYS`] days up to today, with the figure `pick` takes of each.
 fn last_days(
@@ -173,7 +180,7 @@ async fn offer_stats_page(
             admin: false,
             heading: format!("Statistiques de l'offre {}", s.reference),
             summary: format!(
-                "« {} » : {} vue{}, {} clic{} sur « Postuler », {} alerte{} envoyée{}.",
+                "« {} » : {} vue{}, {} clic{} sur « Postuler », {} alerte{} envoyée{}, {} candidature{} en ligne.",
                 s.title,
                 t.views,
                 plural(t.views),
@@ -181,7 +188,9 @@ async fn offer_stats_page(
                 plural(t.clicks),
                 t.mails,
                 plural(t.mails),
-                plural(t.mails)
+                plural(t.mails),
+                t.applications,
+                plural(t.applications)
             ),
             csv_url: links::fill(links::RECRUITER_OFFER_STATS_CSV, &[&s.reference]),
             charts,

@@ -5,33 +5,36 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::{
     Ctx, Field, Form, FormPage, Visitor, error_page, explain, message_with_links, render, see_other,
 };
 use crate::auth::{not_your_password, verify_password};
+use crate::candidates::MAX_DOCUMENT_BYTES;
 use crate::candidates::SearchPatch;
 use crate::domain::Facet;
 use crate::domain::account::{Account, Frequency, Role, SavedSearch};
-use crate::error::Error;
+use crate::error::{Error, FieldError};
 use crate::http::error::status_of;
 use crate::http::extract::{ClientIp, RecordId};
 use crate::http::pages::Notice;
-use crate::http::pages::{PageError, PageResult};
+use crate::http::pages::{OrPage, PageError, PageResult};
 use crate::http::{AppState, with_auth, with_candidates};
 use crate::links;
 
 mod account;
+mod documents;
 mod favorites;
 mod recovery;
 mod searches;
 mod signup;
 pub(crate) use account::*;
+pub(crate) use documents::*;
 pub(crate) use favorites::*;
 pub(crate) use recovery::*;
 pub(crate) use searches::*;
@@ -50,6 +53,17 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(searches_page))
         .routes(routes!(favorites_page, toggle_favorite))
         .routes(routes!(standby_page, standby_submit))
+        .routes(
+            routes!(documents_page, add_document)
+                .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES + 64 * 1024)),
+        )
+        .routes(routes!(document_action))
+        .routes(
+            routes!(document_download, document_replace)
+                .layer(DefaultBodyLimit::max(MAX_DOCUMENT_BYTES + 64 * 1024)),
+        )
+        .routes(routes!(applications_page))
+        .routes(routes!(apply_page, apply_submit))
         .routes(routes!(update_search))
         .routes(routes!(delete_search))
         .routes(routes!(recovery_page, recovery_submit))

@@ -206,6 +206,9 @@ pub(crate) struct Apply {
     pub(super) contact: Option<(String, String, String)>,
     /// A postal address to apply by letter.
     pub(super) postal: Option<String>,
+    /// « Postuler en ligne » (documents and a message mailed from the portal) when the offer
+    /// is applied to by e-mail.
+    pub(super) online: Option<String>,
     /// Who answers questions: name, then its e-mail (mailto, address) and phone (tel, as shown).
     pub(super) info: Option<(String, Option<Link>, Option<Link>)>,
 }
@@ -260,6 +263,8 @@ pub(super) fn apply_of(o: &Offer, public_url: &str) -> Apply {
             )
         }),
         postal: f.postal_address.clone(),
+        online: crate::candidates::application_address(o)
+            .map(|_| links::fill(links::OFFER_APPLY_ONLINE, &[&reference])),
         info: f.information_contact.as_ref().map(|c| {
             (
                 c.name.clone(),

@@ -12,40 +12,13 @@ pub(super) async fn upload(
     State(state): State<AppState>,
     v: Visitor,
     Path(reference): Path<String>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
     let who = recruiter(&v, links::RECRUITER_OFFERS)?;
-    let mut form = Form::default();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut failure: Option<String> = None;
-    loop {
-        match multipart.next_field().await {
-            Ok(Some(field)) => {
-                let name = field.name().unwrap_or("").to_string();
-                let file_name = field.file_name().unwrap_or("").to_string();
-                match field.bytes().await {
-                    Ok(bytes) if name == "file" => file = Some((file_name, bytes.to_vec())),
-                    Ok(bytes) => form
-                        .0
-                        .push((name, String::from_utf8_lossy(&bytes).into_owned())),
-                    Err(_) => {
-                        failure = Some(
-                            "Le fichier n'a pas pu être reçu : il est peut-être trop volumineux."
-                                .into(),
-                        );
-                        break;
-                    }
-                }
-            }
-            Ok(None) => break,
-            Err(_) => {
-                failure = Some(
-                    "Le fichier n'a pas pu être reçu : il est peut-être trop volumineux.".into(),
-                );
-                break;
-            }
-        }
-    }
+    let (form, file, failure) = match read_multipart(multipart).await {
+        Ok((form, file)) => (form, file, None),
+        Err(f) => (Form::default(), None, Some(f)),
+    };
     if failure.is_none() {
         v.check_csrf(&form)?;
     }

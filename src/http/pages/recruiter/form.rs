@@ -423,23 +423,6 @@ pub(super) struct OfferEdit {
     pub(super) transfer: Option<(String, Vec<(String, String)>)>,
 }
 
-pub(super) fn size_fr(bytes: u64) -> String {
-    if bytes >= 1024 * 1024 {
-        format!("{:.1} Mo", bytes as f64 / (1024.0 * 1024.0)).replace('.', ",")
-    } else {
-        format!("{} ko", bytes.div_ceil(1024))
-    }
-}
-
-pub(super) fn kind_of(content_type: &str) -> &'static str {
-    match content_type {
-        "application/pdf" => "PDF",
-        "application/msword" => "DOC",
-        "application/vnd.oasis.opendocument.text" => "ODT",
-        _ => "DOCX",
-    }
-}
-
 pub(super) fn audit_fr(action: &str) -> String {
     let table = [
         ("created as a copy of ", "créée comme copie de "),

@@ -11,8 +11,8 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 use super::{
-    Ctx, Field, Form, FormPage, OptGroup, Section, Visitor, date_fr, error_page, message_page,
-    render, see_other,
+    Ctx, Field, Form, FormPage, OptGroup, Section, Visitor, date_fr, error_page, kind_of,
+    message_page, read_multipart, render, see_other, size_fr,
 };
 use crate::backoffice::{Backoffice, MAX_ATTACHMENTS, RecruiterRequest, Refusal};
 use crate::domain::account::{Account, Role, Service};
