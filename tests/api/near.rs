@@ -28,6 +28,12 @@ async fn searches_by_distance_answer_the_offers_near_a_place_with_their_distance
         .collect();
     assert!(distances.iter().all(|&d| d <= 20.0), "{distances:?}");
     assert!(distances.windows(2).all(|w| w[0] <= w[1]), "nearest first");
+    // The page: the distance select sent with an empty place box means nothing; a distance
+    // the select cannot send is said to be wrong.
+    assert_eq!(app.get("/?near=&km=30").await.status(), 200);
+    let r = app.get("/?km=0").await;
+    assert_eq!(r.status(), 400);
+    assert!(r.text().await.unwrap().contains("Critère « km » ignoré"));
     assert!(offers.iter().all(|o| o["commune"].is_string()));
     // Facet counts stay exact under the distance: the contracts add up to the total.
     let contracts: u64 = near["facets"]["contract"]

@@ -561,6 +561,9 @@ pub(super) async fn apply_page(
     Path(reference): Path<String>,
     Query(q): Query<DoneQuery>,
 ) -> PageResult {
+    if crate::domain::Reference::parse(&reference).is_none() {
+        return Ok(crate::http::pages::portal::not_found_page(&v));
+    }
     let here = links::fill(links::OFFER_APPLY_ONLINE, &[&reference]);
     let who = candidate(&v, &here)?;
     let draft = Draft {
@@ -583,6 +586,9 @@ pub(super) async fn apply_submit(
     Path(reference): Path<String>,
     body: Bytes,
 ) -> PageResult {
+    if crate::domain::Reference::parse(&reference).is_none() {
+        return Ok(crate::http::pages::portal::not_found_page(&v));
+    }
     let here = links::fill(links::OFFER_APPLY_ONLINE, &[&reference]);
     let (who, form) = changing(&v, &body, &here)?;
     let chosen: Vec<u64> = form

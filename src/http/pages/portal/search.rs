@@ -193,13 +193,20 @@ pub(super) async fn search_page(
             );
         }
     };
-    // The form's distance select is sent with an empty place box: it means nothing then.
+    // The form's distance select is sent with an empty place box: it means nothing then (a
+    // distance the select cannot send is still said to be wrong).
     let mut pairs = pairs;
     if !pairs
         .iter()
         .any(|(k, v)| k == "near" && !v.trim().is_empty())
     {
-        pairs.retain(|(k, _)| k != "km");
+        pairs.retain(|(k, v)| {
+            k != "km"
+                || !(v.trim().is_empty()
+                    || v.trim()
+                        .parse::<u32>()
+                        .is_ok_and(|km| crate::domain::search::KM_RANGE.contains(&km)))
+        });
     }
     let (params, errors) = match SearchParams::from_pairs(&pairs) {
         Ok(p) => (p, Vec::new()),
