@@ -124,7 +124,8 @@ impl Store {
     }
 
     /// Copies every record of this store (one snapshot) into `dest`, which must hold no
-    /// records, in one transaction, and its attachments; then counts what `dest` holds and
+    /// records, in one transaction, and its attachments (offers', candidates' documents,
+    /// pending mails' copies); then counts what `dest` holds and
     /// refuses a difference. `progress` hears (table, rows copied so far).
     pub fn copy_into(&self, dest: &Store, progress: &mut dyn FnMut(&str, u64)) -> Result<Copied> {
         let held_before = dest.counts()?;
@@ -139,25 +140,39 @@ impl Store {
             )));
         }
         let copied = self.read(|src| dest.write(|tx| copy_all(src, &tx.v, progress)))?;
-        // Attachments: files of an embedded store, rows of a shared one.
-        let mut seen = std::collections::HashSet::new();
+        // Attachments: files of an embedded store, rows of a shared one — the offers'
+        // documents, the candidates' documents, and the copies that pending mails carry.
+        let mut keys: Vec<(String, String)> = Vec::new();
         self.read(|v| {
             v.each(&super::OFFERS, |_, b| {
                 let offer = super::decode(&b)?;
                 for a in offer.fields.attachments {
-                    if seen.insert(a.sha256.clone()) {
-                        let bytes = self.attachment(&a.sha256)?.ok_or_else(|| {
-                            Error::Store(format!(
-                                "offer {}: attachment {} is missing from the source",
-                                offer.reference, a.sha256
-                            ))
-                        })?;
-                        dest.put_attachment(&a.sha256, &bytes)?;
-                    }
+                    keys.push((a.sha256, format!("offer {}", offer.reference)));
                 }
                 Ok(true)
             })
         })?;
+        for a in self.accounts()? {
+            for d in a.documents {
+                keys.push((d.key, format!("account {}", a.id)));
+            }
+        }
+        for m in self.mails()? {
+            if m.state == super::mails::MailState::Pending {
+                for f in m.attachments {
+                    keys.push((f.key, format!("mail {}", m.id)));
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (key, of) in keys {
+            if seen.insert(key.clone()) {
+                let bytes = self.attachment(&key)?.ok_or_else(|| {
+                    Error::Store(format!("{of}: attachment {key} is missing from the source"))
+                })?;
+                dest.put_attachment(&key, &bytes)?;
+            }
+        }
         // Attachments are files beside an embedded store, rows of a shared one: each is read
         // back instead of counted.
         for sha in &seen {

@@ -261,6 +261,26 @@ fn migrate_moves_an_embedded_store_into_postgresql_with_its_attachments() {
                 Ok(())
             })
             .unwrap();
+        // A candidate's CV: its bytes go too.
+        let cv = b"%PDF-1.4 un CV".to_vec();
+        store.put_attachment("document-9-cv", &cv).unwrap();
+        store
+            .write(|tx| {
+                let mut a = offerwatch::testing::candidate(900, offer.created_at);
+                a.documents.push(offerwatch::domain::documents::Document {
+                    id: 9,
+                    kind: offerwatch::domain::documents::DocumentKind::Cv,
+                    name: "CV".into(),
+                    content_type: "application/pdf".into(),
+                    size: cv.len() as u64,
+                    sha256: offerwatch::auth::sha256_hex(&cv),
+                    key: "document-9-cv".into(),
+                    default: true,
+                    uploaded_at: offer.created_at,
+                });
+                tx.put_account(&a)
+            })
+            .unwrap();
         (store.counts().unwrap(), offer.reference.to_string())
     };
     let url = offerwatch::testing::database_url();
@@ -292,8 +312,12 @@ fn migrate_moves_an_embedded_store_into_postgresql_with_its_attachments() {
         without_attachments(shared.counts().unwrap()),
         without_attachments(counts.clone())
     );
-    assert!(text.contains("attachments: 1 rows copied"), "{text}");
+    assert!(text.contains("attachments: 2 rows copied"), "{text}");
     assert_eq!(shared.attachment(&sha).unwrap(), Some(pdf));
+    assert_eq!(
+        shared.attachment("document-9-cv").unwrap(),
+        Some(b"%PDF-1.4 un CV".to_vec())
+    );
     let offer = shared
         .offer_by_reference(&with_attachment)
         .unwrap()
