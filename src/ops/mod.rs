@@ -496,8 +496,10 @@ const STORE_FILE: &str = "store.redb";
 /// Attachments inside a data dir or a backup.
 const ATTACHMENTS: &str = "attachments";
 
-/// Copies the attachment files of `from` into `to` (content-addressed: a file is never changed
-/// nor removed once written, so copying after the store's snapshot finds every file it names).
+/// Copies the attachment files of `from` into `to`. An offer's attachment is never changed nor
+/// removed once written, so copying after the store's snapshot finds every one it names; a
+/// candidate's document or a sent mail's copy may be removed meanwhile (deleted by its owner):
+/// skipped.
 fn copy_attachments(from: &Path, to: &Path) -> anyhow::Result<u64> {
     let Ok(entries) = std::fs::read_dir(from) else {
         return Ok(0);
@@ -511,8 +513,13 @@ fn copy_attachments(from: &Path, to: &Path) -> anyhow::Result<u64> {
             continue;
         }
         let target = to.join(&name);
-        std::fs::copy(e.path(), &target)
-            .with_context(|| format!("cannot copy {}", e.path().display()))?;
+        match std::fs::copy(e.path(), &target) {
+            Ok(_) => {}
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(err) => {
+                return Err(err).with_context(|| format!("cannot copy {}", e.path().display()));
+            }
+        }
         std::fs::File::open(&target)?.sync_all()?;
         n += 1;
     }
