@@ -457,7 +457,7 @@ impl Candidates<'_> {
         );
         let listed = x.documents.join(", ");
         let greeting = match o.fields.application_contact.as_ref() {
-            Some(c) if x.to == c.email.clone().unwrap_or_default() => {
+            Some(c) if c.email.as_deref() == Some(x.to.as_str()) => {
                 format!("Bonjour {},", c.name)
             }
             _ => "Bonjour,".to_string(),

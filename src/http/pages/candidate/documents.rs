@@ -471,18 +471,16 @@ async fn apply_answer(
     let zone = state.engine.zone().clone();
     let r = reference.clone();
     let w = who.clone();
-    let (offer, docs, previous) = with_candidates(state, move |c| {
-        let offer = c.visible_offer(&r)?;
-        let docs = c.documents(&w)?;
-        let previous = c
-            .applications(&w)?
-            .into_iter()
-            .find(|(x, _)| x.offer_id == offer.id)
-            .map(|(x, _)| x.sent_at);
-        Ok((offer, docs, previous))
-    })
-    .await
-    .or_page(v)?;
+    let (offer, docs) =
+        with_candidates(state, move |c| Ok((c.visible_offer(&r)?, c.documents(&w)?)))
+            .await
+            .or_page(v)?;
+    // The visitor's account is read at each request: its applications are current.
+    let previous = who
+        .applications
+        .iter()
+        .find(|x| x.offer_id == offer.id)
+        .map(|x| x.sent_at);
     let Some(to) = application_address(&offer).map(str::to_string) else {
         return Err(message_with_links(
             v,
