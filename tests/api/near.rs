@@ -276,6 +276,7 @@ async fn on_a_phone_a_candidate_searches_near_home_applies_with_a_cv_and_keeps_f
     page.click("#sans-document a").await;
     page.wait_url("/compte/documents").await;
     page.assert_accessible("my documents").await;
+    page.screenshot("documents-empty-phone.png").await;
     let dir = tempfile::tempdir().unwrap();
     let cv = dir.path().join("CV Lou.pdf");
     std::fs::write(
@@ -294,6 +295,7 @@ async fn on_a_phone_a_candidate_searches_near_home_applies_with_a_cv_and_keeps_f
         "the first CV is chosen by default"
     );
     page.assert_accessible("the application form").await;
+    page.screenshot("apply-phone.png").await;
     page.fill(
         "#message",
         "Bonjour, je souhaite faire mon stage à la médiathèque.",
@@ -307,6 +309,7 @@ async fn on_a_phone_a_candidate_searches_near_home_applies_with_a_cv_and_keeps_f
         "{text}"
     );
     page.assert_accessible("my applications").await;
+    page.screenshot("applications-phone.png").await;
     // The SMTP server receives one mail for the recruiter, with the CV attached.
     let deadline = Instant::now() + Duration::from_secs(10);
     while sink.with("To: rh@culture.gouv.fr").is_empty() {
@@ -330,6 +333,23 @@ async fn on_a_phone_a_candidate_searches_near_home_applies_with_a_cv_and_keeps_f
     assert!(text.contains("Stagiaire archives de Tarare"), "{text}");
     page.assert_accessible("my favourites").await;
     page.screenshot("applied-phone.png").await;
+    // The same pages on a desktop screen.
+    page.resize(1280, 900).await;
+    for (path, shot) in [
+        ("/compte/documents", "documents-desktop.png"),
+        ("/compte/candidatures", "applications-desktop.png"),
+    ] {
+        page.go(&app.url(path)).await;
+        page.assert_accessible(path).await;
+        page.screenshot(shot).await;
+    }
+    page.go(&app.url("/?q=Tarare")).await;
+    page.click("ol.results h3 a").await;
+    page.click("#postuler-en-ligne").await;
+    page.wait_url("/candidater").await;
+    page.assert_accessible("the application form on a desktop")
+        .await;
+    page.screenshot("apply-desktop.png").await;
     driver
         .call("DELETE", &format!("/session/{session}"), None)
         .await;
