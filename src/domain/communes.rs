@@ -12,7 +12,7 @@ use super::referentials::fold_label;
 const COMMUNES_TSV: &str = include_str!("../../index-schema/communes/communes.tsv");
 
 /// Mean radius of the Earth (IUGG), km.
-const EARTH_KM: f64 = 6371.0088;
+pub const EARTH_KM: f64 = 6371.0088;
 
 /// Cities divided into arrondissements: their postal codes stand for the arrondissements.
 const DIVIDED_CITIES: [&str; 3] = ["75056", "69123", "13055"];

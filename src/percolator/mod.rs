@@ -12,12 +12,14 @@
 //! a 64-bit word at a time. An alert matches iff its search would return the offer.
 
 pub mod explain;
+mod sets;
 pub mod verify;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use roaring::RoaringBitmap;
+use sets::{Bits, ClassSet, and_words, for_each_bit};
 use time::OffsetDateTime;
 
 use crate::domain::account::Frequency;
@@ -193,6 +195,105 @@ fn disk_cells(lat: f64, lon: f64, km: f64) -> Vec<(i16, i16)> {
     out
 }
 
+/// The classes by distance whose disk may touch one grid cell.
+#[derive(Default)]
+struct NearCell {
+    /// Classes whose disk covers the whole cell: every commune in it is within their distance.
+    covering: Vec<u32>,
+    /// Classes whose disk covers part of it: the distance is measured at match time.
+    partial: Vec<u32>,
+}
+
+impl NearCell {
+    fn remove(&mut self, class: u32) {
+        for list in [&mut self.covering, &mut self.partial] {
+            if let Some(at) = list.iter().position(|&c| c == class) {
+                list.swap_remove(at);
+            }
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.covering.is_empty() && self.partial.is_empty()
+    }
+}
+
+/// True when the disk of `km` around a position covers the whole grid cell `c`: its four
+/// corners are within the distance, with a margin far above rounding errors (along a parallel
+/// or a meridian, the distance from a point is greatest at an end: over a cell, at a corner).
+fn covers(lat: f64, lon: f64, km: f64, c: (i16, i16)) -> bool {
+    let (lat0, lon0) = (f64::from(c.0) * CELL_DEGREES, f64::from(c.1) * CELL_DEGREES);
+    let (lat1, lon1) = (lat0 + CELL_DEGREES, lon0 + CELL_DEGREES);
+    [(lat0, lon0), (lat0, lon1), (lat1, lon0), (lat1, lon1)]
+        .into_iter()
+        .all(|(a, b)| crate::domain::communes::distance_km(lat, lon, a, b) <= km - 0.001)
+}
+
+/// A position as a point of the unit sphere, in `f32`: the straight-line distance between two
+/// such points (the chord) grows with the great-circle distance and is a few operations away.
+fn unit_vector(lat: f64, lon: f64) -> [f32; 3] {
+    let (lat, lon) = (lat.to_radians(), lon.to_radians());
+    [
+        (lat.cos() * lon.cos()) as f32,
+        (lat.cos() * lon.sin()) as f32,
+        lat.sin() as f32,
+    ]
+}
+
+/// How far from the boundary of a disk the chord test decides alone: `f32` positions err by
+/// less than 1e-7 of the sphere's radius (under a metre); 2e-6 is 13 m.
+const CHORD_MARGIN: f32 = 2e-6;
+
+/// A class's disk, to tell at once whether an offer is inside: its centre on the unit sphere
+/// and the chord of its radius.
+#[derive(Clone, Copy, Default)]
+struct Disk {
+    centre: [f32; 3],
+    chord: f32,
+}
+
+impl Disk {
+    fn new(lat: f64, lon: f64, km: f64) -> Disk {
+        let half_angle = km / (2.0 * crate::domain::communes::EARTH_KM);
+        Disk {
+            centre: unit_vector(lat, lon),
+            chord: (2.0 * half_angle.min(std::f64::consts::FRAC_PI_2).sin()) as f32,
+        }
+    }
+
+    /// `Some(inside)` when the point `p` is clearly inside or outside, `None` at the edge.
+    #[inline]
+    fn holds(&self, p: [f32; 3]) -> Option<bool> {
+        let d = self.centre.iter().zip(p).map(|(a, b)| (a - b) * (a - b));
+        let chord = d.sum::<f32>().sqrt();
+        if chord < self.chord - CHORD_MARGIN {
+            Some(true)
+        } else if chord > self.chord + CHORD_MARGIN {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+/// What matching an offer works in, kept from one offer to the next by each thread.
+#[derive(Default)]
+struct Scratch {
+    /// The candidate classes, a bit per class slot.
+    classes: Vec<u64>,
+    /// Classes of a sparse set found among the candidates.
+    kept: Vec<u32>,
+    /// The classes by distance whose disk covers the offer's cell in part (all 0 between
+    /// offers).
+    measured: Vec<u64>,
+    /// The matching classes.
+    out: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
 /// No keyword query.
 const NO_QUERY: u32 = u32::MAX;
 /// An alert that is not active.
@@ -209,22 +310,27 @@ pub struct Percolator {
     /// Each class's alerts (saved-search ids), by class.
     members: Vec<RoaringBitmap>,
     queries: Interned<ParsedQuery>,
-    /// The bitmaps below hold classes.
-    all: RoaringBitmap,
-    values: Vec<Vec<RoaringBitmap>>,
-    unconstrained: Vec<RoaringBitmap>,
-    anchors: HashMap<Box<str>, RoaringBitmap, verify::FxBuild>,
-    no_keywords: RoaringBitmap,
+    /// The sets below hold classes (live ones: every class of `all`).
+    all: Bits,
+    /// Per facet and value, the classes naming that value.
+    values: Vec<Vec<ClassSet>>,
+    /// Per facet, the classes that do not constrain it.
+    unconstrained: Vec<Bits>,
+    anchors: HashMap<Box<str>, ClassSet, verify::FxBuild>,
+    no_keywords: Bits,
     /// Keyword classes that any of their anchors satisfies (one word, one quoted word, one
     /// reference, or one synonym group of single words): finding an anchor among the offer's
     /// terms is the verification.
-    anchor_is_query: RoaringBitmap,
+    anchor_is_query: Bits,
     /// Classes with a fixed `published_since`.
-    with_since: RoaringBitmap,
+    with_since: Bits,
     /// Classes with a distance criterion.
-    with_near: RoaringBitmap,
+    with_near: Bits,
     /// Per grid cell, the classes with a distance criterion whose disk may touch it.
-    near_cells: HashMap<(i16, i16), RoaringBitmap, verify::FxBuild>,
+    near_cells: HashMap<(i16, i16), NearCell, verify::FxBuild>,
+    /// The disk of each class by distance, by class (a small array read at random where the
+    /// criteria would be a cache miss each).
+    disks: Vec<Disk>,
     /// The account of each saved search, by id (0: not told), so that a percolation's matches
     /// become outbox rows without reading the saved searches back.
     owners: Vec<u64>,
@@ -289,9 +395,9 @@ impl Percolator {
             synonyms,
             values: Facet::ALL
                 .iter()
-                .map(|f| vec![RoaringBitmap::new(); f.values().len()])
+                .map(|f| vec![ClassSet::default(); f.values().len()])
                 .collect(),
-            unconstrained: vec![RoaringBitmap::new(); Facet::COUNT],
+            unconstrained: vec![Bits::default(); Facet::COUNT],
             ..Percolator::default()
         }
     }
@@ -390,13 +496,23 @@ impl Percolator {
         params: &SearchParams,
         anchors: Option<(Vec<String>, bool)>,
     ) {
+        let slots = self.classes.held.len();
         if matches!(params.published_since, Some(Since::Time(_))) {
             self.with_since.insert(class);
         }
         if let Some(n) = &params.near {
             self.with_near.insert(class);
-            for c in disk_cells(n.place.lat, n.place.lon, f64::from(n.km)) {
-                self.near_cells.entry(c).or_default().insert(class);
+            let (lat, lon, km) = (n.place.lat, n.place.lon, f64::from(n.km));
+            if self.disks.len() <= class as usize {
+                self.disks.resize(class as usize + 1, Disk::default());
+            }
+            self.disks[class as usize] = Disk::new(lat, lon, km);
+            for c in disk_cells(lat, lon, km) {
+                let cell = self.near_cells.entry(c).or_default();
+                match covers(lat, lon, km, c) {
+                    true => cell.covering.push(class),
+                    false => cell.partial.push(class),
+                }
             }
         }
         for (i, f) in params.filters.iter().enumerate() {
@@ -407,9 +523,9 @@ impl Percolator {
                     let values = &mut self.values[i];
                     if values.len() <= v as usize {
                         // An administration added since the percolator was made.
-                        values.resize(v as usize + 1, RoaringBitmap::new());
+                        values.resize(v as usize + 1, ClassSet::default());
                     }
-                    values[v as usize].insert(class);
+                    values[v as usize].insert(class, slots);
                 }
             }
         }
@@ -422,7 +538,7 @@ impl Percolator {
                     self.anchors
                         .entry(a.into_boxed_str())
                         .or_default()
-                        .insert(class);
+                        .insert(class, slots);
                 }
             }
             _ => {
@@ -500,9 +616,9 @@ impl Percolator {
             self.with_near.remove(class);
             let (lat, lon) = (f64::from_bits(lat), f64::from_bits(lon));
             for c in disk_cells(lat, lon, f64::from(km)) {
-                if let Some(b) = self.near_cells.get_mut(&c) {
-                    b.remove(class);
-                    if b.is_empty() {
+                if let Some(cell) = self.near_cells.get_mut(&c) {
+                    cell.remove(class);
+                    if cell.is_empty() {
                         self.near_cells.remove(&c);
                     }
                 }
@@ -530,42 +646,6 @@ impl Percolator {
         }
     }
 
-    /// The classes that the facets of an offer allow: the AND over the facets some class
-    /// constrains of (classes without that facet OR classes naming the offer's value),
-    /// smallest first, so that each step works on fewer classes.
-    fn facet_candidates(&self, offer: &Offer) -> RoaringBitmap {
-        let ords = offer.fields.facet_ordinals();
-        let total = self.all.len();
-        let empty = RoaringBitmap::new();
-        let mut steps: Vec<(u64, &RoaringBitmap, &RoaringBitmap)> = ords
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.unconstrained[*i].len() < total)
-            .map(|(i, ord)| {
-                let named = ord
-                    .and_then(|o| self.values[i].get(o as usize))
-                    .unwrap_or(&empty);
-                let free = &self.unconstrained[i];
-                (free.len() + named.len(), free, named)
-            })
-            .collect();
-        steps.sort_by_key(|s| s.0);
-        let mut steps = steps.into_iter();
-        let Some((_, free, named)) = steps.next() else {
-            return self.all.clone();
-        };
-        let mut candidates = free | named;
-        for (_, free, named) in steps {
-            if candidates.is_empty() {
-                break;
-            }
-            let kept = &candidates & named;
-            candidates &= free;
-            candidates |= kept;
-        }
-        candidates
-    }
-
     /// The saved searches whose search returns `offer` at `now` (its first publication).
     pub fn matches(&self, offer: &Offer, now: OffsetDateTime) -> Matches<'_> {
         let mut matched = Matches {
@@ -574,106 +654,141 @@ impl Percolator {
         if !offer.is_visible(now, &self.zone) || self.all.is_empty() {
             return matched;
         }
-        let mut candidates = self.facet_candidates(offer);
-        // Classes by distance whose disk cannot reach the offer's cell go before any keyword
-        // is verified: most such classes hold one alert each.
+        SCRATCH.with_borrow_mut(|scratch| {
+            self.matching_classes(offer, now, scratch);
+            matched.classes = scratch
+                .out
+                .iter()
+                .filter_map(|&c| self.members.get(c as usize))
+                .collect();
+        });
+        matched
+    }
+
+    /// Leaves in `scratch.out` the classes whose search returns `offer`, in class order.
+    fn matching_classes(&self, offer: &Offer, now: OffsetDateTime, scratch: &mut Scratch) {
+        let Scratch {
+            classes,
+            kept,
+            measured,
+            out,
+        } = scratch;
+        out.clear();
+        // Every class but those by distance, then those whose disk may reach the offer's cell.
+        classes.clear();
+        classes.extend_from_slice(self.all.words());
+        for (c, &n) in classes.iter_mut().zip(self.with_near.words()) {
+            *c &= !n;
+        }
         let place = offer
             .fields
             .commune
             .as_deref()
             .and_then(|c| crate::domain::communes::communes().by_code(c));
-        if !self.with_near.is_empty() {
-            let touching = place.and_then(|c| self.near_cells.get(&cell(c.lat, c.lon)));
-            let reachable = match touching {
-                Some(t) => &candidates & t,
-                None => RoaringBitmap::new(),
-            };
-            candidates -= &self.with_near;
-            candidates |= reachable;
+        let touching = place.and_then(|c| Some((c, self.near_cells.get(&cell(c.lat, c.lon))?)));
+        if let Some((_, t)) = touching {
+            for &c in t.covering.iter().chain(&t.partial) {
+                if let Some(w) = classes.get_mut((c / 64) as usize) {
+                    *w |= 1u64 << (c % 64);
+                }
+            }
         }
-        if candidates.is_empty() {
-            return matched;
+        // Facets: per facet some class constrains, the classes that leave it free or name the
+        // offer's value.
+        let ords = offer.fields.facet_ordinals();
+        let total = self.all.len();
+        for (i, ord) in ords.iter().enumerate() {
+            let free = &self.unconstrained[i];
+            if free.len() == total {
+                continue;
+            }
+            match ord.and_then(|o| self.values[i].get(o as usize)) {
+                Some(named) if !named.is_empty() => named.restrict(classes, free, kept),
+                _ => and_words(classes, free),
+            }
         }
         let published = offer.published_at.unwrap_or(now).unix_timestamp();
         let since_ok = |class: u32| {
-            self.classes
-                .get(class)
-                .is_some_and(|c| published >= c.since)
+            !self.with_since.contains(class)
+                || self
+                    .classes
+                    .get(class)
+                    .is_some_and(|c| published >= c.since)
         };
-        let plain = &candidates & &self.no_keywords;
-        // The common case: no keywords, no fixed date.
-        let mut out = &plain - &self.with_since;
-        out.extend((&plain & &self.with_since).iter().filter(|&c| since_ok(c)));
-        if !self.anchors.is_empty() {
-            let text = OfferText::new(offer);
-            let mut keyed = RoaringBitmap::new();
-            text.for_each_anchor_key(|k| {
-                if let Some(b) = self.anchors.get(k) {
-                    keyed |= b;
+        // Without keywords: the facets (and the date) were the whole search.
+        for (w, (&c, &plain)) in classes.iter().zip(self.no_keywords.words()).enumerate() {
+            for_each_bit(w, c & plain, |class| {
+                if since_ok(class) {
+                    out.push(class);
                 }
             });
-            keyed &= &candidates;
-            let mut direct = &keyed & &self.anchor_is_query;
-            direct -= &self.with_since;
-            keyed -= &direct;
-            out |= direct;
+        }
+        if !self.anchors.is_empty() {
+            let text = OfferText::new(offer);
             // Each distinct query is verified once.
             let mut verdicts: HashMap<u32, bool, verify::FxBuild> = HashMap::default();
-            for class in keyed.iter() {
-                let Some(c) = self.classes.get(class) else {
-                    continue;
+            text.for_each_anchor_key(|k| {
+                let Some(set) = self.anchors.get(k) else {
+                    return;
                 };
-                let yes = published >= c.since
-                    && *verdicts.entry(c.query).or_insert_with(|| {
-                        self.queries.get(c.query).is_none_or(|q| text.satisfies(q))
-                    });
-                if yes {
-                    out.insert(class);
-                }
+                set.take_from(classes, |class| {
+                    if self.anchor_is_query.contains(class) && !self.with_since.contains(class) {
+                        out.push(class);
+                        return;
+                    }
+                    let Some(c) = self.classes.get(class) else {
+                        return;
+                    };
+                    let yes = published >= c.since
+                        && *verdicts.entry(c.query).or_insert_with(|| {
+                            self.queries.get(c.query).is_none_or(|q| text.satisfies(q))
+                        });
+                    if yes {
+                        out.push(class);
+                    }
+                });
+            });
+        }
+        // Last, the exact distance, measured as the search measures, for the classes whose
+        // disk covers the offer's cell in part.
+        if let Some((place, t)) = touching
+            && !t.partial.is_empty()
+        {
+            measured.resize(classes.len(), 0);
+            for &c in &t.partial {
+                measured[(c / 64) as usize] |= 1u64 << (c % 64);
+            }
+            let partial = |c: u32| measured[(c / 64) as usize] & (1u64 << (c % 64)) != 0;
+            let point = unit_vector(place.lat, place.lon);
+            out.retain(|&class| !partial(class) || self.reaches(class, place, point));
+            for &c in &t.partial {
+                measured[(c / 64) as usize] = 0;
             }
         }
-        if !self.with_near.is_empty() {
-            self.keep_near(place, &mut out);
-        }
-        matched.classes = out
-            .iter()
-            .filter_map(|c| self.members.get(c as usize))
-            .collect();
-        matched
+        out.sort_unstable();
     }
 
-    /// Leaves in `out` only the classes with a distance criterion that the offer's commune
-    /// (`place`) is within, measured as the search measures (`out` holds only classes whose
-    /// disk touches the offer's cell by then).
-    fn keep_near(&self, place: Option<&crate::domain::communes::Commune>, out: &mut RoaringBitmap) {
-        let near = &*out & &self.with_near;
-        if near.is_empty() {
-            return;
+    /// True when the offer's commune `place` (`point` on the unit sphere) is within the
+    /// distance of the class `class`: the chord tells, or at the edge the search's measure.
+    fn reaches(
+        &self,
+        class: u32,
+        place: &crate::domain::communes::Commune,
+        point: [f32; 3],
+    ) -> bool {
+        if let Some(inside) = self.disks.get(class as usize).and_then(|d| d.holds(point)) {
+            return inside;
         }
-        let Some(c) = place else {
-            *out -= &self.with_near; // an offer without a commune is at no distance
-            return;
+        let Some((lat, lon, km)) = self.classes.get(class).and_then(|k| k.near) else {
+            return true;
         };
-        for class in near.iter() {
-            let Some((lat, lon, km)) = self.classes.get(class).and_then(|k| k.near) else {
-                continue;
-            };
-            let (lat, lon) = (f64::from_bits(lat), f64::from_bits(lon));
-            if crate::domain::communes::distance_km(lat, lon, c.lat, c.lon) > f64::from(km) {
-                out.remove(class);
-            }
-        }
+        let (lat, lon) = (f64::from_bits(lat), f64::from_bits(lon));
+        crate::domain::communes::distance_km(lat, lon, place.lat, place.lon) <= f64::from(km)
     }
 
     /// Approximate heap bytes held (bitmaps, criteria, queries, maps).
     pub fn memory_bytes(&self) -> usize {
-        let bitmaps: usize = self
-            .values
-            .iter()
-            .flatten()
-            .chain(self.unconstrained.iter())
-            .chain(self.anchors.values())
-            .chain(self.members.iter())
+        let bits: usize = (self.unconstrained.iter())
             .chain([
                 &self.all,
                 &self.no_keywords,
@@ -681,7 +796,19 @@ impl Percolator {
                 &self.with_since,
                 &self.with_near,
             ])
-            .chain(self.near_cells.values())
+            .map(Bits::heap_bytes)
+            .sum();
+        let sets: usize = (self.values.iter().flatten())
+            .chain(self.anchors.values())
+            .map(ClassSet::heap_bytes)
+            .sum();
+        let cells: usize = (self.near_cells.values())
+            .map(|c| {
+                std::mem::size_of::<NearCell>() + 4 * (c.covering.capacity() + c.partial.capacity())
+            })
+            .sum();
+        let bitmaps: usize = (self.members.iter())
+            .chain([&self.daily])
             .map(|b| b.serialized_size() + std::mem::size_of::<RoaringBitmap>())
             .sum();
         let queries: usize = self
@@ -706,7 +833,9 @@ impl Percolator {
             .sum();
         let maps = self.anchors.capacity() * 40
             + (self.queries.by_hash.capacity() + self.classes.by_hash.capacity()) * 16;
-        bitmaps
+        bits + sets
+            + cells
+            + bitmaps
             + queries
             + classes
             + maps
@@ -753,6 +882,49 @@ mod tests {
         assert_eq!(m.len(), ids.len() as u64);
         assert_eq!(m.to_bitmap().iter().map(u64::from).collect::<Vec<_>>(), ids);
         ids
+    }
+
+    #[test]
+    fn the_chord_test_agrees_with_the_search_measure_or_leaves_it_the_call() {
+        let communes = crate::domain::communes::communes();
+        let n = communes.len() as u64;
+        // Pairs at random distances; pairs measured at their very distance.
+        let (mut decided, mut edge, mut on_edge) = (0, 0, 0);
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            seed >> 33
+        };
+        for _ in 0..200_000 {
+            let a = communes.get((next() % n) as u16).unwrap();
+            let b = communes.get((next() % n) as u16).unwrap();
+            let km = [5.0, 10.0, 20.0, 30.0, 50.0, 100.0, 200.0][(next() % 7) as usize];
+            // Points close to the edge too: half the pairs measure from a distance just off b's.
+            let d = crate::domain::communes::distance_km(a.lat, a.lon, b.lat, b.lon);
+            let at_edge = next() % 2 == 0 && (5.0..200.0).contains(&d);
+            let km = if at_edge { d } else { km };
+            let disk = Disk::new(a.lat, a.lon, km);
+            match disk.holds(unit_vector(b.lat, b.lon)) {
+                Some(inside) => {
+                    assert_eq!(
+                        inside,
+                        d <= km,
+                        "{} → {} ({d} km) within {km}",
+                        a.code,
+                        b.code
+                    );
+                    decided += 1;
+                }
+                None if at_edge => on_edge += 1,
+                None => edge += 1,
+            }
+        }
+        assert!(
+            on_edge > 1000 && decided > 1000 * edge.max(1),
+            "{decided} decided, {edge} at the edge"
+        );
     }
 
     #[test]
