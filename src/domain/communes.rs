@@ -102,7 +102,8 @@ pub fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
 
 impl Communes {
     fn parse(text: &'static str) -> Communes {
-        let mut list = Vec::new();
+        // Sized exactly: 35,000 communes held for the life of the process.
+        let mut list = Vec::with_capacity(text.lines().count());
         for (n, line) in text.lines().enumerate() {
             let f: Vec<&'static str> = line.split('\t').collect();
             let bad = || -> ! { panic!("communes.tsv line {}: {line:?}", n + 1) };
@@ -113,7 +114,12 @@ impl Communes {
                 code: f[0],
                 name: f[1],
                 department: f[2],
-                postcodes: f[3].split(',').filter(|p| !p.is_empty()).collect(),
+                postcodes: {
+                    let mut p: Vec<&'static str> =
+                        f[3].split(',').filter(|p| !p.is_empty()).collect();
+                    p.shrink_to_fit();
+                    p
+                },
                 lat: f[4].parse().unwrap_or_else(|_| bad()),
                 lon: f[5].parse().unwrap_or_else(|_| bad()),
                 population: f[6].parse::<u32>().unwrap_or_else(|_| bad()),
@@ -131,7 +137,8 @@ impl Communes {
                     by_postcode.entry(*p).or_default().push(i);
                 }
             }
-            let name = fold_name(c.name);
+            let mut name = fold_name(c.name);
+            name.shrink_to_fit();
             // "Lyon 3e" names "Lyon 3e Arrondissement" as well.
             if let Some(short) = name.strip_suffix(" arrondissement") {
                 names.push((short.to_string(), i));
@@ -139,6 +146,7 @@ impl Communes {
             names.push((name, i));
         }
         names.sort();
+        names.shrink_to_fit();
         Communes {
             list,
             by_code,
