@@ -3,9 +3,11 @@
 //!
 //! Alerts with the same criteria (facets, keywords, date) form one *class*: a million alerts
 //! of candidates choosing among the same facets and popular words make tens of thousands of
-//! classes, and an offer is matched against those. Facet part: per facet, a roaring bitmap of
-//! classes per value plus one of classes that do not constrain that facet; candidates = AND
-//! over facets of (bitmap[offer's value] OR unconstrained). Keyword part: each keyword class is
+//! classes, and an offer is matched against those, in a dense scratch bitset over the classes
+//! ([`sets`]). Facet part: per facet, the classes naming each value plus those that do not
+//! constrain that facet; candidates = AND over facets of (classes naming the offer's value OR
+//! unconstrained). Distance part: per grid cell, the classes whose disk may reach it (the
+//! exact distance last, for those covering it in part). Keyword part: each keyword class is
 //! filed under its rarest required term; the offer's terms pick the few candidates, which are
 //! verified with the search's own analyzers and query semantics ([`verify`]), once per distinct
 //! query. The answer is the matching classes' member bitmaps (saved-search ids), disjoint, read
@@ -19,7 +21,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use roaring::RoaringBitmap;
-use sets::{Bits, ClassSet, and_words, for_each_bit};
+use sets::{Bits, ClassSet, and_words, for_each_bit, has, set, slot};
 use time::OffsetDateTime;
 
 use crate::domain::account::Frequency;
@@ -687,10 +689,14 @@ impl Percolator {
             .and_then(|c| crate::domain::communes::communes().by_code(c));
         let touching = place.and_then(|c| Some((c, self.near_cells.get(&cell(c.lat, c.lon))?)));
         if let Some((_, t)) = touching {
-            for &c in t.covering.iter().chain(&t.partial) {
-                if let Some(w) = classes.get_mut((c / 64) as usize) {
-                    *w |= 1u64 << (c % 64);
-                }
+            for &c in &t.covering {
+                set(classes, c);
+            }
+            // The disks covering the cell in part are marked to be measured at the end.
+            measured.resize(classes.len(), 0);
+            for &c in &t.partial {
+                set(classes, c);
+                set(measured, c);
             }
         }
         // Facets: per facet some class constrains, the classes that leave it free or name the
@@ -754,15 +760,10 @@ impl Percolator {
         if let Some((place, t)) = touching
             && !t.partial.is_empty()
         {
-            measured.resize(classes.len(), 0);
-            for &c in &t.partial {
-                measured[(c / 64) as usize] |= 1u64 << (c % 64);
-            }
-            let partial = |c: u32| measured[(c / 64) as usize] & (1u64 << (c % 64)) != 0;
             let point = unit_vector(place.lat, place.lon);
-            out.retain(|&class| !partial(class) || self.reaches(class, place, point));
+            out.retain(|&class| !has(measured, class) || self.reaches(class, place, point));
             for &c in &t.partial {
-                measured[(c / 64) as usize] = 0;
+                measured[slot(c).0] = 0;
             }
         }
         out.sort_unstable();
@@ -901,7 +902,7 @@ mod tests {
             let a = communes.get((next() % n) as u16).unwrap();
             let b = communes.get((next() % n) as u16).unwrap();
             let km = [5.0, 10.0, 20.0, 30.0, 50.0, 100.0, 200.0][(next() % 7) as usize];
-            // Points close to the edge too: half the pairs measure from a distance just off b's.
+            // Points on the edge too: half the pairs (when in range) measure at their very distance.
             let d = crate::domain::communes::distance_km(a.lat, a.lon, b.lat, b.lon);
             let at_edge = next() % 2 == 0 && (5.0..200.0).contains(&d);
             let km = if at_edge { d } else { km };

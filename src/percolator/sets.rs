@@ -7,6 +7,28 @@
 
 use roaring::RoaringBitmap;
 
+/// The word of a class slot in a bitset, and its bit in that word.
+#[inline]
+pub(crate) fn slot(c: u32) -> (usize, u64) {
+    ((c / 64) as usize, 1u64 << (c % 64))
+}
+
+/// Sets the slot `c` of the bitset `words` (a slot beyond its end is left alone).
+#[inline]
+pub(crate) fn set(words: &mut [u64], c: u32) {
+    let (w, bit) = slot(c);
+    if let Some(word) = words.get_mut(w) {
+        *word |= bit;
+    }
+}
+
+/// True when the bitset `words` holds the slot `c`.
+#[inline]
+pub(crate) fn has(words: &[u64], c: u32) -> bool {
+    let (w, bit) = slot(c);
+    words.get(w).is_some_and(|word| word & bit != 0)
+}
+
 /// A dense bitset over class slots, with its count.
 #[derive(Default, Clone)]
 pub(crate) struct Bits {
@@ -17,7 +39,7 @@ pub(crate) struct Bits {
 impl Bits {
     /// Adds `c`; true when it was not there.
     pub fn insert(&mut self, c: u32) -> bool {
-        let (w, bit) = ((c / 64) as usize, 1u64 << (c % 64));
+        let (w, bit) = slot(c);
         if self.words.len() <= w {
             self.words.resize(w + 1, 0);
         }
@@ -29,10 +51,10 @@ impl Bits {
 
     /// Takes `c` out; true when it was there.
     pub fn remove(&mut self, c: u32) -> bool {
-        let Some(word) = self.words.get_mut((c / 64) as usize) else {
+        let (w, bit) = slot(c);
+        let Some(word) = self.words.get_mut(w) else {
             return false;
         };
-        let bit = 1u64 << (c % 64);
         let held = *word & bit != 0;
         *word &= !bit;
         self.len -= u64::from(held);
@@ -41,13 +63,7 @@ impl Bits {
 
     /// True when `c` is in the set.
     pub fn contains(&self, c: u32) -> bool {
-        self.word((c / 64) as usize) & (1u64 << (c % 64)) != 0
-    }
-
-    /// The 64 slots from `64 × w` (0 beyond the last word).
-    #[inline]
-    pub fn word(&self, w: usize) -> u64 {
-        self.words.get(w).copied().unwrap_or(0)
+        has(&self.words, c)
     }
 
     /// The words, the lowest slots first.
@@ -132,13 +148,13 @@ impl ClassSet {
             None => {
                 kept.clear();
                 self.sparse.iter().for_each(|c| {
-                    if holds(scratch, c) {
+                    if has(scratch, c) {
                         kept.push(c);
                     }
                 });
                 and_words(scratch, free);
                 for &c in kept.iter() {
-                    scratch[(c / 64) as usize] |= 1u64 << (c % 64);
+                    set(scratch, c);
                 }
             }
         }
@@ -159,12 +175,12 @@ impl ClassSet {
             }
             None => {
                 self.sparse.iter().for_each(|c| {
-                    if let Some(s) = scratch.get_mut((c / 64) as usize) {
-                        let bit = 1u64 << (c % 64);
-                        if *s & bit != 0 {
-                            *s &= !bit;
-                            f(c);
-                        }
+                    let (w, bit) = slot(c);
+                    if let Some(s) = scratch.get_mut(w)
+                        && *s & bit != 0
+                    {
+                        *s &= !bit;
+                        f(c);
                     }
                 });
             }
@@ -177,14 +193,6 @@ impl ClassSet {
             + self.sparse.serialized_size()
             + self.dense.as_ref().map_or(0, Bits::heap_bytes)
     }
-}
-
-/// True when the bitset `scratch` holds `c`.
-#[inline]
-fn holds(scratch: &[u64], c: u32) -> bool {
-    scratch
-        .get((c / 64) as usize)
-        .is_some_and(|w| w & (1u64 << (c % 64)) != 0)
 }
 
 /// `scratch` AND `set`, word by word (slices of equal lengths: the loop is vectorized).
@@ -237,7 +245,7 @@ mod tests {
         assert_eq!(b.len(), 3);
         assert!(b.contains(64) && !b.contains(65) && !b.contains(100_000));
         assert!(b.remove(64) && !b.remove(64) && !b.remove(100_000));
-        assert_eq!((b.len(), b.word(0), b.word(99)), (2, 1 << 3, 0));
+        assert_eq!((b.len(), b.words()[0]), (2, 1 << 3));
     }
 
     #[test]
