@@ -40,9 +40,20 @@ use crate::engine::Engine;
 use crate::error::{FieldError, ValidationErrors};
 use crate::links::Links;
 
-/// What every handler can reach.
+/// What every handler can reach: one shared value, so that the clone each layer and each
+/// request makes is one count (the fields are a dozen `Arc`s).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct Shared {
     /// The engine.
     pub engine: Arc<Engine>,
     /// The configuration.
@@ -153,7 +164,7 @@ impl AppState {
             Signer::random()
         }));
         let store = engine.store().clone();
-        AppState {
+        AppState(Arc::new(Shared {
             engine,
             limiter: Arc::new(ratelimit::RateLimiter::new(
                 config.rate_limit_per_second,
@@ -187,7 +198,7 @@ impl AppState {
             throttle: Arc::new(LoginThrottle::default().on(&store, "logins")),
             signer,
             mail_wake,
-        }
+        }))
     }
 }
 

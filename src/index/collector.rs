@@ -8,6 +8,7 @@ use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use tantivy::collector::{Collector, SegmentCollector};
+use tantivy::query::Weight;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::browse::{Browser, SegmentTable};
@@ -119,8 +120,8 @@ fn empty_counts() -> [Vec<u32>; Facet::COUNT] {
 pub struct FacetSegmentCollector {
     query: FacetQuery,
     table: Arc<SegmentTable>,
-    /// Indices of the facets that carry a filter.
-    filtered: Vec<usize>,
+    /// The facets that carry a filter: each one's index and accepted ordinals.
+    checks: Vec<(usize, Vec<bool>)>,
     total: u64,
     counts: [Vec<u32>; Facet::COUNT],
     heap: BinaryHeap<std::cmp::Reverse<Hit>>,
@@ -135,13 +136,13 @@ impl Collector for FacetCollector {
         _ord: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<FacetSegmentCollector> {
-        let filtered = (0..Facet::COUNT)
-            .filter(|&i| self.query.filters[i].is_some())
+        let checks = (0..Facet::COUNT)
+            .filter_map(|i| Some((i, self.query.filters[i].clone()?)))
             .collect();
         Ok(FacetSegmentCollector {
             query: self.query.clone(),
             table: self.browser.table(reader, &self.schema)?,
-            filtered,
+            checks,
             total: 0,
             counts: empty_counts(),
             heap: BinaryHeap::with_capacity(self.query.top + 1),
@@ -150,6 +151,37 @@ impl Collector for FacetCollector {
 
     fn requires_scoring(&self) -> bool {
         self.query.sort == Sort::Relevance
+    }
+
+    /// Matching documents are offered by blocks (see [`FacetSegmentCollector::offer_block`]);
+    /// no alive bitset is read: a deleted document's row is never visible.
+    fn collect_segment(
+        &self,
+        weight: &dyn Weight,
+        ord: SegmentOrdinal,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<FacetResult> {
+        let mut child = self.for_segment(ord, reader)?;
+        if self.requires_scoring() {
+            let (mut docs, mut scores, mut n) = ([0; BLOCK], [0.0; BLOCK], 0);
+            weight.for_each(reader, &mut |doc, score| {
+                docs[n] = doc;
+                scores[n] = score;
+                n += 1;
+                if n == BLOCK {
+                    child.offer_block(&docs, Some(&scores));
+                    n = 0;
+                }
+            })?;
+            child.offer_block(&docs[..n], Some(&scores[..n]));
+        } else {
+            weight.for_each_no_score(reader, &mut |docs| {
+                for block in docs.chunks(BLOCK) {
+                    child.offer_block(block, None);
+                }
+            })?;
+        }
+        Ok(child.harvest())
     }
 
     fn merge_fruits(&self, fruits: Vec<FacetResult>) -> tantivy::Result<FacetResult> {
@@ -172,7 +204,48 @@ impl Collector for FacetCollector {
     }
 }
 
+/// How many matching documents are offered at once.
+const BLOCK: usize = 64;
+
+/// Asks for the cache line holding `value` (a hint: nothing is read, nothing can fault).
+#[inline(always)]
+fn prefetch<T>(value: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 processor has; a prefetch reads
+    // nothing into the program and faults on no address.
+    unsafe {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = value;
+}
+
 impl FacetSegmentCollector {
+    /// Offers a block of matching documents (in id order), with their scores when scoring: the
+    /// rows of the whole block are asked for first, so that their cache misses overlap instead
+    /// of each stalling the walk (at 1M offers the rows are 28 MB, beyond the caches).
+    fn offer_block(&mut self, docs: &[DocId], scores: Option<&[Score]>) {
+        let rows = &self.table.rows;
+        for &doc in docs {
+            if let Some(row) = rows.get(doc as usize) {
+                prefetch(row);
+            }
+        }
+        match scores {
+            Some(scores) => {
+                for (&doc, &score) in docs.iter().zip(scores) {
+                    self.offer(score, doc);
+                }
+            }
+            None => {
+                for &doc in docs {
+                    self.offer(0.0, doc);
+                }
+            }
+        }
+    }
+
     /// Counts and keeps the document `doc` of the segment.
     #[inline]
     fn offer(&mut self, score: Score, doc: DocId) {
@@ -196,21 +269,26 @@ impl FacetSegmentCollector {
             return;
         }
         let vals = &row.facets;
-        let mut failed = usize::MAX;
-        for &f in &self.filtered {
-            let set = self.query.filters[f].as_deref().unwrap_or(&[]);
-            if !set.get(vals[f] as usize).copied().unwrap_or(false) {
-                if failed != usize::MAX {
-                    return; // fails two filters: counts nowhere
-                }
-                failed = f;
-            }
+        // Which filters the document fails, without a branch per filter (whether a document
+        // passes one is as good as random).
+        let (mut failures, mut failed) = (0u32, 0usize);
+        for (f, accepted) in &self.checks {
+            let pass = accepted
+                .get(usize::from(vals[*f]))
+                .copied()
+                .unwrap_or(false);
+            failures += u32::from(!pass);
+            failed = if pass { failed } else { *f };
         }
-        if failed != usize::MAX {
-            if self.query.count_facets {
-                self.counts[failed][vals[failed] as usize] += 1;
+        match failures {
+            0 => {}
+            1 => {
+                if self.query.count_facets {
+                    self.counts[failed][usize::from(vals[failed])] += 1;
+                }
+                return;
             }
-            return;
+            _ => return, // fails two filters: counts nowhere
         }
         self.total += 1;
         if self.query.count_facets {
@@ -265,9 +343,7 @@ impl SegmentCollector for FacetSegmentCollector {
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        for &doc in docs {
-            self.offer(0.0, doc);
-        }
+        self.offer_block(docs, None);
     }
 
     fn harvest(self) -> FacetResult {

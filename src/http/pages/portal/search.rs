@@ -1,5 +1,7 @@
 //! The search page: keywords, the seven facets with their counts, the results and their pages.
 
+use std::collections::HashMap;
+
 use super::*;
 
 pub(super) struct FacetOption {
@@ -103,73 +105,114 @@ pub(super) fn place(o: &Offer) -> String {
     }
 }
 
-/// The criteria pairs with `value` of `facet` switched on or off; paging reset.
-pub(super) fn toggled(
-    params: &SearchParams,
-    facet: Facet,
-    ord: u16,
-) -> Vec<(&'static str, String)> {
-    let mut p = params.clone();
-    let list = &mut p.filters[facet.index()];
-    if let Some(i) = list.iter().position(|&o| o == ord) {
-        list.remove(i);
-    } else if facet == Facet::Diploma {
-        *list = vec![ord];
-    } else {
-        list.push(ord);
-    }
-    p.criteria_pairs()
+/// The links of a search page's facet options: the search with one value switched on or off,
+/// paging reset. The criteria are encoded once, cut around each facet's values (a page has
+/// some 150 options; each link was a copy of the criteria encoded anew).
+pub(super) struct Toggles<'a> {
+    params: &'a SearchParams,
+    /// The encoded `q=…` pair, if any.
+    head: Vec<String>,
+    /// Per facet, its encoded pairs.
+    facets: [Vec<String>; Facet::COUNT],
+    /// The encoded pairs after the facets' (dates, place, sort).
+    tail: Vec<String>,
 }
 
-pub(super) fn options(
-    params: &SearchParams,
-    counts: Option<&FacetCounts>,
-    facet: Facet,
-) -> Vec<FacetOption> {
-    let values = facet.values();
-    let selected = params.filter(facet);
-    let mut out: Vec<FacetOption> = counts
-        .map(|c| c.values.as_slice())
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|v| {
-            let ord = values.ordinal(v.value)?;
-            Some(FacetOption {
-                value: v.value.to_string(),
-                label: v.label.to_string(),
-                count: v.count,
-                checked: selected.contains(&ord),
-                toggle_url: with_query("/", &toggled(params, facet, ord)),
-            })
-        })
-        .collect();
-    // A chosen value stays visible even when nothing matches it any more.
-    for &ord in selected {
-        if !out.iter().any(|o| o.value == values.code(ord)) {
-            out.push(FacetOption {
-                value: values.code(ord).to_string(),
-                label: values.label(ord).to_string(),
-                count: 0,
-                checked: true,
-                toggle_url: with_query("/", &toggled(params, facet, ord)),
-            });
+impl<'a> Toggles<'a> {
+    pub(super) fn new(params: &'a SearchParams) -> Self {
+        let mut t = Toggles {
+            params,
+            head: Vec::new(),
+            facets: Default::default(),
+            tail: Vec::new(),
+        };
+        // `criteria_pairs` lists the keywords, then the facets in order, then the rest.
+        for (name, value) in params.criteria_pairs() {
+            let pair = encode(&[(name, value)]);
+            match Facet::ALL.iter().find(|f| f.name() == name) {
+                Some(f) => t.facets[f.index()].push(pair),
+                None if name == "q" => t.head.push(pair),
+                None => t.tail.push(pair),
+            }
         }
+        t
     }
-    out
-}
 
-pub(super) fn group(
-    params: &SearchParams,
-    facets: Option<&[FacetCounts]>,
-    facet: Facet,
-    title: &'static str,
-) -> FacetGroup {
-    let counts = facets.and_then(|f| f.get(facet.index()));
-    FacetGroup {
-        name: facet.name(),
-        title,
-        options: options(params, counts, facet),
-        open: !params.filter(facet).is_empty(),
+    /// The search with `ord` of `facet` switched: removed when chosen, else added (the only
+    /// one for the diploma).
+    pub(super) fn url(&self, facet: Facet, ord: u16) -> String {
+        let chosen = self.params.filter(facet);
+        let values: Vec<u16> = if chosen.contains(&ord) {
+            chosen.iter().copied().filter(|&o| o != ord).collect()
+        } else if facet == Facet::Diploma {
+            vec![ord]
+        } else {
+            chosen.iter().copied().chain([ord]).collect()
+        };
+        let own: Vec<String> = values
+            .iter()
+            .map(|&o| encode(&[(facet.name(), facet.values().code(o).to_string())]))
+            .collect();
+        let parts = self
+            .facets
+            .iter()
+            .enumerate()
+            .flat_map(|(i, pairs)| if i == facet.index() { &own } else { pairs });
+        let mut url = String::from("/");
+        for (n, part) in self.head.iter().chain(parts).chain(&self.tail).enumerate() {
+            url.push(if n == 0 { '?' } else { '&' });
+            url.push_str(part);
+        }
+        url
+    }
+
+    /// The options of `facet`: its values with their counts, and the chosen ones.
+    pub(super) fn options(&self, counts: Option<&FacetCounts>, facet: Facet) -> Vec<FacetOption> {
+        let values = facet.values();
+        let selected = self.params.filter(facet);
+        let mut out: Vec<FacetOption> = counts
+            .map(|c| c.values.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|v| {
+                let ord = values.ordinal(v.value)?;
+                Some(FacetOption {
+                    value: v.value.to_string(),
+                    label: v.label.to_string(),
+                    count: v.count,
+                    checked: selected.contains(&ord),
+                    toggle_url: self.url(facet, ord),
+                })
+            })
+            .collect();
+        // A chosen value stays visible even when nothing matches it any more.
+        for &ord in selected {
+            if !out.iter().any(|o| o.value == values.code(ord)) {
+                out.push(FacetOption {
+                    value: values.code(ord).to_string(),
+                    label: values.label(ord).to_string(),
+                    count: 0,
+                    checked: true,
+                    toggle_url: self.url(facet, ord),
+                });
+            }
+        }
+        out
+    }
+
+    pub(super) fn group(
+        &self,
+        facets: Option<&[FacetCounts]>,
+        facet: Facet,
+        title: &'static str,
+    ) -> FacetGroup {
+        let counts = facets.and_then(|f| f.get(facet.index()));
+        FacetGroup {
+            name: facet.name(),
+            title,
+            options: self.options(counts, facet),
+            open: !self.params.filter(facet).is_empty(),
+        }
     }
 }
 
@@ -234,6 +277,7 @@ pub(super) async fn search_page(
         Err(e) => return e.into_response(),
     };
     let facets = page.facets.as_deref();
+    let toggles = Toggles::new(&params);
     let criteria = params.criteria_pairs();
     let per_page = u64::from(params.per_page.max(1));
     let pages = page.total.div_ceil(per_page).max(1);
@@ -277,11 +321,14 @@ pub(super) async fn search_page(
             }
         })
         .collect();
-    let dep_counts = options(
-        &params,
-        facets.and_then(|f| f.get(Facet::Department.index())),
-        Facet::Department,
-    );
+    let mut dep_counts: HashMap<String, FacetOption> = toggles
+        .options(
+            facets.and_then(|f| f.get(Facet::Department.index())),
+            Facet::Department,
+        )
+        .into_iter()
+        .map(|o| (o.value.clone(), o))
+        .collect();
     let departments = referentials()
         .regions
         .iter()
@@ -289,14 +336,7 @@ pub(super) async fn search_page(
             let options: Vec<FacetOption> = r
                 .departments
                 .iter()
-                .filter_map(|d| dep_counts.iter().find(|o| &o.value == d))
-                .map(|o| FacetOption {
-                    value: o.value.clone(),
-                    label: o.label.clone(),
-                    count: o.count,
-                    checked: o.checked,
-                    toggle_url: o.toggle_url.clone(),
-                })
+                .filter_map(|d| dep_counts.remove(d))
                 .collect();
             (!options.is_empty()).then(|| DepartmentGroup {
                 region: r.label.clone(),
@@ -304,7 +344,7 @@ pub(super) async fn search_page(
             })
         })
         .collect();
-    let mut country = group(&params, facets, Facet::Country, "Stage à l'étranger (pays)");
+    let mut country = toggles.group(facets, Facet::Country, "Stage à l'étranger (pays)");
     country.options.retain(|o| o.value != "FR");
     let qs = encode(&criteria);
     let suffix = if qs.is_empty() {
@@ -345,10 +385,7 @@ pub(super) async fn search_page(
     }
     for f in Facet::ALL {
         for &ord in params.filter(f) {
-            chosen.push((
-                f.values().label(ord).to_string(),
-                with_query("/", &toggled(&params, f, ord)),
-            ));
+            chosen.push((f.values().label(ord).to_string(), toggles.url(f, ord)));
         }
     }
     if let Some(n) = &params.near {
@@ -404,15 +441,15 @@ pub(super) async fn search_page(
                 .near
                 .is_some()
                 .then(|| with_query("/", &sort_distance)),
-            contract: group(&params, facets, Facet::Contract, "Type de contrat"),
-            diploma: group(&params, facets, Facet::Diploma, "Niveau de diplôme"),
+            contract: toggles.group(facets, Facet::Contract, "Type de contrat"),
+            diploma: toggles.group(facets, Facet::Diploma, "Niveau de diplôme"),
             groups: vec![
-                group(&params, facets, Facet::Paid, "Rémunération"),
-                group(&params, facets, Facet::Telework, "Télétravail"),
-                group(&params, facets, Facet::Versant, "Fonction publique"),
-                group(&params, facets, Facet::Domain, "Domaine"),
-                group(&params, facets, Facet::Administration, "Administration"),
-                group(&params, facets, Facet::Region, "Région"),
+                toggles.group(facets, Facet::Paid, "Rémunération"),
+                toggles.group(facets, Facet::Telework, "Télétravail"),
+                toggles.group(facets, Facet::Versant, "Fonction publique"),
+                toggles.group(facets, Facet::Domain, "Domaine"),
+                toggles.group(facets, Facet::Administration, "Administration"),
+                toggles.group(facets, Facet::Region, "Région"),
                 country,
             ],
             departments,
@@ -440,4 +477,63 @@ pub(super) async fn search_page(
             did_you_mean,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The search with `ord` of `facet` switched, encoded from scratch.
+    fn switched_naively(params: &SearchParams, facet: Facet, ord: u16) -> String {
+        let mut p = params.clone();
+        let list = &mut p.filters[facet.index()];
+        if let Some(i) = list.iter().position(|&o| o == ord) {
+            list.remove(i);
+        } else if facet == Facet::Diploma {
+            *list = vec![ord];
+        } else {
+            list.push(ord);
+        }
+        with_query("/", &p.criteria_pairs())
+    }
+
+    #[test]
+    fn a_toggle_link_is_the_search_with_one_value_switched() {
+        let pairs = |s: &[(&str, &str)]| -> Vec<(String, String)> {
+            s.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        for criteria in [
+            pairs(&[]),
+            pairs(&[("q", "chargé de mission & co")]),
+            pairs(&[
+                ("q", "juriste"),
+                ("contract", "stage"),
+                ("diploma", "niveau-6"),
+                ("region", "11"),
+                ("department", "69"),
+                ("published_since", "7"),
+                ("sort", "relevance"),
+            ]),
+            pairs(&[
+                ("region", "84"),
+                ("region", "76"),
+                ("near", "69003"),
+                ("km", "20"),
+            ]),
+        ] {
+            let params = SearchParams::from_pairs(&criteria).expect("criteria");
+            let toggles = Toggles::new(&params);
+            for facet in Facet::ALL {
+                for ord in 0..facet.values().len() as u16 {
+                    assert_eq!(
+                        toggles.url(facet, ord),
+                        switched_naively(&params, facet, ord),
+                        "{criteria:?} {facet:?} {ord}"
+                    );
+                }
+            }
+        }
+    }
 }
