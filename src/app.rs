@@ -79,6 +79,25 @@ pub async fn start(engine: Arc<Engine>, config: Config) -> crate::Result<Started
     })
 }
 
+/// glibc keeps in its arenas what a burst of requests allocated and freed (answers, decoded
+/// offers, scratch), so a server's resident memory stays at its busiest: once the server has
+/// answered nothing for a second after a burst, the arenas' free pages go back to the system
+/// (`malloc_trim`, a few milliseconds, on the blocking pool). Checked each second.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+async fn trim_when_idle() {
+    let (mut seen, mut trimmed) = (http::answered(), http::answered());
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let now = http::answered();
+        if now == seen && now != trimmed {
+            // SAFETY: malloc_trim only returns free pages of glibc's own arenas to the system.
+            let _ = crate::blocking::run(|| unsafe { libc::malloc_trim(0) }).await;
+            trimmed = now;
+        }
+        seen = now;
+    }
+}
+
 /// Serves until SIGINT/SIGTERM, then lets in-flight requests finish, stops the background
 /// loops (each ends its round) and commits the index.
 /// Prints `listening on http://ADDR` once ready.
@@ -111,9 +130,13 @@ pub async fn serve(engine: Arc<Engine>, mut config: Config) -> std::io::Result<(
         }
         None => None,
     };
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    let trimmer = tokio::spawn(trim_when_idle());
     use std::io::Write;
     std::io::stdout().flush()?;
     http::run(listener, started.router).await?;
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    trimmer.abort();
     started.workers.stop().await;
     if let Some(m) = metrics {
         let _ = m.await;

@@ -453,6 +453,14 @@ fn method_label(m: &axum::http::Method) -> &'static str {
 }
 
 /// Request id, metrics and one log line per request.
+/// Requests answered since the process started.
+static ANSWERED: AtomicU64 = AtomicU64::new(0);
+
+/// How many requests this process has answered (an idle server's count stays still).
+pub fn answered() -> u64 {
+    ANSWERED.load(Ordering::Relaxed)
+}
+
 async fn observe(req: Request, next: Next) -> Response {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     let started = Instant::now();
@@ -480,6 +488,7 @@ async fn observe(req: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", "route" => route.clone())
         .record(elapsed.as_secs_f64());
     tracing::info!(request_id, %method, route, status, latency_ms = elapsed.as_secs_f64() * 1e3, "request");
+    ANSWERED.fetch_add(1, Ordering::Relaxed);
     response
 }
 
