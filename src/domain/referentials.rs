@@ -72,6 +72,11 @@ impl Facet {
         }
     }
 
+    /// The facet whose parameter name is `name`.
+    pub fn named(name: &str) -> Option<Facet> {
+        Facet::ALL.into_iter().find(|f| f.name() == name)
+    }
+
     /// Position of the facet in [`Facet::ALL`].
     pub fn index(self) -> usize {
         self as usize

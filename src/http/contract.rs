@@ -120,7 +120,7 @@ fn codes(facet: Facet) -> Vec<Value> {
 /// The schema of a search parameter, or `None` when it is not one. An empty value is the
 /// parameter left out (as an HTML form sends an empty field), so each admits `""`.
 fn search_parameter(name: &str) -> Option<Value> {
-    let facet = Facet::ALL.into_iter().find(|f| f.name() == name);
+    let facet = Facet::named(name);
     let or_empty = |schema: Value| json!({"anyOf": [schema, {"type": "string", "maxLength": 0}]});
     let with_empty = |facet: Facet| {
         let mut values = codes(facet);

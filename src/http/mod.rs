@@ -452,7 +452,6 @@ fn method_label(m: &axum::http::Method) -> &'static str {
     }
 }
 
-/// Request id, metrics and one log line per request.
 /// Requests answered since the process started.
 static ANSWERED: AtomicU64 = AtomicU64::new(0);
 
@@ -461,6 +460,7 @@ pub fn answered() -> u64 {
     ANSWERED.load(Ordering::Relaxed)
 }
 
+/// Request id, metrics and one log line per request.
 async fn observe(req: Request, next: Next) -> Response {
     static NEXT_ID: AtomicU64 = AtomicU64::new(1);
     let started = Instant::now();

@@ -28,7 +28,7 @@ pub(crate) fn criteria_summary(pairs: &[(String, String)]) -> String {
     for (k, v) in pairs {
         if k == "q" {
             parts.push(format!("« {v} »"));
-        } else if let Some(f) = Facet::ALL.iter().find(|f| f.name() == k) {
+        } else if let Some(f) = Facet::named(k) {
             let values = f.values();
             parts.push(
                 values

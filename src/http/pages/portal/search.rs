@@ -129,7 +129,7 @@ impl<'a> Toggles<'a> {
         // `criteria_pairs` lists the keywords, then the facets in order, then the rest.
         for (name, value) in params.criteria_pairs() {
             let pair = encode(&[(name, value)]);
-            match Facet::ALL.iter().find(|f| f.name() == name) {
+            match Facet::named(name) {
                 Some(f) => t.facets[f.index()].push(pair),
                 None if name == "q" => t.head.push(pair),
                 None => t.tail.push(pair),
