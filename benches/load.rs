@@ -185,6 +185,40 @@ fn report(
     );
 }
 
+/// The `n` searches of a one-client phase whose answers took longest at the median of their
+/// repeats (server-side), to know which query the p99 is made of.
+fn slowest(log: &Path, phase: &str, paths: &[String], n: usize) {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let id = format!("request_id=\"{phase}-");
+    let mut per_path: Vec<Vec<f64>> = vec![Vec::new(); paths.len()];
+    for line in text.lines() {
+        let Some(rest) = line.split(&id).nth(1) else {
+            continue;
+        };
+        let i: Option<usize> = rest.split('"').next().and_then(|i| i.parse().ok());
+        let ms: Option<f64> = line
+            .split("latency_ms=")
+            .nth(1)
+            .and_then(|v| v.split_whitespace().next()?.parse().ok());
+        if let (Some(i), Some(ms)) = (i, ms) {
+            per_path[i % paths.len()].push(ms);
+        }
+    }
+    let mut medians: Vec<(f64, &String)> = per_path
+        .iter_mut()
+        .zip(paths)
+        .filter(|(l, _)| !l.is_empty())
+        .map(|(l, p)| {
+            l.sort_by(f64::total_cmp);
+            (l[l.len() / 2], p)
+        })
+        .collect();
+    medians.sort_by(|a, b| b.0.total_cmp(&a.0));
+    for (ms, path) in medians.iter().take(n) {
+        println!("    {ms:.3} ms (median)  {path}");
+    }
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)
         .ok()
@@ -253,6 +287,7 @@ fn main() {
             run(&client, &base, load("portal", &portal), 3_000, 1).await,
             &log,
         );
+        slowest(&log, "portal", &portal, 5);
         report(
             "portal search page (HTML), one keep-alive client",
             ("page", 1),

@@ -14,8 +14,6 @@ use crate::workers::{Running, Workers};
 pub struct Started {
     /// The routes and middleware.
     pub router: http::Router,
-    /// The OpenAPI document of the API.
-    pub openapi: utoipa::openapi::OpenApi,
     /// The background loops, to stop after the last request.
     pub workers: Running,
 }
@@ -69,14 +67,10 @@ pub async fn start(engine: Arc<Engine>, config: Config) -> crate::Result<Started
     }
     .spawn();
     // The state reads its secrets and shared counters from the store.
-    let (router, openapi) =
+    let router =
         crate::blocking::run(move || http::router(AppState::new(engine, config, mail_wake)))
             .await?;
-    Ok(Started {
-        router,
-        openapi,
-        workers,
-    })
+    Ok(Started { router, workers })
 }
 
 /// glibc keeps in its arenas what a burst of requests allocated and freed (answers, decoded

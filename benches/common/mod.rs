@@ -216,7 +216,15 @@ pub fn serve_logged(
     log: Option<&std::path::Path>,
 ) -> (std::process::Child, String) {
     use std::io::BufRead;
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_offerwatch"));
+    // `LOAD_WRAP=heaptrack` (or any program taking a command) runs the server under it.
+    let mut command = match std::env::var("LOAD_WRAP") {
+        Ok(wrap) if !wrap.is_empty() => {
+            let mut c = std::process::Command::new(wrap);
+            c.arg(env!("CARGO_BIN_EXE_offerwatch"));
+            c
+        }
+        _ => std::process::Command::new(env!("CARGO_BIN_EXE_offerwatch")),
+    };
     command
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
@@ -234,10 +242,15 @@ pub fn serve_logged(
         .envs(env.iter().copied())
         .spawn()
         .expect("start offerwatch serve");
+    let mut stdout = std::io::BufReader::new(server.stdout.take().expect("stdout"));
     let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("listening line");
+    // A wrapper may print its own lines first.
+    while !line.starts_with("listening on ") {
+        line.clear();
+        if stdout.read_line(&mut line).expect("listening line") == 0 {
+            panic!("offerwatch serve ended before listening");
+        }
+    }
     let base = line.trim().trim_start_matches("listening on ").to_string();
     (server, base)
 }

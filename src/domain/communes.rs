@@ -4,7 +4,6 @@
 //! They resolve what a candidate types as a place (`near`) and what an offer says of its town,
 //! and measure great-circle distances.
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use super::referentials::fold_label;
@@ -26,8 +25,8 @@ pub struct Commune {
     pub name: &'static str,
     /// Department code (`69`, `974`; `975`, `977`, `978` for the overseas collectivities).
     pub department: &'static str,
-    /// Postal codes.
-    pub postcodes: Vec<&'static str>,
+    /// Postal codes, comma-separated as the file writes them ([`Commune::postcodes`]).
+    postcode_list: &'static str,
     /// Latitude, degrees.
     pub lat: f64,
     /// Longitude, degrees.
@@ -49,13 +48,29 @@ pub struct Place {
     pub lon: f64,
 }
 
-/// The referential with its lookups.
+impl Commune {
+    /// Its postal codes.
+    pub fn postcodes(&self) -> impl Iterator<Item = &'static str> + use<> {
+        self.postcode_list.split(',').filter(|p| !p.is_empty())
+    }
+}
+
+/// The referential with its lookups, held for the life of the process: sorted vectors rather
+/// than maps (a few MB less resident).
 pub struct Communes {
+    /// Sorted by INSEE code (the file is): lookups by code search it.
     list: Vec<Commune>,
-    by_code: HashMap<&'static str, u16>,
-    by_postcode: HashMap<&'static str, Vec<u16>>,
+    /// (postal code as a number, ordinal), sorted.
+    by_postcode: Vec<(u32, u16)>,
     /// (folded name, ordinal), sorted: prefix and exact lookups by name.
-    names: Vec<(String, u16)>,
+    names: Vec<(Box<str>, u16)>,
+}
+
+/// A postal code as a number (five digits), none for anything else.
+fn postcode_number(p: &str) -> Option<u32> {
+    (p.len() == 5 && p.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| p.parse().ok())
+        .flatten()
 }
 
 /// The compiled-in communes.
@@ -114,42 +129,41 @@ impl Communes {
                 code: f[0],
                 name: f[1],
                 department: f[2],
-                postcodes: {
-                    let mut p: Vec<&'static str> =
-                        f[3].split(',').filter(|p| !p.is_empty()).collect();
-                    p.shrink_to_fit();
-                    p
-                },
+                postcode_list: f[3],
                 lat: f[4].parse().unwrap_or_else(|_| bad()),
                 lon: f[5].parse().unwrap_or_else(|_| bad()),
                 population: f[6].parse::<u32>().unwrap_or_else(|_| bad()),
             });
         }
         assert!(list.len() < usize::from(u16::MAX), "too many communes");
-        let mut by_code = HashMap::with_capacity(list.len());
-        let mut by_postcode: HashMap<&'static str, Vec<u16>> = HashMap::new();
+        assert!(
+            list.is_sorted_by_key(|c| c.code),
+            "communes.tsv is sorted by INSEE code"
+        );
+        let mut by_postcode = Vec::new();
         let mut names = Vec::with_capacity(list.len());
         for (i, c) in list.iter().enumerate() {
             let i = i as u16;
-            by_code.insert(c.code, i);
             if !DIVIDED_CITIES.contains(&c.code) {
-                for p in &c.postcodes {
-                    by_postcode.entry(*p).or_default().push(i);
+                for p in c.postcodes() {
+                    let n = postcode_number(p)
+                        .unwrap_or_else(|| panic!("communes.tsv: postal code {p:?} of {}", c.code));
+                    by_postcode.push((n, i));
                 }
             }
-            let mut name = fold_name(c.name);
-            name.shrink_to_fit();
+            let name = fold_name(c.name);
             // "Lyon 3e" names "Lyon 3e Arrondissement" as well.
             if let Some(short) = name.strip_suffix(" arrondissement") {
-                names.push((short.to_string(), i));
+                names.push((short.into(), i));
             }
-            names.push((name, i));
+            names.push((name.into_boxed_str(), i));
         }
+        by_postcode.sort_unstable();
+        by_postcode.shrink_to_fit();
         names.sort();
         names.shrink_to_fit();
         Communes {
             list,
-            by_code,
             by_postcode,
             names,
         }
@@ -172,7 +186,10 @@ impl Communes {
 
     /// The ordinal of an INSEE code.
     pub fn ordinal(&self, code: &str) -> Option<u16> {
-        self.by_code.get(code).copied()
+        self.list
+            .binary_search_by(|c| c.code.cmp(code))
+            .ok()
+            .map(|i| i as u16)
     }
 
     /// The ordinal of a [`code_number`] (none for 0 or an unknown code).
@@ -195,11 +212,15 @@ impl Communes {
 
     /// The communes of a postal code.
     pub fn by_postcode(&self, postcode: &str) -> impl Iterator<Item = &Commune> {
-        self.by_postcode
-            .get(postcode)
-            .into_iter()
-            .flatten()
-            .filter_map(|&o| self.get(o))
+        let pairs = match postcode_number(postcode) {
+            Some(n) => {
+                let start = self.by_postcode.partition_point(|&(p, _)| p < n);
+                let len = self.by_postcode[start..].partition_point(|&(p, _)| p == n);
+                &self.by_postcode[start..start + len]
+            }
+            None => &[],
+        };
+        pairs.iter().filter_map(|&(_, o)| self.get(o))
     }
 
     /// A commune by its name, optionally in a department (`Saint-Pierre`, `974`): the most
@@ -209,12 +230,10 @@ impl Communes {
         if key.is_empty() {
             return None;
         }
-        let start = self
-            .names
-            .partition_point(|(n, _)| n.as_str() < key.as_str());
+        let start = self.names.partition_point(|(n, _)| **n < *key.as_str());
         self.names[start..]
             .iter()
-            .take_while(|(n, _)| *n == key)
+            .take_while(|(n, _)| **n == *key)
             .filter_map(|&(_, o)| self.get(o))
             .filter(|c| department.is_none_or(|d| c.department == d))
             .max_by_key(|c| (c.population, std::cmp::Reverse(c.code)))
@@ -254,7 +273,7 @@ impl Communes {
             && let Some(c) = self.named_by_code(name, inside)
         {
             return Some(match self.by_postcode(inside.trim()).count() {
-                1 if c.postcodes.contains(&inside.trim()) => self.resolve(inside)?,
+                1 if c.postcodes().any(|p| p == inside.trim()) => self.resolve(inside)?,
                 _ => Self::place(c),
             });
         }
@@ -327,8 +346,7 @@ impl Communes {
         let prefix = prefix.trim();
         let mut found: Vec<&Commune>;
         if !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_digit()) {
-            let postcode =
-                |c: &Commune| c.postcodes.iter().copied().find(|p| p.starts_with(prefix));
+            let postcode = |c: &Commune| c.postcodes().find(|p| p.starts_with(prefix));
             found = self
                 .list
                 .iter()
@@ -348,9 +366,7 @@ impl Communes {
             if key.is_empty() {
                 return Vec::new();
             }
-            let start = self
-                .names
-                .partition_point(|(n, _)| n.as_str() < key.as_str());
+            let start = self.names.partition_point(|(n, _)| **n < *key.as_str());
             found = self.names[start..]
                 .iter()
                 .take_while(|(n, _)| n.starts_with(&key))

@@ -14,13 +14,15 @@ use crate::links;
 /// codes are closed lists of the contract).
 #[derive(Default)]
 pub(crate) struct Document {
-    made: std::sync::OnceLock<(Value, std::collections::HashSet<String>)>,
+    /// The handlers' document as compact JSON (a `Value` of it weighs 2 MB) and the limited
+    /// paths.
+    made: std::sync::OnceLock<(String, std::collections::HashSet<String>)>,
     served: std::sync::RwLock<(u64, std::sync::Arc<String>)>,
 }
 
 impl Document {
     /// Keeps the handlers' document and the paths of the limited operations.
-    pub(crate) fn set(&self, doc: Value, limited: std::collections::HashSet<String>) {
+    pub(crate) fn set(&self, doc: String, limited: std::collections::HashSet<String>) {
         let _ = self.made.set((doc, limited));
         self.served.write().unwrap_or_else(|p| p.into_inner()).0 = u64::MAX;
     }
@@ -37,7 +39,7 @@ impl Document {
         let Some((doc, limited)) = self.made.get() else {
             return Default::default();
         };
-        let mut doc = doc.clone();
+        let mut doc: Value = serde_json::from_str(doc).unwrap_or_default();
         complete(&mut doc, limited);
         let text = std::sync::Arc::new(serde_json::to_string_pretty(&doc).unwrap_or_default());
         *self.served.write().unwrap_or_else(|p| p.into_inner()) = (generation, text.clone());

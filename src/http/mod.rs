@@ -229,8 +229,9 @@ fn metrics_router(engine: Arc<Engine>) -> Router {
     )
 }
 
-/// Builds the application: routes and middleware over the state.
-pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
+/// Builds the application: routes and middleware over the state (the OpenAPI document goes
+/// to the state's [`contract::Document`]).
+pub fn router(state: AppState) -> axum::Router {
     let public = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(api::offers::router())
         .merge(api::feeds::router())
@@ -266,7 +267,8 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
         .split_for_parts();
     state
         .openapi
-        .set(serde_json::to_value(&api).unwrap_or_default(), limited);
+        .set(serde_json::to_string(&api).unwrap_or_default(), limited);
+    drop(api);
     let cors = if state.config.cors_origins.iter().any(|o| o == "*") {
         CorsLayer::new().allow_origin(tower_http::cors::Any)
     } else {
@@ -278,7 +280,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
                 .filter_map(|o| HeaderValue::from_str(o).ok()),
         ))
     };
-    let router = router
+    router
         .fallback(pages::fallback)
         .method_not_allowed_fallback(|| async {
             AppError::status(
@@ -310,8 +312,7 @@ pub fn router(state: AppState) -> (axum::Router, utoipa::openapi::OpenApi) {
                 AppError::internal("a handler panicked").into_response()
             },
         ))
-        .with_state(state);
-    (router, api)
+        .with_state(state)
 }
 
 /// The refusals of axum's own extractors and limits (a path segment that is not a number, a

@@ -170,6 +170,14 @@ fn title_entries(title: &str, a: &mut Analyzers) -> Vec<(String, String)> {
     out
 }
 
+/// Makes room for `more` items by a 1/32 step rather than by doubling: once filled, the
+/// suggester grows one offer at a time and should not double what it holds for one.
+fn grow_gently<T>(v: &mut Vec<T>, more: usize) {
+    if v.capacity() - v.len() < more {
+        v.reserve_exact(more.max(v.len() / 32).max(16));
+    }
+}
+
 impl Default for Suggester {
     fn default() -> Self {
         Suggester {
@@ -189,9 +197,16 @@ impl Suggester {
         self.ready
     }
 
-    /// Marks the suggester filled.
+    /// Marks the suggester filled, and hands back what its vectors grew by doubling (a few
+    /// MB at 100k offers): changes come one offer at a time from then on.
     pub fn set_ready(&mut self) {
         self.ready = true;
+        self.entries.shrink_to_fit();
+        self.offers.shrink_to_fit();
+        self.free.shrink_to_fit();
+        for e in self.entries.iter_mut().flatten() {
+            e.forms.shrink_to_fit();
+        }
     }
 
     /// Forgets everything (before a refill).
@@ -231,6 +246,7 @@ impl Suggester {
                 id
             }
             None => {
+                grow_gently(&mut self.entries, 1);
                 self.entries.push(Some(entry));
                 (self.entries.len() - 1) as u32
             }
@@ -295,6 +311,8 @@ impl Suggester {
         }
         let slot = offer.id as usize;
         if self.offers.len() <= slot {
+            let more = slot + 1 - self.offers.len();
+            grow_gently(&mut self.offers, more);
             self.offers.resize(slot + 1, None);
         }
         let end = offer.visible_until(zone).unix_timestamp();

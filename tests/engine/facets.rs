@@ -208,7 +208,7 @@ fn arb_params(offers: Vec<Offer>) -> impl Strategy<Value = (Vec<(String, String)
                     .as_deref()
                     .and_then(|c| communes().by_code(c))
             {
-                let place = match c.postcodes.first() {
+                let place = match c.postcodes().next() {
                     Some(p) if by_postcode => p.to_string(),
                     _ => c.code.to_string(),
                 };

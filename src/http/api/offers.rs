@@ -457,7 +457,7 @@ async fn communes_answer(
             .map(|c| CommuneAnswer {
                 code: c.code,
                 name: c.name,
-                postcodes: c.postcodes.clone(),
+                postcodes: c.postcodes().collect(),
                 department: c.department,
             })
             .collect(),

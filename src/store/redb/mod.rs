@@ -17,7 +17,7 @@ pub(crate) fn open(path: &Path) -> Result<Database> {
     // anyway, and the decoded offers have a cache of their own. 16 MB: what a server holds of
     // it counts in its resident memory.
     match Database::builder()
-        .set_cache_size(16 * 1024 * 1024)
+        .set_cache_size(4 * 1024 * 1024)
         .create(path)
     {
         Err(redb::DatabaseError::DatabaseAlreadyOpen) => Err(Error::Store(format!(

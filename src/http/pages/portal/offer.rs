@@ -131,7 +131,7 @@ pub(super) fn offer_fields(o: &Offer) -> Vec<(String, String)> {
         f.commune
             .as_deref()
             .and_then(|c| crate::domain::communes::communes().by_code(c))
-            .map(|c| match c.postcodes.first() {
+            .map(|c| match c.postcodes().next() {
                 Some(p) => format!("{} ({p})", c.name),
                 None => c.name.to_string(),
             }),
