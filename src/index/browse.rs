@@ -295,8 +295,16 @@ impl SegmentTable {
         }
     }
 
-    /// The first `top` visible positions of `set` (or of the whole table), as hits.
-    fn hits(&self, set: Option<&RoaringBitmap>, now: i64, top: usize, out: &mut Vec<Hit>) {
+    /// The first `top` visible positions of `set` (or of the whole table) whose document `keep`
+    /// accepts, as hits.
+    fn hits(
+        &self,
+        set: Option<&RoaringBitmap>,
+        now: i64,
+        top: usize,
+        keep: impl Fn(u32) -> bool,
+        out: &mut Vec<Hit>,
+    ) {
         if top == 0 {
             return;
         }
@@ -306,7 +314,7 @@ impl SegmentTable {
         };
         out.extend(
             positions
-                .filter(|&pos| self.visible(pos, now))
+                .filter(|&pos| self.visible(pos, now) && keep(self.order[pos]))
                 .take(top)
                 .map(|pos| {
                     let doc = self.order[pos] as usize;
@@ -319,8 +327,33 @@ impl SegmentTable {
         );
     }
 
-    /// This segment's part of a browse answer.
-    fn browse(
+    /// The newest `top` visible documents passing `filters` that `keep` accepts (by document
+    /// id), as hits: for a keyword query that matches most of the segment, whose newest
+    /// matches come first in result order.
+    pub(super) fn newest_where(
+        &self,
+        filters: &[Vec<u16>; Facet::COUNT],
+        now: i64,
+        top: usize,
+        keep: impl Fn(u32) -> bool,
+        out: &mut Vec<Hit>,
+    ) {
+        let mut set: Option<RoaringBitmap> = None;
+        for (f, values) in filters.iter().enumerate() {
+            if !values.is_empty() {
+                let u = self.union(f, values);
+                set = Some(match set {
+                    None => u,
+                    Some(s) => s & u,
+                });
+            }
+        }
+        self.hits(set.as_ref(), now, top, keep, out);
+    }
+
+    /// This segment's part of a browse answer: `top` newest hits, the total and (when `count`)
+    /// the disjunctive counts of the visible documents passing `filters`.
+    pub(super) fn browse(
         &self,
         filters: &[Vec<u16>; Facet::COUNT],
         now: i64,
@@ -350,7 +383,7 @@ impl SegmentTable {
                         }
                     }
                 }
-                self.hits(None, now, top, &mut hits);
+                self.hits(None, now, top, |_| true, &mut hits);
             }
             [f] => {
                 let f = *f;
@@ -366,7 +399,8 @@ impl SegmentTable {
                     Self::add_pairs(&c, f, &filters[f], &unfiltered, &mut counts);
                 }
                 if top > 0 {
-                    self.hits(Some(&self.union(f, &filters[f])), now, top, &mut hits);
+                    let set = self.union(f, &filters[f]);
+                    self.hits(Some(&set), now, top, |_| true, &mut hits);
                 }
             }
             many => {
@@ -403,7 +437,7 @@ impl SegmentTable {
                         }
                     }
                 }
-                self.hits(Some(&all), now, top, &mut hits);
+                self.hits(Some(&all), now, top, |_| true, &mut hits);
             }
         }
         FacetResult {

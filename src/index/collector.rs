@@ -112,6 +112,123 @@ impl FacetCollector {
     }
 }
 
+impl FacetCollector {
+    fn segment_collector(&self, table: Arc<SegmentTable>, top: usize) -> FacetSegmentCollector {
+        let checks = (0..Facet::COUNT)
+            .filter_map(|i| Some((i, self.query.filters[i].clone()?)))
+            .collect();
+        FacetSegmentCollector {
+            query: FacetQuery {
+                top,
+                ..self.query.clone()
+            },
+            table,
+            checks,
+            total: 0,
+            counts: empty_counts(),
+            heap: BinaryHeap::with_capacity(top + 1),
+        }
+    }
+
+    /// Whether the query's matches may be most of the segment, and the segment's browse
+    /// counts can stand for them (no date or distance criterion, which browsing ignores).
+    fn may_take_complement(&self, weight: &dyn Weight, reader: &SegmentReader) -> bool {
+        let q = &self.query;
+        if q.near.is_some() || q.published_min != i64::MIN || q.sort == Sort::Distance {
+            return false;
+        }
+        // An estimate: a union's is its largest part, an intersection's its smallest.
+        weight
+            .scorer(reader, 1.0)
+            .is_ok_and(|s| u64::from(s.size_hint()) * 2 >= u64::from(reader.max_doc()))
+    }
+
+    /// A segment where the query matches at least half of the documents (`stagiaire` matches
+    /// 70 % of the offers): the total and the counts are those of browsing with the same
+    /// filters (kept per segment) less those of the documents the query leaves out, so that
+    /// the walk is over the fewer documents; the newest hits are the first matching positions
+    /// in result order, the most relevant come from tantivy's pruning top-k (block-max WAND
+    /// over term unions) with the filters checked on each candidate. `None`: the matches were
+    /// fewer than half after all, and are walked as usual.
+    fn collect_complement(
+        &self,
+        weight: &dyn Weight,
+        reader: &SegmentReader,
+    ) -> tantivy::Result<Option<FacetResult>> {
+        let table = self.browser.table(reader, &self.schema)?;
+        let max_doc = reader.max_doc() as usize;
+        let mut matched = vec![0u64; max_doc.div_ceil(64)];
+        let mut n = 0usize;
+        weight.for_each_no_score(reader, &mut |docs| {
+            for &d in docs {
+                matched[d as usize / 64] |= 1 << (d % 64);
+            }
+            n += docs.len();
+        })?;
+        if n * 2 < max_doc {
+            return Ok(None);
+        }
+        let q = &self.query;
+        let lists: [Vec<u16>; Facet::COUNT] = std::array::from_fn(|f| {
+            q.filters[f].as_ref().map_or_else(Vec::new, |set| {
+                (0..set.len() as u16).filter(|&o| set[o as usize]).collect()
+            })
+        });
+        let all = table.browse(&lists, q.now, 0, q.count_facets);
+        // The documents left out, offered by blocks as the walk offers matches.
+        let mut rest = self.segment_collector(table.clone(), 0);
+        let mut block = Vec::with_capacity(BLOCK);
+        for (w, &word) in matched.iter().enumerate() {
+            let mut out = !word;
+            if (w + 1) * 64 > max_doc {
+                out &= (1u64 << (max_doc % 64)) - 1;
+            }
+            while out != 0 {
+                block.push((w * 64) as DocId + out.trailing_zeros());
+                out &= out - 1;
+                if block.len() == BLOCK {
+                    rest.offer_block(&block, None);
+                    block.clear();
+                }
+            }
+        }
+        rest.offer_block(&block, None);
+        let rest = rest.harvest();
+        let mut counts = all.counts;
+        for (c, r) in counts.iter_mut().zip(&rest.counts) {
+            for (c, r) in c.iter_mut().zip(r) {
+                debug_assert!(*c >= *r, "a left-out document counted and not browsed");
+                *c = c.saturating_sub(*r);
+            }
+        }
+        let is_match = |d: u32| matched[d as usize / 64] & (1 << (d % 64)) != 0;
+        let mut hits = Vec::new();
+        if q.top > 0 {
+            if self.requires_scoring() {
+                let mut child = self.segment_collector(table.clone(), q.top);
+                weight.for_each_pruning(Score::MIN, reader, &mut |doc, score| {
+                    if let Some(published_at) = child.passes_all(doc) {
+                        child.keep(score, doc, published_at);
+                    }
+                    match child.heap.peek() {
+                        // Equal scores are still offered: the tie-breaks may favour them.
+                        Some(worst) if child.heap.len() >= q.top => worst.0.score.next_down(),
+                        _ => Score::MIN,
+                    }
+                })?;
+                hits = child.harvest().hits;
+            } else {
+                table.newest_where(&lists, q.now, q.top, is_match, &mut hits);
+            }
+        }
+        Ok(Some(FacetResult {
+            total: all.total.saturating_sub(rest.total),
+            hits,
+            counts,
+        }))
+    }
+}
+
 fn empty_counts() -> [Vec<u32>; Facet::COUNT] {
     std::array::from_fn(|i| vec![0; Facet::ALL[i].values().len() + 1])
 }
@@ -136,17 +253,7 @@ impl Collector for FacetCollector {
         _ord: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<FacetSegmentCollector> {
-        let checks = (0..Facet::COUNT)
-            .filter_map(|i| Some((i, self.query.filters[i].clone()?)))
-            .collect();
-        Ok(FacetSegmentCollector {
-            query: self.query.clone(),
-            table: self.browser.table(reader, &self.schema)?,
-            checks,
-            total: 0,
-            counts: empty_counts(),
-            heap: BinaryHeap::with_capacity(self.query.top + 1),
-        })
+        Ok(self.segment_collector(self.browser.table(reader, &self.schema)?, self.query.top))
     }
 
     fn requires_scoring(&self) -> bool {
@@ -161,6 +268,11 @@ impl Collector for FacetCollector {
         ord: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<FacetResult> {
+        if self.may_take_complement(weight, reader)
+            && let Some(result) = self.collect_complement(weight, reader)?
+        {
+            return Ok(result);
+        }
         let mut child = self.for_segment(ord, reader)?;
         if self.requires_scoring() {
             let (mut docs, mut scores, mut n) = ([0; BLOCK], [0.0; BLOCK], 0);
@@ -305,6 +417,26 @@ impl FacetSegmentCollector {
             Sort::Date => 0.0,
             Sort::Distance => -distance,
         };
+        self.keep(score, doc, published_at);
+    }
+
+    /// The publication time of `doc` when it is visible and passes every filter (a query
+    /// without date or distance criteria).
+    fn passes_all(&self, doc: DocId) -> Option<i64> {
+        let row = self.table.rows.get(doc as usize)?;
+        let passes = row.visible(self.query.now)
+            && self.checks.iter().all(|(f, accepted)| {
+                accepted
+                    .get(usize::from(row.facets[*f]))
+                    .copied()
+                    .unwrap_or(false)
+            });
+        passes.then_some(i64::from(row.published_at))
+    }
+
+    /// Keeps `doc` among the top hits when it is good enough.
+    #[inline]
+    fn keep(&mut self, score: Score, doc: DocId, published_at: i64) {
         let id = |t: &SegmentTable| t.ids[doc as usize];
         if self.heap.len() < self.query.top {
             self.heap.push(std::cmp::Reverse(Hit {

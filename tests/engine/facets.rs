@@ -42,6 +42,12 @@ fn facet_value(o: &Offer, f: Facet) -> Option<String> {
 
 /// Ids of the offers matching the keyword part alone, by tantivy's own DocSetCollector.
 fn text_matches(engine: &Engine, q: Option<&str>) -> HashSet<u64> {
+    scored_matches(engine, q).into_keys().collect()
+}
+
+/// The offers matching the keyword part alone with their BM25 scores, each computed on its
+/// own (`Query::explain`, no pruning).
+fn scored_matches(engine: &Engine, q: Option<&str>) -> HashMap<u64, f32> {
     let idx = engine.index();
     let searcher = idx.reader.searcher();
     // The words read as the search reads them: typos corrected (tests/engine/typos.rs holds
@@ -71,7 +77,8 @@ fn text_matches(engine: &Engine, q: Option<&str>) -> HashSet<u64> {
         .map(|addr| {
             let reader = searcher.segment_reader(addr.segment_ord);
             let col = reader.fast_fields().u64("id").unwrap();
-            col.first(addr.doc_id).unwrap()
+            let score = query.explain(&searcher, addr).map_or(0.0, |e| e.value());
+            (col.first(addr.doc_id).unwrap(), score)
         })
         .collect()
 }
@@ -339,4 +346,61 @@ fn choosing_a_value_keeps_the_other_values_of_its_facet() {
             .all(|o| o.fields.contract.is_internship())
     );
     let _ = OfferState::Published;
+}
+
+/// Sorted by relevance, a page holds the best-scored visible offers passing the filters, in
+/// score order — also for a word most offers hold (`stagiaire`), whose counts are browsing's
+/// less those of the offers it leaves out and whose page comes from the pruning top-k.
+#[test]
+fn relevance_pages_hold_the_best_scores_also_for_words_most_offers_hold() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    let created = publish(&engine, corpus(11, 400));
+    let ids: Vec<u64> = created.iter().map(|o| o.id).collect();
+    let offers: Vec<Offer> = engine.store().offers(&ids).unwrap();
+    let contract = facet_value(&offers[0], Facet::Contract).unwrap();
+    let region = facet_value(&offers[1], Facet::Region).unwrap();
+    let mut most = 0;
+    for q in ["stagiaire", "apprentis", "gestion", "stagiaire données"] {
+        let (total, visible) = (text_matches(&engine, Some(q)).len(), offers.len());
+        most += usize::from(total * 2 >= visible);
+        for filters in [
+            vec![],
+            vec![("contract", contract.as_str())],
+            vec![("region", region.as_str())],
+        ] {
+            let mut pairs = vec![("q", q), ("sort", "relevance"), ("per_page", "20")];
+            pairs.extend(filters.iter().copied());
+            let pairs: Vec<(String, String)> = pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
+            let p = SearchParams::from_pairs(&pairs).unwrap();
+            let got = engine.search_ids(&p).unwrap();
+            let want = naive(&engine, &offers, &p);
+            assert_eq!(got.total, want.total, "total for {pairs:?}");
+            let scores = scored_matches(&engine, Some(q));
+            let page: Vec<f32> = got.ids.iter().map(|id| scores[id]).collect();
+            assert_eq!(page.len(), want.order.len().min(20), "{pairs:?}");
+            let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * a.abs().max(1.0);
+            assert!(
+                page.windows(2).all(|w| w[0] >= w[1] || close(w[0], w[1])),
+                "scores out of order for {pairs:?}: {page:?}"
+            );
+            // No offer left off the page scores better than the page's last.
+            if let Some(&last) = page.last() {
+                let best_left = want
+                    .order
+                    .iter()
+                    .filter(|id| !got.ids.contains(id))
+                    .map(|id| scores[id])
+                    .fold(f32::MIN, f32::max);
+                assert!(
+                    best_left <= last || close(best_left, last),
+                    "{pairs:?}: {best_left} left off, the page ends at {last}"
+                );
+            }
+        }
+    }
+    assert!(most > 0, "a word most offers hold is among the queries");
 }
