@@ -8,8 +8,8 @@ use tantivy::schema::{
     TextOptions,
 };
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer, TokenStream,
+    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenStream, SimpleTokenizer,
+    Stemmer, StopWordFilter, TextAnalyzer, Token, TokenStream, Tokenizer,
 };
 
 use crate::domain::Facet;
@@ -140,10 +140,87 @@ pub fn offer_schema() -> &'static OfferSchema {
     &SCHEMA
 }
 
+/// The words of a text (tantivy's simple tokenizer: runs of letters and digits) without the
+/// endings of inclusive writing glued to a word — `Chargé(e)`, `Technicien·ne`, `Apprenti(e)s`,
+/// `étudiant.e.s` — which take no position either: a phrase `"chargé de mission"` finds
+/// `Chargé(e) de mission`, as the title would be read aloud.
+#[derive(Clone, Default)]
+pub struct WordTokenizer(SimpleTokenizer);
+
+/// The words of [`WordTokenizer`].
+pub struct WordStream<'a> {
+    inner: SimpleTokenStream<'a>,
+    text: &'a str,
+    /// The previous word's end (byte offset).
+    previous_end: Option<usize>,
+    position: usize,
+}
+
+impl Tokenizer for WordTokenizer {
+    type TokenStream<'a> = WordStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
+        WordStream {
+            inner: self.0.token_stream(text),
+            text,
+            previous_end: None,
+            position: 0,
+        }
+    }
+}
+
+/// Endings that inclusive writing glues to a word (feminine and plural marks).
+const INCLUSIVE_ENDINGS: [&str; 14] = [
+    "e", "es", "s", "ne", "nes", "le", "les", "se", "ses", "ve", "ves", "rice", "rices", "trice",
+];
+
+/// Whether the word `text[from..to]` is an inclusive-writing ending glued to the word that
+/// ends at `previous_end`: a mark (`(`, `)`, `·`, `•`, `.`) and nothing else between them.
+fn inclusive_ending(text: &str, previous_end: Option<usize>, from: usize, to: usize) -> bool {
+    let Some(end) = previous_end else {
+        return false;
+    };
+    let word = &text[from..to];
+    let between = &text[end..from];
+    INCLUSIVE_ENDINGS
+        .iter()
+        .any(|e| e.eq_ignore_ascii_case(word))
+        && !between.is_empty()
+        && between.chars().count() <= 2
+        && between
+            .chars()
+            .all(|c| matches!(c, '(' | ')' | '·' | '•' | '.'))
+}
+
+impl TokenStream for WordStream<'_> {
+    fn advance(&mut self) -> bool {
+        while self.inner.advance() {
+            let (from, to) = (self.inner.token().offset_from, self.inner.token().offset_to);
+            let glued = inclusive_ending(self.text, self.previous_end, from, to);
+            self.previous_end = Some(to);
+            if glued {
+                continue;
+            }
+            self.inner.token_mut().position = self.position;
+            self.position += 1;
+            return true;
+        }
+        false
+    }
+
+    fn token(&self) -> &Token {
+        self.inner.token()
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        self.inner.token_mut()
+    }
+}
+
 /// The stemmed French analyzer: lower-case → ASCII folding → stop words → stemmer, that is
 /// [`fr_exact`] followed by [`fr_stem_tail`].
 pub fn fr_stem() -> TextAnalyzer {
-    let builder = TextAnalyzer::builder(SimpleTokenizer::default())
+    let builder = TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter);
@@ -172,7 +249,7 @@ pub fn fr_stem_tail() -> TextAnalyzer {
 
 /// The exact analyzer: lower-case → ASCII folding.
 pub fn fr_exact() -> TextAnalyzer {
-    TextAnalyzer::builder(SimpleTokenizer::default())
+    TextAnalyzer::builder(WordTokenizer::default())
         .filter(RemoveLongFilter::limit(40))
         .filter(LowerCaser)
         .filter(AsciiFoldingFilter)
@@ -204,6 +281,31 @@ pub fn folded_key(exact: &mut TextAnalyzer, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn inclusive_endings_glued_to_a_word_are_not_words() {
+        let words = |text: &str| {
+            let mut a = fr_exact();
+            let mut stream = a.token_stream(text);
+            let mut out = Vec::new();
+            while stream.advance() {
+                let t = stream.token();
+                out.push(format!("{}@{}", t.text, t.position));
+            }
+            out.join(" ")
+        };
+        assert_eq!(words("Chargé(e) de mission"), "charge@0 de@1 mission@2");
+        assert_eq!(words("Apprenti(e)s juristes"), "apprenti@0 juristes@1");
+        assert_eq!(
+            words("Technicien·ne, étudiant.e.s"),
+            "technicien@0 etudiant@1"
+        );
+        assert_eq!(words("Directeur(rice) (F/H)"), "directeur@0 f@1 h@2");
+        // Not glued, or not an ending: kept.
+        assert_eq!(words("Aix-en-Provence"), "aix@0 en@1 provence@2");
+        assert_eq!(words("e-administration (e)"), "e@0 administration@1 e@2");
+        assert_eq!(words("Niveau 6 (Bac+3)"), "niveau@0 6@1 bac@2 3@3");
+    }
 
     #[test]
     fn schema_has_every_field_of_offers_json() {

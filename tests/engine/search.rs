@@ -85,6 +85,51 @@ fn quoted_phrases_match_in_order() {
 }
 
 #[test]
+fn phrases_read_inclusive_writing_as_the_word() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    let t = datetime!(2026-10-01 09:00 UTC);
+    let titles = [
+        "Chargé(e) de mission achats",
+        "Technicien·ne de laboratoire",
+        "Apprenti(e) juriste en droit public",
+        "Aix-en-Provence : chargé de mission",
+    ];
+    let created = publish(
+        &engine,
+        titles
+            .iter()
+            .enumerate()
+            .map(|(i, title)| {
+                new_offer(
+                    input(title, "Au service des usagers"),
+                    OfferState::Published,
+                    t - Duration::from_secs(3600 * i as u64),
+                )
+            })
+            .collect(),
+    );
+    let r: Vec<String> = created.iter().map(|o| o.reference.to_string()).collect();
+    assert_eq!(
+        refs(&engine, &[("q", "\"chargé de mission\"")]),
+        vec![r[0].clone(), r[3].clone()]
+    );
+    assert_eq!(
+        refs(&engine, &[("q", "\"technicien de laboratoire\"")]),
+        vec![r[1].clone()]
+    );
+    assert_eq!(
+        refs(&engine, &[("q", "\"apprenti juriste\"")]),
+        vec![r[2].clone()]
+    );
+    // A word joined by hyphens keeps its parts.
+    assert_eq!(
+        refs(&engine, &[("q", "\"aix en provence\"")]),
+        vec![r[3].clone()]
+    );
+}
+
+#[test]
 fn references_are_found_in_full_and_short_form() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open(dir.path());
