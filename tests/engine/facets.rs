@@ -45,8 +45,9 @@ fn text_matches(engine: &Engine, q: Option<&str>) -> HashSet<u64> {
     scored_matches(engine, q).into_keys().collect()
 }
 
-/// The offers matching the keyword part alone with their BM25 scores, each computed on its
-/// own (`Query::explain`, no pruning).
+/// The offers matching the keyword part alone, with their BM25 scores when `q` is given: all
+/// the matches through tantivy's top-docs collector with room for every one of them (nothing
+/// is ever pruned).
 fn scored_matches(engine: &Engine, q: Option<&str>) -> HashMap<u64, f32> {
     let idx = engine.index();
     let searcher = idx.reader.searcher();
@@ -73,13 +74,20 @@ fn scored_matches(engine: &Engine, q: Option<&str>) -> HashMap<u64, f32> {
         })
         .unwrap_or_else(|| Box::new(AllQuery));
     let docs = searcher.search(&*query, &DocSetCollector).unwrap();
-    docs.into_iter()
-        .map(|addr| {
-            let reader = searcher.segment_reader(addr.segment_ord);
-            let col = reader.fast_fields().u64("id").unwrap();
-            let score = query.explain(&searcher, addr).map_or(0.0, |e| e.value());
-            (col.first(addr.doc_id).unwrap(), score)
-        })
+    let id = |addr: tantivy::DocAddress| {
+        let reader = searcher.segment_reader(addr.segment_ord);
+        let col = reader.fast_fields().u64("id").unwrap();
+        col.first(addr.doc_id).unwrap()
+    };
+    if q.is_none() || docs.is_empty() {
+        return docs.into_iter().map(|addr| (id(addr), 0.0)).collect();
+    }
+    let all = tantivy::collector::TopDocs::with_limit(docs.len()).order_by_score();
+    let scored = searcher.search(&*query, &all).unwrap();
+    assert_eq!(scored.len(), docs.len());
+    scored
+        .into_iter()
+        .map(|(score, addr)| (id(addr), score))
         .collect()
 }
 
