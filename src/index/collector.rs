@@ -110,9 +110,8 @@ impl FacetCollector {
             browser,
         }
     }
-}
 
-impl FacetCollector {
+    /// A segment's collector over `table`, keeping `top` hits (0: counting only).
     fn segment_collector(&self, table: Arc<SegmentTable>, top: usize) -> FacetSegmentCollector {
         let checks = (0..Facet::COUNT)
             .filter_map(|i| Some((i, self.query.filters[i].clone()?)))
