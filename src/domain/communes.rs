@@ -244,7 +244,7 @@ impl Communes {
     /// department in parentheses (`Saint-Pierre (974)`).
     pub fn resolve(&self, text: &str) -> Option<Place> {
         let text = text.trim();
-        if text.len() == 5 && text.bytes().all(|b| b.is_ascii_digit()) {
+        if postcode_number(text).is_some() {
             let shared: Vec<&Commune> = self.by_postcode(text).collect();
             if let [one] = shared.as_slice() {
                 return Some(Place {
@@ -289,7 +289,7 @@ impl Communes {
     /// or code in parentheses (`Lyon 3e Arrondissement (69383)`, `Saint-Pierre (974)`).
     pub fn find(&self, text: &str, department: Option<&str>) -> Option<&Commune> {
         let text = text.trim();
-        if text.len() == 5 && text.bytes().all(|b| b.is_ascii_digit()) {
+        if postcode_number(text).is_some() {
             let by_postcode = self
                 .by_postcode(text)
                 .filter(|c| department.is_none_or(|d| c.department == d))
