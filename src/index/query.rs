@@ -10,7 +10,7 @@ use tantivy::query::{BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, TermQu
 use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 
-use super::schema::{OfferSchema, analyze, fr_exact, fr_stem};
+use super::schema::{OfferSchema, analyze, fr_exact, fr_stem, phrase_terms};
 use super::synonyms::{Alternative, Synonyms, WordKey, word_keys};
 use super::typos::Correction;
 
@@ -172,11 +172,18 @@ pub fn to_query(parsed: &ParsedQuery, s: &OfferSchema) -> Option<Box<dyn Query>>
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
     }
     for p in &parsed.phrases {
-        let terms = p
-            .iter()
-            .map(|t| Term::from_field_text(s.text_exact, t))
+        let mut terms: Vec<(usize, Term)> = phrase_terms(p)
+            .into_iter()
+            .map(|(at, t)| (at, Term::from_field_text(s.text_exact, &t)))
             .collect();
-        clauses.push((Occur::Must, Box::new(PhraseQuery::new(terms))));
+        let phrase: Box<dyn Query> = match terms.len() {
+            1 => Box::new(TermQuery::new(
+                terms.remove(0).1,
+                IndexRecordOption::WithFreqs,
+            )),
+            _ => Box::new(PhraseQuery::new_with_offset(terms)),
+        };
+        clauses.push((Occur::Must, phrase));
     }
     for r in &parsed.references {
         clauses.push((

@@ -21,6 +21,8 @@ pub const OFFERS_JSON: &str = include_str!("../../index-schema/offers.json");
 pub const FR_STEM: &str = "fr_stem";
 /// Analyzer for folded, unstemmed words and phrases.
 pub const FR_EXACT: &str = "fr_exact";
+/// Analyzer of the exact field: [`FR_EXACT`]'s words and the pairs of [`fr_phrase`].
+pub const FR_PHRASE: &str = "fr_phrase";
 
 #[derive(Debug, Deserialize)]
 struct FieldSpec {
@@ -256,10 +258,129 @@ pub fn fr_exact() -> TextAnalyzer {
         .build()
 }
 
+/// Words so common in offers (most descriptions hold them many times) that a phrase reading
+/// their positions would be slow: the exact field also holds each of them paired with its
+/// neighbours, as Elasticsearch's `common_grams` does. Sorted.
+const COMMON_WORDS: [&str; 22] = [
+    "a", "au", "aux", "avec", "d", "dans", "de", "des", "du", "en", "et", "l", "la", "le", "les",
+    "ou", "par", "pour", "sur", "un", "une", "vous",
+];
+
+/// Whether `word` (folded) is one of [`COMMON_WORDS`].
+fn is_common(word: &str) -> bool {
+    COMMON_WORDS.binary_search(&word).is_ok()
+}
+
+/// The term of two neighbouring words, one of them common. It begins with a control character,
+/// so that no word is one and every search by first letter (the typo corrections) passes it by.
+fn pair(first: &str, second: &str) -> String {
+    format!("\u{1}{first} {second}")
+}
+
+/// The words of [`fr_exact`] and, at the place of the first of two neighbouring words of which
+/// one is common, their [`pair`].
+pub fn fr_phrase() -> TextAnalyzer {
+    TextAnalyzer::from(PairTokenizer {
+        words: fr_exact(),
+        tokens: Vec::new(),
+    })
+}
+
+/// The tokenizer of [`fr_phrase`].
+#[derive(Clone)]
+struct PairTokenizer {
+    words: TextAnalyzer,
+    /// The last text's tokens.
+    tokens: Vec<Token>,
+}
+
+/// The tokens of a [`PairTokenizer`].
+struct PairStream<'a> {
+    tokens: &'a mut [Token],
+    /// One past the current token.
+    next: usize,
+}
+
+impl Tokenizer for PairTokenizer {
+    type TokenStream<'a> = PairStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PairStream<'a> {
+        self.tokens.clear();
+        let mut words = self.words.token_stream(text);
+        let mut previous: Option<Token> = None;
+        while words.advance() {
+            let word = words.token().clone();
+            if let Some(p) = previous.take() {
+                let paired = p.position + 1 == word.position
+                    && (is_common(&p.text) || is_common(&word.text));
+                let pair = paired.then(|| Token {
+                    offset_from: p.offset_from,
+                    offset_to: word.offset_to,
+                    position: p.position,
+                    text: pair(&p.text, &word.text),
+                    position_length: 1,
+                });
+                self.tokens.push(p);
+                self.tokens.extend(pair);
+            }
+            previous = Some(word);
+        }
+        self.tokens.extend(previous);
+        PairStream {
+            tokens: &mut self.tokens,
+            next: 0,
+        }
+    }
+}
+
+impl TokenStream for PairStream<'_> {
+    fn advance(&mut self) -> bool {
+        let more = self.next < self.tokens.len();
+        self.next += usize::from(more);
+        more
+    }
+
+    fn token(&self) -> &Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
+/// The terms of the exact field that find the phrase `words` (folded), with their places in it:
+/// each pair of neighbours of which one is common stands for both (its positions are few where
+/// a common word's are many), the other words for themselves; a pair between two others that
+/// already place both its words is left out.
+pub fn phrase_terms(words: &[String]) -> Vec<(usize, String)> {
+    let n = words.len();
+    let paired: Vec<bool> = (0..n.saturating_sub(1))
+        .map(|i| is_common(&words[i]) || is_common(&words[i + 1]))
+        .collect();
+    let mut kept = paired.clone();
+    for i in 1..kept.len().saturating_sub(1) {
+        if kept[i - 1] && paired[i + 1] {
+            kept[i] = false;
+        }
+    }
+    let placed = |i: usize| (i > 0 && kept[i - 1]) || kept.get(i).copied().unwrap_or(false);
+    let mut terms = Vec::new();
+    for (i, word) in words.iter().enumerate() {
+        if kept.get(i).copied().unwrap_or(false) {
+            terms.push((i, pair(word, &words[i + 1])));
+        } else if !placed(i) {
+            terms.push((i, word.clone()));
+        }
+    }
+    terms
+}
+
 /// Registers the analyzers on an index.
 pub fn register_analyzers(index: &tantivy::Index) {
     index.tokenizers().register(FR_STEM, fr_stem());
     index.tokenizers().register(FR_EXACT, fr_exact());
+    index.tokenizers().register(FR_PHRASE, fr_phrase());
 }
 
 /// The tokens an analyzer makes of a text.
@@ -305,6 +426,47 @@ mod tests {
         assert_eq!(words("Aix-en-Provence"), "aix@0 en@1 provence@2");
         assert_eq!(words("e-administration (e)"), "e@0 administration@1 e@2");
         assert_eq!(words("Niveau 6 (Bac+3)"), "niveau@0 6@1 bac@2 3@3");
+    }
+
+    #[test]
+    fn common_words_are_also_indexed_with_their_neighbours() {
+        let mut a = fr_phrase();
+        let mut stream = a.token_stream("Chargé(e) de la mission, à Paris et Lyon");
+        let mut out = Vec::new();
+        while stream.advance() {
+            let t = stream.token();
+            out.push(format!("{}@{}", t.text.replace('\u{1}', "+"), t.position));
+        }
+        assert_eq!(
+            out.join(" "),
+            "charge@0 +charge de@0 de@1 +de la@1 la@2 +la mission@2 mission@3 +mission a@3 \
+             a@4 +a paris@4 paris@5 +paris et@5 et@6 +et lyon@6 lyon@7"
+        );
+        assert!(COMMON_WORDS.is_sorted());
+    }
+
+    #[test]
+    fn phrases_read_pairs_for_common_words() {
+        let terms = |phrase: &str| {
+            let words = analyze(&mut fr_exact(), phrase);
+            phrase_terms(&words)
+                .into_iter()
+                .map(|(at, t)| format!("{}@{at}", t.replace('\u{1}', "+")))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(terms("chargé de mission"), "+charge de@0 +de mission@1");
+        assert_eq!(terms("ressources humaines"), "ressources@0 humaines@1");
+        assert_eq!(terms("de la"), "+de la@0");
+        // The middle pair is placed by its neighbours.
+        assert_eq!(
+            terms("responsable de la communication"),
+            "+responsable de@0 +la communication@2"
+        );
+        assert_eq!(
+            terms("gestion des ressources humaines"),
+            "+gestion des@0 +des ressources@1 humaines@3"
+        );
     }
 
     #[test]

@@ -94,6 +94,7 @@ fn phrases_read_inclusive_writing_as_the_word() {
         "Technicien·ne de laboratoire",
         "Apprenti(e) juriste en droit public",
         "Aix-en-Provence : chargé de mission",
+        "Chargé de la mission patrimoine, responsable de la communication",
     ];
     let created = publish(
         &engine,
@@ -126,6 +127,18 @@ fn phrases_read_inclusive_writing_as_the_word() {
     assert_eq!(
         refs(&engine, &[("q", "\"aix en provence\"")]),
         vec![r[3].clone()]
+    );
+    // Phrases of common words read their pairs: the words in order, side by side, and only so.
+    assert_eq!(
+        refs(&engine, &[("q", "\"responsable de la communication\"")]),
+        vec![r[4].clone()]
+    );
+    assert!(refs(&engine, &[("q", "\"responsable de communication\"")]).is_empty());
+    assert!(refs(&engine, &[("q", "\"la de\"")]).is_empty());
+    assert_eq!(refs(&engine, &[("q", "\"de la\"")]), vec![r[4].clone()]);
+    assert_eq!(
+        refs(&engine, &[("q", "\"au service des usagers\"")]).len(),
+        titles.len()
     );
 }
 
