@@ -103,6 +103,14 @@ pub(crate) struct SegmentTable {
     /// Per document id of the segment, its row: the keyword collector walks matching documents
     /// in id order, so their rows are read in memory order.
     pub(super) rows: Vec<Row>,
+    /// The rows' ends of diffusion and facet ordinals again, one column each: the keyword
+    /// collector's walk over the documents a query leaves out reads only the columns of the
+    /// filtered facets (2 bytes a document instead of a 28-byte row) and a row only for the
+    /// few documents that pass every filter.
+    pub(super) visible_until: Vec<u32>,
+    pub(super) columns: [Vec<u16>; Facet::COUNT],
+    /// Per facet, per ordinal, the live documents holding it, by id.
+    holders: [Vec<Holders>; Facet::COUNT],
     /// Per document id, the store id (read only for the documents a page keeps).
     pub(super) ids: Vec<u64>,
     /// Per document id, the ordinal of its commune (`u16::MAX`: none); read only by searches
@@ -185,8 +193,12 @@ impl SegmentTable {
                 postings[f][v as usize].insert(pos as u32);
             }
         }
+        let holders = std::array::from_fn(|f| Holders::of(&rows, f, s.width[f]));
         Ok(SegmentTable {
             deleted: reader.num_deleted_docs(),
+            holders,
+            visible_until: rows.iter().map(|r| r.visible_until).collect(),
+            columns: std::array::from_fn(|f| rows.iter().map(|r| r.facets[f]).collect()),
             slots: s,
             pos_facets: order.iter().map(|&d| rows[d as usize].facets).collect(),
             pos_visible_until: order
@@ -253,6 +265,37 @@ impl SegmentTable {
             }
         }
         u
+    }
+
+    /// With two filters or more, the live documents (a bitset by id) that pass the filter of
+    /// one of the two facets whose filters fewest documents pass: a document failing at most
+    /// one filter — the only kind that counts anywhere — passes one of any two, so it is
+    /// among them. `None` with fewer than two filters.
+    pub(super) fn failing_at_most_one(
+        &self,
+        filters: &[Option<Vec<bool>>; Facet::COUNT],
+    ) -> Option<Vec<u64>> {
+        let accepted = |f: usize| {
+            let set = filters[f].as_deref().unwrap_or_default();
+            self.holders[f]
+                .iter()
+                .enumerate()
+                .filter(move |(v, _)| set.get(*v).copied().unwrap_or(false))
+                .map(|(_, h)| h)
+        };
+        let mut passing: Vec<(u64, usize)> = (0..Facet::COUNT)
+            .filter(|&f| filters[f].is_some())
+            .map(|f| (accepted(f).map(Holders::count).sum(), f))
+            .collect();
+        passing.sort_unstable();
+        let [(_, a), (_, b), ..] = passing[..] else {
+            return None;
+        };
+        let mut bits = vec![0u64; self.rows.len().div_ceil(64)];
+        for h in accepted(a).chain(accepted(b)) {
+            h.add_to(&mut bits);
+        }
+        Some(bits)
     }
 
     /// Adds the counts of the visible positions of `set` for the facets in `which`.
@@ -444,6 +487,69 @@ impl SegmentTable {
             total,
             hits,
             counts,
+        }
+    }
+}
+
+/// The live documents holding one facet value: a bitset by id when more than one document in
+/// 32 holds it, else their ids (at most 4 bytes a document, at most a bitset's size).
+enum Holders {
+    Dense { count: u64, bits: Vec<u64> },
+    Sparse(Vec<u32>),
+}
+
+impl Holders {
+    /// Per ordinal of facet `f` (of `width` slots), its holders among `rows`.
+    fn of(rows: &[Row], f: usize, width: usize) -> Vec<Holders> {
+        let live = || {
+            rows.iter()
+                .enumerate()
+                .filter(|(_, r)| r.visible_until != 0)
+                .map(|(d, r)| (d, usize::from(r.facets[f])))
+        };
+        let mut counts = vec![0usize; width];
+        for (_, v) in live() {
+            counts[v] += 1;
+        }
+        let mut out: Vec<Holders> = counts
+            .iter()
+            .map(|&n| match n * 32 > rows.len() {
+                true => Holders::Dense {
+                    count: n as u64,
+                    bits: vec![0; rows.len().div_ceil(64)],
+                },
+                false => Holders::Sparse(Vec::with_capacity(n)),
+            })
+            .collect();
+        for (d, v) in live() {
+            match &mut out[v] {
+                Holders::Dense { bits, .. } => bits[d / 64] |= 1 << (d % 64),
+                Holders::Sparse(ids) => ids.push(d as u32),
+            }
+        }
+        out
+    }
+
+    fn count(&self) -> u64 {
+        match self {
+            Holders::Dense { count, .. } => *count,
+            Holders::Sparse(ids) => ids.len() as u64,
+        }
+    }
+
+    /// Sets the holders' bits in `bits`.
+    fn add_to(&self, bits: &mut [u64]) {
+        match self {
+            Holders::Dense { bits: own, .. } => {
+                for (b, o) in bits.iter_mut().zip(own) {
+                    *b |= o;
+                }
+            }
+            Holders::Sparse(ids) => {
+                for &d in ids {
+                    bits[d as usize / 64] |= 1 << (d % 64);
+                }
+            }
         }
     }
 }
