@@ -13,6 +13,7 @@ use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
 use super::browse::{Browser, SegmentTable};
 use super::schema::OfferSchema;
+use super::sets::{Sets, set_bits};
 use crate::domain::{Facet, Sort};
 
 /// What the collector must do.
@@ -99,6 +100,8 @@ pub struct FacetCollector {
     query: FacetQuery,
     schema: OfferSchema,
     browser: Arc<Browser>,
+    /// The keyword query as sets of documents, read whole where its lists are long.
+    sets: Option<Sets>,
 }
 
 impl FacetCollector {
@@ -108,7 +111,15 @@ impl FacetCollector {
             query,
             schema: schema.clone(),
             browser,
+            sets: None,
         }
+    }
+
+    /// The same, reading the keyword query's matches as `sets` when they need no score and
+    /// its posting lists are long enough for it to pay.
+    pub(crate) fn with_sets(mut self, sets: Sets) -> Self {
+        self.sets = Some(sets);
+        self
     }
 
     /// A segment's collector over `table`, keeping `top` hits (0: counting only).
@@ -132,14 +143,51 @@ impl FacetCollector {
     /// Whether the query's matches may be most of the segment, and the segment's browse
     /// counts can stand for them (no date or distance criterion, which browsing ignores).
     fn may_take_complement(&self, weight: &dyn Weight, reader: &SegmentReader) -> bool {
-        let q = &self.query;
-        if q.near.is_some() || q.published_min != i64::MIN || q.sort == Sort::Distance {
+        if !self.complement_stands() {
             return false;
         }
         // An estimate: a union's is its largest part, an intersection's its smallest.
         weight
             .scorer(reader, 1.0)
             .is_ok_and(|s| u64::from(s.size_hint()) * 2 >= u64::from(reader.max_doc()))
+    }
+
+    /// Whether browse counts can stand for a query's matches (browsing knows no date or
+    /// distance criterion).
+    fn complement_stands(&self) -> bool {
+        let q = &self.query;
+        q.near.is_none() && q.published_min == i64::MIN && q.sort != Sort::Distance
+    }
+
+    /// A segment whose matches `sets` reads whole: by complement when they are at least half
+    /// of it, else its matching documents offered by blocks.
+    fn collect_bits(
+        &self,
+        weight: &dyn Weight,
+        ord: SegmentOrdinal,
+        reader: &SegmentReader,
+        matched: Vec<u64>,
+    ) -> tantivy::Result<FacetResult> {
+        let max_doc = reader.max_doc() as usize;
+        let n: usize = matched.iter().map(|w| w.count_ones() as usize).sum();
+        if n * 2 >= max_doc && self.complement_stands() {
+            return self.complement(weight, reader, &matched);
+        }
+        let mut child = self.for_segment(ord, reader)?;
+        let mut block = Vec::with_capacity(BLOCK);
+        for (w, &word) in matched.iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                block.push((w * 64) as DocId + bits.trailing_zeros());
+                bits &= bits - 1;
+                if block.len() == BLOCK {
+                    child.offer_block(&block, None);
+                    block.clear();
+                }
+            }
+        }
+        child.offer_block(&block, None);
+        Ok(child.harvest())
     }
 
     /// A segment where the query matches at least half of the documents (`stagiaire` matches
@@ -154,7 +202,6 @@ impl FacetCollector {
         weight: &dyn Weight,
         reader: &SegmentReader,
     ) -> tantivy::Result<Option<FacetResult>> {
-        let table = self.browser.table(reader, &self.schema)?;
         let max_doc = reader.max_doc() as usize;
         let mut matched = vec![0u64; max_doc.div_ceil(64)];
         let mut n = 0usize;
@@ -165,6 +212,18 @@ impl FacetCollector {
         if n * 2 < max_doc {
             return Ok(None);
         }
+        self.complement(weight, reader, &matched).map(Some)
+    }
+
+    /// [`Self::collect_complement`] once the matches are known: `matched`, a bitset by id.
+    fn complement(
+        &self,
+        weight: &dyn Weight,
+        reader: &SegmentReader,
+        matched: &[u64],
+    ) -> tantivy::Result<FacetResult> {
+        let table = self.browser.table(reader, &self.schema)?;
+        let max_doc = reader.max_doc() as usize;
         let q = &self.query;
         let lists: [Vec<u16>; Facet::COUNT] = std::array::from_fn(|f| {
             q.filters[f].as_ref().map_or_else(Vec::new, |set| {
@@ -172,7 +231,7 @@ impl FacetCollector {
             })
         });
         let all = table.browse(&lists, q.now, 0, q.count_facets);
-        let rest = self.left_out(&table, &matched, max_doc);
+        let rest = self.left_out(&table, matched, max_doc);
         let mut counts = all.counts;
         for (c, r) in counts.iter_mut().zip(&rest.counts) {
             for (c, r) in c.iter_mut().zip(r) {
@@ -200,11 +259,11 @@ impl FacetCollector {
                 table.newest_where(&lists, q.now, q.top, is_match, &mut hits);
             }
         }
-        Ok(Some(FacetResult {
+        Ok(FacetResult {
             total: all.total.saturating_sub(rest.total),
             hits,
             counts,
-        }))
+        })
     }
 }
 
@@ -261,23 +320,6 @@ impl FacetCollector {
     }
 }
 
-/// Sets the bits of `docs` (ascending) in `bits`, a word at a time.
-fn set_bits(bits: &mut [u64], docs: &[DocId]) {
-    let Some(&first) = docs.first() else {
-        return;
-    };
-    let (mut at, mut word) = (first as usize / 64, 0u64);
-    for &d in docs {
-        let w = d as usize / 64;
-        if w != at {
-            bits[at] |= word;
-            (at, word) = (w, 0);
-        }
-        word |= 1 << (d % 64);
-    }
-    bits[at] |= word;
-}
-
 fn empty_counts() -> [Vec<u32>; Facet::COUNT] {
     std::array::from_fn(|i| vec![0; Facet::ALL[i].values().len() + 1])
 }
@@ -317,6 +359,15 @@ impl Collector for FacetCollector {
         ord: SegmentOrdinal,
         reader: &SegmentReader,
     ) -> tantivy::Result<FacetResult> {
+        if !self.requires_scoring()
+            && let Some(sets) = &self.sets
+        {
+            let open = sets.open(reader)?;
+            if open.worth_reading_whole() {
+                let matched = open.bits(reader.max_doc() as usize);
+                return self.collect_bits(weight, ord, reader, matched);
+            }
+        }
         if self.may_take_complement(weight, reader)
             && let Some(result) = self.collect_complement(weight, reader)?
         {

@@ -9,6 +9,7 @@ pub mod document;
 pub mod query;
 pub mod schema;
 pub mod search;
+mod sets;
 mod similar;
 pub mod suggest;
 pub mod synonyms;

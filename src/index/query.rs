@@ -172,29 +172,89 @@ pub fn to_query(parsed: &ParsedQuery, s: &OfferSchema) -> Option<Box<dyn Query>>
         clauses.push((Occur::Must, Box::new(BooleanQuery::new(alternatives))));
     }
     for p in &parsed.phrases {
-        let mut terms: Vec<(usize, Term)> = phrase_terms(p)
-            .into_iter()
-            .map(|(at, t)| (at, Term::from_field_text(s.text_exact, &t)))
-            .collect();
-        let phrase: Box<dyn Query> = match terms.len() {
-            1 => Box::new(TermQuery::new(
-                terms.remove(0).1,
-                IndexRecordOption::WithFreqs,
-            )),
-            _ => Box::new(PhraseQuery::new_with_offset(terms)),
-        };
-        clauses.push((Occur::Must, phrase));
+        clauses.push((Occur::Must, phrase_query(p, s)));
     }
     for r in &parsed.references {
-        clauses.push((
-            Occur::Must,
-            Box::new(TermQuery::new(
-                Term::from_field_text(s.reference, r),
-                IndexRecordOption::Basic,
-            )),
-        ));
+        clauses.push((Occur::Must, reference_query(r, s)));
     }
     Some(Box::new(BooleanQuery::new(clauses)))
+}
+
+/// The documents a parsed keyword query matches, as sets to intersect and unite, without
+/// the title clauses that only rank (searches by date or distance need no score).
+pub fn to_plan(parsed: &ParsedQuery, s: &OfferSchema) -> Option<Plan> {
+    if parsed.is_empty() {
+        return None;
+    }
+    let words = |terms: &[String], exact_terms: &[String]| -> Vec<Plan> {
+        let stemmed = terms.iter().map(|t| Term::from_field_text(s.text, t));
+        let exact = exact_terms
+            .iter()
+            .map(|t| Term::from_field_text(s.text_exact, t));
+        stemmed.chain(exact).map(Plan::Term).collect()
+    };
+    let mut all = words(&parsed.terms, &parsed.exact_terms);
+    for group in &parsed.any_of {
+        let alternatives = group
+            .iter()
+            .map(|a| Plan::All(words(&a.terms, &a.exact_terms)))
+            .collect();
+        all.push(Plan::Any(alternatives));
+    }
+    all.extend(
+        parsed
+            .phrases
+            .iter()
+            .map(|p| Plan::Leaf(phrase_query(p, s))),
+    );
+    all.extend(
+        parsed
+            .references
+            .iter()
+            .map(|r| Plan::Term(Term::from_field_text(s.reference, r))),
+    );
+    Some(Plan::All(all))
+}
+
+/// A keyword query as sets of documents: see [`to_plan`] and [`super::sets`].
+pub enum Plan {
+    /// The documents holding one term.
+    Term(Term),
+    /// The documents one query matches.
+    Leaf(Box<dyn Query>),
+    /// The documents every part matches.
+    All(Vec<Plan>),
+    /// The documents some part matches.
+    Any(Vec<Plan>),
+}
+
+/// A phrase of folded tokens, read with the pairs of its common words.
+fn phrase_query(p: &[String], s: &OfferSchema) -> Box<dyn Query> {
+    let mut terms: Vec<(usize, Term)> = phrase_terms(p)
+        .into_iter()
+        .map(|(at, t)| (at, Term::from_field_text(s.text_exact, &t)))
+        .collect();
+    match terms.len() {
+        1 => Box::new(TermQuery::new(
+            terms.remove(0).1,
+            IndexRecordOption::WithFreqs,
+        )),
+        _ => Box::new(PhraseQuery::new_with_offset(terms)),
+    }
+}
+
+fn reference_query(r: &str, s: &OfferSchema) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(s.reference, r),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn term_query(field: tantivy::schema::Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::WithFreqs,
+    ))
 }
 
 /// Every stemmed term in the text (a title match counting more) and every exact term in the
@@ -204,12 +264,6 @@ fn words_clauses(
     exact_terms: &[String],
     s: &OfferSchema,
 ) -> Vec<(Occur, Box<dyn Query>)> {
-    let term_query = |field, text: &str| -> Box<dyn Query> {
-        Box::new(TermQuery::new(
-            Term::from_field_text(field, text),
-            IndexRecordOption::WithFreqs,
-        ))
-    };
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for t in terms {
         clauses.push((Occur::Must, term_query(s.text, t)));

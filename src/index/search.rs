@@ -11,8 +11,9 @@ use super::SearchIndex;
 use super::collector::{FacetCollector, FacetQuery, FacetResult};
 use super::query;
 use super::schema::{fr_exact, fr_stem};
+use super::sets::Sets;
 use super::typos::{self, Correction};
-use crate::domain::{Facet, SearchParams};
+use crate::domain::{Facet, SearchParams, Sort};
 use crate::error::Result;
 
 /// One facet value with its count.
@@ -187,20 +188,25 @@ impl SearchIndex {
         top: usize,
         corrected: &[Correction],
     ) -> Result<FacetResult> {
-        let text: Box<dyn Query> = params
-            .q
-            .as_deref()
-            .and_then(|q| {
-                let parsed = query::parse_with(
-                    q,
-                    &mut fr_stem(),
-                    &mut fr_exact(),
-                    &self.synonyms.get(),
-                    corrected,
-                );
-                query::to_query(&parsed, self.schema)
-            })
+        let parsed = params.q.as_deref().map(|q| {
+            query::parse_with(
+                q,
+                &mut fr_stem(),
+                &mut fr_exact(),
+                &self.synonyms.get(),
+                corrected,
+            )
+        });
+        let text: Box<dyn Query> = parsed
+            .as_ref()
+            .and_then(|p| query::to_query(p, self.schema))
             .unwrap_or_else(|| Box::new(AllQuery));
+        let sets = match parsed.as_ref().and_then(|p| query::to_plan(p, self.schema)) {
+            Some(plan) if params.sort != Sort::Relevance => {
+                Some(Sets::new(&plan, &self.schema.schema)?)
+            }
+            _ => None,
+        };
         let fq = FacetQuery {
             filters: FacetQuery::filters_from(&params.filters),
             published_min: params
@@ -218,7 +224,10 @@ impl SearchIndex {
                 ))
             }),
         };
-        let collector = FacetCollector::new(fq, self.schema, self.browser.clone());
+        let mut collector = FacetCollector::new(fq, self.schema, self.browser.clone());
+        if let Some(sets) = sets {
+            collector = collector.with_sets(sets);
+        }
         let result = searcher.search(&*text, &collector)?;
         let live: Vec<_> = searcher
             .segment_readers()

@@ -205,7 +205,7 @@ fn corpus(seed: u64, n: usize) -> Vec<offerwatch::store::NewOffer> {
         .collect()
 }
 
-const WORDS: [&str; 15] = [
+const WORDS: [&str; 17] = [
     // Typos, read as the closest words of the offers.
     "stagiare",
     "comunication",
@@ -222,6 +222,8 @@ const WORDS: [&str; 15] = [
     "gestion",
     "numérique",
     "assistant",
+    "marchés publics",
+    "stagiaire \"chargé de\"",
 ];
 
 fn arb_params(offers: Vec<Offer>) -> impl Strategy<Value = (Vec<(String, String)>, Vec<Offer>)> {
