@@ -13,7 +13,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 
 use crate::backoffice::Backoffice;
-use crate::candidates::{AlertMailSettings, percolate_pending, send_alerts};
+use crate::candidates::{AlertMailSettings, Round, percolate_pending, send_alerts};
 use crate::engine::Engine;
 use crate::mail::{Transport, send_due};
 
@@ -264,7 +264,7 @@ async fn percolator(w: Workers, sender_wake: Arc<Notify>, mut stop: Stop) {
         let started = std::time::Instant::now();
         let round = crate::blocking::run(move || {
             if !e.holds(PERCOLATING) {
-                return Ok(0);
+                return Ok(Round::default());
             }
             // Alerts created on another node a moment before the offer was published are
             // taken first (their change committed before the offer's).
@@ -281,13 +281,19 @@ async fn percolator(w: Workers, sender_wake: Arc<Notify>, mut stop: Stop) {
         // A request may also have queued an account mail.
         sender_wake.notify_one();
         match round {
-            Ok(Ok(n)) if n > 0 => {
-                tracing::info!(
-                    matches = n,
-                    ms = started.elapsed().as_millis() as u64,
-                    "offers percolated"
-                );
-                continue;
+            // More may be waiting: the next round at once.
+            Ok(Ok(r)) if r.changes > 0 => {
+                if r.offers > 0 {
+                    tracing::info!(
+                        offers = r.offers,
+                        matches = r.matches,
+                        ms = started.elapsed().as_millis() as u64,
+                        "offers percolated"
+                    );
+                }
+                if !stop.asked() {
+                    continue;
+                }
             }
             Ok(Err(e)) => {
                 tracing::error!(error = %e, "percolation failed");

@@ -18,7 +18,7 @@ pub use documents::{
 };
 pub use favorites::MAX_FAVORITES;
 pub use mails::{AlertMailSettings, MARK_EVERY, SENDING_AT_ONCE, send_alerts};
-pub use percolation::{CURSOR as PERCOLATED_CURSOR, percolate_pending};
+pub use percolation::{CURSOR as PERCOLATED_CURSOR, Round, percolate_pending};
 pub use retention::Purged;
 pub use searches::{NewSearch, SearchPatch, criteria_pairs};
 pub use unsubscribe::{signed_unsubscribe_token, unsubscribe_token};

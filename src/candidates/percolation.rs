@@ -55,11 +55,23 @@ fn outbox_rows(
     Ok(rows)
 }
 
+/// What a round of [`percolate_pending`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    /// Change-log entries taken (0: nothing was waiting).
+    pub changes: usize,
+    /// Offers percolated for the first time.
+    pub offers: usize,
+    /// Outbox rows written.
+    pub matches: usize,
+}
+
 /// Percolates the offers first published since the last round: each match becomes an
 /// outbox row, an offer's rows written [`SLICE`] per transaction, the last with the record
-/// that the offer was percolated; `on_slice` is called after each commit (to wake the sender).
-/// Returns the matches.
-pub fn percolate_pending(engine: &Engine, on_slice: &dyn Fn()) -> Result<usize> {
+/// that the offer was percolated; the offers matching no alert are recorded together in one
+/// transaction (an import of thousands of offers is a few commits, not one per offer).
+/// `on_slice` is called after each commit (to wake the sender).
+pub fn percolate_pending(engine: &Engine, on_slice: &dyn Fn()) -> Result<Round> {
     let store = engine.store();
     let cursor: u64 = store
         .meta(CURSOR)?
@@ -67,7 +79,7 @@ pub fn percolate_pending(engine: &Engine, on_slice: &dyn Fn()) -> Result<usize> 
         .unwrap_or(0);
     let changes = store.changes_after(cursor, PERCOLATE_STEP)?;
     if changes.is_empty() {
-        return Ok(0);
+        return Ok(Round::default());
     }
     let mut ids: Vec<u64> = changes.iter().map(|c| c.1).collect();
     ids.sort_unstable();
@@ -75,11 +87,11 @@ pub fn percolate_pending(engine: &Engine, on_slice: &dyn Fn()) -> Result<usize> 
     let offers: std::collections::HashMap<u64, Offer> =
         store.offers(&ids)?.into_iter().map(|o| (o.id, o)).collect();
     let now = engine.now();
-    let mut found = Vec::new();
+    let (mut quiet, mut found) = (Vec::new(), Vec::new());
     let mut seen = std::collections::HashSet::new();
-    let (mut last, mut matched) = (cursor, 0);
+    let (mut last, mut matched, mut taken) = (cursor, 0, 0);
     for &(seq, id) in &changes {
-        last = seq;
+        (last, taken) = (seq, taken + 1);
         let Some(offer) = offers.get(&id).filter(|_| seen.insert(id)) else {
             continue;
         };
@@ -95,6 +107,10 @@ pub fn percolate_pending(engine: &Engine, on_slice: &dyn Fn()) -> Result<usize> 
             .map(|s| (s, p.owner(s)))
             .collect();
         drop(p);
+        if searches.is_empty() {
+            quiet.push(offer.id);
+            continue;
+        }
         searches.sort_unstable_by_key(|s| s.0);
         matched += searches.len();
         found.push((offer.id, searches));
@@ -102,9 +118,26 @@ pub fn percolate_pending(engine: &Engine, on_slice: &dyn Fn()) -> Result<usize> 
             break;
         }
     }
-    let mut count = 0;
-    if found.is_empty() {
-        store.set_meta(CURSOR, &last.to_string())?;
+    // The offers matching nothing first, with the cursor when no offer matched anything; after
+    // a crash the round is taken again and what was recorded is skipped.
+    let mut round = Round {
+        changes: taken,
+        ..Round::default()
+    };
+    if !quiet.is_empty() || found.is_empty() {
+        round.offers += store.write(|tx| {
+            let mut recorded = 0;
+            for &offer in &quiet {
+                if !tx.percolated(offer)? {
+                    tx.record_percolation(offer, now, &[])?;
+                    recorded += 1;
+                }
+            }
+            if found.is_empty() {
+                Store::set_meta_in(tx, CURSOR, &last.to_string())?;
+            }
+            Ok(recorded)
+        })?;
     }
     let offers_found = found.len();
     for (i, (offer, searches)) in found.iter().enumerate() {
@@ -112,33 +145,35 @@ pub fn percolate_pending(engine: &Engine, on_slice: &dyn Fn()) -> Result<usize> 
         // The offer is recorded as percolated with its last slice; after a crash it is
         // percolated again, and the rows already written are not written twice (one row per
         // (alert, offer)).
-        let slices: Vec<&[Match]> = match searches.is_empty() {
-            true => vec![&[]],
-            false => searches.chunks(SLICE).collect(),
-        };
+        let slices: Vec<&[Match]> = searches.chunks(SLICE).collect();
         let n = slices.len();
         for (k, slice) in slices.into_iter().enumerate() {
             let (last_slice, last_of_round) = (k + 1 == n, k + 1 == n && i + 1 == offers_found);
-            count += store.write(|tx| {
-                let mut written = 0;
+            let (rows, first) = store.write(|tx| {
+                let (mut written, mut first) = (0, false);
                 if !tx.percolated(*offer)? {
                     let rows = outbox_rows(tx, *offer, slice, now)?;
                     written = rows.len();
                     match last_slice {
-                        true => tx.record_percolation(*offer, now, &rows)?,
+                        true => {
+                            tx.record_percolation(*offer, now, &rows)?;
+                            first = true;
+                        }
                         false => tx.add_outbox_rows(&rows)?,
                     }
                 }
                 if last_of_round {
                     Store::set_meta_in(tx, CURSOR, &last.to_string())?;
                 }
-                Ok(written)
+                Ok((written, first))
             })?;
+            round.matches += rows;
+            round.offers += usize::from(first);
             on_slice();
         }
     }
-    if count > 0 {
-        metrics::counter!("alert_matches_total").increment(count as u64);
+    if round.matches > 0 {
+        metrics::counter!("alert_matches_total").increment(round.matches as u64);
     }
-    Ok(count)
+    Ok(round)
 }

@@ -193,3 +193,52 @@ fn percolator_agrees_with_search_on_random_offers_and_alerts() {
         )
         .unwrap();
 }
+
+#[test]
+fn a_backlog_of_offers_is_percolated_by_rounds_each_offer_once() {
+    use offerwatch::candidates::{PERCOLATED_CURSOR, percolate_pending};
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open(dir.path());
+    {
+        let df = engine.anchor_doc_freq();
+        let mut p = engine.percolator_mut();
+        p.insert(1, &params(&[("q", "juriste")]), &df);
+        p.set_owner(1, 42, offerwatch::domain::account::Frequency::Daily);
+    }
+    // An import: 2,100 offers, a few of which the alert matches.
+    let offers: Vec<_> = (0..2_100)
+        .map(|i| {
+            let title = match i % 700 {
+                0 => format!("Juriste en droit public {i}"),
+                _ => format!("Stagiaire chargé d'études {i}"),
+            };
+            new_offer(
+                input(&title, "Au sein du bureau."),
+                OfferState::Published,
+                NOW,
+            )
+        })
+        .collect();
+    publish(&engine, offers);
+    let round = || percolate_pending(&engine, &|| {}).unwrap();
+    // The change log is taken 2,000 entries at a time, and the next round goes on from there.
+    let first = round();
+    // Offers 0, 700 and 1,400 are the alert's, each an outbox row.
+    assert_eq!(
+        (first.changes, first.offers, first.matches),
+        (2_000, 2_000, 3)
+    );
+    let second = round();
+    assert_eq!(
+        (second.changes, second.offers, second.matches),
+        (100, 100, 0)
+    );
+    assert_eq!(round().changes, 0, "nothing left");
+    assert_eq!(engine.store().percolated_count().unwrap(), 2_100);
+    // After a crash before the cursor was written, the round is taken again: nothing is
+    // percolated twice.
+    engine.store().set_meta(PERCOLATED_CURSOR, "0").unwrap();
+    let again = round();
+    assert_eq!((again.changes, again.offers, again.matches), (2_000, 0, 0));
+    assert_eq!(engine.store().percolated_count().unwrap(), 2_100);
+}
