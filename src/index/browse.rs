@@ -25,8 +25,9 @@ use std::sync::{Arc, Mutex};
 use roaring::RoaringBitmap;
 use tantivy::columnar::Column;
 use tantivy::index::SegmentId;
-use tantivy::{Searcher, SegmentReader};
+use tantivy::{DocId, Searcher, SegmentReader};
 
+use super::ahead::{for_each_ahead, prefetch};
 use super::collector::{FacetResult, Hit};
 use super::schema::OfferSchema;
 use crate::domain::Facet;
@@ -214,6 +215,14 @@ impl SegmentTable {
         })
     }
 
+    /// Asks for the row of `doc` (see [`super::ahead`]).
+    #[inline]
+    pub(super) fn fetch_row(&self, doc: DocId) {
+        if let Some(row) = self.rows.get(doc as usize) {
+            prefetch(row);
+        }
+    }
+
     fn visible(&self, pos: usize, now: i64) -> bool {
         i64::from(self.pos_visible_until[pos]) > now
     }
@@ -306,16 +315,22 @@ impl SegmentTable {
         which: &[usize],
         out: &mut [Vec<u32>; Facet::COUNT],
     ) {
-        for pos in set {
+        let fetch = |pos: u32| {
+            if let Some(vals) = self.pos_facets.get(pos as usize) {
+                prefetch(vals);
+                prefetch(&self.pos_visible_until[pos as usize]);
+            }
+        };
+        for_each_ahead(set.iter(), fetch, |pos| {
             let pos = pos as usize;
             if !self.visible(pos, now) {
-                continue;
+                return;
             }
             let vals = &self.pos_facets[pos];
             for &f in which {
                 out[f][vals[f] as usize] += 1;
             }
-        }
+        });
     }
 
     /// Adds pair sums: `out[g][w] += Σ_{v ∈ values} pairs[(f, v), (g, w)]` for every g in `which`.
@@ -453,10 +468,16 @@ impl SegmentTable {
                 for u in &unions[1..] {
                     all &= u;
                 }
-                total = all
-                    .iter()
-                    .filter(|&p| self.visible(p as usize, now))
-                    .count() as u64;
+                let mut visible = 0;
+                let fetch = |pos: u32| {
+                    if let Some(until) = self.pos_visible_until.get(pos as usize) {
+                        prefetch(until);
+                    }
+                };
+                for_each_ahead(all.iter(), fetch, |pos| {
+                    visible += u64::from(self.visible(pos as usize, now));
+                });
+                total = visible;
                 if count {
                     self.count_over(&all, now, &unfiltered, &mut counts);
                     if let [f, g] = many {
@@ -545,11 +566,7 @@ impl Holders {
                     *b |= o;
                 }
             }
-            Holders::Sparse(ids) => {
-                for &d in ids {
-                    bits[d as usize / 64] |= 1 << (d % 64);
-                }
-            }
+            Holders::Sparse(ids) => super::sets::set_bits(bits, ids),
         }
     }
 }

@@ -11,9 +11,10 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Weight;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
+use super::ahead::Pipeline;
 use super::browse::{Browser, SegmentTable};
 use super::schema::OfferSchema;
-use super::sets::{Sets, set_bits};
+use super::sets::{Sets, for_each_bit, set_bits};
 use crate::domain::{Facet, Sort};
 
 /// What the collector must do.
@@ -174,19 +175,20 @@ impl FacetCollector {
             return self.complement(weight, reader, &matched);
         }
         let mut child = self.for_segment(ord, reader)?;
-        let mut block = Vec::with_capacity(BLOCK);
+        let (table, mut pipeline) = (child.table.clone(), Pipeline::<BLOCK>::new());
+        let (mut block, mut n) = ([0; BLOCK], 0);
         for (w, &word) in matched.iter().enumerate() {
-            let mut bits = word;
-            while bits != 0 {
-                block.push((w * 64) as DocId + bits.trailing_zeros());
-                bits &= bits - 1;
-                if block.len() == BLOCK {
-                    child.offer_block(&block, None);
-                    block.clear();
+            for_each_bit(word, w * 64, |doc| {
+                block[n] = doc as DocId;
+                n += 1;
+                if n == BLOCK {
+                    child.offer_fetched(pipeline.push(&block, |d| table.fetch_row(d)));
+                    n = 0;
                 }
-            }
+            });
         }
-        child.offer_block(&block, None);
+        child.offer_fetched(pipeline.push(&block[..n], |d| table.fetch_row(d)));
+        child.offer_fetched(pipeline.last());
         Ok(child.harvest())
     }
 
@@ -289,9 +291,7 @@ impl FacetCollector {
             if (w + 1) * 64 > max_doc {
                 left &= (1u64 << (max_doc % 64)) - 1;
             }
-            while left != 0 {
-                let doc = w * 64 + left.trailing_zeros() as usize;
-                left &= left - 1;
+            for_each_bit(left, w * 64, |doc| {
                 // Without a branch per document (which ones count is as good as random): an
                 // invisible (or deleted) document fails as if it failed two filters.
                 let invisible = i64::from(table.visible_until[doc]) <= q.now;
@@ -314,7 +314,7 @@ impl FacetCollector {
                         }
                     }
                 }
-            }
+            });
         }
         out
     }
@@ -387,11 +387,13 @@ impl Collector for FacetCollector {
             })?;
             child.offer_block(&docs[..n], Some(&scores[..n]));
         } else {
+            let (table, mut pipeline) = (child.table.clone(), Pipeline::<BLOCK>::new());
             weight.for_each_no_score(reader, &mut |docs| {
                 for block in docs.chunks(BLOCK) {
-                    child.offer_block(block, None);
+                    child.offer_fetched(pipeline.push(block, |d| table.fetch_row(d)));
                 }
             })?;
+            child.offer_fetched(pipeline.last());
         }
         Ok(child.harvest())
     }
@@ -419,30 +421,13 @@ impl Collector for FacetCollector {
 /// How many matching documents are offered at once.
 const BLOCK: usize = 64;
 
-/// Asks for the cache line holding `value` (a hint: nothing is read, nothing can fault).
-#[inline(always)]
-fn prefetch<T>(value: &T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 processor has; a prefetch reads
-    // nothing into the program and faults on no address.
-    unsafe {
-        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        _mm_prefetch::<_MM_HINT_T0>((value as *const T).cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = value;
-}
-
 impl FacetSegmentCollector {
     /// Offers a block of matching documents (in id order), with their scores when scoring: the
     /// rows of the whole block are asked for first, so that their cache misses overlap instead
     /// of each stalling the walk (at 1M offers the rows are 28 MB, beyond the caches).
     fn offer_block(&mut self, docs: &[DocId], scores: Option<&[Score]>) {
-        let rows = &self.table.rows;
         for &doc in docs {
-            if let Some(row) = rows.get(doc as usize) {
-                prefetch(row);
-            }
+            self.table.fetch_row(doc);
         }
         match scores {
             Some(scores) => {
@@ -455,6 +440,13 @@ impl FacetSegmentCollector {
                     self.offer(0.0, doc);
                 }
             }
+        }
+    }
+
+    /// Offers documents whose rows were asked for (see [`Pipeline`]).
+    fn offer_fetched(&mut self, docs: &[DocId]) {
+        for &doc in docs {
+            self.offer(0.0, doc);
         }
     }
 

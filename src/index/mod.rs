@@ -3,6 +3,7 @@
 //! reader; searches read the latest reloaded snapshot. A missing index, or one of another schema
 //! version, is rebuilt from the store.
 
+mod ahead;
 mod browse;
 pub mod collector;
 pub mod document;

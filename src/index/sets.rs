@@ -172,3 +172,13 @@ pub(crate) fn set_bits(bits: &mut [u64], docs: &[DocId]) {
     }
     bits[at] |= word;
 }
+
+/// Calls `f` with `base` plus the position of each set bit of `word`, lowest first.
+#[inline]
+pub(crate) fn for_each_bit(word: u64, base: usize, mut f: impl FnMut(usize)) {
+    let mut left = word;
+    while left != 0 {
+        f(base + left.trailing_zeros() as usize);
+        left &= left - 1;
+    }
+}
