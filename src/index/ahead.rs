@@ -4,8 +4,13 @@
 //! each row is a miss of some 100–200 ns that the next one waits for. Asked for a batch
 //! ahead, the misses of a whole batch overlap while the batch before it is worked on.
 
-/// Documents (or positions) per batch.
-const BATCH: usize = 32;
+/// How many items ahead of the one worked on rows are asked for. A sliding window: each
+/// item's rows are asked for as it arrives, and the item that arrived `AHEAD` before is worked
+/// on, so that about `AHEAD` misses are in flight at any time. (Asking for a whole batch at
+/// once and then working on the batch before it, as this did first, fills the processor's miss
+/// queue in bursts that the prefetch instructions themselves stall on: over 10 % of a million
+/// rows of 28 bytes, 17 ns a match by batches of 32, 8 ns sliding 32 ahead, on this machine.)
+const AHEAD: usize = 32;
 
 /// Asks for the cache line holding `value` (a hint: nothing is read, nothing can fault).
 #[inline(always)]
@@ -22,71 +27,53 @@ pub(crate) fn prefetch<T>(value: &T) {
 }
 
 /// Calls `f` on each of `items` in order, `fetch` (which prefetches what `f` will read) having
-/// been called on each item a batch before.
+/// been called on each item [`AHEAD`] items before.
 #[inline]
 pub(crate) fn for_each_ahead(
     items: impl Iterator<Item = u32>,
     fetch: impl Fn(u32),
     mut f: impl FnMut(u32),
 ) {
-    let mut items = items.peekable();
-    let fill = |items: &mut std::iter::Peekable<_>, batch: &mut [u32; BATCH]| {
-        let mut n = 0;
-        while n < BATCH
-            && let Some(i) = items.next()
-        {
-            fetch(i);
-            batch[n] = i;
-            n += 1;
+    let mut window = Window::new();
+    for item in items {
+        if let Some(ready) = window.push(item, |&i| fetch(i)) {
+            f(ready);
         }
-        n
-    };
-    let (mut current, mut next) = ([0u32; BATCH], [0u32; BATCH]);
-    let mut n = fill(&mut items, &mut current);
-    while n > 0 {
-        let m = fill(&mut items, &mut next);
-        for &i in &current[..n] {
-            f(i);
-        }
-        (current, n) = (next, m);
     }
+    window.drain().for_each(f);
 }
 
-/// A walk over documents that arrive by blocks (tantivy's): each block's rows are asked for
-/// when it arrives, and the block before it is worked on meanwhile.
-pub(crate) struct Pipeline<const N: usize> {
-    blocks: [[u32; N]; 2],
-    lens: [usize; 2],
-    /// The block taken last.
-    last: usize,
+/// The sliding window of [`for_each_ahead`], for walks whose items (documents, or documents
+/// with their scores) are handed over by a callback (tantivy's).
+pub(crate) struct Window<T> {
+    ring: [T; AHEAD],
+    /// Items pushed so far.
+    pushed: usize,
 }
 
-impl<const N: usize> Pipeline<N> {
+impl<T: Copy + Default> Window<T> {
     pub(crate) fn new() -> Self {
-        Pipeline {
-            blocks: [[0; N]; 2],
-            lens: [0; 2],
-            last: 0,
+        Window {
+            ring: [T::default(); AHEAD],
+            pushed: 0,
         }
     }
 
-    /// Takes `docs` (at most `N`), calling `fetch` on each, and gives back the block taken
-    /// before them (empty the first time), to be worked on now.
+    /// Takes `item`, calling `fetch` on it, and gives back the item taken [`AHEAD`] before
+    /// it, to be worked on now (none for the first ones).
     #[inline]
-    pub(crate) fn push(&mut self, docs: &[u32], fetch: impl Fn(u32)) -> &[u32] {
-        let (held, incoming) = (self.last, 1 - self.last);
-        self.blocks[incoming][..docs.len()].copy_from_slice(docs);
-        self.lens[incoming] = docs.len();
-        for &d in docs {
-            fetch(d);
-        }
-        self.last = incoming;
-        &self.blocks[held][..self.lens[held]]
+    pub(crate) fn push(&mut self, item: T, fetch: impl FnOnce(&T)) -> Option<T> {
+        fetch(&item);
+        let slot = &mut self.ring[self.pushed % AHEAD];
+        let ready = (self.pushed >= AHEAD).then_some(*slot);
+        *slot = item;
+        self.pushed += 1;
+        ready
     }
 
-    /// The last block taken, to be worked on when no other comes.
-    pub(crate) fn last(&self) -> &[u32] {
-        &self.blocks[self.last][..self.lens[self.last]]
+    /// The items taken and not given back yet, in order, to be worked on when no other comes.
+    pub(crate) fn drain(&self) -> impl Iterator<Item = T> + '_ {
+        (self.pushed.saturating_sub(AHEAD)..self.pushed).map(|k| self.ring[k % AHEAD])
     }
 }
 
@@ -116,14 +103,20 @@ mod tests {
     }
 
     #[test]
-    fn a_pipeline_gives_back_each_block_once_the_next_is_fetched() {
-        let mut p = Pipeline::<4>::new();
-        let mut seen = Vec::new();
-        let blocks: [&[u32]; 3] = [&[1, 2, 3, 4], &[5, 6], &[7]];
-        for b in blocks {
-            seen.push(p.push(b, |_| {}).to_vec());
+    fn a_window_gives_back_each_item_once_in_order_after_its_fetch() {
+        for n in [0u32, 1, 31, 32, 33, 100] {
+            let mut window = Window::<(u32, f32)>::new();
+            let (mut fetched, mut seen) = (Vec::new(), Vec::new());
+            for i in 0..n {
+                if let Some((d, score)) = window.push((i, i as f32), |&(d, _)| fetched.push(d)) {
+                    assert_eq!(score, d as f32);
+                    assert!(fetched.contains(&d) && d + AHEAD as u32 <= i);
+                    seen.push(d);
+                }
+            }
+            seen.extend(window.drain().map(|(d, _)| d));
+            assert_eq!(seen, (0..n).collect::<Vec<_>>());
+            assert_eq!(fetched, seen);
         }
-        seen.push(p.last().to_vec());
-        assert_eq!(seen, vec![vec![], vec![1, 2, 3, 4], vec![5, 6], vec![7]]);
     }
 }

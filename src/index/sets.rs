@@ -182,3 +182,60 @@ pub(crate) fn for_each_bit(word: u64, base: usize, mut f: impl FnMut(usize)) {
         left &= left - 1;
     }
 }
+
+/// The set bits of `bits` (a bitset by document id), in order.
+pub(crate) fn ones(bits: &[u64]) -> Ones<'_> {
+    Ones {
+        words: bits,
+        at: 0,
+        word: 0,
+    }
+}
+
+/// See [`ones`].
+pub(crate) struct Ones<'a> {
+    words: &'a [u64],
+    /// Index of the word after `word`.
+    at: usize,
+    /// What is left of the current word.
+    word: u64,
+}
+
+impl Iterator for Ones<'_> {
+    type Item = u32;
+
+    #[inline]
+    fn next(&mut self) -> Option<u32> {
+        while self.word == 0 {
+            self.word = *self.words.get(self.at)?;
+            self.at += 1;
+        }
+        let bit = self.word.trailing_zeros();
+        self.word &= self.word - 1;
+        Some((self.at as u32 - 1) * 64 + bit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ones_of_a_bitset_are_its_documents_in_order() {
+        for docs in [
+            vec![],
+            vec![0],
+            vec![63, 64],
+            vec![1, 5, 127, 128, 300, 1023],
+        ] {
+            let mut bits = vec![0u64; 16];
+            set_bits(&mut bits, &docs);
+            assert_eq!(ones(&bits).collect::<Vec<_>>(), docs);
+            let mut each = Vec::new();
+            for (w, &word) in bits.iter().enumerate() {
+                for_each_bit(word, w * 64, |d| each.push(d as u32));
+            }
+            assert_eq!(each, docs);
+        }
+    }
+}
