@@ -30,6 +30,7 @@ use tantivy::{DocId, Searcher, SegmentReader};
 use super::ahead::{for_each_ahead, prefetch};
 use super::collector::{FacetResult, Hit};
 use super::schema::OfferSchema;
+use super::sets::KeptTerms;
 use crate::domain::Facet;
 
 /// Where each facet's ordinals start in the flattened slot space (ordinal `len` = no value), for
@@ -126,6 +127,8 @@ pub(crate) struct SegmentTable {
     /// Per facet, per ordinal, the positions holding it.
     postings: [Vec<RoaringBitmap>; Facet::COUNT],
     counts: Mutex<Option<Arc<Counts>>>,
+    /// The bitsets of the segment's dense keywords (see [`super::sets`]).
+    pub(super) kept: KeptTerms,
 }
 
 fn read<T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static>(
@@ -212,6 +215,7 @@ impl SegmentTable {
             order,
             postings,
             counts: Mutex::new(None),
+            kept: KeptTerms::default(),
         })
     }
 

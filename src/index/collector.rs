@@ -138,6 +138,7 @@ impl FacetCollector {
             total: 0,
             counts: empty_counts(),
             heap: BinaryHeap::with_capacity(top + 1),
+            floor: (Score::NEG_INFINITY, i64::MIN),
         }
     }
 
@@ -332,6 +333,9 @@ pub struct FacetSegmentCollector {
     total: u64,
     counts: [Vec<u32>; Facet::COUNT],
     heap: BinaryHeap<std::cmp::Reverse<Hit>>,
+    /// The worst kept hit's score and publication time once `top` hits are kept (a document
+    /// below it cannot enter), until then the least there is.
+    floor: (Score, i64),
 }
 
 impl Collector for FacetCollector {
@@ -363,7 +367,8 @@ impl Collector for FacetCollector {
         {
             let open = sets.open(reader)?;
             if open.worth_reading_whole() {
-                let matched = open.bits(reader.max_doc() as usize);
+                let table = self.browser.table(reader, &self.schema)?;
+                let matched = open.bits(reader.max_doc() as usize, &table.kept);
                 return self.collect_bits(weight, ord, reader, matched);
             }
         }
@@ -496,9 +501,22 @@ impl FacetSegmentCollector {
         passes.then_some(i64::from(row.published_at))
     }
 
-    /// Keeps `doc` among the top hits when it is good enough.
-    #[inline]
+    /// Keeps `doc` among the top hits when it is good enough: most documents of a long walk
+    /// are not, which one comparison with the floor tells.
+    #[inline(always)]
     fn keep(&mut self, score: Score, doc: DocId, published_at: i64) {
+        let (floor_score, floor_published) = self.floor;
+        if score
+            .total_cmp(&floor_score)
+            .then(published_at.cmp(&floor_published))
+            .is_ge()
+        {
+            self.enter(score, doc, published_at);
+        }
+    }
+
+    /// [`Self::keep`] for a document at or above the floor.
+    fn enter(&mut self, score: Score, doc: DocId, published_at: i64) {
         let id = |t: &SegmentTable| t.ids[doc as usize];
         if self.heap.len() < self.query.top {
             self.heap.push(std::cmp::Reverse(Hit {
@@ -525,6 +543,11 @@ impl FacetSegmentCollector {
                 published_at,
                 id,
             });
+        }
+        if self.heap.len() >= self.query.top
+            && let Some(worst) = self.heap.peek()
+        {
+            self.floor = (worst.0.score, worst.0.published_at);
         }
     }
 }

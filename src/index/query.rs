@@ -228,18 +228,6 @@ pub enum Plan {
     Any(Vec<Plan>),
 }
 
-impl Plan {
-    /// Whether the plan intersects two parts or more somewhere: only then can reading the
-    /// lists whole beat tantivy's seeking intersection (a single word never can).
-    pub fn intersects(&self) -> bool {
-        match self {
-            Plan::Term(_) | Plan::Leaf(_) => false,
-            Plan::All(parts) => parts.len() > 1 || parts.iter().any(Plan::intersects),
-            Plan::Any(parts) => parts.iter().any(Plan::intersects),
-        }
-    }
-}
-
 /// A phrase of folded tokens, read with the pairs of its common words.
 fn phrase_query(p: &[String], s: &OfferSchema) -> Box<dyn Query> {
     let mut terms: Vec<(usize, Term)> = phrase_terms(p)
@@ -293,7 +281,6 @@ fn words_clauses(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index::schema::offer_schema;
 
     #[test]
     fn words_phrases_and_references_are_told_apart() {
@@ -337,16 +324,5 @@ mod tests {
         );
         assert_eq!(none.terms, vec!["rh"]);
         assert!(none.any_of.is_empty());
-    }
-
-    #[test]
-    fn only_a_conjunction_is_worth_reading_as_sets() {
-        let plan = |q: &str| to_plan(&parse(q, &Synonyms::builtin()), offer_schema()).unwrap();
-        assert!(!plan("stagiaire").intersects());
-        assert!(!plan("\"juriste\"").intersects());
-        assert!(plan("stagiaire juriste").intersects());
-        assert!(plan("juriste \"chargé de\"").intersects());
-        // One word whose synonym is two: `ressources humaines` is an intersection.
-        assert!(plan("RH").intersects());
     }
 }

@@ -202,7 +202,7 @@ impl SearchIndex {
             .and_then(|p| query::to_query(p, self.schema))
             .unwrap_or_else(|| Box::new(AllQuery));
         let sets = match parsed.as_ref().and_then(|p| query::to_plan(p, self.schema)) {
-            Some(plan) if params.sort != Sort::Relevance && plan.intersects() => {
+            Some(plan) if params.sort != Sort::Relevance => {
                 Some(Sets::new(&plan, &self.schema.schema)?)
             }
             _ => None,
