@@ -30,7 +30,7 @@ use tantivy::{DocId, Searcher, SegmentReader};
 use super::ahead::{for_each_ahead, prefetch};
 use super::collector::{FacetResult, Hit};
 use super::schema::OfferSchema;
-use super::sets::KeptTerms;
+use super::sets::KeptSets;
 use crate::domain::Facet;
 
 /// Where each facet's ordinals start in the flattened slot space (ordinal `len` = no value), for
@@ -128,7 +128,7 @@ pub(crate) struct SegmentTable {
     postings: [Vec<RoaringBitmap>; Facet::COUNT],
     counts: Mutex<Option<Arc<Counts>>>,
     /// The bitsets of the segment's dense keywords (see [`super::sets`]).
-    pub(super) kept: KeptTerms,
+    pub(super) kept: KeptSets,
 }
 
 fn read<T: Copy + PartialOrd + std::fmt::Debug + Send + Sync + 'static>(
@@ -215,7 +215,7 @@ impl SegmentTable {
             order,
             postings,
             counts: Mutex::new(None),
-            kept: KeptTerms::default(),
+            kept: KeptSets::default(),
         })
     }
 

@@ -166,17 +166,16 @@ impl FacetCollector {
     fn collect_bits(
         &self,
         weight: &dyn Weight,
-        ord: SegmentOrdinal,
         reader: &SegmentReader,
+        table: Arc<SegmentTable>,
         matched: Vec<u64>,
     ) -> tantivy::Result<FacetResult> {
         let max_doc = reader.max_doc() as usize;
         let n: usize = matched.iter().map(|w| w.count_ones() as usize).sum();
         if n * 2 >= max_doc && self.complement_stands() {
-            return self.complement(weight, reader, &matched);
+            return self.complement(weight, reader, table, &matched);
         }
-        let mut child = self.for_segment(ord, reader)?;
-        let table = child.table.clone();
+        let mut child = self.segment_collector(table.clone(), self.query.top);
         for_each_ahead(
             ones(&matched),
             |d| table.fetch_row(d),
@@ -207,7 +206,8 @@ impl FacetCollector {
         if n * 2 < max_doc {
             return Ok(None);
         }
-        self.complement(weight, reader, &matched).map(Some)
+        let table = self.browser.table(reader, &self.schema)?;
+        self.complement(weight, reader, table, &matched).map(Some)
     }
 
     /// [`Self::collect_complement`] once the matches are known: `matched`, a bitset by id.
@@ -215,9 +215,9 @@ impl FacetCollector {
         &self,
         weight: &dyn Weight,
         reader: &SegmentReader,
+        table: Arc<SegmentTable>,
         matched: &[u64],
     ) -> tantivy::Result<FacetResult> {
-        let table = self.browser.table(reader, &self.schema)?;
         let max_doc = reader.max_doc() as usize;
         let q = &self.query;
         let lists: [Vec<u16>; Facet::COUNT] = std::array::from_fn(|f| {
@@ -365,11 +365,11 @@ impl Collector for FacetCollector {
         if !self.requires_scoring()
             && let Some(sets) = &self.sets
         {
-            let open = sets.open(reader)?;
+            let table = self.browser.table(reader, &self.schema)?;
+            let open = sets.open(reader, &table.kept)?;
             if open.worth_reading_whole() {
-                let table = self.browser.table(reader, &self.schema)?;
                 let matched = open.bits(reader.max_doc() as usize, &table.kept);
-                return self.collect_bits(weight, ord, reader, matched);
+                return self.collect_bits(weight, reader, table, matched);
             }
         }
         if self.may_take_complement(weight, reader)

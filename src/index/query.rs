@@ -11,7 +11,7 @@ use tantivy::schema::IndexRecordOption;
 use tantivy::tokenizer::TextAnalyzer;
 
 use super::schema::{OfferSchema, analyze, fr_exact, fr_stem, phrase_terms};
-use super::synonyms::{Alternative, Synonyms, WordKey, word_keys};
+use super::synonyms::{Alternative, Synonyms, WordKey, member_form, word_keys};
 use super::typos::Correction;
 
 /// Weight of a title match in relevance ranking.
@@ -99,10 +99,11 @@ pub fn parse_with(
             }
         }
     }
-    let mut keys: Vec<WordKey> = Vec::new();
+    // Each word's form for the synonyms and its key.
+    let mut keys: Vec<(String, WordKey)> = Vec::new();
     for (folded, key) in word_keys(&plain, stem, exact) {
         match corrections.iter().find(|c| c.typed == folded) {
-            None => keys.push(key),
+            None => keys.push((member_form(&folded), key)),
             Some(c) => {
                 let used = match analyze(stem, &c.used).pop() {
                     Some(s) => WordKey::Stem(s),
@@ -125,22 +126,23 @@ pub fn parse_with(
                             out.any_of.push(group);
                         }
                     }
-                    (_, _, used) => keys.push(used),
+                    (_, _, used) => keys.push((member_form(&c.used), used)),
                 }
             }
         }
     }
+    let forms: Vec<String> = keys.iter().map(|(f, _)| f.clone()).collect();
     let mut terms = Vec::new();
     let mut i = 0;
     while i < keys.len() {
-        if let Some((n, group)) = synonyms.longest_match(&keys[i..]) {
+        if let Some((n, group)) = synonyms.longest_match(&forms[i..]) {
             if !out.any_of.contains(group) {
                 out.any_of.push(group.clone());
             }
             i += n;
             continue;
         }
-        if let WordKey::Stem(s) = &keys[i] {
+        if let (_, WordKey::Stem(s)) = &keys[i] {
             terms.push(s.clone());
         }
         i += 1;
@@ -201,12 +203,13 @@ pub fn to_plan(parsed: &ParsedQuery, s: &OfferSchema) -> Option<Plan> {
             .collect();
         all.push(Plan::Any(alternatives));
     }
-    all.extend(
-        parsed
-            .phrases
-            .iter()
-            .map(|p| Plan::Leaf(phrase_query(p, s))),
-    );
+    all.extend(parsed.phrases.iter().map(|p| {
+        let mut terms = phrase_term_list(p, s);
+        match terms.len() {
+            1 => Plan::Term(terms.remove(0).1),
+            _ => Plan::Phrase(terms),
+        }
+    }));
     all.extend(
         parsed
             .references
@@ -220,8 +223,9 @@ pub fn to_plan(parsed: &ParsedQuery, s: &OfferSchema) -> Option<Plan> {
 pub enum Plan {
     /// The documents holding one term.
     Term(Term),
-    /// The documents one query matches.
-    Leaf(Box<dyn Query>),
+    /// The documents holding a phrase: its terms (words or pairs of the exact field) at their
+    /// offsets.
+    Phrase(Vec<(usize, Term)>),
     /// The documents every part matches.
     All(Vec<Plan>),
     /// The documents some part matches.
@@ -230,10 +234,7 @@ pub enum Plan {
 
 /// A phrase of folded tokens, read with the pairs of its common words.
 fn phrase_query(p: &[String], s: &OfferSchema) -> Box<dyn Query> {
-    let mut terms: Vec<(usize, Term)> = phrase_terms(p)
-        .into_iter()
-        .map(|(at, t)| (at, Term::from_field_text(s.text_exact, &t)))
-        .collect();
+    let mut terms = phrase_term_list(p, s);
     match terms.len() {
         1 => Box::new(TermQuery::new(
             terms.remove(0).1,
@@ -241,6 +242,14 @@ fn phrase_query(p: &[String], s: &OfferSchema) -> Box<dyn Query> {
         )),
         _ => Box::new(PhraseQuery::new_with_offset(terms)),
     }
+}
+
+/// The terms a phrase is read with, at their offsets (see [`phrase_terms`]).
+fn phrase_term_list(p: &[String], s: &OfferSchema) -> Vec<(usize, Term)> {
+    phrase_terms(p)
+        .into_iter()
+        .map(|(at, t)| (at, Term::from_field_text(s.text_exact, &t)))
+        .collect()
 }
 
 fn reference_query(r: &str, s: &OfferSchema) -> Box<dyn Query> {

@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use tantivy::postings::BlockSegmentPostings;
-use tantivy::query::{EnableScoring, Scorer, Weight};
+use tantivy::query::{EnableScoring, PhraseQuery, Query, Scorer, Weight};
 use tantivy::schema::{IndexRecordOption, Schema};
 use tantivy::{COLLECT_BLOCK_BUFFER_LEN, DocId, SegmentReader, Term};
 
@@ -23,57 +23,68 @@ const SEEK_COST: u64 = 16;
 /// `stagiaire` (70 % of the offers) took 40 % of a search with three filters.
 const DENSE: u64 = 16;
 
-/// How many dense terms' bitsets a segment keeps, the least recently used given up first.
+/// A phrase matched by at least one document in `COMMON_PHRASE` of a segment is kept too: its
+/// positions are checked at each document holding all its terms (`"chargé de mission"`, 4 % of
+/// the offers, spent 60 % of its searches in tantivy's position reads).
+const COMMON_PHRASE: u64 = 64;
+
+/// How many sets a segment keeps, the least recently used given up first.
 const KEPT: usize = 48;
 
-/// A kept term: its bitset, and the clock when it was last used.
-type Kept = (Term, Arc<Vec<u64>>, u64);
+/// What a kept set is found by: a term (at offset 0), or a phrase's terms at their offsets.
+type Key = Vec<(usize, Term)>;
 
-/// The bitsets of a segment's dense terms, kept from one search to the next.
+/// A kept set: its key, its bitset and how many documents it holds, and the clock when it was
+/// last used.
+type Kept = (Key, Arc<Vec<u64>>, u64, u64);
+
+/// The bitsets of a segment's dense terms and common phrases, kept from one search to the
+/// next.
 #[derive(Default)]
-pub(crate) struct KeptTerms {
-    /// A clock, and each term's bitset with when it was last used.
+pub(crate) struct KeptSets {
+    /// A clock, and each set with when it was last used.
     kept: Mutex<(u64, Vec<Kept>)>,
 }
 
-impl KeptTerms {
-    /// The bitset of `term`, if kept.
-    fn get(&self, term: &Term) -> Option<Arc<Vec<u64>>> {
+impl KeptSets {
+    /// The bitset of `key` and its count, if kept.
+    fn get(&self, key: &[(usize, Term)]) -> Option<(Arc<Vec<u64>>, u64)> {
         let mut guard = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         let (clock, kept) = &mut *guard;
         *clock += 1;
-        let (_, bits, used) = kept.iter_mut().find(|(t, ..)| t == term)?;
+        let (_, bits, count, used) = kept.iter_mut().find(|(k, ..)| k == key)?;
         *used = *clock;
-        Some(bits.clone())
+        Some((bits.clone(), *count))
     }
 
-    /// Keeps `bits` as the bitset of `term`, giving up the least recently used past [`KEPT`].
-    fn keep(&self, term: Term, bits: Arc<Vec<u64>>) {
+    /// Keeps `bits` (holding `count` documents) as the set of `key`, giving up the least
+    /// recently used past [`KEPT`].
+    fn keep(&self, key: Key, bits: Arc<Vec<u64>>, count: u64) {
         let mut guard = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         let (clock, kept) = &mut *guard;
         *clock += 1;
-        if kept.iter().any(|(t, ..)| *t == term) {
+        if kept.iter().any(|(k, ..)| *k == key) {
             return; // kept meanwhile by another search
         }
         if kept.len() >= KEPT
-            && let Some(oldest) = (0..kept.len()).min_by_key(|&i| kept[i].2)
+            && let Some(oldest) = (0..kept.len()).min_by_key(|&i| kept[i].3)
         {
             kept.swap_remove(oldest);
         }
-        kept.push((term, bits, *clock));
+        kept.push((key, bits, count, *clock));
     }
 
-    /// How many bitsets are kept.
+    /// How many sets are kept.
     #[cfg(test)]
     fn len(&self) -> usize {
         self.kept.lock().unwrap_or_else(|p| p.into_inner()).1.len()
     }
 }
 
-/// A [`Plan`] with its queries' weights, made once per search.
+/// A [`Plan`] with its phrases' weights, made once per search.
 pub(crate) enum Sets {
-    Term(Term),
-    Leaf(Box<dyn Weight>),
+    Term(Key),
+    Phrase(Key, Box<dyn Weight>),
     All(Vec<Sets>),
     Any(Vec<Sets>),
 }
@@ -84,32 +95,45 @@ impl Sets {
             parts.iter().map(|p| Sets::new(p, schema)).collect()
         };
         Ok(match plan {
-            Plan::Term(t) => Sets::Term(t.clone()),
-            Plan::Leaf(q) => Sets::Leaf(q.weight(EnableScoring::disabled_from_schema(schema))?),
+            Plan::Term(t) => Sets::Term(vec![(0, t.clone())]),
+            Plan::Phrase(terms) => Sets::Phrase(
+                terms.clone(),
+                PhraseQuery::new_with_offset(terms.clone())
+                    .weight(EnableScoring::disabled_from_schema(schema))?,
+            ),
             Plan::All(parts) => Sets::All(each(parts)?),
             Plan::Any(parts) => Sets::Any(each(parts)?),
         })
     }
 
-    /// The sets of one segment, their posting lists opened.
-    pub(crate) fn open(&self, reader: &SegmentReader) -> tantivy::Result<Open> {
+    /// The sets of one segment: those `kept` has, the others' posting lists opened.
+    pub(crate) fn open(&self, reader: &SegmentReader, kept: &KeptSets) -> tantivy::Result<Open> {
         let each = |parts: &[Sets]| -> tantivy::Result<Vec<Open>> {
-            parts.iter().map(|p| p.open(reader)).collect()
+            parts.iter().map(|p| p.open(reader, kept)).collect()
         };
+        let max_doc = u64::from(reader.max_doc());
         Ok(match self {
-            Sets::Term(t) => {
+            Sets::Term(key) => {
+                let term = &key[0].1;
                 let postings = reader
-                    .inverted_index(t.field())?
-                    .read_block_postings(t, IndexRecordOption::Basic)?
+                    .inverted_index(term.field())?
+                    .read_block_postings(term, IndexRecordOption::Basic)?
                     .map(Box::new);
                 let df = postings.as_ref().map_or(0, |p| u64::from(p.doc_freq()));
-                Open::Term {
-                    term: t.clone(),
-                    dense: df * DENSE >= u64::from(reader.max_doc()) && df > 0,
-                    postings,
+                let dense = df * DENSE >= max_doc && df > 0;
+                match dense.then(|| kept.get(key)).flatten() {
+                    Some((bits, count)) => Open::Kept(bits, count),
+                    None => Open::Term {
+                        key: key.clone(),
+                        postings,
+                        dense,
+                    },
                 }
             }
-            Sets::Leaf(w) => Open::Leaf(w.scorer(reader, 1.0)?),
+            Sets::Phrase(key, weight) => match kept.get(key) {
+                Some((bits, count)) => Open::Kept(bits, count),
+                None => Open::Phrase(key.clone(), weight.scorer(reader, 1.0)?),
+            },
             Sets::All(parts) => Open::All(each(parts)?),
             Sets::Any(parts) => Open::Any(each(parts)?),
         })
@@ -118,35 +142,40 @@ impl Sets {
 
 /// [`Sets`] over one segment.
 pub(crate) enum Open {
+    /// A set kept from an earlier search, and its count.
+    Kept(Arc<Vec<u64>>, u64),
     /// A term's postings, decoded a block of 128 documents at a time (`None`: absent), and
     /// whether the term is dense (see [`DENSE`]).
     Term {
-        term: Term,
+        key: Key,
         postings: Option<Box<BlockSegmentPostings>>,
         dense: bool,
     },
-    Leaf(Box<dyn Scorer>),
+    /// A phrase not kept (yet).
+    Phrase(Key, Box<dyn Scorer>),
     All(Vec<Open>),
     Any(Vec<Open>),
 }
 
 impl Open {
-    /// At most how many documents match (a list's length; an intersection's shortest part).
+    /// At most how many documents match (a list's length; an intersection's shortest part;
+    /// tantivy's estimate for a phrase).
     fn size(&self) -> u64 {
         match self {
+            Open::Kept(_, count) => *count,
             Open::Term { postings, .. } => postings.as_ref().map_or(0, |p| u64::from(p.doc_freq())),
-            Open::Leaf(s) => u64::from(s.size_hint()),
+            Open::Phrase(_, s) => u64::from(s.size_hint()),
             Open::All(parts) => parts.iter().map(Open::size).min().unwrap_or(0),
             Open::Any(parts) => parts.iter().map(Open::size).sum(),
         }
     }
 
-    /// The documents read when every list is read whole (none for a dense term, kept once
-    /// read).
+    /// The documents read when every list is read whole (none for a kept set or a dense
+    /// term, kept once read).
     fn read_cost(&self) -> u64 {
         match self {
-            Open::Term { dense: true, .. } => 0,
-            Open::Term { .. } | Open::Leaf(_) => self.size(),
+            Open::Kept(..) | Open::Term { dense: true, .. } => 0,
+            Open::Term { .. } | Open::Phrase(..) => self.size(),
             Open::All(parts) | Open::Any(parts) => parts.iter().map(Open::read_cost).sum(),
         }
     }
@@ -154,7 +183,7 @@ impl Open {
     /// The seeks of tantivy's intersections: the others at each document of the shortest.
     fn seeks(&self) -> u64 {
         match self {
-            Open::Term { .. } | Open::Leaf(_) => 0,
+            Open::Kept(..) | Open::Term { .. } | Open::Phrase(..) => 0,
             Open::All(parts) => {
                 let own = (parts.len() as u64).saturating_sub(1) * self.size();
                 own + parts.iter().map(Open::seeks).sum::<u64>()
@@ -163,48 +192,63 @@ impl Open {
         }
     }
 
+    /// Whether the query is one phrase, which tantivy would walk whole anyway.
+    fn is_one_phrase(&self) -> bool {
+        match self {
+            Open::Phrase(..) => true,
+            Open::All(parts) | Open::Any(parts) => parts.len() == 1 && parts[0].is_one_phrase(),
+            _ => false,
+        }
+    }
+
     /// Whether reading the lists whole is cheaper than tantivy's seeking intersections, or
-    /// costs nothing (dense terms only).
+    /// costs nothing more (kept sets, dense terms, a phrase alone).
     pub(crate) fn worth_reading_whole(&self) -> bool {
         let read = self.read_cost();
-        read == 0 || self.seeks() * SEEK_COST > read
+        read == 0 || self.seeks() * SEEK_COST > read || self.is_one_phrase()
     }
 
     /// The matching documents as a bitset over `max_doc` ids (deleted ones included: their
-    /// rows are never visible); dense terms' bitsets come from and go to `kept`.
-    pub(crate) fn bits(self, max_doc: usize, kept: &KeptTerms) -> Vec<u64> {
+    /// rows are never visible); dense terms and common phrases go to `kept`.
+    pub(crate) fn bits(self, max_doc: usize, kept: &KeptSets) -> Vec<u64> {
         let words = max_doc.div_ceil(64);
         match self {
+            Open::Kept(bits, _) => bits.to_vec(),
             Open::Term {
-                term,
+                key,
                 postings,
                 dense,
             } => {
-                if dense && let Some(bits) = kept.get(&term) {
-                    return bits.to_vec();
-                }
                 let mut bits = vec![0u64; words];
+                let mut count = 0;
                 if let Some(mut p) = postings {
+                    count = u64::from(p.doc_freq());
                     while !p.docs().is_empty() {
                         set_bits(&mut bits, p.docs());
                         p.advance();
                     }
                 }
                 if dense {
-                    kept.keep(term, Arc::new(bits.clone()));
+                    kept.keep(key, Arc::new(bits.clone()), count);
                 }
                 bits
             }
-            Open::Leaf(mut scorer) => {
+            Open::Phrase(key, mut scorer) => {
                 let mut bits = vec![0u64; words];
                 let mut buffer = [0; COLLECT_BLOCK_BUFFER_LEN];
+                let mut count = 0;
                 loop {
                     let n = scorer.fill_buffer(&mut buffer);
                     set_bits(&mut bits, &buffer[..n]);
+                    count += n as u64;
                     if n < buffer.len() {
-                        break bits;
+                        break;
                     }
                 }
+                if count * COMMON_PHRASE >= max_doc as u64 {
+                    kept.keep(key, Arc::new(bits.clone()), count);
+                }
+                bits
             }
             Open::All(mut parts) => {
                 parts.sort_by_key(Open::size);
@@ -301,23 +345,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_least_recently_used_term_is_given_up_first() {
-        let kept = KeptTerms::default();
-        let term = |i: u64| Term::from_field_u64(tantivy::schema::Field::from_field_id(0), i);
+    fn the_least_recently_used_set_is_given_up_first() {
+        let kept = KeptSets::default();
+        let key = |i: u64| {
+            vec![(
+                0,
+                Term::from_field_u64(tantivy::schema::Field::from_field_id(0), i),
+            )]
+        };
+        let bits = |k: &[(usize, Term)]| kept.get(k).map(|(b, n)| (b.to_vec(), n));
         for i in 0..KEPT as u64 {
-            kept.keep(term(i), Arc::new(vec![i]));
+            kept.keep(key(i), Arc::new(vec![i]), i);
         }
-        assert_eq!(kept.get(&term(0)).as_deref(), Some(&vec![0]));
-        kept.keep(term(1), Arc::new(vec![99])); // kept already: unchanged
-        kept.keep(term(1000), Arc::new(vec![1000]));
+        assert_eq!(bits(&key(0)), Some((vec![0], 0)));
+        kept.keep(key(1), Arc::new(vec![99]), 99); // kept already: unchanged
+        kept.keep(key(1000), Arc::new(vec![1000]), 1);
         assert_eq!(kept.len(), KEPT);
-        assert!(
-            kept.get(&term(1)).is_none(),
-            "the least recently used stays"
-        );
-        assert_eq!(kept.get(&term(0)).as_deref(), Some(&vec![0]));
-        assert_eq!(kept.get(&term(2)).as_deref(), Some(&vec![2]));
-        assert_eq!(kept.get(&term(1000)).as_deref(), Some(&vec![1000]));
+        assert!(bits(&key(1)).is_none(), "the least recently used stays");
+        assert_eq!(bits(&key(0)), Some((vec![0], 0)));
+        assert_eq!(bits(&key(2)), Some((vec![2], 2)));
+        assert_eq!(bits(&key(1000)), Some((vec![1000], 1)));
+        // A phrase's terms at other offsets are another set.
+        let mut shifted = key(2);
+        shifted[0].0 = 1;
+        assert!(bits(&shifted).is_none());
     }
 
     #[test]

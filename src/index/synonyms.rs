@@ -3,8 +3,10 @@
 //! offer is indexed, so a changed list takes effect without rebuilding the index.
 //!
 //! A query's words are matched against the members of the groups, longest first, on their
-//! analyzed form (stems, and stop words as they are), so "Ressource humaine" finds the group of
-//! "ressources humaines". A matched member becomes a disjunction of every member of its group,
+//! folded form less the plural and a final e ([`member_form`]), so "Ressource humaine" finds the
+//! group of "ressources humaines" — not on their stems, which join words a reader keeps apart
+//! ("communication" and "commune" share the stem `commun`: a search for communication read
+//! as one for the town halls). A matched member becomes a disjunction of every member of its group,
 //! each member a conjunction of its stemmed words (of its folded words when it has only stop
 //! words, like "SI").
 
@@ -37,6 +39,35 @@ pub enum WordKey {
     Stem(String),
     /// A stop word, folded.
     Stop(String),
+}
+
+/// The form a folded word is matched against the groups' members with: Lucene's minimal French
+/// stemmer (words of 6 letters or more lose a plural `s` or `x` — `aux` becoming `al` —, then
+/// a final `r`, `e` and a doubled letter), which joins a word's inflections only.
+pub fn member_form(folded: &str) -> String {
+    let mut w: Vec<char> = folded.chars().collect();
+    if w.len() >= 6 {
+        match w[w.len() - 1] {
+            'x' => {
+                if w[w.len() - 3..w.len() - 1] == ['a', 'u'] {
+                    let n = w.len();
+                    w[n - 2] = 'l';
+                }
+                w.pop();
+            }
+            _ => {
+                for end in ['s', 'r', 'e'] {
+                    if w.last() == Some(&end) {
+                        w.pop();
+                    }
+                }
+                if w.len() >= 2 && w[w.len() - 1] == w[w.len() - 2] {
+                    w.pop();
+                }
+            }
+        }
+    }
+    w.into_iter().collect()
 }
 
 /// A text's words, analyzed one by one: (folded word, key).
@@ -96,8 +127,8 @@ struct SynonymsFile {
 pub struct Synonyms {
     /// Version of the file.
     pub version: u32,
-    /// Members' word keys → their group.
-    members: HashMap<Vec<WordKey>, usize>,
+    /// Members' words' [`member_form`]s → their group.
+    members: HashMap<Vec<String>, usize>,
     /// Each group's alternatives (distinct).
     groups: Vec<Arc<[Alternative]>>,
     /// Most words in a member.
@@ -131,7 +162,7 @@ impl Synonyms {
                         g + 1
                     ));
                 }
-                let keys: Vec<WordKey> = words.iter().map(|(_, k)| k.clone()).collect();
+                let keys: Vec<String> = words.iter().map(|(w, _)| member_form(w)).collect();
                 out.longest = out.longest.max(keys.len());
                 if let Some(&other) = out.members.get(&keys)
                     && other != g
@@ -175,9 +206,9 @@ impl Synonyms {
         self.groups.is_empty()
     }
 
-    /// The longest member that starts `words`: its length in words and its group's
-    /// alternatives.
-    pub fn longest_match(&self, words: &[WordKey]) -> Option<(usize, &Arc<[Alternative]>)> {
+    /// The longest member that starts `words` (their [`member_form`]s): its length in words
+    /// and its group's alternatives.
+    pub fn longest_match(&self, words: &[String]) -> Option<(usize, &Arc<[Alternative]>)> {
         (1..=self.longest.min(words.len()))
             .rev()
             .find_map(|n| self.members.get(&words[..n]).map(|&g| (n, &self.groups[g])))
@@ -215,10 +246,10 @@ mod tests {
         let s = Synonyms::builtin();
         assert!(s.len() >= 60, "{} groups", s.len());
         let (mut stem, mut exact) = (fr_stem(), fr_exact());
-        let mut keys = |t: &str| -> Vec<WordKey> {
+        let mut keys = |t: &str| -> Vec<String> {
             word_keys(t, &mut stem, &mut exact)
                 .into_iter()
-                .map(|(_, k)| k)
+                .map(|(w, _)| member_form(&w))
                 .collect()
         };
         for abbreviation in [
@@ -250,10 +281,31 @@ mod tests {
     }
 
     #[test]
+    fn members_are_matched_on_inflections_not_on_stems() {
+        for (a, b) in [
+            ("communes", "commune"),
+            ("ressources", "ressource"),
+            ("hopitaux", "hopital"),
+            ("juristes", "juriste"),
+            ("agents", "agent"),
+        ] {
+            assert_eq!(member_form(a), member_form(b), "{a} / {b}");
+        }
+        // One stem (`commun`), two meanings: communication is not a town.
+        assert_eq!(analyze(&mut fr_stem(), "communication"), ["commun"]);
+        assert_ne!(member_form("communication"), member_form("commune"));
+        let s = Synonyms::builtin();
+        let form = |t: &str| vec![member_form(t)];
+        assert!(s.longest_match(&form("communes")).is_some());
+        assert!(s.longest_match(&form("communication")).is_none());
+        assert_eq!(member_form("bus"), "bus", "short words are kept whole");
+    }
+
+    #[test]
     fn a_member_of_stop_words_only_is_matched_as_folded_words() {
         let s = Synonyms::parse(r#"{"version":1,"groups":[["de la", "dela"]]}"#).unwrap();
         let words = word_keys("De La", &mut fr_stem(), &mut fr_exact());
-        let keys: Vec<WordKey> = words.iter().map(|(_, k)| k.clone()).collect();
+        let keys: Vec<String> = words.iter().map(|(w, _)| member_form(w)).collect();
         let (n, alts) = s.longest_match(&keys).unwrap();
         assert_eq!(n, 2);
         assert_eq!(alts[0].exact_terms, ["de", "la"]);

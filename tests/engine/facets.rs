@@ -216,7 +216,7 @@ const WORDS: [&str; 17] = [
     "données",
     "communication",
     "juridique",
-    "\"chargé de\"",
+    "\"chargé de mission\"",
     "paris",
     "ressources humaines",
     "gestion",
