@@ -283,6 +283,28 @@ impl SegmentTable {
         u
     }
 
+    /// The share of the segment's live documents that pass `filters`, as if the facets were
+    /// independent (the product of each filter's share).
+    pub(super) fn passing_share(&self, filters: &[Option<Vec<bool>>; Facet::COUNT]) -> f64 {
+        let live = self.holders[0]
+            .iter()
+            .map(Holders::count)
+            .sum::<u64>()
+            .max(1) as f64;
+        (0..Facet::COUNT)
+            .filter_map(|f| {
+                let set = filters[f].as_deref()?;
+                let held = self.holders[f]
+                    .iter()
+                    .zip(set)
+                    .filter(|(_, accepted)| **accepted)
+                    .map(|(h, _)| h.count())
+                    .sum::<u64>();
+                Some(held as f64 / live)
+            })
+            .product()
+    }
+
     /// With two filters or more, the live documents (a bitset by id) that pass the filter of
     /// one of the two facets whose filters fewest documents pass: a document failing at most
     /// one filter — the only kind that counts anywhere — passes one of any two, so it is
