@@ -283,6 +283,25 @@ impl SegmentTable {
         u
     }
 
+    /// The holders of the values that `filters` accepts in facet `f` (none without a filter).
+    fn accepted<'a>(
+        &'a self,
+        f: usize,
+        filters: &'a [Option<Vec<bool>>; Facet::COUNT],
+    ) -> impl Iterator<Item = &'a Holders> + 'a {
+        let set = filters[f].as_deref().unwrap_or_default();
+        self.holders[f]
+            .iter()
+            .enumerate()
+            .filter(move |(v, _)| set.get(*v).copied().unwrap_or(false))
+            .map(|(_, h)| h)
+    }
+
+    /// How many live documents pass the filter of facet `f`.
+    fn passing(&self, f: usize, filters: &[Option<Vec<bool>>; Facet::COUNT]) -> u64 {
+        self.accepted(f, filters).map(Holders::count).sum()
+    }
+
     /// The share of the segment's live documents that pass `filters`, as if the facets were
     /// independent (the product of each filter's share).
     pub(super) fn passing_share(&self, filters: &[Option<Vec<bool>>; Facet::COUNT]) -> f64 {
@@ -292,16 +311,8 @@ impl SegmentTable {
             .sum::<u64>()
             .max(1) as f64;
         (0..Facet::COUNT)
-            .filter_map(|f| {
-                let set = filters[f].as_deref()?;
-                let held = self.holders[f]
-                    .iter()
-                    .zip(set)
-                    .filter(|(_, accepted)| **accepted)
-                    .map(|(h, _)| h.count())
-                    .sum::<u64>();
-                Some(held as f64 / live)
-            })
+            .filter(|&f| filters[f].is_some())
+            .map(|f| self.passing(f, filters) as f64 / live)
             .product()
     }
 
@@ -313,24 +324,16 @@ impl SegmentTable {
         &self,
         filters: &[Option<Vec<bool>>; Facet::COUNT],
     ) -> Option<Vec<u64>> {
-        let accepted = |f: usize| {
-            let set = filters[f].as_deref().unwrap_or_default();
-            self.holders[f]
-                .iter()
-                .enumerate()
-                .filter(move |(v, _)| set.get(*v).copied().unwrap_or(false))
-                .map(|(_, h)| h)
-        };
         let mut passing: Vec<(u64, usize)> = (0..Facet::COUNT)
             .filter(|&f| filters[f].is_some())
-            .map(|f| (accepted(f).map(Holders::count).sum(), f))
+            .map(|f| (self.passing(f, filters), f))
             .collect();
         passing.sort_unstable();
         let [(_, a), (_, b), ..] = passing[..] else {
             return None;
         };
         let mut bits = vec![0u64; self.rows.len().div_ceil(64)];
-        for h in accepted(a).chain(accepted(b)) {
+        for h in self.accepted(a, filters).chain(self.accepted(b, filters)) {
             h.add_to(&mut bits);
         }
         Some(bits)

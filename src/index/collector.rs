@@ -179,10 +179,8 @@ impl FacetCollector {
             return self.complement(weight, reader, table, &matched);
         }
         let mut child = self.segment_collector(table.clone(), self.query.top);
-        if !child.checks.is_empty()
-            && self.complement_stands()
-            && table.passing_share(&self.query.filters) * 4.0 < 1.0
-        {
+        // Without filters every match passes (a share of 1).
+        if self.complement_stands() && table.passing_share(&self.query.filters) * 4.0 < 1.0 {
             let keep = (self.query.top > 0).then_some(&mut child);
             let mut out = self.count_by_columns(&table, |w| matched[w], max_doc, keep);
             out.hits = child.harvest().hits;
