@@ -5,16 +5,20 @@
 //! rows there, in id order); the live documents in result order (newest publication first,
 //! then the higher store id), whose positions the rest speaks of; per facet value, a bitmap of
 //! the positions that hold it; and
-//! counts over the visible documents, both per facet and per pair of facet values (how many
-//! visible documents have value v of facet f and value w of facet g). The counts stay valid
-//! until the next end of diffusion among them; a segment whose deleted documents changed is
-//! read again. Then:
-//! - no filter: the counts as they are, the hits from the first positions;
-//! - one filtered facet: its own counts are the unfiltered ones, the others are sums of pair
-//!   counts over its chosen values; the hits walk the union of its values' positions;
-//! - two: each filtered facet's counts are pair sums over the other's values; the unfiltered
-//!   facets count one pass over the intersection;
-//! - three or more: one pass per filtered facet over the intersection of the others.
+//! counts over the visible documents, per contract (a slice), both per facet value and per
+//! pair of facet values (how many visible documents of the slice have value v of facet f and
+//! value w of facet g). The counts stay valid until the next end of diffusion among them; a
+//! segment whose deleted documents changed is read again. A facet's counts are those of the
+//! documents passing every filter but its own, summed over the slices the contract's filter
+//! keeps (every slice for the contract's own counts):
+//! - with at most one filter besides the contract's on them, they are sums of counts (no
+//!   filter) or of pair counts over the filter's chosen values: the home page, a contract, a
+//!   contract and a place need no walk; the contract's own counts, per slice, also with two
+//!   other filters (pairs of the two);
+//! - else the unfiltered facets count one pass over the positions passing every filter
+//!   (the intersection of each filter's union of its values' positions), and each filtered
+//!   one a pass over those passing the others;
+//! - the hits walk the positions passing every filter.
 //!
 //! The rules are the collector's (`collector.rs`): a document failing exactly one filter
 //! counts in that facet only. The facet proptest compares both with a naive oracle.
@@ -59,15 +63,138 @@ fn slots() -> Slots {
     }
 }
 
-/// Counts over the documents visible at some instant, valid until `valid_until`.
+/// The facet whose ordinals slice the counts: every portal search chooses a contract
+/// (« Apprentissage · Stage »), and it has the fewest values. With the counts of pairs within
+/// each slice, a browse filtered by a contract and one other facet needs no walk.
+const SLICE: usize = Facet::Contract as usize;
+
+/// Marks a slot that no document of a slice holds (it has no row of pair counts).
+const NO_ROW: u32 = u32::MAX;
+
+/// Counts over the documents visible at some instant, valid until `valid_until`, per slice (the
+/// documents of one contract ordinal).
 struct Counts {
     valid_until: i64,
     /// The slots they were counted in.
     slots: Slots,
-    /// Per slot, visible documents holding it.
-    all: Vec<u32>,
-    /// `pairs[a * total + b]`: visible documents holding slot a and slot b.
-    pairs: Vec<u32>,
+    /// Per slice, per slot, the slice's visible documents holding it.
+    all: Vec<Vec<u32>>,
+    /// Per slice, per slot a, the index of a's row in `pairs` (`NO_ROW`: none of the slice's
+    /// documents holds a; about half the slots, most countries among them).
+    row_of: Vec<Vec<u32>>,
+    /// Per slice, its rows of `total` pair counts: row `row_of[a]`, column b, the slice's visible
+    /// documents holding slots a and b.
+    pairs: Vec<Vec<u32>>,
+}
+
+impl Counts {
+    fn of(rows: &[Row], now: i64, s: Slots) -> Counts {
+        let slices = s.width[SLICE];
+        let flat = |row: &Row| -> [usize; Facet::COUNT] {
+            std::array::from_fn(|f| s.start[f] + row.facets[f] as usize)
+        };
+        let visible = || rows.iter().filter(|r| r.visible(now));
+        let mut all = vec![vec![0u32; s.total]; slices];
+        let mut valid_until = i64::MAX;
+        for row in visible() {
+            valid_until = valid_until.min(i64::from(row.visible_until));
+            let slice = &mut all[row.facets[SLICE] as usize];
+            for a in flat(row) {
+                slice[a] += 1;
+            }
+        }
+        let mut row_of = vec![vec![NO_ROW; s.total]; slices];
+        let mut pairs = Vec::with_capacity(slices);
+        for (held, index) in all.iter().zip(&mut row_of) {
+            let mut n = 0;
+            for (slot, i) in held.iter().zip(index.iter_mut()) {
+                if *slot > 0 {
+                    *i = n;
+                    n += 1;
+                }
+            }
+            pairs.push(vec![0u32; n as usize * s.total]);
+        }
+        for row in visible() {
+            let c = row.facets[SLICE] as usize;
+            let (index, rows) = (&row_of[c], &mut pairs[c]);
+            let slots = flat(row);
+            for a in slots {
+                let start = index[a] as usize * s.total;
+                let counts = &mut rows[start..start + s.total];
+                for b in slots {
+                    counts[b] += 1;
+                }
+            }
+        }
+        Counts {
+            valid_until,
+            slots: s,
+            all,
+            row_of,
+            pairs,
+        }
+    }
+
+    /// The counts of facet `g`'s values among slice `c`'s documents holding slot a.
+    fn pairs(&self, c: usize, a: usize, g: usize) -> Option<&[u32]> {
+        let s = &self.slots;
+        let row = *self.row_of[c].get(a)?;
+        if row == NO_ROW {
+            return None;
+        }
+        let start = row as usize * s.total + s.start[g];
+        Some(&self.pairs[c][start..start + s.width[g]])
+    }
+
+    /// Adds to `out` the counts of facet `g`'s values among slice `c`'s documents that pass
+    /// `given` (at most one facet's filter: a facet and its accepted ordinals).
+    fn add(&self, c: usize, given: Option<(usize, &[u16])>, g: usize, out: &mut [u32]) {
+        let s = &self.slots;
+        let mut add = |counts: &[u32]| {
+            for (o, n) in out.iter_mut().zip(counts) {
+                *o += n;
+            }
+        };
+        match given {
+            None => add(&self.all[c][s.start[g]..s.start[g] + s.width[g]]),
+            Some((f, values)) => {
+                for &v in values {
+                    if let Some(counts) = self.pairs(c, s.start[f] + v as usize, g) {
+                        add(counts);
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many of slice `c`'s documents pass `given` (at most two facets' filters), `None`
+    /// with more.
+    fn passing(&self, c: usize, given: &[(usize, &[u16])]) -> Option<u64> {
+        let s = &self.slots;
+        let sum = |counts: &[u32], values: &[u16]| -> u64 {
+            values
+                .iter()
+                .filter_map(|&v| counts.get(v as usize))
+                .map(|&n| u64::from(n))
+                .sum()
+        };
+        match *given {
+            [] => Some(u64::from(self.all[c][s.start[SLICE] + c])),
+            [(f, values)] => Some(sum(
+                &self.all[c][s.start[f]..s.start[f] + s.width[f]],
+                values,
+            )),
+            [(f, values), (h, others)] => Some(
+                values
+                    .iter()
+                    .filter_map(|&v| self.pairs(c, s.start[f] + v as usize, h))
+                    .map(|counts| sum(counts, others))
+                    .sum(),
+            ),
+            _ => None,
+        }
+    }
 }
 
 /// One document's row: what the browse answers and the keyword collector read of it, in 28
@@ -243,31 +370,7 @@ impl SegmentTable {
         {
             return c.clone();
         }
-        let mut all = vec![0u32; s.total];
-        let mut pairs = vec![0u32; s.total * s.total];
-        let mut valid_until = i64::MAX;
-        for row in &self.rows {
-            let (until, vals) = (i64::from(row.visible_until), &row.facets);
-            if until <= now {
-                continue;
-            }
-            valid_until = valid_until.min(until);
-            let flat: [usize; Facet::COUNT] =
-                std::array::from_fn(|f| s.start[f] + vals[f] as usize);
-            for &a in &flat {
-                all[a] += 1;
-                let row = &mut pairs[a * s.total..(a + 1) * s.total];
-                for &b in &flat {
-                    row[b] += 1;
-                }
-            }
-        }
-        let c = Arc::new(Counts {
-            valid_until,
-            slots: s,
-            all,
-            pairs,
-        });
+        let c = Arc::new(Counts::of(&self.rows, now, s));
         *guard = Some(c.clone());
         c
     }
@@ -374,26 +477,6 @@ impl SegmentTable {
         visible
     }
 
-    /// Adds pair sums: `out[g][w] += Σ_{v ∈ values} pairs[(f, v), (g, w)]` for every g in `which`.
-    fn add_pairs(
-        c: &Counts,
-        f: usize,
-        values: &[u16],
-        which: &[usize],
-        out: &mut [Vec<u32>; Facet::COUNT],
-    ) {
-        let s = &c.slots;
-        for &v in values {
-            let a = s.start[f] + v as usize;
-            let row = &c.pairs[a * s.total..(a + 1) * s.total];
-            for &g in which {
-                for (w, slot) in out[g].iter_mut().enumerate() {
-                    *slot += row[s.start[g] + w];
-                }
-            }
-        }
-    }
-
     /// The first `top` visible positions of `set` (or of the whole table) whose document `keep`
     /// accepts, as hits.
     fn hits(
@@ -451,7 +534,9 @@ impl SegmentTable {
     }
 
     /// This segment's part of a browse answer: `top` newest hits, the total and (when `count`)
-    /// the disjunctive counts of the visible documents passing `filters`.
+    /// the disjunctive counts of the visible documents passing `filters`. A facet's counts come
+    /// from the sliced counts when at most one filter besides the contract's applies to it
+    /// (the contract's own: at most two); the others walk positions (see the module's doc).
     pub(super) fn browse(
         &self,
         filters: &[Vec<u16>; Facet::COUNT],
@@ -459,90 +544,78 @@ impl SegmentTable {
         top: usize,
         count: bool,
     ) -> FacetResult {
+        let s = slots();
+        let c = self.counts(now, s);
         let filtered: Vec<usize> = (0..Facet::COUNT)
             .filter(|&f| !filters[f].is_empty())
             .collect();
-        let unfiltered: Vec<usize> = (0..Facet::COUNT)
-            .filter(|&f| filters[f].is_empty())
+        // The filters besides the contract's, and the slices the contract's keeps.
+        let given: Vec<(usize, &[u16])> = filtered
+            .iter()
+            .filter(|&&f| f != SLICE)
+            .map(|&f| (f, &filters[f][..]))
             .collect();
-        let s = slots();
+        let slices: Vec<usize> = match filters[SLICE].is_empty() {
+            true => (0..s.width[SLICE]).collect(),
+            false => filters[SLICE]
+                .iter()
+                .map(|&v| v as usize)
+                .filter(|&v| v < s.width[SLICE])
+                .collect(),
+        };
         let mut counts: [Vec<u32>; Facet::COUNT] = std::array::from_fn(|f| vec![0; s.width[f]]);
-        let mut hits = Vec::new();
-        let total;
-        match filtered.as_slice() {
-            [] => {
-                let c = self.counts(now, s);
-                total = (0..s.width[0])
-                    .map(|w| u64::from(c.all[s.start[0] + w]))
-                    .sum();
-                if count {
-                    for (f, facet) in counts.iter_mut().enumerate() {
-                        for (w, slot) in facet.iter_mut().enumerate() {
-                            *slot = c.all[s.start[f] + w];
-                        }
+        let mut total: Option<u64> = slices.iter().map(|&x| c.passing(x, &given)).sum();
+        // The facets left to a walk: the unfiltered ones over the positions passing every
+        // filter, each filtered one over those passing the others.
+        let (mut walk_all, mut walk_others) = (Vec::new(), Vec::new());
+        if count {
+            for (g, out) in counts.iter_mut().enumerate() {
+                let rest: Vec<(usize, &[u16])> =
+                    given.iter().filter(|(f, _)| *f != g).copied().collect();
+                if g == SLICE && rest.len() <= 2 {
+                    for (x, slot) in out.iter_mut().enumerate() {
+                        *slot = c.passing(x, &rest).unwrap_or(0) as u32;
                     }
-                }
-                self.hits(None, now, top, |_| true, &mut hits);
-            }
-            [f] => {
-                let f = *f;
-                let c = self.counts(now, s);
-                total = filters[f]
-                    .iter()
-                    .map(|&v| u64::from(c.all[s.start[f] + v as usize]))
-                    .sum();
-                if count {
-                    for (w, slot) in counts[f].iter_mut().enumerate() {
-                        *slot = c.all[s.start[f] + w];
+                } else if g != SLICE && rest.len() <= 1 {
+                    for &x in &slices {
+                        c.add(x, rest.first().copied(), g, out);
                     }
-                    Self::add_pairs(&c, f, &filters[f], &unfiltered, &mut counts);
+                } else if filters[g].is_empty() {
+                    walk_all.push(g);
+                } else {
+                    walk_others.push(g);
                 }
-                if top > 0 {
-                    let set = self.union(f, &filters[f]);
-                    self.hits(Some(&set), now, top, |_| true, &mut hits);
-                }
-            }
-            many => {
-                let unions: Vec<RoaringBitmap> =
-                    many.iter().map(|&f| self.union(f, &filters[f])).collect();
-                let mut all = unions[0].clone();
-                for u in &unions[1..] {
-                    all &= u;
-                }
-                // Counting walks the visible positions once; the total comes out of it.
-                total = self.count_over(
-                    &all,
-                    now,
-                    if count { &unfiltered } else { &[] },
-                    &mut counts,
-                );
-                if count {
-                    if let [f, g] = many {
-                        let c = self.counts(now, s);
-                        Self::add_pairs(&c, *g, &filters[*g], &[*f], &mut counts);
-                        Self::add_pairs(&c, *f, &filters[*f], &[*g], &mut counts);
-                    } else {
-                        for (i, &f) in many.iter().enumerate() {
-                            let mut others: Option<RoaringBitmap> = None;
-                            for (j, u) in unions.iter().enumerate() {
-                                if j != i {
-                                    others = Some(match others {
-                                        None => u.clone(),
-                                        Some(o) => o & u,
-                                    });
-                                }
-                            }
-                            if let Some(o) = others {
-                                self.count_over(&o, now, &[f], &mut counts);
-                            }
-                        }
-                    }
-                }
-                self.hits(Some(&all), now, top, |_| true, &mut hits);
             }
         }
+        let walks = total.is_none() || !walk_all.is_empty() || !walk_others.is_empty();
+        let unions: Vec<(usize, RoaringBitmap)> = match top > 0 || walks {
+            true => filtered
+                .iter()
+                .map(|&f| (f, self.union(f, &filters[f])))
+                .collect(),
+            false => Vec::new(),
+        };
+        // The positions passing the filters of every facet but `skip` (`None`: no filter).
+        let meet = |skip: Option<usize>| -> Option<RoaringBitmap> {
+            let mut parts = unions.iter().filter(|(f, _)| Some(*f) != skip);
+            let first = parts.next()?.1.clone();
+            Some(parts.fold(first, |acc, (_, u)| acc & u))
+        };
+        let all = meet(None);
+        if let Some(set) = all.as_ref().filter(|_| walks) {
+            // The walk over every filter's positions gives the total as well.
+            let visible = self.count_over(set, now, &walk_all, &mut counts);
+            total = total.or(Some(visible));
+        }
+        for &g in &walk_others {
+            if let Some(set) = meet(Some(g)) {
+                self.count_over(&set, now, &[g], &mut counts);
+            }
+        }
+        let mut hits = Vec::new();
+        self.hits(all.as_ref(), now, top, |_| true, &mut hits);
         FacetResult {
-            total,
+            total: total.unwrap_or(0),
             hits,
             counts,
         }
