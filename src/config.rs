@@ -367,6 +367,7 @@ impl Config {
             clock,
             zone,
             synonyms,
+            ..crate::engine::Options::default()
         })
     }
 

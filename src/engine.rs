@@ -108,6 +108,9 @@ pub struct Options {
     pub zone: Zone,
     /// The synonym list keywords are read with.
     pub synonyms: Synonyms,
+    /// The matches of one index segment from which a search shares its walk between two
+    /// threads (`usize::MAX`: never; tests set it low to take that way on small corpora).
+    pub shared_walk: usize,
 }
 
 impl Default for Options {
@@ -117,6 +120,7 @@ impl Default for Options {
             clock: system_clock(),
             zone: Zone::default(),
             synonyms: Synonyms::builtin(),
+            shared_walk: crate::index::collector::SHARED_WALK,
         }
     }
 }
@@ -152,6 +156,7 @@ impl Engine {
             clock,
             zone,
             synonyms,
+            shared_walk,
         } = options;
         crate::store::create_private_dir(data_dir)?;
         let store = Arc::new(match database_url.as_deref() {
@@ -163,7 +168,8 @@ impl Engine {
         if store.is_shared() {
             Store::learn_administrations_from(&store);
         }
-        let (index, mut state) = SearchIndex::open(&data_dir.join("index"), zone, synonyms)?;
+        let (mut index, mut state) = SearchIndex::open(&data_dir.join("index"), zone, synonyms)?;
+        index.share_walks_from(shared_walk);
         let mut replica = None;
         if store.is_shared() {
             // The node's own copy of the offers, kept by the index writer with the index: a

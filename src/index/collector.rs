@@ -5,7 +5,8 @@
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
-use std::sync::Arc;
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
 
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Weight;
@@ -103,6 +104,8 @@ pub struct FacetCollector {
     browser: Arc<Browser>,
     /// The keyword query as sets of documents, read whole where its lists are long.
     sets: Option<Sets>,
+    /// The matches of one segment from which its walk is shared between two threads.
+    shared_walk: usize,
 }
 
 impl FacetCollector {
@@ -113,7 +116,15 @@ impl FacetCollector {
             schema: schema.clone(),
             browser,
             sets: None,
+            shared_walk: SHARED_WALK,
         }
+    }
+
+    /// The same, sharing a segment's walk between two threads from `n` matches (`usize::MAX`:
+    /// never).
+    pub(crate) fn sharing_walks_from(mut self, n: usize) -> Self {
+        self.shared_walk = n;
+        self
     }
 
     /// The same, reading the keyword query's matches as `sets` when they need no score and
@@ -165,7 +176,7 @@ impl FacetCollector {
     /// of it; else, when under a quarter of the segment passes the filters, through the
     /// filtered facets' columns (a match that fails a filter needs that filter's column, not
     /// its 28-byte row: `comptabilité` + department + contract, 213,000 matches, 288 pass);
-    /// else each match offered with its row.
+    /// else each match offered with its row, a long walk shared between two threads.
     fn collect_bits(
         &self,
         weight: &dyn Weight,
@@ -178,20 +189,32 @@ impl FacetCollector {
         if n * 2 >= max_doc && self.complement_stands() {
             return self.complement(weight, reader, table, &matched);
         }
-        let mut child = self.segment_collector(table.clone(), self.query.top);
         // Without filters every match passes (a share of 1).
         if self.complement_stands() && table.passing_share(&self.query.filters) * 4.0 < 1.0 {
+            let mut child = self.segment_collector(table.clone(), self.query.top);
             let keep = (self.query.top > 0).then_some(&mut child);
             let mut out = self.count_by_columns(&table, |w| matched[w], max_doc, keep);
             out.hits = child.harvest().hits;
             return Ok(out);
         }
-        for_each_ahead(
-            ones(&matched),
-            |d| table.fetch_row(d),
-            |d| child.offer(0.0, d),
-        );
-        Ok(child.harvest())
+        // Each match offered with its row; a long walk in two halves, one per core.
+        let walk = |words: Range<usize>| {
+            let mut child = self.segment_collector(table.clone(), self.query.top);
+            let base = words.start as u32 * 64;
+            for_each_ahead(
+                ones(&matched[words]).map(|d| d + base),
+                |d| table.fetch_row(d),
+                |d| child.offer(0.0, d),
+            );
+            child.harvest()
+        };
+        match halves(&matched, n, self.shared_walk) {
+            Some((pool, at)) => {
+                let (a, b) = pool.join(|| walk(0..at), || walk(at..matched.len()));
+                self.merge_fruits(vec![a, b])
+            }
+            None => Ok(walk(0..matched.len())),
+        }
     }
 
     /// A segment where the query matches at least half of the documents (`stagiaire` matches
@@ -341,6 +364,44 @@ impl FacetCollector {
         }
         out
     }
+}
+
+/// Matches from which a segment's walk is shared between two threads by default: about a
+/// millisecond of work, against some tens of microseconds to hand half of it over.
+pub const SHARED_WALK: usize = 50_000;
+
+/// The threads that share long walks (one per core; none on a single core).
+fn walkers() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        if cores < 2 {
+            return None;
+        }
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cores)
+            .thread_name(|i| format!("search-walk-{i}"))
+            .build()
+            .inspect_err(|e| tracing::warn!(error = %e, "no threads to share long searches"))
+            .ok()
+    })
+    .as_ref()
+}
+
+/// Where to split a walk over the `n` set bits of `bits` into two halves of about as many
+/// (a word index), with the threads to run them: `None` when the walk is shorter than `min`
+/// or there are no such threads.
+fn halves(bits: &[u64], n: usize, min: usize) -> Option<(&'static rayon::ThreadPool, usize)> {
+    if n < min {
+        return None;
+    }
+    let pool = walkers()?;
+    let mut seen = 0;
+    let at = bits.iter().position(|w| {
+        seen += w.count_ones() as usize;
+        seen * 2 >= n
+    })?;
+    Some((pool, at + 1))
 }
 
 fn empty_counts() -> [Vec<u32>; Facet::COUNT] {

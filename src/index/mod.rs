@@ -98,6 +98,8 @@ pub struct SearchIndex {
     zone: Zone,
     /// The synonym list keywords are read with.
     synonyms: synonyms::Current,
+    /// The matches of one segment from which a search shares its walk between two threads.
+    shared_walk: usize,
 }
 
 fn read_payload(index: &Index) -> Option<CommitPayload> {
@@ -157,6 +159,7 @@ impl SearchIndex {
                 suggester: Default::default(),
                 zone,
                 synonyms: synonyms::Current::new(synonyms),
+                shared_walk: collector::SHARED_WALK,
             },
             state,
         ))
@@ -180,6 +183,12 @@ impl SearchIndex {
     /// The synonym list keywords are read with (shared by the clones of the index).
     pub fn synonyms(&self) -> &synonyms::Current {
         &self.synonyms
+    }
+
+    /// Shares a segment's walk between two threads from `n` matches (`usize::MAX`: never; the
+    /// default is [`collector::SHARED_WALK`]).
+    pub fn share_walks_from(&mut self, n: usize) {
+        self.shared_walk = n;
     }
 
     /// The payload of the last commit.

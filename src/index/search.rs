@@ -224,7 +224,8 @@ impl SearchIndex {
                 ))
             }),
         };
-        let mut collector = FacetCollector::new(fq, self.schema, self.browser.clone());
+        let mut collector = FacetCollector::new(fq, self.schema, self.browser.clone())
+            .sharing_walks_from(self.shared_walk);
         if let Some(sets) = sets {
             collector = collector.with_sets(sets);
         }

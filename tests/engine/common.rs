@@ -31,6 +31,18 @@ pub fn open(dir: &std::path::Path) -> Engine {
     Engine::open_with(dir, database_for(dir).as_deref(), Arc::new(|| NOW)).unwrap()
 }
 
+/// [`open`], with every keyword search's walk over a segment's matches shared between two
+/// threads (a server shares only long ones: these corpora are small).
+pub fn open_sharing_walks(dir: &std::path::Path) -> Engine {
+    let options = offerwatch::engine::Options {
+        database_url: database_for(dir),
+        clock: Arc::new(|| NOW),
+        shared_walk: 1,
+        ..Default::default()
+    };
+    Engine::open_options(dir, options).unwrap()
+}
+
 pub fn input(title: &str, description: &str) -> OfferInput {
     OfferInput {
         title: Some(title.into()),

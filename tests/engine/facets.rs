@@ -301,6 +301,7 @@ fn arb_params(offers: Vec<Offer>) -> impl Strategy<Value = (Vec<(String, String)
 
 #[test]
 fn one_pass_counts_equal_naive_counts_on_random_corpora() {
+    let cases = std::sync::atomic::AtomicUsize::new(0);
     let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
         cases: 6,
         ..ProptestConfig::default()
@@ -308,7 +309,11 @@ fn one_pass_counts_equal_naive_counts_on_random_corpora() {
     runner
         .run(&(0u64..10_000, 60usize..250), |(seed, n)| {
             let dir = tempfile::tempdir().unwrap();
-            let engine = open(dir.path());
+            // Every other corpus with every walk over a segment's matches in two halves.
+            let engine = match cases.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % 2 {
+                0 => open(dir.path()),
+                _ => open_sharing_walks(dir.path()),
+            };
             let created = publish(&engine, corpus(seed, n));
             // Then changes that delete documents from the first segment and add others: every
             // 7th offer archived, every 11th past its end of diffusion, every 5th retitled, in
@@ -560,6 +565,39 @@ fn browsing_counts_exactly_with_a_contract_and_other_filters() {
         for pick in picks {
             agrees_with_picks(&engine, &offers, None, pick);
             checked += 1;
+        }
+    }
+    assert!(checked >= 100);
+}
+
+/// Keyword searches whose matches are walked in two halves, one per thread (every walk here; a
+/// server shares only long ones), agree with the oracle: words and a phrase, without a filter,
+/// with a contract, with a contract and a region.
+#[test]
+fn walks_shared_between_two_threads_count_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_sharing_walks(dir.path());
+    let created = publish(&engine, corpus(17, 400));
+    let ids: Vec<u64> = created.iter().map(|o| o.id).collect();
+    let offers: Vec<Offer> = engine.store().offers(&ids).unwrap();
+    let mut checked = 0;
+    for (i, a) in offers.iter().enumerate().step_by(41) {
+        let b = &offers[(i * 7 + 5) % offers.len()];
+        let picks: [&[(Facet, &Offer)]; 3] = [
+            &[],
+            &[(Facet::Contract, a)],
+            &[(Facet::Contract, a), (Facet::Region, b)],
+        ];
+        for q in [
+            "gestion",
+            "assistant",
+            "communication",
+            "\"chargé de mission\"",
+        ] {
+            for pick in picks {
+                agrees_with_picks(&engine, &offers, Some(q), pick);
+                checked += 1;
+            }
         }
     }
     assert!(checked >= 100);
